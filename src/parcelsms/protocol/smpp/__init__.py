@@ -1,0 +1,1 @@
+"""protocol/smpp layer."""

@@ -1,0 +1,320 @@
+"""The asyncio SMPP client (ESME): bind, submit, receive, reconnect.
+
+Contract of :class:`SmppClient`:
+
+* ``await start()`` returns at once; a supervisor task connects, binds and keeps the bind
+  up, reconnecting with exponential backoff and full jitter after any failure.
+  ``await wait_bound(timeout)`` waits for a bind.
+* ``await submit(pdu)`` MUST always return a :class:`SubmitOutcome`; it never raises for a
+  network problem and never hangs beyond the response timeout. It waits for a window slot
+  (the window is enforced: never more than ``window`` requests in flight) and for the rate
+  limiter. A request in flight when the connection dies resolves as ``UNKNOWN``; a submit
+  made while not bound resolves as ``NOT_SENT`` at once, so the caller can fail over.
+  Throttling answers (ESME_RTHROTTLED, ESME_RMSGQFUL) slow the limiter down and the same
+  PDU is sent again, up to ``max_throttle_retries`` times, before ``REJECTED/THROTTLED``.
+* Received deliver_sm / data_sm are passed to ``on_deliver`` and acknowledged only after it
+  returns: with its status (``None`` = OK), or ``ESME_RX_T_APPN`` (temporary error, the SMSC
+  redelivers later) when it raises — a receipt the platform could not store is never
+  acknowledged as received.
+* ``await close()`` unbinds gracefully (waiting briefly for in-flight responses first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from parcelsms.errors import (
+    BindRejectedError,
+    ConnectionLostError,
+    NotBoundError,
+    ResponseTimeoutError,
+)
+from parcelsms.protocol.smpp.connection import SmppConnection
+from parcelsms.protocol.smpp.constants import (
+    INTERFACE_VERSION_34,
+    BindType,
+    CommandId,
+    CommandStatus,
+    status_name,
+)
+from parcelsms.protocol.smpp.outcome import (
+    StatusClass,
+    SubmitOutcome,
+    SubmitOutcomeKind,
+    classify_status,
+)
+from parcelsms.protocol.smpp.pdu import Pdu
+from parcelsms.protocol.smpp.rate_limit import RateLimiter
+from parcelsms.protocol.smpp.session import Role, Session, SmppTimeouts, WindowFullError
+
+DeliverHandler = Callable[[Pdu], Awaitable[int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class SmppClientConfig:
+    """Everything an ESME needs to bind to one SMSC."""
+
+    host: str
+    port: int
+    system_id: str
+    password: str
+    system_type: str = ""
+    bind_type: BindType = BindType.TRANSCEIVER
+    window: int = 100
+    tps: float | None = None
+    timeouts: SmppTimeouts = field(default_factory=SmppTimeouts)
+    reconnect_initial_delay: float = 0.25
+    reconnect_max_delay: float = 30.0
+    max_throttle_retries: int = 20
+    status_overrides: dict[int, StatusClass] = field(default_factory=dict)
+    address_range: str = ""
+    name: str = ""  # for logs: the channel name
+
+
+class SmppClient:
+    """One bind to one SMSC, kept up until :meth:`close`."""
+
+    def __init__(
+        self,
+        config: SmppClientConfig,
+        on_deliver: DeliverHandler | None = None,
+        *,
+        on_state: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self._on_deliver = on_deliver
+        self._on_state = on_state
+        self._connection: SmppConnection | None = None
+        self._bound = asyncio.Event()
+        self._stopping = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._handler_tasks: set[asyncio.Task[None]] = set()
+        self.limiter = RateLimiter(config.tps, burst=max(1.0, (config.tps or 1) / 50))
+        # The window: every request future resolves (response, timeout or connection loss),
+        # and each releases its slot, so the count stays right across reconnects.
+        self._window = asyncio.Semaphore(config.window)
+        self.connects = 0
+        self.last_error = ""
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the connect/bind/reconnect supervisor (returns at once)."""
+        if self._supervisor is None:
+            self._stopping = False
+            self._supervisor = asyncio.create_task(
+                self._supervise(), name=f"smpp-client-{self.config.name}"
+            )
+
+    async def wait_bound(self, timeout: float | None = None) -> bool:
+        """True once bound; False if ``timeout`` passes first."""
+        try:
+            await asyncio.wait_for(self._bound.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    @property
+    def is_bound(self) -> bool:
+        return self._bound.is_set()
+
+    async def close(self, drain_seconds: float = 2.0) -> None:
+        """Unbind and disconnect; stop reconnecting."""
+        self._stopping = True
+        connection = self._connection
+        if connection is not None and connection.is_open:
+            deadline = asyncio.get_running_loop().time() + drain_seconds
+            # Polling is fine here: it runs once, at shutdown, for at most drain_seconds.
+            while connection.session.outstanding and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+            with contextlib.suppress(Exception):
+                if connection.session.is_bound:
+                    future = connection.send_request(Pdu(CommandId.UNBIND))
+                    await asyncio.wait_for(future, 2.0)
+            connection.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(connection.closed), 2.0)
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        for task in list(self._handler_tasks):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, drain_seconds)
+
+    async def _supervise(self) -> None:
+        delay = self.config.reconnect_initial_delay
+        while not self._stopping:
+            try:
+                connection = await self._connect_and_bind()
+            except (
+                OSError,
+                ConnectionLostError,
+                ResponseTimeoutError,
+                BindRejectedError,
+                NotBoundError,
+            ) as error:
+                self.last_error = f"{type(error).__name__}: {error}"
+                self._notify("connect_failed", self.last_error)
+            else:
+                delay = self.config.reconnect_initial_delay
+                self._notify("bound", "")
+                await connection.closed
+                self._bound.clear()
+                self._connection = None
+                if self._stop_requested():
+                    return
+                self._notify("disconnected", self.last_error)
+            if self._stop_requested():
+                return
+            # Full jitter: many channels reconnecting to one carrier after an outage must not
+            # arrive in lockstep.
+            await asyncio.sleep(random.uniform(0, delay))
+            delay = min(self.config.reconnect_max_delay, delay * 2)
+
+    async def _connect_and_bind(self) -> SmppConnection:
+        loop = asyncio.get_running_loop()
+        config = self.config
+        session = Session(Role.ESME, window=config.window, timeouts=config.timeouts)
+        connect = loop.create_connection(
+            lambda: SmppConnection(session, self._handle_request, self._handle_closed),
+            config.host,
+            config.port,
+        )
+        transport, protocol = await asyncio.wait_for(connect, config.timeouts.bind or None)
+        assert isinstance(protocol, SmppConnection)
+        self.connects += 1
+        try:
+            bind = Pdu(
+                int(config.bind_type),
+                fields={
+                    "system_id": config.system_id,
+                    "password": config.password,
+                    "system_type": config.system_type,
+                    "interface_version": INTERFACE_VERSION_34,
+                    "addr_ton": 0,
+                    "addr_npi": 0,
+                    "address_range": config.address_range,
+                },
+            )
+            response = await protocol.send_request(bind)
+        except BaseException:
+            transport.abort()
+            raise
+        if response.command_status != 0:
+            transport.abort()
+            raise BindRejectedError(
+                f"bind refused: {status_name(response.command_status)}",
+                response.command_status,
+            )
+        self._connection = protocol
+        self._bound.set()
+        return protocol
+
+    def _stop_requested(self) -> bool:
+        return self._stopping
+
+    def _handle_closed(self, connection: SmppConnection, exc: Exception | None) -> None:
+        if connection is self._connection:
+            self._bound.clear()
+            if exc is not None:
+                self.last_error = str(exc)
+
+    def _notify(self, state: str, detail: str) -> None:
+        if self._on_state is not None:
+            self._on_state(state, detail)
+
+    # ---- submitting ----------------------------------------------------------------
+
+    async def submit(self, pdu: Pdu) -> SubmitOutcome:
+        """Send a submit_sm (or data_sm) and classify its answer. Never raises."""
+        retries = 0
+        while True:
+            outcome = await self._submit_once(pdu)
+            if (
+                outcome.kind is SubmitOutcomeKind.REJECTED
+                and outcome.status_class is StatusClass.THROTTLED
+                and retries < self.config.max_throttle_retries
+            ):
+                retries += 1
+                pdu.sequence_number = 0  # a resend is a new request
+                continue
+            return outcome
+
+    async def _submit_once(self, pdu: Pdu) -> SubmitOutcome:
+        if not self.is_bound:
+            return SubmitOutcome(SubmitOutcomeKind.NOT_SENT, reason="not bound")
+        await self.limiter.acquire()
+        async with self._window:
+            connection = self._connection
+            if connection is None or not connection.session.is_bound:
+                return SubmitOutcome(SubmitOutcomeKind.NOT_SENT, reason="not bound")
+            try:
+                future = connection.send_request(pdu)
+            except (WindowFullError, NotBoundError) as error:
+                return SubmitOutcome(SubmitOutcomeKind.NOT_SENT, reason=str(error))
+            try:
+                response = await future
+            except (ConnectionLostError, ResponseTimeoutError) as error:
+                return SubmitOutcome(SubmitOutcomeKind.UNKNOWN, reason=str(error))
+        status = response.command_status
+        if status == 0 and response.command_id != CommandId.GENERIC_NACK:
+            self.limiter.succeeded()
+            return SubmitOutcome(
+                SubmitOutcomeKind.ACCEPTED,
+                message_id=response.str_field("message_id"),
+                response=response,
+            )
+        if status == 0:
+            status = CommandStatus.ESME_RUNKNOWNERR  # a generic_nack claiming success
+        status_class = classify_status(status, self.config.status_overrides)
+        if status_class is StatusClass.THROTTLED:
+            self.limiter.throttled()
+        return SubmitOutcome(
+            SubmitOutcomeKind.REJECTED,
+            command_status=status,
+            status_class=status_class,
+            reason=status_name(status),
+            response=response,
+        )
+
+    async def request(self, pdu: Pdu) -> Pdu:
+        """Send any other request (query_sm, cancel_sm, enquire_link) and await its answer.
+
+        Raises :class:`NotBoundError`, :class:`ConnectionLostError` or
+        :class:`ResponseTimeoutError`.
+        """
+        async with self._window:
+            connection = self._connection
+            if connection is None:
+                raise NotBoundError("not bound")
+            return await connection.send_request(pdu)
+
+    # ---- receiving -----------------------------------------------------------------
+
+    def _handle_request(self, connection: SmppConnection, pdu: Pdu) -> None:
+        if pdu.command_id == CommandId.OUTBIND:
+            return  # we bind on our own schedule; an outbind changes nothing
+        if pdu.command_id == CommandId.ALERT_NOTIFICATION:
+            return  # no response defined; nothing to do for a notification sender
+        if self._on_deliver is None:
+            connection.respond(pdu)
+            return
+        task = asyncio.create_task(self._run_handler(connection, pdu))
+        self._handler_tasks.add(task)
+        task.add_done_callback(self._handler_tasks.discard)
+
+    async def _run_handler(self, connection: SmppConnection, pdu: Pdu) -> None:
+        assert self._on_deliver is not None
+        try:
+            status = await self._on_deliver(pdu)
+        except Exception as error:  # the handler's failure must become an SMPP answer
+            self.last_error = f"deliver handler failed: {type(error).__name__}: {error}"
+            connection.respond(pdu, CommandStatus.ESME_RX_T_APPN)
+            return
+        connection.respond(pdu, status or 0)
