@@ -181,6 +181,9 @@ def encode(pdu: Pdu) -> bytes:
                     raw = value if isinstance(value, bytes) else str(value).encode("latin-1")
                     if len(raw) >= size:
                         raise ValueError(f"{name} is longer than {size - 1} octets")
+                    if b"\x00" in raw:
+                        # A NUL would end the field early and shift every later field.
+                        raise ValueError(f"{name} contains a NUL octet")
                     parts.append(raw)
                     parts.append(b"\x00")
                 elif kind is _INT1:
@@ -234,6 +237,9 @@ def decode_body(command_id: int, command_status: int, sequence_number: int, body
         if kind is _CSTRING:
             nul = body.find(b"\x00", pos, pos + size)
             if nul < 0:
+                if pos + size > end:
+                    # The body ends before the string could: the PDU is cut short.
+                    _raise_truncated(name, command_id, sequence_number)
                 _raise_body_error(
                     f"{name}: no NUL within {size} octets",
                     CommandStatus.ESME_RINVPARLEN,
@@ -250,6 +256,15 @@ def decode_body(command_id: int, command_status: int, sequence_number: int, body
         elif kind is _OCTETS:
             length = values.get(length_field or "", 0)
             assert isinstance(length, int)
+            if length > size:
+                # sm_length is one octet, but 254 is the specification's limit; refusing
+                # 255 here keeps every decoded PDU re-encodable.
+                _raise_body_error(
+                    f"{length_field} {length} exceeds {size}",
+                    CommandStatus.ESME_RINVMSGLEN,
+                    command_id,
+                    sequence_number,
+                )
             if pos + length > end:
                 _raise_truncated(name, command_id, sequence_number)
             values[name] = bytes(body[pos : pos + length])

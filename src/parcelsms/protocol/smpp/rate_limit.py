@@ -38,12 +38,18 @@ class RateLimiter:
         self.pause_seconds = pause_seconds
         self._clock = clock or asyncio.get_running_loop().time
         self._tat = 0.0  # theoretical arrival time of the next send
+        self._last_decrease = float("-inf")
         self.throttle_events = 0
 
     async def acquire(self) -> None:
         """Wait for a send slot."""
         rate = self.rate
         if rate is None:
+            # Unlimited, except for the pause that follows a throttling answer.
+            if self._tat:
+                pause = self._tat - self._clock()
+                if pause > 0:
+                    await asyncio.sleep(pause)
             return
         now = self._clock()
         interval = 1.0 / rate
@@ -54,12 +60,16 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
     def throttled(self) -> None:
-        """The carrier said slow down: halve the rate and pause briefly."""
+        """The carrier said slow down: halve the rate and pause briefly.
+
+        A full window answered "throttled" is one overload, not a hundred: the rate is
+        halved at most once per pause, or it would collapse to ``min_rate`` at once.
+        """
         self.throttle_events += 1
         now = self._clock()
-        if self.rate is None:
-            return
-        self.rate = max(self.min_rate, self.rate / 2.0)
+        if self.rate is not None and now >= self._last_decrease + self.pause_seconds:
+            self.rate = max(self.min_rate, self.rate / 2.0)
+            self._last_decrease = now
         pause_until = now + self.pause_seconds
         if self._tat < pause_until:
             self._tat = pause_until

@@ -133,6 +133,7 @@ _BIND_RESPONSES = {response_id_for(k): v for k, v in _BINDS.items()}
 # and to leave.
 _CONTROL = frozenset({CommandId.ENQUIRE_LINK, CommandId.UNBIND})
 _MAX_SEQUENCE = 0x7FFFFFFF
+_NO_RESPONSE = frozenset({CommandId.ALERT_NOTIFICATION, CommandId.OUTBIND})
 
 
 class WindowFullError(Exception):
@@ -363,8 +364,8 @@ class Session:
             )
             return
         if self.state not in allowed:
-            if command_id == CommandId.ALERT_NOTIFICATION:
-                return  # alert_notification has no response
+            if command_id in _NO_RESPONSE:
+                return  # SMPP 3.4 defines no response PDU to answer them with
             self.send_response(pdu, CommandStatus.ESME_RINVBNDSTS)
             return
         events.append(RequestReceived(pdu))

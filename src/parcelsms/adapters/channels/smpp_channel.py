@@ -1,0 +1,305 @@
+"""An SMPP carrier channel: one or more binds to one SMSC, behind the channel port.
+
+``send`` splits the text (``protocol.text``), submits every part through one of the
+channel's bound sessions (round robin) and maps the protocol's outcome classes onto the
+port's result kinds. Incoming deliver_sm are either delivery receipts — parsed, turned into
+a ``ReceiptRecord`` and handed to the receipt sink — or replies from handsets, reassembled
+when concatenated and handed to the inbound sink. The SMSC is acknowledged only after the
+sink returned, so a receipt the platform could not store is redelivered by the carrier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from parcelsms.pipeline.channel_port import (
+    AcceptedPart,
+    ChannelResult,
+    OutboundSms,
+    SendResultKind,
+)
+from parcelsms.pipeline.ports import InboundMessage, ReceiptRecord
+from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
+from parcelsms.protocol.smpp.constants import CommandId, EsmClass, RegisteredDelivery
+from parcelsms.protocol.smpp.message_id import message_id_candidates, normalize_message_id
+from parcelsms.protocol.smpp.outcome import StatusClass, SubmitOutcome, SubmitOutcomeKind
+from parcelsms.protocol.smpp.pdu import Pdu
+from parcelsms.protocol.smpp.receipt import ReceiptState, parse_receipt
+from parcelsms.protocol.text.concatenation import ConcatenationMethod, split_for_submit
+from parcelsms.protocol.text.reassembly import Reassembler
+from parcelsms.protocol.text.ucs2 import decode_short_message
+
+_log = logging.getLogger(__name__)
+
+ReceiptSink = Callable[[ReceiptRecord], Awaitable[None]]
+InboundSink = Callable[[InboundMessage], Awaitable[None]]
+
+# Address type of number and numbering plan (SMPP 3.4 section 5.2.5/5.2.6).
+_TON_INTERNATIONAL, _TON_ALPHANUMERIC, _NPI_ISDN = 1, 5, 1
+
+_FINAL_STATES = {
+    ReceiptState.DELIVERED: "delivered",
+    ReceiptState.UNDELIVERABLE: "undelivered",
+    ReceiptState.EXPIRED: "expired",
+    ReceiptState.REJECTED: "rejected",
+    # The carrier gave up without delivering, or does not know: not delivered.
+    ReceiptState.DELETED: "undelivered",
+    ReceiptState.UNKNOWN: "undelivered",
+}
+
+_OUTCOME_KINDS = {
+    StatusClass.THROTTLED: SendResultKind.THROTTLED,
+    StatusClass.TEMPORARY: SendResultKind.TEMPORARY,
+    StatusClass.PERMANENT: SendResultKind.PERMANENT,
+}
+# When no part was accepted, the message's result is the most cautious of its parts'.
+_SEVERITY = [
+    SendResultKind.UNKNOWN,
+    SendResultKind.PERMANENT,
+    SendResultKind.TEMPORARY,
+    SendResultKind.THROTTLED,
+    SendResultKind.NOT_SENT,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SmppChannelSettings:
+    name: str
+    sessions: Sequence[SmppClientConfig]
+    concatenation: ConcatenationMethod = ConcatenationMethod.UDH8
+    default_sender_id: str | None = None
+    reassembly_timeout_seconds: float = 300.0
+
+
+class SmppChannel:
+    """A carrier channel over SMPP 3.4 (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: SmppChannelSettings,
+        receipt_sink: ReceiptSink,
+        inbound_sink: InboundSink | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.name = settings.name
+        self._settings = settings
+        self._receipt_sink = receipt_sink
+        self._inbound_sink = inbound_sink
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.clients = [
+            SmppClient(config, self._on_deliver, on_state=self._state_logger(index))
+            for index, config in enumerate(settings.sessions)
+        ]
+        self._round_robin = itertools.cycle(range(len(self.clients)))
+        self._references = itertools.count(1)
+        loop_time = asyncio.get_running_loop().time
+        self._reassembler = Reassembler(settings.reassembly_timeout_seconds, loop_time)
+        self.receipts = 0
+        self.inbound = 0
+
+    def _state_logger(self, index: int) -> Callable[[str, str], None]:
+        def log_state(state: str, detail: str) -> None:
+            level = logging.INFO if state == "bound" else logging.WARNING
+            _log.log(
+                level,
+                "smpp session %s",
+                state,
+                extra={"channel": self.name, "session": index, "detail": detail},
+            )
+
+        return log_state
+
+    @property
+    def is_available(self) -> bool:
+        return any(client.is_bound for client in self.clients)
+
+    async def start(self) -> None:
+        for client in self.clients:
+            await client.start()
+
+    async def wait_bound(self, timeout: float) -> bool:
+        results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.clients))
+        return any(results)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(client.close() for client in self.clients))
+
+    def _pick_client(self) -> SmppClient | None:
+        for _ in range(len(self.clients)):
+            client = self.clients[next(self._round_robin)]
+            if client.is_bound:
+                return client
+        return None
+
+    # ---- sending -------------------------------------------------------------------
+
+    async def send(self, sms: OutboundSms) -> ChannelResult:
+        client = self._pick_client()
+        if client is None:
+            return ChannelResult(SendResultKind.NOT_SENT, detail="no bound session")
+        reference = next(self._references)
+        method = self._settings.concatenation
+        reference &= 0xFFFF if method is ConcatenationMethod.UDH16 else 0xFF
+        parts = split_for_submit(sms.body, method, reference or 1)
+        source, source_ton, source_npi = self._source(sms.sender_id)
+        destination = sms.to_e164.lstrip("+")
+        pdus = []
+        for part in parts:
+            pdu = Pdu(
+                CommandId.SUBMIT_SM,
+                fields={
+                    "source_addr_ton": source_ton,
+                    "source_addr_npi": source_npi,
+                    "source_addr": source,
+                    "dest_addr_ton": _TON_INTERNATIONAL,
+                    "dest_addr_npi": _NPI_ISDN,
+                    "destination_addr": destination,
+                    "esm_class": EsmClass.UDHI if part.esm_class_udhi else 0,
+                    "registered_delivery": RegisteredDelivery.SUCCESS_OR_FAILURE,
+                    "data_coding": part.data_coding,
+                    "short_message": part.short_message,
+                },
+            )
+            if part.sar is not None:
+                pdu.set_tlv("sar_msg_ref_num", part.sar[0])
+                pdu.set_tlv("sar_total_segments", part.sar[1])
+                pdu.set_tlv("sar_segment_seqnum", part.sar[2])
+            if part.message_payload is not None:
+                pdu.set_tlv("message_payload", part.message_payload)
+            pdus.append(pdu)
+        if len(pdus) == 1:
+            outcomes: Sequence[SubmitOutcome] = [await client.submit(pdus[0])]
+        else:
+            outcomes = await asyncio.gather(*(client.submit(pdu) for pdu in pdus))
+        return _combine(outcomes)
+
+    def _source(self, sender_id: str | None) -> tuple[str, int, int]:
+        sender = sender_id or self._settings.default_sender_id or ""
+        if not sender:
+            return "", 0, 0
+        if sender.isdigit():
+            return sender, _TON_INTERNATIONAL, _NPI_ISDN
+        return sender, _TON_ALPHANUMERIC, 0
+
+    # ---- receiving -----------------------------------------------------------------
+
+    async def _on_deliver(self, pdu: Pdu) -> int | None:
+        esm_class = pdu.int_field("esm_class")
+        message_type = esm_class & EsmClass.TYPE_MASK
+        if message_type in (EsmClass.DELIVERY_RECEIPT, EsmClass.INTERMEDIATE_NOTIFICATION) or (
+            pdu.tlv_raw("receipted_message_id") is not None
+        ):
+            await self._on_receipt(pdu, esm_class)
+        else:
+            await self._on_reply(pdu, esm_class)
+        return None
+
+    async def _on_receipt(self, pdu: Pdu, esm_class: int) -> None:
+        receipted = pdu.tlv("receipted_message_id")
+        state_value = pdu.tlv("message_state")
+        network = pdu.tlv("network_error_code")
+        receipt = parse_receipt(
+            pdu.bytes_field("short_message") or pdu.tlv_raw("message_payload") or b"",
+            receipted_message_id=receipted if isinstance(receipted, str) else None,
+            message_state=state_value if isinstance(state_value, int) else None,
+            network_error_code=network if isinstance(network, bytes) else None,
+            esm_class=esm_class,
+        )
+        if receipt.message_id is None:
+            _log.warning("receipt without a message id", extra={"channel": self.name})
+            return
+        final = None if receipt.intermediate else _FINAL_STATES.get(receipt.state)
+        self.receipts += 1
+        await self._receipt_sink(
+            ReceiptRecord(
+                channel=self.name,
+                carrier_id_candidates=message_id_candidates(receipt.message_id),
+                state=final,  # type: ignore[arg-type]  # the literal values of ReceiptState
+                stat=receipt.stat,
+                err=receipt.err,
+                raw=receipt.raw[:500],
+                received_at=self._clock(),
+            )
+        )
+
+    async def _on_reply(self, pdu: Pdu, esm_class: int) -> None:
+        if self._inbound_sink is None:
+            return
+        sar = None
+        ref, total, seq = (
+            pdu.tlv("sar_msg_ref_num"),
+            pdu.tlv("sar_total_segments"),
+            pdu.tlv("sar_segment_seqnum"),
+        )
+        if isinstance(ref, int) and isinstance(total, int) and isinstance(seq, int):
+            sar = (ref, total, seq)
+        source = pdu.str_field("source_addr")
+        destination = pdu.str_field("destination_addr")
+        payload = pdu.tlv_raw("message_payload")
+        if payload is not None:
+            text = decode_short_message(payload, pdu.int_field("data_coding"))
+        else:
+            message = self._reassembler.add(
+                source,
+                destination,
+                pdu.bytes_field("short_message"),
+                esm_class,
+                pdu.int_field("data_coding"),
+                sar,
+            )
+            if message is None:
+                return  # a part of a longer reply; the rest is on its way
+            text = message.text
+        self.inbound += 1
+        await self._inbound_sink(
+            InboundMessage(
+                channel=self.name,
+                source="+" + source if source.isdigit() else source,
+                destination=destination,
+                text=text,
+                received_at=self._clock(),
+            )
+        )
+
+
+def _combine(outcomes: Sequence[SubmitOutcome]) -> ChannelResult:
+    accepted = [
+        AcceptedPart(
+            part_no=index + 1,
+            carrier_id_raw=outcome.message_id,
+            carrier_id=normalize_message_id(outcome.message_id),
+        )
+        for index, outcome in enumerate(outcomes)
+        if outcome.kind is SubmitOutcomeKind.ACCEPTED
+    ]
+    if len(accepted) == len(outcomes):
+        return ChannelResult(SendResultKind.ACCEPTED, tuple(accepted))
+    refused = [outcome for outcome in outcomes if outcome.kind is not SubmitOutcomeKind.ACCEPTED]
+    kinds = [_result_kind(outcome) for outcome in refused]
+    worst = min(kinds, key=_SEVERITY.index)
+    first = refused[kinds.index(worst)]
+    detail = first.reason
+    status = first.command_status or None
+    if accepted:
+        return ChannelResult(
+            SendResultKind.ACCEPTED,
+            tuple(accepted),
+            detail=f"{len(refused)} of {len(outcomes)} parts refused: {detail}",
+            status_code=status,
+            partial=True,
+        )
+    return ChannelResult(worst, detail=detail, status_code=status)
+
+
+def _result_kind(outcome: SubmitOutcome) -> SendResultKind:
+    if outcome.kind is SubmitOutcomeKind.UNKNOWN:
+        return SendResultKind.UNKNOWN
+    if outcome.kind is SubmitOutcomeKind.NOT_SENT:
+        return SendResultKind.NOT_SENT
+    return _OUTCOME_KINDS.get(outcome.status_class, SendResultKind.TEMPORARY)

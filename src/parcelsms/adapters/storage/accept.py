@@ -1,0 +1,238 @@
+"""Accepting messages: idempotency, balance reservation and the queued row, set-based.
+
+For a group of items (of any accounts) the bulk function issues a fixed number of statements:
+look up idempotency keys, read (and lock) the accounts, then one ``executemany`` each for
+messages, events, ledger rows and account balances. The per-item decisions — replay,
+conflict, insufficient balance — are made in memory in arrival order, so an item sees the
+balance left by the items before it in the same group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage import ledger as ledger_moves
+from parcelsms.adapters.storage.conditions import pair_in
+from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.schema import accounts, message_events, messages
+from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.ids import new_id
+from parcelsms.errors import CatalogueError
+from parcelsms.pipeline.ports import Accepted, NewMessage
+
+AcceptResult = Accepted | CatalogueError
+
+_REPLAY_COLUMNS = (
+    messages.c.id,
+    messages.c.account_id,
+    messages.c.idempotency_key,
+    messages.c.request_hash,
+    messages.c.status,
+    messages.c.to_e164,
+    messages.c.country,
+    messages.c.encoding,
+    messages.c.segments,
+    messages.c.price_micros,
+    messages.c.currency,
+    messages.c.client_ref,
+    messages.c.created_at,
+)
+
+
+@dataclass(slots=True)
+class _Owner:
+    """The message that owns an idempotency key, and the request hash it was made with."""
+
+    request_hash: str | None
+    accepted: Accepted
+
+
+class AcceptOperation:
+    """The bulk function behind :meth:`MessageStore.accept_messages`."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(self, connection: Connection, items: list[NewMessage]) -> Sequence[AcceptResult]:
+        now = self._context.clock()
+        owners = self._existing_owners(connection, items)
+        available = self._lock_accounts(connection, items)
+
+        results: list[AcceptResult] = []
+        message_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        moves: list[ledger_moves.LedgerMove] = []
+        for item in items:
+            key = (item.account_id, item.idempotency_key)
+            if item.idempotency_key is not None and key in owners:
+                results.append(_replay_or_conflict(owners[key], item))
+                continue
+            account = available.get(item.account_id)
+            if account is None:
+                results.append(error("not_found", "No such account.", field="account_id"))
+                continue
+            status, balance = account
+            if status != "active":
+                results.append(error("account_suspended", field="account_id"))
+                continue
+            if item.price_micros > balance:
+                results.append(_insufficient(item, balance))
+                continue
+            available[item.account_id] = (status, balance - item.price_micros)
+            accepted = self._insert_rows(item, now, message_rows, event_rows, moves)
+            if item.idempotency_key is not None:
+                owners[key] = _Owner(item.request_hash, accepted)
+            results.append(accepted)
+
+        if message_rows:
+            connection.execute(messages.insert(), message_rows)
+            connection.execute(message_events.insert(), event_rows)
+            ledger_moves.write_ledger(connection, moves)
+        return results
+
+    def _insert_rows(
+        self,
+        item: NewMessage,
+        now: Any,
+        message_rows: list[dict[str, Any]],
+        event_rows: list[dict[str, Any]],
+        moves: list[ledger_moves.LedgerMove],
+    ) -> Accepted:
+        message_id = new_id("msg")
+        message_rows.append(
+            {
+                "id": message_id,
+                "account_id": item.account_id,
+                "to_e164": item.to_e164,
+                "country": item.country,
+                "template_id": item.template_id,
+                "language": item.language,
+                "body": item.body,
+                "encoding": item.encoding,
+                "segments": item.segments,
+                "price_micros": item.price_micros,
+                "currency": item.currency,
+                "billing": "reserved",
+                "sender_id": item.sender_id,
+                "client_ref": item.client_ref,
+                "callback_url": item.callback_url,
+                "status": "queued",
+                "route_plan": list(item.route_plan),
+                "route_index": 0,
+                "channel": None,
+                "claim_token": None,
+                "claimed_at": None,
+                "next_attempt_at": now,
+                "valid_until": item.valid_until,
+                "flags": [],
+                "idempotency_key": item.idempotency_key,
+                "request_hash": item.request_hash,
+                "created_at": now,
+                "updated_at": now,
+                "submitted_at": None,
+                "final_at": None,
+                "last_error": None,
+            }
+        )
+        event_rows.append({"message_id": message_id, "status": "queued", "at": now, "detail": None})
+        moves.append(ledger_moves.reserve(item.account_id, message_id, item.price_micros, now))
+        return Accepted(
+            message_id=message_id,
+            account_id=item.account_id,
+            status="queued",
+            to_e164=item.to_e164,
+            country=item.country,
+            encoding=item.encoding,
+            segments=item.segments,
+            price_micros=item.price_micros,
+            currency=item.currency,
+            client_ref=item.client_ref,
+            created_at=now,
+        )
+
+    def _existing_owners(
+        self, connection: Connection, items: list[NewMessage]
+    ) -> dict[tuple[str, str | None], _Owner]:
+        keys = {
+            (item.account_id, item.idempotency_key)
+            for item in items
+            if item.idempotency_key is not None
+        }
+        if not keys:
+            return {}
+        rows = connection.execute(
+            select(*_REPLAY_COLUMNS).where(
+                pair_in(messages.c.account_id, messages.c.idempotency_key, keys)
+            )
+        )
+        return {
+            (row.account_id, row.idempotency_key): _Owner(
+                row.request_hash,
+                Accepted(
+                    message_id=row.id,
+                    account_id=row.account_id,
+                    status=row.status,
+                    to_e164=row.to_e164,
+                    country=row.country,
+                    encoding=row.encoding,
+                    segments=row.segments,
+                    price_micros=row.price_micros,
+                    currency=row.currency,
+                    client_ref=row.client_ref,
+                    created_at=row.created_at,
+                ),
+            )
+            for row in rows
+        }
+
+    def _lock_accounts(
+        self, connection: Connection, items: list[NewMessage]
+    ) -> dict[str, tuple[str, int]]:
+        account_ids = sorted({item.account_id for item in items})
+        # FOR UPDATE (a no-op on SQLite, whose writer is alone anyway) makes the in-memory
+        # balance arithmetic safe against concurrent writers on PostgreSQL.
+        rows = connection.execute(
+            select(accounts.c.id, accounts.c.status, accounts.c.balance_micros)
+            .where(accounts.c.id.in_(account_ids))
+            .with_for_update()
+        )
+        return {row.id: (row.status, row.balance_micros) for row in rows}
+
+
+def _replay_or_conflict(owner: _Owner, item: NewMessage) -> AcceptResult:
+    if owner.request_hash != item.request_hash:
+        return error(
+            "idempotency_conflict",
+            field="Idempotency-Key",
+            message_id=owner.accepted.message_id,
+        )
+    accepted = owner.accepted
+    return Accepted(
+        message_id=accepted.message_id,
+        account_id=accepted.account_id,
+        status=accepted.status,
+        to_e164=accepted.to_e164,
+        country=accepted.country,
+        encoding=accepted.encoding,
+        segments=accepted.segments,
+        price_micros=accepted.price_micros,
+        currency=accepted.currency,
+        client_ref=accepted.client_ref,
+        created_at=accepted.created_at,
+        replayed=True,
+    )
+
+
+def _insufficient(item: NewMessage, balance: int) -> CatalogueError:
+    return error(
+        "insufficient_balance",
+        field=None,
+        missing_micros=item.price_micros - balance,
+        available_micros=balance,
+        price_micros=item.price_micros,
+    )

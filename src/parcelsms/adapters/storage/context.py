@@ -1,0 +1,33 @@
+"""What every storage operation shares: the clock, the billing policy, webhook payloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from parcelsms.pipeline.ports import WebhookPayloadBuilder
+
+FINAL_STATUSES = frozenset(
+    {"delivered", "undelivered", "expired", "rejected", "failed", "canceled"}
+)
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageContext:
+    """Settings of one storage instance.
+
+    ``refund_on_reject``: when true a message's reserve is held until its final state and
+    a ``rejected`` one is refunded; when false (the default) the price is settled as soon
+    as a carrier accepts the message. ``pepper`` keys the API-secret HMAC.
+    """
+
+    payload_builder: WebhookPayloadBuilder
+    pepper: bytes
+    refund_on_reject: bool = False
+    clock: Callable[[], datetime] = utc_now

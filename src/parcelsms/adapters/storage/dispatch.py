@@ -1,0 +1,299 @@
+"""The queue side of messages: claim, record submission outcomes, recover, expire.
+
+A claimed message carries the dispatcher's ``claim_token``; only unclaimed queued messages
+are claimed, so two dispatchers never submit the same message. Every outcome ends the claim.
+A dispatcher that dies leaves its claims behind; at start the next one resolves them with
+:class:`RecoverOperation` under a documented policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.receipts import ReceiptOperation
+from parcelsms.adapters.storage.schema import inbound_messages, message_parts, messages
+from parcelsms.adapters.storage.transitions import (
+    Transitions,
+    error_document,
+    load_states,
+    state_from_row,
+    state_query,
+)
+from parcelsms.domain.ids import new_id
+from parcelsms.pipeline.ports import (
+    FLAG_NO_RECEIPT,
+    FLAG_RESENT_AFTER_CRASH,
+    FLAG_SUBMIT_OUTCOME_UNKNOWN,
+    DispatchItem,
+    ErrorDetail,
+    Failed,
+    InboundMessage,
+    RecoveryPolicy,
+    Retry,
+    SubmissionOutcome,
+    Submitted,
+)
+
+_DISPATCH_COLUMNS = (
+    messages.c.id,
+    messages.c.account_id,
+    messages.c.to_e164,
+    messages.c.country,
+    messages.c.body,
+    messages.c.encoding,
+    messages.c.segments,
+    messages.c.sender_id,
+    messages.c.route_plan,
+    messages.c.route_index,
+    messages.c.valid_until,
+    messages.c.flags,
+    messages.c.created_at,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    claim_token: str
+    limit: int
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecoverRequest:
+    claim_token: str
+    policy: RecoveryPolicy
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireRequest:
+    now: datetime
+    grace: timedelta
+    limit: int
+
+
+class ClaimOperation:
+    """Claims due, unclaimed, queued messages for one claim token per request."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(
+        self, connection: Connection, requests: list[ClaimRequest]
+    ) -> Sequence[list[DispatchItem]]:
+        results = []
+        for request in requests:
+            rows = (
+                connection.execute(
+                    select(*_DISPATCH_COLUMNS)
+                    .where(
+                        messages.c.status == "queued",
+                        messages.c.claim_token.is_(None),
+                        messages.c.next_attempt_at <= request.now,
+                    )
+                    .order_by(messages.c.next_attempt_at)
+                    .limit(request.limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if rows:
+                connection.execute(
+                    messages.update()
+                    .where(messages.c.id.in_([row.id for row in rows]))
+                    .values(claim_token=request.claim_token, claimed_at=request.now)
+                )
+            results.append([_dispatch_item(row) for row in rows])
+        return results
+
+
+def _dispatch_item(row: Any) -> DispatchItem:
+    return DispatchItem(
+        message_id=row.id,
+        account_id=row.account_id,
+        to_e164=row.to_e164,
+        country=row.country,
+        body=row.body,
+        encoding=row.encoding,
+        segments=row.segments,
+        sender_id=row.sender_id,
+        route_plan=tuple(row.route_plan),
+        route_index=row.route_index,
+        valid_until=row.valid_until,
+        flags=tuple(row.flags),
+        created_at=row.created_at,
+    )
+
+
+class SubmissionOperation:
+    """Applies submission outcomes; then the receipts that were waiting for the new parts."""
+
+    def __init__(self, context: StorageContext, receipts: ReceiptOperation) -> None:
+        self._context = context
+        self._receipts = receipts
+
+    def __call__(self, connection: Connection, outcomes: list[SubmissionOutcome]) -> Sequence[bool]:
+        now = self._context.clock()
+        states = load_states(connection, (outcome.message_id for outcome in outcomes))
+        transitions = Transitions(self._context)
+        part_rows: list[dict[str, Any]] = []
+        applied: list[bool] = []
+        for outcome in outcomes:
+            state = states.get(outcome.message_id)
+            if state is None or state.status != "queued":
+                applied.append(False)
+                continue
+            if isinstance(outcome, Submitted):
+                state.channel = outcome.channel
+                for flag in outcome.flags:
+                    state.add_flag(flag)
+                transitions.change(
+                    state,
+                    "submitted",
+                    now,
+                    detail={"channel": outcome.channel, "parts": len(outcome.parts)},
+                )
+                part_rows.extend(
+                    {
+                        "message_id": state.id,
+                        "part_no": part.part_no,
+                        "channel": outcome.channel,
+                        "carrier_id_raw": part.carrier_id_raw,
+                        "carrier_id": part.carrier_id,
+                        "status": "submitted",
+                        "stat": None,
+                        "err": None,
+                        "receipt_raw": None,
+                        "submitted_at": now,
+                        "done_at": None,
+                    }
+                    for part in outcome.parts
+                )
+            elif isinstance(outcome, Retry):
+                state.route_index = outcome.next_route_index
+                state.next_attempt_at = outcome.next_attempt_at
+                state.last_error = error_document(outcome.error)
+                state.claim_token = None
+                state.claimed_at = None
+                transitions.note(
+                    state,
+                    now,
+                    {
+                        "retry": True,
+                        "next_route_index": outcome.next_route_index,
+                        **(error_document(outcome.error) or {}),
+                    },
+                )
+            elif isinstance(outcome, Failed):
+                transitions.change(
+                    state, "failed", now, detail=error_document(outcome.error), error=outcome.error
+                )
+            applied.append(True)
+        transitions.write(connection)
+        if part_rows:
+            connection.execute(message_parts.insert(), part_rows)
+            self._receipts.apply_pending(
+                connection, ((row["channel"], row["carrier_id"]) for row in part_rows)
+            )
+        return applied
+
+
+class RecoverOperation:
+    """Resolves queued messages claimed by another (dead) claim token."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(self, connection: Connection, requests: list[RecoverRequest]) -> Sequence[int]:
+        counts = []
+        for request in requests:
+            rows = connection.execute(
+                state_query()
+                .where(
+                    messages.c.status == "queued",
+                    messages.c.claim_token.is_not(None),
+                    messages.c.claim_token != request.claim_token,
+                )
+                .limit(request.limit)
+                .with_for_update()
+            )
+            now = self._context.clock()
+            transitions = Transitions(self._context)
+            count = 0
+            for row in rows:
+                state = state_from_row(row)
+                count += 1
+                if request.policy == "resend":
+                    state.claim_token = None
+                    state.claimed_at = None
+                    state.add_flag(FLAG_RESENT_AFTER_CRASH)
+                    transitions.note(state, now, {"recovered": "resend"})
+                else:
+                    state.add_flag(FLAG_SUBMIT_OUTCOME_UNKNOWN)
+                    transitions.change(
+                        state, "submitted", now, detail={"recovered": "assume_submitted"}
+                    )
+            transitions.write(connection)
+            counts.append(count)
+        return counts
+
+
+class ExpireOperation:
+    """Ends submitted messages whose receipt never came within validity plus grace."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(self, connection: Connection, requests: list[ExpireRequest]) -> Sequence[int]:
+        counts = []
+        for request in requests:
+            rows = connection.execute(
+                state_query()
+                .where(
+                    messages.c.status == "submitted",
+                    messages.c.valid_until < request.now - request.grace,
+                )
+                .limit(request.limit)
+                .with_for_update()
+            )
+            transitions = Transitions(self._context)
+            count = 0
+            failure = ErrorDetail(
+                detail="no delivery receipt arrived before the validity period ended"
+            )
+            for row in rows:
+                state = state_from_row(row)
+                state.add_flag(FLAG_NO_RECEIPT)
+                transitions.change(
+                    state, "expired", request.now, detail={"reason": "no_receipt"}, error=failure
+                )
+                count += 1
+            transitions.write(connection)
+            counts.append(count)
+        return counts
+
+
+class InboundOperation:
+    """Stores mobile-originated messages."""
+
+    def __call__(self, connection: Connection, items: list[InboundMessage]) -> Sequence[str]:
+        rows = [
+            {
+                "id": new_id("inb"),
+                "channel": item.channel,
+                "source": item.source,
+                "destination": item.destination,
+                "text": item.text,
+                "received_at": item.received_at,
+                "account_id": item.account_id,
+            }
+            for item in items
+        ]
+        connection.execute(inbound_messages.insert(), rows)
+        return [str(row["id"]) for row in rows]

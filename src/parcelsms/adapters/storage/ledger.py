@@ -1,0 +1,92 @@
+"""Ledger rows and the account balances they move, written set-based.
+
+Every change of ``accounts.balance_micros`` / ``reserved_micros`` goes through
+:func:`write_ledger`, which books the ledger rows and applies their sums to the accounts in
+the same transaction, so ``balance == SUM(amount)`` and ``reserved == SUM(reserved_delta)``
+hold by construction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import bindparam
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.schema import accounts, ledger
+from parcelsms.domain.ids import new_id
+
+LedgerKind = Literal["topup", "reserve", "settle", "refund"]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerMove:
+    """One ledger row: ``amount`` moves the available balance, ``reserved_delta`` the reserve."""
+
+    account_id: str
+    message_id: str | None
+    kind: LedgerKind
+    amount_micros: int
+    reserved_delta_micros: int
+    at: datetime
+    note: str | None = None
+
+
+def reserve(account_id: str, message_id: str, price: int, at: datetime) -> LedgerMove:
+    return LedgerMove(account_id, message_id, "reserve", -price, price, at)
+
+
+def settle(account_id: str, message_id: str, price: int, at: datetime) -> LedgerMove:
+    return LedgerMove(account_id, message_id, "settle", 0, -price, at)
+
+
+def refund(account_id: str, message_id: str, price: int, at: datetime) -> LedgerMove:
+    return LedgerMove(account_id, message_id, "refund", price, -price, at)
+
+
+_ACCOUNT_UPDATE = (
+    accounts.update()
+    .where(accounts.c.id == bindparam("b_id"))
+    .values(
+        balance_micros=accounts.c.balance_micros + bindparam("b_amount"),
+        reserved_micros=accounts.c.reserved_micros + bindparam("b_reserved"),
+    )
+)
+
+
+def write_ledger(connection: Connection, moves: list[LedgerMove]) -> None:
+    """Insert the rows and add their sums to the accounts (relative updates)."""
+    if not moves:
+        return
+    connection.execute(
+        ledger.insert(),
+        [
+            {
+                "id": new_id("led"),
+                "account_id": move.account_id,
+                "message_id": move.message_id,
+                "kind": move.kind,
+                "amount_micros": move.amount_micros,
+                "reserved_delta_micros": move.reserved_delta_micros,
+                "created_at": move.at,
+                "note": move.note,
+            }
+            for move in moves
+        ],
+    )
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for move in moves:
+        total = totals[move.account_id]
+        total[0] += move.amount_micros
+        total[1] += move.reserved_delta_micros
+    # Sorted so concurrent transactions (PostgreSQL) lock accounts in one order.
+    connection.execute(
+        _ACCOUNT_UPDATE,
+        [
+            {"b_id": account_id, "b_amount": amount, "b_reserved": reserved}
+            for account_id, (amount, reserved) in sorted(totals.items())
+        ],
+    )

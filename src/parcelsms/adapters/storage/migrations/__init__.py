@@ -1,0 +1,1 @@
+"""Alembic migrations of the parcelsms schema, run by ``storage.migrate.migrate``."""

@@ -1,0 +1,281 @@
+"""The database schema as SQLAlchemy Core tables (SQLite and PostgreSQL alike).
+
+Migrations (``migrations/versions``) create exactly this schema; a test compares the two.
+
+Conventions: ids are sortable prefixed strings (``msg_…``); times are UTC (:class:`UtcDateTime`);
+money is integer micro-units (``BigInteger``); lists and small documents are JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC ``datetime`` on every backend.
+
+    SQLite has no time zone type: values are stored as naive UTC text (which sorts
+    correctly) and come back marked UTC. Naive values are refused on the way in, because a
+    naive time silently shifted by the server's zone is the classic billing-report bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware times")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {type(value)!r}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _json() -> JSON:
+    # none_as_null: a Python None is SQL NULL, not the JSON text 'null'.
+    return JSON(none_as_null=True)
+
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid; PostgreSQL wants BIGINT.
+AutoIncrementId = BigInteger().with_variant(Integer(), "sqlite")
+
+ID = 32  # "msg_" + 26 characters, with room for longer prefixes
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance_micros", BigInteger, nullable=False),
+    Column("reserved_micros", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('active', 'suspended')", name="status"),
+    # A safety net under the reservation logic: money never goes below zero.
+    CheckConstraint("balance_micros >= 0", name="balance_not_negative"),
+    CheckConstraint("reserved_micros >= 0", name="reserved_not_negative"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("reviewed_at", UtcDateTime),
+    CheckConstraint("status IN ('pending_review', 'approved', 'rejected')", name="status"),
+    Index(None, "account_id", "name", "language", "status"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("to_e164", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("template_id", String(ID)),
+    Column("language", String(16)),
+    Column("body", Text, nullable=False),
+    Column("encoding", String(8), nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("price_micros", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    # reserved → settled | refunded: guards exactly-once billing at the row itself.
+    Column("billing", String(16), nullable=False),
+    Column("sender_id", String(32)),
+    Column("client_ref", String(200)),
+    Column("callback_url", Text),
+    Column("status", String(16), nullable=False),
+    Column("route_plan", _json(), nullable=False),
+    Column("route_index", Integer, nullable=False),
+    Column("channel", String(100)),
+    Column("claim_token", String(64)),
+    Column("claimed_at", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime, nullable=False),
+    Column("flags", _json(), nullable=False),
+    Column("idempotency_key", String(200)),
+    Column("request_hash", String(128)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("submitted_at", UtcDateTime),
+    Column("final_at", UtcDateTime),
+    Column("last_error", _json()),
+    CheckConstraint(
+        "status IN ('scheduled', 'queued', 'submitted', 'delivered', 'undelivered', "
+        "'expired', 'rejected', 'failed', 'canceled')",
+        name="status",
+    ),
+    CheckConstraint("billing IN ('reserved', 'settled', 'refunded')", name="billing"),
+    # Claiming seeks (queued, unclaimed) and reads in due order; recovery seeks (queued,
+    # claimed by someone).
+    Index(None, "status", "claim_token", "next_attempt_at"),
+    Index(None, "status", "valid_until"),
+    Index(None, "account_id", "id"),
+    Index(None, "account_id", "client_ref"),
+    Index(None, "account_id", "to_e164"),
+    # NULL keys are distinct on SQLite and PostgreSQL: only keyed requests are constrained.
+    Index(None, "account_id", "idempotency_key", unique=True),
+)
+
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False),
+    Column("part_no", Integer, nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("carrier_id_raw", String(100), nullable=False),
+    Column("carrier_id", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("stat", String(16)),
+    Column("err", String(16)),
+    Column("receipt_raw", Text),
+    Column("submitted_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),
+    PrimaryKeyConstraint("message_id", "part_no"),
+    Index(None, "channel", "carrier_id"),
+)
+
+message_events = Table(
+    "message_events",
+    metadata,
+    Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", _json()),
+    Index(None, "message_id", "id"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("message_id", String(ID), ForeignKey("messages.id")),
+    Column("kind", String(16), nullable=False),
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("reserved_delta_micros", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("note", Text),
+    CheckConstraint("kind IN ('topup', 'reserve', 'settle', 'refund')", name="kind"),
+    Index(None, "account_id", "id"),
+    # One reserve, one settle, one refund at most per message (NULL message ids, i.e.
+    # top-ups, are distinct).
+    UniqueConstraint("message_id", "kind"),
+)
+
+pending_receipts = Table(
+    "pending_receipts",
+    metadata,
+    Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    # One row per carrier id candidate; the rows of one receipt share receipt_id.
+    Column("receipt_id", String(ID), nullable=False, index=True),
+    Column("channel", String(100), nullable=False),
+    Column("carrier_id", String(100), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+    Column("payload", _json(), nullable=False),
+    Index(None, "channel", "carrier_id"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+    Index(None, "status", "next_attempt_at"),
+)
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("channel", String(100), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("destination", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("account_id", String(ID), ForeignKey("accounts.id")),
+    Index(None, "account_id", "id"),
+)

@@ -1,0 +1,373 @@
+"""The storage port implemented on SQLAlchemy Core (SQLite today).
+
+:func:`open_storage` migrates the database, opens the batching writer on the writer engine
+and a reader pool, and returns a :class:`SqlStorage`. Every write goes through the writer
+(group commit); reads use the reader pool and never wait for writes (WAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Concatenate, Literal, ParamSpec, TypeVar
+
+from sqlalchemy.engine import URL, Connection
+
+from parcelsms.adapters.storage import accounts as account_rows
+from parcelsms.adapters.storage import outbox as outbox_rows
+from parcelsms.adapters.storage import queries
+from parcelsms.adapters.storage import templates as template_rows
+from parcelsms.adapters.storage.accept import AcceptOperation
+from parcelsms.adapters.storage.batching_writer import BatchingWriter, translate_exception
+from parcelsms.adapters.storage.context import StorageContext, utc_now
+from parcelsms.adapters.storage.database import Database
+from parcelsms.adapters.storage.dispatch import (
+    ClaimOperation,
+    ClaimRequest,
+    ExpireOperation,
+    ExpireRequest,
+    InboundOperation,
+    RecoverOperation,
+    RecoverRequest,
+    SubmissionOperation,
+)
+from parcelsms.adapters.storage.migrate import migrate
+from parcelsms.adapters.storage.receipts import ReceiptOperation
+from parcelsms.adapters.storage.sqlite_engine import (
+    DEFAULT_SQLITE_SETTINGS,
+    SqliteSettings,
+    open_sqlite_database,
+)
+from parcelsms.domain import api_keys
+from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.ids import new_id
+from parcelsms.errors import CatalogueError, StorageError
+from parcelsms.pipeline.ports import (
+    Accepted,
+    Account,
+    ApiKey,
+    ApiKeyIdentity,
+    DispatchItem,
+    InboundMessage,
+    LedgerTotals,
+    MessageDetail,
+    MessageFilter,
+    MessagePage,
+    NewMessage,
+    ReceiptCounts,
+    ReceiptRecord,
+    RecoveryPolicy,
+    SubmissionOutcome,
+    Template,
+    TemplateLookup,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookPayloadBuilder,
+    WebhookResult,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_KEY_TOUCH_INTERVAL = 60.0
+_KEY_CACHE_LIMIT = 10_000
+_RECOVERY_CHUNK = 1000
+# Compared against when a key id is unknown, so that answer takes as long as a wrong secret.
+_UNKNOWN_KEY_HASH = "0" * 64
+
+
+class SqlStorage:
+    """Implements :class:`parcelsms.pipeline.ports.Storage`. Create with :func:`open_storage`.
+
+    ``key_cache_seconds``: a verified key's row is cached this long, so authenticating a
+    request usually costs no database read; a key revoked through another process is
+    refused at the latest after that delay (through this instance: at once). ``0``
+    disables the cache.
+    """
+
+    def __init__(
+        self,
+        context: StorageContext,
+        database: Database,
+        writer: BatchingWriter,
+        *,
+        key_cache_seconds: float = 10.0,
+    ) -> None:
+        self._context = context
+        self._database = database
+        self._writer = writer
+        self._key_cache_seconds = key_cache_seconds
+        self._key_cache: dict[str, tuple[str, str, float]] = {}
+        self._key_touched: dict[str, float] = {}
+        self._accounts = account_rows.AccountOperations(context)
+        self._templates = template_rows.TemplateOperations(context)
+        self._accept = AcceptOperation(context)
+        self._claim = ClaimOperation(context)
+        self._receipts = ReceiptOperation(context)
+        self._submissions = SubmissionOperation(context, self._receipts)
+        self._recover = RecoverOperation(context)
+        self._expire = ExpireOperation(context)
+        self._inbound = InboundOperation()
+        self._endpoints = outbox_rows.EndpointOperation(context)
+        self._webhook_claim = outbox_rows.WebhookClaimOperation()
+        self._webhook_results = outbox_rows.WebhookResultOperation(context)
+
+    @property
+    def writer(self) -> BatchingWriter:
+        """The batching writer (its statistics are useful in benchmarks)."""
+        return self._writer
+
+    async def close(self) -> None:
+        try:
+            await self._writer.close()
+        finally:
+            await self._database.close()
+
+    async def _read(
+        self,
+        function: Callable[Concatenate[Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        def work(connection: Connection) -> T:
+            return function(connection, *args, **kwargs)
+
+        try:
+            return await self._database.read(work)
+        except (CatalogueError, StorageError, ValueError):
+            raise
+        except Exception as exc:
+            raise translate_exception(exc) from exc
+
+    # --- accounts and keys -----------------------------------------------------------
+
+    async def create_account(
+        self, name: str, balance_micros: int = 0, currency: str = "EUR"
+    ) -> Account:
+        if balance_micros < 0:
+            raise ValueError("an opening balance cannot be negative")
+        item = account_rows.NewAccount(name, balance_micros, currency)
+        return await self._writer.run(self._accounts.create, item)
+
+    async def get_account(self, account_id: str) -> Account | None:
+        return await self._read(account_rows.read_account, account_id)
+
+    async def find_account_by_name(self, name: str) -> Account | None:
+        return await self._read(account_rows.read_account_by_name, name)
+
+    async def set_account_status(
+        self, account_id: str, status: Literal["active", "suspended"]
+    ) -> Account | None:
+        item = account_rows.StatusChange(account_id, status)
+        return await self._writer.run(self._accounts.set_status, item)
+
+    async def top_up(self, account_id: str, micros: int, note: str | None = None) -> Account:
+        if micros <= 0:
+            raise ValueError("a top-up must be a positive amount")
+        item = account_rows.TopUp(account_id, micros, note)
+        return await self._writer.run(self._accounts.top_up, item)
+
+    async def create_api_key(self, account_id: str, label: str = "") -> tuple[str, str]:
+        key_id = new_id(api_keys.KEY_ID_PREFIX)
+        secret = api_keys.new_secret()
+        item = account_rows.NewApiKey(
+            key_id=key_id,
+            account_id=account_id,
+            label=label,
+            secret_hash=api_keys.hash_secret(self._context.pepper, secret),
+        )
+        await self._writer.run(self._accounts.create_key, item)
+        return key_id, api_keys.format_api_key(key_id, secret)
+
+    async def authenticate_key(self, plaintext: str) -> ApiKeyIdentity | None:
+        parsed = api_keys.parse_api_key(plaintext)
+        if parsed is None:
+            return None
+        now = time.monotonic()
+        cached = self._key_cache.get(parsed.key_id)
+        if cached is not None and cached[2] > now:
+            account_id, secret_hash, _ = cached
+        else:
+            found = await self._read(account_rows.read_key_secret, parsed.key_id)
+            if found is None or found[2]:
+                self._key_cache.pop(parsed.key_id, None)
+                api_keys.secret_matches(self._context.pepper, parsed.secret, _UNKNOWN_KEY_HASH)
+                return None
+            account_id, secret_hash, _ = found
+            if self._key_cache_seconds > 0:
+                if len(self._key_cache) >= _KEY_CACHE_LIMIT:
+                    self._key_cache.clear()
+                self._key_cache[parsed.key_id] = (
+                    account_id,
+                    secret_hash,
+                    now + self._key_cache_seconds,
+                )
+        if not api_keys.secret_matches(self._context.pepper, parsed.secret, secret_hash):
+            return None
+        return ApiKeyIdentity(key_id=parsed.key_id, account_id=account_id)
+
+    async def touch_key_usage(self, key_id: str, at: datetime) -> None:
+        now = time.monotonic()
+        last = self._key_touched.get(key_id)
+        if last is not None and now - last < _KEY_TOUCH_INTERVAL:
+            return
+        if len(self._key_touched) >= _KEY_CACHE_LIMIT:
+            self._key_touched.clear()
+        self._key_touched[key_id] = now
+        await self._writer.run(self._accounts.touch_keys, account_rows.KeyUse(key_id, at))
+
+    async def revoke_api_key(self, account_id: str, key_id: str) -> bool:
+        self._key_cache.pop(key_id, None)
+        item = account_rows.KeyRevocation(account_id, key_id)
+        return await self._writer.run(self._accounts.revoke_key, item)
+
+    async def list_api_keys(self, account_id: str) -> list[ApiKey]:
+        return await self._read(account_rows.read_keys, account_id)
+
+    # --- templates -------------------------------------------------------------------
+
+    async def create_template(
+        self, account_id: str, name: str, language: str, body: str
+    ) -> Template:
+        item = template_rows.NewTemplate(account_id, name, language, body)
+        return await self._writer.run(self._templates.create, item)
+
+    async def get_template(self, account_id: str, template_id: str) -> Template | None:
+        return await self._read(template_rows.read_template, account_id, template_id)
+
+    async def list_templates(self, account_id: str) -> list[Template]:
+        return await self._read(template_rows.read_templates, account_id)
+
+    async def set_template_review(
+        self, template_id: str, approved: bool, reason: str | None = None
+    ) -> Template | None:
+        item = template_rows.TemplateReview(template_id, approved, reason)
+        return await self._writer.run(self._templates.review, item)
+
+    async def find_sendable_template(
+        self, account_id: str, id_or_name: str, language: str | None
+    ) -> TemplateLookup:
+        return await self._read(template_rows.find_sendable, account_id, id_or_name, language)
+
+    # --- webhook endpoints -------------------------------------------------------------
+
+    async def set_webhook_endpoint(self, account_id: str, url: str, secret: str) -> WebhookEndpoint:
+        item = outbox_rows.EndpointChange(account_id, url, secret)
+        return await self._writer.run(self._endpoints, item)
+
+    async def get_webhook_endpoint(self, account_id: str) -> WebhookEndpoint | None:
+        return await self._read(outbox_rows.read_endpoint, account_id)
+
+    # --- messages --------------------------------------------------------------------
+
+    async def accept_messages(self, items: Sequence[NewMessage]) -> list[Accepted | CatalogueError]:
+        """See the port. An item the database failed to store answers ``service_unavailable``."""
+        futures = [self._writer.submit(self._accept, item) for item in items]
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        results: list[Accepted | CatalogueError] = []
+        for outcome in outcomes:
+            if isinstance(outcome, Accepted | CatalogueError):
+                results.append(outcome)
+            elif isinstance(outcome, StorageError):
+                results.append(error("service_unavailable", "The message could not be stored."))
+            else:
+                raise outcome
+        return results
+
+    async def claim_for_dispatch(
+        self, claim_token: str, limit: int, now: datetime
+    ) -> list[DispatchItem]:
+        return await self._writer.run(self._claim, ClaimRequest(claim_token, limit, now))
+
+    async def record_submissions(self, outcomes: Sequence[SubmissionOutcome]) -> list[bool]:
+        return await self._writer.run_many(self._submissions, outcomes)
+
+    async def apply_receipts(self, receipts: Sequence[ReceiptRecord]) -> ReceiptCounts:
+        for receipt in receipts:
+            if not receipt.carrier_id_candidates:
+                raise ValueError("a receipt needs at least one carrier id candidate")
+        outcomes = await self._writer.run_many(self._receipts, receipts)
+        return ReceiptCounts(
+            matched=outcomes.count("matched"),
+            duplicates=outcomes.count("duplicate"),
+            pending=outcomes.count("pending"),
+        )
+
+    async def recover_claims(self, new_claim_token: str, policy: RecoveryPolicy) -> int:
+        total = 0
+        while True:
+            request = RecoverRequest(new_claim_token, policy, _RECOVERY_CHUNK)
+            count = await self._writer.run(self._recover, request)
+            total += count
+            if count < _RECOVERY_CHUNK:
+                return total
+
+    async def expire_overdue(self, now: datetime, grace: timedelta) -> int:
+        total = 0
+        while True:
+            count = await self._writer.run(self._expire, ExpireRequest(now, grace, _RECOVERY_CHUNK))
+            total += count
+            if count < _RECOVERY_CHUNK:
+                return total
+
+    async def store_inbound(self, messages: Sequence[InboundMessage]) -> list[str]:
+        return await self._writer.run_many(self._inbound, messages)
+
+    # --- webhook outbox ----------------------------------------------------------------
+
+    async def claim_due_webhooks(
+        self, limit: int, now: datetime, lease_seconds: float
+    ) -> list[WebhookDelivery]:
+        request = outbox_rows.WebhookClaimRequest(limit, now, lease_seconds)
+        return await self._writer.run(self._webhook_claim, request)
+
+    async def record_webhook_results(self, results: Sequence[WebhookResult]) -> None:
+        await self._writer.run_many(self._webhook_results, results)
+
+    # --- queries -----------------------------------------------------------------------
+
+    async def get_message(self, account_id: str, message_id: str) -> MessageDetail | None:
+        return await self._read(queries.read_message, account_id, message_id)
+
+    async def list_messages(
+        self,
+        account_id: str,
+        filters: MessageFilter,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> MessagePage:
+        return await self._read(queries.read_message_page, account_id, filters, cursor, limit)
+
+    async def account_ledger_totals(self, account_id: str) -> LedgerTotals | None:
+        return await self._read(account_rows.read_ledger_totals, account_id)
+
+
+async def open_storage(
+    url: str | URL,
+    *,
+    payload_builder: WebhookPayloadBuilder,
+    pepper: bytes,
+    refund_on_reject: bool = False,
+    settings: SqliteSettings = DEFAULT_SQLITE_SETTINGS,
+    clock: Callable[[], datetime] = utc_now,
+    max_batch: int = 1000,
+    max_delay: float = 0.0,
+    key_cache_seconds: float = 10.0,
+) -> SqlStorage:
+    """Migrate the database at ``url`` and open a storage on it.
+
+    Raises ``ConfigError`` for an unusable URL, ``StorageError`` when the database cannot
+    be opened or migrated.
+    """
+    await migrate(url, settings)
+    database = open_sqlite_database(url, settings)
+    context = StorageContext(
+        payload_builder=payload_builder,
+        pepper=pepper,
+        refund_on_reject=refund_on_reject,
+        clock=clock,
+    )
+    writer = BatchingWriter(database, max_batch=max_batch, max_delay=max_delay)
+    return SqlStorage(context, database, writer, key_cache_seconds=key_cache_seconds)

@@ -1,0 +1,74 @@
+"""Standard Webhooks signatures for outgoing webhook requests.
+
+Every webhook request carries three headers (https://www.standardwebhooks.com):
+
+* ``webhook-id``: the event id, the same on every retry of one event, so a receiver can
+  drop duplicates;
+* ``webhook-timestamp``: seconds since the Unix epoch, UTC, of this attempt;
+* ``webhook-signature``: ``v1,<base64 HMAC-SHA256>`` over ``{id}.{timestamp}.{body}``,
+  keyed with the bytes of the endpoint secret.
+
+An endpoint secret is ``whsec_`` followed by the base64 of 32 random bytes (the spec asks
+for 24 to 64). Signing is done by the ``standardwebhooks`` package, the same code
+receivers use to verify.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import secrets
+from datetime import UTC, datetime
+
+from standardwebhooks.webhooks import Webhook
+
+__all__ = ["SECRET_PREFIX", "new_signing_secret", "sign"]
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix of every secret, not a secret
+_SECRET_BYTES = 32
+_MIN_SECRET_BYTES = 24
+_MAX_SECRET_BYTES = 64
+
+
+def new_signing_secret() -> str:
+    """A fresh endpoint secret: ``whsec_`` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode("ascii")
+
+
+def _secret_bytes(secret: str) -> bytes:
+    """The key inside a ``whsec_`` secret; ValueError when the secret is malformed."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"webhook secret must start with {SECRET_PREFIX!r}")
+    try:
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except binascii.Error as error:
+        raise ValueError("webhook secret is not valid base64") from error
+    if not _MIN_SECRET_BYTES <= len(key) <= _MAX_SECRET_BYTES:
+        raise ValueError(
+            f"webhook secret must hold {_MIN_SECRET_BYTES} to {_MAX_SECRET_BYTES} bytes"
+        )
+    return key
+
+
+def sign(secret: str, msg_id: str, timestamp: datetime, body: bytes) -> dict[str, str]:
+    """The three Standard Webhooks headers for one attempt of one event.
+
+    ``timestamp`` must be timezone-aware (any zone; it is sent as UTC epoch seconds,
+    fractions dropped). ``body`` must be UTF-8 (webhook bodies are JSON). ``msg_id`` must be
+    non-empty printable ASCII without spaces, since it travels in a header. Raises
+    ValueError for a malformed secret, a naive timestamp, a bad id or a non-UTF-8 body.
+    """
+    if timestamp.tzinfo is None or timestamp.utcoffset() is None:
+        raise ValueError("webhook timestamp must be timezone-aware")
+    if not msg_id or not msg_id.isascii() or not msg_id.isprintable() or " " in msg_id:
+        raise ValueError("webhook id must be non-empty printable ASCII without spaces")
+    key = _secret_bytes(secret)
+    # The package sets tzinfo=UTC without converting, so hand it UTC already.
+    moment = timestamp.astimezone(UTC)
+    signature: str = Webhook(key).sign(msg_id=msg_id, timestamp=moment, data=body.decode("utf-8"))
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(math.floor(moment.timestamp())),
+        "webhook-signature": signature,
+    }

@@ -1,0 +1,87 @@
+"""The HTTP API application: ``create_app(services)`` → a Starlette app.
+
+Routes come from one table (:mod:`parcelsms.api.route_table`) that also feeds
+``/openapi.json``. Requests and responses are msgspec Structs
+(:mod:`parcelsms.api.schemas`). Errors of any kind answer with a catalogued error body
+(:mod:`parcelsms.api.error_responses`); every response carries ``X-Request-Id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from parcelsms.api.authentication import Authenticator
+from parcelsms.api.endpoints.account import AccountEndpoints
+from parcelsms.api.endpoints.messages import MessageEndpoints
+from parcelsms.api.endpoints.meta import MetaEndpoints
+from parcelsms.api.endpoints.templates import TemplateEndpoints
+from parcelsms.api.endpoints.webhooks import WebhookEndpoints
+from parcelsms.api.error_responses import RequestContextMiddleware, handle_exception
+from parcelsms.api.route_table import ApiRoute, starlette_routes
+from parcelsms.api.services import ApiServices
+from parcelsms.errors import CatalogueError, StorageError
+
+STATIC_DIRECTORY = Path(__file__).parent / "static"
+
+
+def route_table(services: ApiServices, authenticator: Authenticator) -> list[ApiRoute]:
+    """Every documented operation of the API, served by handlers built on ``services``."""
+    table: list[ApiRoute] = []
+    limit = services.max_body_bytes
+    storage = services.storage
+    table += TemplateEndpoints(storage, authenticator, limit).routes()
+    table += MessageEndpoints(
+        services.accept, storage, authenticator, services.check_webhook_url, limit
+    ).routes()
+    table += WebhookEndpoints(
+        storage, authenticator, services.new_webhook_secret, services.check_webhook_url, limit
+    ).routes()
+    table += AccountEndpoints(storage, authenticator).routes()
+    table += MetaEndpoints(lambda: table, services.version).routes()
+    return table
+
+
+def create_app(services: ApiServices) -> Starlette:
+    """The API application for ``services`` (it needs nothing else).
+
+    The app's lifespan waits, on shutdown, for background API-key usage writes; storage
+    itself is opened and closed by the caller.
+    """
+    authenticator = Authenticator(services.storage, cache_seconds=services.auth_cache_seconds)
+    table = route_table(services, authenticator)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await authenticator.drain()
+
+    routes = [
+        *starlette_routes(table),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIRECTORY), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContextMiddleware)],
+        exception_handlers={
+            CatalogueError: handle_exception,
+            HTTPException: handle_exception,
+            StorageError: handle_exception,
+        },
+        lifespan=lifespan,
+    )
+    # An API answers a trailing slash with 404 rather than a redirect; the redirect also
+    # rebuilds the URL by decoding the raw query string as UTF-8, which a client's bytes
+    # need not be.
+    app.router.redirect_slashes = False
+    app.state.services = services
+    app.state.route_table = table
+    app.state.authenticator = authenticator
+    return app

@@ -1,0 +1,1 @@
+"""The API's handlers, grouped by resource; each group lists its own route table entries."""

@@ -1,0 +1,96 @@
+"""``/v1/webhooks``: the account's webhook endpoint and its signing secret."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from parcelsms.api import schemas
+from parcelsms.api.authentication import Authenticator
+from parcelsms.api.error_responses import JsonResponse
+from parcelsms.api.request_body import decode_body, read_json_body
+from parcelsms.api.route_table import ApiRoute
+from parcelsms.domain.error_catalogue import error
+from parcelsms.errors import CatalogueError
+from parcelsms.pipeline.ports import WebhookEndpointStore
+
+_create_decoder = msgspec.json.Decoder(schemas.WebhookCreate)
+
+
+class WebhookEndpoints:
+    """Handlers of the webhook routes, scoped to the caller's account."""
+
+    def __init__(
+        self,
+        endpoints: WebhookEndpointStore,
+        authenticator: Authenticator,
+        new_secret: Callable[[], str],
+        check_url: Callable[[str], None],
+        max_body_bytes: int,
+    ) -> None:
+        self._endpoints = endpoints
+        self._auth = authenticator
+        self._new_secret = new_secret
+        self._check_url = check_url
+        self._max_body_bytes = max_body_bytes
+
+    async def register_webhook(self, request: Request) -> Response:
+        """Register the endpoint; a new secret replaces the previous endpoint's at once."""
+        caller = await self._auth.authenticate(request)
+        body = await read_json_body(request, self._max_body_bytes)
+        payload = decode_body(_create_decoder, body)
+        try:
+            self._check_url(payload.url)
+        except CatalogueError as problem:
+            raise error("invalid_webhook_url", problem.message, field="url") from None
+        endpoint = await self._endpoints.set_webhook_endpoint(
+            caller.account_id, payload.url, self._new_secret()
+        )
+        return JsonResponse(
+            schemas.WebhookCreated(
+                url=endpoint.url, secret=endpoint.secret, created_at=endpoint.created_at
+            ),
+            status_code=201,
+        )
+
+    async def get_webhook(self, request: Request) -> Response:
+        """The registered endpoint without its secret; ``not_found`` when there is none."""
+        caller = await self._auth.authenticate(request)
+        endpoint = await self._endpoints.get_webhook_endpoint(caller.account_id)
+        if endpoint is None:
+            raise error(
+                "not_found", "No webhook endpoint is registered; POST /v1/webhooks registers one."
+            )
+        return JsonResponse(schemas.WebhookOut(url=endpoint.url, created_at=endpoint.created_at))
+
+    def routes(self) -> list[ApiRoute]:
+        """The route table entries of these handlers."""
+        return [
+            ApiRoute(
+                method="POST",
+                path="/v1/webhooks",
+                handler=self.register_webhook,
+                summary="Register the webhook endpoint",
+                description="Every status change of the account's messages is POSTed there "
+                "(or to a message's own `callback_url`), signed per Standard Webhooks with "
+                "the secret returned here. The secret is shown only in this response; "
+                "registering again replaces both URL and secret.",
+                tag="webhooks",
+                request=schemas.WebhookCreate,
+                response=schemas.WebhookCreated,
+                status=201,
+                errors=("invalid_webhook_url",),
+            ),
+            ApiRoute(
+                method="GET",
+                path="/v1/webhooks",
+                handler=self.get_webhook,
+                summary="Get the webhook endpoint",
+                tag="webhooks",
+                response=schemas.WebhookOut,
+                errors=("not_found",),
+            ),
+        ]

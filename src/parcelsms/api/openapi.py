@@ -1,0 +1,150 @@
+"""The OpenAPI 3.1 document, assembled from the route table and the Structs' JSON Schemas.
+
+Schemas come from ``msgspec.json.schema_components`` (JSON Schema 2020-12, which OpenAPI 3.1
+uses as is). Each operation lists the catalogued errors it can answer with, grouped by HTTP
+status, plus those every operation of its kind shares: authenticated operations can answer
+``unauthorized`` and ``account_suspended``, operations with a JSON body the four body
+errors, and every operation ``internal_error``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from parcelsms.api.route_table import ApiRoute
+from parcelsms.api.schemas import ErrorBody
+from parcelsms.domain.error_catalogue import CATALOGUE
+
+_REF = "#/components/schemas/{name}"
+_PATH_PARAMETER = re.compile(r"{([^}]+)}")
+_AUTHENTICATED_ERRORS = ("unauthorized", "account_suspended", "service_unavailable")
+_BODY_ERRORS = ("invalid_json", "invalid_request", "unsupported_media_type", "payload_too_large")
+_DESCRIPTION = """\
+JSON over HTTP. Authenticate with `Authorization: Bearer <key>`.
+
+Every error answers `{"error": {"code", "message", "field"}}` with a stable `code` from the
+error catalogue (`docs/errors.md`); each operation lists the codes it can answer with under
+`x-error-codes`. Every response carries `X-Request-Id`; quote it when reporting a problem.
+"""
+
+
+def _error_codes(route: ApiRoute) -> list[str]:
+    codes: list[str] = []
+    if route.authenticated:
+        codes.extend(_AUTHENTICATED_ERRORS)
+    if route.request is not None:
+        codes.extend(_BODY_ERRORS)
+    codes.extend(route.errors)
+    codes.append("internal_error")
+    return list(dict.fromkeys(codes))
+
+
+def _error_responses(codes: Sequence[str], error_ref: dict[str, Any]) -> dict[str, Any]:
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(CATALOGUE[code].http_status, []).append(code)
+    responses: dict[str, Any] = {}
+    for status in sorted(by_status):
+        listed = by_status[status]
+        responses[str(status)] = {
+            "description": " ".join(f"`{code}`: {CATALOGUE[code].title}" for code in listed),
+            "content": {"application/json": {"schema": error_ref}},
+            "x-error-codes": listed,
+        }
+    return responses
+
+
+def _success_response(route: ApiRoute, refs: dict[type, dict[str, Any]]) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": route.summary}
+    if route.response is not None:
+        response["content"] = {route.media_type: {"schema": refs[route.response]}}
+    elif route.media_type != "application/json":
+        response["content"] = {route.media_type: {"schema": {"type": "string"}}}
+    if route.response_headers:
+        response["headers"] = {
+            name: {"description": description, "schema": {"type": "string"}}
+            for name, description in route.response_headers.items()
+        }
+    return response
+
+
+def _operation(
+    route: ApiRoute, refs: dict[type, dict[str, Any]], error_ref: dict[str, Any]
+) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PATH_PARAMETER.findall(route.path)
+    ]
+    parameters.extend(
+        {
+            "name": parameter.name,
+            "in": parameter.location,
+            "description": parameter.description,
+            "required": parameter.required,
+            "schema": parameter.schema,
+        }
+        for parameter in route.parameters
+    )
+    operation: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "tags": [route.tag],
+    }
+    if route.description:
+        operation["description"] = route.description
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[route.request]}},
+        }
+    responses = {str(route.status): _success_response(route, refs)}
+    responses.update(_error_responses(_error_codes(route), error_ref))
+    operation["responses"] = responses
+    if not route.authenticated:
+        operation["security"] = []
+    return operation
+
+
+def openapi_document(table: Sequence[ApiRoute], *, version: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document describing every route of ``table``."""
+    types: list[type] = [ErrorBody]
+    for route in table:
+        for struct in (route.request, route.response):
+            if struct is not None and struct not in types:
+                types.append(struct)
+    schemas, components = msgspec.json.schema_components(types, ref_template=_REF)
+    refs = dict(zip(types, schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for route in table:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(
+            route, refs, refs[ErrorBody]
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "parcelsms API",
+            "version": version,
+            "description": _DESCRIPTION,
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key (`psk_…`), created by the operator with "
+                    "`parcelsms keys create ACCOUNT`.",
+                }
+            },
+        },
+    }

@@ -1,0 +1,148 @@
+"""Reading and decoding JSON request bodies into Structs, with catalogued errors.
+
+* Only ``application/json`` is accepted (``unsupported_media_type``).
+* The size limit is enforced while the body streams in: a declared ``Content-Length`` over
+  the limit is refused before reading a byte, and a chunked body is refused as soon as it
+  crosses the limit, so a client cannot make the server buffer more than the limit.
+* Syntax errors are ``invalid_json`` with msgspec's byte position; a body that is JSON but
+  does not fit the Struct is ``invalid_request`` whose ``field`` is the JSON path of the
+  offending value (``messages[3].to``, ``params``, or the unknown field's own path).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+import msgspec
+from starlette.requests import Request
+
+from parcelsms.domain.error_catalogue import error
+from parcelsms.errors import CatalogueError
+
+T = TypeVar("T")
+
+_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`")
+_MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`")
+
+
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None:
+        return False
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json"
+
+
+async def read_json_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refusing a non-JSON content type and bodies over ``max_bytes``.
+
+    Raises ``unsupported_media_type`` (415), ``payload_too_large`` (413), or ``invalid_json``
+    when the client disconnects before the body is complete.
+    """
+    if not _is_json(request.headers.get("content-type")):
+        raise error(
+            "unsupported_media_type",
+            "Send the body as JSON with the header `Content-Type: application/json`.",
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdecimal() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    total = 0
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise error("invalid_json", "The connection closed before the whole body arrived.")
+        chunk: bytes = message.get("body", b"")
+        total += len(chunk)
+        if total > max_bytes:
+            raise _too_large(max_bytes)
+        if chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(max_bytes: int) -> CatalogueError:
+    return error(
+        "payload_too_large",
+        f"The request body is larger than {max_bytes} bytes.",
+    )
+
+
+def decode_body(decoder: msgspec.json.Decoder[T], body: bytes, *, field_prefix: str = "") -> T:
+    """Decode ``body`` with ``decoder``; raise ``invalid_json`` or ``invalid_request``.
+
+    ``field_prefix`` (e.g. ``messages[3]``) is put in front of the reported field path when
+    ``body`` is one element of a larger document.
+    """
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as problem:
+        raise invalid_request(str(problem), field_prefix) from None
+    except msgspec.DecodeError as problem:
+        raise error("invalid_json", f"The request body is not valid JSON: {problem}.") from None
+    except UnicodeDecodeError as problem:
+        raise error(
+            "invalid_json",
+            f"The request body is not valid UTF-8 (byte {problem.start}).",
+        ) from None
+
+
+def check_utf8(body: bytes) -> None:
+    """Raise ``invalid_json`` unless ``body`` is valid UTF-8.
+
+    Needed before decoding into ``msgspec.Raw``: raw elements are not checked by the first
+    decode, and a bad byte inside one item is a broken document, not a bad item.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        raise error(
+            "invalid_json",
+            f"The request body is not valid UTF-8 (byte {problem.start}).",
+        ) from None
+
+
+def invalid_request(validation_message: str, field_prefix: str = "") -> CatalogueError:
+    """Translate a msgspec validation message into ``invalid_request`` with a JSON path."""
+    message = validation_message
+    path = ""
+    match = _PATH.search(message)
+    if match is not None:
+        path = match.group("path")
+        message = message[: match.start()]
+    field = _join(field_prefix, _readable_path(path))
+    unknown = _UNKNOWN_FIELD.match(message)
+    if unknown is not None:
+        field = _join(field, unknown.group("name"))
+        return error(
+            "invalid_request",
+            f"Unknown field {unknown.group('name')!r}; see the schema in /openapi.json.",
+            field=field,
+        )
+    missing = _MISSING_FIELD.match(message)
+    if missing is not None:
+        field = _join(field, missing.group("name"))
+        return error(
+            "invalid_request",
+            f"The field {missing.group('name')!r} is required.",
+            field=field,
+        )
+    return error("invalid_request", f"{message}.", field=field or None)
+
+
+def _readable_path(path: str) -> str:
+    """``.messages[0].to`` → ``messages[0].to``; a dict value (``[...]``) names its dict."""
+    return path.replace("[...]", "").lstrip(".")
+
+
+def _join(prefix: str, name: str) -> str:
+    if not prefix:
+        return name
+    if not name:
+        return prefix
+    return f"{prefix}.{name}"

@@ -1,0 +1,43 @@
+"""What the HTTP API needs from the rest of the platform, gathered in one object.
+
+The composition root (``parcelsms.bootstrap``) builds an :class:`ApiServices` and hands it to
+:func:`parcelsms.api.app.create_app`; the API reaches nothing else. Tests build one from a real
+storage and a real accept use case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from parcelsms.pipeline.accept import AcceptMessages
+from parcelsms.pipeline.ports import Storage
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+DEFAULT_AUTH_CACHE_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServices:
+    """The dependencies of the HTTP API.
+
+    * ``storage``: every read and the account/key/template/webhook writes.
+    * ``accept``: the accept use case behind ``POST /v1/messages`` and the batch endpoint.
+    * ``new_webhook_secret``: makes a fresh ``whsec_`` signing secret.
+    * ``check_webhook_url``: raises :class:`~parcelsms.errors.CatalogueError` for a URL that
+      must not receive webhooks (scheme, private targets, ...); returns ``None`` otherwise.
+    * ``max_body_bytes``: request bodies above this answer 413 ``payload_too_large``; the
+      limit is enforced while the body streams in, never after buffering it.
+    * ``version``: the platform version shown in ``/openapi.json``.
+    * ``auth_cache_seconds``: how long a verified API key and its account's state are reused
+      without asking storage again; a revoked key or a suspended account is refused at the
+      latest this long after the change. ``0`` disables the cache.
+    """
+
+    storage: Storage
+    accept: AcceptMessages
+    new_webhook_secret: Callable[[], str]
+    check_webhook_url: Callable[[str], None]
+    version: str
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    auth_cache_seconds: float = DEFAULT_AUTH_CACHE_SECONDS

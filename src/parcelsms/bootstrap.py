@@ -1,0 +1,282 @@
+"""The composition root: configuration in, a running platform out.
+
+This is the one module that picks concrete implementations — the SQLite storage adapter,
+SMPP channels, the aiohttp webhook sender, the embedded carrier simulator — and wires them
+into the pipeline's use cases and workers and the HTTP API. Nothing else imports adapters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from parcelsms import __version__
+from parcelsms.adapters.channels.smpp_channel import SmppChannel, SmppChannelSettings
+from parcelsms.adapters.storage import open_storage
+from parcelsms.adapters.webhooks.backoff import next_attempt_delay
+from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
+from parcelsms.adapters.webhooks.signing import new_signing_secret
+from parcelsms.adapters.webhooks.target_guard import check_target
+from parcelsms.api.app import create_app
+from parcelsms.api.services import ApiServices
+from parcelsms.config import SIMULATOR_CHANNEL_NAME, ChannelSettings, Settings
+from parcelsms.domain.pricing import PriceList
+from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
+from parcelsms.pipeline.channel_port import Channel
+from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
+from parcelsms.pipeline.ports import InboundMessage, ReceiptRecord, Storage
+from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
+from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.protocol.smpp.client import SmppClientConfig
+from parcelsms.protocol.smpp.constants import BindType
+from parcelsms.protocol.smpp.session import SmppTimeouts
+from parcelsms.simulator.behaviours import resolve_scenario
+from parcelsms.simulator.carrier import CarrierSimulator
+
+_log = logging.getLogger("parcelsms")
+
+# Receipts for a submitted message may lag behind its validity; expire only after this.
+EXPIRY_GRACE = timedelta(hours=1)
+
+
+def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
+    """The server pepper for API key hashes.
+
+    From ``[security] pepper`` or ``PARCELSMS_PEPPER``; else a random one created once in a
+    file beside the SQLite database (``parcelsms.pepper``, mode 0600), so keys keep working
+    across restarts without configuration. Losing the pepper invalidates every API key.
+    """
+    configured = settings.security.pepper or environ.get("PARCELSMS_PEPPER")
+    if configured:
+        return configured.encode("utf-8")
+    url = make_url(settings.database.url)
+    database = url.database or ""
+    directory = Path(database).resolve().parent if database and database != ":memory:" else Path()
+    path = directory / "parcelsms.pepper"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("utf-8")
+
+
+async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) -> Storage:
+    """Open (and migrate) the configured storage."""
+    return await open_storage(
+        settings.database.url,
+        pepper=resolve_pepper(settings, environ),
+        payload_builder=build_webhook_payload,
+        refund_on_reject=settings.dispatch.refund_on_carrier_reject,
+    )
+
+
+def _client_configs(channel: ChannelSettings) -> list[SmppClientConfig]:
+    timeouts = SmppTimeouts(
+        response=channel.response_timeout,
+        enquire_link_interval=channel.enquire_link_interval,
+        inactivity=max(channel.enquire_link_interval * 3, 30.0),
+    )
+    tps_per_session = channel.tps / channel.sessions
+    configs: list[SmppClientConfig] = []
+    binds = (
+        [BindType.TRANSCEIVER]
+        if channel.bind == "transceiver"
+        else [BindType.TRANSMITTER, BindType.RECEIVER]
+    )
+    for index in range(channel.sessions):
+        for bind_type in binds:
+            configs.append(
+                SmppClientConfig(
+                    host=channel.host,
+                    port=channel.port,
+                    system_id=channel.system_id,
+                    password=channel.password,
+                    system_type=channel.system_type,
+                    bind_type=bind_type,
+                    window=channel.window,
+                    tps=tps_per_session,
+                    timeouts=timeouts,
+                    reconnect_max_delay=channel.reconnect_max_delay,
+                    name=f"{channel.name}#{index}",
+                )
+            )
+    return configs
+
+
+@dataclass
+class Platform:
+    """Every running part of one parcelsms process."""
+
+    settings: Settings
+    storage: Storage
+    channels: dict[str, SmppChannel]
+    accept: AcceptMessages
+    dispatcher: Dispatcher
+    webhooks: WebhookDeliveryWorker
+    webhook_sender: WebhookSender
+    app: Any
+    simulator: CarrierSimulator | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    recovered: int = 0
+
+    async def start_workers(self) -> None:
+        """Bind channels, resolve a previous crash, start the dispatcher and webhooks."""
+        await self.webhook_sender.start()
+        for channel in self.channels.values():
+            await channel.start()
+        self.recovered = await self.dispatcher.recover()
+        if self.recovered:
+            _log.warning(
+                "resolved messages left claimed by a previous process",
+                extra={"count": self.recovered, "policy": self.settings.dispatch.unknown_outcome_policy},
+            )
+        self.tasks = [
+            asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
+            asyncio.create_task(self.webhooks.run(), name="webhooks"),
+            asyncio.create_task(self._expire_loop(), name="expiry"),
+        ]
+
+    async def wait_channels_bound(self, timeout: float) -> bool:
+        results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.channels.values()))
+        return all(results)
+
+    async def _expire_loop(self) -> None:
+        while True:
+            await asyncio.sleep(30)
+            count = await self.storage.expire_overdue(datetime.now(UTC), EXPIRY_GRACE)
+            if count:
+                _log.info("expired messages without receipt", extra={"count": count})
+
+    async def close(self) -> None:
+        """Stop everything in dependency order; accepted messages stay queued in storage."""
+        await self.dispatcher.stop()
+        await self.webhooks.stop()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for channel in self.channels.values():
+            await channel.close()
+        if self.simulator is not None:
+            await self.simulator.close()
+        await self.webhook_sender.close()
+        await self.storage.close()
+
+
+async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Platform:
+    """Wire a platform from settings. Starts the embedded simulator when it is needed."""
+    storage = await open_platform_storage(settings, environ)
+    channel_settings = list(settings.channels)
+    simulator: CarrierSimulator | None = None
+    if settings.simulator_embedded:
+        scenario = resolve_scenario(settings.simulator.scenario)
+        simulator = CarrierSimulator(scenario)
+        port = await simulator.start("127.0.0.1", 0)
+        channel_settings.append(
+            ChannelSettings(
+                name=SIMULATOR_CHANNEL_NAME,
+                host="127.0.0.1",
+                port=port,
+                system_id="parcelsms",
+                password="embedded",
+                window=100,
+                tps=5000.0,
+            )
+        )
+
+    prices = settings.price_list()
+    route_table = settings.route_table()
+
+    dispatcher_holder: list[Dispatcher] = []
+
+    async def receipt_sink(record: ReceiptRecord) -> None:
+        await storage.apply_receipts([record])
+
+    async def inbound_sink(message: InboundMessage) -> None:
+        await storage.store_inbound([message])
+
+    channels = {
+        c.name: SmppChannel(
+            SmppChannelSettings(
+                name=c.name,
+                sessions=_client_configs(c),
+                default_sender_id=c.default_sender_id,
+            ),
+            receipt_sink,
+            inbound_sink,
+        )
+        for c in channel_settings
+    }
+    allow_private = settings.webhooks.allow_private_targets
+
+    def check_url(url: str) -> None:
+        check_target(url, allow_private=allow_private)
+
+    def wake_dispatcher() -> None:
+        if dispatcher_holder:
+            dispatcher_holder[0].wake()
+
+    accept = AcceptMessages(
+        AcceptSettings(
+            prices=prices,
+            routes=route_table,
+            validity=settings.dispatch.validity,
+            max_segments=settings.dispatch.max_segments,
+        ),
+        storage,
+        storage,
+        check_callback_url=check_url,
+        on_accepted=wake_dispatcher,
+    )
+    typed_channels: dict[str, Channel] = dict(channels)
+    dispatcher = Dispatcher(
+        storage,
+        typed_channels,
+        DispatchSettings(unknown_outcome_policy=settings.dispatch.unknown_outcome_policy),
+    )
+    dispatcher_holder.append(dispatcher)
+    sender = WebhookSender(
+        timeouts=WebhookTimeouts(total=settings.webhooks.timeout_seconds),
+        allow_private=allow_private,
+    )
+    webhooks = WebhookDeliveryWorker(
+        storage,
+        sender,
+        next_delay=lambda attempt: next_attempt_delay(attempt),
+        settings=WebhookDeliverySettings(max_attempts=settings.webhooks.max_attempts),
+    )
+    app = create_app(
+        ApiServices(
+            storage=storage,
+            accept=accept,
+            new_webhook_secret=new_signing_secret,
+            check_webhook_url=check_url,
+            version=__version__,
+        )
+    )
+    return Platform(
+        settings=settings,
+        storage=storage,
+        channels=channels,
+        accept=accept,
+        dispatcher=dispatcher,
+        webhooks=webhooks,
+        webhook_sender=sender,
+        app=app,
+        simulator=simulator,
+    )
+
+
+__all__ = ["Platform", "PriceList", "build_platform", "open_platform_storage", "resolve_pepper"]

@@ -1,0 +1,140 @@
+"""``parcelsms simulate-carrier``: run the carrier simulator as a process.
+
+Contract for scripts (the benchmark and tests rely on it): the first line on stdout is
+``parcelsms-simulator listening on HOST:PORT``, printed and flushed once the port is open
+(``--port 0`` picks a free one). With ``--stats``, one JSON object per line follows every
+second, and a last one with ``"final": true`` when the process stops (SIGINT or SIGTERM:
+bound ESMEs are asked to unbind, then connections close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import click
+
+from parcelsms.errors import ScenarioError
+from parcelsms.simulator import BEHAVIOURS, CarrierSimulator, Scenario, behaviour, load_scenario
+
+STATS_INTERVAL = 1.0
+
+
+@click.command("simulate-carrier")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=2775,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port; 0 picks a free one (read it from the first line of output).",
+)
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scenario file (TOML); see docs/smpp-simulator.md.",
+)
+@click.option(
+    "--behaviour",
+    "behaviour_name",
+    type=click.Choice(sorted(BEHAVIOURS)),
+    help="A named built-in scenario instead of a file.",
+)
+@click.option("--stats", is_flag=True, help="Print counters as one JSON line per second.")
+@click.option(
+    "--window",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Outstanding deliver_sm allowed per bind.",
+)
+@click.option(
+    "--no-uvloop",
+    is_flag=True,
+    help="Use the standard asyncio loop even when uvloop is installed.",
+)
+def simulate_carrier(
+    host: str,
+    port: int,
+    scenario_path: Path | None,
+    behaviour_name: str | None,
+    stats: bool,
+    window: int,
+    no_uvloop: bool,
+) -> None:
+    """Run a simulated carrier SMSC (SMPP 3.4) until interrupted.
+
+    Without --scenario or --behaviour it accepts any system_id and password, answers every
+    submit_sm with a fresh message id and sends a DELIVRD receipt after 50 ms.
+    """
+    if scenario_path is not None and behaviour_name is not None:
+        raise click.UsageError("give --scenario or --behaviour, not both")
+    try:
+        if scenario_path is not None:
+            scenario = load_scenario(scenario_path)
+        elif behaviour_name is not None:
+            scenario = behaviour(behaviour_name)
+        else:
+            scenario = Scenario()
+    except ScenarioError as error:
+        raise click.ClickException(f"invalid scenario: {error}") from None
+    _run(_serve(scenario, host, port, stats=stats, window=window), use_uvloop=not no_uvloop)
+
+
+def _run(main: Coroutine[Any, Any, None], *, use_uvloop: bool) -> None:
+    if use_uvloop:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            uvloop.run(main)
+            return
+    asyncio.run(main)
+
+
+async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, window: int) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    simulator = CarrierSimulator(scenario, window=window)
+    try:
+        bound_port = await simulator.start(host, port)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    _emit(f"parcelsms-simulator listening on {host}:{bound_port}")
+    started = loop.time()
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), STATS_INTERVAL)
+            except TimeoutError:
+                if stats:
+                    _emit(_stats_line(simulator, loop.time() - started))
+    finally:
+        await simulator.close()
+        if stats:
+            _emit(_stats_line(simulator, loop.time() - started, final=True))
+
+
+def _stats_line(simulator: CarrierSimulator, uptime: float, *, final: bool = False) -> str:
+    line: dict[str, object] = {"uptime": round(uptime, 3), **simulator.stats.as_dict()}
+    line["pending_deliveries"] = simulator.pending_deliveries
+    if final:
+        line["final"] = True
+    return json.dumps(line, separators=(",", ":"))
+
+
+def _emit(line: str) -> None:
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # whoever read our output has gone; keep serving until told to stop

@@ -1,0 +1,484 @@
+"""Configuration: one TOML file plus ``PARCELSMS_*`` environment overrides, checked at start.
+
+Which file (:func:`resolve_config_path`): the ``--config`` path when given, else the file
+named by ``PARCELSMS_CONFIG``, else ``./parcelsms.toml`` when it exists, else none (all
+defaults). :func:`load_config` reads it, applies the environment overrides and validates
+everything, raising :class:`~parcelsms.errors.ConfigError` whose ``key`` names the setting
+(``channels[1].port``, ``dispatch.validity``); a value that came from the environment
+also names its variable.
+
+Environment overrides: ``PARCELSMS_<TABLE>__<KEY>`` with a double underscore for each level
+of nesting and list indexes as numbers: ``PARCELSMS_SERVER__PORT=9000``,
+``PARCELSMS_DATABASE__URL=...``, ``PARCELSMS_CHANNELS__0__PASSWORD=...`` (keeps secrets out
+of the file), ``PARCELSMS_PRICES__COUNTRIES__ES=0.04``. A value is read as a TOML value
+when that gives the type the setting expects (``9000``, ``true``, ``["ES", "MX"]``) and as
+the plain string otherwise, so ``PASSWORD=123456`` stays a string. Variables without a
+double underscore (``PARCELSMS_CONFIG``) are not overrides.
+
+Unknown keys, in the file or the environment, are errors: a misspelt setting would
+otherwise be silently ignored.
+
+Tables and their defaults::
+
+    [server]     host = "127.0.0.1", port = 8080, public_url (for the printed curl)
+    [database]   url = "sqlite+aiosqlite:///./parcelsms.db"
+    [security]   pepper: unset means the composition root reads or creates
+                 <database directory>/parcelsms.pepper (mode 0600); at least 16 characters
+    [[channels]] name, kind = "smpp", host, port, system_id (<= 15), password (<= 8),
+                 system_type = "" (<= 12), bind = "transceiver" | "transmitter_receiver",
+                 window = 100 (1..1000), tps = 100 (> 0), sessions = 1 (1..16),
+                 enquire_link_interval = 30, response_timeout = 10, reconnect_max_delay = 30
+                 (seconds), source_ton, source_npi (0..255), default_sender_id
+    [[routes]]   countries = ["ES", "MX"] or ["*"], channels = ["name", ...] (failover order);
+                 no [[routes]] at all means one "*" route over every channel in file order
+    [prices]     default = "0.05" per segment (decimal string or number, account currency,
+                 at most 6 decimals), [prices.countries] ES = "0.04", ...
+    [dispatch]   max_segments = 10 (1..255), validity = "48h" ("30s", "15m", "2d", "1h30m"
+                 or seconds), refund_on_carrier_reject = false,
+                 unknown_outcome_policy = "resend" | "assume_submitted"
+    [webhooks]   allow_private_targets = false, max_attempts = 12 (1..100),
+                 timeout_seconds = 10
+    [simulator]  embedded (default: true when no channel is configured; its channel is
+                 named "simulator"), scenario (a path, relative to the config file's
+                 directory; to the working directory when there is no file)
+    [logging]    level = "info", format = "json" | "console"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+import msgspec
+import msgspec.inspect as schema
+
+from parcelsms.domain.money import to_micros
+from parcelsms.domain.pricing import PriceList
+from parcelsms.domain.routing import Route, RouteTable
+from parcelsms.errors import ConfigError
+
+DEFAULT_CONFIG_FILE: Final = "parcelsms.toml"
+DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///./parcelsms.db"
+SIMULATOR_CHANNEL_NAME: Final = "simulator"
+ENV_PREFIX: Final = "PARCELSMS_"
+CONFIG_ENV_VARIABLE: Final = "PARCELSMS_CONFIG"
+
+
+class Duration(timedelta):
+    """A ``timedelta`` read from ``"30s"``, ``"15m"``, ``"48h"``, ``"2d"``, ``"1h30m"``
+    or a number of seconds (see :func:`parse_duration`)."""
+
+
+_DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> Duration:
+    """Parse a positive duration; raise ``ValueError`` with a message saying how to write one."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        parts = _DURATION_PART.findall(text)
+        if not text or "".join(number + unit for number, unit in parts) != text:
+            raise ValueError(
+                f"{value!r} is not a duration; write a number with a unit s, m, h or d, "
+                'such as "30s", "15m", "48h", "2d" or "1h30m"'
+            )
+        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    else:
+        raise ValueError(f'expected a duration such as "48h", got {value!r}')
+    if not seconds > 0:
+        raise ValueError("a duration must be longer than zero")
+    return Duration(seconds=seconds)
+
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+Byte = Annotated[int, msgspec.Meta(ge=0, le=255)]
+Amount = str | int | float
+
+
+class _Table(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base of every settings table: immutable and refusing unknown keys."""
+
+
+class ServerSettings(_Table, frozen=True):
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
+    public_url: str | None = None
+
+
+class DatabaseSettings(_Table, frozen=True):
+    url: str = DEFAULT_DATABASE_URL
+
+
+class SecuritySettings(_Table, frozen=True):
+    pepper: str | None = None
+
+
+class ChannelSettings(_Table, frozen=True):
+    name: str
+    host: str
+    port: Port
+    system_id: str
+    password: str
+    kind: Literal["smpp"] = "smpp"
+    system_type: str = ""
+    bind: Literal["transceiver", "transmitter_receiver"] = "transceiver"
+    window: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
+    tps: Positive = 100.0
+    sessions: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
+    enquire_link_interval: Positive = 30.0
+    response_timeout: Positive = 10.0
+    reconnect_max_delay: Positive = 30.0
+    source_ton: Byte | None = None
+    source_npi: Byte | None = None
+    default_sender_id: str | None = None
+
+
+class RouteSettings(_Table, frozen=True):
+    countries: tuple[str, ...]
+    channels: tuple[str, ...]
+
+
+class PriceSettings(_Table, frozen=True):
+    default: Amount = "0.05"
+    # Values are checked by hand so that an error can name the country's key.
+    countries: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class DispatchSettings(_Table, frozen=True):
+    max_segments: Annotated[int, msgspec.Meta(ge=1, le=255)] = 10
+    validity: Duration = Duration(hours=48)
+    refund_on_carrier_reject: bool = False
+    unknown_outcome_policy: Literal["resend", "assume_submitted"] = "resend"
+
+
+class WebhookSettings(_Table, frozen=True):
+    allow_private_targets: bool = False
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12
+    timeout_seconds: Positive = 10.0
+
+
+class SimulatorSettings(_Table, frozen=True):
+    embedded: bool | None = None
+    scenario: str | None = None
+
+
+class LoggingSettings(_Table, frozen=True):
+    level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class Settings(_Table, frozen=True):
+    """The whole validated configuration; build it with :func:`load_config`."""
+
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+    channels: tuple[ChannelSettings, ...] = ()
+    routes: tuple[RouteSettings, ...] = ()
+    prices: PriceSettings = msgspec.field(default_factory=PriceSettings)
+    dispatch: DispatchSettings = msgspec.field(default_factory=DispatchSettings)
+    webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
+    simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
+    logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+
+    @property
+    def simulator_embedded(self) -> bool:
+        """True when ``serve`` starts the embedded carrier simulator as a channel."""
+        if self.simulator.embedded is None:
+            return not self.channels
+        return self.simulator.embedded
+
+    def channel_names(self) -> tuple[str, ...]:
+        """Configured channel names in file order, then ``simulator`` when embedded."""
+        names = tuple(channel.name for channel in self.channels)
+        return (*names, SIMULATOR_CHANNEL_NAME) if self.simulator_embedded else names
+
+    def price_list(self) -> PriceList:
+        """The per-segment prices as a domain :class:`PriceList`."""
+        return PriceList(
+            _amount_micros(self.prices.default, "prices.default"),
+            {
+                country: _amount_micros(amount, f"prices.countries.{country}")
+                for country, amount in self.prices.countries.items()
+            },
+        )
+
+    def route_table(self) -> RouteTable:
+        """The routes as a domain :class:`RouteTable` (one ``*`` route when none given)."""
+        names = self.channel_names()
+        if not self.routes:
+            routes = [Route(countries="*", channels=names)] if names else []
+            return RouteTable(routes, names)
+        return RouteTable(
+            [Route(frozenset(route.countries), route.channels) for route in self.routes],
+            names,
+        )
+
+
+def _amount_micros(amount: object, key: str) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, str | int | float):
+        raise ConfigError('a price is a decimal string or a number, such as "0.05"', key=key)
+    try:
+        value = Decimal(str(amount).strip())
+    except InvalidOperation:
+        raise ConfigError(f"{amount!r} is not a number", key=key) from None
+    if not value.is_finite() or value < 0:
+        raise ConfigError(f"{amount!r} is not a price (a number >= 0)", key=key)
+    micros = to_micros(value)
+    if Decimal(micros) != value * 1_000_000:
+        raise ConfigError(f"{amount!r} has more than 6 decimal places", key=key)
+    return micros
+
+
+def resolve_config_path(
+    cli_path: Path | str | None, environ: Mapping[str, str], cwd: Path
+) -> Path | None:
+    """Which configuration file to read: ``cli_path``, else ``$PARCELSMS_CONFIG``, else
+    ``<cwd>/parcelsms.toml`` when it exists, else ``None`` (defaults only).
+
+    Relative paths are taken relative to ``cwd``. An explicitly named file is returned
+    even when missing, so that :func:`load_config` reports it instead of silently using
+    defaults.
+    """
+    named = cli_path if cli_path not in (None, "") else environ.get(CONFIG_ENV_VARIABLE)
+    if named:
+        return cwd / Path(named)
+    default = cwd / DEFAULT_CONFIG_FILE
+    return default if default.is_file() else None
+
+
+def load_config(path: Path | None, environ: Mapping[str, str]) -> Settings:
+    """Read ``path`` (or nothing), apply ``PARCELSMS_*`` overrides from ``environ``, validate.
+
+    Raises :class:`ConfigError` naming the offending key for every problem found: an
+    unreadable file or TOML syntax error, an unknown key, a wrong type or range, an
+    unknown channel in a route, a bad price, country code or duration.
+    """
+    data = _read_file(path) if path is not None else {}
+    from_environment = _apply_environment(data, environ)
+    try:
+        try:
+            settings = msgspec.convert(data, Settings, dec_hook=_decode_custom)
+        except msgspec.ValidationError as exc:
+            raise _translate(exc) from None
+        settings = _check(settings, path)
+    except ConfigError as exc:
+        variable = from_environment.get(exc.key or "")
+        if variable is None:
+            raise
+        message = str(exc).removeprefix(f"{exc.key}: ")
+        raise ConfigError(f"{message} (set by {variable})", key=exc.key) from None
+    return settings
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _decode_custom(kind: type, value: Any) -> Any:
+    if kind is Duration:
+        return parse_duration(value)
+    raise NotImplementedError(f"no decoder for {kind!r}")
+
+
+_ERROR_WITH_PATH: Final = re.compile(r"(?s)(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?")
+_NAMED_FIELD: Final = re.compile(r"Object (?:contains unknown|missing required) field `(.+)`")
+
+
+def _translate(exc: msgspec.ValidationError) -> ConfigError:
+    """Turn msgspec's ``"... - at `$.channels[1].port`"`` into a ConfigError with a key."""
+    found = _ERROR_WITH_PATH.fullmatch(str(exc))
+    message = found["message"] if found else str(exc)
+    path = (found["path"] or "") if found else ""
+    key = path.removeprefix(".")
+    named = _NAMED_FIELD.fullmatch(message)
+    if named:
+        key = f"{key}.{named[1]}" if key else named[1]
+        if message.startswith("Object contains unknown"):
+            message = "unknown setting; check its spelling against docs/operator.md"
+        else:
+            message = "required setting is missing"
+    return ConfigError(message, key=key or None)
+
+
+def _check(settings: Settings, path: Path | None) -> Settings:
+    """Cross-field checks msgspec cannot express; returns settings with resolved paths."""
+    seen: set[str] = set()
+    for index, channel in enumerate(settings.channels):
+        key = f"channels[{index}]"
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", channel.name):
+            raise ConfigError(
+                "a channel name is 1 to 64 letters, digits, '_', '.' or '-'", key=f"{key}.name"
+            )
+        if channel.name in seen:
+            raise ConfigError(f"channel name {channel.name!r} is used twice", key=f"{key}.name")
+        if channel.name == SIMULATOR_CHANNEL_NAME and settings.simulator_embedded:
+            raise ConfigError(
+                f"{SIMULATOR_CHANNEL_NAME!r} is the embedded simulator's channel name",
+                key=f"{key}.name",
+            )
+        seen.add(channel.name)
+        # SMPP 3.4 section 4.1.1 limits: longer values cannot be sent in a bind.
+        for field_name, limit in (("system_id", 15), ("password", 8), ("system_type", 12)):
+            value: str = getattr(channel, field_name)
+            if len(value) > limit or not value.isascii():
+                raise ConfigError(
+                    f"SMPP 3.4 allows at most {limit} ASCII characters", key=f"{key}.{field_name}"
+                )
+        if not channel.system_id:
+            raise ConfigError("system_id cannot be empty", key=f"{key}.system_id")
+        if not channel.host:
+            raise ConfigError("host cannot be empty", key=f"{key}.host")
+    if not settings.channel_names():
+        raise ConfigError(
+            "no channel is configured and the embedded simulator is disabled, so nothing "
+            "could be sent",
+            key="channels",
+        )
+    settings.route_table()
+    settings.price_list()
+    public_url = settings.server.public_url
+    if public_url is not None and not re.match(r"https?://[^/\s]+", public_url):
+        raise ConfigError("an absolute http:// or https:// URL", key="server.public_url")
+    if "://" not in settings.database.url:
+        raise ConfigError(f'a database URL such as "{DEFAULT_DATABASE_URL}"', key="database.url")
+    pepper = settings.security.pepper
+    if pepper is not None and len(pepper) < 16:
+        raise ConfigError("the pepper needs at least 16 characters", key="security.pepper")
+    scenario = settings.simulator.scenario
+    if scenario is not None and path is not None:
+        resolved = str(path.parent / Path(scenario).expanduser())
+        return msgspec.structs.replace(
+            settings, simulator=msgspec.structs.replace(settings.simulator, scenario=resolved)
+        )
+    return settings
+
+
+# --- environment overrides -------------------------------------------------------------
+
+_SETTINGS_SCHEMA: Final = schema.type_info(Settings)
+
+
+def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Write ``PARCELSMS_A__B=value`` variables into ``data``; return key -> variable name."""
+    sources: dict[str, str] = {}
+    variables = [name for name in environ if name.startswith(ENV_PREFIX) and "__" in name]
+    # List indexes in numeric order, so that CHANNELS__2 is appended before CHANNELS__10.
+    for variable in sorted(variables, key=_natural_order):
+        parts = variable.removeprefix(ENV_PREFIX).split("__")
+        key = _override(data, parts, environ[variable], variable)
+        sources[key] = variable
+    return sources
+
+
+def _natural_order(variable: str) -> list[tuple[int, int, str]]:
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in variable.split("__")]
+
+
+def _override(data: dict[str, Any], parts: list[str], raw: str, variable: str) -> str:
+    """Set one override; return the setting's key (``channels[0].port``)."""
+    info: schema.Type = _SETTINGS_SCHEMA
+    container: Any = data
+    key = ""
+    for depth, part in enumerate(parts):
+        info = _without_none(info)
+        slot: str | int
+        if isinstance(info, schema.StructType):
+            name = part.lower()
+            fields = {field.name: field for field in info.fields}
+            if name not in fields:
+                known = ", ".join(sorted(fields))
+                raise ConfigError(
+                    f"{variable} names no setting: {name!r} is not one of {known}",
+                    key=f"{key}.{name}" if key else name,
+                )
+            _expect_shape(container, dict, variable, key)
+            slot, info, key = name, fields[name].type, f"{key}.{name}" if key else name
+        elif isinstance(info, schema.DictType):
+            _expect_shape(container, dict, variable, key)
+            slot, info, key = part, info.value_type, f"{key}.{part}"
+        elif isinstance(info, schema.ListType | schema.VarTupleType):
+            _expect_shape(container, list, variable, key)
+            if not part.isdigit() or int(part) > len(container):
+                raise ConfigError(
+                    f"{variable}: {part!r} must be an index from 0 to {len(container)}", key=key
+                )
+            slot, info, key = int(part), info.item_type, f"{key}[{part}]"
+            if slot == len(container):
+                container.append({})
+        else:
+            raise ConfigError(f"{variable}: this setting is a single value, not a table", key=key)
+        if depth == len(parts) - 1:
+            container[slot] = _environment_value(raw, info)
+            break
+        if isinstance(slot, str) and slot not in container:
+            child_info = _without_none(info)
+            is_list = isinstance(child_info, schema.ListType | schema.VarTupleType)
+            container[slot] = [] if is_list else {}
+        container = container[slot]
+    return key
+
+
+def _expect_shape(container: object, shape: type, variable: str, key: str) -> None:
+    if not isinstance(container, shape):
+        what = "an array" if shape is list else "a table"
+        raise ConfigError(f"{variable}: the configuration file's {key} is not {what}", key=key)
+
+
+def _without_none(info: schema.Type) -> schema.Type:
+    if isinstance(info, schema.UnionType):
+        members = [member for member in info.types if not isinstance(member, schema.NoneType)]
+        if len(members) == 1:
+            return members[0]
+    return info
+
+
+def _environment_value(raw: str, info: schema.Type) -> Any:
+    """``raw`` parsed as TOML when the result fits ``info``, else ``raw`` itself."""
+    try:
+        parsed = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        return raw
+    return parsed if _accepts(info, parsed) else raw
+
+
+def _accepts(info: schema.Type, value: Any) -> bool:
+    if isinstance(info, schema.UnionType):
+        return any(_accepts(member, value) for member in info.types)
+    if isinstance(info, schema.BoolType):
+        return isinstance(value, bool)
+    if isinstance(info, schema.IntType):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(info, schema.FloatType):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(info, schema.StrType):
+        return isinstance(value, str)
+    if isinstance(info, schema.LiteralType):
+        return value in info.values
+    if isinstance(info, schema.ListType | schema.VarTupleType):
+        return isinstance(value, list)
+    if isinstance(info, schema.DictType | schema.StructType):
+        return isinstance(value, dict)
+    if isinstance(info, schema.CustomType):
+        return isinstance(value, str | int | float) and not isinstance(value, bool)
+    return not isinstance(info, schema.NoneType)

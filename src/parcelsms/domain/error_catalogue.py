@@ -1,0 +1,307 @@
+"""The catalogue of errors an API caller can receive.
+
+Every input error parcelsms reports is one :class:`ErrorKind` of :data:`CATALOGUE`: a stable
+``code`` clients may branch on, the HTTP status the API answers with, a short ``title`` and a
+``description`` that tells a person what went wrong and what to do about it. ``docs/errors.md``
+is generated from this table (``scripts/generate_error_docs.py``) and a test keeps the two in
+step.
+
+Code raises catalogued errors through :func:`error`; asking for a code that is not in the
+catalogue is a programming error and raises ``KeyError`` at once rather than sending a client
+an undocumented code.
+
+The API renders a :class:`~parcelsms.errors.CatalogueError` as::
+
+    {"error": {"code": "missing_param", "message": "...", "field": "params.tracking"}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from parcelsms.errors import CatalogueError
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorKind:
+    """One catalogued error: stable ``code``, ``http_status``, ``title`` and ``description``.
+
+    ``title`` doubles as the default message when the raiser gives none; ``description`` says
+    what the caller should do, and is what ``docs/errors.md`` shows.
+    """
+
+    code: str
+    http_status: int
+    title: str
+    description: str
+
+
+_KINDS: tuple[ErrorKind, ...] = (
+    # --- the request itself -------------------------------------------------------------
+    ErrorKind(
+        "invalid_json",
+        400,
+        "The request body is not valid JSON.",
+        "Send a UTF-8 JSON document with `Content-Type: application/json`. The message gives "
+        "the position of the first syntax error.",
+    ),
+    ErrorKind(
+        "invalid_request",
+        422,
+        "The request does not match the expected schema.",
+        "A field is missing, has the wrong type or an unknown field was sent. `field` is the "
+        "JSON path of the offending value, e.g. `messages[3].to`. Compare the request with the "
+        "schema in `/openapi.json`.",
+    ),
+    ErrorKind(
+        "unauthorized",
+        401,
+        "Missing or invalid API key.",
+        "Send `Authorization: Bearer <key>` with an active API key. Keys are shown only once "
+        "when created; create a new one if it was lost or revoked.",
+    ),
+    ErrorKind(
+        "forbidden",
+        403,
+        "This API key may not perform this action.",
+        "The key is valid but lacks the permission for this endpoint. Use a key with the "
+        "required scope or ask your account administrator.",
+    ),
+    ErrorKind(
+        "account_suspended",
+        403,
+        "The account is suspended.",
+        "The operator has suspended this account; no messages can be sent. Contact the "
+        "operator of this parcelsms installation.",
+    ),
+    ErrorKind(
+        "not_found",
+        404,
+        "No such resource.",
+        "The id does not exist or belongs to another account. Check the id and the API key used.",
+    ),
+    ErrorKind(
+        "method_not_allowed",
+        405,
+        "This HTTP method is not allowed on this path.",
+        "Check the method against the endpoint list in `docs/api.md` or `/openapi.json`.",
+    ),
+    ErrorKind(
+        "idempotency_conflict",
+        409,
+        "This Idempotency-Key was already used with a different request.",
+        "An `Idempotency-Key` identifies exactly one request body. Reuse a key only to retry "
+        "the identical request; use a new key for a new message.",
+    ),
+    ErrorKind(
+        "payload_too_large",
+        413,
+        "The request body is too large.",
+        "Send a smaller body. For many messages use `POST /v1/messages/batch` with at most "
+        "1,000 items per request.",
+    ),
+    ErrorKind(
+        "unsupported_media_type",
+        415,
+        "The request body must be JSON.",
+        "Set `Content-Type: application/json` and send a JSON body.",
+    ),
+    ErrorKind(
+        "invalid_cursor",
+        400,
+        "The pagination cursor is not valid.",
+        "Pass back the `next_cursor` value from a previous page unchanged, or omit it to "
+        "start from the first page.",
+    ),
+    ErrorKind(
+        "invalid_filter",
+        400,
+        "A query filter is not valid.",
+        "Check the query parameter named in `field`: statuses must be catalogued status "
+        "names and times ISO 8601 with a time zone.",
+    ),
+    # --- the recipient ------------------------------------------------------------------
+    ErrorKind(
+        "invalid_number",
+        422,
+        "The phone number is not valid.",
+        "Send the number in international form with its country code, e.g. `+44 7911 "
+        "123456` or `0044 7911 123456`. Spaces, dashes, dots and brackets are accepted; "
+        "letters are not.",
+    ),
+    ErrorKind(
+        "not_mobile",
+        422,
+        "The phone number is not a mobile number.",
+        "The number is valid but belongs to a fixed line, toll-free, premium-rate or other "
+        "non-mobile range that cannot receive SMS. Ask the recipient for a mobile number.",
+    ),
+    ErrorKind(
+        "unsupported_country",
+        422,
+        "Messages to this country are not supported.",
+        "No route is configured for the recipient's country. Ask the operator to add a "
+        "route for it.",
+    ),
+    # --- templates and their parameters -------------------------------------------------
+    ErrorKind(
+        "unknown_template",
+        422,
+        "No such template.",
+        "The template id or name does not exist in this account. List templates with "
+        "`GET /v1/templates`.",
+    ),
+    ErrorKind(
+        "template_not_approved",
+        422,
+        "The template is not approved.",
+        "Only approved templates can send. Wait for the operator's review, or use an "
+        "approved template.",
+    ),
+    ErrorKind(
+        "template_language_unavailable",
+        422,
+        "The template has no version in the requested language.",
+        "Omit `language` to use the template's default, or create the template in that "
+        "language and have it approved.",
+    ),
+    ErrorKind(
+        "invalid_template",
+        422,
+        "The template body is not valid.",
+        "Placeholders are written `{name}` with a lowercase name of letters, digits and "
+        "underscores (up to 40 characters, starting with a letter). Write `{{` and `}}` for "
+        "literal braces. The message gives the position of the problem.",
+    ),
+    ErrorKind(
+        "missing_param",
+        422,
+        "A template parameter is missing.",
+        "Provide a value in `params` for every placeholder of the template; `field` names "
+        "the missing one.",
+    ),
+    ErrorKind(
+        "unexpected_param",
+        422,
+        "A parameter is not used by the template.",
+        "Remove the parameter named in `field`, or check its spelling against the "
+        "template's placeholders.",
+    ),
+    ErrorKind(
+        "param_too_long",
+        422,
+        "A template parameter is too long.",
+        "Each parameter value may be at most 80 characters. Shorten the value named in `field`.",
+    ),
+    ErrorKind(
+        "invalid_param",
+        422,
+        "A template parameter value is not allowed.",
+        "Parameter values must be strings or numbers without newlines, tabs, other control "
+        "characters or braces. Fix the value named in `field`.",
+    ),
+    ErrorKind(
+        "message_too_long",
+        422,
+        "The rendered message is too long.",
+        "The text needs more segments than allowed (10 by default). Shorten the template or "
+        "its parameters; characters outside GSM-7 (e.g. emoji, Chinese) make each segment "
+        "hold only 67 characters.",
+    ),
+    ErrorKind(
+        "invalid_sender_id",
+        422,
+        "The sender id is not allowed.",
+        "Use a sender id registered and approved for this account: up to 11 letters and "
+        "digits, or a phone number in international form.",
+    ),
+    ErrorKind(
+        "invalid_webhook_url",
+        422,
+        "The webhook URL is not allowed.",
+        "Use an absolute `https://` (or `http://`) URL reachable from the internet. Private "
+        "and loopback network addresses are refused unless the operator allows them.",
+    ),
+    ErrorKind(
+        "invalid_callback_url",
+        422,
+        "The callback URL is not allowed.",
+        "`callback_url` follows the same rules as the webhook URL: absolute http(s) URL to "
+        "a public address.",
+    ),
+    ErrorKind(
+        "batch_too_large",
+        422,
+        "The batch has too many messages.",
+        "Send at most 1,000 messages per batch request; split larger sends into several requests.",
+    ),
+    # --- the account and the service ----------------------------------------------------
+    ErrorKind(
+        "insufficient_balance",
+        402,
+        "The account balance is too low for this message.",
+        "Top up the account's balance. The price of a message is its segments times the "
+        "per-segment price of the recipient's country.",
+    ),
+    ErrorKind(
+        "rate_limited",
+        429,
+        "Too many requests.",
+        "Slow down and retry after the number of seconds in the `Retry-After` header. Use "
+        "the batch endpoint to send many messages in one request.",
+    ),
+    ErrorKind(
+        "service_unavailable",
+        503,
+        "The service is temporarily unavailable.",
+        "The platform is starting, stopping or overloaded. Retry with backoff; with an "
+        "`Idempotency-Key` a retry never creates a second message.",
+    ),
+    ErrorKind(
+        "internal_error",
+        500,
+        "An internal error occurred; this is a bug in parcelsms.",
+        "Nothing in your request should cause this. Retry once; if it persists, report it "
+        "to the operator together with the request id given in the message.",
+    ),
+)
+
+CATALOGUE: Mapping[str, ErrorKind] = MappingProxyType({kind.code: kind for kind in _KINDS})
+"""Every catalogued error by code, in the order documented in ``docs/errors.md``."""
+
+
+def error(
+    code: str,
+    message: str | None = None,
+    *,
+    field: str | None = None,
+    **extra: object,
+) -> CatalogueError:
+    """Build the :class:`CatalogueError` for catalogued ``code`` (to be raised by the caller).
+
+    ``message`` defaults (when ``None`` or empty) to the kind's title. ``field`` names the
+    offending input (a JSON path such as ``messages[3].to`` or ``params.tracking``). Keyword
+    ``extra`` values travel with the error for the API to add to the body where it
+    documents them.
+
+    Raises ``KeyError`` when ``code`` is not catalogued: that is a bug, not an input error.
+    """
+    kind = CATALOGUE[code]
+    return CatalogueError(
+        code,
+        message or kind.title,
+        field=field,
+        status=kind.http_status,
+        extra=dict(extra),
+    )
+
+
+def internal_error(request_id: str) -> CatalogueError:
+    """The ``internal_error`` for an unexpected exception while serving ``request_id``."""
+    return error(
+        "internal_error",
+        f"An internal error occurred; this is a bug in parcelsms. Request id: {request_id}.",
+        request_id=request_id,
+    )

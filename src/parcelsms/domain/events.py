@@ -1,0 +1,130 @@
+"""Domain events (past tense) and the webhook body they become.
+
+A :class:`MessageStatusChanged` is recorded for every status change of a message. The
+webhook body for it (:func:`webhook_payload`), POSTed to the message's ``callback_url`` or
+the account's endpoint and signed per Standard Webhooks, is::
+
+    {
+      "type": "message.status_changed",
+      "id": "evt_01J...",                      # unique per event; the webhook-id header
+      "created_at": "2024-05-01T12:00:03.250Z", # when the change happened (UTC)
+      "data": {
+        "id": "msg_01J...",
+        "status": "delivered",
+        "previous_status": "submitted",         # null for the first status
+        "to": "+447911123456",                  # E.164, the sender's own recipient
+        "client_ref": "order-1234",             # null when none was given
+        "segments": 2,
+        "price": "0.1",                         # decimal string in the account currency
+        "currency": "EUR",
+        "error": null,                          # or {"stat", "err", "detail"}, see below
+        "at": "2024-05-01T12:00:03.250Z"
+      }
+    }
+
+``error`` is set for ``undelivered``, ``expired``, ``rejected`` and ``failed``: ``stat``
+and ``err`` are the carrier receipt's raw values (``null`` when there was no receipt, e.g.
+for ``failed``) and ``detail`` is a sentence for people. Prices are strings so no client
+parses money as a float. ``created_at`` equals ``data.at`` for this event type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final, TypedDict
+
+from parcelsms.domain.ids import new_id
+from parcelsms.domain.money import format_micros
+from parcelsms.domain.status import MessageStatus
+
+WEBHOOK_EVENT_TYPE: Final = "message.status_changed"
+_FAILURE_STATUSES: Final = frozenset(
+    {
+        MessageStatus.UNDELIVERED,
+        MessageStatus.EXPIRED,
+        MessageStatus.REJECTED,
+        MessageStatus.FAILED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStatusChanged:
+    """A message moved from ``previous_status`` to ``status`` at ``at`` (aware datetime).
+
+    ``detail`` carries what explains the change: for a receipt ``stat``, ``err`` and the
+    receipt's text; for a failure a human ``detail`` sentence; for a submission the
+    ``channel``. ``event_id`` is generated once and identifies the event in every
+    delivery attempt of its webhook.
+    """
+
+    message_id: str
+    account_id: str
+    status: MessageStatus
+    previous_status: MessageStatus | None
+    at: datetime
+    detail: Mapping[str, object] = field(default_factory=dict)
+    event_id: str = field(default_factory=lambda: new_id("evt"))
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise ValueError("event times must be timezone-aware")
+
+
+class WebhookMessageFields(TypedDict):
+    """Message facts the webhook body includes besides the event itself."""
+
+    to: str
+    client_ref: str | None
+    segments: int
+    price_micros: int
+    currency: str
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z``: ``2024-05-01T12:00:03.250Z``."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def webhook_payload(
+    event: MessageStatusChanged, message_fields: WebhookMessageFields
+) -> dict[str, object]:
+    """The JSON-ready webhook body for ``event`` (shape in the module docstring)."""
+    at = format_timestamp(event.at)
+    return {
+        "type": WEBHOOK_EVENT_TYPE,
+        "id": event.event_id,
+        "created_at": at,
+        "data": {
+            "id": event.message_id,
+            "status": str(event.status),
+            "previous_status": (
+                None if event.previous_status is None else str(event.previous_status)
+            ),
+            "to": message_fields["to"],
+            "client_ref": message_fields["client_ref"],
+            "segments": message_fields["segments"],
+            "price": format_micros(message_fields["price_micros"]),
+            "currency": message_fields["currency"],
+            "error": _error_object(event),
+            "at": at,
+        },
+    }
+
+
+def _error_object(event: MessageStatusChanged) -> dict[str, object] | None:
+    if event.status not in _FAILURE_STATUSES:
+        return None
+    detail = event.detail
+    return {
+        "stat": _optional_text(detail.get("stat")),
+        "err": _optional_text(detail.get("err")),
+        "detail": _optional_text(detail.get("detail")),
+    }
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,157 @@
+"""The message status machine and the mapping of carrier receipt states onto it.
+
+::
+
+    scheduled ──▶ queued ──▶ submitted ──▶ delivered | undelivered | expired | rejected
+                  ▲  ↺          ↺  │
+                  └────────────────┘   failover: back to the queue for the next channel
+    scheduled, queued ──▶ canceled          scheduled, queued, submitted ──▶ failed
+
+* ``scheduled`` → ``queued`` when its time comes; ``canceled`` by the sender; ``failed``
+  when it cannot be queued (e.g. its validity ended before its send time).
+* ``queued`` → ``queued``: the dispatcher puts a message back for the next channel of its
+  plan, or re-queues it after a crash when the submit outcome is unknown and the policy is
+  to resend. ``queued`` → ``submitted`` once a carrier accepted (a segment of) it;
+  ``failed`` when no channel of its plan accepted it before its validity ended (it never
+  reached a carrier, so it is refunded); ``canceled`` by the sender.
+* ``submitted`` → ``submitted``: another segment, or a failover resubmission to the next
+  channel, was accepted. ``submitted`` → ``queued``: a retryable failure receipt sends it
+  back for the next channel. ``submitted`` → ``failed``: a later segment could not be
+  submitted on any channel. ``submitted`` → a carrier outcome from a receipt.
+* Final statuses (:data:`FINAL_STATUSES`) never change; a late or duplicate receipt for a
+  final message is recorded in its history but does not change its status. A receipt that
+  overtakes its submit response is applied after ``submitted`` is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Final
+
+
+class MessageStatus(StrEnum):
+    """Where a message is in its life; the values are the API's status names."""
+
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SUBMITTED = "submitted"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+_S = MessageStatus  # the tables below read better short
+
+FINAL_STATUSES: Final[frozenset[MessageStatus]] = frozenset(
+    {_S.DELIVERED, _S.UNDELIVERED, _S.EXPIRED, _S.REJECTED, _S.FAILED, _S.CANCELED}
+)
+CARRIER_OUTCOMES: Final[frozenset[MessageStatus]] = frozenset(
+    {_S.DELIVERED, _S.UNDELIVERED, _S.EXPIRED, _S.REJECTED}
+)
+"""Final statuses reported by a carrier receipt (the message reached a carrier)."""
+
+_TRANSITIONS: Final[dict[MessageStatus, frozenset[MessageStatus]]] = {
+    _S.SCHEDULED: frozenset({_S.QUEUED, _S.CANCELED, _S.FAILED}),
+    _S.QUEUED: frozenset({_S.QUEUED, _S.SUBMITTED, _S.FAILED, _S.CANCELED}),
+    _S.SUBMITTED: frozenset({_S.SUBMITTED, _S.QUEUED, _S.FAILED} | CARRIER_OUTCOMES),
+}
+
+
+def can_transition(current: MessageStatus, new: MessageStatus) -> bool:
+    """True when a message in ``current`` may move to ``new`` (see the module docstring)."""
+    return new in _TRANSITIONS.get(current, frozenset())
+
+
+# The "worst" carrier outcome wins for a multi-segment message: the most definitive and
+# most actionable for the sender first. ``rejected`` is a carrier's refusal (content,
+# sender id, destination barred) that a retry will not fix; ``undelivered`` is a definite
+# failure at the network or handset; ``expired`` means the network kept trying until the
+# validity ran out, the mildest (often transient) failure.
+_OUTCOME_PRECEDENCE: Final = (_S.REJECTED, _S.UNDELIVERED, _S.EXPIRED)
+
+
+def combine_part_statuses(parts: Iterable[MessageStatus]) -> MessageStatus | None:
+    """The status of a multi-segment message from the statuses of its segments.
+
+    * ``None`` while any segment is not final;
+    * ``delivered`` only when every segment is delivered;
+    * when no segment reached a carrier (each ``failed`` or ``canceled``): ``failed`` if
+      any failed, else ``canceled``;
+    * otherwise the worst carrier outcome, ``rejected`` > ``undelivered`` > ``expired``,
+      where a ``failed``/``canceled`` segment beside segments that reached a carrier counts
+      as ``undelivered`` (that part of the text never arrived).
+
+    Raises ``ValueError`` for no segments: every message has at least one.
+    """
+    statuses = set(parts)
+    if not statuses:
+        raise ValueError("a message has at least one segment")
+    if not statuses <= FINAL_STATUSES:
+        return None
+    if statuses == {_S.DELIVERED}:
+        return _S.DELIVERED
+    reached = statuses & CARRIER_OUTCOMES
+    if not reached:
+        return _S.FAILED if _S.FAILED in statuses else _S.CANCELED
+    if statuses - CARRIER_OUTCOMES:
+        reached.add(_S.UNDELIVERED)
+    return next(status for status in _OUTCOME_PRECEDENCE if status in reached)
+
+
+# Receipt states by their SMPP 3.4 ``message_state`` names (section 5.2.28) and by the
+# 7-character abbreviations carriers write in the receipt text's ``stat:`` field.
+_RECEIPT_STATES: Final[dict[str, MessageStatus | None]] = {
+    "DELIVERED": _S.DELIVERED,
+    "DELIVRD": _S.DELIVERED,
+    "UNDELIVERABLE": _S.UNDELIVERED,
+    "UNDELIV": _S.UNDELIVERED,
+    "EXPIRED": _S.EXPIRED,
+    "REJECTED": _S.REJECTED,
+    "REJECTD": _S.REJECTED,
+    # Deleted at the carrier before delivery (by an operator or a cancel): it never
+    # reached the handset.
+    "DELETED": _S.UNDELIVERED,
+    # The carrier ends the message without knowing its fate: we cannot claim delivery.
+    "UNKNOWN": _S.UNDELIVERED,
+    # Intermediate states: a final receipt follows.
+    "ACCEPTED": None,
+    "ACCEPTD": None,
+    "ENROUTE": None,
+}
+
+# SMPP 3.4 message_state TLV values (section 5.3.2.35).
+_MESSAGE_STATE_NAMES: Final = {
+    1: "ENROUTE",
+    2: "DELIVERED",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIVERABLE",
+    6: "ACCEPTED",
+    7: "UNKNOWN",
+    8: "REJECTED",
+}
+
+
+def status_for_receipt_stat(state_name: str) -> MessageStatus | None:
+    """Map a receipt state to a final message status, or ``None`` for an intermediate one.
+
+    Accepts the SMPP state names (``DELIVERED``, ``UNDELIVERABLE``, ``EXPIRED``,
+    ``REJECTED``, ``DELETED``, ``ACCEPTED``, ``ENROUTE``, ``UNKNOWN``) and the receipt-text
+    abbreviations (``DELIVRD``, ``UNDELIV``, ``REJECTD``, ``ACCEPTD``), case-insensitively.
+    ``DELETED`` and ``UNKNOWN`` are ``undelivered`` (the carrier gave up without delivering
+    or without knowing). A state this table does not know (vendor extensions) is also
+    ``undelivered``: receipts are final by convention, and leaving the message open would
+    only delay the same outcome until its validity ends. Callers keep the raw value in the
+    message's history either way.
+    """
+    return _RECEIPT_STATES.get(state_name.strip().upper(), _S.UNDELIVERED)
+
+
+def status_for_message_state(value: int) -> MessageStatus | None:
+    """Like :func:`status_for_receipt_stat` for the numeric ``message_state`` TLV value."""
+    name = _MESSAGE_STATE_NAMES.get(value)
+    return _S.UNDELIVERED if name is None else _RECEIPT_STATES[name]

@@ -1,0 +1,48 @@
+"""The demo account a fresh installation starts with.
+
+On an empty database ``parcelsms serve`` creates an account named ``demo`` with a balance,
+the approved demo templates of ``parcelsms/data/demo_templates.toml`` (five parcel events in
+English and Spanish) and one API key, so the first message can be sent at once.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+
+from parcelsms.domain.money import to_micros
+from parcelsms.pipeline.ports import Storage
+
+DEMO_ACCOUNT = "demo"
+DEMO_BALANCE = "100"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSeed:
+    account_id: str
+    api_key: str
+    templates: int
+
+
+def demo_templates() -> list[dict[str, str]]:
+    """The demo templates as data (name, language, body)."""
+    text = resources.files("parcelsms.data").joinpath("demo_templates.toml").read_text("utf-8")
+    loaded = tomllib.loads(text)["templates"]
+    return [{"name": t["name"], "language": t["language"], "body": t["body"]} for t in loaded]
+
+
+async def seed_demo(storage: Storage) -> DemoSeed | None:
+    """Create the demo account, templates and key; ``None`` when it exists already."""
+    if await storage.find_account_by_name(DEMO_ACCOUNT) is not None:
+        return None
+    account = await storage.create_account(DEMO_ACCOUNT, to_micros(DEMO_BALANCE), "EUR")
+    count = 0
+    for template in demo_templates():
+        created = await storage.create_template(
+            account.id, template["name"], template["language"], template["body"]
+        )
+        await storage.set_template_review(created.id, approved=True)
+        count += 1
+    _key_id, plaintext = await storage.create_api_key(account.id, "demo")
+    return DemoSeed(account_id=account.id, api_key=plaintext, templates=count)

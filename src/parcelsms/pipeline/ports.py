@@ -1,0 +1,606 @@
+"""The storage port: what the use cases need from a database, and the records it speaks in.
+
+Operations are shaped after use cases and take LISTS: an adapter turns one call into a few
+set-based statements inside one transaction, because a round trip per row is far too slow for
+thousands of messages a second. Each item of a list gets its own result; one item's input
+error (a :class:`~parcelsms.errors.CatalogueError` returned in its place) never affects the
+others. A backend failure raises :class:`~parcelsms.errors.StorageError` for the items it hit.
+
+Times are timezone-aware UTC ``datetime`` values. Money is integer micro-units of the account's
+currency. Status values are the strings ``scheduled, queued, submitted, delivered,
+undelivered, expired, rejected, failed, canceled``. Records are immutable msgspec Structs
+with keyword-only fields.
+
+Billing is exactly once per message and every movement is a ledger row:
+
+* accept: ``reserve`` (available −price, reserved +price);
+* ``settle`` (reserved −price) when the message reached a carrier: at submission, or — when
+  the adapter is built with ``refund_on_reject=True`` — only at its final state;
+* ``refund`` (available +price, reserved −price) when it never reached a carrier (``failed``)
+  or, with ``refund_on_reject=True``, when the carrier rejected it.
+
+A message has exactly one ``reserve`` and at most one of ``settle``/``refund``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+import msgspec
+
+from parcelsms.errors import CatalogueError
+
+MessageStatus = Literal[
+    "scheduled",
+    "queued",
+    "submitted",
+    "delivered",
+    "undelivered",
+    "expired",
+    "rejected",
+    "failed",
+    "canceled",
+]
+FinalStatus = Literal["delivered", "undelivered", "expired", "rejected", "failed", "canceled"]
+ReceiptState = Literal["delivered", "undelivered", "expired", "rejected"]
+RecoveryPolicy = Literal["resend", "assume_submitted"]
+
+FLAG_RESENT_AFTER_CRASH = "resent_after_crash"
+FLAG_SUBMIT_OUTCOME_UNKNOWN = "submit_outcome_unknown"
+FLAG_NO_RECEIPT = "no_receipt"
+
+
+# --- accounts, keys, templates, webhook endpoints -------------------------------------------
+
+
+class Account(msgspec.Struct, frozen=True, kw_only=True):
+    """A sender account. ``balance_micros`` is what is available to spend."""
+
+    id: str
+    name: str
+    status: Literal["active", "suspended"]
+    currency: str
+    balance_micros: int
+    reserved_micros: int
+    created_at: datetime
+
+
+class ApiKeyIdentity(msgspec.Struct, frozen=True, kw_only=True):
+    """Who a valid API key belongs to."""
+
+    key_id: str
+    account_id: str
+
+
+class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """An API key as listed (the secret is never stored, only its hash)."""
+
+    id: str
+    account_id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class Template(msgspec.Struct, frozen=True, kw_only=True):
+    """One version of a template. Several versions may share account, name and language."""
+
+    id: str
+    account_id: str
+    name: str
+    language: str
+    body: str
+    status: Literal["pending_review", "approved", "rejected"]
+    reason: str | None
+    created_at: datetime
+    reviewed_at: datetime | None
+
+
+class TemplateLookup(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer to "which template version would this message use?".
+
+    ``template`` is the latest approved version when one can send; otherwise ``problem`` is
+    the catalogue code to answer with and ``languages`` lists the languages that do have an
+    approved version of that name.
+    """
+
+    template: Template | None
+    problem: (
+        Literal["unknown_template", "template_not_approved", "template_language_unavailable"] | None
+    )
+    languages: tuple[str, ...] = ()
+
+
+class WebhookEndpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """An account's webhook target and its Standard Webhooks signing secret."""
+
+    account_id: str
+    url: str
+    secret: str
+    created_at: datetime
+
+
+# --- accepting messages ---------------------------------------------------------------------
+
+
+class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A validated, rendered and priced message ready to be stored as ``queued``.
+
+    ``request_hash`` identifies the request body for idempotency: the same ``account_id`` and
+    ``idempotency_key`` with the same hash replays the stored message, with a different hash
+    is an ``idempotency_conflict``.
+    """
+
+    account_id: str
+    to_e164: str
+    country: str
+    template_id: str | None
+    language: str | None
+    body: str
+    encoding: Literal["GSM7", "UCS2"]
+    segments: int
+    price_micros: int
+    currency: str
+    sender_id: str | None
+    client_ref: str | None
+    callback_url: str | None
+    route_plan: tuple[str, ...]
+    valid_until: datetime
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+
+class Accepted(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored message; ``replayed`` when an earlier request with its idempotency key made it."""
+
+    message_id: str
+    account_id: str
+    status: MessageStatus
+    to_e164: str
+    country: str
+    encoding: str
+    segments: int
+    price_micros: int
+    currency: str
+    client_ref: str | None
+    created_at: datetime
+    replayed: bool = False
+
+
+# --- dispatching ----------------------------------------------------------------------------
+
+
+class DispatchItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed message: everything the dispatcher needs to submit it."""
+
+    message_id: str
+    account_id: str
+    to_e164: str
+    country: str
+    body: str
+    encoding: Literal["GSM7", "UCS2"]
+    segments: int
+    sender_id: str | None
+    route_plan: tuple[str, ...]
+    route_index: int
+    valid_until: datetime
+    flags: tuple[str, ...]
+    created_at: datetime
+
+
+class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """Why an attempt failed: the carrier's ``stat``/``err`` (raw) and a readable detail."""
+
+    detail: str
+    stat: str | None = None
+    err: str | None = None
+
+
+class SubmittedPart(msgspec.Struct, frozen=True, kw_only=True):
+    """One segment accepted by a carrier. ``carrier_id`` is the caller's canonical form."""
+
+    part_no: int
+    carrier_id_raw: str
+    carrier_id: str
+
+
+class Submitted(msgspec.Struct, frozen=True, kw_only=True):
+    """Every segment of the message was accepted by ``channel``."""
+
+    message_id: str
+    channel: str
+    parts: tuple[SubmittedPart, ...]
+    flags: tuple[str, ...] = ()
+
+
+class Retry(msgspec.Struct, frozen=True, kw_only=True):
+    """The attempt failed but the message may still go out: back to ``queued``."""
+
+    message_id: str
+    next_route_index: int
+    next_attempt_at: datetime
+    error: ErrorDetail
+
+
+class Failed(msgspec.Struct, frozen=True, kw_only=True):
+    """The message will never reach a carrier: ``failed`` and refunded."""
+
+    message_id: str
+    error: ErrorDetail
+
+
+SubmissionOutcome = Submitted | Retry | Failed
+
+
+# --- receipts -------------------------------------------------------------------------------
+
+
+class ReceiptRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A delivery receipt as received on ``channel``.
+
+    ``carrier_id_candidates`` are the normalised forms the receipt's id may take (carriers
+    disagree on hex/decimal); the first one that matches a stored part wins. ``state`` is
+    the final status the receipt means, or ``None`` for an intermediate state (ENROUTE,
+    ACCEPTD) that changes nothing but the part's raw ``stat``.
+    """
+
+    channel: str
+    carrier_id_candidates: tuple[str, ...]
+    state: ReceiptState | None
+    stat: str | None
+    err: str | None
+    raw: str
+    received_at: datetime
+
+
+class ReceiptCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """What became of a list of receipts.
+
+    ``matched`` found their part (including intermediate states), ``duplicates`` found a
+    part that was already final (nothing changed), ``pending`` were stored until their
+    submission is recorded.
+    """
+
+    matched: int
+    duplicates: int
+    pending: int
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A status change to tell the sender about; input of the ``payload_builder``."""
+
+    event_id: str
+    account_id: str
+    message_id: str
+    status: MessageStatus
+    at: datetime
+    to_e164: str
+    country: str
+    client_ref: str | None
+    segments: int
+    price_micros: int
+    currency: str
+    flags: tuple[str, ...]
+    channel: str | None
+    error: ErrorDetail | None
+
+
+WebhookPayloadBuilder = Callable[[WebhookEvent], str]
+"""Builds the JSON text POSTed for an event; stored verbatim so retries send the same bytes."""
+
+
+class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
+    """A claimed outbox row. ``secret`` is the account endpoint's, ``None`` when it has none."""
+
+    id: str
+    account_id: str
+    message_id: str
+    url: str
+    secret: str | None
+    payload: str
+    attempts: int
+    created_at: datetime
+
+
+class WebhookResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of one delivery attempt.
+
+    ``ok`` marks the row delivered. Otherwise ``next_attempt_at`` schedules a retry, or
+    ``None`` gives up (the row becomes ``failed``).
+    """
+
+    id: str
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+# --- queries --------------------------------------------------------------------------------
+
+
+class MessageEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One status change in a message's history."""
+
+    status: MessageStatus
+    at: datetime
+    detail: dict[str, object] | None
+
+
+class MessagePart(msgspec.Struct, frozen=True, kw_only=True):
+    """One segment as submitted, with the raw receipt values once known."""
+
+    part_no: int
+    channel: str
+    carrier_id: str
+    status: str
+    stat: str | None
+    err: str | None
+    submitted_at: datetime
+    done_at: datetime | None
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored message as its account may see it."""
+
+    id: str
+    account_id: str
+    status: MessageStatus
+    to_e164: str
+    country: str
+    template_id: str | None
+    language: str | None
+    body: str
+    encoding: str
+    segments: int
+    price_micros: int
+    currency: str
+    sender_id: str | None
+    client_ref: str | None
+    callback_url: str | None
+    flags: tuple[str, ...]
+    last_error: ErrorDetail | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    final_at: datetime | None
+    valid_until: datetime
+
+
+class MessageDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """A message with its history (oldest first) and its parts."""
+
+    message: Message
+    events: tuple[MessageEvent, ...]
+    parts: tuple[MessagePart, ...]
+
+
+class MessageFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Filters of a message listing; ``since`` inclusive, ``until`` exclusive (created_at)."""
+
+    status: MessageStatus | None = None
+    to_e164: str | None = None
+    client_ref: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of messages, newest first; ``next_cursor`` is ``None`` on the last page."""
+
+    items: tuple[Message, ...]
+    next_cursor: str | None
+
+
+class LedgerTotals(msgspec.Struct, frozen=True, kw_only=True):
+    """An account's balances next to the sums of its ledger (they must agree)."""
+
+    balance_micros: int
+    reserved_micros: int
+    ledger_amount_micros: int
+    ledger_reserved_micros: int
+    entries_by_kind: dict[str, int]
+
+
+class InboundMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A mobile-originated message (a reply) received on ``channel``."""
+
+    channel: str
+    source: str
+    destination: str
+    text: str
+    received_at: datetime
+    account_id: str | None = None
+
+
+# --- the port -------------------------------------------------------------------------------
+
+
+class AccountStore(Protocol):
+    """Accounts, balances and API keys."""
+
+    async def create_account(
+        self, name: str, balance_micros: int = 0, currency: str = "EUR"
+    ) -> Account:
+        """Create an active account; an opening balance is booked as a ``topup``.
+
+        Raises ``StorageError`` when the name is taken.
+        """
+        ...
+
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    async def find_account_by_name(self, name: str) -> Account | None: ...
+
+    async def set_account_status(
+        self, account_id: str, status: Literal["active", "suspended"]
+    ) -> Account | None: ...
+
+    async def top_up(self, account_id: str, micros: int, note: str | None = None) -> Account:
+        """Add ``micros`` (> 0) to the available balance. ``not_found`` for an unknown account."""
+        ...
+
+    async def create_api_key(self, account_id: str, label: str = "") -> tuple[str, str]:
+        """Return ``(key_id, plaintext_key)``; the plaintext is shown once and never stored."""
+        ...
+
+    async def authenticate_key(self, plaintext: str) -> ApiKeyIdentity | None:
+        """The key's identity, or ``None`` for anything malformed, unknown or revoked."""
+        ...
+
+    async def touch_key_usage(self, key_id: str, at: datetime) -> None:
+        """Record that the key was used; written at most once a minute per key."""
+        ...
+
+    async def revoke_api_key(self, account_id: str, key_id: str) -> bool: ...
+
+    async def list_api_keys(self, account_id: str) -> list[ApiKey]: ...
+
+
+class TemplateStore(Protocol):
+    """Templates and their review."""
+
+    async def create_template(
+        self, account_id: str, name: str, language: str, body: str
+    ) -> Template:
+        """Store a new version, ``pending_review``."""
+        ...
+
+    async def get_template(self, account_id: str, template_id: str) -> Template | None: ...
+
+    async def list_templates(self, account_id: str) -> list[Template]: ...
+
+    async def set_template_review(
+        self, template_id: str, approved: bool, reason: str | None = None
+    ) -> Template | None:
+        """Approve or reject a version (operator action, not account-scoped)."""
+        ...
+
+    async def find_sendable_template(
+        self, account_id: str, id_or_name: str, language: str | None
+    ) -> TemplateLookup:
+        """The latest approved version for an id or a name.
+
+        By id: that version's name, in ``language`` or else the version's own language. By
+        name without ``language``: the only approved language, else ``en``, else the most
+        recently created approved version.
+        """
+        ...
+
+
+class WebhookEndpointStore(Protocol):
+    """The account-wide webhook endpoint."""
+
+    async def set_webhook_endpoint(
+        self, account_id: str, url: str, secret: str
+    ) -> WebhookEndpoint: ...
+
+    async def get_webhook_endpoint(self, account_id: str) -> WebhookEndpoint | None: ...
+
+
+class MessageStore(Protocol):
+    """The message rows are the queue: accept, claim, record outcomes and receipts."""
+
+    async def accept_messages(self, items: Sequence[NewMessage]) -> list[Accepted | CatalogueError]:
+        """Store each item as ``queued`` with its ``reserve``, or say why not.
+
+        Per item, atomically: idempotency replay or ``idempotency_conflict``; ``not_found``
+        or ``account_suspended`` for the account; ``insufficient_balance`` (extra:
+        ``missing_micros``) when the available balance is below the price. Items of several
+        accounts may be mixed; all accepted items share one commit.
+        """
+        ...
+
+    async def claim_for_dispatch(
+        self, claim_token: str, limit: int, now: datetime
+    ) -> list[DispatchItem]:
+        """Claim up to ``limit`` queued, due, unclaimed messages, oldest due first."""
+        ...
+
+    async def record_submissions(self, outcomes: Sequence[SubmissionOutcome]) -> list[bool]:
+        """Apply each outcome to its (queued) message; ``False`` when it was not queued.
+
+        ``Submitted`` → ``submitted`` with its parts, settle (per policy), event, webhook;
+        receipts stored earlier for the new parts are applied in the same transaction.
+        ``Retry`` → ``queued`` again, unclaimed, due at ``next_attempt_at``. ``Failed`` →
+        ``failed``, refund, event, webhook.
+        """
+        ...
+
+    async def apply_receipts(self, receipts: Sequence[ReceiptRecord]) -> ReceiptCounts:
+        """Correlate receipts with parts; a message is final once all its parts are.
+
+        Combined status: ``delivered`` only when every part is; otherwise ``rejected`` >
+        ``undelivered`` > ``expired``. Duplicates change nothing. Unmatched receipts are
+        stored (never lost) and applied when their submission is recorded.
+        """
+        ...
+
+    async def recover_claims(self, new_claim_token: str, policy: RecoveryPolicy) -> int:
+        """Resolve messages left claimed by another (dead) claim token.
+
+        ``resend``: unclaim, flag ``resent_after_crash`` (the carrier may see it twice).
+        ``assume_submitted``: ``submitted`` with flag ``submit_outcome_unknown`` (no parts,
+        so it ends ``expired`` by :meth:`expire_overdue` unless told otherwise).
+        """
+        ...
+
+    async def expire_overdue(self, now: datetime, grace: timedelta) -> int:
+        """Submitted messages past ``valid_until + grace`` → ``expired``, flag ``no_receipt``."""
+        ...
+
+    async def store_inbound(self, messages: Sequence[InboundMessage]) -> list[str]:
+        """Store mobile-originated messages; returns their ids."""
+        ...
+
+
+class WebhookOutbox(Protocol):
+    """Outbox rows are written with the status change; a sender claims and reports them."""
+
+    async def claim_due_webhooks(
+        self, limit: int, now: datetime, lease_seconds: float
+    ) -> list[WebhookDelivery]:
+        """Claim due pending rows; a claimed row is due again after the lease if not reported."""
+        ...
+
+    async def record_webhook_results(self, results: Sequence[WebhookResult]) -> None: ...
+
+
+class MessageQueries(Protocol):
+    """Reads, scoped to an account: another account's id answers ``None``."""
+
+    async def get_message(self, account_id: str, message_id: str) -> MessageDetail | None: ...
+
+    async def list_messages(
+        self,
+        account_id: str,
+        filters: MessageFilter,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> MessagePage:
+        """Newest first. An invalid ``cursor`` raises ``CatalogueError`` ``invalid_cursor``."""
+        ...
+
+    async def account_ledger_totals(self, account_id: str) -> LedgerTotals | None: ...
+
+
+class Storage(
+    AccountStore,
+    TemplateStore,
+    WebhookEndpointStore,
+    MessageStore,
+    WebhookOutbox,
+    MessageQueries,
+    Protocol,
+):
+    """Everything the pipeline needs from storage."""
+
+    async def close(self) -> None:
+        """Drain pending writes and release connections."""
+        ...

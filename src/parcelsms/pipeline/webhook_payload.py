@@ -1,0 +1,48 @@
+"""The JSON body of a status-change webhook, built once and stored in the outbox.
+
+The shape is the domain's (``parcelsms.domain.events``); this module adapts the storage
+port's :class:`WebhookEvent` to it and encodes it. The bytes are stored with the outbox row,
+so every retry sends exactly the same body (and signature input).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from parcelsms.domain.events import MessageStatusChanged, webhook_payload
+from parcelsms.domain.status import MessageStatus
+from parcelsms.pipeline.ports import WebhookEvent
+
+_encoder = msgspec.json.Encoder()
+
+
+def build_webhook_payload(event: WebhookEvent) -> str:
+    """The webhook body for ``event`` as JSON text."""
+    detail: dict[str, object] = {}
+    if event.error is not None:
+        detail = {"stat": event.error.stat, "err": event.error.err, "detail": event.error.detail}
+    change = MessageStatusChanged(
+        message_id=event.message_id,
+        account_id=event.account_id,
+        status=MessageStatus(event.status),
+        previous_status=None,
+        at=event.at,
+        detail=detail,
+        event_id=event.event_id,
+    )
+    body = webhook_payload(
+        change,
+        {
+            "to": event.to_e164,
+            "client_ref": event.client_ref,
+            "segments": event.segments,
+            "price_micros": event.price_micros,
+            "currency": event.currency,
+        },
+    )
+    data = body["data"]
+    assert isinstance(data, dict)
+    data["country"] = event.country
+    data["flags"] = list(event.flags)
+    data["channel"] = event.channel
+    return _encoder.encode(body).decode("utf-8")

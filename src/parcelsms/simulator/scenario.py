@@ -1,0 +1,499 @@
+"""Carrier-simulator scenarios: what the simulated carrier does, as validated data.
+
+A scenario is read from TOML (:func:`load_scenario`) or built from a mapping
+(:func:`parse_scenario`); both validate everything at load and raise
+:class:`~parcelsms.errors.ScenarioError` naming the offending key as a dotted path
+(``rules[2].outcomes.DELIVRD``). The format::
+
+    name = "mixed"                 # optional; shown in logs and stats
+    seed = 42                      # makes every random choice reproducible
+    max_held_deliveries = 100000   # receipts/MO kept while no receiver is bound
+
+    [[accounts]]                   # absent: any system_id/password may bind
+    system_id = "parcelsms"
+    password = "secret"
+    max_binds = 4                  # optional
+
+    [defaults]                     # any rule setting; applies where a rule says nothing
+    receipt_delay = 0.05
+
+    [[rules]]
+    prefix = "34"                  # longest matching destination prefix wins; "" = default
+    outcomes = { DELIVRD = 0.9, UNDELIV = 0.1 }
+
+Rule settings (all optional; see :class:`Rule` for their meaning and defaults):
+``outcomes``, ``error_codes``, ``receipt_delay``, ``submit_error_rate``,
+``submit_error_status``, ``throttle_tps``, ``drop_connection_every``, ``no_response_rate``,
+``duplicate_receipt_rate``, ``receipt_before_response_rate``,
+``receipt_message_id_format``, ``mo_replies``, ``malformed_rate``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parcelsms.errors import ScenarioError
+from parcelsms.protocol.smpp.constants import CommandStatus, MessageState
+
+__all__ = [
+    "FINAL_STATES",
+    "MAX_MO_REPLIES",
+    "Account",
+    "ErrorCode",
+    "MoReply",
+    "Rule",
+    "Scenario",
+    "load_scenario",
+    "parse_scenario",
+]
+
+FINAL_STATES: Mapping[str, int] = {
+    "DELIVRD": MessageState.DELIVERED,
+    "EXPIRED": MessageState.EXPIRED,
+    "DELETED": MessageState.DELETED,
+    "UNDELIV": MessageState.UNDELIVERABLE,
+    "ACCEPTD": MessageState.ACCEPTED,
+    "UNKNOWN": MessageState.UNKNOWN,
+    "REJECTD": MessageState.REJECTED,
+}
+"""Receipt ``stat:`` words a scenario may choose, with their message_state values."""
+
+MAX_MO_REPLIES = 8
+"""Each MO reply has its own random draw; the draws of one message are limited."""
+
+_MESSAGE_ID_FORMATS = ("hex", "decimal")
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """An ``err:`` value: ``text`` as the receipt prints it, ``value`` for the TLV."""
+
+    text: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class MoReply:
+    """A reply from the recipient, sent for a delivered message with probability ``rate``,
+    ``after`` seconds after its delivery receipt."""
+
+    text: str
+    rate: float
+    after: float = 1.0
+
+
+_DEFAULT_ERROR_CODES: Mapping[str, tuple[ErrorCode, ...]] = {
+    "DELIVRD": (ErrorCode("000", 0),),
+    "EXPIRED": (ErrorCode("000", 0),),
+    "DELETED": (ErrorCode("000", 0),),
+    "UNDELIV": (ErrorCode("001", 1),),
+    "ACCEPTD": (ErrorCode("000", 0),),
+    "UNKNOWN": (ErrorCode("000", 0),),
+    "REJECTD": (ErrorCode("002", 2),),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What the carrier does with submits to destinations starting with ``prefix``.
+
+    * ``outcomes``: final states and their weights, as ``(state, cumulative share)``
+      pairs ending at 1.0;
+    * ``error_codes``: per state, the ``err:`` values one is picked from;
+    * ``receipt_delay``: ``(low, high)`` seconds, uniform (equal for a fixed delay);
+    * ``submit_error_rate`` / ``submit_error_status``: refuse that share of submits;
+    * ``throttle_tps``: answer ESME_RTHROTTLED above this many accepted submits per
+      second on one bind (sliding one-second window), ``None`` = no limit;
+    * ``drop_connection_every``: abort the TCP connection at every Nth submit of a bind,
+      leaving that submit unanswered; ``None`` = never;
+    * ``no_response_rate``: never answer that share of submits;
+    * ``duplicate_receipt_rate``: send that share of receipts twice;
+    * ``receipt_before_response_rate``: send that share of receipts before the
+      submit_sm_resp;
+    * ``receipt_message_id_format``: ``"hex"`` (as in the submit_sm_resp) or
+      ``"decimal"`` (the same number in decimal, a common carrier quirk);
+    * ``mo_replies``: replies from the recipient after delivery;
+    * ``malformed_rate``: share of receipts preceded by a malformed deliver_sm (a TLV
+      with a wrong length).
+    """
+
+    prefix: str = ""
+    outcomes: tuple[tuple[str, float], ...] = (("DELIVRD", 1.0),)
+    error_codes: Mapping[str, tuple[ErrorCode, ...]] = field(
+        default_factory=lambda: dict(_DEFAULT_ERROR_CODES)
+    )
+    receipt_delay: tuple[float, float] = (0.05, 0.05)
+    submit_error_rate: float = 0.0
+    submit_error_status: int = CommandStatus.ESME_RSYSERR
+    throttle_tps: float | None = None
+    drop_connection_every: int | None = None
+    no_response_rate: float = 0.0
+    duplicate_receipt_rate: float = 0.0
+    receipt_before_response_rate: float = 0.0
+    receipt_message_id_format: str = "hex"
+    mo_replies: tuple[MoReply, ...] = ()
+    malformed_rate: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """One ESME login. ``max_binds`` ``None`` = unlimited."""
+
+    system_id: str
+    password: str
+    max_binds: int | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole scenario. Build with :func:`parse_scenario` or :func:`load_scenario`."""
+
+    name: str = "default"
+    seed: int = 0
+    accounts: tuple[Account, ...] = ()
+    defaults: Rule = field(default_factory=Rule)
+    rules: tuple[Rule, ...] = ()
+    max_held_deliveries: int = 100_000
+    _by_prefix: dict[str, Rule] = field(init=False, repr=False, compare=False)
+    _prefix_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_prefix = {rule.prefix: rule for rule in self.rules}
+        object.__setattr__(self, "_by_prefix", by_prefix)
+        lengths = sorted({len(prefix) for prefix in by_prefix}, reverse=True)
+        object.__setattr__(self, "_prefix_lengths", tuple(lengths))
+
+    def rule_for(self, destination: str) -> Rule:
+        """The rule with the longest prefix of ``destination`` (a leading ``+`` ignored)."""
+        number = destination[1:] if destination.startswith("+") else destination
+        by_prefix = self._by_prefix
+        for length in self._prefix_lengths:
+            rule = by_prefix.get(number[:length])
+            if rule is not None:
+                return rule
+        return self.defaults
+
+    def account(self, system_id: str) -> Account | None:
+        for account in self.accounts:
+            if account.system_id == system_id:
+                return account
+        return None
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a TOML scenario file; the name defaults to the file's stem."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(f"cannot read scenario file {file}: {error.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{file} is not valid TOML: {error}") from None
+    return parse_scenario(data, default_name=file.stem)
+
+
+_TOP_KEYS = frozenset({"name", "seed", "accounts", "defaults", "rules", "max_held_deliveries"})
+_RULE_KEYS = frozenset(
+    {
+        "outcomes",
+        "error_codes",
+        "receipt_delay",
+        "submit_error_rate",
+        "submit_error_status",
+        "throttle_tps",
+        "drop_connection_every",
+        "no_response_rate",
+        "duplicate_receipt_rate",
+        "receipt_before_response_rate",
+        "receipt_message_id_format",
+        "mo_replies",
+        "malformed_rate",
+    }
+)
+_ACCOUNT_KEYS = frozenset({"system_id", "password", "max_binds"})
+_MO_KEYS = frozenset({"text", "rate", "after"})
+
+
+def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario") -> Scenario:
+    """Validate a scenario given as a mapping (the shape of the TOML file)."""
+    _reject_unknown(data, _TOP_KEYS, "")
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not name:
+        raise ScenarioError("must be a non-empty string", key="name")
+    seed = _integer(data.get("seed", 0), "seed", minimum=0, maximum=2**64 - 1)
+    max_held = _integer(data.get("max_held_deliveries", 100_000), "max_held_deliveries", minimum=0)
+    accounts = _accounts(data.get("accounts", []))
+    defaults_raw = data.get("defaults", {})
+    if not isinstance(defaults_raw, Mapping):
+        raise ScenarioError("must be a table", key="defaults")
+    _reject_unknown(defaults_raw, _RULE_KEYS, "defaults")
+    default_settings = _rule_settings(defaults_raw, "defaults")
+    defaults = Rule(**default_settings)
+    rules_raw = data.get("rules", [])
+    if not isinstance(rules_raw, list):
+        raise ScenarioError("must be an array of tables ([[rules]])", key="rules")
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(rules_raw):
+        where = f"rules[{index}]"
+        if not isinstance(raw, Mapping):
+            raise ScenarioError("must be a table", key=where)
+        _reject_unknown(raw, _RULE_KEYS | {"prefix"}, where)
+        if "prefix" not in raw:
+            raise ScenarioError('is required ("" for every destination)', key=f"{where}.prefix")
+        prefix = raw["prefix"]
+        if not isinstance(prefix, str) or not _is_digits_or_empty(prefix):
+            raise ScenarioError("must be a string of digits, or empty", key=f"{where}.prefix")
+        if prefix in seen:
+            raise ScenarioError(
+                f"duplicate prefix {prefix!r} (also rules[{seen[prefix]}])", key=f"{where}.prefix"
+            )
+        seen[prefix] = index
+        settings = {**default_settings, **_rule_settings(raw, where), "prefix": prefix}
+        rules.append(Rule(**settings))
+    return Scenario(
+        name=name,
+        seed=seed,
+        accounts=accounts,
+        defaults=defaults,
+        rules=tuple(rules),
+        max_held_deliveries=max_held,
+    )
+
+
+def _is_digits_or_empty(text: str) -> bool:
+    return not text or (text.isascii() and text.isdigit())
+
+
+def _reject_unknown(table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            path = f"{where}.{key}" if where else str(key)
+            raise ScenarioError(f"unknown key (allowed: {', '.join(sorted(allowed))})", key=path)
+
+
+def _accounts(raw: Any) -> tuple[Account, ...]:
+    if not isinstance(raw, list):
+        raise ScenarioError("must be an array of tables ([[accounts]])", key="accounts")
+    accounts: list[Account] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        where = f"accounts[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ScenarioError("must be a table", key=where)
+        _reject_unknown(entry, _ACCOUNT_KEYS, where)
+        system_id = _bounded_string(entry.get("system_id"), f"{where}.system_id", 15)
+        if not system_id:
+            raise ScenarioError("must not be empty", key=f"{where}.system_id")
+        if system_id in seen:
+            raise ScenarioError(f"duplicate account {system_id!r}", key=f"{where}.system_id")
+        seen.add(system_id)
+        password = _bounded_string(entry.get("password"), f"{where}.password", 8)
+        max_binds = entry.get("max_binds")
+        if max_binds is not None:
+            max_binds = _integer(max_binds, f"{where}.max_binds", minimum=1)
+        accounts.append(Account(system_id, password, max_binds))
+    return tuple(accounts)
+
+
+def _bounded_string(value: Any, key: str, limit: int) -> str:
+    """An SMPP C-string field: ASCII, at most ``limit`` characters (the NUL excluded)."""
+    if not isinstance(value, str):
+        raise ScenarioError("is required and must be a string", key=key)
+    if not value.isascii() or len(value) > limit:
+        raise ScenarioError(f"must be at most {limit} ASCII characters", key=key)
+    return value
+
+
+def _rule_settings(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validated values of the rule settings present in ``raw``, by Rule field name."""
+    settings: dict[str, Any] = {}
+    for key, value in raw.items():
+        path = f"{where}.{key}"
+        if key == "prefix":
+            continue
+        if key == "outcomes":
+            settings[key] = _outcomes(value, path)
+        elif key == "error_codes":
+            settings[key] = _error_codes(value, path)
+        elif key == "receipt_delay":
+            settings[key] = _delay(value, path)
+        elif key == "submit_error_status":
+            settings[key] = _status(value, path)
+        elif key == "throttle_tps":
+            settings[key] = _positive(value, path)
+        elif key == "drop_connection_every":
+            settings[key] = _integer(value, path, minimum=1)
+        elif key == "receipt_message_id_format":
+            if value not in _MESSAGE_ID_FORMATS:
+                raise ScenarioError('must be "hex" or "decimal"', key=path)
+            settings[key] = value
+        elif key == "mo_replies":
+            settings[key] = _mo_replies(value, path)
+        else:  # every other setting is a rate
+            settings[key] = _rate(value, path)
+    return settings
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError("must be a number", key=key)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ScenarioError("must be a finite number", key=key)
+    return number
+
+
+def _rate(value: Any, key: str) -> float:
+    number = _number(value, key)
+    if not 0.0 <= number <= 1.0:
+        raise ScenarioError("must be between 0 and 1", key=key)
+    return number
+
+
+def _positive(value: Any, key: str) -> float:
+    number = _number(value, key)
+    if number <= 0:
+        raise ScenarioError("must be greater than 0", key=key)
+    return number
+
+
+def _integer(value: Any, key: str, *, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError("must be an integer", key=key)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise ScenarioError(f"must be {bound}", key=key)
+    return value
+
+
+def _delay(value: Any, key: str) -> tuple[float, float]:
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise ScenarioError("must be a number or a [low, high] pair of seconds", key=key)
+        low = _number(value[0], f"{key}[0]")
+        high = _number(value[1], f"{key}[1]")
+        if low < 0 or high < low:
+            raise ScenarioError("must satisfy 0 <= low <= high", key=key)
+        return (low, high)
+    seconds = _number(value, key)
+    if seconds < 0:
+        raise ScenarioError("must not be negative", key=key)
+    return (seconds, seconds)
+
+
+def _status(value: Any, key: str) -> int:
+    """A command_status: a specification name (``"ESME_RSYSERR"``) or a number."""
+    if isinstance(value, str):
+        try:
+            return int(CommandStatus[value.upper()])
+        except KeyError:
+            pass
+        try:
+            number = int(value, 0)
+        except ValueError:
+            raise ScenarioError(
+                "must be a command_status name such as ESME_RSYSERR, or a number", key=key
+            ) from None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise ScenarioError("must be a command_status name or a number", key=key)
+    if not 0 < number <= 0xFFFFFFFF:
+        raise ScenarioError("must be a non-zero 32-bit command_status", key=key)
+    return number
+
+
+def _outcomes(value: Any, key: str) -> tuple[tuple[str, float], ...]:
+    if not isinstance(value, Mapping) or not value:
+        raise ScenarioError(
+            f"must be a non-empty table of weights by state ({', '.join(FINAL_STATES)})",
+            key=key,
+        )
+    weights: list[tuple[str, float]] = []
+    for state, weight in value.items():
+        path = f"{key}.{state}"
+        if state not in FINAL_STATES:
+            raise ScenarioError(f"unknown state (use {', '.join(FINAL_STATES)})", key=path)
+        number = _number(weight, path)
+        if number < 0:
+            raise ScenarioError("must not be negative", key=path)
+        weights.append((state, number))
+    total = sum(weight for _, weight in weights)
+    if total <= 0:
+        raise ScenarioError("weights must not all be zero", key=key)
+    cumulative: list[tuple[str, float]] = []
+    running = 0.0
+    for state, weight in weights:
+        if weight == 0:
+            continue
+        running += weight
+        cumulative.append((state, running / total))
+    last_state, _ = cumulative[-1]
+    cumulative[-1] = (last_state, 1.0)  # no float rounding gap at the top
+    return tuple(cumulative)
+
+
+def _error_codes(value: Any, key: str) -> dict[str, tuple[ErrorCode, ...]]:
+    if not isinstance(value, Mapping):
+        raise ScenarioError("must be a table of error-code lists by state", key=key)
+    codes = dict(_DEFAULT_ERROR_CODES)
+    for state, entries in value.items():
+        path = f"{key}.{state}"
+        if state not in FINAL_STATES:
+            raise ScenarioError(f"unknown state (use {', '.join(FINAL_STATES)})", key=path)
+        if isinstance(entries, str | int) and not isinstance(entries, bool):
+            entries = [entries]
+        if not isinstance(entries, list) or not entries:
+            raise ScenarioError("must be a non-empty list of codes", key=path)
+        codes[state] = tuple(_error_code(entry, f"{path}[{i}]") for i, entry in enumerate(entries))
+    return codes
+
+
+def _error_code(value: Any, key: str) -> ErrorCode:
+    """``"001"`` is decimal, ``"0x0A"`` hex; the receipt prints the text as written."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number, text = value, f"{value:03d}" if value >= 0 else ""
+    elif isinstance(value, str) and value.isascii():
+        text = value
+        try:
+            number = int(value, 16) if value.lower().startswith("0x") else int(value, 10)
+        except ValueError:
+            raise ScenarioError('must be decimal digits ("001") or hex ("0x0A")', key=key) from None
+    else:
+        raise ScenarioError('must be a code such as "001" or "0x0A"', key=key)
+    if not 0 <= number <= 0xFFFF or not text:
+        raise ScenarioError("must be between 0 and 65535", key=key)
+    return ErrorCode(text, number)
+
+
+def _mo_replies(value: Any, key: str) -> tuple[MoReply, ...]:
+    if not isinstance(value, list):
+        raise ScenarioError("must be a list of { text, rate, after } tables", key=key)
+    if len(value) > MAX_MO_REPLIES:
+        raise ScenarioError(f"at most {MAX_MO_REPLIES} replies per rule", key=key)
+    replies: list[MoReply] = []
+    for index, entry in enumerate(value):
+        path = f"{key}[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ScenarioError("must be a { text, rate, after } table", key=path)
+        _reject_unknown(entry, _MO_KEYS, path)
+        text = entry.get("text")
+        if not isinstance(text, str) or not text:
+            raise ScenarioError("is required and must be a non-empty string", key=f"{path}.text")
+        if "rate" not in entry:
+            raise ScenarioError("is required", key=f"{path}.rate")
+        rate = _rate(entry["rate"], f"{path}.rate")
+        after = _number(entry.get("after", 1.0), f"{path}.after")
+        if after < 0:
+            raise ScenarioError("must not be negative", key=f"{path}.after")
+        replies.append(MoReply(text, rate, after))
+    return tuple(replies)

@@ -1,0 +1,131 @@
+"""Fixtures for the storage suite: a real SQLite file per test, on every execution mode."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
+from parcelsms.adapters.storage.sqlite_engine import SqliteSettings
+from parcelsms.pipeline.ports import NewMessage, WebhookEvent
+
+START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+PEPPER = b"test-pepper"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def json_payload(event: WebhookEvent) -> str:
+    return msgspec.json.encode(event).decode()
+
+
+def message(account_id: str, **overrides: Any) -> NewMessage:
+    """A valid rendered message; override any field."""
+    fields: dict[str, Any] = {
+        "account_id": account_id,
+        "to_e164": "+447911123456",
+        "country": "GB",
+        "template_id": None,
+        "language": "en",
+        "body": "Your parcel has shipped.",
+        "encoding": "GSM7",
+        "segments": 1,
+        "price_micros": 40_000,
+        "currency": "EUR",
+        "sender_id": "ParcelCo",
+        "client_ref": None,
+        "callback_url": None,
+        "route_plan": ("alpha", "beta"),
+        "valid_until": START + timedelta(days=2),
+    }
+    fields.update(overrides)
+    return NewMessage(**fields)
+
+
+OpenStorage = Callable[..., Any]
+MakeMessage = Callable[..., NewMessage]
+
+
+@pytest.fixture
+def make_message() -> MakeMessage:
+    """``make_message(account_id, **overrides)`` builds a valid :class:`NewMessage`."""
+    return message
+
+
+@pytest.fixture(params=["threads", "aiosqlite"])
+def execution(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'parcelsms.db'}"
+
+
+@pytest.fixture
+async def open_test_storage(
+    database_url: str, clock: Clock, execution: str
+) -> AsyncIterator[OpenStorage]:
+    """Opens storages on the test's database file; closes them at the end."""
+    opened: list[SqlStorage] = []
+
+    async def factory(**options: Any) -> SqlStorage:
+        options.setdefault("payload_builder", json_payload)
+        options.setdefault("pepper", PEPPER)
+        options.setdefault("clock", clock)
+        options.setdefault("settings", SqliteSettings(execution=execution))  # type: ignore[arg-type]
+        storage = await open_storage(database_url, **options)
+        opened.append(storage)
+        return storage
+
+    yield factory
+    for storage in opened:
+        await storage.close()
+
+
+@pytest.fixture
+async def storage(open_test_storage: OpenStorage) -> SqlStorage:
+    result: SqlStorage = await open_test_storage()
+    return result
+
+
+Enqueue = Callable[..., Any]
+
+
+@pytest.fixture
+def enqueue(make_message: MakeMessage) -> Enqueue:
+    """``await enqueue(storage, account_id, count=1, **overrides)`` → accepted message ids."""
+
+    async def accept(
+        storage: SqlStorage, account_id: str, count: int = 1, **overrides: Any
+    ) -> list[str]:
+        results = await storage.accept_messages(
+            [make_message(account_id, **overrides) for _ in range(count)]
+        )
+        ids = [getattr(result, "message_id", None) for result in results]
+        assert all(ids), results
+        return [str(message_id) for message_id in ids]
+
+    return accept

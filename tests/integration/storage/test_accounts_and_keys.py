@@ -1,0 +1,150 @@
+"""Accounts, balances and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.errors import CatalogueError, StorageError
+
+PEPPER = b"test-pepper"
+
+
+async def test_opening_balance_is_booked_as_a_top_up(storage: SqlStorage) -> None:
+    account = await storage.create_account("shop", balance_micros=5_000_000)
+    assert account.balance_micros == 5_000_000
+    assert account.reserved_micros == 0
+    totals = await storage.account_ledger_totals(account.id)
+    assert totals is not None
+    assert totals.entries_by_kind == {"topup": 1}
+    assert totals.ledger_amount_micros == 5_000_000
+
+
+async def test_account_names_are_unique(storage: SqlStorage) -> None:
+    await storage.create_account("shop")
+    with pytest.raises(StorageError, match="already exists"):
+        await storage.create_account("shop")
+
+
+async def test_top_up_adds_to_the_available_balance(storage: SqlStorage) -> None:
+    account = await storage.create_account("shop", balance_micros=1_000)
+    topped = await storage.top_up(account.id, 2_500, "bank transfer")
+    assert topped.balance_micros == 3_500
+    assert (await storage.get_account(account.id)) == topped
+    totals = await storage.account_ledger_totals(account.id)
+    assert totals is not None
+    assert totals.entries_by_kind == {"topup": 2}
+
+
+async def test_top_up_of_an_unknown_account_is_not_found(storage: SqlStorage) -> None:
+    with pytest.raises(CatalogueError) as caught:
+        await storage.top_up("acc_01HZZZZZZZZZZZZZZZZZZZZZZZ", 100)
+    assert caught.value.code == "not_found"
+
+
+async def test_top_up_must_be_positive(storage: SqlStorage) -> None:
+    account = await storage.create_account("shop")
+    with pytest.raises(ValueError, match="positive"):
+        await storage.top_up(account.id, 0)
+
+
+async def test_accounts_can_be_found_by_name_and_suspended(storage: SqlStorage) -> None:
+    account = await storage.create_account("shop")
+    assert await storage.find_account_by_name("shop") == account
+    assert await storage.find_account_by_name("other") is None
+    suspended = await storage.set_account_status(account.id, "suspended")
+    assert suspended is not None
+    assert suspended.status == "suspended"
+
+
+async def test_a_new_key_authenticates_as_its_account(storage: SqlStorage) -> None:
+    account = await storage.create_account("shop")
+    key_id, plaintext = await storage.create_api_key(account.id, "ci")
+    identity = await storage.authenticate_key(plaintext)
+    assert identity is not None
+    assert (identity.key_id, identity.account_id) == (key_id, account.id)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda key: key[:-1] + ("A" if key[-1] != "A" else "B"),
+        lambda key: key.replace("psk_", "psk-"),
+        lambda key: key.split(".")[0],
+        lambda key: key + "x" * 200,
+        lambda key: "",
+        lambda key: key.replace(".", ". "),
+    ],
+)
+async def test_wrong_or_malformed_keys_are_refused(
+    storage: SqlStorage, mangle: Callable[[str], str]
+) -> None:
+    account = await storage.create_account("shop")
+    _, plaintext = await storage.create_api_key(account.id)
+    assert await storage.authenticate_key(mangle(plaintext)) is None
+
+
+async def test_a_key_of_unknown_id_is_refused(storage: SqlStorage) -> None:
+    assert await storage.authenticate_key("psk_01HZZZZZZZZZZZZZZZZZZZZZZZ.secret") is None
+
+
+async def test_a_revoked_key_is_refused_even_when_cached(storage: SqlStorage) -> None:
+    account = await storage.create_account("shop")
+    key_id, plaintext = await storage.create_api_key(account.id)
+    assert await storage.authenticate_key(plaintext) is not None
+    assert await storage.revoke_api_key(account.id, key_id) is True
+    assert await storage.authenticate_key(plaintext) is None
+    assert await storage.revoke_api_key(account.id, key_id) is False
+
+
+async def test_another_account_cannot_revoke_a_key(storage: SqlStorage) -> None:
+    owner = await storage.create_account("owner")
+    other = await storage.create_account("other")
+    key_id, plaintext = await storage.create_api_key(owner.id)
+    assert await storage.revoke_api_key(other.id, key_id) is False
+    assert await storage.authenticate_key(plaintext) is not None
+
+
+async def test_a_key_revoked_by_another_process_is_refused_once_the_cache_expires(
+    open_test_storage: Callable[..., Awaitable[SqlStorage]],
+) -> None:
+    api = await open_test_storage(key_cache_seconds=0)
+    operator = await open_test_storage()
+    account = await operator.create_account("shop")
+    key_id, plaintext = await operator.create_api_key(account.id)
+    assert await api.authenticate_key(plaintext) is not None
+    await operator.revoke_api_key(account.id, key_id)
+    assert await api.authenticate_key(plaintext) is None
+
+
+async def test_only_the_peppered_hash_of_the_secret_is_stored(
+    storage: SqlStorage, tmp_path: Path
+) -> None:
+    account = await storage.create_account("shop")
+    key_id, plaintext = await storage.create_api_key(account.id)
+    secret = plaintext.split(".", 1)[1]
+    with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
+        (stored,) = connection.execute(
+            "SELECT secret_hash FROM api_keys WHERE id = ?", (key_id,)
+        ).fetchone()
+    assert stored == hmac.new(PEPPER, secret.encode(), hashlib.sha256).hexdigest()
+    assert secret not in (tmp_path / "parcelsms.db").read_bytes().decode("latin-1")
+
+
+async def test_key_usage_is_written_at_most_once_a_minute(storage: SqlStorage, clock: Any) -> None:
+    account = await storage.create_account("shop")
+    key_id, _ = await storage.create_api_key(account.id)
+    first = clock()
+    await storage.touch_key_usage(key_id, first)
+    later = clock.advance(5)
+    await storage.touch_key_usage(key_id, later)
+    (key,) = await storage.list_api_keys(account.id)
+    assert key.last_used_at == first
+    assert key.revoked_at is None

@@ -1,0 +1,212 @@
+"""The batching writer: group commit, per-caller results, failures isolated to their item."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.batching_writer import BatchingWriter
+from parcelsms.adapters.storage.database import Database
+from parcelsms.adapters.storage.sqlite_engine import (
+    SqliteSettings,
+    create_sqlite_engine,
+    open_sqlite_database,
+)
+from parcelsms.domain.error_catalogue import error
+from parcelsms.errors import CatalogueError, StorageError
+
+scratch = MetaData()
+rows = Table(
+    "rows",
+    scratch,
+    Column("value", Integer, primary_key=True),
+    Column("label", String(20), nullable=False),
+)
+
+
+def insert_values(connection: Connection, items: list[int]) -> Sequence[int]:
+    """Inserts each value (a duplicate violates the primary key); answers value * 2."""
+    connection.execute(rows.insert(), [{"value": v, "label": f"+4479{v:08d}"} for v in items])
+    return [value * 2 for value in items]
+
+
+def reject_odd(connection: Connection, items: list[int]) -> Sequence[int | CatalogueError]:
+    """Input errors are results: odd values are refused, even ones stored."""
+    even = [value for value in items if value % 2 == 0]
+    if even:
+        connection.execute(rows.insert(), [{"value": v, "label": "even"} for v in even])
+    return [value if value % 2 == 0 else error("invalid_request", field="value") for value in items]
+
+
+def raise_on_thirteen(connection: Connection, items: list[int]) -> Sequence[int]:
+    if 13 in items:
+        raise error("invalid_request", "thirteen", field="value")
+    return insert_values(connection, items)
+
+
+@pytest.fixture
+async def database(database_url: str, execution: str) -> AsyncIterator[Database]:
+    engine = create_sqlite_engine(database_url)
+    scratch.create_all(engine)
+    engine.dispose()
+    opened = open_sqlite_database(database_url, SqliteSettings(execution=execution))  # type: ignore[arg-type]
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def writer(database: Database) -> AsyncIterator[BatchingWriter]:
+    created = BatchingWriter(database, max_batch=1000)
+    yield created
+    await created.close()
+
+
+async def stored_values(database: Database) -> list[int]:
+    def read(connection: Connection) -> list[int]:
+        return list(connection.scalars(select(rows.c.value).order_by(rows.c.value)))
+
+    return await database.read(read)
+
+
+async def test_each_caller_gets_its_own_result(writer: BatchingWriter) -> None:
+    results = await asyncio.gather(*(writer.run(insert_values, value) for value in range(50)))
+    assert results == [value * 2 for value in range(50)]
+
+
+async def test_concurrent_callers_share_commits(writer: BatchingWriter, database: Database) -> None:
+    await asyncio.gather(*(writer.run(insert_values, value) for value in range(200)))
+    assert await stored_values(database) == list(range(200))
+    assert writer.statistics.items == 200
+    assert writer.statistics.flushes < 20
+
+
+async def test_a_constraint_violation_fails_only_its_own_item(
+    writer: BatchingWriter, database: Database
+) -> None:
+    await writer.run(insert_values, 7)
+    outcomes = await asyncio.gather(
+        *(writer.run(insert_values, value) for value in (1, 2, 7, 3)), return_exceptions=True
+    )
+    assert outcomes[0] == 2
+    assert outcomes[1] == 4
+    assert outcomes[3] == 6
+    assert isinstance(outcomes[2], StorageError)
+    assert await stored_values(database) == [1, 2, 3, 7]
+    assert writer.statistics.failed_flushes == 1
+
+
+async def test_storage_errors_do_not_carry_the_statement_parameters(
+    writer: BatchingWriter,
+) -> None:
+    await writer.run(insert_values, 5)
+    with pytest.raises(StorageError) as caught:
+        await writer.run(insert_values, 5)
+    assert "+4479" not in str(caught.value)
+    assert "UNIQUE" in str(caught.value)
+
+
+async def test_input_errors_are_results_and_leave_the_group_alone(
+    writer: BatchingWriter, database: Database
+) -> None:
+    outcomes = await asyncio.gather(*(writer.run(reject_odd, value) for value in range(6)))
+    assert [isinstance(outcome, CatalogueError) for outcome in outcomes] == [
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
+    assert await stored_values(database) == [0, 2, 4]
+    assert writer.statistics.failed_flushes == 0
+
+
+async def test_a_parcelsms_error_raised_by_an_operation_reaches_its_caller_unchanged(
+    writer: BatchingWriter, database: Database
+) -> None:
+    outcomes = await asyncio.gather(
+        *(writer.run(raise_on_thirteen, value) for value in (12, 13, 14)),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == 24
+    assert outcomes[2] == 28
+    assert isinstance(outcomes[1], CatalogueError)
+    assert outcomes[1].message == "thirteen"
+    assert await stored_values(database) == [12, 14]
+
+
+async def test_operations_of_one_flush_are_retried_separately_after_a_failure(
+    writer: BatchingWriter, database: Database
+) -> None:
+    await writer.run(insert_values, 1)
+    outcomes = await asyncio.gather(
+        writer.run(reject_odd, 10), writer.run(insert_values, 1), return_exceptions=True
+    )
+    assert outcomes[0] == 10
+    assert isinstance(outcomes[1], StorageError)
+    assert await stored_values(database) == [1, 10]
+
+
+async def test_close_drains_queued_items_and_refuses_new_ones(
+    database: Database,
+) -> None:
+    writer = BatchingWriter(database, max_batch=10)
+    futures = [writer.submit(insert_values, value) for value in range(35)]
+    await writer.close()
+    assert all(future.done() for future in futures)
+    assert [future.result() for future in futures] == [value * 2 for value in range(35)]
+    assert await stored_values(database) == list(range(35))
+    with pytest.raises(StorageError):
+        writer.submit(insert_values, 99)
+
+
+async def test_a_cancelled_caller_does_not_cancel_its_write(
+    writer: BatchingWriter, database: Database
+) -> None:
+    task = asyncio.create_task(writer.run(insert_values, 42))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await writer.run(insert_values, 43)
+    assert await stored_values(database) == [42, 43]
+
+
+async def test_flushes_never_exceed_max_batch(database: Database) -> None:
+    writer = BatchingWriter(database, max_batch=16, keep_flush_sizes=True)
+    try:
+        await asyncio.gather(*(writer.run(insert_values, value) for value in range(100)))
+    finally:
+        await writer.close()
+    assert max(writer.statistics.flush_sizes) <= 16
+    assert sum(writer.statistics.flush_sizes) == 100
+
+
+async def test_max_delay_holds_the_first_item_until_the_batch_fills(database: Database) -> None:
+    writer = BatchingWriter(database, max_batch=2, max_delay=30.0)
+    try:
+        first = writer.submit(insert_values, 1)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not first.done()
+        second = writer.submit(insert_values, 2)
+        assert await first == 2
+        assert await second == 4
+    finally:
+        await writer.close()
+    assert writer.statistics.flushes == 1
+
+
+async def test_rows_of_a_committed_flush_are_visible_to_readers(
+    writer: BatchingWriter, database: Database
+) -> None:
+    await writer.run(insert_values, 3)
+
+    def count(connection: Connection) -> int:
+        return int(connection.scalar(select(func.count()).select_from(rows)) or 0)
+
+    assert await database.read(count) == 1

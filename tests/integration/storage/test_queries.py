@@ -1,0 +1,150 @@
+"""Reads: one message with its history, listings with filters and cursors, tenant scoping."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.errors import CatalogueError
+from parcelsms.pipeline.ports import MessageFilter, ReceiptRecord, Submitted, SubmittedPart
+
+
+async def test_a_message_shows_its_history_and_parts(
+    storage: SqlStorage, enqueue: Any, clock: Any
+) -> None:
+    account = await storage.create_account("shop", balance_micros=1_000_000)
+    (message_id,) = await enqueue(storage, account.id, segments=2)
+    await storage.claim_for_dispatch("worker", 10, clock())
+    clock.advance(1)
+    await storage.record_submissions(
+        [
+            Submitted(
+                message_id=message_id,
+                channel="alpha",
+                parts=(
+                    SubmittedPart(part_no=1, carrier_id_raw="0A", carrier_id="10"),
+                    SubmittedPart(part_no=2, carrier_id_raw="0B", carrier_id="11"),
+                ),
+            )
+        ]
+    )
+    clock.advance(1)
+    await storage.apply_receipts(
+        [
+            ReceiptRecord(
+                channel="alpha",
+                carrier_id_candidates=(carrier_id,),
+                state="delivered",
+                stat="DELIVRD",
+                err="000",
+                raw="",
+                received_at=clock(),
+            )
+            for carrier_id in ("10", "11")
+        ]
+    )
+    detail = await storage.get_message(account.id, message_id)
+    assert detail is not None
+    assert [(e.status, e.at) for e in detail.events] == [
+        ("queued", clock() - timedelta(seconds=2)),
+        ("submitted", clock() - timedelta(seconds=1)),
+        ("delivered", clock()),
+    ]
+    assert [(p.part_no, p.carrier_id, p.status) for p in detail.parts] == [
+        (1, "10", "delivered"),
+        (2, "11", "delivered"),
+    ]
+    assert detail.message.submitted_at == clock() - timedelta(seconds=1)
+    assert detail.message.final_at == clock()
+
+
+async def test_another_accounts_message_reads_as_absent(storage: SqlStorage, enqueue: Any) -> None:
+    owner = await storage.create_account("owner", balance_micros=1_000_000)
+    other = await storage.create_account("other", balance_micros=1_000_000)
+    (message_id,) = await enqueue(storage, owner.id, client_ref="secret-order")
+    assert await storage.get_message(other.id, message_id) is None
+    assert await storage.get_message(owner.id, message_id) is not None
+    page = await storage.list_messages(other.id, MessageFilter(client_ref="secret-order"))
+    assert page.items == ()
+    assert await storage.account_ledger_totals("acc_01HZZZZZZZZZZZZZZZZZZZZZZZ") is None
+
+
+async def test_pages_walk_every_message_once_newest_first(
+    storage: SqlStorage, enqueue: Any
+) -> None:
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    ids = await enqueue(storage, account.id, count=25)
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = await storage.list_messages(account.id, MessageFilter(), cursor=cursor, limit=10)
+        seen.extend(message.id for message in page.items)
+        pages += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == list(reversed(ids))
+    assert pages == 3
+
+
+async def test_an_exactly_full_last_page_has_no_next_cursor(
+    storage: SqlStorage, enqueue: Any
+) -> None:
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    await enqueue(storage, account.id, count=10)
+    page = await storage.list_messages(account.id, MessageFilter(), limit=10)
+    assert len(page.items) == 10
+    assert page.next_cursor is None
+
+
+async def test_listings_filter_by_status_number_reference_and_time(
+    storage: SqlStorage, enqueue: Any, clock: Any
+) -> None:
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    (early,) = await enqueue(storage, account.id, to_e164="+34600000001", client_ref="a")
+    start = clock.advance(60)
+    (late,) = await enqueue(storage, account.id, to_e164="+34600000002", client_ref="b")
+    await storage.claim_for_dispatch("worker", 1, clock())
+    await storage.record_submissions(
+        [
+            Submitted(
+                message_id=early,
+                channel="alpha",
+                parts=(SubmittedPart(part_no=1, carrier_id_raw="x", carrier_id="x"),),
+            )
+        ]
+    )
+
+    async def ids(**filters: Any) -> list[str]:
+        page = await storage.list_messages(account.id, MessageFilter(**filters))
+        return [message.id for message in page.items]
+
+    assert await ids(status="submitted") == [early]
+    assert await ids(status="queued") == [late]
+    assert await ids(to_e164="+34600000002") == [late]
+    assert await ids(client_ref="a") == [early]
+    assert await ids(since=start) == [late]
+    assert await ids(until=start) == [early]
+    assert await ids(since=start, until=start) == []
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not base64 at all!",
+        base64.urlsafe_b64encode(b"msg_short").decode(),
+        base64.urlsafe_b64encode(b"acc_01HZZZZZZZZZZZZZZZZZZZZZZZ").decode(),
+        base64.urlsafe_b64encode("msg_01HZZZZZZZZZZZZZZZZZZZZZZé".encode()).decode(),
+        "",
+    ],
+)
+async def test_an_invalid_cursor_is_a_catalogued_error(storage: SqlStorage, cursor: str) -> None:
+    account = await storage.create_account("shop")
+    with pytest.raises(CatalogueError) as caught:
+        await storage.list_messages(account.id, MessageFilter(), cursor=cursor)
+    assert (caught.value.code, caught.value.field) == ("invalid_cursor", "cursor")

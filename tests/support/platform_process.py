@@ -1,0 +1,128 @@
+"""Helpers to run ``parcelsms serve`` as a real process in end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import phonenumbers
+
+_LISTENING = re.compile(r"parcelsms API listening on (http://[\d.]+:\d+)")
+_KEY = re.compile(r"Demo API key \(shown once\): (\S+)")
+
+
+@dataclass
+class ServeProcess:
+    """A running ``parcelsms serve`` with its stdout/stderr collected."""
+
+    process: asyncio.subprocess.Process
+    base_url: str = ""
+    api_key: str | None = None
+    stdout_lines: list[str] = field(default_factory=list)
+    stderr_lines: list[str] = field(default_factory=list)
+    _readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def error_lines(self) -> list[str]:
+        """Log lines at ERROR or CRITICAL (JSON logs: "level": "error")."""
+        return [
+            line
+            for line in self.stderr_lines
+            if '"level": "error"' in line
+            or '"level": "critical"' in line
+            or "Traceback" in line
+        ]
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        for reader in self._readers:
+            await reader
+        return self.process.returncode or 0
+
+    async def kill(self) -> None:
+        """SIGKILL: a crash, no cleanup of any kind."""
+        self.process.kill()
+        await self.process.wait()
+        for reader in self._readers:
+            await reader
+
+
+async def start_serve(config: Path, *, timeout: float = 60.0) -> ServeProcess:
+    """Start ``parcelsms serve --config CONFIG``; returns once the API announced itself."""
+    env = dict(os.environ)
+    env.pop("PARCELSMS_CONFIG", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "parcelsms.cli.main",
+        "serve",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=config.parent,
+        env=env,
+    )
+    serve = ServeProcess(process)
+    ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def read_stdout() -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            serve.stdout_lines.append(line)
+            if match := _LISTENING.search(line):
+                serve.base_url = match.group(1)
+            if match := _KEY.search(line):
+                serve.api_key = match.group(1)
+            if serve.base_url and not ready.done():
+                ready.set_result(None)
+        if not ready.done():
+            ready.set_exception(RuntimeError("serve exited before it was ready"))
+
+    async def read_stderr() -> None:
+        assert process.stderr is not None
+        async for raw in process.stderr:
+            serve.stderr_lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    serve._readers = [asyncio.create_task(read_stdout()), asyncio.create_task(read_stderr())]
+    try:
+        await asyncio.wait_for(ready, timeout)
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise RuntimeError("serve did not start:\n" + "\n".join(serve.stderr_lines[-30:]))
+    # The announcement is printed in one write; give the reader a moment to take every line.
+    await asyncio.sleep(0.2)
+    return serve
+
+
+def mobile_numbers(region: str, count: int) -> list[str]:
+    """``count`` distinct valid mobile numbers of ``region`` in E.164, derived from
+    libphonenumber's example number (an independent source of valid numbers)."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    assert example is not None
+    base = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    numbers: list[str] = []
+    suffix = 0
+    while len(numbers) < count and suffix < 100_000:
+        candidate = base[:-4] + f"{(int(base[-4:]) + suffix) % 10000:04d}"
+        suffix += 1
+        parsed = phonenumbers.parse(candidate)
+        if phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            numbers.append(candidate)
+    assert len(numbers) == count, f"only {len(numbers)} numbers for {region}"
+    return numbers
