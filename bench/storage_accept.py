@@ -1,6 +1,7 @@
 """Benchmark: messages accepted per second through the batching writer on a SQLite file.
 
     python bench/storage_accept.py [--messages N] [--synchronous NORMAL|FULL]
+                                   [--execution threads|aiosqlite]
 
 Three shapes of load, each on a fresh temporary database:
 
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,17 +65,23 @@ async def _open(directory: Path, settings: SqliteSettings) -> tuple[SqlStorage, 
     return storage, account.id
 
 
+def _require_accepted(results: Sequence[object]) -> None:
+    refused = [result for result in results if not isinstance(result, Accepted)]
+    if refused:
+        raise RuntimeError(f"{len(refused)} messages refused, first: {refused[0]!r}")
+
+
 async def _single(storage: SqlStorage, account_id: str, count: int) -> None:
     for number in range(count):
         (result,) = await storage.accept_messages([_message(account_id, number)])
-        assert isinstance(result, Accepted)
+        _require_accepted([result])
 
 
 async def _concurrent(storage: SqlStorage, account_id: str, count: int, workers: int) -> None:
     async def worker(offset: int) -> None:
         for number in range(offset, count, workers):
             (result,) = await storage.accept_messages([_message(account_id, number)])
-            assert isinstance(result, Accepted)
+            _require_accepted([result])
 
     await asyncio.gather(*(worker(offset) for offset in range(workers)))
 
@@ -81,8 +89,7 @@ async def _concurrent(storage: SqlStorage, account_id: str, count: int, workers:
 async def _batches(storage: SqlStorage, account_id: str, count: int, size: int) -> None:
     for start in range(0, count, size):
         batch = [_message(account_id, n) for n in range(start, min(count, start + size))]
-        results = await storage.accept_messages(batch)
-        assert all(isinstance(result, Accepted) for result in results)
+        _require_accepted(await storage.accept_messages(batch))
 
 
 async def _measure(name: str, count: int, settings: SqliteSettings, shape: str) -> None:
@@ -99,7 +106,8 @@ async def _measure(name: str, count: int, settings: SqliteSettings, shape: str) 
         elapsed = time.perf_counter() - started
         flushes = storage.writer.statistics.flushes - flushes_before
         totals = await storage.account_ledger_totals(account_id)
-        assert totals is not None and totals.entries_by_kind.get("reserve") == count
+        if totals is None or totals.entries_by_kind.get("reserve") != count:
+            raise RuntimeError(f"expected {count} reserves, found {totals}")
         await storage.close()
     print(
         f"{name:<34} {count:>7} msgs {elapsed:7.2f} s {count / elapsed:>9,.0f} accepted/s"
@@ -111,10 +119,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--synchronous", choices=("NORMAL", "FULL"), default="NORMAL")
+    parser.add_argument("--execution", choices=("threads", "aiosqlite"), default="threads")
     arguments = parser.parse_args()
-    settings = SqliteSettings(synchronous=arguments.synchronous)
+    settings = SqliteSettings(synchronous=arguments.synchronous, execution=arguments.execution)
     count = arguments.messages
-    print(f"SQLite WAL, synchronous={arguments.synchronous}")
+    print(f"SQLite WAL, synchronous={arguments.synchronous}, execution={arguments.execution}")
     await _measure("1 submitter, 1 message per call", max(1, count // 10), settings, "single")
     await _measure("50 submitters, 1 message per call", count, settings, "concurrent")
     await _measure("calls of 1,000 messages", count, settings, "batches")

@@ -241,10 +241,17 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         on_accepted=wake_dispatcher,
     )
     typed_channels: dict[str, Channel] = dict(channels)
+    # Claim no more than the channels can have in flight (plus as much again queued in
+    # front of them): a crash then leaves few messages claimed-but-unsent to resolve.
+    capacity = sum(c.window * c.sessions for c in channel_settings) * 2
     dispatcher = Dispatcher(
         storage,
         typed_channels,
-        DispatchSettings(unknown_outcome_policy=settings.dispatch.unknown_outcome_policy),
+        DispatchSettings(
+            batch_size=min(500, capacity),
+            max_in_flight=capacity,
+            unknown_outcome_policy=settings.dispatch.unknown_outcome_policy,
+        ),
     )
     dispatcher_holder.append(dispatcher)
     sender = WebhookSender(

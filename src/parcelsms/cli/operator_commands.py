@@ -74,6 +74,30 @@ def create_account(name: str, balance: str, currency: str, config_path: str | No
     )
 
 
+@accounts.command("top-up")
+@click.argument("account")
+@click.argument("amount")
+@config_option
+def top_up(account: str, amount: str, config_path: str | None) -> None:
+    """Add AMOUNT (currency units, e.g. 25.50) to ACCOUNT's balance (name or id)."""
+    try:
+        micros = to_micros(amount)
+    except ValueError:
+        raise click.BadParameter("not a number", param_hint="AMOUNT") from None
+    if micros <= 0:
+        raise click.BadParameter("must be positive", param_hint="AMOUNT")
+
+    async def work(storage: Storage) -> Account:
+        found = await _find_account(storage, account)
+        return await storage.top_up(found.id, micros, "operator top-up")
+
+    updated = _with_storage(config_path, work)
+    click.echo(
+        f"account {updated.id} {updated.name}: balance "
+        f"{format_micros(updated.balance_micros)} {updated.currency}"
+    )
+
+
 @click.group("keys")
 def keys() -> None:
     """API keys."""

@@ -32,18 +32,8 @@ import msgspec
 
 from parcelsms.errors import CatalogueError
 
-MessageStatus = Literal[
-    "scheduled",
-    "queued",
-    "submitted",
-    "delivered",
-    "undelivered",
-    "expired",
-    "rejected",
-    "failed",
-    "canceled",
-]
 FinalStatus = Literal["delivered", "undelivered", "expired", "rejected", "failed", "canceled"]
+MessageStatus = Literal["scheduled", "queued", "submitted"] | FinalStatus
 ReceiptState = Literal["delivered", "undelivered", "expired", "rejected"]
 RecoveryPolicy = Literal["resend", "assume_submitted"]
 
@@ -458,7 +448,9 @@ class AccountStore(Protocol):
         """Record that the key was used; written at most once a minute per key."""
         ...
 
-    async def revoke_api_key(self, account_id: str, key_id: str) -> bool: ...
+    async def revoke_api_key(self, account_id: str, key_id: str) -> bool:
+        """Revoke the account's key; ``False`` when it is unknown, another's or revoked."""
+        ...
 
     async def list_api_keys(self, account_id: str) -> list[ApiKey]: ...
 
@@ -513,7 +505,8 @@ class MessageStore(Protocol):
         Per item, atomically: idempotency replay or ``idempotency_conflict``; ``not_found``
         or ``account_suspended`` for the account; ``insufficient_balance`` (extra:
         ``missing_micros``) when the available balance is below the price. Items of several
-        accounts may be mixed; all accepted items share one commit.
+        accounts may be mixed; all accepted items share one commit. An item the database
+        failed to store answers ``service_unavailable`` (it was not stored).
         """
         ...
 

@@ -166,8 +166,12 @@ class CarrierSimulator:
         scheduled = len(self._schedule) if self._schedule is not None else 0
         queued = sum(len(bind.queue) for bind in self._binds.values())
         in_flight = sum(bind.connection.session.outstanding for bind in self._binds.values())
-        held = sum(len(queue) for queue in self._held.values())
-        return scheduled + queued + in_flight + held
+        return scheduled + queued + in_flight + self.held_deliveries
+
+    @property
+    def held_deliveries(self) -> int:
+        """deliver_sm waiting for a receiver of their system_id to bind."""
+        return sum(len(queue) for queue in self._held.values())
 
     def send_mo(
         self, system_id: str, source: str, destination: str, text: str, *, delay: float = 0.0

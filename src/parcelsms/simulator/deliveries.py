@@ -10,6 +10,7 @@ and message_state (plus network_error_code when the message failed), and the tex
 
 from __future__ import annotations
 
+import re
 import time
 
 from parcelsms.protocol.smpp.constants import CommandId, DataCoding, EsmClass
@@ -27,9 +28,7 @@ _SHORT_MESSAGE_LIMIT = 254  # sm_length is one octet (SMPP 3.4 caps short_messag
 
 # The receipt's ``text:`` echoes the message start. Only characters that mean the same in
 # ASCII and the GSM default alphabet are copied; the rest become "?" as many SMSCs do.
-_SAFE = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;!?'\"()+-/#%&*<=>"
-)
+_NOT_SAFE = re.compile(r"[^A-Za-z0-9 .,:;!?'\"()+\-/#%&*<=>]")
 
 _date_minute = -1
 _date_text = ""
@@ -54,7 +53,7 @@ def receipt_text(
     original_text: str,
 ) -> str:
     """The receipt's short_message text (wall-clock times in seconds since the epoch)."""
-    excerpt = "".join(c if c in _SAFE else "?" for c in original_text[:20])
+    excerpt = _NOT_SAFE.sub("?", original_text[:20])
     delivered = "001" if state == "DELIVRD" else "000"
     return (
         f"id:{message_id} sub:001 dlvrd:{delivered} submit date:{_receipt_date(submitted_at)}"

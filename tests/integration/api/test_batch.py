@@ -183,7 +183,8 @@ async def test_batch_envelope_problems_fail_the_whole_request(api: Any, error_of
 
 async def test_empty_batch_answers_no_results(api: Any) -> None:
     response = await api.alpha.client.post(
-        "/v1/messages/batch", content=json.dumps({"template": "shipped", "messages": []}),
+        "/v1/messages/batch",
+        content=json.dumps({"template": "shipped", "messages": []}),
         headers={"Content-Type": "application/json"},
     )
 

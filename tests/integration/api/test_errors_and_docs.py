@@ -102,7 +102,9 @@ async def test_every_route_of_the_app_is_documented(api: Any) -> None:
             assert route.path == "/static"
             continue
         assert isinstance(route, Route)
-        served.update((route.path, method.lower()) for method in route.methods or () if method != "HEAD")
+        served.update(
+            (route.path, method.lower()) for method in route.methods or () if method != "HEAD"
+        )
     documented = {
         (path, method) for path, operations in document["paths"].items() for method in operations
     }
@@ -139,8 +141,17 @@ async def test_send_operation_documents_what_a_sender_needs(api: Any) -> None:
     document = (await api.anonymous.get("/openapi.json")).json()
     send = document["paths"]["/v1/messages"]["post"]
 
-    codes = {code for response in send["responses"].values() for code in response.get("x-error-codes", [])}
-    assert {"invalid_number", "missing_param", "insufficient_balance", "idempotency_conflict"} <= codes
+    codes = {
+        code
+        for response in send["responses"].values()
+        for code in response.get("x-error-codes", [])
+    }
+    assert {
+        "invalid_number",
+        "missing_param",
+        "insufficient_balance",
+        "idempotency_conflict",
+    } <= codes
     assert "202" in send["responses"]
     assert any(parameter["name"] == "Idempotency-Key" for parameter in send["parameters"])
     batch_schema = document["components"]["schemas"]["BatchCreate"]

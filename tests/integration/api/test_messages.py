@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,11 +36,6 @@ async def test_accepted_message_answers_202_with_e164_country_segments_and_price
     assert response.headers["location"] == f"/v1/messages/{body['id']}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline/accept.py compares Encoding.value with 'GSM7' but the value is 'GSM-7', "
-    "so every message is stored as UCS2; remove this marker with that one-line fix",
-)
 async def test_plain_latin_text_is_sent_as_gsm7(api: Any, shipped: Any) -> None:
     response = await api.alpha.client.post("/v1/messages", json=shipped())
 
@@ -268,13 +262,11 @@ async def test_malformed_idempotency_key_is_invalid_request(
 
 
 @pytest.fixture
-async def delivered_and_failed(api: Any, shipped: Any) -> AsyncIterator[tuple[str, str]]:
+async def delivered_and_failed(api: Any, shipped: Any) -> tuple[str, str]:
     """Two messages: one delivered, one undelivered with the carrier's stat/err."""
     ids = []
     for reference in ("ok-1", "bad-1"):
-        response = await api.alpha.client.post(
-            "/v1/messages", json=shipped(client_ref=reference)
-        )
+        response = await api.alpha.client.post("/v1/messages", json=shipped(client_ref=reference))
         ids.append(response.json()["id"])
     now = datetime.now(UTC)
     claimed = await api.storage.claim_for_dispatch("claim-test", 10, now + timedelta(seconds=1))
@@ -311,7 +303,7 @@ async def delivered_and_failed(api: Any, shipped: Any) -> AsyncIterator[tuple[st
             ),
         ]
     )
-    yield ids[0], ids[1]
+    return ids[0], ids[1]
 
 
 async def test_message_detail_shows_each_status_change_and_the_carriers_stat_and_err(
@@ -369,7 +361,9 @@ async def test_listing_by_time_window(api: Any, shipped: Any) -> None:
     assert await count(since=created.isoformat()) == 1
     assert await count(since=(created + timedelta(seconds=1)).isoformat()) == 0
     assert await count(until=created.isoformat()) == 0
-    assert await count(until=(created + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")) == 1
+    assert (
+        await count(until=(created + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")) == 1
+    )
 
 
 async def test_listing_pages_with_a_cursor_until_the_last_page(api: Any, shipped: Any) -> None:
@@ -430,9 +424,7 @@ async def test_a_cursor_we_did_not_make_is_invalid_cursor(
     error_of(response, 400, "invalid_cursor", "cursor")
 
 
-async def test_another_accounts_message_is_not_found(
-    api: Any, shipped: Any, error_of: Any
-) -> None:
+async def test_another_accounts_message_is_not_found(api: Any, shipped: Any, error_of: Any) -> None:
     sent = (await api.alpha.client.post("/v1/messages", json=shipped())).json()
 
     response = await api.beta.client.get(f"/v1/messages/{sent['id']}")

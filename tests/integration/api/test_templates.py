@@ -60,7 +60,11 @@ async def test_a_pending_template_cannot_send_until_approved(api: Any) -> None:
         ({"name": "ok", "language": "en", "body": ""}, "invalid_template", "body"),
         ({"name": "ok", "language": "en", "body": "x" * 1601}, "invalid_template", "body"),
         ({"name": "ok", "language": "en"}, "invalid_request", "body"),
-        ({"name": "ok", "language": "en", "body": "x", "status": "approved"}, "invalid_request", "status"),
+        (
+            {"name": "ok", "language": "en", "body": "x", "status": "approved"},
+            "invalid_request",
+            "status",
+        ),
     ],
 )
 async def test_invalid_templates_are_refused_naming_the_field(

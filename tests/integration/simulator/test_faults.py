@@ -127,10 +127,12 @@ async def test_on_the_wire_the_receipt_precedes_the_submit_response() -> None:
     submit.sequence_number = 2
     async with asyncio.timeout(10), started_simulator(scenario) as simulator:
         reader, writer = await asyncio.open_connection(simulator.host, simulator.port)
-        writer.write(encode(bind) + encode(submit))
         pdus = PduReader()
         seen: list[Pdu] = []
+        writer.write(encode(bind))
         while len(seen) < 3:
+            if len(seen) == 1:  # bound: now submit
+                writer.write(encode(submit))
             data = await reader.read(65536)
             assert data, "the simulator closed the connection"
             pdus.feed(data)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from parcelsms.protocol.smpp import client as client_module
+from parcelsms.protocol.smpp.codec import PduReader
 from parcelsms.protocol.smpp.constants import BindType, CommandId, CommandStatus
 from parcelsms.protocol.smpp.outcome import StatusClass, SubmitOutcomeKind
-from parcelsms.protocol.smpp.codec import PduReader
 from parcelsms.protocol.smpp.pdu import Pdu, encode, make
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
 from parcelsms.protocol.smpp.session import SmppTimeouts, Unbound
@@ -421,18 +421,19 @@ async def test_a_silent_smsc_is_probed_then_dropped_and_the_client_rebinds(
     make_client: MakeClient,
 ) -> None:
     """A raw SMSC that answers the bind, then never says another word."""
-    received: list[Pdu] = []
+    received: list[tuple[int, int]] = []  # (connection number, command_id)
     connections = 0
 
     async def mute_smsc(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal connections
         connections += 1
+        number = connections
         frames = PduReader()
         try:
             while data := await reader.read(4096):
                 frames.feed(data)
                 for pdu in frames.read_all():
-                    received.append(pdu)
+                    received.append((number, pdu.command_id))
                     if pdu.command_id == CommandId.BIND_TRANSCEIVER:
                         writer.write(
                             encode(
@@ -458,11 +459,38 @@ async def test_a_silent_smsc_is_probed_then_dropped_and_the_client_rebinds(
             while connections < 2:  # noqa: ASYNC110 - the reconnect has no event of its own
                 await asyncio.sleep(0.02)
         assert await client.wait_bound(5)
-        commands = [pdu.command_id for pdu in received]
-        assert commands[0] == CommandId.BIND_TRANSCEIVER
-        assert CommandId.ENQUIRE_LINK in commands[1:3]  # probed once before giving up
-        assert commands.count(CommandId.ENQUIRE_LINK) == 1 or commands[-1] != CommandId.UNBIND
+        first_connection = [command for number, command in received if number == 1]
+        # Probed once after 0.3 s of silence, never answered, dropped at 0.8 s.
+        assert first_connection == [CommandId.BIND_TRANSCEIVER, CommandId.ENQUIRE_LINK]
         assert "no data" in client.last_error
+    finally:
+        listener.close()
+        await listener.wait_closed()
+
+
+async def test_a_generic_nack_to_the_bind_is_a_refusal_even_with_status_zero(
+    make_client: MakeClient,
+) -> None:
+    async def confused_smsc(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        frames = PduReader()
+        try:
+            while data := await reader.read(4096):
+                frames.feed(data)
+                for pdu in frames.read_all():
+                    writer.write(encode(Pdu(CommandId.GENERIC_NACK, pdu.sequence_number, 0)))
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    listener = await asyncio.start_server(confused_smsc, "127.0.0.1", 0)
+    try:
+        client = await make_client(client_config(listener.sockets[0].getsockname()[1]))
+        assert not await client.wait_bound(0.3)
+        assert "ESME_RBINDFAIL" in client.last_error
+        assert client.connects >= 2  # refused, then tried again
+        outcome = await client.submit(submit_pdu())
+        assert outcome.kind is SubmitOutcomeKind.NOT_SENT
     finally:
         listener.close()
         await listener.wait_closed()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +150,20 @@ async def test_an_invalid_cursor_is_a_catalogued_error(storage: SqlStorage, curs
     with pytest.raises(CatalogueError) as caught:
         await storage.list_messages(account.id, MessageFilter(), cursor=cursor)
     assert (caught.value.code, caught.value.field) == ("invalid_cursor", "cursor")
+
+
+async def test_times_are_stored_as_sortable_utc_text(
+    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+) -> None:
+    account = await storage.create_account("shop", balance_micros=1_000_000)
+    clock.now = datetime(2030, 6, 1, 14, 30, 5, 120, tzinfo=timezone(timedelta(hours=2)))
+    (message_id,) = await enqueue(storage, account.id)
+    with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
+        (created,) = connection.execute(
+            "SELECT created_at FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+    assert created == "2030-06-01 12:30:05.000120"
+    detail = await storage.get_message(account.id, message_id)
+    assert detail is not None
+    assert detail.message.created_at == clock.now
+    assert detail.message.created_at.utcoffset() == timedelta(0)

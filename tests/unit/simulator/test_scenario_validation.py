@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,14 @@ def test_resolve_scenario_accepts_none_a_scenario_a_name_or_a_path(tmp_path: Pat
     with pytest.raises(ScenarioError) as raised:
         resolve_scenario("sunny")
     assert raised.value.key == "scenario"
+
+
+def test_the_commented_example_in_the_documentation_is_a_valid_scenario() -> None:
+    document = (EXAMPLES.parents[1] / "docs" / "smpp-simulator.md").read_text()
+    example = document.split("```toml\n", 1)[1].split("```", 1)[0]
+
+    scenario = parse_scenario(tomllib.loads(example))
+
+    assert scenario.name == "mixed"
+    assert scenario.rule_for("8613800000000").throttle_tps == 100
+    assert scenario.rule_for("34600000001").receipt_message_id_format == "decimal"

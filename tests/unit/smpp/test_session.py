@@ -372,6 +372,8 @@ def test_a_malformed_response_resolves_its_request_instead_of_timing_out() -> No
     assert event.request.sequence_number == sequence
     assert event.pdu.command_id == CommandId.GENERIC_NACK
     assert event.pdu.command_status == CommandStatus.ESME_RINVPARLEN
+    assert event.error is not None
+    assert event.error.command_status == CommandStatus.ESME_RINVPARLEN
     assert esme.outstanding == 0
     assert esme.data_to_send() == b""  # a response is never answered
     assert not any(isinstance(event, RequestTimedOut) for event in esme.tick(6.0))

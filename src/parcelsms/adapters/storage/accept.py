@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -98,7 +99,7 @@ class AcceptOperation:
     def _insert_rows(
         self,
         item: NewMessage,
-        now: Any,
+        now: datetime,
         message_rows: list[dict[str, Any]],
         event_rows: list[dict[str, Any]],
         moves: list[ledger_moves.LedgerMove],

@@ -38,7 +38,7 @@ class TopUp:
 
 
 @dataclass(frozen=True, slots=True)
-class StatusChange:
+class AccountStatusChange:
     account_id: str
     status: Literal["active", "suspended"]
 
@@ -76,12 +76,12 @@ def account_from_row(row: Any) -> Account:
 
 
 def read_account(connection: Connection, account_id: str) -> Account | None:
-    row = (connection.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    row = connection.execute(select(accounts).where(accounts.c.id == account_id)).first()
     return None if row is None else account_from_row(row)
 
 
 def read_account_by_name(connection: Connection, name: str) -> Account | None:
-    row = (connection.execute(select(accounts).where(accounts.c.name == name))).first()
+    row = connection.execute(select(accounts).where(accounts.c.name == name)).first()
     return None if row is None else account_from_row(row)
 
 
@@ -150,7 +150,7 @@ class AccountOperations:
         return results
 
     def set_status(
-        self, connection: Connection, items: list[StatusChange]
+        self, connection: Connection, items: list[AccountStatusChange]
     ) -> Sequence[Account | None]:
         results: list[Account | None] = []
         for item in items:
@@ -207,11 +207,9 @@ class AccountOperations:
 
 def read_key_secret(connection: Connection, key_id: str) -> tuple[str, str, bool] | None:
     """``(account_id, secret_hash, revoked)`` of a key, or ``None``."""
-    row = (
-        connection.execute(
-            select(api_keys.c.account_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
-                api_keys.c.id == key_id
-            )
+    row = connection.execute(
+        select(api_keys.c.account_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
+            api_keys.c.id == key_id
         )
     ).first()
     if row is None:

@@ -6,7 +6,7 @@ Storage operations are plain synchronous SQLAlchemy Core functions of a ``Connec
 * :class:`ThreadedDatabase` (the default for SQLite) runs the whole function in a dedicated
   thread on a ``sqlite3`` connection: one hand-over between the event loop and the thread per
   call, however many statements the function issues. Measured here, a single-message accept
-  commits in a third of the time it takes through aiosqlite, where every statement is 3–4
+  commits in about a third of the time it takes through aiosqlite, where every statement is 3–4
   hand-overs (cursor, execute, fetch, close).
 * :class:`AsyncEngineDatabase` runs it through an ``AsyncEngine`` (aiosqlite, or asyncpg for
   PostgreSQL) with ``run_sync``: the same code, each statement awaited.

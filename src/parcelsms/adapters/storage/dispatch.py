@@ -90,18 +90,16 @@ class ClaimOperation:
     ) -> Sequence[list[DispatchItem]]:
         results = []
         for request in requests:
-            rows = (
-                connection.execute(
-                    select(*_DISPATCH_COLUMNS)
-                    .where(
-                        messages.c.status == "queued",
-                        messages.c.claim_token.is_(None),
-                        messages.c.next_attempt_at <= request.now,
-                    )
-                    .order_by(messages.c.next_attempt_at)
-                    .limit(request.limit)
-                    .with_for_update(skip_locked=True)
+            rows = connection.execute(
+                select(*_DISPATCH_COLUMNS)
+                .where(
+                    messages.c.status == "queued",
+                    messages.c.claim_token.is_(None),
+                    messages.c.next_attempt_at <= request.now,
                 )
+                .order_by(messages.c.next_attempt_at)
+                .limit(request.limit)
+                .with_for_update(skip_locked=True)
             ).all()
             if rows:
                 connection.execute(

@@ -41,32 +41,30 @@ class WebhookClaimOperation:
     ) -> Sequence[list[WebhookDelivery]]:
         results = []
         for request in requests:
-            rows = (
-                connection.execute(
-                    select(
-                        webhook_outbox.c.id,
-                        webhook_outbox.c.account_id,
-                        webhook_outbox.c.message_id,
-                        webhook_outbox.c.url,
-                        webhook_outbox.c.payload,
-                        webhook_outbox.c.attempts,
-                        webhook_outbox.c.created_at,
-                        webhook_endpoints.c.secret,
-                    )
-                    .select_from(
-                        webhook_outbox.outerjoin(
-                            webhook_endpoints,
-                            webhook_endpoints.c.account_id == webhook_outbox.c.account_id,
-                        )
-                    )
-                    .where(
-                        webhook_outbox.c.status == "pending",
-                        webhook_outbox.c.next_attempt_at <= request.now,
-                    )
-                    .order_by(webhook_outbox.c.next_attempt_at)
-                    .limit(request.limit)
-                    .with_for_update(skip_locked=True, of=webhook_outbox)
+            rows = connection.execute(
+                select(
+                    webhook_outbox.c.id,
+                    webhook_outbox.c.account_id,
+                    webhook_outbox.c.message_id,
+                    webhook_outbox.c.url,
+                    webhook_outbox.c.payload,
+                    webhook_outbox.c.attempts,
+                    webhook_outbox.c.created_at,
+                    webhook_endpoints.c.secret,
                 )
+                .select_from(
+                    webhook_outbox.outerjoin(
+                        webhook_endpoints,
+                        webhook_endpoints.c.account_id == webhook_outbox.c.account_id,
+                    )
+                )
+                .where(
+                    webhook_outbox.c.status == "pending",
+                    webhook_outbox.c.next_attempt_at <= request.now,
+                )
+                .order_by(webhook_outbox.c.next_attempt_at)
+                .limit(request.limit)
+                .with_for_update(skip_locked=True, of=webhook_outbox)
             ).all()
             if rows:
                 connection.execute(
@@ -177,10 +175,8 @@ class EndpointOperation:
 
 
 def read_endpoint(connection: Connection, account_id: str) -> WebhookEndpoint | None:
-    row = (
-        connection.execute(
-            select(webhook_endpoints).where(webhook_endpoints.c.account_id == account_id)
-        )
+    row = connection.execute(
+        select(webhook_endpoints).where(webhook_endpoints.c.account_id == account_id)
     ).first()
     if row is None:
         return None

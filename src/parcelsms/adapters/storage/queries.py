@@ -99,11 +99,9 @@ def _message(row: Any) -> Message:
 
 
 def read_message(connection: Connection, account_id: str, message_id: str) -> MessageDetail | None:
-    row = (
-        connection.execute(
-            select(*_MESSAGE_COLUMNS).where(
-                messages.c.id == message_id, messages.c.account_id == account_id
-            )
+    row = connection.execute(
+        select(*_MESSAGE_COLUMNS).where(
+            messages.c.id == message_id, messages.c.account_id == account_id
         )
     ).first()
     if row is None:
@@ -161,7 +159,7 @@ def read_message_page(
         query = query.where(messages.c.created_at >= filters.since)
     if filters.until is not None:
         query = query.where(messages.c.created_at < filters.until)
-    rows = (connection.execute(query.order_by(messages.c.id.desc()).limit(limit + 1))).all()
+    rows = connection.execute(query.order_by(messages.c.id.desc()).limit(limit + 1)).all()
     items = tuple(_message(row) for row in rows[:limit])
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
     return MessagePage(items=items, next_cursor=next_cursor)

@@ -89,12 +89,10 @@ class ReceiptOperation:
         wanted = sorted(set(pairs))
         if not wanted:
             return 0
-        rows = (
-            connection.execute(
-                select(pending_receipts.c.receipt_id, pending_receipts.c.payload)
-                .where(pair_in(pending_receipts.c.channel, pending_receipts.c.carrier_id, wanted))
-                .order_by(pending_receipts.c.id)
-            )
+        rows = connection.execute(
+            select(pending_receipts.c.receipt_id, pending_receipts.c.payload)
+            .where(pair_in(pending_receipts.c.channel, pending_receipts.c.carrier_id, wanted))
+            .order_by(pending_receipts.c.id)
         ).all()
         if not rows:
             return 0
@@ -246,14 +244,12 @@ def _parts_by_carrier_id(
                 done_at=row.done_at,
             )
         )
-    # Carriers reuse ids eventually: prefer a part still waiting, then the newest message.
+    # Carriers reuse ids eventually: prefer a part still waiting, then the newest message
+    # (two stable sorts: newest first, then waiting before final).
     for parts in found.values():
-        parts.sort(key=lambda part: (part.is_final, _descending(part.message_id)))
+        parts.sort(key=lambda part: part.message_id, reverse=True)
+        parts.sort(key=lambda part: part.is_final)
     return found
-
-
-def _descending(text: str) -> tuple[int, ...]:
-    return tuple(-ord(character) for character in text)
 
 
 def _pick_part(

@@ -98,6 +98,7 @@ class SqlStorage:
         self._context = context
         self._database = database
         self._writer = writer
+        self._closed = False
         self._key_cache_seconds = key_cache_seconds
         self._key_cache: dict[str, tuple[str, str, float]] = {}
         self._key_touched: dict[str, float] = {}
@@ -120,6 +121,9 @@ class SqlStorage:
         return self._writer
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
             await self._writer.close()
         finally:
@@ -160,7 +164,7 @@ class SqlStorage:
     async def set_account_status(
         self, account_id: str, status: Literal["active", "suspended"]
     ) -> Account | None:
-        item = account_rows.StatusChange(account_id, status)
+        item = account_rows.AccountStatusChange(account_id, status)
         return await self._writer.run(self._accounts.set_status, item)
 
     async def top_up(self, account_id: str, micros: int, note: str | None = None) -> Account:

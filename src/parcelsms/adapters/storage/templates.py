@@ -105,20 +105,16 @@ class TemplateOperations:
                     reviewed_at=self._context.clock(),
                 )
             )
-            row = (
-                connection.execute(select(templates).where(templates.c.id == item.template_id))
+            row = connection.execute(
+                select(templates).where(templates.c.id == item.template_id)
             ).first()
             results.append(None if row is None else template_from_row(row))
         return results
 
 
 def read_template(connection: Connection, account_id: str, template_id: str) -> Template | None:
-    row = (
-        connection.execute(
-            select(templates).where(
-                templates.c.id == template_id, templates.c.account_id == account_id
-            )
-        )
+    row = connection.execute(
+        select(templates).where(templates.c.id == template_id, templates.c.account_id == account_id)
     ).first()
     return None if row is None else template_from_row(row)
 
@@ -142,12 +138,10 @@ def find_sendable(
             return TemplateLookup(template=None, problem="unknown_template")
         name = referenced.name
         wanted = language or referenced.language
-    rows = (
-        connection.execute(
-            select(templates)
-            .where(templates.c.account_id == account_id, templates.c.name == name)
-            .order_by(templates.c.id.desc())
-        )
+    rows = connection.execute(
+        select(templates)
+        .where(templates.c.account_id == account_id, templates.c.name == name)
+        .order_by(templates.c.id.desc())
     ).all()
     if not rows:
         return TemplateLookup(template=None, problem="unknown_template")

@@ -31,6 +31,7 @@ from parcelsms.errors import (
     BindRejectedError,
     ConnectionLostError,
     NotBoundError,
+    ProtocolError,
     ResponseTimeoutError,
 )
 from parcelsms.protocol.smpp.connection import SmppConnection
@@ -206,12 +207,11 @@ class SmppClient:
         except BaseException:
             transport.abort()
             raise
-        if response.command_status != 0:
+        if response.command_status != 0 or not protocol.session.is_bound:
+            # A generic_nack (even one claiming success) does not bind the session.
+            status = response.command_status or CommandStatus.ESME_RBINDFAIL
             transport.abort()
-            raise BindRejectedError(
-                f"bind refused: {status_name(response.command_status)}",
-                response.command_status,
-            )
+            raise BindRejectedError(f"bind refused: {status_name(status)}", status)
         self._connection = protocol
         self._bound.set()
         return protocol
@@ -262,6 +262,12 @@ class SmppClient:
                 response = await future
             except (ConnectionLostError, ResponseTimeoutError) as error:
                 return SubmitOutcome(SubmitOutcomeKind.UNKNOWN, reason=str(error))
+            except ProtocolError as error:
+                # The carrier answered but the answer is unreadable: it may have taken
+                # the message, so this is neither an acceptance nor a rejection.
+                return SubmitOutcome(
+                    SubmitOutcomeKind.UNKNOWN, reason=f"unreadable response: {error}"
+                )
         status = response.command_status
         if status == 0 and response.command_id != CommandId.GENERIC_NACK:
             self.limiter.succeeded()
@@ -286,8 +292,8 @@ class SmppClient:
     async def request(self, pdu: Pdu) -> Pdu:
         """Send any other request (query_sm, cancel_sm, enquire_link) and await its answer.
 
-        Raises :class:`NotBoundError`, :class:`ConnectionLostError` or
-        :class:`ResponseTimeoutError`.
+        Raises :class:`NotBoundError`, :class:`ConnectionLostError`,
+        :class:`ResponseTimeoutError`, or :class:`ProtocolError` for an unreadable answer.
         """
         async with self._window:
             connection = self._connection

@@ -53,6 +53,7 @@ class SmppConnection(asyncio.Protocol):
         self._ticker: asyncio.TimerHandle | None = None
         self.closed: asyncio.Future[None] = self._loop.create_future()
         self.peername: Any = None
+        self._abort_reason: Exception | None = None
 
     # ---- asyncio.Protocol ----------------------------------------------------------
 
@@ -72,7 +73,10 @@ class SmppConnection(asyncio.Protocol):
             if isinstance(event, ResponseReceived):
                 future = self._futures.pop(event.request.sequence_number, None)
                 if future is not None and not future.done():
-                    future.set_result(event.pdu)
+                    if event.error is not None:
+                        future.set_exception(event.error)  # answered, but unreadably
+                    else:
+                        future.set_result(event.pdu)
             elif isinstance(event, RequestReceived):
                 self._on_request(self, event.pdu)
             elif isinstance(event, Bound):
@@ -92,8 +96,11 @@ class SmppConnection(asyncio.Protocol):
         if self._ticker is not None:
             self._ticker.cancel()
         pending = self.session.close()
+        # asyncio reports an abort as a clean loss (exc None); keep why we aborted.
+        cause = exc or self._abort_reason
         error = ConnectionLostError(
             f"connection lost with {len(pending)} request(s) in flight: outcome unknown"
+            + (f" ({cause})" if cause is not None else "")
         )
         for future in self._futures.values():
             if not future.done():
@@ -102,7 +109,7 @@ class SmppConnection(asyncio.Protocol):
         if not self.closed.done():
             self.closed.set_result(None)
         if self._on_closed is not None:
-            self._on_closed(self, exc)
+            self._on_closed(self, cause)
 
     # ---- sending -------------------------------------------------------------------
 
@@ -173,6 +180,11 @@ class SmppConnection(asyncio.Protocol):
             self._transport.close()
 
     def abort(self, reason: Exception | None = None) -> None:
-        """Drop the connection at once (what a crashed peer looks like)."""
+        """Drop the connection at once (what a crashed peer looks like).
+
+        ``reason`` is handed to the owner's ``on_closed`` callback.
+        """
         if self._transport is not None:
+            if self._abort_reason is None:
+                self._abort_reason = reason
             self._transport.abort()

@@ -54,8 +54,9 @@ class ServerConnection:
     async def deliver(self, pdu: Pdu) -> Pdu:
         """Send a deliver_sm (or data_sm) within the window; returns the ESME's response.
 
-        Raises :class:`NotBoundError`, :class:`ConnectionLostError` or
-        :class:`ResponseTimeoutError`.
+        Raises :class:`NotBoundError`, :class:`ConnectionLostError`,
+        :class:`ResponseTimeoutError`, or :class:`ProtocolError` when the ESME's answer
+        cannot be decoded.
         """
         async with self._window:
             if not self.connection.is_open:

@@ -71,10 +71,16 @@ class RequestReceived:
 
 @dataclass(slots=True)
 class ResponseReceived:
-    """A response (or generic_nack) matched to the request it answers."""
+    """A response (or generic_nack) matched to the request it answers.
+
+    ``error`` is set when the response could not be decoded: ``pdu`` is then a
+    generic_nack made up from the decoder's status, and the request's outcome at the
+    peer is unknown (the peer answered, but what it said is unreadable).
+    """
 
     pdu: Pdu
     request: Pdu
+    error: ProtocolError | None = None
 
 
 @dataclass(slots=True)
@@ -296,7 +302,7 @@ class Session:
             if entry is not None:
                 self._note_answered(entry.pdu)
                 nack = Pdu(CommandId.GENERIC_NACK, sequence, error.command_status)
-                events.append(ResponseReceived(nack, entry.pdu))
+                events.append(ResponseReceived(nack, entry.pdu, error))
         else:
             self._write(Pdu(CommandId.GENERIC_NACK, sequence, error.command_status))
         if error.fatal:

@@ -1,0 +1,111 @@
+"""The OpenAPI document built from a route table."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from openapi_spec_validator import validate
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from parcelsms.api.openapi import openapi_document
+from parcelsms.api.route_table import ApiRoute, Parameter, starlette_routes
+
+
+class Thing(msgspec.Struct):
+    """A thing."""
+
+    name: str
+
+
+async def read_thing(request: Request) -> Response:
+    return Response()
+
+
+async def create_thing(request: Request) -> Response:
+    return Response()
+
+
+async def ping(request: Request) -> Response:
+    return Response()
+
+
+TABLE = [
+    ApiRoute(
+        method="GET",
+        path="/things/{id}",
+        handler=read_thing,
+        summary="Read a thing",
+        tag="things",
+        response=Thing,
+        errors=("not_found",),
+        parameters=(Parameter("verbose", "query", "More detail.", {"type": "boolean"}),),
+    ),
+    ApiRoute(
+        method="POST",
+        path="/things",
+        handler=create_thing,
+        summary="Create a thing",
+        tag="things",
+        request=Thing,
+        response=Thing,
+        status=201,
+        errors=("invalid_request",),
+    ),
+    ApiRoute(
+        method="GET", path="/ping", handler=ping, summary="Ping", tag="meta", authenticated=False
+    ),
+]
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    validate(openapi_document(TABLE, version="1.2.3"))
+
+
+def test_errors_are_grouped_by_their_catalogued_status() -> None:
+    operation = openapi_document(TABLE, version="1")["paths"]["/things"]["post"]
+
+    responses = operation["responses"]
+    assert set(responses) == {"201", "400", "401", "403", "413", "415", "422", "500", "503"}
+    assert responses["400"]["x-error-codes"] == ["invalid_json"]
+    assert responses["401"]["x-error-codes"] == ["unauthorized"]
+    assert responses["422"]["x-error-codes"] == ["invalid_request"]
+    assert responses["500"]["x-error-codes"] == ["internal_error"]
+
+
+def test_path_and_query_parameters_are_declared() -> None:
+    operation = openapi_document(TABLE, version="1")["paths"]["/things/{id}"]["get"]
+
+    names = {(parameter["name"], parameter["in"]) for parameter in operation["parameters"]}
+    assert names == {("id", "path"), ("verbose", "query")}
+
+
+def test_unauthenticated_operations_need_no_security_and_list_no_auth_errors() -> None:
+    operation = openapi_document(TABLE, version="1")["paths"]["/ping"]["get"]
+
+    assert operation["security"] == []
+    assert set(operation["responses"]) == {"200", "500"}
+
+
+def test_structs_are_shared_components() -> None:
+    document = openapi_document(TABLE, version="1")
+
+    assert document["components"]["schemas"]["Thing"]["description"] == "A thing."
+    post = document["paths"]["/things"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Thing"
+    }
+
+
+def test_one_starlette_route_per_path_carries_every_method() -> None:
+    routes = starlette_routes(TABLE)
+
+    by_path = {route.path: route for route in routes if isinstance(route, Route)}
+    assert set(by_path) == {"/things/{id}", "/things", "/ping"}
+    assert by_path["/things/{id}"].methods == {"GET", "HEAD"}
+
+
+def test_the_same_operation_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        starlette_routes([TABLE[0], TABLE[0]])
