@@ -10,6 +10,11 @@ webhook), and p50/p99 accept-to-delivered latency. Exits non-zero if any message
 reach its final status or any webhook is missing.
 
     python bench/e2e.py [--count 20000] [--batch 500] [--concurrency 4] [--tps 20000]
+                        [--profile DIR]
+
+It also prints the CPU seconds each process used during the run (which one is saturated
+tells where the limit is) and, with ``--profile DIR``, records py-spy profiles (raw,
+collapsed stacks) of the platform and the simulator into DIR.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import phonenumbers
@@ -110,6 +116,34 @@ async def start_process(
             return process, match, lines
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields 14 and 15 of stat (utime, stime); the split above starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def start_profiler(pid: int, output: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        "py-spy",
+        "record",
+        "-p",
+        str(pid),
+        "-f",
+        "raw",
+        "-o",
+        str(output),
+        "--nonblocking",
+        "-r",
+        "200",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=20000)
@@ -118,6 +152,7 @@ async def main() -> int:
     parser.add_argument("--tps", type=float, default=20000)
     parser.add_argument("--window", type=int, default=200)
     parser.add_argument("--sessions", type=int, default=1)
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="parcelsms-bench-"))
@@ -150,8 +185,11 @@ async def main() -> int:
     delivered_at: dict[str, float] = {}
     all_done = asyncio.Event()
     expected = args.count
+    webhooks_received = 0
 
     async def hook(request: web.Request) -> web.Response:
+        nonlocal webhooks_received
+        webhooks_received += 1
         data = json.loads(await request.read())["data"]
         if data["status"] in ("delivered", "undelivered", "expired", "rejected", "failed"):
             delivered_at[data["id"]] = time.perf_counter()
@@ -218,6 +256,16 @@ async def main() -> int:
                     else:
                         rejected += 1
 
+        profilers: list[asyncio.subprocess.Process] = []
+        if args.profile is not None:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            for name, process in (("serve", serve), ("simulator", simulator)):
+                profilers.append(await start_profiler(process.pid, args.profile / f"{name}.txt"))
+        cpu_before = {
+            "serve": cpu_seconds(serve.pid),
+            "simulator": cpu_seconds(simulator.pid),
+            "bench": time.process_time(),
+        }
         start = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(args.concurrency)))
         accept_elapsed = time.perf_counter() - start
@@ -229,6 +277,15 @@ async def main() -> int:
         except TimeoutError:
             pass
         end = max(delivered_at.values(), default=time.perf_counter())
+        wall = time.perf_counter() - start
+        cpu_used: dict[str, Any] = {
+            "serve": cpu_seconds(serve.pid) - cpu_before["serve"],
+            "simulator": cpu_seconds(simulator.pid) - cpu_before["simulator"],
+            "bench": time.process_time() - cpu_before["bench"],
+        }
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            await profiler.wait()
 
     latencies = sorted(
         (delivered_at[i] - accepted_at[i]) * 1000 for i in accepted_at if i in delivered_at
@@ -243,6 +300,11 @@ async def main() -> int:
         print(
             f"accept->delivered latency p99:  {latencies[int(len(latencies) * 0.99) - 1]:,.0f} ms"
         )
+    print(f"webhooks received:              {webhooks_received:,}")
+    print(
+        f"CPU seconds over {wall:.1f} s:        "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu_used.items())
+    )
     for process in (serve, simulator):
         process.send_signal(signal.SIGTERM)
         await process.wait()
