@@ -142,9 +142,18 @@ class AcceptMessages:
         return result
 
     async def send_batch(
-        self, account_id: str, currency: str, requests: Sequence[SendRequest]
+        self,
+        account_id: str,
+        currency: str,
+        requests: Sequence[SendRequest],
+        *,
+        indexes: Sequence[int] | None = None,
     ) -> list[Accepted | CatalogueError]:
-        """Validate and store each item on its own; one result per item, in order."""
+        """Validate and store each item on its own; one result per item, in order.
+
+        ``indexes`` are the items' positions in the caller's request (errors name fields as
+        ``messages[<index>].to``); by default their positions in ``requests``.
+        """
         if len(requests) > MAX_BATCH:
             raise error(
                 "batch_too_large",
@@ -154,10 +163,11 @@ class AcceptMessages:
         results: list[Accepted | CatalogueError | None] = [None] * len(requests)
         ready: list[NewMessage] = []
         positions: list[int] = []
-        for index, request in enumerate(requests):
+        labels = range(len(requests)) if indexes is None else indexes
+        for index, (request, label) in enumerate(zip(requests, labels, strict=True)):
             try:
                 new = await self._prepare(
-                    account_id, currency, request, field_prefix=f"messages[{index}]."
+                    account_id, currency, request, field_prefix=f"messages[{label}]."
                 )
             except CatalogueError as problem:
                 results[index] = problem

@@ -69,25 +69,6 @@ def request_hash(payload: msgspec.Struct) -> str:
     return hashlib.sha256(_canonical_encoder.encode(payload)).hexdigest()
 
 
-def _renumbered(problem: CatalogueError, position: int, index: int) -> CatalogueError:
-    """``problem`` with the item index of its field changed from ``position`` to ``index``.
-
-    The accept use case numbers the items it was given; the API gives it only the items
-    that decoded, so its positions differ from the request's indexes.
-    """
-    field = problem.field
-    prefix = f"messages[{position}]"
-    if position == index or field is None or not field.startswith(prefix):
-        return problem
-    return CatalogueError(
-        problem.code,
-        problem.message,
-        field=f"messages[{index}]{field[len(prefix) :]}",
-        status=problem.status,
-        extra=problem.extra,
-    )
-
-
 def _rejected(index: int, problem: CatalogueError) -> schemas.BatchResult:
     return schemas.BatchResult(index=index, status="rejected", error=error_info(problem))
 
@@ -181,10 +162,12 @@ class MessageEndpoints:
             )
             indexes.append(index)
         if requests:
-            outcomes = await self._accept.send_batch(caller.account_id, caller.currency, requests)
-            for position, (index, outcome) in enumerate(zip(indexes, outcomes, strict=True)):
+            outcomes = await self._accept.send_batch(
+                caller.account_id, caller.currency, requests, indexes=indexes
+            )
+            for index, outcome in zip(indexes, outcomes, strict=True):
                 if isinstance(outcome, CatalogueError):
-                    results[index] = _rejected(index, _renumbered(outcome, position, index))
+                    results[index] = _rejected(index, outcome)
                 else:
                     results[index] = schemas.BatchResult(
                         index=index, status="accepted", message=accepted_out(outcome)
