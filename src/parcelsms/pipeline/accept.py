@@ -32,6 +32,7 @@ from parcelsms.pipeline.ports import (
     TemplateLookup,
     TemplateStore,
 )
+from parcelsms.pipeline.send_guards import GuardContext, SendGuard
 from parcelsms.protocol.text.segments import Encoding, count_segments
 
 MAX_BATCH = 1000
@@ -109,8 +110,10 @@ class AcceptMessages:
         check_callback_url: Callable[[str], None] | None = None,
         on_accepted: Callable[[], None] | None = None,
         clock: Callable[[], datetime] | None = None,
+        guards: Sequence[SendGuard] = (),
     ) -> None:
         self._settings = settings
+        self._guards = tuple(guards)
         self._messages = messages
         self._templates = templates
         self._check_callback_url = check_callback_url
@@ -132,13 +135,12 @@ class AcceptMessages:
         request_hash: str | None = None,
     ) -> Accepted:
         """Validate and store one message; raises :class:`CatalogueError` on bad input."""
-        new = await self._prepare(account_id, currency, request, field_prefix="")
+        new, context = await self._prepare(account_id, currency, request, field_prefix="")
         if idempotency_key is not None:
             new = _with_idempotency(new, idempotency_key, request_hash)
-        (result,) = await self._messages.accept_messages([new])
+        (result,) = await self._store([new], [context])
         if isinstance(result, CatalogueError):
             raise result
-        self._notify()
         return result
 
     async def send_batch(
@@ -162,32 +164,51 @@ class AcceptMessages:
             )
         results: list[Accepted | CatalogueError | None] = [None] * len(requests)
         ready: list[NewMessage] = []
+        contexts: list[GuardContext] = []
         positions: list[int] = []
         labels = range(len(requests)) if indexes is None else indexes
         for index, (request, label) in enumerate(zip(requests, labels, strict=True)):
             try:
-                new = await self._prepare(
+                new, context = await self._prepare(
                     account_id, currency, request, field_prefix=f"messages[{label}]."
                 )
             except CatalogueError as problem:
                 results[index] = problem
             else:
                 ready.append(new)
+                contexts.append(context)
                 positions.append(index)
         if ready:
-            stored = await self._messages.accept_messages(ready)
+            stored = await self._store(ready, contexts)
             for index, result in zip(positions, stored, strict=True):
                 results[index] = result
-            self._notify()
         return [result for result in results if result is not None]
 
-    def _notify(self) -> None:
+    async def _store(
+        self, items: list[NewMessage], contexts: list[GuardContext]
+    ) -> list[Accepted | CatalogueError]:
+        """Store admitted items; tell the guards which were stored and which were not."""
+        try:
+            stored = await self._messages.accept_messages(items)
+        except BaseException:
+            for context in contexts:
+                for guard in self._guards:
+                    guard.released(context)
+            raise
+        for context, result in zip(contexts, stored, strict=True):
+            stored_ok = not isinstance(result, CatalogueError)
+            for guard in self._guards:
+                if stored_ok:
+                    guard.accepted(context)
+                else:
+                    guard.released(context)
         if self._on_accepted is not None:
             self._on_accepted()
+        return stored
 
     async def _prepare(
         self, account_id: str, currency: str, request: SendRequest, *, field_prefix: str
-    ) -> NewMessage:
+    ) -> tuple[NewMessage, GuardContext]:
         settings = self._settings
         recipient = parse_recipient(request.to, field=f"{field_prefix}to")
         plan = settings.routes.plan_for(recipient.country, field=f"{field_prefix}to")
@@ -217,8 +238,26 @@ class AcceptMessages:
                 raise error(
                     "invalid_callback_url", problem.message, field=f"{field_prefix}callback_url"
                 ) from None
+        price = settings.prices.price(recipient.country, info.segment_count)
+        context = GuardContext(
+            account_id=account_id,
+            recipient=recipient,
+            body=body,
+            segments=info.segment_count,
+            price_micros=price,
+            field_prefix=field_prefix,
+        )
+        admitted: list[SendGuard] = []
+        try:
+            for guard in self._guards:
+                await guard.admit(context)
+                admitted.append(guard)
+        except BaseException:
+            for guard in admitted:
+                guard.released(context)
+            raise
         now = self._clock()
-        return NewMessage(
+        message = NewMessage(
             account_id=account_id,
             to_e164=recipient.e164,
             country=recipient.country,
@@ -227,7 +266,7 @@ class AcceptMessages:
             body=body,
             encoding="GSM7" if info.encoding is Encoding.GSM7 else "UCS2",
             segments=info.segment_count,
-            price_micros=settings.prices.price(recipient.country, info.segment_count),
+            price_micros=price,
             currency=currency,
             sender_id=sender_id,
             client_ref=client_ref,
@@ -235,6 +274,7 @@ class AcceptMessages:
             route_plan=plan,
             valid_until=now + settings.validity,
         )
+        return message, context
 
     async def _template(
         self, account_id: str, id_or_name: str, language: str | None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
+
 from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
 from parcelsms.protocol.smpp.codec import PduReader
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus
@@ -20,10 +22,11 @@ from parcelsms.testing import (
     wait_until,
 )
 
+# Every test is also bounded by asyncio.timeout inside: nothing may hang.
+pytestmark = pytest.mark.timeout(60)
 
-async def test_a_dropped_connection_leaves_in_flight_submits_unknown_and_the_client_recovers() -> (
-    None
-):
+
+async def test_dropped_connection_leaves_in_flight_submits_unknown_then_client_recovers() -> None:
     scenario = parse_scenario({"defaults": {"drop_connection_every": 60}})
     async with (
         asyncio.timeout(15),
@@ -55,9 +58,7 @@ async def test_a_dropped_connection_leaves_in_flight_submits_unknown_and_the_cli
         assert client.connects == 2
 
 
-async def test_a_throttling_carrier_slows_the_client_to_its_rate_and_everything_gets_through() -> (
-    None
-):
+async def test_throttling_carrier_slows_the_client_and_every_message_gets_through() -> None:
     scenario = parse_scenario({"defaults": {"throttle_tps": 200}})
     loop = asyncio.get_running_loop()
     accepted_at: list[float] = []
