@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fill the generated parts of ``docs/smpp-protocol.md`` from the SMPP tables.
+"""Fill the generated parts of ``docs/smpp.md`` from the SMPP tables.
 
 Usage::
 
@@ -23,7 +23,7 @@ from parcelsms.protocol.smpp.constants import CommandStatus, command_name
 from parcelsms.protocol.smpp.outcome import STATUS_CLASSES
 from parcelsms.protocol.smpp.tables import LAYOUTS, TLV_BY_TAG, Field, FieldKind, TlvKind
 
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "smpp-protocol.md"
+DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "smpp.md"
 _SECTION = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[a-z]+) -->\n)"
     r"(?P<body>.*?)"

@@ -1,25 +1,50 @@
-"""The ``parcelsms`` command: a click group; each subcommand lives in its own module."""
+"""The ``parcelsms`` command: a click group; each subcommand lives in its own module.
+
+Subcommands are imported only when they run (``serve`` pulls in the whole platform), so
+``parcelsms --help`` and small operator commands start quickly.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from parcelsms.cli.operator_commands import accounts, keys, templates
-from parcelsms.cli.serve import serve
-from parcelsms.cli.simulate_carrier import simulate_carrier
+# name -> "module:attribute" of the click command or group.
+COMMANDS = {
+    "serve": "parcelsms.cli.serve:serve",
+    "accounts": "parcelsms.cli.operator_commands:accounts",
+    "keys": "parcelsms.cli.operator_commands:keys",
+    "templates": "parcelsms.cli.operator_commands:templates",
+    "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",
+}
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self._lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS)
 @click.version_option(package_name="parcelsms")
 def main() -> None:
     """parcelsms: international notification SMS for cross-border logistics."""
 
-
-main.add_command(serve)
-main.add_command(accounts)
-main.add_command(keys)
-main.add_command(templates)
-main.add_command(simulate_carrier)
 
 if __name__ == "__main__":
     main()

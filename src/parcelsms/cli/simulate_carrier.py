@@ -38,7 +38,7 @@ STATS_INTERVAL = 1.0
     "--scenario",
     "scenario_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Scenario file (TOML); see docs/smpp-simulator.md.",
+    help="Scenario file (TOML); see docs/smpp.md.",
 )
 @click.option(
     "--behaviour",

@@ -3,7 +3,7 @@
 Start one with ``parcelsms simulate-carrier`` or, in Python, :class:`CarrierSimulator`
 (``parcelsms.testing.started_simulator`` gives a started one on a free port). What it does
 is a :class:`Scenario`: a TOML file, a named behaviour (:data:`BEHAVIOURS`), or nothing
-(accept everything, deliver everything after 50 ms). See ``docs/smpp-simulator.md``.
+(accept everything, deliver everything after 50 ms). See ``docs/smpp.md``.
 """
 
 from parcelsms.simulator.behaviours import BEHAVIOURS, behaviour, resolve_scenario

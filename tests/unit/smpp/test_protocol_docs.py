@@ -1,4 +1,4 @@
-"""docs/smpp-protocol.md: its generated tables follow the PDU, TLV and status tables."""
+"""docs/smpp.md: its generated tables follow the PDU, TLV and status tables."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from parcelsms.protocol.smpp.outcome import STATUS_CLASSES
 from parcelsms.protocol.smpp.tables import LAYOUTS, TLV_BY_NAME
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-DOCUMENT = REPOSITORY / "docs" / "smpp-protocol.md"
+DOCUMENT = REPOSITORY / "docs" / "smpp.md"
 
 
 def load_generator() -> ModuleType:
@@ -29,7 +29,7 @@ def load_generator() -> ModuleType:
 def test_the_document_is_up_to_date_with_the_tables() -> None:
     committed = DOCUMENT.read_text(encoding="utf-8")
     assert load_generator().update(committed) == committed, (
-        "docs/smpp-protocol.md is stale: run python scripts/generate_smpp_tables_doc.py"
+        "docs/smpp.md is stale: run python scripts/generate_smpp_tables_doc.py"
     )
 
 

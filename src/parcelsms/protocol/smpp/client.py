@@ -249,8 +249,10 @@ class SmppClient:
     async def _submit_once(self, pdu: Pdu) -> SubmitOutcome:
         if not self.is_bound:
             return SubmitOutcome(SubmitOutcomeKind.NOT_SENT, reason="not bound")
-        await self.limiter.acquire()
         async with self._window:
+            # Book a rate slot only once a window slot is ours: thousands of waiting callers
+            # must not each book a slot at a throttled rate and leave a long tail behind.
+            await self.limiter.acquire()
             connection = self._connection
             if connection is None or not connection.session.is_bound:
                 return SubmitOutcome(SubmitOutcomeKind.NOT_SENT, reason="not bound")

@@ -1,7 +1,7 @@
 """SMS text: GSM-7 / UCS-2 encoding, segment counting, SMPP splitting and reassembly.
 
 Pure code (no I/O). Counting matches Twilio's ``sms-segments-calculator``; see
-:mod:`parcelsms.protocol.text.segments` and ``docs/smpp-text.md``.
+:mod:`parcelsms.protocol.text.segments` and ``docs/smpp.md (Text and encodings)``.
 """
 
 from parcelsms.protocol.text.concatenation import (
