@@ -266,6 +266,17 @@ _KINDS: tuple[ErrorKind, ...] = (
         "Nothing in your request should cause this. Retry once; if it persists, report it "
         "to the operator together with the request id given in the message.",
     ),
+    ErrorKind(
+        "sender_not_allowed",
+        422,
+        "No allowed sender ID for this destination.",
+        "The destination country does not accept the requested sender ID (for example, "
+        "alphanumeric sender IDs in the US or Canada), requires it to be registered for that "
+        "country, or it is not approved yet; and the account has no approved numeric sender "
+        "registered to fall back on there. The message names the country and the reason. "
+        "Register a sender ID for that country and have it approved; `docs/countries.md` "
+        "lists what each country accepts.",
+    ),
 )
 
 CATALOGUE: Mapping[str, ErrorKind] = MappingProxyType({kind.code: kind for kind in _KINDS})

@@ -34,7 +34,7 @@ otherwise they are kept.
 
 Contract:
 
-* a character already in GSM-7 (``é ñ ü ß Ä € …``) is never changed, and letters outside
+* a character already in GSM-7 (``é ñ ü ß Ä €``) is never changed, and letters outside
   GSM-7 (``ç ł ő``) are never changed either: that would change spelling;
 * the text is changed even when other characters keep it in UCS-2 (Chinese text with
   ``“”``): the caller decides whether to use the result, for example only when

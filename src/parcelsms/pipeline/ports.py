@@ -31,6 +31,20 @@ from typing import Literal, Protocol
 import msgspec
 
 from parcelsms.errors import CatalogueError
+from parcelsms.pipeline.content_ports import (
+    MessageSettings,
+    MessageSettingsStore,
+    NewTemplateVersion,
+    SenderIdRecord,
+    SenderIdStore,
+    Template,
+    TemplateFinding,
+    TemplateLookup,
+    TemplateStatus,
+    TemplateStore,
+    TemplateVariable,
+    TemplateVariants,
+)
 
 FinalStatus = Literal["delivered", "undelivered", "expired", "rejected", "failed", "canceled"]
 MessageStatus = Literal["scheduled", "queued", "submitted"] | FinalStatus
@@ -73,35 +87,6 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
-
-
-class Template(msgspec.Struct, frozen=True, kw_only=True):
-    """One version of a template. Several versions may share account, name and language."""
-
-    id: str
-    account_id: str
-    name: str
-    language: str
-    body: str
-    status: Literal["pending_review", "approved", "rejected"]
-    reason: str | None
-    created_at: datetime
-    reviewed_at: datetime | None
-
-
-class TemplateLookup(msgspec.Struct, frozen=True, kw_only=True):
-    """The answer to "which template version would this message use?".
-
-    ``template`` is the latest approved version when one can send; otherwise ``problem`` is
-    the catalogue code to answer with and ``languages`` lists the languages that do have an
-    approved version of that name.
-    """
-
-    template: Template | None
-    problem: (
-        Literal["unknown_template", "template_not_approved", "template_language_unavailable"] | None
-    )
-    languages: tuple[str, ...] = ()
 
 
 class WebhookEndpoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -455,37 +440,6 @@ class AccountStore(Protocol):
     async def list_api_keys(self, account_id: str) -> list[ApiKey]: ...
 
 
-class TemplateStore(Protocol):
-    """Templates and their review."""
-
-    async def create_template(
-        self, account_id: str, name: str, language: str, body: str
-    ) -> Template:
-        """Store a new version, ``pending_review``."""
-        ...
-
-    async def get_template(self, account_id: str, template_id: str) -> Template | None: ...
-
-    async def list_templates(self, account_id: str) -> list[Template]: ...
-
-    async def set_template_review(
-        self, template_id: str, approved: bool, reason: str | None = None
-    ) -> Template | None:
-        """Approve or reject a version (operator action, not account-scoped)."""
-        ...
-
-    async def find_sendable_template(
-        self, account_id: str, id_or_name: str, language: str | None
-    ) -> TemplateLookup:
-        """The latest approved version for an id or a name.
-
-        By id: that version's name, in ``language`` or else the version's own language. By
-        name without ``language``: the only approved language, else ``en``, else the most
-        recently created approved version.
-        """
-        ...
-
-
 class WebhookEndpointStore(Protocol):
     """The account-wide webhook endpoint."""
 
@@ -586,6 +540,8 @@ class MessageQueries(Protocol):
 class Storage(
     AccountStore,
     TemplateStore,
+    SenderIdStore,
+    MessageSettingsStore,
     WebhookEndpointStore,
     MessageStore,
     WebhookOutbox,
@@ -597,3 +553,19 @@ class Storage(
     async def close(self) -> None:
         """Drain pending writes and release connections."""
         ...
+
+
+__all__ = [  # records of the content port, re-exported for callers of this module
+    "MessageSettings",
+    "MessageSettingsStore",
+    "NewTemplateVersion",
+    "SenderIdRecord",
+    "SenderIdStore",
+    "Template",
+    "TemplateFinding",
+    "TemplateLookup",
+    "TemplateStatus",
+    "TemplateStore",
+    "TemplateVariable",
+    "TemplateVariants",
+]

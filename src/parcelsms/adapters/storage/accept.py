@@ -2,7 +2,8 @@
 
 For a group of items (of any accounts) the bulk function issues a fixed number of statements:
 look up idempotency keys, read (and lock) the accounts, then one ``executemany`` each for
-messages, events, ledger rows and account balances. The per-item decisions — replay,
+messages, events, ledger rows and account balances (rows as tuples, through
+:class:`~.bulk_statements.BulkStatement`). The per-item decisions — replay,
 conflict, insufficient balance — are made in memory in arrival order, so an item sees the
 balance left by the items before it in the same group.
 """
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage import ledger as ledger_moves
+from parcelsms.adapters.storage.bulk_statements import insert_statement
 from parcelsms.adapters.storage.conditions import pair_in
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.schema import accounts, message_events, messages
@@ -45,6 +47,40 @@ _REPLAY_COLUMNS = (
 )
 
 
+# The columns a new message is inserted with (the others start NULL).
+_MESSAGE_INSERT = insert_statement(
+    messages,
+    (
+        "id",
+        "account_id",
+        "to_e164",
+        "country",
+        "template_id",
+        "language",
+        "body",
+        "encoding",
+        "segments",
+        "price_micros",
+        "currency",
+        "billing",
+        "sender_id",
+        "client_ref",
+        "callback_url",
+        "status",
+        "route_plan",
+        "route_index",
+        "next_attempt_at",
+        "valid_until",
+        "flags",
+        "idempotency_key",
+        "request_hash",
+        "created_at",
+        "updated_at",
+    ),
+)
+_EVENT_INSERT = insert_statement(message_events, ("message_id", "status", "at", "detail"))
+
+
 @dataclass(slots=True)
 class _Owner:
     """The message that owns an idempotency key, and the request hash it was made with."""
@@ -65,8 +101,8 @@ class AcceptOperation:
         available = self._lock_accounts(connection, items)
 
         results: list[AcceptResult] = []
-        message_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
+        message_rows: list[tuple[Any, ...]] = []
+        event_rows: list[tuple[Any, ...]] = []
         moves: list[ledger_moves.LedgerMove] = []
         for item in items:
             key = (item.account_id, item.idempotency_key)
@@ -91,8 +127,8 @@ class AcceptOperation:
             results.append(accepted)
 
         if message_rows:
-            connection.execute(messages.insert(), message_rows)
-            connection.execute(message_events.insert(), event_rows)
+            _MESSAGE_INSERT.execute(connection, message_rows)
+            _EVENT_INSERT.execute(connection, event_rows)
             ledger_moves.write_ledger(connection, moves)
         return results
 
@@ -106,41 +142,35 @@ class AcceptOperation:
     ) -> Accepted:
         message_id = new_id("msg")
         message_rows.append(
-            {
-                "id": message_id,
-                "account_id": item.account_id,
-                "to_e164": item.to_e164,
-                "country": item.country,
-                "template_id": item.template_id,
-                "language": item.language,
-                "body": item.body,
-                "encoding": item.encoding,
-                "segments": item.segments,
-                "price_micros": item.price_micros,
-                "currency": item.currency,
-                "billing": "reserved",
-                "sender_id": item.sender_id,
-                "client_ref": item.client_ref,
-                "callback_url": item.callback_url,
-                "status": "queued",
-                "route_plan": list(item.route_plan),
-                "route_index": 0,
-                "channel": None,
-                "claim_token": None,
-                "claimed_at": None,
-                "next_attempt_at": now,
-                "valid_until": item.valid_until,
-                "flags": [],
-                "idempotency_key": item.idempotency_key,
-                "request_hash": item.request_hash,
-                "created_at": now,
-                "updated_at": now,
-                "submitted_at": None,
-                "final_at": None,
-                "last_error": None,
-            }
+            (
+                message_id,
+                item.account_id,
+                item.to_e164,
+                item.country,
+                item.template_id,
+                item.language,
+                item.body,
+                item.encoding,
+                item.segments,
+                item.price_micros,
+                item.currency,
+                "reserved",
+                item.sender_id,
+                item.client_ref,
+                item.callback_url,
+                "queued",
+                list(item.route_plan),
+                0,
+                now,
+                item.valid_until,
+                [],
+                item.idempotency_key,
+                item.request_hash,
+                now,
+                now,
+            )
         )
-        event_rows.append({"message_id": message_id, "status": "queued", "at": now, "detail": None})
+        event_rows.append((message_id, "queued", now, None))
         moves.append(ledger_moves.reserve(item.account_id, message_id, item.price_micros, now))
         return Accepted(
             message_id=message_id,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.bulk_statements import insert_statement
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.receipts import ReceiptOperation
 from parcelsms.adapters.storage.schema import inbound_messages, message_parts, messages
@@ -55,6 +56,12 @@ _DISPATCH_COLUMNS = (
     messages.c.valid_until,
     messages.c.flags,
     messages.c.created_at,
+)
+
+
+_PART_INSERT = insert_statement(
+    message_parts,
+    ("message_id", "part_no", "channel", "carrier_id_raw", "carrier_id", "status", "submitted_at"),
 )
 
 
@@ -140,7 +147,7 @@ class SubmissionOperation:
         now = self._context.clock()
         states = load_states(connection, (outcome.message_id for outcome in outcomes))
         transitions = Transitions(self._context)
-        part_rows: list[dict[str, Any]] = []
+        part_rows: list[tuple[str, int, str, str, str, str, datetime]] = []
         applied: list[bool] = []
         for outcome in outcomes:
             state = states.get(outcome.message_id)
@@ -148,7 +155,7 @@ class SubmissionOperation:
                 applied.append(False)
                 continue
             if isinstance(outcome, Submitted):
-                state.channel = outcome.channel
+                state.assign(channel=outcome.channel)
                 for flag in outcome.flags:
                     state.add_flag(flag)
                 transitions.change(
@@ -158,27 +165,25 @@ class SubmissionOperation:
                     detail={"channel": outcome.channel, "parts": len(outcome.parts)},
                 )
                 part_rows.extend(
-                    {
-                        "message_id": state.id,
-                        "part_no": part.part_no,
-                        "channel": outcome.channel,
-                        "carrier_id_raw": part.carrier_id_raw,
-                        "carrier_id": part.carrier_id,
-                        "status": "submitted",
-                        "stat": None,
-                        "err": None,
-                        "receipt_raw": None,
-                        "submitted_at": now,
-                        "done_at": None,
-                    }
+                    (
+                        state.id,
+                        part.part_no,
+                        outcome.channel,
+                        part.carrier_id_raw,
+                        part.carrier_id,
+                        "submitted",
+                        now,
+                    )
                     for part in outcome.parts
                 )
             elif isinstance(outcome, Retry):
-                state.route_index = outcome.next_route_index
-                state.next_attempt_at = outcome.next_attempt_at
-                state.last_error = error_document(outcome.error)
-                state.claim_token = None
-                state.claimed_at = None
+                state.assign(
+                    route_index=outcome.next_route_index,
+                    next_attempt_at=outcome.next_attempt_at,
+                    last_error=error_document(outcome.error),
+                    claim_token=None,
+                    claimed_at=None,
+                )
                 transitions.note(
                     state,
                     now,
@@ -195,10 +200,8 @@ class SubmissionOperation:
             applied.append(True)
         transitions.write(connection)
         if part_rows:
-            connection.execute(message_parts.insert(), part_rows)
-            self._receipts.apply_pending(
-                connection, ((row["channel"], row["carrier_id"]) for row in part_rows)
-            )
+            _PART_INSERT.execute(connection, part_rows)
+            self._receipts.apply_pending(connection, ((row[2], row[4]) for row in part_rows))
         return applied
 
 
@@ -228,8 +231,7 @@ class RecoverOperation:
                 state = state_from_row(row)
                 count += 1
                 if request.policy == "resend":
-                    state.claim_token = None
-                    state.claimed_at = None
+                    state.assign(claim_token=None, claimed_at=None)
                     state.add_flag(FLAG_RESENT_AFTER_CRASH)
                     transitions.note(state, now, {"recovered": "resend"})
                 else:

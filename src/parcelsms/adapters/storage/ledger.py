@@ -16,6 +16,7 @@ from typing import Literal
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.bulk_statements import insert_statement
 from parcelsms.adapters.storage.schema import accounts, ledger
 from parcelsms.domain.ids import new_id
 
@@ -57,23 +58,38 @@ _ACCOUNT_UPDATE = (
 )
 
 
+_LEDGER_INSERT = insert_statement(
+    ledger,
+    (
+        "id",
+        "account_id",
+        "message_id",
+        "kind",
+        "amount_micros",
+        "reserved_delta_micros",
+        "created_at",
+        "note",
+    ),
+)
+
+
 def write_ledger(connection: Connection, moves: list[LedgerMove]) -> None:
     """Insert the rows and add their sums to the accounts (relative updates)."""
     if not moves:
         return
-    connection.execute(
-        ledger.insert(),
+    _LEDGER_INSERT.execute(
+        connection,
         [
-            {
-                "id": new_id("led"),
-                "account_id": move.account_id,
-                "message_id": move.message_id,
-                "kind": move.kind,
-                "amount_micros": move.amount_micros,
-                "reserved_delta_micros": move.reserved_delta_micros,
-                "created_at": move.at,
-                "note": move.note,
-            }
+            (
+                new_id("led"),
+                move.account_id,
+                move.message_id,
+                move.kind,
+                move.amount_micros,
+                move.reserved_delta_micros,
+                move.at,
+                move.note,
+            )
             for move in moves
         ],
     )

@@ -90,9 +90,13 @@ class WebhookClaimOperation:
         return results
 
 
+_RESULT_COLUMNS = ("status", "next_attempt_at", "last_status", "last_error", "delivered_at")
 _RESULT_UPDATE = (
     webhook_outbox.update()
-    .where(webhook_outbox.c.id == bindparam("b_id"), webhook_outbox.c.status == "pending")
+    .where(
+        webhook_outbox.c.id.in_(bindparam("b_ids", expanding=True)),
+        webhook_outbox.c.status == "pending",
+    )
     .values(
         status=bindparam("b_status"),
         attempts=webhook_outbox.c.attempts + 1,
@@ -101,9 +105,10 @@ _RESULT_UPDATE = (
         ),
         last_status=bindparam("b_last_status"),
         last_error=bindparam("b_last_error"),
-        delivered_at=bindparam("b_delivered_at"),
+        delivered_at=bindparam("b_delivered_at", type_=UtcDateTime),
     )
 )
+_RESULT_CHUNK = 500
 
 
 class WebhookResultOperation:
@@ -114,7 +119,9 @@ class WebhookResultOperation:
 
     def __call__(self, connection: Connection, results: list[WebhookResult]) -> Sequence[None]:
         now = self._context.clock()
-        parameters: list[dict[str, Any]] = []
+        # Results with the same values (every "delivered, 204" of a batch) share one
+        # UPDATE ... WHERE id IN (...) instead of one statement execution per row.
+        groups: dict[tuple[Any, ...], list[str]] = {}
         for result in results:
             if result.ok:
                 status = "delivered"
@@ -122,18 +129,21 @@ class WebhookResultOperation:
                 status = "failed"
             else:
                 status = "pending"
-            parameters.append(
-                {
-                    "b_id": result.id,
-                    "b_status": status,
-                    "b_next_attempt_at": None if result.ok else result.next_attempt_at,
-                    "b_last_status": result.status,
-                    "b_last_error": result.error,
-                    "b_delivered_at": now if result.ok else None,
-                }
+            values = (
+                status,
+                None if result.ok else result.next_attempt_at,
+                result.status,
+                result.error,
+                now if result.ok else None,
             )
-        if parameters:
-            connection.execute(_RESULT_UPDATE, parameters)
+            groups.setdefault(values, []).append(result.id)
+        for values, ids in groups.items():
+            parameters = {
+                f"b_{name}": value for name, value in zip(_RESULT_COLUMNS, values, strict=True)
+            }
+            for start in range(0, len(ids), _RESULT_CHUNK):
+                chunk = ids[start : start + _RESULT_CHUNK]
+                connection.execute(_RESULT_UPDATE, {"b_ids": chunk, **parameters})
         return [None] * len(results)
 
 

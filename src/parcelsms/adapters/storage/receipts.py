@@ -20,12 +20,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.bulk_statements import BulkStatement
 from parcelsms.adapters.storage.conditions import pair_in
 from parcelsms.adapters.storage.context import FINAL_STATUSES, StorageContext
-from parcelsms.adapters.storage.schema import message_parts, pending_receipts
+from parcelsms.adapters.storage.schema import UtcDateTime, message_parts, pending_receipts
 from parcelsms.adapters.storage.transitions import Transitions, load_states
 from parcelsms.domain.ids import new_id
 from parcelsms.pipeline.ports import ErrorDetail, MessageStatus, ReceiptRecord
@@ -44,6 +45,7 @@ class _Part:
     err: str | None
     receipt_raw: str | None
     done_at: datetime | None
+    parts_of_message: int
     changed: bool = False
 
     @property
@@ -51,7 +53,7 @@ class _Part:
         return self.status in FINAL_STATUSES
 
 
-_PART_UPDATE = (
+_PART_UPDATE = BulkStatement(
     message_parts.update()
     .where(
         message_parts.c.message_id == bindparam("b_message_id"),
@@ -62,8 +64,17 @@ _PART_UPDATE = (
         stat=bindparam("b_stat"),
         err=bindparam("b_err"),
         receipt_raw=bindparam("b_receipt_raw"),
-        done_at=bindparam("b_done_at"),
-    )
+        done_at=bindparam("b_done_at", type_=UtcDateTime),
+    ),
+    ("b_status", "b_stat", "b_err", "b_receipt_raw", "b_done_at", "b_message_id", "b_part_no"),
+    {"b_done_at": UtcDateTime()},
+)
+_sibling_parts = message_parts.alias("sibling_parts")
+# How many parts the message of a part has: one (the usual case) spares a second query.
+_PARTS_OF_MESSAGE = (
+    select(func.count())
+    .where(_sibling_parts.c.message_id == message_parts.c.message_id)
+    .scalar_subquery()
 )
 
 
@@ -118,7 +129,7 @@ class ReceiptOperation:
         candidates = _parts_by_carrier_id(connection, receipts)
         outcomes: list[ReceiptOutcome] = []
         unmatched: list[ReceiptRecord] = []
-        finished_parts: set[str] = set()
+        finished_parts: dict[str, _Part] = {}
         for receipt in receipts:
             part = _pick_part(candidates, receipt)
             if part is None:
@@ -134,24 +145,24 @@ class ReceiptOperation:
                 if receipt.state is not None:
                     part.status = receipt.state
                     part.done_at = receipt.received_at
-                    finished_parts.add(part.message_id)
+                    finished_parts[part.message_id] = part
                 outcomes.append("matched")
 
         changed = [part for parts in candidates.values() for part in parts if part.changed]
         if changed:
             unique = {(part.message_id, part.part_no): part for part in changed}
-            connection.execute(
-                _PART_UPDATE,
+            _PART_UPDATE.execute(
+                connection,
                 [
-                    {
-                        "b_message_id": part.message_id,
-                        "b_part_no": part.part_no,
-                        "b_status": part.status,
-                        "b_stat": part.stat,
-                        "b_err": part.err,
-                        "b_receipt_raw": part.receipt_raw,
-                        "b_done_at": part.done_at,
-                    }
+                    (
+                        part.status,
+                        part.stat,
+                        part.err,
+                        part.receipt_raw,
+                        part.done_at,
+                        part.message_id,
+                        part.part_no,
+                    )
                     for part in unique.values()
                 ],
             )
@@ -161,22 +172,29 @@ class ReceiptOperation:
             self._finish_messages(connection, finished_parts)
         return outcomes, unmatched
 
-    def _finish_messages(self, connection: Connection, message_ids: set[str]) -> None:
-        rows = connection.execute(
-            select(
-                message_parts.c.message_id,
-                message_parts.c.part_no,
-                message_parts.c.status,
-                message_parts.c.stat,
-                message_parts.c.err,
+    def _finish_messages(self, connection: Connection, finished: dict[str, _Part]) -> None:
+        """Finish the messages whose part just became final, if all their parts are."""
+        parts_of: dict[str, list[Any]] = {
+            message_id: [part]
+            for message_id, part in finished.items()
+            if part.parts_of_message == 1
+        }
+        several = sorted(message_id for message_id in finished if message_id not in parts_of)
+        if several:
+            rows = connection.execute(
+                select(
+                    message_parts.c.message_id,
+                    message_parts.c.part_no,
+                    message_parts.c.status,
+                    message_parts.c.stat,
+                    message_parts.c.err,
+                )
+                .where(message_parts.c.message_id.in_(several))
+                .order_by(message_parts.c.message_id, message_parts.c.part_no)
             )
-            .where(message_parts.c.message_id.in_(sorted(message_ids)))
-            .order_by(message_parts.c.message_id, message_parts.c.part_no)
-        )
-        parts_of: dict[str, list[Any]] = {}
-        for row in rows:
-            parts_of.setdefault(row.message_id, []).append(row)
-        states = load_states(connection, message_ids)
+            for row in rows:
+                parts_of.setdefault(row.message_id, []).append(row)
+        states = load_states(connection, finished)
         now = self._context.clock()
         transitions = Transitions(self._context)
         for message_id, parts in parts_of.items():
@@ -229,6 +247,7 @@ def _parts_by_carrier_id(
             message_parts.c.err,
             message_parts.c.receipt_raw,
             message_parts.c.done_at,
+            _PARTS_OF_MESSAGE.label("parts_of_message"),
         ).where(pair_in(message_parts.c.channel, message_parts.c.carrier_id, pairs))
     )
     found: dict[tuple[str, str], list[_Part]] = {}
@@ -242,6 +261,7 @@ def _parts_by_carrier_id(
                 err=row.err,
                 receipt_raw=row.receipt_raw,
                 done_at=row.done_at,
+                parts_of_message=row.parts_of_message,
             )
         )
     # Carriers reuse ids eventually: prefer a part still waiting, then the newest message

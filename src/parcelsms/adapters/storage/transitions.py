@@ -2,27 +2,36 @@
 
 A bulk operation loads the rows it touches (:func:`load_states`, locked ``FOR UPDATE`` on
 backends that lock rows), changes them in memory through a :class:`Transitions` and writes
-them back with :meth:`Transitions.write`: one ``executemany`` per table. A status change
-always brings, in the same transaction:
+them back with :meth:`Transitions.write`. A status change always brings, in the same
+transaction:
 
 * an event row (``message_events``);
 * the ledger movement the billing policy asks for (settle or refund, never both: the
   ``billing`` column moves ``reserved → settled | refunded`` exactly once);
 * for every status but ``queued``, a webhook outbox row addressed to the message's
   ``callback_url`` or else the account's endpoint (none when there is neither).
+
+Writing costs a few statements per batch, not per row: message rows that received the same
+changes (a batch submitted or delivered at one instant: the usual case) are updated by one
+``UPDATE ... WHERE id IN (...)``; events, ledger and outbox rows are inserted through
+:class:`~.bulk_statements.BulkStatement`. Only the columns a transition changed are written,
+and only the columns a transition reads are loaded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
+import msgspec
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Update
 
 from parcelsms.adapters.storage import ledger as ledger_moves
+from parcelsms.adapters.storage.bulk_statements import insert_statement
 from parcelsms.adapters.storage.context import FINAL_STATUSES, StorageContext
 from parcelsms.adapters.storage.schema import (
     message_events,
@@ -33,6 +42,7 @@ from parcelsms.adapters.storage.schema import (
 from parcelsms.domain.ids import new_id
 from parcelsms.pipeline.ports import ErrorDetail, MessageStatus, WebhookEvent
 
+# What status changes read: no timestamps (they are only ever written).
 _STATE_COLUMNS = (
     messages.c.id,
     messages.c.account_id,
@@ -49,19 +59,19 @@ _STATE_COLUMNS = (
     messages.c.channel,
     messages.c.route_index,
     messages.c.claim_token,
-    messages.c.claimed_at,
-    messages.c.next_attempt_at,
-    messages.c.submitted_at,
-    messages.c.final_at,
     messages.c.last_error,
-    messages.c.valid_until,
-    messages.c.updated_at,
 )
+# Largest id list of one UPDATE ... IN: far below every backend's parameter limit.
+_UPDATE_CHUNK = 500
 
 
 @dataclass(slots=True)
 class MessageState:
-    """The columns of a message row that status changes read or write."""
+    """The columns of a message row that status changes read, and the changes to write.
+
+    Change columns with :meth:`assign` (or :meth:`add_flag`): ``changes`` maps each column
+    name to its new value, and :meth:`Transitions.write` writes exactly those.
+    """
 
     id: str
     account_id: str
@@ -78,21 +88,27 @@ class MessageState:
     channel: str | None
     route_index: int
     claim_token: str | None
-    claimed_at: datetime | None
-    next_attempt_at: datetime
-    submitted_at: datetime | None
-    final_at: datetime | None
     last_error: dict[str, Any] | None
-    valid_until: datetime
-    updated_at: datetime
+    changes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
+    def assign(self, **columns: Any) -> None:
+        """Set message columns (loaded or not) to be written by the transaction."""
+        for name, value in columns.items():
+            if name in _LOADED:
+                setattr(self, name, value)
+            self.changes[name] = value
+
     def add_flag(self, flag: str) -> None:
         if flag not in self.flags:
             self.flags.append(flag)
+            self.changes["flags"] = self.flags
+
+
+_LOADED = frozenset(MessageState.__dataclass_fields__) - {"changes"}
 
 
 def state_query() -> Any:
@@ -117,13 +133,7 @@ def state_from_row(row: Any) -> MessageState:
         channel=row.channel,
         route_index=row.route_index,
         claim_token=row.claim_token,
-        claimed_at=row.claimed_at,
-        next_attempt_at=row.next_attempt_at,
-        submitted_at=row.submitted_at,
-        final_at=row.final_at,
         last_error=row.last_error,
-        valid_until=row.valid_until,
-        updated_at=row.updated_at,
     )
 
 
@@ -152,23 +162,43 @@ def error_from_document(document: dict[str, Any] | None) -> ErrorDetail | None:
     )
 
 
-_MESSAGE_UPDATE = (
-    messages.update()
-    .where(messages.c.id == bindparam("b_id"))
-    .values(
-        status=bindparam("b_status"),
-        billing=bindparam("b_billing"),
-        flags=bindparam("b_flags"),
-        channel=bindparam("b_channel"),
-        route_index=bindparam("b_route_index"),
-        claim_token=bindparam("b_claim_token"),
-        claimed_at=bindparam("b_claimed_at"),
-        next_attempt_at=bindparam("b_next_attempt_at"),
-        submitted_at=bindparam("b_submitted_at"),
-        final_at=bindparam("b_final_at"),
-        last_error=bindparam("b_last_error"),
-        updated_at=bindparam("b_updated_at"),
-    )
+_updates: dict[tuple[str, ...], Update] = {}
+
+
+def _grouped_update(columns: tuple[str, ...]) -> Update:
+    """``UPDATE messages SET <columns> WHERE id IN (:ids)``, built once per column set."""
+    statement = _updates.get(columns)
+    if statement is None:
+        statement = (
+            messages.update()
+            .where(messages.c.id.in_(bindparam("b_ids", expanding=True)))
+            .values({name: bindparam(f"b_{name}", type_=messages.c[name].type) for name in columns})
+        )
+        _updates[columns] = statement
+    return statement
+
+
+def _comparable(value: Any) -> Any:
+    """A hashable stand-in for a column value, equal exactly when the values are."""
+    if isinstance(value, list | dict):
+        return msgspec.json.encode(value)
+    return value
+
+
+_EVENT_INSERT = insert_statement(message_events, ("message_id", "status", "at", "detail"))
+_OUTBOX_INSERT = insert_statement(
+    webhook_outbox,
+    (
+        "id",
+        "account_id",
+        "message_id",
+        "url",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ),
 )
 
 
@@ -178,7 +208,7 @@ class Transitions:
     def __init__(self, context: StorageContext) -> None:
         self._context = context
         self._dirty: dict[str, MessageState] = {}
-        self._events: list[dict[str, Any]] = []
+        self._events: list[tuple[str, str, datetime, dict[str, Any] | None]] = []
         self._ledger: list[ledger_moves.LedgerMove] = []
         self._webhooks: list[tuple[MessageState, WebhookEvent]] = []
 
@@ -195,33 +225,24 @@ class Transitions:
 
         Any claim on the message ends: whoever held it has reported its outcome.
         """
-        state.status = status
-        state.updated_at = at
-        state.claim_token = None
-        state.claimed_at = None
+        state.assign(status=status, updated_at=at, claim_token=None, claimed_at=None)
         if status == "submitted":
-            state.submitted_at = at
+            state.assign(submitted_at=at)
         if status in FINAL_STATUSES:
-            state.final_at = at
+            state.assign(final_at=at)
         if error is not None:
-            state.last_error = error_document(error)
+            state.assign(last_error=error_document(error))
         self._dirty[state.id] = state
-        self._events.append({"message_id": state.id, "status": status, "at": at, "detail": detail})
+        self._events.append((state.id, status, at, detail))
         self._bill(state, status, at)
         if status != "queued":
             self._webhooks.append((state, self._webhook_event(state, status, at, error)))
 
     def note(self, state: MessageState, at: datetime, detail: dict[str, Any]) -> None:
         """Record something that happened without a status change (a failover, a recovery)."""
-        state.updated_at = at
+        state.assign(updated_at=at)
         self._dirty[state.id] = state
-        self._events.append(
-            {"message_id": state.id, "status": state.status, "at": at, "detail": detail}
-        )
-
-    def touch(self, state: MessageState) -> None:
-        """Write ``state`` back although no event is due (e.g. a part-only update)."""
-        self._dirty[state.id] = state
+        self._events.append((state.id, state.status, at, detail))
 
     def _bill(self, state: MessageState, status: str, at: datetime) -> None:
         if state.billing != "reserved":
@@ -230,15 +251,15 @@ class Transitions:
         if status == "submitted":
             if refund_on_reject:
                 return  # the reserve waits for the final state
-            state.billing = "settled"
+            state.assign(billing="settled")
             move = ledger_moves.settle(state.account_id, state.id, state.price_micros, at)
         elif status in FINAL_STATUSES:
             never_reached_carrier = status in ("failed", "canceled")
             if never_reached_carrier or (status == "rejected" and refund_on_reject):
-                state.billing = "refunded"
+                state.assign(billing="refunded")
                 move = ledger_moves.refund(state.account_id, state.id, state.price_micros, at)
             else:
-                state.billing = "settled"
+                state.assign(billing="settled")
                 move = ledger_moves.settle(state.account_id, state.id, state.price_micros, at)
         else:
             return
@@ -269,17 +290,37 @@ class Transitions:
     def write(self, connection: Connection) -> None:
         """Write every collected change; the caller's transaction commits them together."""
         if self._dirty:
-            connection.execute(
-                _MESSAGE_UPDATE, [_update_parameters(state) for state in self._dirty.values()]
-            )
-        if self._events:
-            connection.execute(message_events.insert(), self._events)
+            self._write_messages(connection)
+        _EVENT_INSERT.execute(connection, self._events)
         ledger_moves.write_ledger(connection, self._ledger)
         self._write_outbox(connection)
         self._dirty = {}
         self._events = []
         self._ledger = []
         self._webhooks = []
+
+    def _write_messages(self, connection: Connection) -> None:
+        # Rows given the same values share one statement: a batch that moved together
+        # (one instant, one outcome) is a single UPDATE instead of one per row.
+        groups: dict[tuple[tuple[str, Any], ...], tuple[dict[str, Any], list[str]]] = {}
+        for state in self._dirty.values():
+            changes = state.changes
+            if not changes:
+                continue
+            key = tuple(sorted((name, _comparable(value)) for name, value in changes.items()))
+            group = groups.get(key)
+            if group is None:
+                groups[key] = (changes, [state.id])
+            else:
+                group[1].append(state.id)
+            state.changes = {}
+        for key, (changes, ids) in groups.items():
+            columns = tuple(name for name, _ in key)
+            statement = _grouped_update(columns)
+            values = {f"b_{name}": changes[name] for name in columns}
+            for start in range(0, len(ids), _UPDATE_CHUNK):
+                chunk = ids[start : start + _UPDATE_CHUNK]
+                connection.execute(statement, {"b_ids": chunk, **values})
 
     def _write_outbox(self, connection: Connection) -> None:
         if not self._webhooks:
@@ -302,35 +343,16 @@ class Transitions:
             if url is None:
                 continue
             rows_to_insert.append(
-                {
-                    "id": event.event_id,
-                    "account_id": state.account_id,
-                    "message_id": state.id,
-                    "url": url,
-                    "payload": build(event),
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": event.at,
-                    "created_at": event.at,
-                }
+                (
+                    event.event_id,
+                    state.account_id,
+                    state.id,
+                    url,
+                    build(event),
+                    "pending",
+                    0,
+                    event.at,
+                    event.at,
+                )
             )
-        if rows_to_insert:
-            connection.execute(webhook_outbox.insert(), rows_to_insert)
-
-
-def _update_parameters(state: MessageState) -> dict[str, Any]:
-    return {
-        "b_id": state.id,
-        "b_status": state.status,
-        "b_billing": state.billing,
-        "b_flags": cast(Any, state.flags),
-        "b_channel": state.channel,
-        "b_route_index": state.route_index,
-        "b_claim_token": state.claim_token,
-        "b_claimed_at": state.claimed_at,
-        "b_next_attempt_at": state.next_attempt_at,
-        "b_submitted_at": state.submitted_at,
-        "b_final_at": state.final_at,
-        "b_last_error": state.last_error,
-        "b_updated_at": state.updated_at,
-    }
+        _OUTBOX_INSERT.execute(connection, rows_to_insert)

@@ -1,0 +1,139 @@
+"""Many-row statements executed with plain value tuples, compiled once per dialect.
+
+SQLAlchemy's ``executemany`` builds a parameter dictionary for every row and passes every
+value through its type's bind processor, in Python. For the hot rows of the pipeline (events,
+ledger rows, outbox rows, parts: several per message) that bookkeeping cost about half of the
+writer thread's time with the GIL held, measured by ``bench/storage_cycle.py`` under
+py-spy. A :class:`BulkStatement` compiles the same Core statement once per dialect, applies
+the bind processors only to the columns that have one (remembering the last value, because a
+batch mostly repeats one timestamp), and hands the driver a list of tuples.
+
+The Core construct stays the single definition of the SQL, so the statement is whatever the
+dialect compiles it to; only the per-row bookkeeping is skipped. Drivers with a positional
+paramstyle (SQLite's ``qmark``, asyncpg's ``numeric_dollar``) take the tuples directly;
+for any other, rows fall back to ordinary Core execution with dictionaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.types import TypeEngine
+
+Row = tuple[Any, ...]
+Processor = Callable[[Any], Any]
+_MISSING = object()
+
+
+def _remembering(processor: Processor) -> Processor:
+    """``processor`` that returns the previous answer when given the same object again.
+
+    The memo is one tuple swapped in whole, so threads sharing a statement (one writer per
+    storage) never read a value with another value's answer.
+    """
+    memo: list[tuple[Any, Any]] = [(_MISSING, None)]
+
+    def process(value: Any) -> Any:
+        last = memo[0]
+        if value is last[0]:
+            return last[1]
+        result = processor(value)
+        memo[0] = (value, result)
+        return result
+
+    return process
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    order: tuple[int, ...] | None  # None: the driver's order is the caller's
+    processors: tuple[tuple[int, Processor], ...]
+    positional: bool
+
+
+class BulkStatement:
+    """An INSERT or UPDATE run for many rows given as tuples in the order of ``names``.
+
+    ``statement`` must bind exactly ``names`` (e.g. built with :func:`insert_statement` or
+    with ``bindparam(name, type_=...)`` in ``values``/``where``). ``types`` gives each name's
+    SQL type, so its bind processor can be applied; names without a type are passed as
+    they are. Values must be what the Core statement would accept (``datetime``, lists for
+    JSON, ...).
+    """
+
+    def __init__(
+        self,
+        statement: UpdateBase,
+        names: Sequence[str],
+        types: dict[str, TypeEngine[Any]],
+    ) -> None:
+        self._statement = statement
+        self._names = tuple(names)
+        self._types = types
+        self._compiled: dict[str, _Compiled] = {}
+
+    def execute(self, connection: Connection, rows: Sequence[Row]) -> None:
+        """Run the statement once per row, inside the caller's transaction."""
+        if not rows:
+            return
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = self._compile(dialect)
+        if not compiled.positional:
+            connection.execute(
+                self._statement, [dict(zip(self._names, row, strict=True)) for row in rows]
+            )
+            return
+        if compiled.processors:
+            rows = [_processed(row, compiled.processors) for row in rows]
+        if compiled.order is not None:
+            order = compiled.order
+            rows = [tuple(row[index] for index in order) for row in rows]
+        connection.exec_driver_sql(compiled.sql, list(rows))  # type: ignore[arg-type]
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        if not dialect.positional:
+            return _Compiled("", None, (), positional=False)
+        processors: list[tuple[int, Processor]] = []
+        for index, name in enumerate(self._names):
+            type_ = self._types.get(name)
+            if type_ is None:
+                continue
+            processor = type_.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors.append((index, _remembering(processor)))
+        compiled = self._statement.compile(dialect=dialect)
+        positions = compiled.positiontup or []
+        if sorted(positions) != sorted(self._names) or len(positions) != len(self._names):
+            raise ValueError(
+                f"the statement binds {positions}, not exactly {list(self._names)}"
+            )
+        order = tuple(self._names.index(name) for name in positions)
+        return _Compiled(
+            sql=str(compiled),
+            order=None if order == tuple(range(len(order))) else order,
+            processors=tuple(processors),
+            positional=True,
+        )
+
+
+def _processed(row: Row, processors: tuple[tuple[int, Processor], ...]) -> Row:
+    values = list(row)
+    for index, processor in processors:
+        value = values[index]
+        if value is not None:
+            values[index] = processor(value)
+    return tuple(values)
+
+
+def insert_statement(table: Table, names: Sequence[str]) -> BulkStatement:
+    """A :class:`BulkStatement` inserting ``names`` (columns of ``table``) per row."""
+    statement = table.insert().values({name: bindparam(name) for name in names})
+    return BulkStatement(statement, names, {name: table.c[name].type for name in names})
