@@ -126,10 +126,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def start_profiler(pid: int, output: Path) -> asyncio.subprocess.Process:
+async def start_profiler(pid: int, output: Path, gil: bool) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         "py-spy",
         "record",
+        *(["--gil"] if gil else []),
         "-p",
         str(pid),
         "-f",
@@ -153,6 +154,9 @@ async def main() -> int:
     parser.add_argument("--window", type=int, default=200)
     parser.add_argument("--sessions", type=int, default=1)
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
+    parser.add_argument(
+        "--profile-gil", action="store_true", help="profile only the thread holding the GIL"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="parcelsms-bench-"))
@@ -260,7 +264,11 @@ async def main() -> int:
         if args.profile is not None:
             args.profile.mkdir(parents=True, exist_ok=True)
             for name, process in (("serve", serve), ("simulator", simulator)):
-                profilers.append(await start_profiler(process.pid, args.profile / f"{name}.txt"))
+                profilers.append(
+                    await start_profiler(
+                        process.pid, args.profile / f"{name}.txt", args.profile_gil
+                    )
+                )
         cpu_before = {
             "serve": cpu_seconds(serve.pid),
             "simulator": cpu_seconds(simulator.pid),
@@ -302,7 +310,7 @@ async def main() -> int:
         )
     print(f"webhooks received:              {webhooks_received:,}")
     print(
-        f"CPU seconds over {wall:.1f} s:        "
+        f"CPU seconds over {wall:.1f} s:       "
         + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu_used.items())
     )
     for process in (serve, simulator):

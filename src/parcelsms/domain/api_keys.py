@@ -7,6 +7,18 @@ the key's id (``key_<id-body>``) so the server can find the key's row without sc
 Only ``HMAC-SHA256(pepper, secret)`` (hex) is stored. The pepper lives in the configuration, not
 in the database, so a stolen database alone cannot be used to test guessed secrets. Secrets are
 compared with :func:`hmac.compare_digest`.
+
+Every key carries **scopes** (:data:`SCOPES`): what it may do. Sender keys get any of
+:data:`SENDER_SCOPES`; ``admin`` belongs only to operator keys (keys of the operator
+account), never to a sender's.
+
+**Request signing.** A client that signs its requests derives a signing key from the API key it
+holds (:func:`derive_signing_key`)::
+
+    signing_key = HMAC-SHA256(key=<the whole API key, UTF-8>, msg="parcelsms-request-signing-v1")
+
+The key itself never travels; the server keeps the derived key encrypted at rest (see
+``THREAT_MODEL.md``).
 """
 
 from __future__ import annotations
@@ -25,6 +37,24 @@ _SECRET_BYTES = 32
 # refused before hashing so an attacker cannot make us hash megabytes.
 _MAX_SECRET_LENGTH = 128
 _URLSAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_SIGNING_LABEL = b"parcelsms-request-signing-v1"
+
+SCOPES: dict[str, str] = {
+    "messages:send": "send messages, one at a time or in batches",
+    "messages:read": "read messages, their history and listings",
+    "templates": "create and read templates",
+    "webhooks": "register and read the webhook endpoint",
+    "billing:read": "read the balance",
+    "account": "read the account, submit company details, manage test numbers",
+    "keys": "list, create and revoke the account's API keys",
+    "admin": "the operator API under /admin/v1 (operator keys only)",
+}
+"""Every scope a key can hold, with what it allows (shown in docs and OpenAPI)."""
+
+ADMIN_SCOPE = "admin"
+SENDER_SCOPES: tuple[str, ...] = tuple(scope for scope in SCOPES if scope != ADMIN_SCOPE)
+"""The scopes a sender's key may hold; a key created without a list gets all of them."""
+OPERATOR_SCOPES: tuple[str, ...] = (ADMIN_SCOPE,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +106,20 @@ def hash_secret(pepper: bytes, secret: str) -> str:
 def secret_matches(pepper: bytes, secret: str, stored_hash: str) -> bool:
     """True when ``secret`` hashes to ``stored_hash``; the comparison takes constant time."""
     return hmac.compare_digest(hash_secret(pepper, secret), stored_hash)
+
+
+def canonical_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """``scopes`` without duplicates, in the order of :data:`SCOPES`.
+
+    Raises ``ValueError`` naming the first unknown scope.
+    """
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}; known scopes: {', '.join(SCOPES)}")
+    wanted = set(scopes)
+    return tuple(scope for scope in SCOPES if scope in wanted)
+
+
+def derive_signing_key(plaintext_key: str) -> bytes:
+    """The request-signing key of an API key (what a client computes, see the module doc)."""
+    return hmac.new(plaintext_key.encode("utf-8"), _SIGNING_LABEL, hashlib.sha256).digest()

@@ -59,15 +59,17 @@ _KINDS: tuple[ErrorKind, ...] = (
         "unauthorized",
         401,
         "Missing or invalid API key.",
-        "Send `Authorization: Bearer <key>` with an active API key. Keys are shown only once "
-        "when created; create a new one if it was lost or revoked.",
+        "Send `Authorization: Bearer <key>` with an active API key, or sign the request "
+        "(`docs/api.md`, signed requests). Keys are shown only once when created; create a "
+        "new one if it was lost or revoked.",
     ),
     ErrorKind(
         "forbidden",
         403,
         "This API key may not perform this action.",
-        "The key is valid but lacks the permission for this endpoint. Use a key with the "
-        "required scope or ask your account administrator.",
+        "The key is valid but lacks the scope this endpoint requires (the message names it), "
+        "or it was used from an address outside its IP allowlist. Use a key with the "
+        "required scope, or call from an allowed network.",
     ),
     ErrorKind(
         "account_suspended",
@@ -75,6 +77,58 @@ _KINDS: tuple[ErrorKind, ...] = (
         "The account is suspended.",
         "The operator has suspended this account; no messages can be sent. Contact the "
         "operator of this parcelsms installation.",
+    ),
+    ErrorKind(
+        "account_unverified",
+        403,
+        "This account is not verified yet.",
+        "An unverified account may send only to its own confirmed test numbers "
+        "(`POST /v1/test_numbers`) and to the simulator's magic numbers (`docs/api.md`). "
+        "Submit your company details with `POST /v1/account/verification` and wait for the "
+        "operator's review.",
+    ),
+    ErrorKind(
+        "account_state_conflict",
+        409,
+        "The account's state does not allow this action.",
+        "For example: company details cannot be resubmitted once the account is verified, "
+        "and a verified account cannot be rejected (suspend it instead). The message says "
+        "which state the account is in.",
+    ),
+    ErrorKind(
+        "signature_expired",
+        401,
+        "The request signature is too old or from the future.",
+        "`X-Parcelsms-Timestamp` must be within 5 minutes of the server's clock. Sign each "
+        "request when you send it, and keep your clock synchronised (NTP).",
+    ),
+    ErrorKind(
+        "replayed_request",
+        401,
+        "This signed request was already received.",
+        "Each signed request needs a fresh `X-Parcelsms-Nonce`; a nonce is remembered for the "
+        "5-minute signing window. To retry, sign the request again with a new nonce (and an "
+        "`Idempotency-Key` to make the retry safe).",
+    ),
+    ErrorKind(
+        "resource_limit",
+        422,
+        "The account has reached a limit for this kind of resource.",
+        "The message names the limit (API keys, test numbers). Remove an unused one first, "
+        "or ask the operator to raise the limit.",
+    ),
+    ErrorKind(
+        "invalid_code",
+        422,
+        "The verification code is wrong.",
+        "Enter the code from the SMS exactly. `attempts_left` in the message says how many "
+        "tries remain before a new code must be requested.",
+    ),
+    ErrorKind(
+        "code_expired",
+        422,
+        "The verification code has expired or was used up.",
+        "Request a new code by adding the number again with `POST /v1/test_numbers`.",
     ),
     ErrorKind(
         "not_found",

@@ -178,7 +178,7 @@ def render(
             field=f"{field_prefix}.{extra}",
         )
     values = {
-        name: _parameter_text(name, params[name], field_prefix) for name in parsed.placeholders
+        name: parameter_text(name, params[name], field_prefix) for name in parsed.placeholders
     }
     pieces: list[str] = [parsed.literals[0]]
     for slot, literal in zip(parsed.slots, parsed.literals[1:], strict=True):
@@ -187,8 +187,12 @@ def render(
     return "".join(pieces)
 
 
-def _parameter_text(name: str, value: object, field_prefix: str) -> str:
-    """Convert one parameter value to its text, or raise the catalogued error."""
+def parameter_text(name: str, value: object, field_prefix: str) -> str:
+    """Convert one parameter value to its text, or raise the catalogued error.
+
+    The checks every value passes whatever its declared type (see the module docstring);
+    ``field`` of an error is ``<field_prefix>.<name>``.
+    """
     field = f"{field_prefix}.{name}"
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise error(

@@ -12,34 +12,32 @@ the balance no longer covers, never affects another item.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
+from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.numbers import parse_recipient
+from parcelsms.domain.languages import CountryLanguages, packaged_country_languages
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.routing import RouteTable
-from parcelsms.domain.templates import ParsedTemplate, parse_template, render
+from parcelsms.domain.sender_selection import canonical_sender_id
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import (
-    Accepted,
-    MessageStore,
-    NewMessage,
-    TemplateLookup,
-    TemplateStore,
+from parcelsms.pipeline.compose import (
+    ComposeSettings,
+    ContentStore,
+    MessageComposer,
+    packaged_country_rules,
 )
+from parcelsms.pipeline.ports import Accepted, MessageStore, NewMessage
+from parcelsms.pipeline.preview import MessagePreview, build_preview
 from parcelsms.pipeline.send_guards import GuardContext, SendGuard
-from parcelsms.protocol.text.segments import Encoding, count_segments
+from parcelsms.protocol.text.segments import Encoding
 
 MAX_BATCH = 1000
 MAX_CLIENT_REF = 128
-# Sender IDs: alphanumeric (1-11 of A-Z a-z 0-9 and space, not all digits) or numeric (up to
-# 15 digits, optionally with a leading +) — what GSM 03.40 TP-OA can carry.
-_ALNUM_SENDER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +51,8 @@ class SendRequest:
     sender_id: str | None = None
     client_ref: str | None = None
     callback_url: str | None = None
+    # None: the account's setting (see pipeline.compose).
+    smart_encoding: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,27 +65,30 @@ class AcceptSettings:
     max_segments: int = 10
     default_sender_id: str | None = None
     template_cache_seconds: float = 5.0
+    # The country rules registry and country languages; the packaged files by default.
+    country_rules: CountryRules | None = None
+    country_languages: CountryLanguages | None = None
+
+    def compose_settings(self) -> ComposeSettings:
+        """The composing part of these settings."""
+        return ComposeSettings(
+            prices=self.prices,
+            routes=self.routes,
+            max_segments=self.max_segments,
+            default_sender_id=self.default_sender_id,
+            cache_seconds=self.template_cache_seconds,
+            country_rules=self.country_rules or packaged_country_rules(),
+            country_languages=self.country_languages or packaged_country_languages(),
+        )
 
 
 def validate_sender_id(sender_id: str, field_name: str = "sender_id") -> str:
-    """Return ``sender_id`` if it can be a GSM originator; raise ``invalid_sender_id``."""
-    value = sender_id.strip()
-    digits = value[1:] if value.startswith("+") else value
-    if digits.isdigit() and digits.isascii():
-        if len(digits) > 15:
-            raise error(
-                "invalid_sender_id",
-                "A numeric sender ID has at most 15 digits.",
-                field=field_name,
-            )
-        return digits
-    if not value or len(value) > 11 or not set(value) <= _ALNUM_SENDER:
-        raise error(
-            "invalid_sender_id",
-            "An alphanumeric sender ID has 1 to 11 characters of A-Z, a-z, 0-9 and space.",
-            field=field_name,
-        )
-    return value
+    """``sender_id`` in canonical form if it can be a GSM originator; else ``invalid_sender_id``.
+
+    Alphanumeric: 1 to 11 of A-Z, a-z, 0-9 and space, with a letter and no outer spaces;
+    numeric: up to 15 digits, a leading ``+`` dropped (see ``domain.sender_selection``).
+    """
+    return canonical_sender_id(sender_id, field=field_name)
 
 
 def _validate_client_ref(value: str, field_name: str) -> str:
@@ -105,7 +108,7 @@ class AcceptMessages:
         self,
         settings: AcceptSettings,
         messages: MessageStore,
-        templates: TemplateStore,
+        templates: ContentStore,
         *,
         check_callback_url: Callable[[str], None] | None = None,
         on_accepted: Callable[[], None] | None = None,
@@ -115,15 +118,31 @@ class AcceptMessages:
         self._settings = settings
         self._guards = tuple(guards)
         self._messages = messages
-        self._templates = templates
+        self._composer = MessageComposer(settings.compose_settings(), templates)
         self._check_callback_url = check_callback_url
         self._on_accepted = on_accepted
         self._clock = clock or (lambda: datetime.now(UTC))
-        # (account, template id or name, language) -> (lookup, parsed body, expires at).
-        # Approved templates are immutable, so a short cache only delays a NEW approval.
-        self._template_cache: dict[
-            tuple[str, str, str | None], tuple[TemplateLookup, ParsedTemplate | None, float]
-        ] = {}
+
+    def forget_account(self, account_id: str) -> None:
+        """Reread the account's templates, sender IDs and settings on its next message."""
+        self._composer.forget_account(account_id)
+
+    async def preview(self, account_id: str, request: SendRequest) -> MessagePreview:
+        """What :meth:`send` would store for ``request``; nothing is stored or charged.
+
+        Raises the same ``CatalogueError`` a send would for the message itself (guards,
+        balance and idempotency are not consulted).
+        """
+        draft = await self._composer.compose(
+            account_id,
+            to=request.to,
+            template=request.template,
+            params=request.params,
+            language=request.language,
+            sender_id=request.sender_id,
+            smart_encoding=request.smart_encoding,
+        )
+        return build_preview(draft)
 
     async def send(
         self,
@@ -210,23 +229,17 @@ class AcceptMessages:
         self, account_id: str, currency: str, request: SendRequest, *, field_prefix: str
     ) -> tuple[NewMessage, GuardContext]:
         settings = self._settings
-        recipient = parse_recipient(request.to, field=f"{field_prefix}to")
-        plan = settings.routes.plan_for(recipient.country, field=f"{field_prefix}to")
-        lookup, parsed = await self._template(account_id, request.template, request.language)
-        if lookup.template is None or parsed is None:
-            raise _template_problem(lookup, request, field_prefix)
-        body = render(parsed, request.params, field_prefix=f"{field_prefix}params")
-        info = count_segments(body)
-        if info.segment_count > settings.max_segments:
-            raise error(
-                "message_too_long",
-                f"The rendered text needs {info.segment_count} segments "
-                f"({info.encoding.value}); the limit is {settings.max_segments}.",
-                field=f"{field_prefix}params",
-            )
-        sender_id = request.sender_id or settings.default_sender_id
-        if sender_id is not None:
-            sender_id = validate_sender_id(sender_id, f"{field_prefix}sender_id")
+        draft = await self._composer.compose(
+            account_id,
+            to=request.to,
+            template=request.template,
+            params=request.params,
+            language=request.language,
+            sender_id=request.sender_id,
+            smart_encoding=request.smart_encoding,
+            field_prefix=field_prefix,
+        )
+        recipient, info, body = draft.recipient, draft.info, draft.body
         client_ref = request.client_ref
         if client_ref is not None:
             client_ref = _validate_client_ref(client_ref, f"{field_prefix}client_ref")
@@ -238,7 +251,7 @@ class AcceptMessages:
                 raise error(
                     "invalid_callback_url", problem.message, field=f"{field_prefix}callback_url"
                 ) from None
-        price = settings.prices.price(recipient.country, info.segment_count)
+        price = draft.price_micros
         context = GuardContext(
             account_id=account_id,
             recipient=recipient,
@@ -261,60 +274,20 @@ class AcceptMessages:
             account_id=account_id,
             to_e164=recipient.e164,
             country=recipient.country,
-            template_id=lookup.template.id,
-            language=lookup.template.language,
+            template_id=draft.template.id,
+            language=draft.template.language,
             body=body,
             encoding="GSM7" if info.encoding is Encoding.GSM7 else "UCS2",
             segments=info.segment_count,
             price_micros=price,
             currency=currency,
-            sender_id=sender_id,
+            sender_id=draft.sender_id,
             client_ref=client_ref,
             callback_url=callback_url,
-            route_plan=plan,
+            route_plan=draft.route_plan,
             valid_until=now + settings.validity,
         )
         return message, context
-
-    async def _template(
-        self, account_id: str, id_or_name: str, language: str | None
-    ) -> tuple[TemplateLookup, ParsedTemplate | None]:
-        key = (account_id, id_or_name, language)
-        cached = self._template_cache.get(key)
-        now = time.monotonic()
-        if cached is not None and cached[2] > now:
-            return cached[0], cached[1]
-        lookup = await self._templates.find_sendable_template(account_id, id_or_name, language)
-        parsed = parse_template(lookup.template.body) if lookup.template is not None else None
-        if len(self._template_cache) > 10_000:
-            self._template_cache.clear()
-        self._template_cache[key] = (lookup, parsed, now + self._settings.template_cache_seconds)
-        return lookup, parsed
-
-
-def _template_problem(
-    lookup: TemplateLookup, request: SendRequest, field_prefix: str
-) -> CatalogueError:
-    problem = lookup.problem or "unknown_template"
-    if problem == "template_language_unavailable":
-        available = ", ".join(lookup.languages) or "none"
-        return error(
-            problem,
-            f"Template {request.template!r} has no approved {request.language!r} version "
-            f"(approved languages: {available}).",
-            field=f"{field_prefix}language",
-        )
-    if problem == "template_not_approved":
-        return error(
-            problem,
-            f"Template {request.template!r} is not approved yet; only approved templates send.",
-            field=f"{field_prefix}template",
-        )
-    return error(
-        "unknown_template",
-        f"No template {request.template!r} in this account.",
-        field=f"{field_prefix}template",
-    )
 
 
 def _with_idempotency(new: NewMessage, key: str, request_hash: str | None) -> NewMessage:

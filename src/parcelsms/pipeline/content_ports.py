@@ -8,7 +8,7 @@ Template lifecycle (one row per *version* of one *variant*, a variant being a te
 name in one language)::
 
     draft ──submit──▶ pending_review ──approve──▶ approved ──(newer approved)──▶ superseded
-                          │                                    
+                          │
                           └──reject (reason)──▶ rejected
     draft / pending_review ──(a newer version of the variant is created)──▶ superseded
 

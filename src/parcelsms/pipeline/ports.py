@@ -31,6 +31,7 @@ from typing import Literal, Protocol
 import msgspec
 
 from parcelsms.errors import CatalogueError
+from parcelsms.pipeline.account_security_ports import Account, AccountSecurityStore
 from parcelsms.pipeline.content_ports import (
     MessageSettings,
     MessageSettingsStore,
@@ -57,18 +58,6 @@ FLAG_NO_RECEIPT = "no_receipt"
 
 
 # --- accounts, keys, templates, webhook endpoints -------------------------------------------
-
-
-class Account(msgspec.Struct, frozen=True, kw_only=True):
-    """A sender account. ``balance_micros`` is what is available to spend."""
-
-    id: str
-    name: str
-    status: Literal["active", "suspended"]
-    currency: str
-    balance_micros: int
-    reserved_micros: int
-    created_at: datetime
 
 
 class ApiKeyIdentity(msgspec.Struct, frozen=True, kw_only=True):
@@ -546,6 +535,7 @@ class Storage(
     MessageStore,
     WebhookOutbox,
     MessageQueries,
+    AccountSecurityStore,
     Protocol,
 ):
     """Everything the pipeline needs from storage."""
@@ -555,7 +545,8 @@ class Storage(
         ...
 
 
-__all__ = [  # records of the content port, re-exported for callers of this module
+__all__ = [  # records of the content and account ports, re-exported for callers
+    "Account",
     "MessageSettings",
     "MessageSettingsStore",
     "NewTemplateVersion",

@@ -54,18 +54,20 @@ async def test_an_id_selects_its_name_in_the_requested_language(storage: SqlStor
     assert in_spanish.template.id == spanish
 
 
-async def test_without_a_language_the_only_or_english_version_sends(
+async def test_without_a_language_the_default_language_sends(
     storage: SqlStorage,
 ) -> None:
+    """The first variant's language is the template's default until another is chosen."""
     account = await storage.create_account("shop")
     spanish = await approved(storage, account.id, "delayed", "es")
     only = await storage.find_sendable_template(account.id, "delayed", None)
     assert only.template is not None
     assert only.template.id == spanish
-    english = await approved(storage, account.id, "delayed", "en")
+    await approved(storage, account.id, "delayed", "en")
     both = await storage.find_sendable_template(account.id, "delayed", None)
     assert both.template is not None
-    assert both.template.id == english
+    assert both.template.id == spanish
+    assert both.template.default_language == "es"
     assert both.languages == ("en", "es")
 
 

@@ -136,8 +136,8 @@ class AcceptOperation:
         self,
         item: NewMessage,
         now: datetime,
-        message_rows: list[dict[str, Any]],
-        event_rows: list[dict[str, Any]],
+        message_rows: list[tuple[Any, ...]],
+        event_rows: list[tuple[Any, ...]],
         moves: list[ledger_moves.LedgerMove],
     ) -> Accepted:
         message_id = new_id("msg")

@@ -183,6 +183,9 @@ class BatchingWriter:
 
         The first failed item's exception is raised after every item has finished.
         """
+        if len(items) == 1:
+            # The common call (one outcome, one receipt): no gather to set up.
+            return [await self.submit(operation, items[0])]
         futures = [self.submit(operation, item) for item in items]
         return list(await asyncio.gather(*futures))
 

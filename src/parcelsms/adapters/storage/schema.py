@@ -16,10 +16,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -29,6 +31,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -136,6 +140,13 @@ api_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
     Column("last_used_at", UtcDateTime),
+    # Scopes, allowlist, limits and the encrypted signing key (issue 5, migration 0003).
+    Column("scopes", _json(), nullable=False, server_default=text("'[]'")),
+    Column("allowed_networks", _json()),
+    Column("require_signature", Boolean, nullable=False, server_default=false()),
+    Column("rate_per_second", Float),
+    Column("rate_burst", Integer),
+    Column("signing_key", Text),
 )
 
 templates = Table(
@@ -358,4 +369,93 @@ inbound_messages = Table(
     Column("received_at", UtcDateTime, nullable=False),
     Column("account_id", String(ID), ForeignKey("accounts.id")),
     Index(None, "account_id", "id"),
+)
+
+# --- accounts, keys and the operator (issue 5, migration 0003) ------------------------------
+
+# One row per account that is not a plain unverified sender without company details: a
+# missing row means kind 'sender', verification 'unverified', nothing submitted.
+account_profiles = Table(
+    "account_profiles",
+    metadata,
+    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("verification", String(16), nullable=False),
+    Column("verified_at", UtcDateTime),
+    Column("review", String(16), nullable=False),
+    Column("review_reason", Text),
+    Column("submitted_at", UtcDateTime),
+    Column("reviewed_at", UtcDateTime),
+    Column("legal_name", String(200)),
+    Column("registration_number", String(64)),
+    Column("country", String(2)),
+    Column("contact_name", String(200)),
+    Column("contact_email", String(254)),
+    Column("contact_phone", String(20)),
+    Column("suspended_reason", Text),
+    Column("suspended_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind IN ('sender', 'operator')", name="kind"),
+    CheckConstraint("verification IN ('unverified', 'verified')", name="verification"),
+    CheckConstraint(
+        "review IN ('none', 'pending_review', 'rejected', 'approved')", name="review"
+    ),
+    Index(None, "kind"),
+)
+
+test_numbers = Table(
+    "test_numbers",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("e164", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("status", String(16), nullable=False),
+    # HMAC-SHA256(pepper, id + code) of the latest code; NULL once confirmed.
+    Column("code_hash", String(64)),
+    Column("code_expires_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False),
+    Column("code_message_id", String(ID)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("verified_at", UtcDateTime),
+    CheckConstraint("status IN ('pending', 'verified')", name="status"),
+    UniqueConstraint("account_id", "e164"),
+)
+
+# One row per verification code sent: the per-account daily cap counts them.
+test_number_codes = Table(
+    "test_number_codes",
+    metadata,
+    Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("test_number_id", String(ID), nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Index(None, "account_id", "sent_at"),
+)
+
+request_nonces = Table(
+    "request_nonces",
+    metadata,
+    Column("key_id", String(ID), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    PrimaryKeyConstraint("key_id", "nonce"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("actor_key_id", String(ID)),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=False),
+    Column("target_id", String(64)),
+    Column("account_id", String(ID)),
+    Column("before", _json()),
+    Column("after", _json()),
+    Column("request_id", String(40)),
+    Index(None, "account_id", "id"),
+    Index(None, "action", "id"),
 )

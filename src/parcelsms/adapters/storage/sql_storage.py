@@ -18,9 +18,10 @@ from sqlalchemy.engine import URL, Connection
 from parcelsms.adapters.storage import accounts as account_rows
 from parcelsms.adapters.storage import outbox as outbox_rows
 from parcelsms.adapters.storage import queries
-from parcelsms.adapters.storage import templates as template_rows
 from parcelsms.adapters.storage.accept import AcceptOperation
+from parcelsms.adapters.storage.account_security_storage import AccountSecurityStorage
 from parcelsms.adapters.storage.batching_writer import BatchingWriter, translate_exception
+from parcelsms.adapters.storage.content_storage import ContentStorage
 from parcelsms.adapters.storage.context import StorageContext, utc_now
 from parcelsms.adapters.storage.database import Database
 from parcelsms.adapters.storage.dispatch import (
@@ -42,8 +43,8 @@ from parcelsms.adapters.storage.sqlite_engine import (
 )
 from parcelsms.domain import api_keys
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.ids import new_id
 from parcelsms.errors import CatalogueError, StorageError
+from parcelsms.pipeline.account_security_ports import SYSTEM_ACTOR, KeySpec
 from parcelsms.pipeline.ports import (
     Accepted,
     Account,
@@ -60,8 +61,6 @@ from parcelsms.pipeline.ports import (
     ReceiptRecord,
     RecoveryPolicy,
     SubmissionOutcome,
-    Template,
-    TemplateLookup,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookPayloadBuilder,
@@ -78,7 +77,7 @@ _RECOVERY_CHUNK = 1000
 _UNKNOWN_KEY_HASH = "0" * 64
 
 
-class SqlStorage:
+class SqlStorage(ContentStorage, AccountSecurityStorage):
     """Implements :class:`parcelsms.pipeline.ports.Storage`. Create with :func:`open_storage`.
 
     ``key_cache_seconds``: a verified key's row is cached this long, so authenticating a
@@ -103,7 +102,8 @@ class SqlStorage:
         self._key_cache: dict[str, tuple[str, str, float]] = {}
         self._key_touched: dict[str, float] = {}
         self._accounts = account_rows.AccountOperations(context)
-        self._templates = template_rows.TemplateOperations(context)
+        self._init_content(context)
+        self._init_account_security(context)
         self._accept = AcceptOperation(context)
         self._claim = ClaimOperation(context)
         self._receipts = ReceiptOperation(context)
@@ -174,16 +174,10 @@ class SqlStorage:
         return await self._writer.run(self._accounts.top_up, item)
 
     async def create_api_key(self, account_id: str, label: str = "") -> tuple[str, str]:
-        key_id = new_id(api_keys.KEY_ID_PREFIX)
-        secret = api_keys.new_secret()
-        item = account_rows.NewApiKey(
-            key_id=key_id,
-            account_id=account_id,
-            label=label,
-            secret_hash=api_keys.hash_secret(self._context.pepper, secret),
-        )
-        await self._writer.run(self._accounts.create_key, item)
-        return key_id, api_keys.format_api_key(key_id, secret)
+        """A key with every sender scope (see :meth:`create_key` for the full choice)."""
+        spec = KeySpec(scopes=api_keys.SENDER_SCOPES, label=label)
+        created = await self.create_key(account_id, spec, SYSTEM_ACTOR)
+        return created.record.id, created.plaintext
 
     async def authenticate_key(self, plaintext: str) -> ApiKeyIdentity | None:
         parsed = api_keys.parse_api_key(plaintext)
@@ -224,36 +218,12 @@ class SqlStorage:
 
     async def revoke_api_key(self, account_id: str, key_id: str) -> bool:
         self._key_cache.pop(key_id, None)
+        self._forget_key(key_id)
         item = account_rows.KeyRevocation(account_id, key_id)
         return await self._writer.run(self._accounts.revoke_key, item)
 
     async def list_api_keys(self, account_id: str) -> list[ApiKey]:
         return await self._read(account_rows.read_keys, account_id)
-
-    # --- templates -------------------------------------------------------------------
-
-    async def create_template(
-        self, account_id: str, name: str, language: str, body: str
-    ) -> Template:
-        item = template_rows.NewTemplate(account_id, name, language, body)
-        return await self._writer.run(self._templates.create, item)
-
-    async def get_template(self, account_id: str, template_id: str) -> Template | None:
-        return await self._read(template_rows.read_template, account_id, template_id)
-
-    async def list_templates(self, account_id: str) -> list[Template]:
-        return await self._read(template_rows.read_templates, account_id)
-
-    async def set_template_review(
-        self, template_id: str, approved: bool, reason: str | None = None
-    ) -> Template | None:
-        item = template_rows.TemplateReview(template_id, approved, reason)
-        return await self._writer.run(self._templates.review, item)
-
-    async def find_sendable_template(
-        self, account_id: str, id_or_name: str, language: str | None
-    ) -> TemplateLookup:
-        return await self._read(template_rows.find_sendable, account_id, id_or_name, language)
 
     # --- webhook endpoints -------------------------------------------------------------
 

@@ -83,12 +83,18 @@ def check_length(
     sample = samples(parsed, specs)
     typical, worst = sample.typical.segment_count, sample.worst.segment_count
     encoding = sample.worst.encoding.value
-    counts = (
-        f"{_segments(worst)} ({encoding})"
-        if typical == worst and not parsed.slots
-        else f"{_segments(typical)} with typical values and {_segments(worst)} at its longest, "
-        f"every variable at its maximum length ({encoding})"
-    )
+    if not parsed.slots:
+        counts = f"{_segments(worst)} ({encoding})"
+    elif typical == worst:
+        counts = (
+            f"{_segments(worst)} ({encoding}), with typical values and at its longest, every "
+            "variable at its maximum length"
+        )
+    else:
+        counts = (
+            f"{_segments(typical)} with typical values and {_segments(worst)} at its longest, "
+            f"every variable at its maximum length ({encoding})"
+        )
     if worst > max_segments:
         return [
             Finding(
@@ -205,9 +211,11 @@ def _character_finding(
     shown = _describe(character.cluster)
     times = f" (it appears {character.count} times)" if character.count > 1 else ""
     others = [c.cluster for c in characters if c is not character]
+    listed = ", ".join(map(repr, others))
     also = (
-        f", as do {len(others)} other character{'s' if len(others) > 1 else ''} "
-        f"({', '.join(map(repr, others))})"
+        f", as do {len(others)} other characters ({listed})"
+        if len(others) > 1
+        else f", as does one other character ({listed})"
         if others
         else ""
     )

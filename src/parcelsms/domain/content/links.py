@@ -37,12 +37,19 @@ SHORTENER_FILE: Final = "url_shorteners.toml"
 # Top-level domains that make a bare "name.tld" a link even without a path: the generic
 # ones shops and carriers use, and the country codes of the markets parcelsms serves.
 LINK_TLDS: Final = frozenset(
-    "com net org info biz io co me ly gl gd to cc app dev shop store online site xyz link "
-    "click top vip club live page tech store delivery express "
-    "ae ar at au be bg br ca ch cl cn cz de dk ee es eu fi fr gr hk hr hu id ie il in it "
-    "jp kr lt lu lv mx my ng nl no nz pe ph pk pl pt ro rs ru sa se sg si sk th tr tw ua "
-    "uk us vn za".split()
-)
+    {
+        # generic
+        "app", "biz", "cc", "click", "club", "co", "com", "delivery", "dev", "express", "gd",
+        "gl", "info", "io", "link", "live", "ly", "me", "net", "online", "org", "page", "shop",
+        "site", "store", "tech", "to", "top", "vip", "xyz",
+        # country codes
+        "ae", "ar", "at", "au", "be", "bg", "br", "ca", "ch", "cl", "cn", "cz", "de", "dk",
+        "ee", "es", "eu", "fi", "fr", "gr", "hk", "hr", "hu", "id", "ie", "il", "in", "it",
+        "jp", "kr", "lt", "lu", "lv", "mx", "my", "ng", "nl", "no", "nz", "pe", "ph", "pk",
+        "pl", "pt", "ro", "rs", "ru", "sa", "se", "sg", "si", "sk", "th", "tr", "tw", "ua",
+        "uk", "us", "vn", "za",
+    }
+)  # fmt: skip
 
 _END = f"\\s{PLACEHOLDER_MASK}"
 _SCHEME_LINK: Final = re.compile(

@@ -157,7 +157,8 @@ def parse_phrase_list(text: str, language: str, *, source: str) -> PhraseList:
     prefixes = _strings(data, "optional_prefixes", source)
     rules: list[PhraseRule] = []
     seen: dict[str, str] = {}
-    for severity, key in (("error", "strong"), ("warning", "weak")):
+    levels: tuple[tuple[Severity, str], ...] = (("error", "strong"), ("warning", "weak"))
+    for severity, key in levels:
         for index, phrase in enumerate(_strings(data, key, source)):
             where = f"{source}: {key}[{index}]"
             pattern = _compile(phrase, prefixes, where)
@@ -250,7 +251,9 @@ def find_marketing_phrases(body_map: BodyMap, phrase_lists: Iterable[PhraseList]
     folded, origin = fold(body_map.masked)
     matches: list[_Match] = []
     for phrase_list in phrase_lists:
-        excepted = [m.span() for pattern in phrase_list.exceptions for m in pattern.finditer(folded)]
+        excepted = [
+            m.span() for pattern in phrase_list.exceptions for m in pattern.finditer(folded)
+        ]
         for rule in phrase_list.rules:
             for found in rule.pattern.finditer(folded):
                 start, end = found.span()

@@ -3,6 +3,7 @@ template is fixed text."""
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Mapping
 from typing import Final
@@ -92,9 +93,9 @@ def variable_share(
         Finding(
             "mostly_variable",
             "warning",
-            f"Fixed text is {fixed} characters, {share:.0%} of the longest possible message "
-            f"({worst} characters): reviewers and carriers cannot tell what it will say. Add "
-            "fixed wording, or declare lower maximum lengths for the variables.",
+            f"Fixed text is {fixed} characters, {math.floor(share * 100)}% of the longest "
+            f"possible message ({worst} characters): reviewers and carriers cannot tell what "
+            "it will say. Add fixed wording, or declare lower maximum lengths for the variables.",
             whole_body,
             "body",
         )

@@ -53,9 +53,7 @@ def upgrade() -> None:
         "WHERE earlier.account_id = templates.account_id AND earlier.name = templates.name "
         "AND earlier.language = templates.language AND earlier.id <= templates.id)"
     )
-    op.execute(
-        "UPDATE templates SET submitted_at = created_at WHERE status <> 'draft'"
-    )
+    op.execute("UPDATE templates SET submitted_at = created_at WHERE status <> 'draft'")
     # Only the newest approved version of a variant sent before; keep it that way explicitly.
     op.execute(
         "UPDATE templates SET status = 'superseded', superseded_by = (SELECT MAX(newer.id) "
@@ -102,9 +100,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "kind IN ('alphanumeric', 'numeric')", name=op.f("ck_sender_ids_kind")
-        ),
+        sa.CheckConstraint("kind IN ('alphanumeric', 'numeric')", name=op.f("ck_sender_ids_kind")),
         sa.CheckConstraint(
             "status IN ('pending_review', 'approved', 'rejected')",
             name=op.f("ck_sender_ids_status"),
