@@ -40,6 +40,7 @@ from parcelsms.pipeline.webhook_payload import build_webhook_payload
 from parcelsms.protocol.smpp.client import SmppClientConfig
 from parcelsms.protocol.smpp.constants import BindType
 from parcelsms.protocol.smpp.session import SmppTimeouts
+from parcelsms.protocol.text.concatenation import ConcatenationMethod
 from parcelsms.simulator.behaviours import resolve_scenario
 from parcelsms.simulator.carrier import CarrierSimulator
 
@@ -216,6 +217,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
                 name=c.name,
                 sessions=_client_configs(c),
                 default_sender_id=c.default_sender_id,
+                concatenation=ConcatenationMethod(c.concatenation),
             ),
             receipt_sink,
             inbound_sink,

@@ -23,7 +23,11 @@ Tables and their defaults::
     [server]     host = "127.0.0.1", port = 8080, public_url (for the printed curl)
     [database]   url = "sqlite+aiosqlite:///./parcelsms.db"
     [security]   pepper: unset means the composition root reads or creates
-                 <database directory>/parcelsms.pepper (mode 0600); at least 16 characters
+                 <database directory>/parcelsms.pepper (mode 0600); at least 16 characters.
+                 admin_token: the operator token of the /admin/v1 API (at least 32
+                 characters; unset disables that API)
+    [countries]  file: an edited copy of the country rules registry (a path, relative to
+                 the config file's directory); unset means the packaged registry
     [[channels]] name, kind = "smpp", host, port, system_id (<= 15), password (<= 8),
                  system_type = "" (<= 12), bind = "transceiver" | "transmitter_receiver",
                  window = 100 (1..1000), tps = 100 (> 0), sessions = 1 (1..16),
@@ -122,6 +126,11 @@ class DatabaseSettings(_Table, frozen=True):
 
 class SecuritySettings(_Table, frozen=True):
     pepper: str | None = None
+    admin_token: str | None = None
+
+
+class CountrySettings(_Table, frozen=True):
+    file: str | None = None
 
 
 class ChannelSettings(_Table, frozen=True):
@@ -142,6 +151,7 @@ class ChannelSettings(_Table, frozen=True):
     source_ton: Byte | None = None
     source_npi: Byte | None = None
     default_sender_id: str | None = None
+    concatenation: Literal["udh8", "udh16", "sar", "payload"] = "udh8"
 
 
 class RouteSettings(_Table, frozen=True):
@@ -184,6 +194,7 @@ class Settings(_Table, frozen=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+    countries: CountrySettings = msgspec.field(default_factory=CountrySettings)
     channels: tuple[ChannelSettings, ...] = ()
     routes: tuple[RouteSettings, ...] = ()
     prices: PriceSettings = msgspec.field(default_factory=PriceSettings)
@@ -365,6 +376,22 @@ def _check(settings: Settings, path: Path | None) -> Settings:
     pepper = settings.security.pepper
     if pepper is not None and len(pepper) < 16:
         raise ConfigError("the pepper needs at least 16 characters", key="security.pepper")
+    admin_token = settings.security.admin_token
+    if admin_token is not None and (
+        len(admin_token) < 32 or not (admin_token.isascii() and admin_token.isprintable())
+    ):
+        raise ConfigError(
+            "the admin token needs at least 32 printable ASCII characters (e.g. `openssl rand "
+            "-hex 32`)",
+            key="security.admin_token",
+        )
+    countries_file = settings.countries.file
+    if countries_file is not None and path is not None:
+        resolved_file = str(path.parent / Path(countries_file).expanduser())
+        settings = msgspec.structs.replace(
+            settings,
+            countries=msgspec.structs.replace(settings.countries, file=resolved_file),
+        )
     scenario = settings.simulator.scenario
     if scenario is not None and path is not None:
         resolved = str(path.parent / Path(scenario).expanduser())

@@ -59,7 +59,8 @@ async def _serve(settings: Settings) -> None:
         server_header=False,
     )
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # uvicorn captures SIGINT/SIGTERM while it serves and re-raises them once it stopped;
+    # our handlers receive them then, so the platform is closed before the process exits.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -74,7 +75,9 @@ async def _serve(settings: Settings) -> None:
     port = server.servers[0].sockets[0].getsockname()[1]
     await platform.wait_channels_bound(5.0)
     _announce(platform, settings, port, seed)
-    await stop.wait()
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
     _log.info("shutting down")
     server.should_exit = True
     with contextlib.suppress(Exception):

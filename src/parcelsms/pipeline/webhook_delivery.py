@@ -5,6 +5,13 @@ crash or restart never loses one: a row claimed by a dead worker becomes due aga
 lease ends. Each row is sent with the same bytes on every attempt (the payload is stored),
 signed with the account's secret, and retried on retryable failures (timeouts, 408/425/429,
 5xx) with exponential backoff until ``max_attempts``; then it is marked failed.
+
+The worker is a pipeline, so that sending never stops for storage: it claims a batch
+whenever fewer than ``max_in_flight`` rows are in its hands, every row is sent as soon as
+it is claimed (the transport's connection limits pace the requests), and results are
+recorded in lists — one storage call carries every result that arrived while the previous
+call ran. A claimed row stays in flight until its result is recorded; the worker never
+sends a row it still holds twice, even if the row's lease ran out meanwhile.
 """
 
 from __future__ import annotations
@@ -23,10 +30,19 @@ _log = logging.getLogger(__name__)
 
 
 class DeliveryReport(Protocol):
-    ok: bool
-    status: int | None
-    error: str | None
-    retryable: bool
+    """What a transport reports about one attempt (read-only)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def status(self) -> int | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def retryable(self) -> bool: ...
 
 
 class WebhookTransport(Protocol):
@@ -38,10 +54,13 @@ class WebhookTransport(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class WebhookDeliverySettings:
+    """``max_in_flight``: rows claimed and not yet recorded, at most."""
+
     batch_size: int = 200
     lease_seconds: float = 60.0
     idle_poll_seconds: float = 0.2
     max_attempts: int = 12
+    max_in_flight: int = 600
 
 
 class WebhookDeliveryWorker:
@@ -62,7 +81,12 @@ class WebhookDeliveryWorker:
         self._settings = settings or WebhookDeliverySettings()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._wake = asyncio.Event()
+        self._slot_freed = asyncio.Event()
         self._stopping = False
+        self._held: set[str] = set()  # ids claimed and not yet recorded
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._results: list[WebhookResult] = []
+        self._recording: asyncio.Task[None] | None = None
         self.delivered = 0
         self.failed = 0
 
@@ -71,21 +95,71 @@ class WebhookDeliveryWorker:
 
     async def run(self) -> None:
         settings = self._settings
+        # Below this much room, wait for results rather than claim a handful of rows.
+        worthwhile = max(1, min(settings.batch_size, settings.max_in_flight) // 2)
         while not self._stopping:
+            room = settings.max_in_flight - len(self._held)
+            if room <= 0 or (room < worthwhile and self._held):
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
             self._wake.clear()
             rows = await self._outbox.claim_due_webhooks(
-                settings.batch_size, self._clock(), settings.lease_seconds
+                min(settings.batch_size, room), self._clock(), settings.lease_seconds
             )
-            if not rows:
+            fresh = [row for row in rows if row.id not in self._held]
+            if not fresh:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), settings.idle_poll_seconds)
                 continue
-            results = await asyncio.gather(*(self._attempt(row) for row in rows))
-            await self._outbox.record_webhook_results(results)
+            for row in fresh:
+                self._held.add(row.id)
+                task = asyncio.create_task(self._deliver(row))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 5.0) -> None:
+        """Stop claiming; give rows in flight ``drain_seconds`` to be sent and recorded.
+
+        Rows not recorded by then are sent again after their lease (at least once).
+        """
         self._stopping = True
         self._wake.set()
+        self._slot_freed.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=drain_seconds)
+        recording = self._recording
+        if recording is not None and not recording.done():
+            await asyncio.wait({recording}, timeout=max(0.0, deadline - loop.time()))
+
+    async def _deliver(self, row: WebhookDelivery) -> None:
+        try:
+            result = await self._attempt(row)
+        except Exception:
+            # A bug, not a delivery failure: leave the row to come back after its lease.
+            _log.exception("webhook attempt failed", extra={"webhook_id": row.id})
+            self._held.discard(row.id)
+            self._slot_freed.set()
+            return
+        self._results.append(result)
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record_results())
+
+    async def _record_results(self) -> None:
+        """Record buffered results, a list per storage call, until the buffer stays empty."""
+        while self._results:
+            results, self._results = self._results, []
+            try:
+                await self._outbox.record_webhook_results(results)
+            except Exception:
+                # Unrecorded rows are due again when their lease ends: sent at least once.
+                _log.exception("recording %d webhook results failed", len(results))
+            finally:
+                for result in results:
+                    self._held.discard(result.id)
+                self._slot_freed.set()
 
     async def _attempt(self, row: WebhookDelivery) -> WebhookResult:
         attempt = row.attempts + 1

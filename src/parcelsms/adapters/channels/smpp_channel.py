@@ -102,6 +102,7 @@ class SmppChannel:
         self._reassembler = Reassembler(settings.reassembly_timeout_seconds, loop_time)
         self.receipts = 0
         self.inbound = 0
+        self._expiry: asyncio.Task[None] | None = None
 
     def _state_logger(self, index: int) -> Callable[[str, str], None]:
         def log_state(state: str, detail: str) -> None:
@@ -122,12 +123,25 @@ class SmppChannel:
     async def start(self) -> None:
         for client in self.clients:
             await client.start()
+        self._expiry = asyncio.create_task(self._expire_replies(), name=f"reassembly-{self.name}")
+
+    async def _expire_replies(self) -> None:
+        """Drop parts of concatenated replies whose other parts never came."""
+        while True:
+            await asyncio.sleep(min(60.0, self._settings.reassembly_timeout_seconds))
+            for incomplete in self._reassembler.expire():
+                _log.warning(
+                    "incomplete concatenated reply dropped",
+                    extra={"channel": self.name, "parts_received": len(incomplete.parts)},
+                )
 
     async def wait_bound(self, timeout: float) -> bool:
         results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.clients))
         return any(results)
 
     async def close(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
         await asyncio.gather(*(client.close() for client in self.clients))
 
     def _pick_client(self) -> SmppClient | None:

@@ -1,0 +1,93 @@
+"""The send guard of account states: who may send to whom before verification.
+
+* ``suspended`` accounts send nothing (``account_suspended``);
+* ``verified`` accounts send wherever their routes allow;
+* ``unverified`` accounts send only to their own confirmed test numbers and to the
+  simulator's magic numbers (:mod:`parcelsms.domain.magic_numbers`), else
+  ``account_unverified``.
+
+Only the ``verified`` answer is cached (``cache_seconds``): verification is what unlocks
+sending, so an account that was just verified, or just confirmed a test number, can send at
+once; a suspension reaches a cached verified account within ``cache_seconds`` — and the
+accept transaction itself refuses a suspended account in any case.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.magic_numbers import magic_outcome
+from parcelsms.pipeline.account_security_ports import AccountProfile
+from parcelsms.pipeline.send_guards import GuardContext
+
+_CACHE_LIMIT = 10_000
+
+
+class VerificationLookup(Protocol):
+    """What the guard reads (a part of the storage port)."""
+
+    async def get_account_profile(self, account_id: str) -> AccountProfile | None: ...
+
+    async def is_confirmed_test_number(self, account_id: str, e164: str) -> bool: ...
+
+
+class VerificationGuard:
+    """A :class:`~parcelsms.pipeline.send_guards.SendGuard` enforcing the account states."""
+
+    def __init__(
+        self,
+        store: VerificationLookup,
+        *,
+        cache_seconds: float = 2.0,
+        allow_magic_numbers: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._cache_seconds = cache_seconds
+        self._allow_magic_numbers = allow_magic_numbers
+        self._clock = clock
+        self._verified_until: dict[str, float] = {}
+
+    async def admit(self, context: GuardContext) -> None:
+        """Refuse with ``account_suspended`` or ``account_unverified`` (field ``to``)."""
+        account_id = context.account_id
+        now = self._clock()
+        until = self._verified_until.get(account_id)
+        if until is not None and until > now:
+            return
+        profile = await self._store.get_account_profile(account_id)
+        if profile is None:
+            return  # an unknown account is refused by the accept transaction (not_found)
+        state = profile.state
+        if state == "suspended":
+            raise error("account_suspended")
+        if state == "verified":
+            if self._cache_seconds > 0:
+                if len(self._verified_until) >= _CACHE_LIMIT:
+                    self._verified_until.clear()
+                self._verified_until[account_id] = now + self._cache_seconds
+            return
+        e164 = context.recipient.e164
+        if self._allow_magic_numbers and magic_outcome(e164) is not None:
+            return
+        if await self._store.is_confirmed_test_number(account_id, e164):
+            return
+        raise error(
+            "account_unverified",
+            "This account is not verified yet: it may send only to its confirmed test numbers "
+            "and to the simulator's magic numbers (+1 202 555 0100 to 0199).",
+            field=f"{context.field_prefix}to",
+        )
+
+    def accepted(self, context: GuardContext) -> None:
+        """Nothing to count."""
+
+    def released(self, context: GuardContext) -> None:
+        """Nothing was reserved."""
+
+    def forget(self, account_id: str) -> None:
+        """Drop the cached answer for ``account_id`` (after a suspension in this process)."""
+        self._verified_until.pop(account_id, None)
