@@ -48,6 +48,13 @@ starts, and uses it to pick the sender of every message:
 3. otherwise the message is refused with `sender_not_allowed`, naming the country and the
    reason (see [errors](errors.md)).
 
+A message that asks for no sender ID goes out from your approved numeric sender for the
+country when you have one, else from the operator's default sender. Register sender IDs with
+`POST /v1/sender_ids` `{{"sender_id": "ACME", "country": "GB"}}` (one country, or `*`); the
+operator reviews each registration. A registration the country could never deliver (a name for
+the US, a number for Saudi Arabia) is refused at once. `POST /v1/messages/preview` shows the
+sender a message would use and why (see [templates](templates.md)).
+
 A sender ID registered for `*` (every country) counts as registered for a country that
 accepts names freely, but not for a country where names must be **registered for it** (or
 numbers must be local): there, register the sender ID for that country by name.
@@ -83,10 +90,22 @@ _OPERATORS = """\
 ## For operators: editing the registry
 
 The registry is `src/parcelsms/data/country_rules.toml` in the package. Do not edit the
-installed copy (an upgrade replaces it): copy it, edit the copy and have parcelsms load the
-copy instead (`parcelsms.domain.country_rules.load_country_rules(path)`; the configuration
-setting that names the file is added when the registry is wired into the service). Keep
-`version` a date (`YYYY-MM-DD`) and raise it on every change, so logs say which rules applied.
+installed copy (an upgrade replaces it): copy it, edit the copy and point the configuration at
+it:
+
+```toml
+[countries]
+file = "country_rules.toml"   # relative to the configuration file's directory
+```
+
+(or `PARCELSMS_COUNTRIES__FILE=/etc/parcelsms/country_rules.toml`). parcelsms loads and validates
+the file once at start: an invalid copy stops the start with the offending key named, so a typo
+never silently changes who may send. Restart to apply an edit. Keep `version` a date
+(`YYYY-MM-DD`) and raise it on every change, so logs say which rules applied.
+
+Sender ID registrations are reviewed with `parcelsms sender-ids review`, `parcelsms sender-ids
+approve ID` and `parcelsms sender-ids reject ID --reason "…"`, or `GET /admin/v1/sender_ids`,
+`POST /admin/v1/sender_ids/{id}/approve|reject`.
 
 - Add a country: append a `[[countries]]` entry with every field (see the comments at the top
   of the file) and at least one source `{ title, url }` that supports it.

@@ -28,13 +28,18 @@ from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.adapters.webhooks.signing import new_signing_secret
 from parcelsms.adapters.webhooks.target_guard import check_target
 from parcelsms.api.app import create_app
+from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, ChannelSettings, Settings
+from parcelsms.domain.country_rules import load_country_rules
+from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.domain.pricing import PriceList
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.channel_port import Channel
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
 from parcelsms.pipeline.ports import InboundMessage, ReceiptRecord, Storage
+from parcelsms.pipeline.test_numbers import TestNumberSettings, TestNumberVerification
+from parcelsms.pipeline.verification_guard import VerificationGuard
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
 from parcelsms.protocol.smpp.client import SmppClientConfig
@@ -43,6 +48,7 @@ from parcelsms.protocol.smpp.session import SmppTimeouts
 from parcelsms.protocol.text.concatenation import ConcatenationMethod
 from parcelsms.simulator.behaviours import resolve_scenario
 from parcelsms.simulator.carrier import CarrierSimulator
+from parcelsms.simulator.magic_numbers import with_magic_numbers
 
 _log = logging.getLogger("parcelsms")
 
@@ -185,7 +191,9 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     channel_settings = list(settings.channels)
     simulator: CarrierSimulator | None = None
     if settings.simulator_embedded:
-        scenario = resolve_scenario(settings.simulator.scenario)
+        scenario = with_magic_numbers(
+            resolve_scenario(settings.simulator.scenario), simulator_prefixes()
+        )
         simulator = CarrierSimulator(scenario)
         port = await simulator.start("127.0.0.1", 0)
         channel_settings.append(
@@ -202,6 +210,9 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
 
     prices = settings.price_list()
     route_table = settings.route_table()
+    # Loaded and validated once: a bad operator copy stops the start with its key named.
+    countries_file = settings.countries.file
+    country_rules = load_country_rules(Path(countries_file) if countries_file else None)
 
     dispatcher_holder: list[Dispatcher] = []
 
@@ -233,16 +244,37 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         if dispatcher_holder:
             dispatcher_holder[0].wake()
 
+    # Who may send to whom (account states); part B adds its per-recipient and daily-limit
+    # guards after this one.
+    verification_guard = VerificationGuard(
+        storage, allow_magic_numbers=settings.verification.magic_numbers
+    )
     accept = AcceptMessages(
         AcceptSettings(
             prices=prices,
             routes=route_table,
             validity=settings.dispatch.validity,
             max_segments=settings.dispatch.max_segments,
+            country_rules=country_rules,
         ),
         storage,
         storage,
         check_callback_url=check_url,
+        on_accepted=wake_dispatcher,
+        guards=[verification_guard],
+    )
+    verification = settings.verification
+    test_numbers = TestNumberVerification(
+        storage,
+        TestNumberSettings(
+            routes=route_table,
+            code_ttl=verification.code_ttl,
+            max_attempts=verification.code_attempts,
+            max_numbers=verification.test_numbers_per_account,
+            resend_interval=verification.code_resend_interval.total_seconds(),
+            daily_codes=verification.codes_per_day,
+            sender_id=verification.code_sender_id,
+        ),
         on_accepted=wake_dispatcher,
     )
     typed_channels: dict[str, Channel] = dict(channels)
@@ -276,6 +308,14 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             new_webhook_secret=new_signing_secret,
             check_webhook_url=check_url,
             version=__version__,
+            admin_token=settings.security.admin_token,
+            test_numbers=test_numbers,
+            prices=prices,
+            key_rates=RateDefaults(
+                per_second=settings.security.key_rate_limit,
+                burst=settings.security.key_rate_burst,
+            ),
+            account_changed=verification_guard.forget,
         )
     )
     return Platform(

@@ -24,8 +24,13 @@ Tables and their defaults::
     [database]   url = "sqlite+aiosqlite:///./parcelsms.db"
     [security]   pepper: unset means the composition root reads or creates
                  <database directory>/parcelsms.pepper (mode 0600); at least 16 characters.
-                 admin_token: the operator token of the /admin/v1 API (at least 32
-                 characters; unset disables that API)
+                 admin_token: a bootstrap operator token accepted on /admin/v1 besides
+                 operator keys (scope admin); at least 32 printable ASCII characters
+                 key_rate_limit = 100 (requests/s per API key; 0 = none), key_rate_burst = 200
+    [verification] magic_numbers = true (unverified accounts may send to the simulator's
+                 magic numbers), test_numbers_per_account = 5, code_ttl = "10m",
+                 code_attempts = 5, code_resend_interval = "60s", codes_per_day = 10,
+                 code_sender_id (sender of verification codes; unset: the channel default)
     [countries]  file: an edited copy of the country rules registry (a path, relative to
                  the config file's directory); unset means the packaged registry
     [[channels]] name, kind = "smpp", host, port, system_id (<= 15), password (<= 8),
@@ -127,6 +132,18 @@ class DatabaseSettings(_Table, frozen=True):
 class SecuritySettings(_Table, frozen=True):
     pepper: str | None = None
     admin_token: str | None = None
+    key_rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 100.0
+    key_rate_burst: Annotated[int, msgspec.Meta(ge=1)] = 200
+
+
+class VerificationSettings(_Table, frozen=True):
+    magic_numbers: bool = True
+    test_numbers_per_account: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    code_ttl: Duration = Duration(minutes=10)
+    code_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
+    code_resend_interval: Duration = Duration(seconds=60)
+    codes_per_day: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
+    code_sender_id: str | None = None
 
 
 class CountrySettings(_Table, frozen=True):
@@ -194,6 +211,7 @@ class Settings(_Table, frozen=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+    verification: VerificationSettings = msgspec.field(default_factory=VerificationSettings)
     countries: CountrySettings = msgspec.field(default_factory=CountrySettings)
     channels: tuple[ChannelSettings, ...] = ()
     routes: tuple[RouteSettings, ...] = ()

@@ -18,11 +18,15 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from parcelsms.api.authentication import Authenticator
+from parcelsms.api.authentication import Authenticator, token_matcher
+from parcelsms.api.content_routes import content_routes
 from parcelsms.api.endpoints.account import AccountEndpoints
+from parcelsms.api.endpoints.account_profile import AccountProfileEndpoints
+from parcelsms.api.endpoints.admin_accounts import AdminAccountEndpoints
+from parcelsms.api.endpoints.admin_keys import AdminKeyEndpoints
+from parcelsms.api.endpoints.keys import KeyEndpoints
 from parcelsms.api.endpoints.messages import MessageEndpoints
 from parcelsms.api.endpoints.meta import MetaEndpoints
-from parcelsms.api.endpoints.templates import TemplateEndpoints
 from parcelsms.api.endpoints.webhooks import WebhookEndpoints
 from parcelsms.api.error_responses import RequestContextMiddleware, handle_exception
 from parcelsms.api.route_table import ApiRoute, starlette_routes
@@ -37,7 +41,7 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     table: list[ApiRoute] = []
     limit = services.max_body_bytes
     storage = services.storage
-    table += TemplateEndpoints(storage, authenticator, limit).routes()
+    table += content_routes(services, authenticator)
     table += MessageEndpoints(
         services.accept, storage, authenticator, services.check_webhook_url, limit
     ).routes()
@@ -45,6 +49,12 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
         storage, authenticator, services.new_webhook_secret, services.check_webhook_url, limit
     ).routes()
     table += AccountEndpoints(storage, authenticator).routes()
+    table += AccountProfileEndpoints(storage, services.test_numbers, authenticator, limit).routes()
+    table += KeyEndpoints(storage, authenticator, limit).routes()
+    table += AdminAccountEndpoints(
+        storage, authenticator, services.prices, services.account_changed, limit
+    ).routes()
+    table += AdminKeyEndpoints(storage, authenticator, limit).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
     return table
 
@@ -55,7 +65,15 @@ def create_app(services: ApiServices) -> Starlette:
     The app's lifespan waits, on shutdown, for background API-key usage writes; storage
     itself is opened and closed by the caller.
     """
-    authenticator = Authenticator(services.storage, cache_seconds=services.auth_cache_seconds)
+    authenticator = Authenticator(
+        services.storage,
+        cache_seconds=services.auth_cache_seconds,
+        rates=services.key_rates,
+        max_body_bytes=services.max_body_bytes,
+        admin_token_matches=(
+            token_matcher(services.admin_token) if services.admin_token is not None else None
+        ),
+    )
     table = route_table(services, authenticator)
 
     @asynccontextmanager
@@ -64,7 +82,7 @@ def create_app(services: ApiServices) -> Starlette:
         await authenticator.drain()
 
     routes = [
-        *starlette_routes(table),
+        *starlette_routes(table, authorize=authenticator.authorize_route),
         Mount("/static", app=StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
     app = Starlette(

@@ -1,33 +1,52 @@
-"""Bearer API keys: who is calling, and may their account act.
+"""Who is calling, and may they do this: API keys, signatures, scopes, allowlists, rates.
 
-``Authorization: Bearer <key>`` is checked with the storage port
-(:meth:`~parcelsms.pipeline.ports.AccountStore.authenticate_key`), then the key's account is
-read for its currency and status. Both answers are cached in this process for
-``cache_seconds`` (2 s by default) so the hot path usually asks storage nothing: a revoked key
-or a suspended account is therefore refused at the latest ``cache_seconds`` after the change
-(plus whatever the storage adapter caches itself). The cache is keyed by a SHA-256 digest of
-the presented key, so plaintext keys are not kept as dictionary keys.
+A request authenticates with ``Authorization: Bearer <key>`` or by signing
+(:mod:`parcelsms.api.signed_requests`). Then, in this order:
 
-Key usage is recorded with :meth:`~parcelsms.pipeline.ports.AccountStore.touch_key_usage`
-in the background, at most once a minute per key from this process, and never delays the
-response.
+1. the key's account exists and is not suspended (``account_suspended``; routes marked
+   ``allowed_when_suspended`` — reading the account, listing and revoking keys — still
+   answer, so a suspended sender can see why and revoke a leaked key);
+2. a key that must sign was not sent as Bearer (``unauthorized``);
+3. the caller's address is inside the key's IP allowlist (``forbidden``);
+4. the key holds the route's scope (``forbidden`` naming it);
+5. the key is within its request rate (``rate_limited`` with ``Retry-After``).
+
+Every route of the table declares its scope; :meth:`Authenticator.authorize_route` runs the
+checks before the handler, and the handler's own ``authenticate(request)`` call returns the
+same :class:`Caller` without checking again.
+
+Caching: a verified Bearer key and an account's state are reused for ``cache_seconds`` (2 s
+by default), so the hot path usually asks storage nothing. :meth:`forget_key` and
+:meth:`forget_account` drop entries at once (revocation and suspension through this
+process); a change made by another process is seen after at most ``cache_seconds`` plus the
+storage adapter's own key cache. The key cache is keyed by a SHA-256 digest of the presented
+key, so plaintext keys are not kept as dictionary keys.
+
+Key usage is recorded in the background, at most once a minute per key from this process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from starlette.requests import Request
 
+from parcelsms.api.route_table import ApiRoute
+from parcelsms.api.signed_requests import SignatureVerifier, SigningKeys, is_signed
+from parcelsms.domain.api_keys import ADMIN_SCOPE
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.ip_allowlist import address_allowed
+from parcelsms.domain.request_rate import RequestRateLimiter
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import Account, AccountStore, ApiKeyIdentity
+from parcelsms.pipeline.account_security_ports import Account, Actor, KeyGrant
 
 _log = logging.getLogger(__name__)
 
@@ -35,92 +54,220 @@ _CACHE_LIMIT = 10_000
 _TOUCH_INTERVAL = 60.0
 # A real key is about 75 characters; longer headers are refused before hashing anything.
 _MAX_KEY_LENGTH = 256
+_STATE_KEY = "parcelsms.caller"
+ADMIN_TOKEN_CALLER = "admin_token"  # noqa: S105 - a caller name, not a secret
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """An authenticated request's key and account."""
+    """An authenticated request's key, account and scopes."""
 
     key_id: str
     account_id: str
     currency: str
+    scopes: tuple[str, ...] = ()
+    request_id: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as the audit log names it (the bootstrap token has no key id)."""
+        if self.key_id == ADMIN_TOKEN_CALLER:
+            return Actor(name=ADMIN_TOKEN_CALLER, request_id=self.request_id)
+        return Actor(name=self.key_id, key_id=self.key_id, request_id=self.request_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RateDefaults:
+    """Requests per second and burst of keys without their own limits (``0``: no limit)."""
+
+    per_second: float = 100.0
+    burst: int = 200
+
+
+class KeyAuthority(SigningKeys, Protocol):
+    """The parts of the storage port authentication needs."""
+
+    async def authorize_key(self, plaintext: str) -> KeyGrant | None: ...
+
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    async def touch_key_usage(self, key_id: str, at: datetime) -> None: ...
 
 
 def _unauthorized(message: str) -> CatalogueError:
     return error("unauthorized", message)
 
 
+def _client_address(request: Request) -> str | None:
+    client = request.client
+    return client.host if client is not None else None
+
+
+def _request_id(request: Request) -> str | None:
+    state = request.scope.get("state")
+    value = state.get("request_id") if isinstance(state, dict) else None
+    return value if isinstance(value, str) else None
+
+
 class Authenticator:
-    """Resolves the ``Authorization`` header of a request to a :class:`Caller`."""
+    """Resolves a request to a :class:`Caller` and enforces its key's limits."""
 
     def __init__(
         self,
-        accounts: AccountStore,
+        keys: KeyAuthority,
         *,
         cache_seconds: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
+        rates: RateDefaults | None = None,
+        max_body_bytes: int = 1_048_576,
+        wall_clock: Callable[[], float] = time.time,
+        admin_token_matches: Callable[[str], bool] | None = None,
     ) -> None:
-        self._accounts = accounts
+        self._keys = keys
         self._cache_seconds = cache_seconds
         self._clock = clock
-        self._keys: dict[bytes, tuple[ApiKeyIdentity, float]] = {}
+        self._rates = rates or RateDefaults()
+        self._limiter = RequestRateLimiter(clock)
+        self._signatures = SignatureVerifier(
+            keys, max_body_bytes=max_body_bytes, wall_clock=wall_clock
+        )
+        self._admin_token_matches = admin_token_matches
+        self._grants: dict[bytes, tuple[KeyGrant, float]] = {}
+        self._digests_of: dict[str, set[bytes]] = {}
         self._account_cache: dict[str, tuple[Account | None, float]] = {}
         self._touched: dict[str, float] = {}
         self._background: set[asyncio.Task[None]] = set()
 
-    async def authenticate(self, request: Request) -> Caller:
-        """The caller of ``request``.
+    async def authorize_route(self, request: Request, route: ApiRoute) -> None:
+        """Run every check for ``route`` (called before its handler)."""
+        await self.authenticate(
+            request, route.scope, allowed_when_suspended=route.allowed_when_suspended
+        )
 
-        Raises ``unauthorized`` (no, malformed, unknown or revoked key; unknown account) or
-        ``account_suspended``.
+    async def authenticate(
+        self, request: Request, scope: str | None = None, *, allowed_when_suspended: bool = False
+    ) -> Caller:
+        """The caller of ``request`` after the checks of the module docstring.
+
+        ``scope`` ``None`` checks no scope (the route wrapper has checked it already).
         """
-        header = request.headers.get("authorization")
-        if header is None:
-            raise _unauthorized("Send your API key as `Authorization: Bearer <key>`.")
-        scheme, _, key = header.strip().partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
-            raise _unauthorized("Send your API key as `Authorization: Bearer <key>`.")
-        if len(key) > _MAX_KEY_LENGTH:
-            raise _unauthorized("The API key is not valid.")
+        state = request.scope.setdefault("state", {})
+        known = state.get(_STATE_KEY)
+        if isinstance(known, Caller):
+            if scope is not None and scope not in known.scopes:
+                raise _missing_scope(scope)
+            return known
         now = self._clock()
-        identity = await self._identity(key, now)
-        if identity is None:
-            raise _unauthorized("The API key is not valid, or it was revoked.")
-        account = await self._account(identity.account_id, now)
+        if is_signed(request):
+            grant = await self._signatures.verify(request)
+        else:
+            admin = self._admin_token_caller(request, scope)
+            if admin is not None:
+                state[_STATE_KEY] = admin
+                return admin
+            grant = await self._bearer_grant(request, now)
+            if grant.require_signature:
+                raise _unauthorized(
+                    "This key must sign its requests; Bearer authentication is disabled for it."
+                )
+        account = await self._account(grant.account_id, now)
         if account is None:
             raise _unauthorized("The API key's account does not exist.")
-        if account.status != "active":
-            raise error("account_suspended", field=None)
-        self._touch(identity.key_id, now)
-        return Caller(key_id=identity.key_id, account_id=account.id, currency=account.currency)
+        if account.status != "active" and not allowed_when_suspended:
+            raise error("account_suspended")
+        if grant.allowed_networks is not None:
+            address = _client_address(request)
+            if not address_allowed(address, grant.allowed_networks):
+                raise error(
+                    "forbidden", f"This key may not be used from {address or 'this address'}."
+                )
+        if scope is not None and scope not in grant.scopes:
+            raise _missing_scope(scope)
+        self._check_rate(grant)
+        self._touch(grant.key_id, now)
+        caller = Caller(
+            key_id=grant.key_id,
+            account_id=account.id,
+            currency=account.currency,
+            scopes=grant.scopes,
+            request_id=_request_id(request),
+        )
+        state[_STATE_KEY] = caller
+        return caller
 
-    async def _identity(self, key: str, now: float) -> ApiKeyIdentity | None:
+    def _admin_token_caller(self, request: Request, scope: str | None) -> Caller | None:
+        """The bootstrap operator token, accepted on admin routes only (see THREAT_MODEL)."""
+        if self._admin_token_matches is None or scope != ADMIN_SCOPE:
+            return None
+        token = _bearer_credential(request)
+        if token is None or token.startswith("psk_") or not self._admin_token_matches(token):
+            return None
+        return Caller(
+            key_id=ADMIN_TOKEN_CALLER,
+            account_id="",
+            currency="",
+            scopes=(ADMIN_SCOPE,),
+            request_id=_request_id(request),
+        )
+
+    async def _bearer_grant(self, request: Request, now: float) -> KeyGrant:
+        key = _bearer_credential(request)
+        if key is None:
+            raise _unauthorized(
+                "Send your API key as `Authorization: Bearer <key>`, or sign the request."
+            )
+        if len(key) > _MAX_KEY_LENGTH:
+            raise _unauthorized("The API key is not valid.")
         # Headers arrive latin-1 decoded, so this encoding never fails.
         digest = hashlib.sha256(key.encode("latin-1")).digest()
-        cached = self._keys.get(digest)
+        cached = self._grants.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
-        identity = await self._accounts.authenticate_key(key)
-        if identity is None:
-            self._keys.pop(digest, None)
-            return None
+        grant = await self._keys.authorize_key(key)
+        if grant is None:
+            self._grants.pop(digest, None)
+            raise _unauthorized("The API key is not valid, or it was revoked.")
         if self._cache_seconds > 0:
-            if len(self._keys) >= _CACHE_LIMIT:
-                self._keys.clear()
-            self._keys[digest] = (identity, now + self._cache_seconds)
-        return identity
+            if len(self._grants) >= _CACHE_LIMIT:
+                self._grants.clear()
+                self._digests_of.clear()
+            self._grants[digest] = (grant, now + self._cache_seconds)
+            self._digests_of.setdefault(grant.key_id, set()).add(digest)
+        return grant
 
     async def _account(self, account_id: str, now: float) -> Account | None:
         cached = self._account_cache.get(account_id)
         if cached is not None and cached[1] > now:
             return cached[0]
-        account = await self._accounts.get_account(account_id)
+        account = await self._keys.get_account(account_id)
         if self._cache_seconds > 0:
             if len(self._account_cache) >= _CACHE_LIMIT:
                 self._account_cache.clear()
             self._account_cache[account_id] = (account, now + self._cache_seconds)
         return account
+
+    def _check_rate(self, grant: KeyGrant) -> None:
+        rate = (
+            grant.rate_per_second if grant.rate_per_second is not None else self._rates.per_second
+        )
+        burst = grant.rate_burst if grant.rate_burst is not None else self._rates.burst
+        wait = self._limiter.take(grant.key_id, rate, burst)
+        if wait > 0:
+            raise error(
+                "rate_limited",
+                f"This key may make {rate:g} requests per second (bursts of {burst}); "
+                "retry after the Retry-After header's seconds.",
+                retry_after=wait,
+            )
+
+    def forget_key(self, key_id: str) -> None:
+        """Drop cached answers for ``key_id`` (call after revoking it)."""
+        for digest in self._digests_of.pop(key_id, set()):
+            self._grants.pop(digest, None)
+
+    def forget_account(self, account_id: str) -> None:
+        """Drop the cached state of ``account_id`` (call after suspending or reactivating it)."""
+        self._account_cache.pop(account_id, None)
 
     def _touch(self, key_id: str, now: float) -> None:
         last = self._touched.get(key_id)
@@ -130,7 +277,7 @@ class Authenticator:
             self._touched.clear()
         self._touched[key_id] = now
         task = asyncio.get_running_loop().create_task(
-            self._accounts.touch_key_usage(key_id, datetime.now(UTC))
+            self._keys.touch_key_usage(key_id, datetime.now(UTC))
         )
         self._background.add(task)
         task.add_done_callback(self._touch_done)
@@ -148,3 +295,29 @@ class Authenticator:
         """Wait for background usage writes (call before closing storage)."""
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _bearer_credential(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, credential = header.strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        return None
+    return credential
+
+
+def _missing_scope(scope: str) -> CatalogueError:
+    return error("forbidden", f"This API key lacks the `{scope}` scope this endpoint requires.")
+
+
+def token_matcher(token: str) -> Callable[[str], bool]:
+    """A constant-time check of a presented operator token against ``token``."""
+    expected = hashlib.sha256(token.encode("utf-8")).digest()
+
+    def matches(presented: str) -> bool:
+        digest = hashlib.sha256(presented.encode("latin-1")).digest()
+        return hmac.compare_digest(digest, expected)
+
+    return matches

@@ -101,9 +101,21 @@ class TemplateCreate(_Request):
         ),
     ]
     variables: Variables | None = None
-    submit: Annotated[
-        bool, msgspec.Meta(description="`false` stores a draft to submit later.")
-    ] = True
+    submit: Annotated[bool, msgspec.Meta(description="`false` stores a draft to submit later.")] = (
+        True
+    )
+    default_language: _LanguageTag | None = None
+
+
+class TemplateCreateEnvelope(_Request):
+    """:class:`TemplateCreate` as decoded: each declaration stays raw JSON until it is
+    decoded on its own, so an error can name its variable (``variables.eta.max_length``)."""
+
+    name: _TemplateName
+    language: _LanguageTag
+    body: str
+    variables: dict[str, msgspec.Raw] | None = None
+    submit: bool = True
     default_language: _LanguageTag | None = None
 
 
@@ -226,21 +238,27 @@ class AdminSenderIdList(msgspec.Struct, kw_only=True):
 class MessageSettingsUpdate(_Request):
     """Change the account's message settings; a field left out keeps its value."""
 
-    smart_encoding: Annotated[
-        bool | None,
-        msgspec.Meta(
-            description="Replace typographic quotes, dashes, ellipses and special spaces "
-            "with GSM-7 characters when that keeps a message GSM-7."
-        ),
-    ] = None
-    link_domains: Annotated[
-        list[Annotated[str, msgspec.Meta(min_length=3, max_length=253)]] | None,
-        msgspec.Meta(
-            max_length=50,
-            description="Domains (with their subdomains) links may point to.",
-            examples=[["shop.example", "track.example.com"]],
-        ),
-    ] = None
+    smart_encoding: (
+        Annotated[
+            bool,
+            msgspec.Meta(
+                description="Replace typographic quotes, dashes, ellipses and special spaces "
+                "with GSM-7 characters when that keeps a message GSM-7."
+            ),
+        ]
+        | None
+    ) = None
+    link_domains: (
+        Annotated[
+            list[Annotated[str, msgspec.Meta(min_length=3, max_length=253)]],
+            msgspec.Meta(
+                max_length=50,
+                description="Domains (with their subdomains) links may point to.",
+                examples=[["shop.example", "track.example.com"]],
+            ),
+        ]
+        | None
+    ) = None
 
 
 class MessageSettingsOut(msgspec.Struct, kw_only=True):

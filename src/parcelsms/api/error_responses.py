@@ -27,6 +27,7 @@ from parcelsms.api.schemas import ErrorBody, ErrorInfo
 from parcelsms.domain.error_catalogue import CATALOGUE, error, internal_error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.money import format_micros
+from parcelsms.domain.request_rate import retry_after_header
 from parcelsms.errors import CatalogueError, StorageError
 
 _log = logging.getLogger(__name__)
@@ -67,6 +68,11 @@ def error_info(problem: CatalogueError) -> ErrorInfo:
         request_id = extra.get("request_id")
         if isinstance(request_id, str):
             info.request_id = request_id
+        country, reason = extra.get("country"), extra.get("reason")
+        if problem.code == "sender_not_allowed" and isinstance(country, str):
+            info.country = country
+        if problem.code == "sender_not_allowed" and isinstance(reason, str):
+            info.reason = reason
     return info
 
 
@@ -77,6 +83,9 @@ def error_response(problem: CatalogueError, headers: dict[str, str] | None = Non
     response_headers = dict(headers or {})
     if problem.code == "unauthorized":
         response_headers["WWW-Authenticate"] = "Bearer"
+    retry_after = problem.extra.get("retry_after") if problem.extra else None
+    if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
+        response_headers["Retry-After"] = retry_after_header(retry_after)
     return JsonResponse(
         ErrorBody(error=error_info(problem)), status_code=status, headers=response_headers
     )

@@ -21,10 +21,21 @@ from parcelsms.domain.error_catalogue import CATALOGUE
 
 _REF = "#/components/schemas/{name}"
 _PATH_PARAMETER = re.compile(r"{([^}]+)}")
-_AUTHENTICATED_ERRORS = ("unauthorized", "account_suspended", "service_unavailable")
+_AUTHENTICATED_ERRORS = (
+    "unauthorized",
+    "signature_expired",
+    "replayed_request",
+    "forbidden",
+    "account_suspended",
+    "rate_limited",
+    "service_unavailable",
+)
 _BODY_ERRORS = ("invalid_json", "invalid_request", "unsupported_media_type", "payload_too_large")
 _DESCRIPTION = """\
-JSON over HTTP. Authenticate with `Authorization: Bearer <key>`.
+JSON over HTTP. Authenticate with `Authorization: Bearer <key>`, or sign each request
+(headers `X-Parcelsms-Key-Id`, `X-Parcelsms-Timestamp`, `X-Parcelsms-Nonce`,
+`X-Parcelsms-Signature`; see `docs/api.md`). Each operation names the API-key scope it
+requires (`x-required-scope`); a key without it answers `forbidden`.
 
 Every error answers `{"error": {"code", "message", "field"}}` with a stable `code` from the
 error catalogue (`docs/errors.md`); each operation lists the codes it can answer with under
@@ -108,6 +119,18 @@ def _operation(
     operation["responses"] = responses
     if not route.authenticated:
         operation["security"] = []
+    elif route.scope is not None:
+        # OpenAPI 3.1 allows role names in the requirement of non-OAuth schemes.
+        security: list[dict[str, list[str]]] = [
+            {"bearerAuth": [route.scope]},
+            {"signedRequest": [route.scope]},
+        ]
+        if route.admin:
+            security.append({"adminToken": []})
+        operation["security"] = security
+        operation["x-required-scope"] = route.scope
+        note = f"Required scope: `{route.scope}`."
+        operation["description"] = f"{route.description}\n\n{note}" if route.description else note
     return operation
 
 
@@ -134,7 +157,7 @@ def openapi_document(table: Sequence[ApiRoute], *, version: str) -> dict[str, An
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
         "servers": [{"url": "/"}],
-        "security": [{"bearerAuth": []}],
+        "security": [{"bearerAuth": []}, {"signedRequest": []}],
         "paths": paths,
         "components": {
             "schemas": components,
@@ -143,8 +166,23 @@ def openapi_document(table: Sequence[ApiRoute], *, version: str) -> dict[str, An
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API key (`psk_…`), created by the operator with "
-                    "`parcelsms keys create ACCOUNT`.",
-                }
+                    "`parcelsms keys create ACCOUNT` or with `POST /v1/keys`; operator keys "
+                    "(scope `admin`) with `parcelsms keys create --operator`.",
+                },
+                "signedRequest": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Parcelsms-Signature",
+                    "description": "HMAC-SHA256 request signing with the key's signing key, "
+                    "together with `X-Parcelsms-Key-Id`, `X-Parcelsms-Timestamp` and "
+                    "`X-Parcelsms-Nonce`; see `docs/api.md`.",
+                },
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The bootstrap operator token (`[security] admin_token`), "
+                    "accepted on `/admin/v1` routes besides operator keys.",
+                },
             },
         },
     }

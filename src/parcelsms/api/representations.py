@@ -5,30 +5,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from parcelsms.api import schemas
+from parcelsms.api.content_representations import template_out
 from parcelsms.domain.money import format_micros
-from parcelsms.domain.templates import parse_template
-from parcelsms.errors import CatalogueError
 from parcelsms.pipeline import ports
-
-
-def template_out(template: ports.Template) -> schemas.TemplateOut:
-    """A template version with its placeholders listed."""
-    try:
-        placeholders = list(parse_template(template.body).placeholders)
-    except CatalogueError:
-        # Bodies are checked when created; one stored by an older rule still lists.
-        placeholders = []
-    return schemas.TemplateOut(
-        id=template.id,
-        name=template.name,
-        language=template.language,
-        body=template.body,
-        placeholders=placeholders,
-        status=template.status,
-        reason=template.reason,
-        created_at=template.created_at,
-        reviewed_at=template.reviewed_at,
-    )
 
 
 def accepted_out(accepted: ports.Accepted) -> schemas.AcceptedMessage:
@@ -121,3 +100,6 @@ def balance_out(account: ports.Account) -> schemas.Balance:
         available=format_micros(account.balance_micros),
         reserved=format_micros(account.reserved_micros),
     )
+
+
+__all__ = ["template_out"]  # re-exported from content_representations

@@ -45,6 +45,15 @@ async def read_json_body(request: Request, max_bytes: int) -> bytes:
             "unsupported_media_type",
             "Send the body as JSON with the header `Content-Type: application/json`.",
         )
+    return await read_body_within(request, max_bytes)
+
+
+async def read_body_within(request: Request, max_bytes: int) -> bytes:
+    """The raw request body, refusing bodies over ``max_bytes`` while they stream in.
+
+    Raises ``payload_too_large`` (413), or ``invalid_json`` when the client disconnects
+    before the body is complete.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdecimal() and int(declared) > max_bytes:
         raise _too_large(max_bytes)

@@ -38,10 +38,12 @@ class ApiRoute:
     ``media_type`` is the success response's content type. ``errors`` lists the catalogued
     codes specific to this operation; the OpenAPI builder adds the ones every authenticated
     or body-carrying operation can answer with. ``response_headers`` maps a header name to its
-    description.
+    description. ``scope`` is the API-key scope an authenticated operation requires (every
+    authenticated route MUST name one; :func:`starlette_routes` refuses a table that does
+    not); ``allowed_when_suspended`` lets a suspended account still call it.
     """
 
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "PUT", "DELETE"]
     path: str
     handler: Handler
     summary: str
@@ -54,7 +56,14 @@ class ApiRoute:
     errors: tuple[str, ...] = ()
     authenticated: bool = True
     parameters: tuple[Parameter, ...] = ()
+    # An operator route (/admin/v1): the operator token instead of an API key.
+    admin: bool = False
     response_headers: dict[str, str] = field(default_factory=dict)
+    scope: str | None = None
+    allowed_when_suspended: bool = False
+    # The handler writes its own audit entries (with before/after); otherwise a changing
+    # operator route gets a generic entry (see parcelsms.api.admin_audit).
+    self_audited: bool = False
 
     @property
     def operation_id(self) -> str:
@@ -74,14 +83,39 @@ def _path_endpoint(handlers: dict[str, Handler]) -> Handler:
     return endpoint
 
 
-def starlette_routes(table: Sequence[ApiRoute]) -> list[BaseRoute]:
-    """One Starlette route per path, so a wrong method answers 405 with a complete ``Allow``."""
+Authorize = Callable[[Request, ApiRoute], Awaitable[None]]
+"""Runs before an authenticated route's handler; raises to refuse the request."""
+
+
+def _authorized(route: ApiRoute, authorize: Authorize) -> Handler:
+    handler = route.handler
+
+    async def endpoint(request: Request) -> Response:
+        await authorize(request, route)
+        return await handler(request)
+
+    return endpoint
+
+
+def starlette_routes(
+    table: Sequence[ApiRoute], authorize: Authorize | None = None
+) -> list[BaseRoute]:
+    """One Starlette route per path, so a wrong method answers 405 with a complete ``Allow``.
+
+    With ``authorize``, every authenticated route runs it before its handler; such a route
+    without a ``scope`` is a ``ValueError`` (an unscoped route would be open to any key).
+    """
     by_path: dict[str, dict[str, Handler]] = {}
     for route in table:
         handlers = by_path.setdefault(route.path, {})
         if route.method in handlers:
             raise ValueError(f"{route.method} {route.path} is in the route table twice")
-        handlers[route.method] = route.handler
+        handler = route.handler
+        if authorize is not None and route.authenticated:
+            if route.scope is None:
+                raise ValueError(f"{route.method} {route.path} declares no API-key scope")
+            handler = _authorized(route, authorize)
+        handlers[route.method] = handler
     return [
         Route(path, endpoint=_path_endpoint(handlers), methods=list(handlers))
         for path, handlers in by_path.items()

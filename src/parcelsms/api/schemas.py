@@ -15,7 +15,16 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from parcelsms.api.content_schemas import TemplateCreate, TemplateList, TemplateOut
+
 MAX_BATCH_ITEMS = 1000
+SmartEncoding = Annotated[
+    bool | None,
+    msgspec.Meta(
+        description="Replace typographic characters with GSM-7 look-alikes when that keeps "
+        "the message GSM-7; omitted: the account's setting."
+    ),
+]
 
 TemplateName = Annotated[
     str,
@@ -101,21 +110,6 @@ class _Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 # --- requests -------------------------------------------------------------------------------
 
 
-class TemplateCreate(_Request):
-    """A new template (or a new version of one): stored as `pending_review`."""
-
-    name: TemplateName
-    language: LanguageTag
-    body: Annotated[
-        str,
-        msgspec.Meta(
-            description="1 to 1,600 characters; placeholders are `{name}`, literal braces "
-            "`{{` and `}}`.",
-            examples=["Your parcel {tracking} has shipped."],
-        ),
-    ]
-
-
 class MessageCreate(_Request):
     """One message from an approved template."""
 
@@ -126,6 +120,7 @@ class MessageCreate(_Request):
     sender_id: SenderId | None = None
     client_ref: ClientRef | None = None
     callback_url: Url | None = None
+    smart_encoding: SmartEncoding = None
 
 
 class BatchItem(_Request):
@@ -144,6 +139,7 @@ class BatchCreate(_Request):
     language: LanguageTag | None = None
     sender_id: SenderId | None = None
     callback_url: Url | None = None
+    smart_encoding: SmartEncoding = None
 
 
 class BatchEnvelope(_Request):
@@ -158,6 +154,7 @@ class BatchEnvelope(_Request):
     language: LanguageTag | None = None
     sender_id: SenderId | None = None
     callback_url: Url | None = None
+    smart_encoding: SmartEncoding = None
 
 
 class WebhookCreate(_Request):
@@ -173,7 +170,8 @@ class ErrorInfo(msgspec.Struct, kw_only=True):
     """A catalogued error (see `docs/errors.md`).
 
     `missing`, `available` and `price` come with `insufficient_balance`; `request_id` with
-    `internal_error` and `service_unavailable`.
+    `internal_error` and `service_unavailable`; `country` and `reason` with
+    `sender_not_allowed`.
     """
 
     code: str
@@ -183,32 +181,14 @@ class ErrorInfo(msgspec.Struct, kw_only=True):
     available: Money | msgspec.UnsetType = msgspec.UNSET
     price: Money | msgspec.UnsetType = msgspec.UNSET
     request_id: str | msgspec.UnsetType = msgspec.UNSET
+    country: str | msgspec.UnsetType = msgspec.UNSET
+    reason: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class ErrorBody(msgspec.Struct, kw_only=True):
     """Every error response."""
 
     error: ErrorInfo
-
-
-class TemplateOut(msgspec.Struct, kw_only=True):
-    """A template version."""
-
-    id: str
-    name: str
-    language: str
-    body: str
-    placeholders: list[str]
-    status: Literal["pending_review", "approved", "rejected"]
-    reason: str | None
-    created_at: datetime
-    reviewed_at: datetime | None
-
-
-class TemplateList(msgspec.Struct, kw_only=True):
-    """The account's template versions, newest first."""
-
-    data: list[TemplateOut]
 
 
 class AcceptedMessage(msgspec.Struct, kw_only=True):
@@ -339,3 +319,6 @@ class Health(msgspec.Struct, kw_only=True):
     """The process is up."""
 
     status: Literal["ok"]
+
+
+__all__ = ["TemplateCreate", "TemplateList", "TemplateOut"]  # re-exported from content_schemas

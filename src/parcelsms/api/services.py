@@ -8,13 +8,20 @@ storage and a real accept use case.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from parcelsms.api.authentication import RateDefaults
+from parcelsms.domain.pricing import PriceList
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.ports import Storage
+from parcelsms.pipeline.test_numbers import TestNumberVerification
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_AUTH_CACHE_SECONDS = 2.0
+
+
+def _ignore_account(account_id: str) -> None:
+    """The default ``account_changed``: nothing caches account state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,11 @@ class ApiServices:
     * ``auth_cache_seconds``: how long a verified API key and its account's state are reused
       without asking storage again; a revoked key or a suspended account is refused at the
       latest this long after the change. ``0`` disables the cache.
+    * ``test_numbers``: the test-number use case (``None``: those routes answer 503).
+    * ``prices``: the configured price list, shown by ``GET /admin/v1/prices``.
+    * ``key_rates``: the request rate of keys without their own.
+    * ``account_changed``: told the id of an account the operator API suspended,
+      reactivated or verified (the send guard drops its cached state).
     """
 
     storage: Storage
@@ -41,3 +53,10 @@ class ApiServices:
     version: str
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     auth_cache_seconds: float = DEFAULT_AUTH_CACHE_SECONDS
+    test_numbers: TestNumberVerification | None = None
+    prices: PriceList | None = None
+    key_rates: RateDefaults = field(default_factory=RateDefaults)
+    account_changed: Callable[[str], None] = _ignore_account
+    # The bootstrap operator token ([security] admin_token), accepted on /admin/v1 routes
+    # besides operator keys (scope admin); None: operator keys only.
+    admin_token: str | None = None

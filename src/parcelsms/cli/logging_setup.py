@@ -2,8 +2,9 @@
 
 Every log record of the package and its libraries goes through structlog's formatter, so
 operators get one JSON object per line with ``timestamp``, ``level``, ``logger``, ``event``
-and the record's extra fields. Nothing here logs phone numbers or secrets; callers pass
-masked values.
+and the record's extra fields. Callers pass masked values; as a safety net every rendered
+field goes through :func:`parcelsms.domain.log_redaction.redact` (phone numbers masked, API
+keys, webhook secrets and credentials removed) before the line is written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import sys
 from typing import Any
 
 import structlog
+
+from parcelsms.domain.log_redaction import redact
 
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 
@@ -26,6 +29,28 @@ def _add_extras(
             if key not in _RESERVED and not key.startswith("_"):
                 event_dict.setdefault(key, value)
     return event_dict
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        # A long integer may be a phone number written without its +.
+        return redact(str(value)) if abs(value) >= 10**10 else value
+    return redact(str(value))
+
+
+def redact_event(
+    logger: Any, method_name: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Mask phone numbers and remove secrets in every value of a log event."""
+    return {key: _redacted(value) for key, value in event_dict.items()}
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
@@ -45,6 +70,7 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_event,
             renderer,
         ],
     )

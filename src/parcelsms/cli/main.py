@@ -14,8 +14,10 @@ import click
 COMMANDS = {
     "serve": "parcelsms.cli.serve:serve",
     "accounts": "parcelsms.cli.operator_commands:accounts",
-    "keys": "parcelsms.cli.operator_commands:keys",
-    "templates": "parcelsms.cli.operator_commands:templates",
+    "keys": "parcelsms.cli.key_commands:keys",
+    "audit": "parcelsms.cli.key_commands:audit",
+    "templates": "parcelsms.cli.review_commands:templates",
+    "sender-ids": "parcelsms.cli.review_commands:sender_ids",
     "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",
 }
 

@@ -1,7 +1,10 @@
-"""Operator commands: accounts, API keys and template review, straight on the storage."""
+"""Operator commands for sender accounts, straight on the storage: create, list, show, top up,
+verify, reject, suspend, reactivate. Every change is written to the audit log with the actor
+``cli:<user>`` (the operating-system user running the command)."""
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -13,12 +16,14 @@ from parcelsms.cli.serve import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.domain.money import format_micros, to_micros
 from parcelsms.errors import ParcelsmsError
+from parcelsms.pipeline.account_security_ports import AccountFilter, AccountProfile, Actor
 from parcelsms.pipeline.ports import Account, Storage
 
 T = TypeVar("T")
 
 
-def _with_storage(config_path: str | None, work: Callable[[Storage], Awaitable[T]]) -> T:
+def with_storage(config_path: str | None, work: Callable[[Storage], Awaitable[T]]) -> T:
+    """Run ``work`` on the configured storage (opened and closed around it)."""
     settings = load_settings(config_path)
     result: list[T] = []
 
@@ -36,13 +41,38 @@ def _with_storage(config_path: str | None, work: Callable[[Storage], Awaitable[T
     return result[0]
 
 
-async def _find_account(storage: Storage, name_or_id: str) -> Account:
+def cli_actor() -> Actor:
+    """The audit log's name for whoever runs this command."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (containers)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return Actor(name=f"cli:{user}"[:100])
+
+
+async def find_account(storage: Storage, name_or_id: str) -> Account:
+    """The account with this id or name; a ``ClickException`` when there is none."""
     account = await storage.get_account(name_or_id)
     if account is None:
         account = await storage.find_account_by_name(name_or_id)
     if account is None:
         raise click.ClickException(f"no account {name_or_id!r}")
     return account
+
+
+def _parse_amount(amount: str, hint: str) -> int:
+    try:
+        return to_micros(amount)
+    except ValueError:
+        raise click.BadParameter("not a number", param_hint=hint) from None
+
+
+def _summary(profile: AccountProfile) -> str:
+    account = profile.account
+    return (
+        f"account {account.id} {account.name}: {profile.state}, balance "
+        f"{format_micros(account.balance_micros)} {account.currency}"
+    )
 
 
 @click.group("accounts")
@@ -54,98 +84,164 @@ def accounts() -> None:
 @click.argument("name")
 @click.option("--balance", default="0", help="Opening balance in currency units, e.g. 50.")
 @click.option("--currency", default="EUR", show_default=True)
+@click.option(
+    "--verified",
+    is_flag=True,
+    help="The operator has verified the company offline; without it the account starts "
+    "unverified (it sends only to its test numbers and the magic numbers).",
+)
 @config_option
-def create_account(name: str, balance: str, currency: str, config_path: str | None) -> None:
+def create_account(
+    name: str, balance: str, currency: str, verified: bool, config_path: str | None
+) -> None:
     """Create an account named NAME."""
-    try:
-        micros = to_micros(balance)
-    except ValueError:
-        raise click.BadParameter("not a number", param_hint="--balance") from None
+    micros = _parse_amount(balance, "--balance")
     if micros < 0:
         raise click.BadParameter("must not be negative", param_hint="--balance")
 
-    async def work(storage: Storage) -> Account:
-        return await storage.create_account(name, micros, currency.upper())
+    async def work(storage: Storage) -> AccountProfile:
+        return await storage.create_sender_account(
+            name, micros, currency.upper(), verified=verified, actor=cli_actor()
+        )
 
-    account = _with_storage(config_path, work)
-    click.echo(
-        f"account {account.id} {account.name}: balance "
-        f"{format_micros(account.balance_micros)} {account.currency}"
-    )
+    click.echo(_summary(with_storage(config_path, work)))
 
 
 @accounts.command("top-up")
 @click.argument("account")
 @click.argument("amount")
+@click.option("--note", default="operator top-up", show_default=True)
 @config_option
-def top_up(account: str, amount: str, config_path: str | None) -> None:
+def top_up(account: str, amount: str, note: str, config_path: str | None) -> None:
     """Add AMOUNT (currency units, e.g. 25.50) to ACCOUNT's balance (name or id)."""
-    try:
-        micros = to_micros(amount)
-    except ValueError:
-        raise click.BadParameter("not a number", param_hint="AMOUNT") from None
+    micros = _parse_amount(amount, "AMOUNT")
     if micros <= 0:
         raise click.BadParameter("must be positive", param_hint="AMOUNT")
 
     async def work(storage: Storage) -> Account:
-        found = await _find_account(storage, account)
-        return await storage.top_up(found.id, micros, "operator top-up")
+        found = await find_account(storage, account)
+        return await storage.top_up_account(found.id, micros, note, cli_actor())
 
-    updated = _with_storage(config_path, work)
+    updated = with_storage(config_path, work)
     click.echo(
         f"account {updated.id} {updated.name}: balance "
         f"{format_micros(updated.balance_micros)} {updated.currency}"
     )
 
 
-@click.group("keys")
-def keys() -> None:
-    """API keys."""
+@accounts.command("list")
+@click.option(
+    "--status", type=click.Choice(["unverified", "verified", "suspended"]), help="Only these."
+)
+@click.option("--pending", is_flag=True, help="Only accounts whose company details await review.")
+@config_option
+def list_accounts(status: str | None, pending: bool, config_path: str | None) -> None:
+    """List sender accounts, newest first."""
+
+    async def work(storage: Storage) -> list[AccountProfile]:
+        found: list[AccountProfile] = []
+        cursor = None
+        filters = AccountFilter(
+            state=status,  # type: ignore[arg-type]  # click.Choice
+            review="pending_review" if pending else None,
+        )
+        while True:
+            page = await storage.list_account_profiles(filters, cursor, 500)
+            found.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                return found
+
+    for profile in with_storage(config_path, work):
+        click.echo(f"{_summary(profile)}; details: {profile.review}")
 
 
-@keys.command("create")
+@accounts.command("show")
 @click.argument("account")
-@click.option("--label", default="", help="A note to recognise the key by.")
 @config_option
-def create_key(account: str, label: str, config_path: str | None) -> None:
-    """Create an API key for ACCOUNT (name or id); the key is the last line printed."""
+def show_account(account: str, config_path: str | None) -> None:
+    """Show ACCOUNT (name or id) with its verification and company details."""
 
-    async def work(storage: Storage) -> tuple[str, str]:
-        found = await _find_account(storage, account)
-        return await storage.create_api_key(found.id, label)
+    async def work(storage: Storage) -> AccountProfile | None:
+        found = await find_account(storage, account)
+        return await storage.get_account_profile(found.id)
 
-    key_id, plaintext = _with_storage(config_path, work)
-    click.echo(f"key {key_id} created; it is shown only now:")
-    click.echo(plaintext)
+    profile = with_storage(config_path, work)
+    if profile is None:
+        raise click.ClickException(f"no account {account!r}")
+    click.echo(_summary(profile))
+    click.echo(
+        f"  details: {profile.review}"
+        + (f" ({profile.review_reason})" if profile.review_reason else "")
+    )
+    if profile.suspended_reason:
+        click.echo(f"  suspended: {profile.suspended_reason}")
+    company = profile.company
+    if company is not None:
+        click.echo(
+            f"  company: {company.legal_name}, {company.registration_number}, {company.country}"
+        )
+        click.echo(
+            f"  contact: {company.contact_name} <{company.contact_email}> {company.contact_phone}"
+        )
 
 
-@click.group("templates")
-def templates() -> None:
-    """Template review."""
+def _review_command(
+    action: str, run: Callable[[Storage, str, str | None], Awaitable[AccountProfile | None]]
+) -> Callable[[str, str | None, str | None], None]:
+    def command(account: str, reason: str | None, config_path: str | None) -> None:
+        async def work(storage: Storage) -> AccountProfile | None:
+            found = await find_account(storage, account)
+            return await run(storage, found.id, reason)
+
+        profile = with_storage(config_path, work)
+        if profile is None:
+            raise click.ClickException(f"no account {account!r}")
+        click.echo(f"{action}: {_summary(profile)}")
+
+    return command
 
 
-@templates.command("approve")
-@click.argument("template_id")
+@accounts.command("verify")
+@click.argument("account")
+@click.option("--note", "reason", help="A note for the audit log and the sender.")
 @config_option
-def approve(template_id: str, config_path: str | None) -> None:
-    """Approve template version TEMPLATE_ID."""
-    _review(template_id, True, None, config_path)
+def verify(account: str, reason: str | None, config_path: str | None) -> None:
+    """Verify ACCOUNT: it may then send wherever its routes allow."""
+    _review_command(
+        "verified", lambda s, account_id, note: s.verify_account(account_id, cli_actor(), note)
+    )(account, reason, config_path)
 
 
-@templates.command("reject")
-@click.argument("template_id")
+@accounts.command("reject")
+@click.argument("account")
 @click.option("--reason", required=True, help="Why, for the sender.")
 @config_option
-def reject(template_id: str, reason: str, config_path: str | None) -> None:
-    """Reject template version TEMPLATE_ID with a reason."""
-    _review(template_id, False, reason, config_path)
+def reject(account: str, reason: str, config_path: str | None) -> None:
+    """Reject ACCOUNT's company details; it stays unverified and may resubmit."""
+    _review_command(
+        "rejected",
+        lambda s, account_id, why: s.reject_account(account_id, why or "", cli_actor()),
+    )(account, reason, config_path)
 
 
-def _review(template_id: str, approved: bool, reason: str | None, config_path: str | None) -> None:
-    async def work(storage: Storage) -> object:
-        return await storage.set_template_review(template_id, approved, reason)
+@accounts.command("suspend")
+@click.argument("account")
+@click.option("--reason", required=True, help="Why, for the sender and the audit log.")
+@config_option
+def suspend(account: str, reason: str, config_path: str | None) -> None:
+    """Suspend ACCOUNT: it sends nothing until reactivated."""
+    _review_command(
+        "suspended",
+        lambda s, account_id, why: s.suspend_account(account_id, why or "", cli_actor()),
+    )(account, reason, config_path)
 
-    template = _with_storage(config_path, work)
-    if template is None:
-        raise click.ClickException(f"no template {template_id!r}")
-    click.echo(f"template {template_id} {'approved' if approved else 'rejected'}")
+
+@accounts.command("reactivate")
+@click.argument("account")
+@config_option
+def reactivate(account: str, config_path: str | None) -> None:
+    """Lift ACCOUNT's suspension; it returns to its verification state."""
+    _review_command(
+        "reactivated", lambda s, account_id, _: s.reactivate_account(account_id, cli_actor())
+    )(account, None, config_path)

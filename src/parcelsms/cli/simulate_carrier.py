@@ -19,8 +19,10 @@ from typing import Any
 
 import click
 
+from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.errors import ScenarioError
 from parcelsms.simulator import BEHAVIOURS, CarrierSimulator, Scenario, behaviour, load_scenario
+from parcelsms.simulator.magic_numbers import with_magic_numbers
 
 STATS_INTERVAL = 1.0
 
@@ -82,6 +84,8 @@ def simulate_carrier(
             scenario = behaviour(behaviour_name)
         else:
             scenario = Scenario()
+        # The documented magic numbers behave the same here as in the embedded simulator.
+        scenario = with_magic_numbers(scenario, simulator_prefixes())
     except ScenarioError as error:
         raise click.ClickException(f"invalid scenario: {error}") from None
     _run(_serve(scenario, host, port, stats=stats, window=window), use_uvloop=not no_uvloop)

@@ -2,7 +2,7 @@
 
 :func:`check_template` returns :class:`Finding` objects for the sender and the reviewer:
 ``error`` findings are problems carriers act on (a template with one should not be
-approved), ``warning`` findings need a person's judgement. ``docs/templates-content.md``
+approved), ``warning`` findings need a person's judgement. ``docs/templates.md``
 describes every check for senders and reviewers.
 
 =========================  ========  =================================================

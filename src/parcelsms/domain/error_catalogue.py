@@ -121,8 +121,8 @@ _KINDS: tuple[ErrorKind, ...] = (
         "invalid_code",
         422,
         "The verification code is wrong.",
-        "Enter the code from the SMS exactly. `attempts_left` in the message says how many "
-        "tries remain before a new code must be requested.",
+        "Enter the code from the SMS exactly. The message says how many tries remain before "
+        "a new code must be requested.",
     ),
     ErrorKind(
         "code_expired",
@@ -263,6 +263,21 @@ _KINDS: tuple[ErrorKind, ...] = (
         "The text needs more segments than allowed (10 by default). Shorten the template or "
         "its parameters; characters outside GSM-7 (e.g. emoji, Chinese) make each segment "
         "hold only 67 characters.",
+    ),
+    ErrorKind(
+        "template_has_errors",
+        409,
+        "The template version has error findings.",
+        "The automatic checks found problems carriers act on (see the version's `findings`). "
+        "Submit a new version that fixes them; the operator may approve despite them only "
+        "when a finding is wrong.",
+    ),
+    ErrorKind(
+        "invalid_state",
+        409,
+        "The resource is not in a state that allows this action.",
+        "Only a draft can be submitted, and only a version or registration pending review can "
+        "be approved or rejected. Read the resource's `status` and act on its newest version.",
     ),
     ErrorKind(
         "invalid_sender_id",

@@ -5,9 +5,9 @@ through (a library's message, an exception text quoting a request) is rewritten 
 :func:`redact` before a log line is written.
 
 * Phone numbers: ``+`` followed by 7 to 15 digits (spaces, dots, dashes and brackets between
-  digits allowed), and bare runs of 11 to 15 digits (E.164 without the ``+``, as SMPP
-  addresses are written) are masked with :func:`~parcelsms.domain.numbers.mask_number`:
-  ``+447911123456`` → ``+44791****456``. Ten digits or fewer without a ``+`` are left alone:
+  digits allowed), ``%2B`` followed by digits (a ``+`` encoded in a URL), and bare runs of 11
+  to 15 digits (E.164 without the ``+``, as SMPP addresses are written) are masked with
+  :func:`~parcelsms.domain.numbers.mask_number`: ``+447911123456`` → ``+44791****456``. Ten digits or fewer without a ``+`` are left alone:
   they are far more often counts, times or carrier message ids than phone numbers.
 * Secrets: API keys (``psk_…``), webhook signing secrets (``whsec_…``), the value of an
   ``Authorization``/``Bearer`` credential and of ``password=``/``secret=``/``token=``
@@ -29,6 +29,8 @@ _SECRETS: Final = re.compile(
 )
 _PLUS_NUMBER: Final = re.compile(r"(?<![\w+])\+\d(?:[ .()\-]{0,2}\d){6,17}(?!\d)")
 _BARE_NUMBER: Final = re.compile(r"(?<![\w.+])\d{11,15}(?![\w.])")
+# A + percent-encoded in a URL (query strings, paths): %2B followed by the digits.
+_ENCODED_NUMBER: Final = re.compile(r"%2[Bb](\d{7,15})(?!\d)")
 _SEPARATORS: Final = str.maketrans("", "", " .()-")
 
 
@@ -44,8 +46,13 @@ def _number(match: re.Match[str]) -> str:
     return mask_number(match.group(0).translate(_SEPARATORS))
 
 
+def _encoded_number(match: re.Match[str]) -> str:
+    return "%2B" + mask_number(match.group(1))
+
+
 def redact(text: str) -> str:
     """``text`` with phone numbers masked and secrets replaced (see the module doc)."""
     text = _SECRETS.sub(_secret, text)
     text = _PLUS_NUMBER.sub(_number, text)
+    text = _ENCODED_NUMBER.sub(_encoded_number, text)
     return _BARE_NUMBER.sub(_number, text)

@@ -123,6 +123,11 @@ class AcceptMessages:
         self._on_accepted = on_accepted
         self._clock = clock or (lambda: datetime.now(UTC))
 
+    @property
+    def compose_settings(self) -> ComposeSettings:
+        """The settings messages are composed with (country rules, segment limit, ...)."""
+        return self._composer.settings
+
     def forget_account(self, account_id: str) -> None:
         """Reread the account's templates, sender IDs and settings on its next message."""
         self._composer.forget_account(account_id)

@@ -30,7 +30,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import Literal, Protocol
 
 import phonenumbers
 from phonenumbers import timezone as phone_time_zones
@@ -72,7 +72,7 @@ _CACHE_LIMIT = 10_000
 _DATE_TYPES = frozenset({"date", "date_time"})
 
 
-class ContentStore(TemplateStore, SenderIdStore, MessageSettingsStore):
+class ContentStore(TemplateStore, SenderIdStore, MessageSettingsStore, Protocol):
     """The storage a composer reads: templates, sender IDs, message settings."""
 
 

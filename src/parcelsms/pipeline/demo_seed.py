@@ -1,8 +1,8 @@
 """The demo account a fresh installation starts with.
 
-On an empty database ``parcelsms serve`` creates an account named ``demo`` with a balance,
-the approved demo templates of ``parcelsms/data/demo_templates.toml`` (five parcel events in
-English and Spanish) and one API key, so the first message can be sent at once.
+On an empty database ``parcelsms serve`` creates a verified account named ``demo`` with a
+balance, the approved demo templates of ``parcelsms/data/demo_templates.toml`` (five parcel
+events in English and Spanish) and one API key, so the first message can be sent at once.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from parcelsms.domain.money import to_micros
+from parcelsms.pipeline.account_security_ports import SYSTEM_ACTOR
 from parcelsms.pipeline.ports import Storage
 
 DEMO_ACCOUNT = "demo"
@@ -36,7 +37,12 @@ async def seed_demo(storage: Storage) -> DemoSeed | None:
     """Create the demo account, templates and key; ``None`` when it exists already."""
     if await storage.find_account_by_name(DEMO_ACCOUNT) is not None:
         return None
-    account = await storage.create_account(DEMO_ACCOUNT, to_micros(DEMO_BALANCE), "EUR")
+    # Verified, so the printed curl can send to any number: the demo is the operator's own
+    # account on their own machine, not a sender awaiting review.
+    profile = await storage.create_sender_account(
+        DEMO_ACCOUNT, to_micros(DEMO_BALANCE), "EUR", verified=True, actor=SYSTEM_ACTOR
+    )
+    account = profile.account
     count = 0
     for template in demo_templates():
         created = await storage.create_template(

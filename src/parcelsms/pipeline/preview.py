@@ -46,12 +46,16 @@ class PreviewReplacement:
 
 @dataclass(frozen=True, slots=True)
 class PreviewFinding:
-    """Something the sender may want to change before sending."""
+    """Something the sender may want to change before sending.
+
+    ``span`` is ``(start, end)`` in the message text; ``field`` is ``text`` or ``sender_id``.
+    """
 
     code: str
     severity: Literal["error", "warning"]
     message: str
     span: tuple[int, int] | None = None
+    field: str = "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ def build_preview(draft: Draft) -> MessagePreview:
                 "warning",
                 f"{sender.fallback_reason}; the message is sent from the numeric sender "
                 f"{sender.sender.value} instead.",
+                field="sender_id",
             )
         )
     if info.segment_count > 1:

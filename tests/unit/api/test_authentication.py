@@ -1,4 +1,7 @@
-"""The authenticator's cache, refusals and background usage writes (storage faked)."""
+"""The authenticator's cache, refusals and background usage writes (storage faked).
+
+Scopes, allowlists, rates and signatures have their own tests
+(``test_key_access.py`` and the security integration suite)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from starlette.requests import Request
 
 from parcelsms.api.authentication import Authenticator
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import Account, ApiKeyIdentity
+from parcelsms.pipeline.account_security_ports import KeyGrant
+from parcelsms.pipeline.ports import Account
 
 KEY = "psk_valid"
 
@@ -19,13 +23,23 @@ class FakeAccounts:
     """Just the account-store methods the authenticator uses, counting calls."""
 
     def __init__(self) -> None:
-        self.valid_keys = {KEY: ApiKeyIdentity(key_id="key_1", account_id="acc_1")}
+        self.valid_keys = {
+            KEY: KeyGrant(
+                key_id="key_1",
+                account_id="acc_1",
+                scopes=("messages:send",),
+                allowed_networks=None,
+                require_signature=False,
+                rate_per_second=None,
+                rate_burst=None,
+            )
+        }
         self.status: Literal["active", "suspended"] = "active"
         self.key_lookups = 0
         self.account_lookups = 0
         self.touched: list[str] = []
 
-    async def authenticate_key(self, plaintext: str) -> ApiKeyIdentity | None:
+    async def authorize_key(self, plaintext: str) -> KeyGrant | None:
         self.key_lookups += 1
         return self.valid_keys.get(plaintext)
 

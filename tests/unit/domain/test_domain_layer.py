@@ -9,7 +9,8 @@ from pathlib import Path
 import parcelsms.domain
 
 DOMAIN = Path(parcelsms.domain.__file__).parent
-ALLOWED_PACKAGES = {"phonenumbers", "msgspec"}
+# babel: CLDR locale data for dates and amounts, pure functions like phonenumbers.
+ALLOWED_PACKAGES = {"phonenumbers", "msgspec", "babel"}
 ALLOWED_PREFIXES = ("parcelsms.errors", "parcelsms.domain", "parcelsms.protocol")
 
 

@@ -118,7 +118,11 @@ class SmppChannel:
 
     @property
     def is_available(self) -> bool:
-        return any(client.is_bound for client in self.clients)
+        # Asked once per message by the dispatcher: a plain loop, no generator.
+        for client in self.clients:
+            if client.is_bound:
+                return True
+        return False
 
     async def start(self) -> None:
         for client in self.clients:

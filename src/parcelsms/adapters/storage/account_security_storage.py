@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
+import msgspec
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage import account_profiles as profile_rows
@@ -162,6 +163,8 @@ class AccountSecurityStorage:
     # --- keys ----------------------------------------------------------------------
 
     async def create_key(self, account_id: str, spec: KeySpec, actor: Actor) -> CreatedKey:
+        # Canonical order and no duplicates; an unknown scope is a ValueError (a bug).
+        spec = msgspec.structs.replace(spec, scopes=api_keys.canonical_scopes(spec.scopes))
         key_id = new_id(api_keys.KEY_ID_PREFIX)
         secret = api_keys.new_secret()
         plaintext = api_keys.format_api_key(key_id, secret)

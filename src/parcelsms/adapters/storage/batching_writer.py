@@ -119,6 +119,26 @@ def _run_flush(
     return [outcome for outcome in outcomes if outcome is not None], False
 
 
+class _Flattened(Generic[ItemT, ResultT]):
+    """Runs ``operation`` for lists of items: one call for all lists, results split back."""
+
+    def __init__(self, operation: BulkOperation[ItemT, ResultT]) -> None:
+        self._operation = operation
+
+    def __call__(
+        self, connection: Connection, lists: list[list[ItemT]]
+    ) -> Sequence[list[ResultT]]:
+        results = self._operation(connection, [item for items in lists for item in items])
+        split: list[list[ResultT]] = []
+        start = 0
+        for items in lists:
+            split.append(list(results[start : start + len(items)]))
+            start += len(items)
+        if start != len(results):
+            raise StorageError(f"bulk operation returned {len(results)} results for {start} items")
+        return split
+
+
 def _run_one(connection: Connection, pending: _Pending[Any, Any]) -> _Outcome:
     try:
         with connection.begin():
@@ -153,6 +173,7 @@ class BatchingWriter:
         self._closing = False
         self._keep_flush_sizes = keep_flush_sizes
         self.statistics = WriterStatistics()
+        self._flattened: dict[BulkOperation[Any, Any], _Flattened[Any, Any]] = {}
         self._task = asyncio.create_task(self._run(), name="parcelsms-batching-writer")
 
     def submit(
@@ -188,6 +209,26 @@ class BatchingWriter:
             return [await self.submit(operation, items[0])]
         futures = [self.submit(operation, item) for item in items]
         return list(await asyncio.gather(*futures))
+
+    async def run_list(
+        self, operation: BulkOperation[ItemT, ResultT], items: Sequence[ItemT]
+    ) -> list[ResultT]:
+        """Like :meth:`run_many`, with the whole list queued as one entry.
+
+        One future and one queue entry instead of one per item: cheaper for the long lists
+        the workers hand over (hundreds of outcomes or results). The list is applied with
+        the other items of its operation in the same call. If it fails, it is not
+        committed, and its items are run again one by one, so that only a bad item fails.
+        """
+        if len(items) <= 1:
+            return await self.run_many(operation, items)
+        flattened = self._flattened.get(operation)
+        if flattened is None:
+            flattened = self._flattened[operation] = _Flattened(operation)
+        try:
+            return await self.submit(flattened, list(items))
+        except (ParcelsmsError, SQLAlchemyError):
+            return await self.run_many(operation, items)
 
     async def close(self) -> None:
         """Refuse new items and flush what is queued."""

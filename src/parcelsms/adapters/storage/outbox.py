@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
@@ -33,6 +33,34 @@ class EndpointChange:
     secret: str
 
 
+_DUE_IDS = (
+    select(webhook_outbox.c.id)
+    .where(
+        webhook_outbox.c.status == "pending",
+        webhook_outbox.c.next_attempt_at <= bindparam("b_now", type_=UtcDateTime),
+    )
+    .order_by(webhook_outbox.c.next_attempt_at)
+    .limit(bindparam("b_limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+# Claiming moves the rows' next attempt to the end of the lease and reads them, in one
+# statement (UPDATE ... RETURNING) rather than a SELECT and an UPDATE naming every id.
+_CLAIM = (
+    webhook_outbox.update()
+    .where(webhook_outbox.c.id.in_(_DUE_IDS))
+    .values(next_attempt_at=bindparam("b_lease", type_=UtcDateTime))
+    .returning(
+        webhook_outbox.c.id,
+        webhook_outbox.c.account_id,
+        webhook_outbox.c.message_id,
+        webhook_outbox.c.url,
+        webhook_outbox.c.payload,
+        webhook_outbox.c.attempts,
+        webhook_outbox.c.created_at,
+    )
+)
+
+
 class WebhookClaimOperation:
     """Claims due pending outbox rows, each request for one sender."""
 
@@ -41,37 +69,22 @@ class WebhookClaimOperation:
     ) -> Sequence[list[WebhookDelivery]]:
         results = []
         for request in requests:
+            lease_end = request.now + timedelta(seconds=request.lease_seconds)
             rows = connection.execute(
-                select(
-                    webhook_outbox.c.id,
-                    webhook_outbox.c.account_id,
-                    webhook_outbox.c.message_id,
-                    webhook_outbox.c.url,
-                    webhook_outbox.c.payload,
-                    webhook_outbox.c.attempts,
-                    webhook_outbox.c.created_at,
-                    webhook_endpoints.c.secret,
-                )
-                .select_from(
-                    webhook_outbox.outerjoin(
-                        webhook_endpoints,
-                        webhook_endpoints.c.account_id == webhook_outbox.c.account_id,
-                    )
-                )
-                .where(
-                    webhook_outbox.c.status == "pending",
-                    webhook_outbox.c.next_attempt_at <= request.now,
-                )
-                .order_by(webhook_outbox.c.next_attempt_at)
-                .limit(request.limit)
-                .with_for_update(skip_locked=True, of=webhook_outbox)
+                _CLAIM, {"b_now": request.now, "b_limit": request.limit, "b_lease": lease_end}
             ).all()
+            rows.sort(key=lambda row: row.id)  # RETURNING promises no order: oldest first
+            secrets: dict[str, str] = {}
             if rows:
-                connection.execute(
-                    webhook_outbox.update()
-                    .where(webhook_outbox.c.id.in_([row.id for row in rows]))
-                    .values(next_attempt_at=request.now + timedelta(seconds=request.lease_seconds))
-                )
+                accounts = sorted({row.account_id for row in rows})
+                secrets = {
+                    row.account_id: row.secret
+                    for row in connection.execute(
+                        select(webhook_endpoints.c.account_id, webhook_endpoints.c.secret).where(
+                            webhook_endpoints.c.account_id.in_(accounts)
+                        )
+                    )
+                }
             results.append(
                 [
                     WebhookDelivery(
@@ -79,7 +92,7 @@ class WebhookClaimOperation:
                         account_id=row.account_id,
                         message_id=row.message_id,
                         url=row.url,
-                        secret=row.secret,
+                        secret=secrets.get(row.account_id),
                         payload=row.payload,
                         attempts=row.attempts,
                         created_at=row.created_at,

@@ -16,7 +16,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Boolean,
     CheckConstraint,
     Column,
     DateTime,

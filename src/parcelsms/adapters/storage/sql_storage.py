@@ -256,7 +256,7 @@ class SqlStorage(ContentStorage, AccountSecurityStorage):
         return await self._writer.run(self._claim, ClaimRequest(claim_token, limit, now))
 
     async def record_submissions(self, outcomes: Sequence[SubmissionOutcome]) -> list[bool]:
-        return await self._writer.run_many(self._submissions, outcomes)
+        return await self._writer.run_list(self._submissions, outcomes)
 
     async def apply_receipts(self, receipts: Sequence[ReceiptRecord]) -> ReceiptCounts:
         for receipt in receipts:
@@ -298,7 +298,7 @@ class SqlStorage(ContentStorage, AccountSecurityStorage):
         return await self._writer.run(self._webhook_claim, request)
 
     async def record_webhook_results(self, results: Sequence[WebhookResult]) -> None:
-        await self._writer.run_many(self._webhook_results, results)
+        await self._writer.run_list(self._webhook_results, results)
 
     # --- queries -----------------------------------------------------------------------
 

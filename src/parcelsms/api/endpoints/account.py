@@ -41,5 +41,6 @@ class AccountEndpoints:
                 "by accepted messages until they are settled or refunded.",
                 tag="account",
                 response=schemas.Balance,
+                scope="billing:read",
             ),
         ]

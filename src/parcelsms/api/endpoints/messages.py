@@ -59,8 +59,10 @@ _SEND_ERRORS = (
     "invalid_param",
     "message_too_long",
     "invalid_sender_id",
+    "sender_not_allowed",
     "invalid_callback_url",
     "insufficient_balance",
+    "account_unverified",
 )
 
 
@@ -106,6 +108,7 @@ class MessageEndpoints:
             sender_id=payload.sender_id,
             client_ref=payload.client_ref,
             callback_url=payload.callback_url,
+            smart_encoding=payload.smart_encoding,
         )
         accepted = await self._accept.send(
             caller.account_id,
@@ -158,6 +161,7 @@ class MessageEndpoints:
                     sender_id=sender_id,
                     client_ref=item.client_ref,
                     callback_url=envelope.callback_url,
+                    smart_encoding=envelope.smart_encoding,
                 )
             )
             indexes.append(index)
@@ -225,6 +229,7 @@ class MessageEndpoints:
                 response=schemas.AcceptedMessage,
                 status=202,
                 errors=(*_SEND_ERRORS, "invalid_request", "idempotency_conflict"),
+                scope="messages:send",
                 parameters=(_IDEMPOTENCY_HEADER,),
                 response_headers={
                     "Location": "The message's URL.",
@@ -249,6 +254,7 @@ class MessageEndpoints:
                     "invalid_sender_id",
                     "invalid_callback_url",
                 ),
+                scope="messages:send",
             ),
             ApiRoute(
                 method="GET",
@@ -258,6 +264,7 @@ class MessageEndpoints:
                 tag="messages",
                 response=schemas.MessageDetail,
                 errors=("not_found",),
+                scope="messages:read",
             ),
             ApiRoute(
                 method="GET",
@@ -268,5 +275,6 @@ class MessageEndpoints:
                 response=schemas.MessageList,
                 errors=("invalid_filter", "invalid_cursor"),
                 parameters=PARAMETERS,
+                scope="messages:read",
             ),
         ]

@@ -1,46 +1,89 @@
-"""``/v1/templates``: create template versions for review, list and read them."""
+"""``/v1/templates``: create template versions, submit drafts, list and read them.
+
+``POST /v1/templates`` keeps its first form (``name``, ``language``, ``body`` → a version
+pending review) and adds ``variables`` (typed declarations), ``submit: false`` (a draft)
+and ``default_language``. Every version carries the findings of the automatic checks.
+"""
 
 from __future__ import annotations
+
+from typing import Final, get_args
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import schemas
+from parcelsms.api import content_schemas as schemas
 from parcelsms.api.authentication import Authenticator
+from parcelsms.api.content_representations import template_out
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.field_rules import canonical_language, template_name
-from parcelsms.api.representations import template_out
-from parcelsms.api.request_body import decode_body, read_json_body
-from parcelsms.api.route_table import ApiRoute
+from parcelsms.api.request_body import check_utf8, decode_body, read_json_body
+from parcelsms.api.route_table import ApiRoute, Parameter
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.templates import parse_template
-from parcelsms.pipeline.ports import TemplateStore
+from parcelsms.errors import CatalogueError
+from parcelsms.pipeline.content_authoring import ContentAuthoring
+from parcelsms.pipeline.content_ports import Template, TemplateStore, TemplateVariable
 
-_create_decoder = msgspec.json.Decoder(schemas.TemplateCreate)
-_MAX_ID_LENGTH = 64
+_create_decoder = msgspec.json.Decoder(schemas.TemplateCreateEnvelope)
+_variable_decoder = msgspec.json.Decoder(schemas.VariableDeclaration)
+_MAX_ID_LENGTH: Final = 64
+_STATUSES: Final = frozenset(get_args(schemas.TemplateStatus))
+LIST_PARAMETERS: Final = (
+    Parameter("name", "query", "Only versions of this template.", {"type": "string"}),
+    Parameter("language", "query", "Only versions in this language.", {"type": "string"}),
+    Parameter("status", "query", "Only versions in this status.", {"enum": sorted(_STATUSES)}),
+)
+
+
+def template_id_of(request: Request) -> str:
+    """The ``{id}`` path parameter, refused as ``not_found`` when no id could be that long."""
+    template_id: str = request.path_params["id"]
+    if len(template_id) > _MAX_ID_LENGTH:
+        raise error("not_found", "No such template in this account.")
+    return template_id
 
 
 class TemplateEndpoints:
     """Handlers of the template routes, scoped to the caller's account."""
 
     def __init__(
-        self, templates: TemplateStore, authenticator: Authenticator, max_body_bytes: int
+        self,
+        authoring: ContentAuthoring,
+        templates: TemplateStore,
+        authenticator: Authenticator,
+        max_body_bytes: int,
     ) -> None:
+        self._authoring = authoring
         self._templates = templates
         self._auth = authenticator
         self._max_body_bytes = max_body_bytes
 
     async def create_template(self, request: Request) -> Response:
-        """Store a template version as ``pending_review`` after checking its body."""
+        """Store a template version (pending review, or a draft) with its findings."""
         caller = await self._auth.authenticate(request)
         body = await read_json_body(request, self._max_body_bytes)
+        check_utf8(body)
         payload = decode_body(_create_decoder, body)
-        name = template_name(payload.name)
-        language = canonical_language(payload.language)
-        parse_template(payload.body)
-        template = await self._templates.create_template(
-            caller.account_id, name, language, payload.body
+        variables = None
+        if payload.variables is not None:
+            variables = {}
+            for name, raw in payload.variables.items():
+                item = decode_body(_variable_decoder, raw, field_prefix=f"variables.{name}")
+                variables[name] = TemplateVariable(type=item.type, max_length=item.max_length)
+        default_language = (
+            canonical_language(payload.default_language, field="default_language")
+            if payload.default_language is not None
+            else None
+        )
+        template = await self._authoring.create(
+            caller.account_id,
+            name=template_name(payload.name),
+            language=canonical_language(payload.language),
+            body=payload.body,
+            variables=variables,
+            submit=payload.submit,
+            default_language=default_language,
         )
         return JsonResponse(
             template_out(template),
@@ -48,19 +91,26 @@ class TemplateEndpoints:
             headers={"Location": f"/v1/templates/{template.id}"},
         )
 
-    async def list_templates(self, request: Request) -> Response:
-        """Every template version of the account."""
+    async def submit_template(self, request: Request) -> Response:
+        """Submit a draft for review; its findings are computed again."""
         caller = await self._auth.authenticate(request)
+        template = await self._authoring.submit(caller.account_id, template_id_of(request))
+        if template is None:
+            raise error("not_found", "No such template in this account.")
+        return JsonResponse(template_out(template))
+
+    async def list_templates(self, request: Request) -> Response:
+        """The account's template versions, oldest first, optionally filtered."""
+        caller = await self._auth.authenticate(request)
+        wanted = _list_filters(request)
         templates = await self._templates.list_templates(caller.account_id)
-        return JsonResponse(schemas.TemplateList(data=[template_out(item) for item in templates]))
+        shown = [item for item in templates if _matches(item, wanted)]
+        return JsonResponse(schemas.TemplateList(data=[template_out(item) for item in shown]))
 
     async def get_template(self, request: Request) -> Response:
         """One template version; another account's id is ``not_found``."""
         caller = await self._auth.authenticate(request)
-        template_id: str = request.path_params["id"]
-        template = None
-        if len(template_id) <= _MAX_ID_LENGTH:
-            template = await self._templates.get_template(caller.account_id, template_id)
+        template = await self._templates.get_template(caller.account_id, template_id_of(request))
         if template is None:
             raise error("not_found", "No such template in this account.")
         return JsonResponse(template_out(template))
@@ -72,10 +122,12 @@ class TemplateEndpoints:
                 method="POST",
                 path="/v1/templates",
                 handler=self.create_template,
-                summary="Create a template (pending review)",
-                description="Creates a new version of the template `name` in `language`. "
-                "It can send once the operator approves it; until then sending with it "
-                "answers `template_not_approved`.",
+                summary="Create a template version",
+                description="Creates a new version of the variant `name` + `language`, "
+                "pending review (or a draft with `submit: false`), with the findings of the "
+                "automatic content checks. It can send once the operator approves it; until "
+                "then the variant's approved version (if any) keeps sending.",
+                scope="templates",
                 tag="templates",
                 request=schemas.TemplateCreate,
                 response=schemas.TemplateOut,
@@ -84,20 +136,67 @@ class TemplateEndpoints:
                 response_headers={"Location": "The new template's URL."},
             ),
             ApiRoute(
+                method="POST",
+                path="/v1/templates/{id}/submit",
+                handler=self.submit_template,
+                summary="Submit a draft for review",
+                description="Moves a `draft` to `pending_review`; its findings are computed again.",
+                scope="templates",
+                tag="templates",
+                response=schemas.TemplateOut,
+                errors=("not_found", "invalid_state"),
+            ),
+            ApiRoute(
                 method="GET",
                 path="/v1/templates",
                 handler=self.list_templates,
-                summary="List templates",
+                summary="List template versions",
+                scope="templates",
                 tag="templates",
                 response=schemas.TemplateList,
+                errors=("invalid_filter",),
+                parameters=LIST_PARAMETERS,
             ),
             ApiRoute(
                 method="GET",
                 path="/v1/templates/{id}",
                 handler=self.get_template,
-                summary="Get a template",
+                summary="Get a template version",
+                scope="templates",
                 tag="templates",
                 response=schemas.TemplateOut,
                 errors=("not_found",),
             ),
         ]
+
+
+def _list_filters(request: Request) -> dict[str, str]:
+    wanted: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key not in ("name", "language", "status") or key in wanted:
+            raise error(
+                "invalid_filter",
+                f"Unknown or repeated parameter {key!r}; filters are name, language, status.",
+                field=key,
+            )
+        if key == "status" and value not in _STATUSES:
+            raise error(
+                "invalid_filter",
+                f"status is one of {', '.join(sorted(_STATUSES))}.",
+                field="status",
+            )
+        if key == "language":
+            try:
+                value = canonical_language(value, field="language")
+            except CatalogueError as problem:
+                raise error("invalid_filter", problem.message, field="language") from None
+        wanted[key] = value
+    return wanted
+
+
+def _matches(template: Template, wanted: dict[str, str]) -> bool:
+    return (
+        wanted.get("name", template.name) == template.name
+        and wanted.get("language", template.language) == template.language
+        and wanted.get("status", template.status) == template.status
+    )

@@ -83,6 +83,7 @@ class WebhookEndpoints:
                 response=schemas.WebhookCreated,
                 status=201,
                 errors=("invalid_webhook_url",),
+                scope="webhooks",
             ),
             ApiRoute(
                 method="GET",
@@ -92,5 +93,6 @@ class WebhookEndpoints:
                 tag="webhooks",
                 response=schemas.WebhookOut,
                 errors=("not_found",),
+                scope="webhooks",
             ),
         ]

@@ -18,7 +18,7 @@ class Finding:
     """One problem a content check found in a template.
 
     ``code`` is a stable identifier clients and reviewers may branch on (the list is in
-    ``docs/templates-content.md``); ``message`` is a sentence a person can act on; ``span``
+    ``docs/templates.md``); ``message`` is a sentence a person can act on; ``span``
     points at the offending text of the body when there is one; ``field`` names what to
     change: ``"body"`` or ``"variables.<name>"``.
     """
