@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -280,10 +281,8 @@ async def main() -> int:
         expected = len(accepted_at)
         if len(delivered_at) >= expected:
             all_done.set()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_done.wait(), 300)
-        except TimeoutError:
-            pass
         end = max(delivered_at.values(), default=time.perf_counter())
         wall = time.perf_counter() - start
         cpu_used: dict[str, Any] = {

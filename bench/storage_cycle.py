@@ -78,7 +78,10 @@ class Cycle:
         self.next_number += size
         calls = [
             storage.accept_messages(
-                [new_message(self.account_id, n) for n in range(start, min(start + 500, first + size))]
+                [
+                    new_message(self.account_id, n)
+                    for n in range(start, min(start + 500, first + size))
+                ]
             )
             for start in range(first, first + size, 500)
         ]
@@ -142,7 +145,9 @@ async def run(count: int, size: int, profile: Path | None) -> None:
             pepper=b"bench",
         )
         account = await storage.create_account("bench", balance_micros=10**15)
-        await storage.set_webhook_endpoint(account.id, "http://127.0.0.1:9/hook", "whsec_" + "A" * 32)
+        await storage.set_webhook_endpoint(
+            account.id, "http://127.0.0.1:9/hook", "whsec_" + "A" * 32
+        )
         cycle = Cycle(storage, account.id)
         await cycle.round(size)  # warm-up: compiled statements, caches
         cycle.stage_seconds.clear()
@@ -169,7 +174,9 @@ async def run(count: int, size: int, profile: Path | None) -> None:
         assert totals is not None
         assert totals.balance_micros == totals.ledger_amount_micros
         await storage.close()
-    print(f"{messages} messages in {elapsed:.2f} s: {messages / elapsed:,.0f} messages/s (full cycle)")
+    print(
+        f"{messages} messages in {elapsed:.2f} s: {messages / elapsed:,.0f} messages/s (full cycle)"
+    )
     print(
         f"CPU (both threads) {cpu:.2f} s: {cpu * 1e6 / messages:.0f} µs per message;"
         f" webhooks: {cycle.webhooks}, commits: {flushes}"

@@ -134,7 +134,7 @@ async def running_platform(
     config.write_text(
         f"""
 [database]
-url = "sqlite+aiosqlite:///{tmp_path / 'parcelsms.db'}"
+url = "sqlite+aiosqlite:///{tmp_path / "parcelsms.db"}"
 
 [security]
 pepper = "{PEPPER}"

@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from parcelsms.api.admin_audit import with_audit_fallback
 from parcelsms.api.authentication import Authenticator, token_matcher
 from parcelsms.api.content_routes import content_routes
 from parcelsms.api.endpoints.account import AccountEndpoints
@@ -56,6 +57,7 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     ).routes()
     table += AdminKeyEndpoints(storage, authenticator, limit).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
+    table[:] = with_audit_fallback(table, storage)
     return table
 
 

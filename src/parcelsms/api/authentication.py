@@ -297,6 +297,13 @@ class Authenticator:
             await asyncio.gather(*self._background, return_exceptions=True)
 
 
+def caller_of(request: Request) -> Caller | None:
+    """The caller an earlier check of this request established, if any."""
+    state = request.scope.get("state")
+    known = state.get(_STATE_KEY) if isinstance(state, dict) else None
+    return known if isinstance(known, Caller) else None
+
+
 def _bearer_credential(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if header is None:

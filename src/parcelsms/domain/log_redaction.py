@@ -7,8 +7,9 @@ through (a library's message, an exception text quoting a request) is rewritten 
 * Phone numbers: ``+`` followed by 7 to 15 digits (spaces, dots, dashes and brackets between
   digits allowed), ``%2B`` followed by digits (a ``+`` encoded in a URL), and bare runs of 11
   to 15 digits (E.164 without the ``+``, as SMPP addresses are written) are masked with
-  :func:`~parcelsms.domain.numbers.mask_number`: ``+447911123456`` → ``+44791****456``. Ten digits or fewer without a ``+`` are left alone:
-  they are far more often counts, times or carrier message ids than phone numbers.
+  :func:`~parcelsms.domain.numbers.mask_number`: ``+447911123456`` → ``+44791****456``.
+  Ten digits or fewer without a ``+`` are left alone: they are far more often counts, times
+  or carrier message ids than phone numbers.
 * Secrets: API keys (``psk_…``), webhook signing secrets (``whsec_…``), the value of an
   ``Authorization``/``Bearer`` credential and of ``password=``/``secret=``/``token=``
   assignments become ``[redacted]``.

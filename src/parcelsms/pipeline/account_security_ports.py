@@ -335,6 +335,20 @@ class TestNumberStore(Protocol):
 
 
 class AuditStore(Protocol):
+    async def record_audit(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        target_type: str,
+        target_id: str | None,
+        account_id: str | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        """Write one entry on its own (for actions whose change was written elsewhere)."""
+        ...
+
     async def list_audit(
         self, filters: AuditFilter, cursor: str | None = None, limit: int = 50
     ) -> AuditPage:

@@ -48,8 +48,9 @@ class DeliveryReport(Protocol):
 class WebhookTransport(Protocol):
     """Sends one signed webhook; never raises for network problems."""
 
-    async def deliver(self, url: str, secret: str, event_id: str, body: bytes) -> DeliveryReport:
-        ...
+    async def deliver(
+        self, url: str, secret: str, event_id: str, body: bytes
+    ) -> DeliveryReport: ...
 
 
 @dataclass(frozen=True, slots=True)

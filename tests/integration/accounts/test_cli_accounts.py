@@ -87,9 +87,12 @@ def test_keys_made_on_the_command_line_work_on_the_api_and_actions_are_audited(
             inside = await running.client(sender_key, address="203.0.113.5").get("/v1/balance")
             outside = await running.client(sender_key, address="198.51.100.5").get("/v1/balance")
             accounts = await admin.get("/admin/v1/accounts")
-            return inside.status_code, outside.status_code, accounts.status_code, [
-                f"{entry['actor']} {entry['action']}" for entry in audit
-            ]
+            return (
+                inside.status_code,
+                outside.status_code,
+                accounts.status_code,
+                [f"{entry['actor']} {entry['action']}" for entry in audit],
+            )
 
     inside, outside, accounts, audit = asyncio.run(use_keys())
     revoked = run(config, "keys", "revoke", sender_key_id)

@@ -44,7 +44,9 @@ async def test_a_confirmed_number_may_receive_messages_from_an_unverified_accoun
 
     added = await add(shop, "+44 7700 100123")
     code = await received_code(running, PHONE)
-    confirmed = await shop.client.post(f"/v1/test_numbers/{added['id']}/confirm", json={"code": code})
+    confirmed = await shop.client.post(
+        f"/v1/test_numbers/{added['id']}/confirm", json={"code": code}
+    )
     after = await shop.client.post("/v1/messages", json=message(PHONE))
 
     assert before == 403

@@ -142,7 +142,9 @@ async def test_the_default_rate_applies_to_keys_without_their_own(tmp_path: Path
 async def test_keys_are_created_within_the_creators_scopes(
     running: RunningPlatform, shop: Sender
 ) -> None:
-    _, limited_key = await running.key_for(shop.account_id, KeySpec(scopes=("keys", "messages:read")))
+    _, limited_key = await running.key_for(
+        shop.account_id, KeySpec(scopes=("keys", "messages:read"))
+    )
     limited = running.client(limited_key)
 
     default = await limited.post("/v1/keys", json={"label": "reader"})
@@ -226,8 +228,11 @@ async def test_the_bootstrap_token_opens_only_the_admin_api(
 
     admin = await token.get("/admin/v1/accounts")
     sender_api = await token.get("/v1/balance")
-    audit = (await token.post(f"/admin/v1/accounts/{shop.account_id}/suspend",
-                              json={"reason": "checking"})).json()
+    audit = (
+        await token.post(
+            f"/admin/v1/accounts/{shop.account_id}/suspend", json={"reason": "checking"}
+        )
+    ).json()
     entries = (await token.get("/admin/v1/audit", params={"action": "account.suspend"})).json()
 
     assert admin.status_code == 200
@@ -256,3 +261,21 @@ async def test_openapi_names_the_scope_of_every_authenticated_operation(
         assert f"Required scope: `{scope}`" in operation["description"]
     assert document["paths"]["/v1/messages"]["post"]["x-required-scope"] == "messages:send"
     assert document["paths"]["/admin/v1/audit"]["get"]["x-required-scope"] == "admin"
+
+
+async def test_operator_reviews_without_their_own_audit_get_a_generic_entry(
+    running: RunningPlatform, shop: Sender
+) -> None:
+    operator_key_id, operator = await running.operator()
+    template = await running.storage.create_template(
+        shop.account_id, "delayed", "en", "Parcel {tracking} is delayed."
+    )
+
+    approved = await operator.post(f"/admin/v1/templates/{template.id}/approve")
+    entries = await operator.get("/admin/v1/audit", params={"actor_key_id": operator_key_id})
+
+    assert approved.status_code == 200, approved.text
+    (entry,) = entries.json()["data"]
+    assert entry["action"].startswith("admin.")
+    assert entry["target_id"] == template.id
+    assert entry["after"]["status"] == "approved"

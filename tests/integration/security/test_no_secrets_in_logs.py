@@ -109,4 +109,5 @@ async def test_traffic_leaves_no_number_or_secret_in_the_logs(
         for secret in secrets:
             assert secret not in line, line
         assert code_text not in line
-        assert "psk_" not in line and "whsec_" not in line, line
+        assert "psk_" not in line, line
+        assert "whsec_" not in line, line

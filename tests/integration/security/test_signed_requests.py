@@ -31,7 +31,10 @@ async def shop(running: RunningPlatform) -> Sender:
 
 
 async def post_signed(
-    running: RunningPlatform, headers: dict[str, str], body: bytes = BODY, target: str = "/v1/messages"
+    running: RunningPlatform,
+    headers: dict[str, str],
+    body: bytes = BODY,
+    target: str = "/v1/messages",
 ) -> tuple[int, dict[str, object]]:
     client = running.client()
     response = await client.post(
@@ -43,7 +46,9 @@ async def post_signed(
 async def test_a_signed_post_is_accepted_without_a_bearer_key(
     running: RunningPlatform, shop: Sender
 ) -> None:
-    status, body = await post_signed(running, signed_headers(shop.key, "POST", "/v1/messages", BODY))
+    status, body = await post_signed(
+        running, signed_headers(shop.key, "POST", "/v1/messages", BODY)
+    )
 
     assert status == 202, body
     assert body["to"] == "+447400123456"
@@ -153,8 +158,9 @@ async def test_a_key_that_must_sign_is_refused_as_bearer(
         shop.account_id, KeySpec(scopes=("messages:send",), require_signature=True)
     )
 
-    as_bearer = await running.client(key).post("/v1/messages", content=BODY,
-                                               headers={"Content-Type": "application/json"})
+    as_bearer = await running.client(key).post(
+        "/v1/messages", content=BODY, headers={"Content-Type": "application/json"}
+    )
     signed, _ = await post_signed(running, signed_headers(key, "POST", "/v1/messages", BODY))
 
     assert as_bearer.status_code == 401

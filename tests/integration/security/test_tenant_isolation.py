@@ -41,13 +41,18 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/sender_ids"): {"sender_id": "BETA", "country": "GB"},
     ("POST", "/v1/message_settings"): {"smart_encoding": True},
     ("POST", "/v1/messages/preview"): {
-        "to": "+12025550100", "template": "shipped", "params": {"tracking": "B"}
+        "to": "+12025550100",
+        "template": "shipped",
+        "params": {"tracking": "B"},
     },
     ("POST", "/v1/messages"): {
-        "to": "+12025550100", "template": "shipped", "params": {"tracking": "B"}
+        "to": "+12025550100",
+        "template": "shipped",
+        "params": {"tracking": "B"},
     },
     ("POST", "/v1/messages/batch"): {
-        "template": "shipped", "messages": [{"to": "+12025550101", "params": {"tracking": "B"}}]
+        "template": "shipped",
+        "messages": [{"to": "+12025550101", "params": {"tracking": "B"}}],
     },
     ("POST", "/v1/webhooks"): {"url": "https://203.0.113.50/beta-hooks"},
     ("POST", "/v1/account/verification"): {**DETAILS, "legal_name": "Beta Ltd", "country": "GB"},
@@ -145,8 +150,19 @@ def _without_volatile(value: Any) -> Any:
         return {
             key: _without_volatile(item)
             for key, item in value.items()
-            if key not in ("last_used_at", "status", "updated_at", "final_at", "submitted_at",
-                           "history", "events", "parts", "reserved", "available")
+            if key
+            not in (
+                "last_used_at",
+                "status",
+                "updated_at",
+                "final_at",
+                "submitted_at",
+                "history",
+                "events",
+                "parts",
+                "reserved",
+                "available",
+            )
         }
     if isinstance(value, list):
         return [_without_volatile(item) for item in value]

@@ -67,9 +67,7 @@ def test_errors_are_grouped_by_their_catalogued_status() -> None:
     operation = openapi_document(TABLE, version="1")["paths"]["/things"]["post"]
 
     responses = operation["responses"]
-    assert set(responses) == {
-        "201", "400", "401", "403", "413", "415", "422", "429", "500", "503"
-    }
+    assert set(responses) == {"201", "400", "401", "403", "413", "415", "422", "429", "500", "503"}
     assert responses["400"]["x-error-codes"] == ["invalid_json"]
     assert responses["401"]["x-error-codes"] == [
         "unauthorized",

@@ -43,8 +43,6 @@ def test_other_numbers_are_not_magic(number: str) -> None:
 def test_the_simulator_prefixes_cover_exactly_the_magic_range() -> None:
     prefixes = simulator_prefixes()
 
-    covered = {
-        f"+{prefix}{digit}" for prefix in prefixes for digit in "0123456789"
-    }
+    covered = {f"+{prefix}{digit}" for prefix in prefixes for digit in "0123456789"}
     assert covered == {f"+1202555{line:04d}" for line in range(100, 200)}
     assert all(magic_outcome(f"+{prefix}5") == prefixes[prefix] for prefix in prefixes)

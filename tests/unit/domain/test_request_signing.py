@@ -43,8 +43,13 @@ def test_the_signing_key_is_an_hmac_of_the_api_key() -> None:
 def test_every_signed_part_changes_the_signature(change: str) -> None:
     parts = {"method": "POST", "target": "/v1/x", "timestamp": "1", "nonce": "n" * 16, "body": b""}
     original = sign_request(b"k", *parts.values())  # type: ignore[arg-type]
-    parts[change] = {"method": "PUT", "target": "/v1/y", "timestamp": "2",
-                     "nonce": "m" * 16, "body": b"{}"}[change]
+    parts[change] = {
+        "method": "PUT",
+        "target": "/v1/y",
+        "timestamp": "2",
+        "nonce": "m" * 16,
+        "body": b"{}",
+    }[change]
 
     assert sign_request(b"k", *parts.values()) != original  # type: ignore[arg-type]
 

@@ -118,11 +118,7 @@ class SmppChannel:
 
     @property
     def is_available(self) -> bool:
-        # Asked once per message by the dispatcher: a plain loop, no generator.
-        for client in self.clients:
-            if client.is_bound:
-                return True
-        return False
+        return any(client.is_bound for client in self.clients)
 
     async def start(self) -> None:
         for client in self.clients:

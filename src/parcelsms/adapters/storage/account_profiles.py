@@ -243,7 +243,8 @@ class ProfileOperations:
                 {"verification": verification, "verified_at": now if item.verified else None},
             )
             profile = read_profile(connection, account.id)
-            assert profile is not None
+            if profile is None:  # pragma: no cover - written just above
+                raise RuntimeError("the new profile row vanished")
             after = profile_snapshot(profile) | {
                 "currency": account.currency,
                 "balance": format_micros(account.balance_micros),
@@ -398,7 +399,8 @@ class ProfileOperations:
         self, connection: Connection, actor: Actor, action: str, before: AccountProfile
     ) -> AccountProfile:
         after = read_profile(connection, before.account.id)
-        assert after is not None
+        if after is None:  # pragma: no cover - read in this transaction
+            raise RuntimeError("the profile row vanished")
         self._audit(
             connection, actor, action, after, profile_snapshot(before), profile_snapshot(after)
         )

@@ -10,10 +10,10 @@ seen when the entry expires.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
 from sqlalchemy.engine import Connection
@@ -287,6 +287,27 @@ class AccountSecurityStorage:
         return await self._read(number_rows.is_confirmed, account_id, e164)
 
     # --- audit ---------------------------------------------------------------------
+
+    async def record_audit(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        target_type: str,
+        target_id: str | None,
+        account_id: str | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        item = audit_rows.AuditRecord(
+            actor, action, target_type, target_id, account_id, before, after
+        )
+        await self._writer.run(self._write_audit, item)
+
+    def _write_audit(
+        self, connection: Connection, items: list[audit_rows.AuditRecord]
+    ) -> Sequence[None]:
+        return audit_rows.write_audit_records(connection, items, self._context.clock())
 
     async def list_audit(
         self, filters: AuditFilter, cursor: str | None = None, limit: int = 50

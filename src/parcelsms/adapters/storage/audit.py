@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +47,36 @@ def write_audit(
             request_id=actor.request_id,
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    actor: Actor
+    action: str
+    target_type: str
+    target_id: str | None
+    account_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def write_audit_records(
+    connection: Connection, items: list[AuditRecord], at: datetime
+) -> Sequence[None]:
+    """The bulk function behind ``record_audit``."""
+    for item in items:
+        write_audit(
+            connection,
+            item.actor,
+            item.action,
+            at=at,
+            target_type=item.target_type,
+            target_id=item.target_id,
+            account_id=item.account_id,
+            before=item.before,
+            after=item.after,
+        )
+    return [None] * len(items)
 
 
 def read_audit_page(

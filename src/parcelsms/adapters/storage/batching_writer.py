@@ -125,9 +125,7 @@ class _Flattened(Generic[ItemT, ResultT]):
     def __init__(self, operation: BulkOperation[ItemT, ResultT]) -> None:
         self._operation = operation
 
-    def __call__(
-        self, connection: Connection, lists: list[list[ItemT]]
-    ) -> Sequence[list[ResultT]]:
+    def __call__(self, connection: Connection, lists: list[list[ItemT]]) -> Sequence[list[ResultT]]:
         results = self._operation(connection, [item for items in lists for item in items])
         split: list[list[ResultT]] = []
         start = 0

@@ -112,9 +112,7 @@ class BulkStatement:
         compiled = self._statement.compile(dialect=dialect)
         positions = compiled.positiontup or []
         if sorted(positions) != sorted(self._names) or len(positions) != len(self._names):
-            raise ValueError(
-                f"the statement binds {positions}, not exactly {list(self._names)}"
-            )
+            raise ValueError(f"the statement binds {positions}, not exactly {list(self._names)}")
         order = tuple(self._names.index(name) for name in positions)
         return _Compiled(
             sql=str(compiled),

@@ -180,9 +180,7 @@ class _HttpConnection(asyncio.Protocol):
         except httptools.HttpParserError as error:
             self.close()
             if not waiter.done():
-                waiter.set_exception(
-                    _NetworkError(f"unreadable response: {error}", answered=True)
-                )
+                waiter.set_exception(_NetworkError(f"unreadable response: {error}", answered=True))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.reusable = False
