@@ -149,7 +149,10 @@ class Platform:
         if self.recovered:
             _log.warning(
                 "resolved messages left claimed by a previous process",
-                extra={"count": self.recovered, "policy": self.settings.dispatch.unknown_outcome_policy},
+                extra={
+                    "count": self.recovered,
+                    "policy": self.settings.dispatch.unknown_outcome_policy,
+                },
             )
         self.tasks = [
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
@@ -202,7 +205,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
                 host="127.0.0.1",
                 port=port,
                 system_id="parcelsms",
-                password="embedded",
+                password="embedded",  # noqa: S106  # loopback-only bind to our own simulator
                 window=100,
                 tps=5000.0,
             )

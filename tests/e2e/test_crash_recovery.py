@@ -70,7 +70,11 @@ async def _start_simulator(scenario: Path) -> tuple[asyncio.subprocess.Process, 
 
 
 async def _send_until_killed(
-    session: aiohttp.ClientSession, serve: ServeProcess, numbers: list[str], accepted: set[str]
+    session: aiohttp.ClientSession,
+    serve: ServeProcess,
+    numbers: list[str],
+    accepted: set[str],
+    enough: asyncio.Event,
 ) -> None:
     headers = {"Authorization": f"Bearer {serve.api_key}"}
     for start in range(0, len(numbers), 50):
@@ -89,6 +93,8 @@ async def _send_until_killed(
         except aiohttp.ClientError:
             return  # the server died under us: this batch got no answer, so it is not ours
         accepted.update(r["message"]["id"] for r in body["results"] if "message" in r)
+        if len(accepted) >= 1000:
+            enough.set()
 
 
 async def _statuses(session: aiohttp.ClientSession, serve: ServeProcess) -> dict[str, str]:
@@ -122,9 +128,14 @@ async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> N
         api_key = serve.api_key
         assert api_key
         async with aiohttp.ClientSession() as session:
-            sending = asyncio.create_task(_send_until_killed(session, serve, numbers, accepted))
-            while len(accepted) < 1000 and not sending.done():
-                await asyncio.sleep(0.05)
+            enough = asyncio.Event()
+            sending = asyncio.create_task(
+                _send_until_killed(session, serve, numbers, accepted, enough)
+            )
+            await asyncio.wait(
+                {sending, asyncio.create_task(enough.wait())},
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             await serve.kill()
             await sending
             assert 1000 <= len(accepted) < len(numbers)
@@ -171,4 +182,5 @@ async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> N
         database.close()
     # How many were claimed at the moment of the crash and resent by policy (for the log).
     print(f"accepted={len(accepted)} resent_after_crash={flagged}")
-    assert second is not None and second.error_lines() == []
+    assert second is not None
+    assert second.error_lines() == []

@@ -32,9 +32,7 @@ class ServeProcess:
         return [
             line
             for line in self.stderr_lines
-            if '"level": "error"' in line
-            or '"level": "critical"' in line
-            or "Traceback" in line
+            if '"level": "error"' in line or '"level": "critical"' in line or "Traceback" in line
         ]
 
     async def stop(self) -> int:
@@ -101,7 +99,7 @@ async def start_serve(config: Path, *, timeout: float = 60.0) -> ServeProcess:
     except BaseException:
         process.kill()
         await process.wait()
-        raise RuntimeError("serve did not start:\n" + "\n".join(serve.stderr_lines[-30:]))
+        raise RuntimeError("serve did not start:\n" + "\n".join(serve.stderr_lines[-30:])) from None
     # The announcement is printed in one write; give the reader a moment to take every line.
     await asyncio.sleep(0.2)
     return serve
