@@ -12,9 +12,11 @@ reach its final status or any webhook is missing.
     python bench/e2e.py [--count 20000] [--batch 500] [--concurrency 4] [--tps 20000]
                         [--profile DIR]
 
-It also prints the CPU seconds each process used during the run (which one is saturated
-tells where the limit is) and, with ``--profile DIR``, records py-spy profiles (raw,
-collapsed stacks) of the platform and the simulator into DIR.
+It also prints the CPU seconds each process (and the platform's main thread) used during
+the run, which tells which one is saturated, and when the platform's last submission, last
+final status and last delivered webhook happened, which tells which stage the run waited
+for. With ``--profile DIR`` it records py-spy profiles (raw, collapsed stacks) of the
+platform and the simulator into DIR (``--profile-gil``: only the thread holding the GIL).
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,10 +121,39 @@ async def start_process(
             return process, match, lines
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+def stage_timeline(database: Path) -> str:
+    """When the platform's own stages ended, from its database (seconds after the first accept).
+
+    Comparing the last submission, the last final status and the last webhook delivered
+    shows which stage the run waited for at the end.
+    """
+    with sqlite3.connect(database) as connection:
+        first, submitted, final = connection.execute(
+            "SELECT min(created_at), max(submitted_at), max(final_at) FROM messages"
+        ).fetchone()
+        (delivered,) = connection.execute(
+            "SELECT max(delivered_at) FROM webhook_outbox WHERE status = 'delivered'"
+        ).fetchone()
+    if first is None:
+        return "no messages"
+    start = datetime.fromisoformat(first)
+
+    def after(value: str | None) -> str:
+        if value is None:
+            return "-"
+        return f"{(datetime.fromisoformat(value) - start).total_seconds():.2f} s"
+
+    return (
+        f"last submitted {after(submitted)}, last final status {after(final)}, "
+        f"last webhook delivered {after(delivered)}"
+    )
+
+
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU seconds used so far by process ``pid`` or one of its threads."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     # Fields 14 and 15 of stat (utime, stime); the split above starts at field 3.
@@ -174,13 +207,18 @@ async def main() -> int:
     (workdir / "parcelsms.toml").write_text(
         CONFIG.format(port=match.group(1), tps=args.tps, window=args.window, sessions=args.sessions)
     )
-    serve, match, lines = await start_process(
-        "serve",
-        "--config",
-        "parcelsms.toml",
-        cwd=workdir,
-        pattern=r"listening on (http://[\d.]+:\d+)",
-    )
+    try:
+        serve, match, lines = await start_process(
+            "serve",
+            "--config",
+            "parcelsms.toml",
+            cwd=workdir,
+            pattern=r"listening on (http://[\d.]+:\d+)",
+        )
+    except BaseException:
+        simulator.terminate()  # do not leave the simulator running behind a failed start
+        await simulator.wait()
+        raise
     base = match.group(1)
     assert serve.stdout is not None
     while not any("Demo API key" in line for line in lines):
@@ -272,6 +310,7 @@ async def main() -> int:
                 )
         cpu_before = {
             "serve": cpu_seconds(serve.pid),
+            "serve main thread": cpu_seconds(serve.pid, serve.pid),
             "simulator": cpu_seconds(simulator.pid),
             "bench": time.process_time(),
         }
@@ -287,6 +326,8 @@ async def main() -> int:
         wall = time.perf_counter() - start
         cpu_used: dict[str, Any] = {
             "serve": cpu_seconds(serve.pid) - cpu_before["serve"],
+            "serve main thread": cpu_seconds(serve.pid, serve.pid)
+            - cpu_before["serve main thread"],
             "simulator": cpu_seconds(simulator.pid) - cpu_before["simulator"],
             "bench": time.process_time() - cpu_before["bench"],
         }
@@ -315,6 +356,7 @@ async def main() -> int:
     for process in (serve, simulator):
         process.send_signal(signal.SIGTERM)
         await process.wait()
+    print(f"stages (after first accept):    {stage_timeline(workdir / 'parcelsms.db')}")
     await runner.cleanup()
     return 1 if missing or rejected else 0
 

@@ -35,9 +35,13 @@ from parcelsms.domain.country_rules import load_country_rules
 from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.domain.pricing import PriceList
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
+from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.channel_port import Channel
+from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
 from parcelsms.pipeline.ports import InboundMessage, ReceiptRecord, Storage
+from parcelsms.pipeline.price_book import PriceBook
+from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
 from parcelsms.pipeline.test_numbers import TestNumberSettings, TestNumberVerification
 from parcelsms.pipeline.verification_guard import VerificationGuard
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
@@ -79,8 +83,9 @@ def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
 
 
 async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) -> Storage:
-    """Open (and migrate) the configured storage."""
-    return await open_storage(
+    """Open (and migrate) the configured storage; on the first start, seed the database's
+    price list from ``[prices]``."""
+    storage = await open_storage(
         settings.database.url,
         pepper=resolve_pepper(settings, environ),
         payload_builder=build_webhook_payload,
@@ -89,6 +94,12 @@ async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) 
         # about 4 s.
         key_cache_seconds=2.0,
     )
+    try:
+        await storage.seed_prices(settings.price_list())
+    except BaseException:
+        await storage.close()
+        raise
+    return storage
 
 
 def _client_configs(channel: ChannelSettings) -> list[SmppClientConfig]:
@@ -137,6 +148,7 @@ class Platform:
     webhook_sender: WebhookSender
     app: Any
     simulator: CarrierSimulator | None = None
+    daily_limits: DailyLimitGuard | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     recovered: int = 0
 
@@ -185,6 +197,8 @@ class Platform:
         if self.simulator is not None:
             await self.simulator.close()
         await self.webhook_sender.close()
+        if self.daily_limits is not None:
+            await self.daily_limits.drain()
         await self.storage.close()
 
 
@@ -247,11 +261,32 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         if dispatcher_holder:
             dispatcher_holder[0].wake()
 
-    # Who may send to whom (account states); part B adds its per-recipient and daily-limit
-    # guards after this one.
+    # Who may send to whom (account states), then how much: per recipient and per day.
     verification_guard = VerificationGuard(
         storage, allow_magic_numbers=settings.verification.magic_numbers
     )
+    limit_settings = settings.limits
+    limits = AccountLimitsCache(
+        storage,
+        EffectiveLimits(
+            recipient_per_hour=limit_settings.recipient_per_hour,
+            recipient_per_day=limit_settings.recipient_per_day,
+            duplicate_window_seconds=limit_settings.duplicate_window,
+            daily_messages=limit_settings.daily_messages,
+            daily_spend_micros=limit_settings.daily_spend_micros,
+        ),
+    )
+    recipient_guard = RecipientLimitGuard(limits)
+    daily_guard = DailyLimitGuard(limits, storage, warning_percent=limit_settings.warning_percent)
+    # Seeded from the database so that a restart does not reset the counters.
+    await recipient_guard.load(storage)
+    await daily_guard.load(storage)
+    price_book = PriceBook(storage, prices)
+
+    def account_changed(account_id: str) -> None:
+        verification_guard.forget(account_id)
+        limits.forget(account_id)
+
     accept = AcceptMessages(
         AcceptSettings(
             prices=prices,
@@ -264,7 +299,9 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         storage,
         check_callback_url=check_url,
         on_accepted=wake_dispatcher,
-        guards=[verification_guard],
+        guards=[verification_guard, recipient_guard, daily_guard],
+        price_source=price_book,
+        sends_free=verification_guard.sends_free,
     )
     verification = settings.verification
     test_numbers = TestNumberVerification(
@@ -313,12 +350,13 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             version=__version__,
             admin_token=settings.security.admin_token,
             test_numbers=test_numbers,
-            prices=prices,
+            prices_changed=price_book.invalidate,
+            limits=limits,
             key_rates=RateDefaults(
                 per_second=settings.security.key_rate_limit,
                 burst=settings.security.key_rate_burst,
             ),
-            account_changed=verification_guard.forget,
+            account_changed=account_changed,
         )
     )
     return Platform(
@@ -331,6 +369,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         webhook_sender=sender,
         app=app,
         simulator=simulator,
+        daily_limits=daily_guard,
     )
 
 

@@ -41,7 +41,15 @@ Tables and their defaults::
     [[routes]]   countries = ["ES", "MX"] or ["*"], channels = ["name", ...] (failover order);
                  no [[routes]] at all means one "*" route over every channel in file order
     [prices]     default = "0.05" per segment (decimal string or number, account currency,
-                 at most 6 decimals), [prices.countries] ES = "0.04", ...
+                 at most 6 decimals), [prices.countries] ES = "0.04", ... — seeds the
+                 database's price list on the first start only; afterwards the operator
+                 edits prices with `parcelsms prices` or /admin/v1/prices (docs/billing.md)
+    [limits]     defaults of the per-account limits (0 = no limit; the operator sets an
+                 account's own with /admin/v1/accounts/{id}/limits): recipient_per_hour = 10,
+                 recipient_per_day = 30 (messages to one number), duplicate_window = 30
+                 (seconds in which the same text to the same number is refused),
+                 daily_messages = 0, daily_spend = "0" (per account and UTC day),
+                 warning_percent = 80 (when the daily-limit warning is sent)
     [dispatch]   max_segments = 10 (1..255), validity = "48h" ("30s", "15m", "2d", "1h30m"
                  or seconds), refund_on_carrier_reject = false,
                  unknown_outcome_policy = "resend" | "assume_submitted"
@@ -182,6 +190,20 @@ class PriceSettings(_Table, frozen=True):
     countries: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class LimitSettings(_Table, frozen=True):
+    recipient_per_hour: Annotated[int, msgspec.Meta(ge=0)] = 10
+    recipient_per_day: Annotated[int, msgspec.Meta(ge=0)] = 30
+    duplicate_window: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 30
+    daily_messages: Annotated[int, msgspec.Meta(ge=0)] = 0
+    daily_spend: Amount = "0"
+    warning_percent: Annotated[int, msgspec.Meta(ge=1, le=99)] = 80
+
+    @property
+    def daily_spend_micros(self) -> int:
+        """``daily_spend`` in micro-units (checked at load)."""
+        return _amount_micros(self.daily_spend, "limits.daily_spend")
+
+
 class DispatchSettings(_Table, frozen=True):
     max_segments: Annotated[int, msgspec.Meta(ge=1, le=255)] = 10
     validity: Duration = Duration(hours=48)
@@ -216,6 +238,7 @@ class Settings(_Table, frozen=True):
     channels: tuple[ChannelSettings, ...] = ()
     routes: tuple[RouteSettings, ...] = ()
     prices: PriceSettings = msgspec.field(default_factory=PriceSettings)
+    limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
     dispatch: DispatchSettings = msgspec.field(default_factory=DispatchSettings)
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
     simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
@@ -386,6 +409,7 @@ def _check(settings: Settings, path: Path | None) -> Settings:
         )
     settings.route_table()
     settings.price_list()
+    _ = settings.limits.daily_spend_micros
     public_url = settings.server.public_url
     if public_url is not None and not re.match(r"https?://[^/\s]+", public_url):
         raise ConfigError("an absolute http:// or https:// URL", key="server.public_url")

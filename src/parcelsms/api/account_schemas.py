@@ -229,13 +229,6 @@ class AdminKeyCreate(KeyCreate):
     """A key for a sender's account, created by the operator."""
 
 
-class PriceListOut(msgspec.Struct, kw_only=True):
-    """Per-segment prices in the account currency (from the configuration)."""
-
-    default: Money
-    countries: dict[str, Money]
-
-
 class AuditEntryOut(msgspec.Struct, kw_only=True):
     id: str
     at: datetime

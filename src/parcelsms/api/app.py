@@ -21,10 +21,11 @@ from starlette.staticfiles import StaticFiles
 from parcelsms.api.admin_audit import with_audit_fallback
 from parcelsms.api.authentication import Authenticator, token_matcher
 from parcelsms.api.content_routes import content_routes
-from parcelsms.api.endpoints.account import AccountEndpoints
 from parcelsms.api.endpoints.account_profile import AccountProfileEndpoints
 from parcelsms.api.endpoints.admin_accounts import AdminAccountEndpoints
+from parcelsms.api.endpoints.admin_billing import AdminBillingEndpoints
 from parcelsms.api.endpoints.admin_keys import AdminKeyEndpoints
+from parcelsms.api.endpoints.billing import BillingEndpoints
 from parcelsms.api.endpoints.keys import KeyEndpoints
 from parcelsms.api.endpoints.messages import MessageEndpoints
 from parcelsms.api.endpoints.meta import MetaEndpoints
@@ -33,6 +34,7 @@ from parcelsms.api.error_responses import RequestContextMiddleware, handle_excep
 from parcelsms.api.route_table import ApiRoute, starlette_routes
 from parcelsms.api.services import ApiServices
 from parcelsms.errors import CatalogueError, StorageError
+from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 
 STATIC_DIRECTORY = Path(__file__).parent / "static"
 
@@ -49,11 +51,18 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     table += WebhookEndpoints(
         storage, authenticator, services.new_webhook_secret, services.check_webhook_url, limit
     ).routes()
-    table += AccountEndpoints(storage, authenticator).routes()
+    limits = services.limits or AccountLimitsCache(storage, EffectiveLimits())
+    table += BillingEndpoints(storage, authenticator, limits, limit).routes()
     table += AccountProfileEndpoints(storage, services.test_numbers, authenticator, limit).routes()
     table += KeyEndpoints(storage, authenticator, limit).routes()
-    table += AdminAccountEndpoints(
-        storage, authenticator, services.prices, services.account_changed, limit
+    table += AdminAccountEndpoints(storage, authenticator, services.account_changed, limit).routes()
+    table += AdminBillingEndpoints(
+        storage,
+        authenticator,
+        limits,
+        prices_changed=services.prices_changed,
+        account_changed=services.account_changed,
+        max_body_bytes=limit,
     ).routes()
     table += AdminKeyEndpoints(storage, authenticator, limit).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()

@@ -10,7 +10,8 @@
   logging the traceback under it. The client never sees exception details.
 
 The body is always ``{"error": {"code", "message", "field", ...}}``; documented extra members
-(``missing``, ``available``, ``price``, ``request_id``) are added when the error carries them.
+(``missing``, ``available``, ``price``, ``missing_segments``, ``request_id``) are added when the
+error carries them.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ def error_info(problem: CatalogueError) -> ErrorInfo:
             info.country = country
         if problem.code == "sender_not_allowed" and isinstance(reason, str):
             info.reason = reason
+        segments = extra.get("missing_segments")
+        if problem.code == "no_package_for_region" and isinstance(segments, int):
+            info.missing_segments = segments
+            if isinstance(country, str):
+                info.country = country
     return info
 
 

@@ -169,9 +169,9 @@ class WebhookCreate(_Request):
 class ErrorInfo(msgspec.Struct, kw_only=True):
     """A catalogued error (see `docs/errors.md`).
 
-    `missing`, `available` and `price` come with `insufficient_balance`; `request_id` with
-    `internal_error` and `service_unavailable`; `country` and `reason` with
-    `sender_not_allowed`.
+    `missing`, `available` and `price` come with `insufficient_balance`; `missing_segments`,
+    `price` and `country` with `no_package_for_region`; `request_id` with `internal_error`
+    and `service_unavailable`; `country` and `reason` with `sender_not_allowed`.
     """
 
     code: str
@@ -183,6 +183,7 @@ class ErrorInfo(msgspec.Struct, kw_only=True):
     request_id: str | msgspec.UnsetType = msgspec.UNSET
     country: str | msgspec.UnsetType = msgspec.UNSET
     reason: str | msgspec.UnsetType = msgspec.UNSET
+    missing_segments: int | msgspec.UnsetType = msgspec.UNSET
 
 
 class ErrorBody(msgspec.Struct, kw_only=True):

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from parcelsms.api.authentication import RateDefaults
-from parcelsms.domain.pricing import PriceList
 from parcelsms.pipeline.accept import AcceptMessages
+from parcelsms.pipeline.account_limits import AccountLimitsCache
 from parcelsms.pipeline.ports import Storage
 from parcelsms.pipeline.test_numbers import TestNumberVerification
 
@@ -22,6 +22,10 @@ DEFAULT_AUTH_CACHE_SECONDS = 2.0
 
 def _ignore_account(account_id: str) -> None:
     """The default ``account_changed``: nothing caches account state."""
+
+
+def _ignore_prices() -> None:
+    """The default ``prices_changed``: nothing caches the price list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +44,10 @@ class ApiServices:
       without asking storage again; a revoked key or a suspended account is refused at the
       latest this long after the change. ``0`` disables the cache.
     * ``test_numbers``: the test-number use case (``None``: those routes answer 503).
-    * ``prices``: the configured price list, shown by ``GET /admin/v1/prices``.
+    * ``prices_changed``: told when the operator API changed the price list (the accept
+      step's price book rereads it).
+    * ``limits``: the per-account limits in force (``GET /v1/limits``, the operator's limit
+      routes forget an account's entry on change); ``None``: no defaults (0 = no limit).
     * ``key_rates``: the request rate of keys without their own.
     * ``account_changed``: told the id of an account the operator API suspended,
       reactivated or verified (the send guard drops its cached state).
@@ -54,7 +61,8 @@ class ApiServices:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     auth_cache_seconds: float = DEFAULT_AUTH_CACHE_SECONDS
     test_numbers: TestNumberVerification | None = None
-    prices: PriceList | None = None
+    prices_changed: Callable[[], None] = _ignore_prices
+    limits: AccountLimitsCache | None = None
     key_rates: RateDefaults = field(default_factory=RateDefaults)
     account_changed: Callable[[str], None] = _ignore_account
     # The bootstrap operator token ([security] admin_token), accepted on /admin/v1 routes

@@ -18,6 +18,9 @@ COMMANDS = {
     "audit": "parcelsms.cli.key_commands:audit",
     "templates": "parcelsms.cli.review_commands:templates",
     "sender-ids": "parcelsms.cli.review_commands:sender_ids",
+    "prices": "parcelsms.cli.billing_commands:prices",
+    "channel-costs": "parcelsms.cli.billing_commands:channel_costs",
+    "packages": "parcelsms.cli.billing_commands:packages",
     "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",
 }
 

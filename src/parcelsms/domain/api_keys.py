@@ -44,8 +44,9 @@ SCOPES: dict[str, str] = {
     "messages:read": "read messages, their history and listings",
     "templates": "create and read templates",
     "webhooks": "register and read the webhook endpoint",
-    "billing:read": "read the balance",
-    "account": "read the account, submit company details, manage test numbers",
+    "billing:read": "read the balance, ledger, packages, limits and notifications",
+    "account": "read the account, submit company details, manage test numbers and the "
+    "low-balance alert",
     "keys": "list, create and revoke the account's API keys",
     "admin": "the operator API under /admin/v1 (operator keys only)",
 }

@@ -312,14 +312,36 @@ _KINDS: tuple[ErrorKind, ...] = (
         402,
         "The account balance is too low for this message.",
         "Top up the account's balance. The price of a message is its segments times the "
-        "per-segment price of the recipient's country.",
+        "per-segment price of the recipient's country; `missing` is the amount lacking. "
+        "A message a package covers is paid from the package instead (`docs/billing.md`).",
+    ),
+    ErrorKind(
+        "no_package_for_region",
+        402,
+        "No package covers this message's destination.",
+        "The account pays only from packages, and none of its packages that are not "
+        "expired covers the recipient's country with enough segments left (`missing_segments` "
+        "says how many are missing). `GET /v1/packages` lists them; ask the operator for a "
+        "package covering the destination. Domestic packages never pay for international "
+        "messages.",
+    ),
+    ErrorKind(
+        "daily_limit_reached",
+        429,
+        "The account's daily limit is reached.",
+        "The account has sent as many messages, or spent as much, today (UTC) as its daily "
+        "limit allows; the message names the limit. `Retry-After` gives the seconds until "
+        "midnight UTC, when the day's counters start again. `GET /v1/limits` shows the "
+        "limits; ask the operator to raise them if the traffic is expected.",
     ),
     ErrorKind(
         "rate_limited",
         429,
         "Too many requests.",
         "Slow down and retry after the number of seconds in the `Retry-After` header. Use "
-        "the batch endpoint to send many messages in one request.",
+        "the batch endpoint to send many messages in one request. Per-recipient limits "
+        "answer this too (the message says which: messages per hour or per day to one "
+        "number, or the same text to the same number within the duplicate window).",
     ),
     ErrorKind(
         "service_unavailable",

@@ -49,3 +49,12 @@ def is_valid_id(value: str, prefix: str) -> bool:
     """True when ``value`` has the shape of an id with ``prefix`` (it may not exist)."""
     head, sep, body = value.partition("_")
     return sep == "_" and head == prefix and len(body) == 26 and all(c in _ALPHABET for c in body)
+
+
+def first_id_at(prefix: str, moment_ms: int) -> str:
+    """The smallest id ``prefix`` could have for an id made at ``moment_ms`` (Unix ms).
+
+    Every id made at or after that millisecond sorts at or after it, so ``id >= first_id_at``
+    selects rows made since then through the primary-key index.
+    """
+    return f"{prefix}_{_encode(max(moment_ms, 0) << _RANDOM_BITS)}"

@@ -12,8 +12,8 @@ the balance no longer covers, never affects another item.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -29,6 +29,7 @@ from parcelsms.pipeline.compose import (
     ComposeSettings,
     ContentStore,
     MessageComposer,
+    PriceSource,
     packaged_country_rules,
 )
 from parcelsms.pipeline.ports import Accepted, MessageStore, NewMessage
@@ -102,7 +103,12 @@ def _validate_client_ref(value: str, field_name: str) -> str:
 
 
 class AcceptMessages:
-    """The accept use case. One instance per process; safe for concurrent use."""
+    """The accept use case. One instance per process; safe for concurrent use.
+
+    ``price_source``: the operator's live price list (``None``: ``settings.prices``).
+    ``sends_free(account_id, e164)``: whether this account's message to this number costs
+    nothing (magic numbers for unverified accounts); ``None``: nothing is free.
+    """
 
     def __init__(
         self,
@@ -114,11 +120,14 @@ class AcceptMessages:
         on_accepted: Callable[[], None] | None = None,
         clock: Callable[[], datetime] | None = None,
         guards: Sequence[SendGuard] = (),
+        price_source: PriceSource | None = None,
+        sends_free: Callable[[str, str], Awaitable[bool]] | None = None,
     ) -> None:
         self._settings = settings
         self._guards = tuple(guards)
         self._messages = messages
-        self._composer = MessageComposer(settings.compose_settings(), templates)
+        self._sends_free = sends_free
+        self._composer = MessageComposer(settings.compose_settings(), templates, price_source)
         self._check_callback_url = check_callback_url
         self._on_accepted = on_accepted
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -220,12 +229,15 @@ class AcceptMessages:
                     guard.released(context)
             raise
         for context, result in zip(contexts, stored, strict=True):
-            stored_ok = not isinstance(result, CatalogueError)
-            for guard in self._guards:
-                if stored_ok:
-                    guard.accepted(context)
-                else:
+            # A replay stored nothing new; an accepted message counts at the price charged
+            # (0 when a package paid it).
+            if isinstance(result, CatalogueError) or result.replayed:
+                for guard in self._guards:
                     guard.released(context)
+                continue
+            charged = replace(context, charged_micros=result.price_micros)
+            for guard in self._guards:
+                guard.accepted(charged)
         if self._on_accepted is not None:
             self._on_accepted()
         return stored
@@ -257,6 +269,9 @@ class AcceptMessages:
                     "invalid_callback_url", problem.message, field=f"{field_prefix}callback_url"
                 ) from None
         price = draft.price_micros
+        sends_free = self._sends_free
+        if price and sends_free is not None and await sends_free(account_id, recipient.e164):
+            price = 0
         context = GuardContext(
             account_id=account_id,
             recipient=recipient,
@@ -264,6 +279,7 @@ class AcceptMessages:
             segments=info.segment_count,
             price_micros=price,
             field_prefix=field_prefix,
+            currency=currency,
         )
         admitted: list[SendGuard] = []
         try:

@@ -76,6 +76,12 @@ class ContentStore(TemplateStore, SenderIdStore, MessageSettingsStore, Protocol)
     """The storage a composer reads: templates, sender IDs, message settings."""
 
 
+class PriceSource(Protocol):
+    """Where the current price list comes from (``pipeline.price_book.PriceBook``)."""
+
+    async def current(self) -> PriceList: ...
+
+
 @cache
 def packaged_country_rules() -> CountryRules:
     """The country rules registry shipped with parcelsms (read once)."""
@@ -138,9 +144,16 @@ def registered_sender(record: SenderIdRecord) -> RegisteredSender:
 class MessageComposer:
     """Builds :class:`Draft` messages. One per process; safe for concurrent use."""
 
-    def __init__(self, settings: ComposeSettings, content: ContentStore) -> None:
+    def __init__(
+        self,
+        settings: ComposeSettings,
+        content: ContentStore,
+        price_source: PriceSource | None = None,
+    ) -> None:
+        """``price_source``: the live price list; ``None`` prices with ``settings.prices``."""
         self._settings = settings
         self._content = content
+        self._price_source = price_source
         self._variants: dict[
             tuple[str, str], tuple[TemplateVariants | None, dict[str, ParsedTemplate], float]
         ] = {}
@@ -205,6 +218,8 @@ class MessageComposer:
                 field=f"{field_prefix}params",
             )
         chosen, sender = self._sender(rule, sender_id, account, f"{field_prefix}sender_id")
+        source = self._price_source
+        prices = settings.prices if source is None else await source.current()
         return Draft(
             recipient=recipient,
             route_plan=plan,
@@ -216,7 +231,7 @@ class MessageComposer:
             info=info,
             sender_id=chosen,
             sender=sender,
-            price_micros=settings.prices.price(recipient.country, info.segment_count),
+            price_micros=prices.price(recipient.country, info.segment_count),
             time_zone=time_zone,
         )
 

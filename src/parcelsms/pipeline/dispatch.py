@@ -27,7 +27,7 @@ appends its outcome to a buffer; one recorder hands the whole buffer to
 ``record_submissions`` whenever the previous call returned, so under load one call (and one
 transaction) carries hundreds of outcomes. A message counts as in flight from its claim
 until its outcome is recorded, and a new claim waits until a worthwhile number of slots is
-free (a quarter of the limit), instead of claiming a message or two every time one
+free (a quarter of a batch), instead of claiming a message or two every time one
 finishes.
 """
 

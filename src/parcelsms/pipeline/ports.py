@@ -19,7 +19,9 @@ Billing is exactly once per message and every movement is a ledger row:
 * ``refund`` (available +price, reserved −price) when it never reached a carrier (``failed``)
   or, with ``refund_on_reject=True``, when the carrier rejected it.
 
-A message has exactly one ``reserve`` and at most one of ``settle``/``refund``.
+A message has exactly one ``reserve`` and at most one of ``settle``/``refund``. A message a
+package pays has price 0 and also one ``package_use`` (and a ``package_refund`` when it is
+refunded): see :mod:`parcelsms.pipeline.billing_ports`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import msgspec
 
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Account, AccountSecurityStore
+from parcelsms.pipeline.billing_ports import BillingStore
 from parcelsms.pipeline.content_ports import (
     MessageSettings,
     MessageSettingsStore,
@@ -260,11 +263,12 @@ WebhookPayloadBuilder = Callable[[WebhookEvent], str]
 
 
 class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
-    """A claimed outbox row. ``secret`` is the account endpoint's, ``None`` when it has none."""
+    """A claimed outbox row. ``secret`` is the account endpoint's, ``None`` when it has none;
+    ``message_id`` is ``None`` for an account event (``balance.low``, ...)."""
 
     id: str
     account_id: str
-    message_id: str
+    message_id: str | None
     url: str
     secret: str | None
     payload: str
@@ -446,10 +450,15 @@ class MessageStore(Protocol):
         """Store each item as ``queued`` with its ``reserve``, or say why not.
 
         Per item, atomically: idempotency replay or ``idempotency_conflict``; ``not_found``
-        or ``account_suspended`` for the account; ``insufficient_balance`` (extra:
-        ``missing_micros``) when the available balance is below the price. Items of several
-        accounts may be mixed; all accepted items share one commit. An item the database
-        failed to store answers ``service_unavailable`` (it was not stored).
+        or ``account_suspended`` for the account; who pays: a package covering the
+        destination (``Accepted.price_micros`` is then 0), else the balance;
+        ``no_package_for_region`` (extra: ``missing_segments``) for a package-only account
+        no package covers; ``insufficient_balance`` (extra: ``missing_micros``) when the
+        available balance is below the price. A price-0 item uses neither. An accepted item
+        that takes the balance below the account's alert threshold records a ``balance.low``
+        event in the same transaction. Items of several accounts may be mixed; all accepted
+        items share one commit. An item the database failed to store answers
+        ``service_unavailable`` (it was not stored).
         """
         ...
 
@@ -536,6 +545,7 @@ class Storage(
     WebhookOutbox,
     MessageQueries,
     AccountSecurityStore,
+    BillingStore,
     Protocol,
 ):
     """Everything the pipeline needs from storage."""

@@ -8,7 +8,9 @@ async method; the composition root decides which guards run, in order.
 A guard MUST raise :class:`~parcelsms.errors.CatalogueError` (with ``field`` prefixed by
 ``context.field_prefix``) to refuse, and MUST NOT have side effects on refusal. A guard that
 counts (a rate limit) SHOULD count only messages that end up accepted: ``admit`` is called
-before storing, ``accepted`` after the commit, ``released`` when storing refused the item.
+before storing, ``accepted`` after the commit (with ``charged_micros`` set to the price
+actually charged: 0 when a package paid), ``released`` when storing refused the item or it
+was an idempotent replay of a message stored before.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ class GuardContext:
     recipient: Recipient
     body: str
     segments: int
-    price_micros: int
+    price_micros: int  # the list price (0 for a free message)
     field_prefix: str  # "" for a single message, "messages[3]." in a batch
+    currency: str = ""
+    # What the balance was charged, once stored (0 when a package paid); None before.
+    charged_micros: int | None = None
 
 
 class SendGuard(Protocol):
@@ -37,9 +42,9 @@ class SendGuard(Protocol):
         ...
 
     def accepted(self, context: GuardContext) -> None:
-        """The message was stored (count it)."""
+        """The message was stored (count it); ``context.charged_micros`` is set."""
         ...
 
     def released(self, context: GuardContext) -> None:
-        """The message was admitted but storing it was refused (undo what admit reserved)."""
+        """The message was admitted but not stored: refused, or a replay (undo ``admit``)."""
         ...

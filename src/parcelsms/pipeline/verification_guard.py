@@ -82,6 +82,22 @@ class VerificationGuard:
             field=f"{context.field_prefix}to",
         )
 
+    async def sends_free(self, account_id: str, e164: str) -> bool:
+        """Whether the message costs nothing: a magic number sent by an unverified account.
+
+        Unverified accounts try the platform against the simulator's magic numbers; charging
+        them for it would make a prepaid balance a condition of evaluating parcelsms. A
+        verified account pays for every message (with a real carrier for +1, magic numbers
+        go out like any other number).
+        """
+        if not self._allow_magic_numbers or magic_outcome(e164) is None:
+            return False
+        until = self._verified_until.get(account_id)
+        if until is not None and until > self._clock():
+            return False
+        profile = await self._store.get_account_profile(account_id)
+        return profile is not None and profile.state == "unverified"
+
     def accepted(self, context: GuardContext) -> None:
         """Nothing to count."""
 

@@ -108,6 +108,8 @@ class WebhookDeliveryWorker:
             rows = await self._outbox.claim_due_webhooks(
                 min(settings.batch_size, room), self._clock(), settings.lease_seconds
             )
+            if self._stop_requested():
+                break  # claimed rows come back when their lease ends
             fresh = [row for row in rows if row.id not in self._held]
             if not fresh:
                 with contextlib.suppress(TimeoutError):
@@ -118,6 +120,10 @@ class WebhookDeliveryWorker:
                 task = asyncio.create_task(self._deliver(row))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+
+    def _stop_requested(self) -> bool:
+        # A method, not the attribute: stop() may run while run() awaits a claim.
+        return self._stopping
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
         """Stop claiming; give rows in flight ``drain_seconds`` to be sent and recorded.

@@ -83,5 +83,6 @@ async def test_balance_moves_from_available_to_reserved_when_a_message_is_accept
     )
     after = (await api.alpha.client.get("/v1/balance")).json()
 
-    assert before == {"currency": "EUR", "available": "100", "reserved": "0"}
-    assert after == {"currency": "EUR", "available": "99.96", "reserved": "0.04"}
+    unchanged = {"low_balance_threshold": None, "package_only": False, "packages": []}
+    assert before == {"currency": "EUR", "available": "100", "reserved": "0", **unchanged}
+    assert after == {"currency": "EUR", "available": "99.96", "reserved": "0.04", **unchanged}

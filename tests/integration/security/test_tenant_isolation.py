@@ -15,15 +15,17 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from secured_platform import RunningPlatform, Sender, running_platform
+from secured_platform import TEST_ACTOR, RunningPlatform, Sender, running_platform
 
 from parcelsms.api.route_table import ApiRoute
 from parcelsms.pipeline.account_security_ports import AuditFilter
+from parcelsms.pipeline.billing_ports import PackageSpec
 
 ALPHA_PHONE = "+447700100321"
 ALPHA_SECRET_TEXT = "Alpha's private template about {tracking}."
@@ -59,6 +61,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/test_numbers"): {"number": "+447700100999"},
     ("POST", "/v1/test_numbers/{id}/confirm"): {"code": "123456"},
     ("POST", "/v1/keys"): {"label": "beta second key"},
+    ("POST", "/v1/balance/alerts"): {"threshold": "1.5"},
 }
 UNAUTHENTICATED = {"/healthz", "/openapi.json", "/docs"}
 
@@ -82,6 +85,19 @@ async def _alpha(running: RunningPlatform) -> Alpha:
     template = await running.storage.create_template(
         alpha.account_id, "private_note", "en", ALPHA_SECRET_TEXT
     )
+    package = await running.storage.grant_package(
+        alpha.account_id,
+        PackageSpec(
+            name="Alpha secret bundle",
+            region="countries",
+            countries=("NO",),
+            segments=7,
+            expires_at=datetime.now(UTC) + timedelta(days=3),
+        ),
+        TEST_ACTOR,
+    )
+    # Above the balance: the message below crosses it, so alpha gets a notification.
+    await client.post("/v1/balance/alerts", json={"threshold": "100.01"})
     sent = await client.post(
         "/v1/messages",
         json={"to": "+12025550105", "template": "shipped", "params": {"tracking": "ALPHA-77"}},
@@ -104,6 +120,8 @@ async def _alpha(running: RunningPlatform) -> Alpha:
         "/admin/v1/accounts": alpha.account_id,
         "/admin/v1/keys": alpha.key_id,
     }
+    notifications = (await client.get("/v1/notifications")).json()["data"]
+    assert [item["kind"] for item in notifications] == ["balance.low"]
     secrets = [
         *ids.values(),
         alpha.account_id,
@@ -116,6 +134,10 @@ async def _alpha(running: RunningPlatform) -> Alpha:
         "Alpha Logistics",
         ALPHA_PHONE,
         "+12025550105",
+        package.id,
+        "Alpha secret bundle",
+        notifications[0]["id"],
+        "100.01",
     ]
     return Alpha(alpha, ids, secrets)
 
@@ -134,6 +156,11 @@ async def _state_of(running: RunningPlatform, alpha: Alpha) -> list[Any]:
         "/v1/webhooks",
         "/v1/keys",
         "/v1/test_numbers",
+        "/v1/ledger",
+        "/v1/packages",
+        "/v1/notifications",
+        "/v1/limits",
+        "/v1/balance/alerts",
     ]
     state: list[Any] = []
     for path in reads:
@@ -141,6 +168,7 @@ async def _state_of(running: RunningPlatform, alpha: Alpha) -> list[Any]:
         state.append(_without_volatile(body))
     audit = await running.storage.list_audit(AuditFilter(account_id=alpha.sender.account_id))
     state.append([entry.id for entry in audit.items])
+    state.append((await client.get("/v1/ledger.csv")).text)
     return state
 
 
@@ -188,6 +216,8 @@ async def test_no_route_shows_or_changes_another_accounts_data(running: RunningP
     alpha = await _alpha(running)
     beta = await running.sender("beta")
     await running.wait_for(lambda: len(running.submits_to(ALPHA_PHONE)) == 1)
+    # Final, so that no settlement moves alpha's ledger while the routes are tried.
+    await running.final_status(alpha.sender.client, alpha.ids["/v1/messages"])
     before = await _state_of(running, alpha)
     table: list[ApiRoute] = running.platform.app.state.route_table
 
@@ -210,7 +240,7 @@ async def test_no_route_shows_or_changes_another_accounts_data(running: RunningP
 
     after = await _state_of(running, alpha)
     assert checked == len(table) - len(UNAUTHENTICATED)
-    assert checked >= 45
+    assert checked >= 70  # every route, with the billing routes (issue 5 part B)
     assert after == before
 
 

@@ -210,3 +210,32 @@ async def test_rows_of_a_committed_flush_are_visible_to_readers(
         return int(connection.scalar(select(func.count()).select_from(rows)) or 0)
 
     assert await database.read(count) == 1
+
+
+async def test_a_list_is_one_queue_entry_with_a_result_per_item(
+    writer: BatchingWriter, database: Database
+) -> None:
+    results = await writer.run_list(insert_values, [1, 2, 3])
+    assert results == [2, 4, 6]
+    assert writer.statistics.items == 1
+    assert await stored_values(database) == [1, 2, 3]
+
+
+async def test_lists_and_single_items_of_one_operation_share_a_flush(
+    writer: BatchingWriter, database: Database
+) -> None:
+    outcomes = await asyncio.gather(
+        writer.run_list(insert_values, [10, 11]),
+        writer.run(insert_values, 12),
+        writer.run_list(insert_values, [13, 14, 15]),
+    )
+    assert outcomes == [[20, 22], 24, [26, 28, 30]]
+    assert writer.statistics.flushes == 1
+    assert await stored_values(database) == [10, 11, 12, 13, 14, 15]
+
+
+async def test_a_bad_item_of_a_list_fails_alone(writer: BatchingWriter, database: Database) -> None:
+    await writer.run(insert_values, 7)
+    with pytest.raises(StorageError):
+        await writer.run_list(insert_values, [6, 7, 8])
+    assert await stored_values(database) == [6, 7, 8]

@@ -18,10 +18,29 @@ PACKAGE = Path(parcelsms.__file__).parent
 
 # For each layer, the parcelsms layers it must NOT import.
 FORBIDDEN = {
-    "protocol": {"domain", "adapters", "pipeline", "api", "cli", "console", "simulator",
-                 "bootstrap", "config", "testing"},
-    "domain": {"adapters", "pipeline", "api", "cli", "console", "simulator", "bootstrap",
-               "config", "testing"},
+    "protocol": {
+        "domain",
+        "adapters",
+        "pipeline",
+        "api",
+        "cli",
+        "console",
+        "simulator",
+        "bootstrap",
+        "config",
+        "testing",
+    },
+    "domain": {
+        "adapters",
+        "pipeline",
+        "api",
+        "cli",
+        "console",
+        "simulator",
+        "bootstrap",
+        "config",
+        "testing",
+    },
     "pipeline": {"adapters", "api", "cli", "console", "simulator", "bootstrap", "testing"},
     "adapters": {"api", "cli", "console", "simulator", "bootstrap", "testing"},
     "api": {"adapters", "cli", "console", "simulator", "bootstrap"},

@@ -1,11 +1,12 @@
 """Accepting messages: idempotency, balance reservation and the queued row, set-based.
 
 For a group of items (of any accounts) the bulk function issues a fixed number of statements:
-look up idempotency keys, read (and lock) the accounts, then one ``executemany`` each for
-messages, events, ledger rows and account balances (rows as tuples, through
-:class:`~.bulk_statements.BulkStatement`). The per-item decisions — replay,
-conflict, insufficient balance — are made in memory in arrival order, so an item sees the
-balance left by the items before it in the same group.
+look up idempotency keys, read (and lock) the accounts and their usable packages, then one
+``executemany`` each for messages, events, ledger rows and account balances (rows as tuples,
+through :class:`~.bulk_statements.BulkStatement`). The per-item decisions — replay,
+conflict, who pays (a package or the balance, :mod:`.accept_billing`), insufficient balance
+— are made in memory in arrival order, so an item sees the balance and package segments
+left by the items before it in the same group.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage import ledger as ledger_moves
+from parcelsms.adapters.storage.accept_billing import AcceptBilling, Funding
 from parcelsms.adapters.storage.bulk_statements import insert_statement
 from parcelsms.adapters.storage.conditions import pair_in
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.schema import accounts, message_events, messages
+from parcelsms.adapters.storage.schema import message_events, messages
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.errors import CatalogueError
@@ -63,6 +65,7 @@ _MESSAGE_INSERT = insert_statement(
         "price_micros",
         "currency",
         "billing",
+        "package_id",
         "sender_id",
         "client_ref",
         "callback_url",
@@ -98,7 +101,7 @@ class AcceptOperation:
     def __call__(self, connection: Connection, items: list[NewMessage]) -> Sequence[AcceptResult]:
         now = self._context.clock()
         owners = self._existing_owners(connection, items)
-        available = self._lock_accounts(connection, items)
+        billing = AcceptBilling.load(connection, [item.account_id for item in items], now)
 
         results: list[AcceptResult] = []
         message_rows: list[tuple[Any, ...]] = []
@@ -109,19 +112,18 @@ class AcceptOperation:
             if item.idempotency_key is not None and key in owners:
                 results.append(_replay_or_conflict(owners[key], item))
                 continue
-            account = available.get(item.account_id)
-            if account is None:
+            status = billing.status(item.account_id)
+            if status is None:
                 results.append(error("not_found", "No such account.", field="account_id"))
                 continue
-            status, balance = account
             if status != "active":
                 results.append(error("account_suspended", field="account_id"))
                 continue
-            if item.price_micros > balance:
-                results.append(_insufficient(item, balance))
+            funding = billing.pay(item)
+            if isinstance(funding, CatalogueError):
+                results.append(funding)
                 continue
-            available[item.account_id] = (status, balance - item.price_micros)
-            accepted = self._insert_rows(item, now, message_rows, event_rows, moves)
+            accepted = self._insert_rows(item, funding, now, message_rows, event_rows, moves)
             if item.idempotency_key is not None:
                 owners[key] = _Owner(item.request_hash, accepted)
             results.append(accepted)
@@ -130,11 +132,13 @@ class AcceptOperation:
             _MESSAGE_INSERT.execute(connection, message_rows)
             _EVENT_INSERT.execute(connection, event_rows)
             ledger_moves.write_ledger(connection, moves)
+        billing.finish(connection)
         return results
 
     def _insert_rows(
         self,
         item: NewMessage,
+        funding: Funding,
         now: datetime,
         message_rows: list[tuple[Any, ...]],
         event_rows: list[tuple[Any, ...]],
@@ -152,9 +156,10 @@ class AcceptOperation:
                 item.body,
                 item.encoding,
                 item.segments,
-                item.price_micros,
+                funding.price_micros,
                 item.currency,
                 "reserved",
+                funding.package_id,
                 item.sender_id,
                 item.client_ref,
                 item.callback_url,
@@ -171,7 +176,13 @@ class AcceptOperation:
             )
         )
         event_rows.append((message_id, "queued", now, None))
-        moves.append(ledger_moves.reserve(item.account_id, message_id, item.price_micros, now))
+        moves.append(ledger_moves.reserve(item.account_id, message_id, funding.price_micros, now))
+        if funding.package_id is not None:
+            moves.append(
+                ledger_moves.package_use(
+                    item.account_id, message_id, funding.package_id, item.segments, now
+                )
+            )
         return Accepted(
             message_id=message_id,
             account_id=item.account_id,
@@ -180,7 +191,7 @@ class AcceptOperation:
             country=item.country,
             encoding=item.encoding,
             segments=item.segments,
-            price_micros=item.price_micros,
+            price_micros=funding.price_micros,
             currency=item.currency,
             client_ref=item.client_ref,
             created_at=now,
@@ -221,19 +232,6 @@ class AcceptOperation:
             for row in rows
         }
 
-    def _lock_accounts(
-        self, connection: Connection, items: list[NewMessage]
-    ) -> dict[str, tuple[str, int]]:
-        account_ids = sorted({item.account_id for item in items})
-        # FOR UPDATE (a no-op on SQLite, whose writer is alone anyway) makes the in-memory
-        # balance arithmetic safe against concurrent writers on PostgreSQL.
-        rows = connection.execute(
-            select(accounts.c.id, accounts.c.status, accounts.c.balance_micros)
-            .where(accounts.c.id.in_(account_ids))
-            .with_for_update()
-        )
-        return {row.id: (row.status, row.balance_micros) for row in rows}
-
 
 def _replay_or_conflict(owner: _Owner, item: NewMessage) -> AcceptResult:
     if owner.request_hash != item.request_hash:
@@ -256,14 +254,4 @@ def _replay_or_conflict(owner: _Owner, item: NewMessage) -> AcceptResult:
         client_ref=accepted.client_ref,
         created_at=accepted.created_at,
         replayed=True,
-    )
-
-
-def _insufficient(item: NewMessage, balance: int) -> CatalogueError:
-    return error(
-        "insufficient_balance",
-        field=None,
-        missing_micros=item.price_micros - balance,
-        available_micros=balance,
-        price_micros=item.price_micros,
     )

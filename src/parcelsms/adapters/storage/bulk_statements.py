@@ -64,7 +64,7 @@ class BulkStatement:
     with ``bindparam(name, type_=...)`` in ``values``/``where``). ``types`` gives each name's
     SQL type, so its bind processor can be applied; names without a type are passed as
     they are. Values must be what the Core statement would accept (``datetime``, lists for
-    JSON, ...).
+    JSON, ...); ``None`` is always SQL NULL, as for the schema's ``JSON(none_as_null=True)``.
     """
 
     def __init__(
@@ -96,7 +96,7 @@ class BulkStatement:
         if compiled.order is not None:
             order = compiled.order
             rows = [tuple(row[index] for index in order) for row in rows]
-        connection.exec_driver_sql(compiled.sql, list(rows))  # type: ignore[arg-type]
+        connection.exec_driver_sql(compiled.sql, list(rows))
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         if not dialect.positional:

@@ -124,12 +124,12 @@ class ClaimOperation:
     ) -> Sequence[list[DispatchItem]]:
         results = []
         for request in requests:
-            rows = connection.execute(
+            claimed = connection.execute(
                 _CLAIM,
                 {"b_now": request.now, "b_limit": request.limit, "b_token": request.claim_token},
-            ).all()
+            )
             # RETURNING comes in no promised order: oldest due first, then oldest message.
-            rows.sort(key=lambda row: (row.next_attempt_at, row.id))
+            rows = sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
             results.append([_dispatch_item(row) for row in rows])
         return results
 

@@ -70,10 +70,10 @@ class WebhookClaimOperation:
         results = []
         for request in requests:
             lease_end = request.now + timedelta(seconds=request.lease_seconds)
-            rows = connection.execute(
+            claimed = connection.execute(
                 _CLAIM, {"b_now": request.now, "b_limit": request.limit, "b_lease": lease_end}
-            ).all()
-            rows.sort(key=lambda row: row.id)  # RETURNING promises no order: oldest first
+            )
+            rows = sorted(claimed, key=lambda row: row.id)  # RETURNING has no order: oldest first
             secrets: dict[str, str] = {}
             if rows:
                 accounts = sorted({row.account_id for row in rows})

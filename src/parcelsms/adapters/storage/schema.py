@@ -123,6 +123,13 @@ accounts = Table(
     Column("balance_micros", BigInteger, nullable=False),
     Column("reserved_micros", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Billing settings read by the accept transaction (issue 5 part B, migration 0004):
+    # pay only from packages; the home country domestic packages are for; the low-balance
+    # alert threshold and whether the current crossing below it was announced.
+    Column("package_only", Boolean, nullable=False, server_default=false()),
+    Column("home_country", String(2)),
+    Column("low_balance_threshold_micros", BigInteger),
+    Column("low_balance_notified", Boolean, nullable=False, server_default=false()),
     CheckConstraint("status IN ('active', 'suspended')", name="status"),
     # A safety net under the reservation logic: money never goes below zero.
     CheckConstraint("balance_micros >= 0", name="balance_not_negative"),
@@ -233,6 +240,10 @@ messages = Table(
     Column("currency", String(3), nullable=False),
     # reserved → settled | refunded: guards exactly-once billing at the row itself.
     Column("billing", String(16), nullable=False),
+    # The package that paid the message (its price_micros is then 0); NULL: the balance.
+    # No foreign key: adding one would make SQLite copy this table; the message's
+    # package_use ledger row carries the checked reference.
+    Column("package_id", String(ID)),
     Column("sender_id", String(32)),
     Column("client_ref", String(200)),
     Column("callback_url", Text),
@@ -309,7 +320,15 @@ ledger = Table(
     Column("reserved_delta_micros", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("note", Text),
-    CheckConstraint("kind IN ('topup', 'reserve', 'settle', 'refund')", name="kind"),
+    # Package movements (migration 0004): the package and its segments moved (+ grant and
+    # refund, - use); 0 for money rows.
+    Column("package_id", String(ID), ForeignKey("packages.id")),
+    Column("segments_delta", Integer, nullable=False, server_default=text("0")),
+    CheckConstraint(
+        "kind IN ('topup', 'reserve', 'settle', 'refund', 'package_grant', 'package_use', "
+        "'package_refund')",
+        name="kind",
+    ),
     Index(None, "account_id", "id"),
     # One reserve, one settle, one refund at most per message (NULL message ids, i.e.
     # top-ups, are distinct).
@@ -343,7 +362,8 @@ webhook_outbox = Table(
     metadata,
     Column("id", String(ID), primary_key=True),
     Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
-    Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False, index=True),
+    # NULL for account events (balance.low, account.threshold_warning; migration 0004).
+    Column("message_id", String(ID), ForeignKey("messages.id"), index=True),
     Column("url", Text, nullable=False),
     Column("payload", Text, nullable=False),
     Column("status", String(16), nullable=False),
@@ -457,4 +477,75 @@ audit_log = Table(
     Column("request_id", String(40)),
     Index(None, "account_id", "id"),
     Index(None, "action", "id"),
+)
+
+# --- billing and limits (issue 5 part B, migration 0004) ------------------------------------
+
+# The operator's per-segment prices; country '*' is the default. Seeded from [prices] once.
+prices = Table(
+    "prices",
+    metadata,
+    Column("country", String(2), primary_key=True),
+    Column("price_micros", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("price_micros >= 0", name="price_not_negative"),
+)
+
+# What a channel costs the operator per segment, by country ('*': the channel's default).
+channel_costs = Table(
+    "channel_costs",
+    metadata,
+    Column("channel", String(100), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("cost_micros", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("channel", "country"),
+    CheckConstraint("cost_micros >= 0", name="cost_not_negative"),
+)
+
+# Bundles of segments for a region with an expiry. remaining_segments only moves through
+# ledger rows naming the package (grant +, use -, refund +).
+packages = Table(
+    "packages",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("region", String(16), nullable=False),
+    Column("countries", _json(), nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("remaining_segments", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("region IN ('domestic', 'international', 'countries')", name="region"),
+    CheckConstraint("remaining_segments >= 0", name="remaining_not_negative"),
+    Index(None, "account_id", "expires_at"),
+)
+
+# E-mail-ready notices to an account (low balance, daily-limit warnings).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("data", _json(), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "account_id", "id"),
+    Index(None, "kind", "id"),
+)
+
+# Per-account limits set by the operator; NULL: the configured default ([limits]).
+account_limits = Table(
+    "account_limits",
+    metadata,
+    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("recipient_per_hour", Integer),
+    Column("recipient_per_day", Integer),
+    Column("duplicate_window_seconds", Integer),
+    Column("daily_messages", Integer),
+    Column("daily_spend_micros", BigInteger),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -21,6 +21,7 @@ from parcelsms.adapters.storage import queries
 from parcelsms.adapters.storage.accept import AcceptOperation
 from parcelsms.adapters.storage.account_security_storage import AccountSecurityStorage
 from parcelsms.adapters.storage.batching_writer import BatchingWriter, translate_exception
+from parcelsms.adapters.storage.billing_storage import BillingStorage
 from parcelsms.adapters.storage.content_storage import ContentStorage
 from parcelsms.adapters.storage.context import StorageContext, utc_now
 from parcelsms.adapters.storage.database import Database
@@ -77,7 +78,7 @@ _RECOVERY_CHUNK = 1000
 _UNKNOWN_KEY_HASH = "0" * 64
 
 
-class SqlStorage(ContentStorage, AccountSecurityStorage):
+class SqlStorage(ContentStorage, AccountSecurityStorage, BillingStorage):
     """Implements :class:`parcelsms.pipeline.ports.Storage`. Create with :func:`open_storage`.
 
     ``key_cache_seconds``: a verified key's row is cached this long, so authenticating a
@@ -104,6 +105,7 @@ class SqlStorage(ContentStorage, AccountSecurityStorage):
         self._accounts = account_rows.AccountOperations(context)
         self._init_content(context)
         self._init_account_security(context)
+        self._init_billing(context)
         self._accept = AcceptOperation(context)
         self._claim = ClaimOperation(context)
         self._receipts = ReceiptOperation(context)

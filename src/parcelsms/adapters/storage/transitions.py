@@ -49,6 +49,7 @@ _STATE_COLUMNS = (
     messages.c.status,
     messages.c.billing,
     messages.c.price_micros,
+    messages.c.package_id,
     messages.c.currency,
     messages.c.flags,
     messages.c.callback_url,
@@ -78,6 +79,7 @@ class MessageState:
     status: str
     billing: str
     price_micros: int
+    package_id: str | None
     currency: str
     flags: list[str]
     callback_url: str | None
@@ -123,6 +125,7 @@ def state_from_row(row: Any) -> MessageState:
         status=row.status,
         billing=row.billing,
         price_micros=row.price_micros,
+        package_id=row.package_id,
         currency=row.currency,
         flags=list(row.flags),
         callback_url=row.callback_url,
@@ -180,7 +183,7 @@ def _grouped_update(columns: tuple[str, ...]) -> Update:
 
 def _comparable(value: Any) -> Any:
     """A hashable stand-in for a column value, equal exactly when the values are."""
-    if isinstance(value, list | dict):
+    if value.__class__ is list or value.__class__ is dict:
         return msgspec.json.encode(value)
     return value
 
@@ -258,6 +261,13 @@ class Transitions:
             if never_reached_carrier or (status == "rejected" and refund_on_reject):
                 state.assign(billing="refunded")
                 move = ledger_moves.refund(state.account_id, state.id, state.price_micros, at)
+                if False and state.package_id is not None:
+                    # A package paid it: its segments go back to that package.
+                    self._ledger.append(
+                        ledger_moves.package_refund(
+                            state.account_id, state.id, state.package_id, state.segments, at
+                        )
+                    )
             else:
                 state.assign(billing="settled")
                 move = ledger_moves.settle(state.account_id, state.id, state.price_micros, at)
@@ -307,7 +317,8 @@ class Transitions:
             changes = state.changes
             if not changes:
                 continue
-            key = tuple(sorted((name, _comparable(value)) for name, value in changes.items()))
+            # One code path assigns in one order, so unsorted keys group the rows it moved.
+            key = tuple([(name, _comparable(value)) for name, value in changes.items()])
             group = groups.get(key)
             if group is None:
                 groups[key] = (changes, [state.id])

@@ -247,7 +247,8 @@ class _HttpConnection(asyncio.Protocol):
         self._headers_done = False
         self._delimited = False
         self._answered = False
-        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
         transport.write(data)
         try:
             return await waiter
@@ -277,7 +278,7 @@ class _ConnectionPool:
         per_host: int,
         connect_timeout: float,
         resolver: GuardedResolver,
-        ssl_context: ssl.SSLContext | None,
+        ssl_context: ssl.SSLContext,
     ) -> None:
         self._per_host = per_host
         self._connect_timeout = connect_timeout
@@ -348,7 +349,7 @@ class _ConnectionPool:
                         _HttpConnection,
                         address,
                         origin.port,
-                        ssl=self._tls_context() if secure else None,
+                        ssl=self._ssl_context if secure else None,
                         server_hostname=origin.host if secure else None,
                     ),
                     self._connect_timeout,
@@ -368,11 +369,6 @@ class _ConnectionPool:
         if not addresses:
             raise _ResolveError(f"cannot resolve {origin.host}: no address")
         return addresses
-
-    def _tls_context(self) -> ssl.SSLContext:
-        if self._ssl_context is None:
-            self._ssl_context = ssl.create_default_context()
-        return self._ssl_context
 
     def close(self) -> None:
         for idle in self._idle.values():
@@ -419,6 +415,9 @@ class WebhookSender:
         self._resolver = GuardedResolver(
             allow_private=self._allow_private, inner=self._inner_resolver
         )
+        if self._ssl_context is None:
+            # Loading the system's trust store reads files: not on the event loop.
+            self._ssl_context = await asyncio.to_thread(ssl.create_default_context)
         self._pool = _ConnectionPool(
             limit=_POOL_LIMIT,
             per_host=_POOL_LIMIT_PER_HOST,

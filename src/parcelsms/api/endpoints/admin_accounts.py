@@ -1,4 +1,5 @@
-"""``/admin/v1/accounts`` and ``/admin/v1/prices``: the operator's view of sender accounts.
+"""``/admin/v1/accounts``: the operator's view of sender accounts (prices and the rest of
+billing: :mod:`parcelsms.api.endpoints.admin_billing`).
 
 Every route requires an operator key (scope ``admin``); every change is written to the audit
 log by storage, in the transaction of the change, naming the operator key that made it.
@@ -31,7 +32,6 @@ from parcelsms.api.route_table import ApiRoute, Parameter
 from parcelsms.domain.api_keys import SENDER_SCOPES
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.money import format_micros, to_micros
-from parcelsms.domain.pricing import PriceList
 from parcelsms.errors import StorageError
 from parcelsms.pipeline.account_security_ports import (
     AccountFilter,
@@ -70,13 +70,11 @@ class AdminAccountEndpoints:
         self,
         store: AdminAccountStore,
         authenticator: Authenticator,
-        prices: PriceList | None,
         account_changed: Callable[[str], None],
         max_body_bytes: int,
     ) -> None:
         self._store = store
         self._auth = authenticator
-        self._prices = prices
         self._account_changed = account_changed
         self._max_body_bytes = max_body_bytes
 
@@ -215,20 +213,6 @@ class AdminAccountEndpoints:
         created = await self._store.create_key(profile.account.id, spec, caller.actor)
         return JsonResponse(
             key_created(created.record, created.plaintext, with_account=True), status_code=201
-        )
-
-    async def admin_get_prices(self, request: Request) -> Response:
-        """The configured per-segment price list (read-only here)."""
-        await self._auth.authenticate(request)
-        prices = self._prices or PriceList(0, {})
-        return JsonResponse(
-            schemas.PriceListOut(
-                default=format_micros(prices.default_micros),
-                countries={
-                    country: format_micros(micros)
-                    for country, micros in sorted(prices.per_country.items())
-                },
-            )
         )
 
     async def _reason(self, request: Request) -> schemas.ReviewReason:
@@ -374,12 +358,5 @@ class AdminAccountEndpoints:
                 response=schemas.KeyCreated,
                 status=201,
                 errors=("not_found", "resource_limit"),
-            ),
-            route(
-                method="GET",
-                path="/admin/v1/prices",
-                handler=self.admin_get_prices,
-                summary="Get the price list",
-                response=schemas.PriceListOut,
             ),
         ]

@@ -1,0 +1,92 @@
+"""The limits that apply to an account: its own (set by the operator) over the defaults.
+
+The send guards ask for an account's limits on every message, so answers are cached for
+``cache_seconds`` (5 by default); a change through this process's admin API calls
+:meth:`AccountLimitsCache.forget` and applies at once, one made elsewhere within the delay.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from parcelsms.pipeline.billing_ports import AccountLimits
+
+_CACHE_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveLimits:
+    """Limits in force for one account; ``0`` means no limit."""
+
+    recipient_per_hour: int = 0
+    recipient_per_day: int = 0
+    duplicate_window_seconds: int = 0
+    daily_messages: int = 0
+    daily_spend_micros: int = 0
+
+    def over(self, own: AccountLimits) -> EffectiveLimits:
+        """These limits as defaults, with the account's own values where it has them."""
+
+        def pick(value: int | None, default: int) -> int:
+            return default if value is None else value
+
+        return EffectiveLimits(
+            recipient_per_hour=pick(own.recipient_per_hour, self.recipient_per_hour),
+            recipient_per_day=pick(own.recipient_per_day, self.recipient_per_day),
+            duplicate_window_seconds=pick(
+                own.duplicate_window_seconds, self.duplicate_window_seconds
+            ),
+            daily_messages=pick(own.daily_messages, self.daily_messages),
+            daily_spend_micros=pick(own.daily_spend_micros, self.daily_spend_micros),
+        )
+
+
+class LimitsLookup(Protocol):
+    async def get_account_limits(self, account_id: str) -> AccountLimits: ...
+
+
+class AccountLimitsCache:
+    """Effective limits by account, cached. One per process."""
+
+    def __init__(
+        self,
+        store: LimitsLookup,
+        defaults: EffectiveLimits,
+        *,
+        cache_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._defaults = defaults
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cached: dict[str, tuple[EffectiveLimits, float]] = {}
+
+    @property
+    def defaults(self) -> EffectiveLimits:
+        return self._defaults
+
+    async def limits(self, account_id: str) -> EffectiveLimits:
+        """The limits in force for ``account_id`` now."""
+        now = self._clock()
+        cached = self._cached.get(account_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        effective = self._defaults.over(await self._store.get_account_limits(account_id))
+        if self._cache_seconds > 0:
+            if len(self._cached) >= _CACHE_LIMIT:
+                self._cached.clear()
+            self._cached[account_id] = (effective, now + self._cache_seconds)
+        return effective
+
+    def cached(self, account_id: str) -> EffectiveLimits | None:
+        """The last limits read for ``account_id`` (even if due for a reread), if any."""
+        cached = self._cached.get(account_id)
+        return None if cached is None else cached[0]
+
+    def forget(self, account_id: str) -> None:
+        """Reread the account's limits on its next message."""
+        self._cached.pop(account_id, None)

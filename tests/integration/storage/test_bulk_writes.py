@@ -1,0 +1,209 @@
+"""Set-based writes: rows moved together share statements, and each row still ends right."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from parcelsms.adapters.storage.bulk_statements import insert_statement
+from parcelsms.adapters.storage.schema import message_events
+from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.adapters.storage.sqlite_engine import create_sqlite_engine
+from parcelsms.errors import StorageError
+from parcelsms.pipeline.ports import (
+    ErrorDetail,
+    Failed,
+    ReceiptRecord,
+    Retry,
+    Submitted,
+    SubmittedPart,
+)
+
+
+def submitted(
+    message_id: str, *carrier_ids: str, channel: str = "alpha", flags: tuple[str, ...] = ()
+) -> Submitted:
+    return Submitted(
+        message_id=message_id,
+        channel=channel,
+        parts=tuple(
+            SubmittedPart(part_no=number, carrier_id_raw=carrier_id, carrier_id=carrier_id)
+            for number, carrier_id in enumerate(carrier_ids or (f"c-{message_id}",), start=1)
+        ),
+        flags=flags,
+    )
+
+
+def ledger_kinds(path: Path) -> dict[str, list[str]]:
+    kinds: dict[str, list[str]] = {}
+    with sqlite3.connect(path) as connection:
+        for message_id, kind in connection.execute(
+            "SELECT message_id, kind FROM ledger WHERE message_id IS NOT NULL ORDER BY id"
+        ):
+            kinds.setdefault(message_id, []).append(kind)
+    return kinds
+
+
+async def test_outcomes_of_every_kind_in_one_call_each_end_right(
+    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+) -> None:
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
+    a, b, c, d, e, f = await enqueue(storage, account.id, count=6, price_micros=10_000)
+    await storage.claim_for_dispatch("worker", 10, clock())
+    later = clock() + timedelta(seconds=60)
+    outcomes = [
+        submitted(a),
+        submitted(b),
+        submitted(c, channel="beta"),
+        submitted(d, flags=("partially_submitted",)),
+        Retry(
+            message_id=e,
+            next_route_index=1,
+            next_attempt_at=later,
+            error=ErrorDetail(detail="throttled", err="0x58"),
+        ),
+        Failed(message_id=f, error=ErrorDetail(detail="refused", err="0x0B")),
+    ]
+    assert await storage.record_submissions(outcomes) == [True] * 6
+
+    messages = {}
+    for message_id in (a, b, c, d, e, f):
+        detail = await storage.get_message(account.id, message_id)
+        assert detail is not None
+        messages[message_id] = detail.message
+    assert [messages[i].status for i in (a, b, c, d, e, f)] == [
+        "submitted",
+        "submitted",
+        "submitted",
+        "submitted",
+        "queued",
+        "failed",
+    ]
+    assert [messages[i].flags for i in (a, b, c, d)] == [(), (), (), ("partially_submitted",)]
+    assert all(messages[i].submitted_at == clock() for i in (a, b, c, d))
+    assert messages[e].submitted_at is None
+    assert messages[e].last_error == ErrorDetail(detail="throttled", err="0x58")
+    assert messages[f].final_at == clock()
+    assert messages[f].last_error == ErrorDetail(detail="refused", err="0x0B")
+    kinds = ledger_kinds(tmp_path / "parcelsms.db")
+    assert {i: kinds[i] for i in (a, b, c, d)} == {i: ["reserve", "settle"] for i in (a, b, c, d)}
+    assert kinds[e] == ["reserve"]
+    assert kinds[f] == ["reserve", "refund"]
+    # The retried message is due again on its next route; the others are done with.
+    assert await storage.claim_for_dispatch("worker", 10, clock()) == []
+    (again,) = await storage.claim_for_dispatch("worker", 10, later)
+    assert (again.message_id, again.route_index) == (e, 1)
+    webhooks = await storage.claim_due_webhooks(20, clock(), 30)
+    assert sorted(webhook.message_id for webhook in webhooks) == sorted([a, b, c, d, f])
+
+
+async def test_receipts_for_single_and_multi_part_messages_in_one_call(
+    storage: SqlStorage, enqueue: Any, clock: Any
+) -> None:
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    (single,) = await enqueue(storage, account.id)
+    (double,) = await enqueue(storage, account.id, segments=2)
+    (undelivered,) = await enqueue(storage, account.id)
+    await storage.claim_for_dispatch("worker", 10, clock())
+    await storage.record_submissions(
+        [submitted(single, "s1"), submitted(double, "d1", "d2"), submitted(undelivered, "u1")]
+    )
+
+    def receipt(carrier_id: str, state: Any, stat: str) -> ReceiptRecord:
+        return ReceiptRecord(
+            channel="alpha",
+            carrier_id_candidates=(carrier_id,),
+            state=state,
+            stat=stat,
+            err="000",
+            raw=f"id:{carrier_id} stat:{stat}",
+            received_at=clock(),
+        )
+
+    counts = await storage.apply_receipts(
+        [
+            receipt("s1", "delivered", "DELIVRD"),
+            receipt("d1", "delivered", "DELIVRD"),
+            receipt("u1", "undelivered", "UNDELIV"),
+        ]
+    )
+    assert counts.matched == 3
+    statuses = {}
+    for message_id in (single, double, undelivered):
+        detail = await storage.get_message(account.id, message_id)
+        assert detail is not None
+        statuses[message_id] = detail.message.status
+    # The two-part message waits for its second part.
+    assert statuses == {single: "delivered", double: "submitted", undelivered: "undelivered"}
+
+    await storage.apply_receipts([receipt("d2", "delivered", "DELIVRD")])
+    detail = await storage.get_message(account.id, double)
+    assert detail is not None
+    assert detail.message.status == "delivered"
+    assert [part.status for part in detail.parts] == ["delivered", "delivered"]
+
+
+async def test_a_bad_outcome_in_a_list_fails_alone(
+    storage: SqlStorage, enqueue: Any, clock: Any
+) -> None:
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    good, bad, other = await enqueue(storage, account.id, count=3)
+    await storage.claim_for_dispatch("worker", 10, clock())
+    # Two parts numbered 1: the parts table's primary key refuses the second.
+    broken = Submitted(
+        message_id=bad,
+        channel="alpha",
+        parts=(
+            SubmittedPart(part_no=1, carrier_id_raw="x1", carrier_id="x1"),
+            SubmittedPart(part_no=1, carrier_id_raw="x2", carrier_id="x2"),
+        ),
+    )
+    with pytest.raises(StorageError):
+        await storage.record_submissions([submitted(good), broken, submitted(other)])
+
+    statuses = {}
+    for message_id in (good, bad, other):
+        detail = await storage.get_message(account.id, message_id)
+        assert detail is not None
+        statuses[message_id] = (detail.message.status, len(detail.parts))
+    assert statuses == {good: ("submitted", 1), bad: ("queued", 0), other: ("submitted", 1)}
+
+
+async def test_bulk_insert_converts_values_like_core(
+    storage: SqlStorage, enqueue: Any, database_url: str
+) -> None:
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    first, second = await enqueue(storage, account.id, count=2)
+    statement = insert_statement(message_events, ("message_id", "status", "at", "detail"))
+    one = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    other = datetime(2031, 5, 6, 9, 8, 9, tzinfo=UTC) + timedelta(hours=1)
+    rows = [
+        (first, "submitted", one, {"channel": "alpha", "parts": 2}),
+        (second, "submitted", one, None),
+        (first, "delivered", other, {"stat": "DELIVRD"}),
+    ]
+    await storage.writer.run(lambda connection, items: [statement.execute(connection, rows)], 0)
+
+    # Read back through Core, on a connection of its own: the values must come back as
+    # written (aware UTC datetimes, JSON documents, NULL for None).
+    engine = create_sqlite_engine(database_url, begin="DEFERRED")
+    with engine.connect() as connection:
+        query = (
+            select(
+                message_events.c.message_id,
+                message_events.c.status,
+                message_events.c.at,
+                message_events.c.detail,
+            )
+            .where(message_events.c.status != "queued")
+            .order_by(message_events.c.id)
+        )
+        stored = [tuple(row) for row in connection.execute(query)]
+    engine.dispose()
+    assert stored == rows
