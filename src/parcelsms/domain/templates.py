@@ -149,19 +149,11 @@ def _invalid_template(message: str) -> CatalogueError:
     return error("invalid_template", message, field="body")
 
 
-def render(
-    parsed: ParsedTemplate,
-    params: Mapping[str, object],
-    *,
-    field_prefix: str = "params",
-) -> str:
-    """Render ``parsed`` with ``params`` after checking them (see the module docstring).
-
-    Raises :class:`CatalogueError` (``missing_param``, ``unexpected_param``,
-    ``param_too_long``, ``invalid_param``) with ``field`` ``<field_prefix>.<name>``; the
-    first problem found is reported, checking missing names, then unexpected ones, then
-    values in placeholder order.
-    """
+def check_param_names(
+    parsed: ParsedTemplate, params: Mapping[str, object], field_prefix: str = "params"
+) -> None:
+    """Raise ``missing_param`` for the first placeholder without a value, then
+    ``unexpected_param`` for the first value without a placeholder."""
     for name in parsed.placeholders:
         if name not in params:
             raise error(
@@ -177,6 +169,22 @@ def render(
             f"The template has no placeholder {extra!r}.",
             field=f"{field_prefix}.{extra}",
         )
+
+
+def render(
+    parsed: ParsedTemplate,
+    params: Mapping[str, object],
+    *,
+    field_prefix: str = "params",
+) -> str:
+    """Render ``parsed`` with ``params`` after checking them (see the module docstring).
+
+    Raises :class:`CatalogueError` (``missing_param``, ``unexpected_param``,
+    ``param_too_long``, ``invalid_param``) with ``field`` ``<field_prefix>.<name>``; the
+    first problem found is reported, checking missing names, then unexpected ones, then
+    values in placeholder order.
+    """
+    check_param_names(parsed, params, field_prefix)
     values = {
         name: parameter_text(name, params[name], field_prefix) for name in parsed.placeholders
     }

@@ -57,7 +57,12 @@ from babel.numbers import format_currency, get_currency_precision, is_currency
 from parcelsms.domain.content.body_map import map_body
 from parcelsms.domain.content.links import find_links, normal_domain, shipped_shortener_domains
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.templates import MAX_PARAM_LENGTH, ParsedTemplate, parameter_text
+from parcelsms.domain.templates import (
+    MAX_PARAM_LENGTH,
+    ParsedTemplate,
+    check_param_names,
+    parameter_text,
+)
 
 _TRACKING: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 \-]*[A-Za-z0-9])?")
 _MONEY: Final = re.compile(
@@ -333,21 +338,7 @@ def render_typed(
     :func:`parcelsms.domain.templates.render` (``missing_param``, ``unexpected_param``),
     then :func:`format_value`'s errors, in placeholder order.
     """
-    for name in parsed.placeholders:
-        if name not in params:
-            raise error(
-                "missing_param",
-                f"The template needs a value for {name!r}.",
-                field=f"{field_prefix}.{name}",
-            )
-    if len(params) != len(parsed.placeholders):
-        expected = set(parsed.placeholders)
-        extra = next(key for key in params if key not in expected)
-        raise error(
-            "unexpected_param",
-            f"The template has no placeholder {extra!r}.",
-            field=f"{field_prefix}.{extra}",
-        )
+    check_param_names(parsed, params, field_prefix)
     values = {
         name: format_value(
             name,

@@ -48,6 +48,7 @@ from parcelsms.pipeline.channel_port import (
     OutboundSms,
     SendResultKind,
 )
+from parcelsms.pipeline.list_recorder import ListRecorder
 from parcelsms.pipeline.ports import (
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
     DispatchItem,
@@ -99,9 +100,11 @@ class Dispatcher:
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
-        # Outcomes waiting to be recorded, and the task recording the previous ones.
-        self._outcomes: list[SubmissionOutcome] = []
-        self._recording: asyncio.Task[None] | None = None
+        self._recorder: ListRecorder[SubmissionOutcome] = ListRecorder(
+            store.record_submissions,
+            lambda outcomes: self._release(len(outcomes)),
+            "the messages stay claimed; recover_claims resolves them at the next start",
+        )
         self.sent = 0
 
     def wake(self) -> None:
@@ -164,26 +167,10 @@ class Dispatcher:
         deadline = loop.time() + drain_seconds
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=drain_seconds)
-        recording = self._recording
-        if recording is not None and not recording.done():
-            await asyncio.wait({recording}, timeout=max(0.0, deadline - loop.time()))
+        await self._recorder.drain(deadline - loop.time())
 
     def _record(self, outcome: SubmissionOutcome) -> None:
-        self._outcomes.append(outcome)
-        if self._recording is None or self._recording.done():
-            self._recording = asyncio.create_task(self._record_outcomes())
-
-    async def _record_outcomes(self) -> None:
-        """Record buffered outcomes, a list per storage call, until the buffer stays empty."""
-        while self._outcomes:
-            outcomes, self._outcomes = self._outcomes, []
-            try:
-                await self._store.record_submissions(outcomes)
-            except Exception:
-                # The messages stay claimed: recover_claims resolves them at the next start.
-                _log.exception("recording %d submission outcomes failed", len(outcomes))
-            finally:
-                self._release(len(outcomes))
+        self._recorder.add(outcome)
 
     async def _dispatch(self, item: DispatchItem) -> None:
         plan = item.route_plan

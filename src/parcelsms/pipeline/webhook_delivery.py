@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from parcelsms.pipeline.list_recorder import ListRecorder
 from parcelsms.pipeline.ports import WebhookDelivery, WebhookOutbox, WebhookResult
 
 _log = logging.getLogger(__name__)
@@ -86,8 +87,11 @@ class WebhookDeliveryWorker:
         self._stopping = False
         self._held: set[str] = set()  # ids claimed and not yet recorded
         self._tasks: set[asyncio.Task[None]] = set()
-        self._results: list[WebhookResult] = []
-        self._recording: asyncio.Task[None] | None = None
+        self._recorder: ListRecorder[WebhookResult] = ListRecorder(
+            outbox.record_webhook_results,
+            self._recorded,
+            "unrecorded rows are due again when their lease ends (sent at least once)",
+        )
         self.delivered = 0
         self.failed = 0
 
@@ -137,9 +141,7 @@ class WebhookDeliveryWorker:
         deadline = loop.time() + drain_seconds
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=drain_seconds)
-        recording = self._recording
-        if recording is not None and not recording.done():
-            await asyncio.wait({recording}, timeout=max(0.0, deadline - loop.time()))
+        await self._recorder.drain(deadline - loop.time())
 
     async def _deliver(self, row: WebhookDelivery) -> None:
         try:
@@ -150,23 +152,12 @@ class WebhookDeliveryWorker:
             self._held.discard(row.id)
             self._slot_freed.set()
             return
-        self._results.append(result)
-        if self._recording is None or self._recording.done():
-            self._recording = asyncio.create_task(self._record_results())
+        self._recorder.add(result)
 
-    async def _record_results(self) -> None:
-        """Record buffered results, a list per storage call, until the buffer stays empty."""
-        while self._results:
-            results, self._results = self._results, []
-            try:
-                await self._outbox.record_webhook_results(results)
-            except Exception:
-                # Unrecorded rows are due again when their lease ends: sent at least once.
-                _log.exception("recording %d webhook results failed", len(results))
-            finally:
-                for result in results:
-                    self._held.discard(result.id)
-                self._slot_freed.set()
+    def _recorded(self, results: list[WebhookResult]) -> None:
+        for result in results:
+            self._held.discard(result.id)
+        self._slot_freed.set()
 
     async def _attempt(self, row: WebhookDelivery) -> WebhookResult:
         attempt = row.attempts + 1
