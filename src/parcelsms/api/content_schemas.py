@@ -17,7 +17,7 @@ VariableType = Literal["text", "tracking_number", "date", "date_time", "money", 
 Severity = Literal["error", "warning"]
 SenderStatus = Literal["pending_review", "approved", "rejected"]
 
-_TemplateName = Annotated[
+TemplateName = Annotated[
     str,
     msgspec.Meta(
         pattern="^[a-z0-9_]{1,64}$",
@@ -25,7 +25,7 @@ _TemplateName = Annotated[
         examples=["shipped"],
     ),
 ]
-_LanguageTag = Annotated[
+LanguageTag = Annotated[
     str,
     msgspec.Meta(
         pattern="^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
@@ -34,6 +34,8 @@ _LanguageTag = Annotated[
         examples=["en"],
     ),
 ]
+_TemplateName = TemplateName
+_LanguageTag = LanguageTag
 _Reason = Annotated[
     str,
     msgspec.Meta(

@@ -15,7 +15,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from parcelsms.api.content_schemas import TemplateCreate, TemplateList, TemplateOut
+from parcelsms.api.content_schemas import (
+    LanguageTag,
+    TemplateCreate,
+    TemplateList,
+    TemplateName,
+    TemplateOut,
+)
 
 MAX_BATCH_ITEMS = 1000
 SmartEncoding = Annotated[
@@ -26,23 +32,6 @@ SmartEncoding = Annotated[
     ),
 ]
 
-TemplateName = Annotated[
-    str,
-    msgspec.Meta(
-        pattern="^[a-z0-9_]{1,64}$",
-        description="1 to 64 lowercase letters, digits and underscores.",
-        examples=["shipped"],
-    ),
-]
-LanguageTag = Annotated[
-    str,
-    msgspec.Meta(
-        pattern="^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
-        max_length=35,
-        description="A BCP 47 language tag such as `en`, `es`, `pt-BR` or `zh-Hans`.",
-        examples=["en"],
-    ),
-]
 TemplateReference = Annotated[
     str,
     msgspec.Meta(
@@ -322,4 +311,10 @@ class Health(msgspec.Struct, kw_only=True):
     status: Literal["ok"]
 
 
-__all__ = ["TemplateCreate", "TemplateList", "TemplateOut"]  # re-exported from content_schemas
+__all__ = [  # re-exported from content_schemas
+    "LanguageTag",
+    "TemplateCreate",
+    "TemplateList",
+    "TemplateName",
+    "TemplateOut",
+]

@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from parcelsms.api import schemas
 from parcelsms.api.authentication import Authenticator
+from parcelsms.api.endpoints.preview import PREVIEW_ERRORS
 from parcelsms.api.error_responses import JsonResponse, error_info
 from parcelsms.api.field_rules import canonical_language, idempotency_key, template_reference
 from parcelsms.api.message_filters import PARAMETERS, parse_message_query
@@ -47,19 +48,7 @@ _IDEMPOTENCY_HEADER = Parameter(
     {"type": "string", "minLength": 1, "maxLength": 255},
 )
 _SEND_ERRORS = (
-    "invalid_number",
-    "not_mobile",
-    "unsupported_country",
-    "unknown_template",
-    "template_not_approved",
-    "template_language_unavailable",
-    "missing_param",
-    "unexpected_param",
-    "param_too_long",
-    "invalid_param",
-    "message_too_long",
-    "invalid_sender_id",
-    "sender_not_allowed",
+    *PREVIEW_ERRORS,
     "invalid_callback_url",
     "insufficient_balance",
     "account_unverified",

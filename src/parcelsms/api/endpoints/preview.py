@@ -17,6 +17,7 @@ from parcelsms.pipeline.accept import AcceptMessages, SendRequest
 
 _decoder = msgspec.json.Decoder(schemas.MessageCreate)
 
+# What composing a message can refuse (the send endpoints add storing and billing errors).
 PREVIEW_ERRORS = (
     "invalid_number",
     "not_mobile",
