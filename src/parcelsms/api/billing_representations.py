@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Final, cast
 
@@ -175,7 +174,3 @@ def limits_out(limits: EffectiveLimits) -> schemas.LimitsOut:
 
 def optional_money(micros: int | None) -> str | None:
     return None if micros is None else format_micros(micros)
-
-
-def drop_none(values: Mapping[str, object]) -> dict[str, object]:
-    return {key: value for key, value in values.items() if value is not None}

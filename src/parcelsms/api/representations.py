@@ -93,13 +93,4 @@ def message_detail_out(detail: ports.MessageDetail) -> schemas.MessageDetail:
     )
 
 
-def balance_out(account: ports.Account) -> schemas.Balance:
-    """An account's balances."""
-    return schemas.Balance(
-        currency=account.currency,
-        available=format_micros(account.balance_micros),
-        reserved=format_micros(account.reserved_micros),
-    )
-
-
 __all__ = ["template_out"]  # re-exported from content_representations

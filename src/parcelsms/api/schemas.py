@@ -297,14 +297,6 @@ class WebhookOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class Balance(msgspec.Struct, kw_only=True):
-    """What the account can spend (`available`) and what accepted messages hold (`reserved`)."""
-
-    currency: str
-    available: Money
-    reserved: Money
-
-
 class Health(msgspec.Struct, kw_only=True):
     """The process is up."""
 

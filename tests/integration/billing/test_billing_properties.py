@@ -22,6 +22,7 @@ the invariants are checked with plain SQL on the file and against the model:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import shutil
 import sqlite3
 import tempfile
@@ -69,6 +70,7 @@ def _template_database() -> Path:
     """A migrated database file, made once and copied for each example."""
     if "path" not in _TEMPLATE:
         directory = Path(tempfile.mkdtemp(prefix="billing-template-"))
+        atexit.register(shutil.rmtree, directory, True)
         path = directory / "template.db"
         migrate_blocking(f"sqlite:///{path}")
         _TEMPLATE["path"] = path
@@ -125,7 +127,7 @@ class BillingMachine(RuleBasedStateMachine):
         self.messages: dict[str, ModelMessage] = {}
         self.keys: dict[tuple[int, str], str] = {}
         self.claimed: list[DispatchItem] = []
-        self.carrier_ids: list[str] = []
+        self.parts: dict[str, list[str]] = {}  # message id -> its parts' carrier ids
         self.next_carrier = 0
         self.token = "worker-0"
 
@@ -185,7 +187,7 @@ class BillingMachine(RuleBasedStateMachine):
         region=st.sampled_from(["domestic", "international", "countries"]),
         listed=st.sets(st.sampled_from(COUNTRIES), min_size=1, max_size=2),
         segments=st.integers(1, 6),
-        minutes=st.integers(1, 120),
+        minutes=st.integers(1, 60),
     )
     def grant(
         self, account: int, region: str, listed: set[str], segments: int, minutes: int
@@ -217,7 +219,8 @@ class BillingMachine(RuleBasedStateMachine):
         account=st.integers(0, 1),
         items=st.lists(
             st.tuples(
-                st.sampled_from(COUNTRIES),
+                # Home countries twice as often: domestic packages then pay more messages.
+                st.sampled_from((*COUNTRIES, *HOMES)),
                 st.integers(1, 3),
                 st.sampled_from([0, 10_000, 40_000]),
                 st.sampled_from([None, None, "k1", "k2"]),
@@ -330,7 +333,7 @@ class BillingMachine(RuleBasedStateMachine):
                 for number in range(1, item.segments + 1):
                     carrier_id = f"c{self.next_carrier}"
                     self.next_carrier += 1
-                    self.carrier_ids.append(carrier_id)
+                    self.parts.setdefault(item.message_id, []).append(carrier_id)
                     parts.append(
                         SubmittedPart(
                             part_no=number, carrier_id_raw=carrier_id, carrier_id=carrier_id
@@ -355,10 +358,13 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def receipts(self, data: st.DataObject) -> None:
-        if not self.carrier_ids:
+        """Receipts for every part of some submitted messages (and a few stray ones)."""
+        if not self.parts:
             return
-        chosen = data.draw(st.lists(st.sampled_from(self.carrier_ids), min_size=1, max_size=6))
-        states = st.sampled_from(["delivered", "undelivered", "expired", "rejected"])
+        chosen = data.draw(st.sets(st.sampled_from(sorted(self.parts)), min_size=1, max_size=4))
+        states = st.sampled_from(["delivered", "undelivered", "expired", "rejected", "rejected"])
+        carrier_ids = [carrier_id for message_id in chosen for carrier_id in self.parts[message_id]]
+        carrier_ids += data.draw(st.lists(st.sampled_from(carrier_ids), max_size=2))  # duplicates
         records = [
             ReceiptRecord(
                 channel="alpha",
@@ -369,7 +375,7 @@ class BillingMachine(RuleBasedStateMachine):
                 raw="",
                 received_at=self.clock(),
             )
-            for carrier_id in chosen
+            for carrier_id in carrier_ids
         ]
         self.run(self.store.apply_receipts(records))
 

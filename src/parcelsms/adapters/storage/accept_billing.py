@@ -45,6 +45,7 @@ _ACCOUNT_COLUMNS = (
     accounts.c.package_only,
     accounts.c.low_balance_threshold_micros,
     accounts.c.low_balance_notified,
+    accounts.c.packages_until,
 )
 _PACKAGE_COLUMNS = (
     packages.c.id,
@@ -126,13 +127,18 @@ class AcceptBilling:
         rows = connection.execute(
             select(*_ACCOUNT_COLUMNS).where(accounts.c.id.in_(ids)).with_for_update()
         ).all()
-        package_rows = connection.execute(
-            select(*_PACKAGE_COLUMNS).where(
-                packages.c.account_id.in_(ids),
-                packages.c.expires_at > now,
-                packages.c.remaining_segments > 0,
-            )
-        ).all()
+        with_packages = [
+            row.id for row in rows if row.packages_until is not None and row.packages_until > now
+        ]
+        package_rows: Sequence[Any] = ()
+        if with_packages:
+            package_rows = connection.execute(
+                select(*_PACKAGE_COLUMNS).where(
+                    packages.c.account_id.in_(with_packages),
+                    packages.c.expires_at > now,
+                    packages.c.remaining_segments > 0,
+                )
+            ).all()
         return cls(rows, package_rows, now)
 
     def status(self, account_id: str) -> str | None:

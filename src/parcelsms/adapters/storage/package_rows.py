@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage import ledger as ledger_moves
@@ -102,6 +102,17 @@ class PackageOperations:
             raise error("invalid_request", "A name of 1 to 200 printable characters.", field="name")
         countries = region_countries(spec.region, home[0], spec.countries or None)
         package_id = new_id("pkg")
+        connection.execute(
+            accounts.update()
+            .where(
+                accounts.c.id == item.account_id,
+                or_(
+                    accounts.c.packages_until.is_(None),
+                    accounts.c.packages_until < spec.expires_at,
+                ),
+            )
+            .values(packages_until=spec.expires_at)
+        )
         connection.execute(
             packages.insert().values(
                 id=package_id,

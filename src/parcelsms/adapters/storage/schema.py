@@ -130,6 +130,9 @@ accounts = Table(
     Column("home_country", String(2)),
     Column("low_balance_threshold_micros", BigInteger),
     Column("low_balance_notified", Boolean, nullable=False, server_default=false()),
+    # The latest expiry of the account's packages: the accept step looks for packages
+    # only while it is in the future, so accounts without any cost no extra query.
+    Column("packages_until", UtcDateTime),
     CheckConstraint("status IN ('active', 'suspended')", name="status"),
     # A safety net under the reservation logic: money never goes below zero.
     CheckConstraint("balance_micros >= 0", name="balance_not_negative"),
@@ -416,9 +419,7 @@ account_profiles = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("kind IN ('sender', 'operator')", name="kind"),
     CheckConstraint("verification IN ('unverified', 'verified')", name="verification"),
-    CheckConstraint(
-        "review IN ('none', 'pending_review', 'rejected', 'approved')", name="review"
-    ),
+    CheckConstraint("review IN ('none', 'pending_review', 'rejected', 'approved')", name="review"),
     Index(None, "kind"),
 )
 

@@ -261,12 +261,11 @@ class Transitions:
             if never_reached_carrier or (status == "rejected" and refund_on_reject):
                 state.assign(billing="refunded")
                 move = ledger_moves.refund(state.account_id, state.id, state.price_micros, at)
-                if False and state.package_id is not None:
+                if state.package_id is not None:
                     # A package paid it: its segments go back to that package.
-                    self._ledger.append(
-                        ledger_moves.package_refund(
-                            state.account_id, state.id, state.package_id, state.segments, at
-                        )
+                    self._ledger.append(move)
+                    move = ledger_moves.package_refund(
+                        state.account_id, state.id, state.package_id, state.segments, at
                     )
             else:
                 state.assign(billing="settled")

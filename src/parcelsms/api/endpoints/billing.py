@@ -34,7 +34,7 @@ from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.money import to_micros
+from parcelsms.domain.money import format_micros, to_micros
 from parcelsms.pipeline.account_limits import AccountLimitsCache
 from parcelsms.pipeline.account_security_ports import Account
 from parcelsms.pipeline.billing_ports import BillingStore
@@ -95,8 +95,8 @@ class BillingEndpoints:
         return JsonResponse(
             schemas.BalanceWithPackages(
                 currency=account.currency,
-                available=optional_money(account.balance_micros) or "0",
-                reserved=optional_money(account.reserved_micros) or "0",
+                available=format_micros(account.balance_micros),
+                reserved=format_micros(account.reserved_micros),
                 low_balance_threshold=optional_money(
                     settings.low_balance_threshold_micros if settings else None
                 ),

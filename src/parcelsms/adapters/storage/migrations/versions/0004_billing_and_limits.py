@@ -4,8 +4,8 @@ per-account limits, low-balance alerts.
 * ``prices``: the operator's per-segment price list (``'*'`` is the default). It is empty
   after this revision; the first start seeds it from the configuration's ``[prices]``.
 * ``channel_costs``, ``packages``, ``notifications``, ``account_limits``: new tables.
-* ``accounts`` gains ``package_only``, ``home_country``, ``low_balance_threshold_micros``
-  and ``low_balance_notified``; ``messages`` gains ``package_id``.
+* ``accounts`` gains ``package_only``, ``home_country``, ``low_balance_threshold_micros``,
+  ``low_balance_notified`` and ``packages_until``; ``messages`` gains ``package_id``.
 * ``ledger`` gains ``package_id`` and ``segments_delta`` and the kinds ``package_grant``,
   ``package_use`` and ``package_refund``.
 * ``webhook_outbox.message_id`` becomes nullable: account events have no message.
@@ -129,6 +129,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("low_balance_notified", sa.Boolean(), server_default="0", nullable=False)
         )
+        batch_op.add_column(sa.Column("packages_until", sa.DateTime(timezone=True), nullable=True))
     # A plain ADD COLUMN: copying ``messages`` (the largest table, referenced by four
     # others) is what a foreign key here would cost on SQLite.
     with op.batch_alter_table("messages", schema=None) as batch_op:
@@ -163,6 +164,7 @@ def downgrade() -> None:
     # trip their foreign keys.
     for table, column in (
         ("messages", "package_id"),
+        ("accounts", "packages_until"),
         ("accounts", "low_balance_notified"),
         ("accounts", "low_balance_threshold_micros"),
         ("accounts", "home_country"),
