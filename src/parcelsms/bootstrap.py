@@ -42,6 +42,7 @@ from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
 from parcelsms.pipeline.ports import InboundMessage, ReceiptRecord, Storage
 from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
+from parcelsms.pipeline.signing_secrets import SigningSecretLookup
 from parcelsms.pipeline.test_numbers import TestNumberSettings, TestNumberVerification
 from parcelsms.pipeline.verification_guard import VerificationGuard
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
@@ -257,6 +258,8 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     def check_url(url: str) -> None:
         check_target(url, allow_private=allow_private)
 
+    signing_secrets = SigningSecretLookup(storage)
+
     def wake_dispatcher() -> None:
         if dispatcher_holder:
             dispatcher_holder[0].wake()
@@ -298,6 +301,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         storage,
         storage,
         check_callback_url=check_url,
+        has_signing_secret=signing_secrets.exists,
         on_accepted=wake_dispatcher,
         guards=[verification_guard, recipient_guard, daily_guard],
         price_source=price_book,

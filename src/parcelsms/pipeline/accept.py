@@ -122,11 +122,13 @@ class AcceptMessages:
         guards: Sequence[SendGuard] = (),
         price_source: PriceSource | None = None,
         sends_free: Callable[[str, str], Awaitable[bool]] | None = None,
+        has_signing_secret: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self._settings = settings
         self._guards = tuple(guards)
         self._messages = messages
         self._sends_free = sends_free
+        self._has_signing_secret = has_signing_secret
         self._composer = MessageComposer(settings.compose_settings(), templates, price_source)
         self._check_callback_url = check_callback_url
         self._on_accepted = on_accepted
@@ -268,6 +270,16 @@ class AcceptMessages:
                 raise error(
                     "invalid_callback_url", problem.message, field=f"{field_prefix}callback_url"
                 ) from None
+        # Webhooks are signed with the account's endpoint secret; without one a callback
+        # could never be signed, so refuse now rather than fail every delivery later.
+        has_secret = self._has_signing_secret
+        if callback_url is not None and has_secret is not None and not await has_secret(account_id):
+            raise error(
+                "invalid_callback_url",
+                "Register a webhook endpoint first (POST /v1/webhooks): its secret signs "
+                "every webhook, callbacks included.",
+                field=f"{field_prefix}callback_url",
+            )
         price = draft.price_micros
         sends_free = self._sends_free
         if price and sends_free is not None and await sends_free(account_id, recipient.e164):

@@ -1,0 +1,34 @@
+"""Whether an account can sign webhooks: a short in-process cache over the endpoint store.
+
+A positive answer is cached for good (an endpoint is replaced, never removed); a negative
+one for a few seconds, so registering an endpoint takes effect quickly in every process.
+"""
+
+from __future__ import annotations
+
+import time
+
+from parcelsms.pipeline.ports import WebhookEndpointStore
+
+NEGATIVE_TTL_SECONDS = 2.0
+
+
+class SigningSecretLookup:
+    def __init__(self, endpoints: WebhookEndpointStore) -> None:
+        self._endpoints = endpoints
+        self._known: set[str] = set()
+        self._missing_until: dict[str, float] = {}
+
+    async def exists(self, account_id: str) -> bool:
+        if account_id in self._known:
+            return True
+        if self._missing_until.get(account_id, 0.0) > time.monotonic():
+            return False
+        if await self._endpoints.get_webhook_endpoint(account_id) is not None:
+            self._known.add(account_id)
+            self._missing_until.pop(account_id, None)
+            return True
+        if len(self._missing_until) > 10_000:
+            self._missing_until.clear()
+        self._missing_until[account_id] = time.monotonic() + NEGATIVE_TTL_SECONDS
+        return False
