@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+
+from parcelsms.domain.api_keys import ADMIN_SCOPE
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -69,6 +72,11 @@ class ApiRoute:
     def operation_id(self) -> str:
         """A stable id for the operation: the handler's name."""
         return getattr(self.handler, "__name__", f"{self.method.lower()}_{self.path}")
+
+
+# An operator route (/admin/v1): tag and scope ``admin``, and the operator token documented
+# as an alternative credential.
+admin_route = partial(ApiRoute, tag="admin", scope=ADMIN_SCOPE, admin=True)
 
 
 def _path_endpoint(handlers: dict[str, Handler]) -> Handler:

@@ -20,8 +20,7 @@ from parcelsms.api import content_schemas as schemas
 from parcelsms.api.content_representations import admin_sender_id_out, admin_template_out
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_body_within
-from parcelsms.api.route_table import ApiRoute, Parameter
-from parcelsms.domain.api_keys import ADMIN_SCOPE
+from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.domain.error_catalogue import error
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.content_ports import (
@@ -186,88 +185,67 @@ class AdminEndpoints:
         template_queue = _queue_parameters(_TEMPLATE_STATUSES)
         sender_queue = _queue_parameters(_SENDER_STATUSES)
         return [
-            ApiRoute(
+            admin_route(
                 method="GET",
                 path="/admin/v1/templates",
                 handler=self.list_templates_for_review,
                 summary="Template review queue",
-                tag="admin",
                 response=schemas.AdminTemplateList,
                 errors=("invalid_filter",),
                 parameters=template_queue,
-                admin=True,
-                scope=ADMIN_SCOPE,
             ),
-            ApiRoute(
+            admin_route(
                 method="GET",
                 path="/admin/v1/templates/{id}",
                 handler=self.get_template_for_review,
                 summary="Get any template version",
-                tag="admin",
                 response=schemas.AdminTemplateOut,
                 errors=("not_found",),
-                admin=True,
-                scope=ADMIN_SCOPE,
             ),
-            ApiRoute(
+            admin_route(
                 method="POST",
                 path="/admin/v1/templates/{id}/approve",
                 handler=self.approve_template,
                 summary="Approve a template version",
                 description="The body may be empty. A version with error findings needs "
                 "`override_findings: true`.",
-                tag="admin",
                 request=schemas.ApproveRequest,
                 response=schemas.AdminTemplateOut,
                 errors=(*_REVIEW_ERRORS, "template_has_errors"),
-                admin=True,
-                scope=ADMIN_SCOPE,
             ),
-            ApiRoute(
+            admin_route(
                 method="POST",
                 path="/admin/v1/templates/{id}/reject",
                 handler=self.reject_template,
                 summary="Reject a template version",
-                tag="admin",
                 request=schemas.RejectRequest,
                 response=schemas.AdminTemplateOut,
                 errors=_REVIEW_ERRORS,
-                admin=True,
-                scope=ADMIN_SCOPE,
             ),
-            ApiRoute(
+            admin_route(
                 method="GET",
                 path="/admin/v1/sender_ids",
                 handler=self.list_sender_ids_for_review,
                 summary="Sender ID review queue",
-                tag="admin",
                 response=schemas.AdminSenderIdList,
                 errors=("invalid_filter",),
                 parameters=sender_queue,
-                admin=True,
-                scope=ADMIN_SCOPE,
             ),
-            ApiRoute(
+            admin_route(
                 method="POST",
                 path="/admin/v1/sender_ids/{id}/approve",
                 handler=self.approve_sender_id,
                 summary="Approve a sender ID registration",
-                tag="admin",
                 response=schemas.AdminSenderIdOut,
                 errors=_REVIEW_ERRORS,
-                admin=True,
-                scope=ADMIN_SCOPE,
             ),
-            ApiRoute(
+            admin_route(
                 method="POST",
                 path="/admin/v1/sender_ids/{id}/reject",
                 handler=self.reject_sender_id,
                 summary="Reject a sender ID registration",
-                tag="admin",
                 request=schemas.RejectRequest,
                 response=schemas.AdminSenderIdOut,
                 errors=_REVIEW_ERRORS,
-                admin=True,
-                scope=ADMIN_SCOPE,
             ),
         ]

@@ -28,7 +28,7 @@ from parcelsms.api.authentication import Authenticator
 from parcelsms.api.endpoints.keys import key_spec
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_json_body
-from parcelsms.api.route_table import ApiRoute, Parameter
+from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.domain.api_keys import SENDER_SCOPES
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.money import format_micros, to_micros
@@ -245,7 +245,7 @@ class AdminAccountEndpoints:
         """The route table entries of these handlers."""
         base = "/admin/v1/accounts"
         one = f"{base}/{{id}}"
-        route = partial(ApiRoute, tag="admin", scope="admin", self_audited=True)
+        route = partial(admin_route, self_audited=True)
         return [
             route(
                 method="GET",

@@ -30,7 +30,7 @@ from parcelsms.api.billing_representations import (
 from parcelsms.api.endpoints.billing import amount_micros
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_json_body
-from parcelsms.api.route_table import ApiRoute, Parameter
+from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.money import format_micros
 from parcelsms.domain.numbers import KNOWN_REGIONS
@@ -385,7 +385,7 @@ class AdminBillingEndpoints:
 
     def routes(self) -> list[ApiRoute]:
         """The route table entries of these handlers."""
-        route = partial(ApiRoute, tag="admin", scope="admin", admin=True, self_audited=True)
+        route = partial(admin_route, self_audited=True)
         account = "/admin/v1/accounts/{id}"
         return [
             route(

@@ -16,7 +16,7 @@ from parcelsms.api.admin_queries import PAGE_PARAMETERS, page_limit, query_value
 from parcelsms.api.authentication import Authenticator
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_json_body
-from parcelsms.api.route_table import ApiRoute, Parameter
+from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.domain.api_keys import OPERATOR_SCOPES
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ip_allowlist import parse_allowlist
@@ -111,7 +111,7 @@ class AdminKeyEndpoints:
 
     def routes(self) -> list[ApiRoute]:
         """The route table entries of these handlers."""
-        route = partial(ApiRoute, tag="admin", scope="admin", self_audited=True)
+        route = partial(admin_route, self_audited=True)
         return [
             route(
                 method="GET",
