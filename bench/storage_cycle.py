@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
+from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.pipeline.ports import (
     Accepted,
     NewMessage,
@@ -101,7 +102,7 @@ class Cycle:
             Submitted(
                 message_id=message_id,
                 channel="bench-carrier",
-                parts=(SubmittedPart(part_no=1, carrier_id_raw=cid, carrier_id=cid),),
+                parts=(SubmittedPart(part_no=1, carrier_id_raw=cid),),
             )
             for message_id, cid in carrier_ids.items()
         ]
@@ -113,12 +114,14 @@ class Cycle:
         receipts = [
             ReceiptRecord(
                 channel="bench-carrier",
-                carrier_id_candidates=(cid,),
+                carrier_id=cid,
                 state="delivered",
                 stat="DELIVRD",
                 err="000",
                 raw=f"id:{cid} sub:001 dlvrd:001 stat:DELIVRD err:000 text:",
                 received_at=now,
+                received_at_us=micros(now),
+                match=receipt_key(cid, Reading.SAME),
             )
             for cid in carrier_ids.values()
         ]

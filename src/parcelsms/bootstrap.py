@@ -34,13 +34,15 @@ from parcelsms.config import SIMULATOR_CHANNEL_NAME, ChannelSettings, Settings
 from parcelsms.domain.country_rules import load_country_rules
 from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.domain.pricing import PriceList
+from parcelsms.domain.receipt_correlation import MessageIdFormat
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.channel_port import Channel
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
-from parcelsms.pipeline.ports import InboundMessage, ReceiptRecord, Storage
+from parcelsms.pipeline.ports import InboundMessage, Storage
 from parcelsms.pipeline.price_book import PriceBook
+from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
 from parcelsms.pipeline.signing_secrets import SigningSecretLookup
 from parcelsms.pipeline.test_numbers import TestNumberSettings, TestNumberVerification
@@ -94,6 +96,7 @@ async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) 
         # The API caches verified keys for 2 s as well: a revoked key stops working within
         # about 4 s.
         key_cache_seconds=2.0,
+        receipt_early_window=settings.receipts.early_window,
     )
     try:
         await storage.seed_prices(settings.price_list())
@@ -147,6 +150,7 @@ class Platform:
     dispatcher: Dispatcher
     webhooks: WebhookDeliveryWorker
     webhook_sender: WebhookSender
+    receipts: ReceiptCorrelator
     app: Any
     simulator: CarrierSimulator | None = None
     daily_limits: DailyLimitGuard | None = None
@@ -171,6 +175,7 @@ class Platform:
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
             asyncio.create_task(self.webhooks.run(), name="webhooks"),
             asyncio.create_task(self._expire_loop(), name="expiry"),
+            asyncio.create_task(self.receipts.run(), name="receipt-sweep"),
         ]
 
     async def wait_channels_bound(self, timeout: float) -> bool:
@@ -198,6 +203,7 @@ class Platform:
         if self.simulator is not None:
             await self.simulator.close()
         await self.webhook_sender.close()
+        await self.receipts.close()
         if self.daily_limits is not None:
             await self.daily_limits.drain()
         await self.storage.close()
@@ -234,8 +240,17 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
 
     dispatcher_holder: list[Dispatcher] = []
 
-    async def receipt_sink(record: ReceiptRecord) -> None:
-        await storage.apply_receipts([record])
+    receipt_settings = settings.receipts
+    correlator = ReceiptCorrelator(
+        storage,
+        {c.name: MessageIdFormat(c.message_id_format) for c in channel_settings},
+        ReceiptSettings(
+            early_window=receipt_settings.early_window,
+            pending_ttl=receipt_settings.pending_ttl,
+            memory_seconds=receipt_settings.memory_seconds,
+        ),
+    )
+    await correlator.load()
 
     async def inbound_sink(message: InboundMessage) -> None:
         await storage.store_inbound([message])
@@ -248,7 +263,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
                 default_sender_id=c.default_sender_id,
                 concatenation=ConcatenationMethod(c.concatenation),
             ),
-            receipt_sink,
+            correlator,
             inbound_sink,
         )
         for c in channel_settings
@@ -371,6 +386,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         dispatcher=dispatcher,
         webhooks=webhooks,
         webhook_sender=sender,
+        receipts=correlator,
         app=app,
         simulator=simulator,
         daily_limits=daily_guard,

@@ -177,6 +177,15 @@ class ChannelSettings(_Table, frozen=True):
     source_npi: Byte | None = None
     default_sender_id: str | None = None
     concatenation: Literal["udh8", "udh16", "sar", "payload"] = "udh8"
+    # How the SMSC writes message ids in responses and receipts (docs/smpp.md).
+    message_id_format: Literal[
+        "auto",
+        "decimal",
+        "hex",
+        "opaque",
+        "hex_response_decimal_receipt",
+        "decimal_response_hex_receipt",
+    ] = "auto"
 
 
 class RouteSettings(_Table, frozen=True):
@@ -211,6 +220,14 @@ class DispatchSettings(_Table, frozen=True):
     unknown_outcome_policy: Literal["resend", "assume_submitted"] = "resend"
 
 
+class ReceiptSettingsTable(_Table, frozen=True):
+    """``[receipts]``: how long receipts wait for their submission (docs/smpp.md)."""
+
+    early_window: Duration = Duration(seconds=5)
+    pending_ttl: Duration = Duration(hours=72)
+    memory_seconds: Annotated[float, msgspec.Meta(ge=1, le=86_400)] = 120.0
+
+
 class WebhookSettings(_Table, frozen=True):
     allow_private_targets: bool = False
     max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12
@@ -240,6 +257,7 @@ class Settings(_Table, frozen=True):
     prices: PriceSettings = msgspec.field(default_factory=PriceSettings)
     limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
     dispatch: DispatchSettings = msgspec.field(default_factory=DispatchSettings)
+    receipts: ReceiptSettingsTable = msgspec.field(default_factory=ReceiptSettingsTable)
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
     simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, cast, get_args
+from typing import Final, cast
 
 from starlette.datastructures import QueryParams
 
 from parcelsms.api.route_table import Parameter
-from parcelsms.api.schemas import Status
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.numbers import parse_recipient
+from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import MessageFilter, MessageStatus
+from parcelsms.pipeline.ports import MessageFilter
 
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200
-_STATUSES: Final = frozenset(get_args(Status))
+_STATUSES: Final = frozenset(status.value for status in MessageStatus)
 _MAX_VALUE_LENGTH: Final = 512
 _MAX_CLIENT_REF: Final = 128
 

@@ -76,7 +76,7 @@ def message_detail_out(detail: ports.MessageDetail) -> schemas.MessageDetail:
     parts = [
         schemas.MessagePart(
             part_no=part.part_no,
-            channel=part.channel,
+            route=part.route,
             carrier_id=part.carrier_id,
             status=part.status,
             stat=part.stat,

@@ -22,6 +22,7 @@ from parcelsms.api.content_schemas import (
     TemplateName,
     TemplateOut,
 )
+from parcelsms.domain.status import MessageStatus
 
 MAX_BATCH_ITEMS = 1000
 SmartEncoding = Annotated[
@@ -79,17 +80,7 @@ Money = Annotated[
     str, msgspec.Meta(description="A decimal amount in the account currency.", examples=["0.0425"])
 ]
 Encoding = Literal["GSM7", "UCS2"]
-Status = Literal[
-    "scheduled",
-    "queued",
-    "submitted",
-    "delivered",
-    "undelivered",
-    "expired",
-    "rejected",
-    "failed",
-    "canceled",
-]
+Status = MessageStatus  # the status machine's own type (domain/status.py)
 
 
 class _Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -242,8 +233,14 @@ class MessagePart(msgspec.Struct, kw_only=True):
     """One segment as submitted to a carrier, with its receipt's raw values once known."""
 
     part_no: int
-    channel: str
-    carrier_id: str
+    route: Annotated[
+        str,
+        msgspec.Meta(
+            description="An opaque label of the carrier route that took this part; equal "
+            "labels mean the same route. The operator's channel names are not shown."
+        ),
+    ]
+    carrier_id: Annotated[str, msgspec.Meta(description="The id as the carrier wrote it.")]
     status: str
     stat: str | None
     err: str | None

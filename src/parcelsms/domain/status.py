@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Final
 
+from parcelsms.protocol.smpp.receipt import ReceiptState
+
 
 class MessageStatus(StrEnum):
     """Where a message is in its life; the values are the API's status names."""
@@ -102,56 +104,29 @@ def combine_part_statuses(parts: Iterable[MessageStatus]) -> MessageStatus | Non
     return next(status for status in _OUTCOME_PRECEDENCE if status in reached)
 
 
-# Receipt states by their SMPP 3.4 ``message_state`` names (section 5.2.28) and by the
-# 7-character abbreviations carriers write in the receipt text's ``stat:`` field.
-_RECEIPT_STATES: Final[dict[str, MessageStatus | None]] = {
-    "DELIVERED": _S.DELIVERED,
-    "DELIVRD": _S.DELIVERED,
-    "UNDELIVERABLE": _S.UNDELIVERED,
-    "UNDELIV": _S.UNDELIVERED,
-    "EXPIRED": _S.EXPIRED,
-    "REJECTED": _S.REJECTED,
-    "REJECTD": _S.REJECTED,
+# What each receipt state (parsed at the protocol edge from the ``message_state`` TLV or the
+# receipt text's ``stat:``) means for the message. ``None``: an intermediate state, a final
+# receipt follows.
+_RECEIPT_STATES: Final[dict[ReceiptState, MessageStatus | None]] = {
+    ReceiptState.DELIVERED: _S.DELIVERED,
+    ReceiptState.UNDELIVERABLE: _S.UNDELIVERED,
+    ReceiptState.EXPIRED: _S.EXPIRED,
+    ReceiptState.REJECTED: _S.REJECTED,
     # Deleted at the carrier before delivery (by an operator or a cancel): it never
     # reached the handset.
-    "DELETED": _S.UNDELIVERED,
-    # The carrier ends the message without knowing its fate: we cannot claim delivery.
-    "UNKNOWN": _S.UNDELIVERED,
-    # Intermediate states: a final receipt follows.
-    "ACCEPTED": None,
-    "ACCEPTD": None,
-    "ENROUTE": None,
-}
-
-# SMPP 3.4 message_state TLV values (section 5.3.2.35).
-_MESSAGE_STATE_NAMES: Final = {
-    1: "ENROUTE",
-    2: "DELIVERED",
-    3: "EXPIRED",
-    4: "DELETED",
-    5: "UNDELIVERABLE",
-    6: "ACCEPTED",
-    7: "UNKNOWN",
-    8: "REJECTED",
+    ReceiptState.DELETED: _S.UNDELIVERED,
+    # The carrier ends the message without knowing its fate (or with a state the parser
+    # does not know): we cannot claim delivery, and receipts are final by convention.
+    ReceiptState.UNKNOWN: _S.UNDELIVERED,
+    ReceiptState.ACCEPTED: None,
+    ReceiptState.ENROUTE: None,
 }
 
 
-def status_for_receipt_stat(state_name: str) -> MessageStatus | None:
-    """Map a receipt state to a final message status, or ``None`` for an intermediate one.
+def status_for_receipt_state(state: ReceiptState) -> MessageStatus | None:
+    """The final message status a receipt state means, or ``None`` for an intermediate one.
 
-    Accepts the SMPP state names (``DELIVERED``, ``UNDELIVERABLE``, ``EXPIRED``,
-    ``REJECTED``, ``DELETED``, ``ACCEPTED``, ``ENROUTE``, ``UNKNOWN``) and the receipt-text
-    abbreviations (``DELIVRD``, ``UNDELIV``, ``REJECTD``, ``ACCEPTD``), case-insensitively.
     ``DELETED`` and ``UNKNOWN`` are ``undelivered`` (the carrier gave up without delivering
-    or without knowing). A state this table does not know (vendor extensions) is also
-    ``undelivered``: receipts are final by convention, and leaving the message open would
-    only delay the same outcome until its validity ends. Callers keep the raw value in the
-    message's history either way.
+    or without knowing). Callers keep the raw ``stat`` in the part either way.
     """
-    return _RECEIPT_STATES.get(state_name.strip().upper(), _S.UNDELIVERED)
-
-
-def status_for_message_state(value: int) -> MessageStatus | None:
-    """Like :func:`status_for_receipt_stat` for the numeric ``message_state`` TLV value."""
-    name = _MESSAGE_STATE_NAMES.get(value)
-    return _S.UNDELIVERED if name is None else _RECEIPT_STATES[name]
+    return _RECEIPT_STATES[state]

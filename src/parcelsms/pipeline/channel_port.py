@@ -13,6 +13,12 @@ The contract, for every implementation (SMPP today, HTTP carriers later):
   try elsewhere.
 * A channel SHOULD classify carrier answers once, at its edge, into THROTTLED, TEMPORARY
   and PERMANENT: the dispatcher never sees protocol codes.
+* A channel MUST report every accepted part to its :class:`ReceiptSink` with
+  ``responded`` as soon as the response is read — before ``send`` returns and before any
+  later PDU of that connection is handled — and carry the returned wire time in the
+  part's ``responded_at_us``. It MUST stamp each receipt with ``wire_time()`` when the
+  receipt is read, and hand it to ``received``; it SHOULD acknowledge the receipt to the
+  carrier only after ``received`` returned, so a receipt not stored is sent again.
 """
 
 from __future__ import annotations
@@ -20,6 +26,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
+
+from parcelsms.pipeline.ports import ReceiptRecord, SubmittedPart
+
+AcceptedPart = SubmittedPart
+"""A part the carrier accepted, as the channel reports it (the dispatcher records it as is)."""
+
+
+class ReceiptSink(Protocol):
+    """Where a channel reports responses and receipts (:mod:`parcelsms.pipeline.receipts`)."""
+
+    def responded(self, channel: str, carrier_id: str) -> int:
+        """An accepted submit response with ``carrier_id`` was read now; its wire time."""
+        ...
+
+    def wire_time(self) -> int:
+        """Now on the wire clock (microseconds since the epoch, never going backwards)."""
+        ...
+
+    async def received(self, receipt: ReceiptRecord) -> None:
+        """A receipt was read (stamped with :meth:`wire_time`)."""
+        ...
 
 
 class SendResultKind(Enum):
@@ -41,13 +68,6 @@ class OutboundSms:
     body: str
     encoding: str  # "GSM7" | "UCS2"
     segments: int
-
-
-@dataclass(frozen=True, slots=True)
-class AcceptedPart:
-    part_no: int
-    carrier_id_raw: str
-    carrier_id: str  # canonical form used to correlate receipts
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,6 @@ from parcelsms.pipeline.ports import (
     Retry,
     SubmissionOutcome,
     Submitted,
-    SubmittedPart,
 )
 
 _log = logging.getLogger(__name__)
@@ -203,14 +202,7 @@ class Dispatcher:
             return Submitted(
                 message_id=item.message_id,
                 channel=channel_name,
-                parts=tuple(
-                    SubmittedPart(
-                        part_no=part.part_no,
-                        carrier_id_raw=part.carrier_id_raw,
-                        carrier_id=part.carrier_id,
-                    )
-                    for part in result.parts
-                ),
+                parts=result.parts,
                 flags=(FLAG_PARTIALLY_SUBMITTED,) if result.partial else (),
             )
         detail = ErrorDetail(

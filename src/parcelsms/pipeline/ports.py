@@ -32,6 +32,8 @@ from typing import Literal, Protocol
 
 import msgspec
 
+from parcelsms.domain.receipt_correlation import PartKey, Reading
+from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Account, AccountSecurityStore
 from parcelsms.pipeline.billing_ports import BillingStore
@@ -50,9 +52,6 @@ from parcelsms.pipeline.content_ports import (
     TemplateVariants,
 )
 
-FinalStatus = Literal["delivered", "undelivered", "expired", "rejected", "failed", "canceled"]
-MessageStatus = Literal["scheduled", "queued", "submitted"] | FinalStatus
-ReceiptState = Literal["delivered", "undelivered", "expired", "rejected"]
 RecoveryPolicy = Literal["resend", "assume_submitted"]
 
 FLAG_RESENT_AFTER_CRASH = "resent_after_crash"
@@ -167,11 +166,12 @@ class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SubmittedPart(msgspec.Struct, frozen=True, kw_only=True):
-    """One segment accepted by a carrier. ``carrier_id`` is the caller's canonical form."""
+    """One segment accepted by a carrier: its id as written in the submit_sm_resp and the
+    wire time of that response (``None``: the time it is recorded)."""
 
     part_no: int
     carrier_id_raw: str
-    carrier_id: str
+    responded_at_us: int | None = None
 
 
 class Submitted(msgspec.Struct, frozen=True, kw_only=True):
@@ -206,21 +206,28 @@ SubmissionOutcome = Submitted | Retry | Failed
 
 
 class ReceiptRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A delivery receipt as received on ``channel``.
+    """A delivery receipt as received on ``channel``, and what is known of its part.
 
-    ``carrier_id_candidates`` are the normalised forms the receipt's id may take (carriers
-    disagree on hex/decimal); the first one that matches a stored part wins. ``state`` is
-    the final status the receipt means, or ``None`` for an intermediate state (ENROUTE,
-    ACCEPTD) that changes nothing but the part's raw ``stat``.
+    ``carrier_id`` is the id as the carrier wrote it in the receipt. ``match`` says which
+    stored key it names under the channel's id format (``None`` while the format is not
+    known: the receipt waits). ``responded_at_us`` names the submission it belongs to by the
+    wire time of its submit_sm_resp when the channel still remembers it; ``None`` leaves
+    the choice to :func:`parcelsms.domain.receipt_correlation.choose_part`. ``state`` is the
+    final status the receipt means, or ``None`` for an intermediate state (ENROUTE, ACCEPTD)
+    that changes nothing but the part's raw ``stat``. ``received_at_us`` is the wire time
+    of the receipt, on the same clock as ``responded_at_us``.
     """
 
     channel: str
-    carrier_id_candidates: tuple[str, ...]
-    state: ReceiptState | None
+    carrier_id: str
+    state: MessageStatus | None
     stat: str | None
     err: str | None
     raw: str
     received_at: datetime
+    received_at_us: int
+    match: PartKey | None = None
+    responded_at_us: int | None = None
 
 
 class ReceiptCounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -246,6 +253,7 @@ class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str
     message_id: str
     status: MessageStatus
+    previous_status: MessageStatus | None
     at: datetime
     to_e164: str
     country: str
@@ -255,6 +263,8 @@ class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     flags: tuple[str, ...]
     channel: str | None
+    route: str | None
+    attempt: int
     error: ErrorDetail | None
 
 
@@ -302,10 +312,14 @@ class MessageEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MessagePart(msgspec.Struct, frozen=True, kw_only=True):
-    """One segment as submitted, with the raw receipt values once known."""
+    """One segment as submitted, with the raw receipt values once known.
+
+    ``carrier_id`` is the id as the carrier wrote it; ``route`` the sender's opaque label of
+    ``channel`` (:mod:`parcelsms.domain.route_labels`)."""
 
     part_no: int
     channel: str
+    route: str
     carrier_id: str
     status: str
     stat: str | None
@@ -478,15 +492,6 @@ class MessageStore(Protocol):
         """
         ...
 
-    async def apply_receipts(self, receipts: Sequence[ReceiptRecord]) -> ReceiptCounts:
-        """Correlate receipts with parts; a message is final once all its parts are.
-
-        Combined status: ``delivered`` only when every part is; otherwise ``rejected`` >
-        ``undelivered`` > ``expired``. Duplicates change nothing. Unmatched receipts are
-        stored (never lost) and applied when their submission is recorded.
-        """
-        ...
-
     async def recover_claims(self, new_claim_token: str, policy: RecoveryPolicy) -> int:
         """Resolve messages left claimed by another (dead) claim token.
 
@@ -535,6 +540,54 @@ class MessageQueries(Protocol):
     async def account_ledger_totals(self, account_id: str) -> LedgerTotals | None: ...
 
 
+class UnmatchedReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    """A receipt that matched no submission within the pending time-to-live."""
+
+    id: str
+    channel: str
+    carrier_id: str
+    stat: str | None
+    err: str | None
+    raw: str
+    received_at: datetime
+    moved_at: datetime
+
+
+class ReceiptStore(Protocol):
+    """Receipts: applied to their parts, kept while they wait, set aside when they never match.
+
+    The rules are :mod:`parcelsms.domain.receipt_correlation`'s; see
+    :mod:`parcelsms.pipeline.receipts` for who decides what.
+    """
+
+    async def apply_receipts(self, receipts: Sequence[ReceiptRecord]) -> ReceiptCounts:
+        """Apply receipts to their parts; a message is final once all its parts are
+        (:func:`parcelsms.domain.status.combine_part_statuses`). Duplicates change nothing.
+        A receipt that cannot be placed yet is stored (never lost) and looked at again when
+        a part with its key is recorded, when its early window closes, or when its
+        channel's id reading is learned."""
+        ...
+
+    async def sweep_pending_receipts(self, now: datetime, pending_ttl: timedelta) -> int:
+        """Decide pending receipts whose early window closed; set aside (as unmatched) those
+        older than ``pending_ttl``. Returns how many were set aside."""
+        ...
+
+    async def record_channel_reading(self, channel: str, reading: Reading, at: datetime) -> None:
+        """Remember ``channel``'s id reading and key the receipts that waited for it."""
+        ...
+
+    async def channel_readings(self) -> dict[str, Reading]:
+        """The id reading learned for each channel."""
+        ...
+
+    async def list_unmatched_receipts(
+        self, *, channel: str | None, limit: int, before: str | None
+    ) -> list[UnmatchedReceipt]:
+        """Receipts set aside, newest first; ``before`` is the id of the last one seen."""
+        ...
+
+
 class Storage(
     AccountStore,
     TemplateStore,
@@ -542,6 +595,7 @@ class Storage(
     MessageSettingsStore,
     WebhookEndpointStore,
     MessageStore,
+    ReceiptStore,
     WebhookOutbox,
     MessageQueries,
     AccountSecurityStore,

@@ -25,7 +25,7 @@ def build_webhook_payload(event: WebhookEvent) -> str:
         message_id=event.message_id,
         account_id=event.account_id,
         status=MessageStatus(event.status),
-        previous_status=None,
+        previous_status=event.previous_status,
         at=event.at,
         detail=detail,
         event_id=event.event_id,
@@ -44,5 +44,7 @@ def build_webhook_payload(event: WebhookEvent) -> str:
     assert isinstance(data, dict)
     data["country"] = event.country
     data["flags"] = list(event.flags)
-    data["channel"] = event.channel
+    # The sender sees which attempt and an opaque route label, never the channel's name.
+    data["attempt"] = event.attempt
+    data["route"] = event.route
     return _encoder.encode(body).decode("utf-8")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.pipeline.ports import ReceiptRecord, Submitted, SubmittedPart
 
 GB_MOBILE = "+447400123456"
@@ -276,7 +277,7 @@ async def delivered_and_failed(api: Any, shipped: Any) -> tuple[str, str]:
             Submitted(
                 message_id=message_id,
                 channel="sim",
-                parts=(SubmittedPart(part_no=1, carrier_id_raw=carrier, carrier_id=carrier),),
+                parts=(SubmittedPart(part_no=1, carrier_id_raw=carrier),),
             )
             for message_id, carrier in zip(ids, ("c-ok", "c-bad"), strict=True)
         ]
@@ -285,21 +286,25 @@ async def delivered_and_failed(api: Any, shipped: Any) -> tuple[str, str]:
         [
             ReceiptRecord(
                 channel="sim",
-                carrier_id_candidates=("c-ok",),
+                carrier_id="c-ok",
                 state="delivered",
                 stat="DELIVRD",
                 err="000",
                 raw="id:c-ok stat:DELIVRD err:000",
                 received_at=now,
+                received_at_us=micros(now),
+                match=receipt_key("c-ok", Reading.SAME),
             ),
             ReceiptRecord(
                 channel="sim",
-                carrier_id_candidates=("c-bad",),
+                carrier_id="c-bad",
                 state="undelivered",
                 stat="UNDELIV",
                 err="034",
                 raw="id:c-bad stat:UNDELIV err:034",
                 received_at=now,
+                received_at_us=micros(now),
+                match=receipt_key("c-bad", Reading.SAME),
             ),
         ]
     )

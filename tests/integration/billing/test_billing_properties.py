@@ -40,6 +40,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from parcelsms.adapters.storage.migrate import migrate_blocking
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.domain.packages import covers
+from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.billing_ports import BillingSettingsChange, PackageSpec
@@ -334,11 +335,7 @@ class BillingMachine(RuleBasedStateMachine):
                     carrier_id = f"c{self.next_carrier}"
                     self.next_carrier += 1
                     self.parts.setdefault(item.message_id, []).append(carrier_id)
-                    parts.append(
-                        SubmittedPart(
-                            part_no=number, carrier_id_raw=carrier_id, carrier_id=carrier_id
-                        )
-                    )
+                    parts.append(SubmittedPart(part_no=number, carrier_id_raw=carrier_id))
                 outcomes.append(
                     Submitted(message_id=item.message_id, channel="alpha", parts=tuple(parts))
                 )
@@ -368,12 +365,14 @@ class BillingMachine(RuleBasedStateMachine):
         records = [
             ReceiptRecord(
                 channel="alpha",
-                carrier_id_candidates=(carrier_id,),
+                carrier_id=carrier_id,
                 state=data.draw(states),
                 stat="X",
                 err="0",
                 raw="",
                 received_at=self.clock(),
+                received_at_us=micros(self.clock()),
+                match=receipt_key(carrier_id, Reading.SAME),
             )
             for carrier_id in carrier_ids
         ]

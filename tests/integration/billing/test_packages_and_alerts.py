@@ -14,6 +14,7 @@ from billing_storage import OPERATOR, Clock
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.pricing import PriceList
+from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import AuditFilter
 from parcelsms.pipeline.billing_ports import BillingSettingsChange, LedgerFilter, PackageSpec
@@ -151,7 +152,7 @@ async def test_a_rejection_refunds_package_segments_only_under_the_refund_policy
     (accepted,) = await storage.accept_messages([make_message(account_id)])
     assert isinstance(accepted, Accepted)
     await storage.claim_for_dispatch("w", 10, clock())
-    part = SubmittedPart(part_no=1, carrier_id_raw="c1", carrier_id="c1")
+    part = SubmittedPart(part_no=1, carrier_id_raw="c1")
     await storage.record_submissions(
         [Submitted(message_id=accepted.message_id, channel="alpha", parts=(part,))]
     )
@@ -160,12 +161,14 @@ async def test_a_rejection_refunds_package_segments_only_under_the_refund_policy
         [
             ReceiptRecord(
                 channel="alpha",
-                carrier_id_candidates=("c1",),
+                carrier_id="c1",
                 state="rejected",
                 stat="REJECTD",
                 err="002",
                 raw="",
                 received_at=clock(),
+                received_at_us=micros(clock()),
+                match=receipt_key("c1", Reading.SAME),
             )
         ]
     )
@@ -288,7 +291,7 @@ async def test_margins_group_submitted_messages_by_country_and_channel(
             Submitted(
                 message_id=message_id,
                 channel="alpha",
-                parts=(SubmittedPart(part_no=1, carrier_id_raw=f"c{n}", carrier_id=f"c{n}"),),
+                parts=(SubmittedPart(part_no=1, carrier_id_raw=f"c{n}"),),
             )
             for n, message_id in enumerate(ids[:2])
         ]

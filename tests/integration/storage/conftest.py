@@ -95,6 +95,8 @@ async def open_test_storage(
         options.setdefault("payload_builder", json_payload)
         options.setdefault("pepper", PEPPER)
         options.setdefault("clock", clock)
+        # A hand-moved clock: receipts are decided at once unless a test opens the window.
+        options.setdefault("receipt_early_window", timedelta(0))
         options.setdefault("settings", SqliteSettings(execution=execution))  # type: ignore[arg-type]
         storage = await open_storage(database_url, **options)
         opened.append(storage)

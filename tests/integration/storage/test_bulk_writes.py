@@ -14,6 +14,7 @@ from parcelsms.adapters.storage.bulk_statements import insert_statement
 from parcelsms.adapters.storage.schema import message_events
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.adapters.storage.sqlite_engine import create_sqlite_engine
+from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import StorageError
 from parcelsms.pipeline.ports import (
     ErrorDetail,
@@ -32,7 +33,7 @@ def submitted(
         message_id=message_id,
         channel=channel,
         parts=tuple(
-            SubmittedPart(part_no=number, carrier_id_raw=carrier_id, carrier_id=carrier_id)
+            SubmittedPart(part_no=number, carrier_id_raw=carrier_id)
             for number, carrier_id in enumerate(carrier_ids or (f"c-{message_id}",), start=1)
         ),
         flags=flags,
@@ -118,12 +119,14 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
     def receipt(carrier_id: str, state: Any, stat: str) -> ReceiptRecord:
         return ReceiptRecord(
             channel="alpha",
-            carrier_id_candidates=(carrier_id,),
+            carrier_id=carrier_id,
             state=state,
             stat=stat,
             err="000",
             raw=f"id:{carrier_id} stat:{stat}",
             received_at=clock(),
+            received_at_us=micros(clock()),
+            match=receipt_key(carrier_id, Reading.SAME),
         )
 
     counts = await storage.apply_receipts(
@@ -160,8 +163,8 @@ async def test_a_bad_outcome_in_a_list_fails_alone(
         message_id=bad,
         channel="alpha",
         parts=(
-            SubmittedPart(part_no=1, carrier_id_raw="x1", carrier_id="x1"),
-            SubmittedPart(part_no=1, carrier_id_raw="x2", carrier_id="x2"),
+            SubmittedPart(part_no=1, carrier_id_raw="x1"),
+            SubmittedPart(part_no=1, carrier_id_raw="x2"),
         ),
     )
     with pytest.raises(StorageError):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.pipeline.ports import (
     ErrorDetail,
     Failed,
@@ -23,7 +24,7 @@ def submitted(message_id: str, *carrier_ids: str, channel: str = "alpha") -> Sub
         message_id=message_id,
         channel=channel,
         parts=tuple(
-            SubmittedPart(part_no=number, carrier_id_raw=carrier_id, carrier_id=carrier_id)
+            SubmittedPart(part_no=number, carrier_id_raw=carrier_id)
             for number, carrier_id in enumerate(carrier_ids or (f"c-{message_id}",), start=1)
         ),
     )
@@ -163,12 +164,14 @@ async def test_with_refund_on_reject_the_reserve_waits_for_the_final_state(
         [
             ReceiptRecord(
                 channel="alpha",
-                carrier_id_candidates=(carrier_id,),
+                carrier_id=carrier_id,
                 state=state,
                 stat=stat,
                 err="000",
                 raw="",
                 received_at=clock(),
+                received_at_us=micros(clock()),
+                match=receipt_key(carrier_id, Reading.SAME),
             )
             for carrier_id, state, stat in (
                 ("r1", "rejected", "REJECTD"),

@@ -28,7 +28,7 @@ class AcceptingChannel:
         carrier_id = f"{self.sent:x}"
         return ChannelResult(
             SendResultKind.ACCEPTED,
-            (AcceptedPart(part_no=1, carrier_id_raw=carrier_id, carrier_id=carrier_id),),
+            (AcceptedPart(part_no=1, carrier_id_raw=carrier_id),),
         )
 
     async def start(self) -> None:

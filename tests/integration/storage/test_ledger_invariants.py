@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.pipeline.ports import (
     DispatchItem,
     ErrorDetail,
@@ -86,11 +87,7 @@ class Traffic:
                     carrier_id = f"c{self.next_carrier}"
                     self.next_carrier += 1
                     self.carrier_ids.append(carrier_id)
-                    parts.append(
-                        SubmittedPart(
-                            part_no=number, carrier_id_raw=carrier_id, carrier_id=carrier_id
-                        )
-                    )
+                    parts.append(SubmittedPart(part_no=number, carrier_id_raw=carrier_id))
                 outcomes.append(
                     Submitted(message_id=item.message_id, channel="alpha", parts=tuple(parts))
                 )
@@ -121,12 +118,14 @@ class Traffic:
             receipts.append(
                 ReceiptRecord(
                     channel="alpha",
-                    carrier_id_candidates=(carrier_id, carrier_id.upper()),
+                    carrier_id=carrier_id.upper(),  # another writing of the same id
                     state=state,
                     stat="X",
                     err="0",
                     raw="",
                     received_at=self.clock(),
+                    received_at_us=micros(self.clock()),
+                    match=receipt_key(carrier_id.upper(), Reading.SAME),
                 )
             )
         await self.storage.apply_receipts(receipts)

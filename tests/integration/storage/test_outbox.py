@@ -20,7 +20,7 @@ def submitted(message_id: str) -> Submitted:
     return Submitted(
         message_id=message_id,
         channel="alpha",
-        parts=(SubmittedPart(part_no=1, carrier_id_raw=message_id, carrier_id=message_id),),
+        parts=(SubmittedPart(part_no=1, carrier_id_raw=message_id),),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.ports import MessageFilter, ReceiptRecord, Submitted, SubmittedPart
 
@@ -28,8 +29,8 @@ async def test_a_message_shows_its_history_and_parts(
                 message_id=message_id,
                 channel="alpha",
                 parts=(
-                    SubmittedPart(part_no=1, carrier_id_raw="0A", carrier_id="10"),
-                    SubmittedPart(part_no=2, carrier_id_raw="0B", carrier_id="11"),
+                    SubmittedPart(part_no=1, carrier_id_raw="0A"),
+                    SubmittedPart(part_no=2, carrier_id_raw="0B"),
                 ),
             )
         ]
@@ -39,14 +40,16 @@ async def test_a_message_shows_its_history_and_parts(
         [
             ReceiptRecord(
                 channel="alpha",
-                carrier_id_candidates=(carrier_id,),
+                carrier_id=carrier_id,
                 state="delivered",
                 stat="DELIVRD",
                 err="000",
                 raw="",
                 received_at=clock(),
+                received_at_us=micros(clock()),
+                match=receipt_key(carrier_id, Reading.SAME),
             )
-            for carrier_id in ("10", "11")
+            for carrier_id in ("0a", "0B")  # the hex ids in another case and padding
         ]
     )
     detail = await storage.get_message(account.id, message_id)
@@ -57,8 +60,8 @@ async def test_a_message_shows_its_history_and_parts(
         ("delivered", clock()),
     ]
     assert [(p.part_no, p.carrier_id, p.status) for p in detail.parts] == [
-        (1, "10", "delivered"),
-        (2, "11", "delivered"),
+        (1, "0A", "delivered"),
+        (2, "0B", "delivered"),
     ]
     assert detail.message.submitted_at == clock() - timedelta(seconds=1)
     assert detail.message.final_at == clock()
@@ -117,7 +120,7 @@ async def test_listings_filter_by_status_number_reference_and_time(
             Submitted(
                 message_id=early,
                 channel="alpha",
-                parts=(SubmittedPart(part_no=1, carrier_id_raw="x", carrier_id="x"),),
+                parts=(SubmittedPart(part_no=1, carrier_id_raw="x"),),
             )
         ]
     )

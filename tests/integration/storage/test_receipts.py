@@ -8,39 +8,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from receipt_records import receipt_record
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.domain.receipt_correlation import Reading, micros
 from parcelsms.pipeline.ports import ReceiptCounts, ReceiptRecord, Submitted, SubmittedPart
-
-STATS = {
-    "delivered": "DELIVRD",
-    "undelivered": "UNDELIV",
-    "expired": "EXPIRED",
-    "rejected": "REJECTD",
-}
 
 
 def receipt(
-    carrier_id: str | tuple[str, ...], state: Any, at: Any, channel: str = "alpha"
+    carrier_id: str, state: Any, at: Any, channel: str = "alpha", **options: Any
 ) -> ReceiptRecord:
-    candidates = (carrier_id,) if isinstance(carrier_id, str) else carrier_id
-    return ReceiptRecord(
-        channel=channel,
-        carrier_id_candidates=candidates,
-        state=state,
-        stat=STATS.get(state, "ENROUTE"),
-        err="000" if state == "delivered" else "001",
-        raw=f"id:{','.join(candidates)} stat:{STATS.get(state, 'ENROUTE')}",
-        received_at=at,
-    )
+    return receipt_record(carrier_id, state, at, channel=channel, **options)
 
 
-def submission(message_id: str, *carrier_ids: str, channel: str = "alpha") -> Submitted:
+def submission(
+    message_id: str, *carrier_ids: str, channel: str = "alpha", responded_at_us: int | None = None
+) -> Submitted:
     return Submitted(
         message_id=message_id,
         channel=channel,
         parts=tuple(
-            SubmittedPart(part_no=number, carrier_id_raw=carrier_id.upper(), carrier_id=carrier_id)
+            SubmittedPart(
+                part_no=number, carrier_id_raw=carrier_id, responded_at_us=responded_at_us
+            )
             for number, carrier_id in enumerate(carrier_ids, start=1)
         ),
     )
@@ -57,6 +47,17 @@ async def shop(storage: SqlStorage) -> str:
     account = await storage.create_account("shop", balance_micros=10_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
     return account.id
+
+
+async def dispatched_at(
+    storage: SqlStorage, enqueue: Any, clock: Any, account_id: str, carrier_id: str, at_us: int
+) -> str:
+    (message_id,) = await enqueue(storage, account_id)
+    await storage.claim_for_dispatch("worker", 100, clock())
+    assert await storage.record_submissions(
+        [submission(message_id, carrier_id, responded_at_us=at_us)]
+    ) == [True]
+    return message_id
 
 
 async def dispatched(
@@ -186,15 +187,30 @@ async def test_an_intermediate_receipt_records_the_state_but_ends_nothing(
     assert final.message.status == "delivered"
 
 
-async def test_any_candidate_form_of_the_carrier_id_matches(
+async def test_a_hex_response_id_matches_a_decimal_receipt_on_such_a_channel(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any
 ) -> None:
-    message_id = await dispatched(storage, enqueue, clock, shop, "255")
-    counts = await storage.apply_receipts([receipt(("ff", "255"), "delivered", clock())])
+    message_id = await dispatched(storage, enqueue, clock, shop, "ff")
+    reading = Reading.HEX_TO_DECIMAL
+    counts = await storage.apply_receipts([receipt("255", "delivered", clock(), reading=reading)])
     assert counts.matched == 1
     detail = await storage.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "delivered"
+
+
+async def test_distinct_raw_ids_never_match_each_other(
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any
+) -> None:
+    decimal_26 = await dispatched(storage, enqueue, clock, shop, "26")
+    hex_1a = await dispatched(storage, enqueue, clock, shop, "1a")
+    counts = await storage.apply_receipts([receipt("26", "undelivered", clock())])
+    assert counts.matched == 1
+    first = await storage.get_message(shop, decimal_26)
+    second = await storage.get_message(shop, hex_1a)
+    assert first is not None
+    assert second is not None
+    assert (first.message.status, second.message.status) == ("undelivered", "submitted")
 
 
 async def test_a_carrier_id_only_matches_on_its_own_channel(
@@ -222,6 +238,116 @@ async def test_a_late_receipt_for_an_expired_message_keeps_it_expired(
     assert detail.parts[0].status == "delivered"
 
 
-async def test_a_receipt_without_carrier_ids_is_refused(storage: SqlStorage, clock: Any) -> None:
-    with pytest.raises(ValueError, match="carrier id"):
-        await storage.apply_receipts([receipt((), "delivered", clock())])
+async def test_a_reused_id_goes_to_the_newest_submission_not_the_final_one(
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any
+) -> None:
+    old = await dispatched(storage, enqueue, clock, shop, "1")
+    await storage.apply_receipts([receipt("1", "delivered", clock())])
+    clock.advance(1)
+    new = await dispatched(storage, enqueue, clock, shop, "1")
+    clock.advance(0.01)
+    counts = await storage.apply_receipts([receipt("1", "undelivered", clock())])
+    assert counts.matched == 1
+    old_detail = await storage.get_message(shop, old)
+    new_detail = await storage.get_message(shop, new)
+    assert old_detail is not None
+    assert new_detail is not None
+    assert old_detail.message.status == "delivered"
+    assert new_detail.message.status == "undelivered"
+
+
+async def test_a_receipt_naming_its_submission_ignores_a_newer_part_with_the_same_id(
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any
+) -> None:
+    first_at = micros(clock())
+    first = await dispatched_at(storage, enqueue, clock, shop, "7", first_at)
+    second = await dispatched_at(storage, enqueue, clock, shop, "7", first_at + 10)
+    counts = await storage.apply_receipts(
+        [receipt("7", "rejected", clock(), responded_at_us=first_at)]
+    )
+    assert counts.matched == 1
+    one = await storage.get_message(shop, first)
+    two = await storage.get_message(shop, second)
+    assert one is not None
+    assert two is not None
+    assert (one.message.status, two.message.status) == ("rejected", "submitted")
+
+
+async def test_a_named_submission_not_recorded_yet_is_waited_for(
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any
+) -> None:
+    old = await dispatched(storage, enqueue, clock, shop, "3")  # an older, open part "3"
+    responded = micros(clock()) + 500
+    early = await storage.apply_receipts(
+        [receipt("3", "delivered", clock(), responded_at_us=responded)]
+    )
+    assert early.pending == 1
+    new = await dispatched_at(storage, enqueue, clock, shop, "3", responded)
+    old_detail = await storage.get_message(shop, old)
+    new_detail = await storage.get_message(shop, new)
+    assert old_detail is not None
+    assert new_detail is not None
+    assert (old_detail.message.status, new_detail.message.status) == ("submitted", "delivered")
+
+
+async def test_a_receipt_for_a_final_part_waits_for_a_newer_one_within_the_early_window(
+    open_test_storage: Any, enqueue: Any, clock: Any
+) -> None:
+    storage = await open_test_storage(receipt_early_window=timedelta(seconds=5))
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    old = await dispatched(storage, enqueue, clock, account.id, "9")
+    await storage.apply_receipts([receipt("9", "delivered", clock())])
+    clock.advance(1)
+    waiting = await storage.apply_receipts([receipt("9", "undelivered", clock())])
+    assert waiting.pending == 1  # a duplicate, or the receipt of a submission still to come
+    clock.advance(0.5)
+    new = await dispatched(storage, enqueue, clock, account.id, "9")
+    detail = await storage.get_message(account.id, new)
+    assert detail is not None
+    assert detail.message.status == "undelivered"
+    old_detail = await storage.get_message(account.id, old)
+    assert old_detail is not None
+    assert old_detail.message.status == "delivered"
+
+
+async def test_a_duplicate_is_recognised_once_the_early_window_closes(
+    open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
+) -> None:
+    storage = await open_test_storage(receipt_early_window=timedelta(seconds=5))
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    await dispatched(storage, enqueue, clock, account.id, "9")
+    await storage.apply_receipts([receipt("9", "delivered", clock())])
+    assert (await storage.apply_receipts([receipt("9", "delivered", clock())])).pending == 1
+    assert await storage.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
+    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 1
+    clock.advance(6)
+    assert await storage.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
+    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
+
+
+async def test_receipts_that_never_match_are_set_aside_for_the_operator(
+    storage: SqlStorage, clock: Any, tmp_path: Path
+) -> None:
+    await storage.apply_receipts([receipt("404", "delivered", clock(), channel="beta")])
+    assert await storage.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
+    clock.advance(72 * 3600 + 1)
+    assert await storage.sweep_pending_receipts(clock(), timedelta(hours=72)) == 1
+    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
+    [unmatched] = await storage.list_unmatched_receipts(channel="beta", limit=10, before=None)
+    assert unmatched.carrier_id == "404"
+    assert unmatched.raw == "id:404 stat:DELIVRD"
+    assert await storage.list_unmatched_receipts(channel="alpha", limit=10, before=None) == []
+
+
+async def test_receipts_wait_for_the_channel_reading_and_are_placed_once_it_is_learned(
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any
+) -> None:
+    message_id = await dispatched(storage, enqueue, clock, shop, "1a")
+    waiting = await storage.apply_receipts([receipt("26", "delivered", clock(), reading=None)])
+    assert waiting.pending == 1
+    await storage.record_channel_reading("alpha", Reading.HEX_TO_DECIMAL, clock())
+    assert await storage.channel_readings() == {"alpha": Reading.HEX_TO_DECIMAL}
+    await storage.sweep_pending_receipts(clock(), timedelta(hours=72))
+    detail = await storage.get_message(shop, message_id)
+    assert detail is not None
+    assert detail.message.status == "delivered"

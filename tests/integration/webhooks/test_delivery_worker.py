@@ -117,7 +117,7 @@ async def submitted_messages(storage: SqlStorage, receiver: Receiver, count: int
         Submitted(
             message_id=message_id,
             channel="alpha",
-            parts=(SubmittedPart(part_no=1, carrier_id_raw=message_id, carrier_id=message_id),),
+            parts=(SubmittedPart(part_no=1, carrier_id_raw=message_id),),
         )
         for message_id in ids
     ]

@@ -13,9 +13,9 @@ from parcelsms.domain.status import (
     MessageStatus,
     can_transition,
     combine_part_statuses,
-    status_for_message_state,
-    status_for_receipt_stat,
+    status_for_receipt_state,
 )
+from parcelsms.protocol.smpp.receipt import parse_receipt
 
 S = MessageStatus
 
@@ -142,8 +142,9 @@ def test_combined_outcome_is_delivered_only_when_every_part_is(parts: list[Messa
         ("VENDOR_X", S.UNDELIVERED),
     ],
 )
-def test_receipt_states_map_to_statuses(state: str, expected: MessageStatus | None) -> None:
-    assert status_for_receipt_stat(state) == expected
+def test_receipt_stat_texts_map_to_statuses(state: str, expected: MessageStatus | None) -> None:
+    receipt = parse_receipt(f"id:1 sub:001 dlvrd:001 stat:{state} err:000".encode())
+    assert status_for_receipt_state(receipt.state) == expected
 
 
 @pytest.mark.parametrize(
@@ -164,4 +165,5 @@ def test_receipt_states_map_to_statuses(state: str, expected: MessageStatus | No
 def test_numeric_message_states_map_like_their_names(
     value: int, expected: MessageStatus | None
 ) -> None:
-    assert status_for_message_state(value) == expected
+    receipt = parse_receipt(b"id:1 stat:VENDOR_X", message_state=value)
+    assert status_for_receipt_state(receipt.state) == expected

@@ -24,7 +24,6 @@ def test_appendix_b_receipt_yields_every_field() -> None:
     receipt = parse_receipt(APPENDIX_B)
 
     assert receipt.message_id == "1234567890"
-    assert receipt.normalized_id == "1234567890"
     assert receipt.state is ReceiptState.DELIVERED
     assert receipt.stat == "DELIVRD"
     assert receipt.err == "000"
@@ -49,7 +48,6 @@ def test_carrier_documentation_sample_with_zeroed_done_date() -> None:
     receipt = parse_receipt(sample)
 
     assert receipt.message_id == "0118Z-0122I-2309U-57DGB"
-    assert receipt.normalized_id == "0118z-0122i-2309u-57dgb"
     assert receipt.state is ReceiptState.REJECTED
     assert receipt.submit_date == datetime(2018, 1, 22, 23, 9, 57, tzinfo=UTC)
     assert receipt.done_date is None
@@ -196,7 +194,6 @@ def test_message_state_outside_smpp_3_4_falls_back_to_the_text(value: int) -> No
 def test_receipted_message_id_tlv_wins_over_id_text() -> None:
     receipt = parse_receipt(b"id:169552957 stat:DELIVRD", receipted_message_id="0A1B2C3D\x00")
     assert receipt.message_id == "0A1B2C3D"
-    assert receipt.normalized_id == str(0x0A1B2C3D)
 
 
 def test_empty_receipted_message_id_tlv_leaves_the_text_id() -> None:
@@ -305,7 +302,6 @@ def test_empty_short_message_gives_an_unknown_receipt() -> None:
     receipt = parse_receipt(b"")
     assert receipt.state is ReceiptState.UNKNOWN
     assert receipt.message_id is None
-    assert receipt.normalized_id is None
     assert receipt.raw == ""
 
 

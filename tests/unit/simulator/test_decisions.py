@@ -6,7 +6,7 @@ import random
 from collections import Counter
 
 from parcelsms.protocol.smpp.constants import CommandStatus
-from parcelsms.protocol.smpp.message_id import normalize_message_id
+from parcelsms.protocol.smpp.message_id import decimal_value, hex_value
 from parcelsms.simulator import (
     FIRST_MESSAGE_ID,
     decide,
@@ -130,4 +130,4 @@ def test_hex_ids_always_read_as_hex_so_decimal_receipts_still_correlate() -> Non
     for message_id in (FIRST_MESSAGE_ID, FIRST_MESSAGE_ID + 9, FIRST_MESSAGE_ID + 123_456):
         text = hex_message_id(message_id)
         assert text[0] == "A"
-        assert normalize_message_id(text) == normalize_message_id(str(message_id))
+        assert hex_value(text) == decimal_value(str(message_id))

@@ -2,10 +2,13 @@
 
 ``send`` splits the text (``protocol.text``), submits every part through one of the
 channel's bound sessions (round robin) and maps the protocol's outcome classes onto the
-port's result kinds. Incoming deliver_sm are either delivery receipts — parsed, turned into
-a ``ReceiptRecord`` and handed to the receipt sink — or replies from handsets, reassembled
-when concatenated and handed to the inbound sink. The SMSC is acknowledged only after the
-sink returned, so a receipt the platform could not store is redelivered by the carrier.
+port's result kinds. Each accepted part is reported to the receipt sink the moment its
+response is read (in the task that awaited it, before the connection's next PDU is
+handled), so the sink knows every response that precedes a receipt on the wire. Incoming
+deliver_sm are either delivery receipts — parsed, stamped, turned into a ``ReceiptRecord``
+and handed to the receipt sink — or replies from handsets, reassembled when concatenated and
+handed to the inbound sink. The SMSC is acknowledged only after the sink returned, so a
+receipt the platform could not store is redelivered by the carrier.
 """
 
 from __future__ import annotations
@@ -17,40 +20,31 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from parcelsms.domain.status import status_for_receipt_state
 from parcelsms.pipeline.channel_port import (
     AcceptedPart,
     ChannelResult,
     OutboundSms,
+    ReceiptSink,
     SendResultKind,
 )
 from parcelsms.pipeline.ports import InboundMessage, ReceiptRecord
 from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
 from parcelsms.protocol.smpp.constants import CommandId, EsmClass, RegisteredDelivery
-from parcelsms.protocol.smpp.message_id import message_id_candidates, normalize_message_id
+from parcelsms.protocol.smpp.message_id import clean_message_id
 from parcelsms.protocol.smpp.outcome import StatusClass, SubmitOutcome, SubmitOutcomeKind
 from parcelsms.protocol.smpp.pdu import Pdu
-from parcelsms.protocol.smpp.receipt import ReceiptState, parse_receipt
+from parcelsms.protocol.smpp.receipt import parse_receipt
 from parcelsms.protocol.text.concatenation import ConcatenationMethod, split_for_submit
 from parcelsms.protocol.text.reassembly import Reassembler
 from parcelsms.protocol.text.ucs2 import decode_short_message
 
 _log = logging.getLogger(__name__)
 
-ReceiptSink = Callable[[ReceiptRecord], Awaitable[None]]
 InboundSink = Callable[[InboundMessage], Awaitable[None]]
 
 # Address type of number and numbering plan (SMPP 3.4 section 5.2.5/5.2.6).
 _TON_INTERNATIONAL, _TON_ALPHANUMERIC, _NPI_ISDN = 1, 5, 1
-
-_FINAL_STATES = {
-    ReceiptState.DELIVERED: "delivered",
-    ReceiptState.UNDELIVERABLE: "undelivered",
-    ReceiptState.EXPIRED: "expired",
-    ReceiptState.REJECTED: "rejected",
-    # The carrier gave up without delivering, or does not know: not delivered.
-    ReceiptState.DELETED: "undelivered",
-    ReceiptState.UNKNOWN: "undelivered",
-}
 
 _OUTCOME_KINDS = {
     StatusClass.THROTTLED: SendResultKind.THROTTLED,
@@ -188,10 +182,29 @@ class SmppChannel:
                 pdu.set_tlv("message_payload", part.message_payload)
             pdus.append(pdu)
         if len(pdus) == 1:
-            outcomes: Sequence[SubmitOutcome] = [await client.submit(pdus[0])]
+            outcomes: Sequence[tuple[SubmitOutcome, int]] = [await self._submit(client, pdus[0])]
         else:
-            outcomes = await asyncio.gather(*(client.submit(pdu) for pdu in pdus))
-        return _combine(outcomes)
+            outcomes = await asyncio.gather(*(self._submit(client, pdu) for pdu in pdus))
+        return self._combine(outcomes)
+
+    async def _submit(self, client: SmppClient, pdu: Pdu) -> tuple[SubmitOutcome, int]:
+        """Submit one part; an accepted one is reported to the receipt sink at once."""
+        outcome = await client.submit(pdu)
+        if outcome.kind is not SubmitOutcomeKind.ACCEPTED:
+            return outcome, 0
+        return outcome, self._receipt_sink.responded(self.name, outcome.message_id)
+
+    def _combine(self, outcomes: Sequence[tuple[SubmitOutcome, int]]) -> ChannelResult:
+        accepted = tuple(
+            AcceptedPart(
+                part_no=index + 1,
+                carrier_id_raw=clean_message_id(outcome.message_id),
+                responded_at_us=responded_at_us,
+            )
+            for index, (outcome, responded_at_us) in enumerate(outcomes)
+            if outcome.kind is SubmitOutcomeKind.ACCEPTED
+        )
+        return _result(accepted, [outcome for outcome, _ in outcomes])
 
     def _source(self, sender_id: str | None) -> tuple[str, int, int]:
         sender = sender_id or self._settings.default_sender_id or ""
@@ -215,6 +228,7 @@ class SmppChannel:
         return None
 
     async def _on_receipt(self, pdu: Pdu, esm_class: int) -> None:
+        received_at_us = self._receipt_sink.wire_time()
         receipted = pdu.tlv("receipted_message_id")
         state_value = pdu.tlv("message_state")
         network = pdu.tlv("network_error_code")
@@ -228,17 +242,18 @@ class SmppChannel:
         if receipt.message_id is None:
             _log.warning("receipt without a message id", extra={"channel": self.name})
             return
-        final = None if receipt.intermediate else _FINAL_STATES.get(receipt.state)
+        final = None if receipt.intermediate else status_for_receipt_state(receipt.state)
         self.receipts += 1
-        await self._receipt_sink(
+        await self._receipt_sink.received(
             ReceiptRecord(
                 channel=self.name,
-                carrier_id_candidates=message_id_candidates(receipt.message_id),
-                state=final,  # type: ignore[arg-type]  # the literal values of ReceiptState
+                carrier_id=receipt.message_id,
+                state=final,
                 stat=receipt.stat,
                 err=receipt.err,
                 raw=receipt.raw[:500],
                 received_at=self._clock(),
+                received_at_us=received_at_us,
             )
         )
 
@@ -282,16 +297,7 @@ class SmppChannel:
         )
 
 
-def _combine(outcomes: Sequence[SubmitOutcome]) -> ChannelResult:
-    accepted = [
-        AcceptedPart(
-            part_no=index + 1,
-            carrier_id_raw=outcome.message_id,
-            carrier_id=normalize_message_id(outcome.message_id),
-        )
-        for index, outcome in enumerate(outcomes)
-        if outcome.kind is SubmitOutcomeKind.ACCEPTED
-    ]
+def _result(accepted: tuple[AcceptedPart, ...], outcomes: Sequence[SubmitOutcome]) -> ChannelResult:
     if len(accepted) == len(outcomes):
         return ChannelResult(SendResultKind.ACCEPTED, tuple(accepted))
     refused = [outcome for outcome in outcomes if outcome.kind is not SubmitOutcomeKind.ACCEPTED]

@@ -27,6 +27,7 @@ from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.schema import message_events, messages
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
+from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.ports import Accepted, NewMessage
 
@@ -186,7 +187,7 @@ class AcceptOperation:
         return Accepted(
             message_id=message_id,
             account_id=item.account_id,
-            status="queued",
+            status=MessageStatus.QUEUED,
             to_e164=item.to_e164,
             country=item.country,
             encoding=item.encoding,

@@ -8,10 +8,6 @@ from datetime import UTC, datetime
 
 from parcelsms.pipeline.ports import WebhookPayloadBuilder
 
-FINAL_STATUSES = frozenset(
-    {"delivered", "undelivered", "expired", "rejected", "failed", "canceled"}
-)
-
 
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -25,9 +21,12 @@ class StorageContext:
     ``refund_on_reject``: when true a message's reserve is held until its final state and
     a ``rejected`` one is refunded; when false (the default) the price is settled as soon
     as a carrier accepts the message. ``pepper`` keys the API-secret HMAC.
+    ``receipt_early_window_us``: how long after a receipt its submission may still be
+    recorded (:func:`parcelsms.domain.receipt_correlation.choose_part`).
     """
 
     payload_builder: WebhookPayloadBuilder
     pepper: bytes
     refund_on_reject: bool = False
+    receipt_early_window_us: int = 5_000_000
     clock: Callable[[], datetime] = utc_now

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.bulk_statements import insert_statement
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.receipts import ReceiptOperation
+from parcelsms.adapters.storage.receipts import NewPart, ReceiptOperation
 from parcelsms.adapters.storage.schema import (
     UtcDateTime,
     inbound_messages,
@@ -33,6 +33,8 @@ from parcelsms.adapters.storage.transitions import (
     state_query,
 )
 from parcelsms.domain.ids import new_id
+from parcelsms.domain.receipt_correlation import micros, response_keys
+from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.ports import (
     FLAG_NO_RECEIPT,
     FLAG_RESENT_AFTER_CRASH,
@@ -66,7 +68,17 @@ _DISPATCH_COLUMNS = (
 
 _PART_INSERT = insert_statement(
     message_parts,
-    ("message_id", "part_no", "channel", "carrier_id_raw", "carrier_id", "status", "submitted_at"),
+    (
+        "message_id",
+        "part_no",
+        "channel",
+        "carrier_id_raw",
+        "carrier_id",
+        "carrier_hex",
+        "responded_at_us",
+        "status",
+        "submitted_at",
+    ),
 )
 
 
@@ -161,13 +173,15 @@ class SubmissionOperation:
 
     def __call__(self, connection: Connection, outcomes: list[SubmissionOutcome]) -> Sequence[bool]:
         now = self._context.clock()
+        now_us = micros(now)
         states = load_states(connection, (outcome.message_id for outcome in outcomes))
         transitions = Transitions(self._context)
-        part_rows: list[tuple[str, int, str, str, str, str, datetime]] = []
+        part_rows: list[tuple[str, int, str, str, str, str | None, int, str, datetime]] = []
+        new_parts: list[NewPart] = []
         applied: list[bool] = []
         for outcome in outcomes:
             state = states.get(outcome.message_id)
-            if state is None or state.status != "queued":
+            if state is None or state.status != MessageStatus.QUEUED:
                 applied.append(False)
                 continue
             if isinstance(outcome, Submitted):
@@ -176,22 +190,26 @@ class SubmissionOperation:
                     state.add_flag(flag)
                 transitions.change(
                     state,
-                    "submitted",
+                    MessageStatus.SUBMITTED,
                     now,
                     detail={"channel": outcome.channel, "parts": len(outcome.parts)},
                 )
-                part_rows.extend(
-                    (
-                        state.id,
-                        part.part_no,
-                        outcome.channel,
-                        part.carrier_id_raw,
-                        part.carrier_id,
-                        "submitted",
-                        now,
+                for part in outcome.parts:
+                    exact, hex_key = response_keys(part.carrier_id_raw)
+                    part_rows.append(
+                        (
+                            state.id,
+                            part.part_no,
+                            outcome.channel,
+                            part.carrier_id_raw,
+                            exact,
+                            hex_key,
+                            now_us if part.responded_at_us is None else part.responded_at_us,
+                            MessageStatus.SUBMITTED,
+                            now,
+                        )
                     )
-                    for part in outcome.parts
-                )
+                    new_parts.append(NewPart(outcome.channel, exact, hex_key))
             elif isinstance(outcome, Retry):
                 state.assign(
                     route_index=outcome.next_route_index,
@@ -211,13 +229,18 @@ class SubmissionOperation:
                 )
             elif isinstance(outcome, Failed):
                 transitions.change(
-                    state, "failed", now, detail=error_document(outcome.error), error=outcome.error
+                    state,
+                    MessageStatus.FAILED,
+                    now,
+                    detail=error_document(outcome.error),
+                    error=outcome.error,
                 )
             applied.append(True)
         transitions.write(connection)
         if part_rows:
             _PART_INSERT.execute(connection, part_rows)
-            self._receipts.apply_pending(connection, ((row[2], row[4]) for row in part_rows))
+            # Receipts that arrived before their submission was recorded: same transaction.
+            self._receipts.apply_for_parts(connection, new_parts)
         return applied
 
 
@@ -253,7 +276,10 @@ class RecoverOperation:
                 else:
                     state.add_flag(FLAG_SUBMIT_OUTCOME_UNKNOWN)
                     transitions.change(
-                        state, "submitted", now, detail={"recovered": "assume_submitted"}
+                        state,
+                        MessageStatus.SUBMITTED,
+                        now,
+                        detail={"recovered": "assume_submitted"},
                     )
             transitions.write(connection)
             counts.append(count)
@@ -287,7 +313,11 @@ class ExpireOperation:
                 state = state_from_row(row)
                 state.add_flag(FLAG_NO_RECEIPT)
                 transitions.change(
-                    state, "expired", request.now, detail={"reason": "no_receipt"}, error=failure
+                    state,
+                    MessageStatus.EXPIRED,
+                    request.now,
+                    detail={"reason": FLAG_NO_RECEIPT},
+                    error=failure,
                 )
                 count += 1
             transitions.write(connection)

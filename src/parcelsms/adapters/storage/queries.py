@@ -18,6 +18,7 @@ from parcelsms.adapters.storage.schema import message_events, message_parts, mes
 from parcelsms.adapters.storage.transitions import error_from_document
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import is_valid_id
+from parcelsms.domain.route_labels import route_label
 from parcelsms.pipeline.ports import (
     Message,
     MessageDetail,
@@ -98,7 +99,20 @@ def _message(row: Any) -> Message:
     )
 
 
-def read_message(connection: Connection, account_id: str, message_id: str) -> MessageDetail | None:
+def _sender_detail(detail: dict[str, Any] | None, label_key: bytes) -> dict[str, Any] | None:
+    """An event's detail as its sender may see it: the channel as its route label."""
+    if not detail or "channel" not in detail:
+        return detail
+    shown = dict(detail)
+    channel = shown.pop("channel")
+    shown["route"] = None if channel is None else route_label(str(channel), label_key)
+    return shown
+
+
+def read_message(
+    connection: Connection, account_id: str, message_id: str, label_key: bytes
+) -> MessageDetail | None:
+    """A message with its history and parts, as its account sees it (route labels)."""
     row = connection.execute(
         select(*_MESSAGE_COLUMNS).where(
             messages.c.id == message_id, messages.c.account_id == account_id
@@ -119,13 +133,17 @@ def read_message(connection: Connection, account_id: str, message_id: str) -> Me
     return MessageDetail(
         message=_message(row),
         events=tuple(
-            MessageEvent(status=event.status, at=event.at, detail=event.detail) for event in events
+            MessageEvent(
+                status=event.status, at=event.at, detail=_sender_detail(event.detail, label_key)
+            )
+            for event in events
         ),
         parts=tuple(
             MessagePart(
                 part_no=part.part_no,
                 channel=part.channel,
-                carrier_id=part.carrier_id,
+                route=route_label(part.channel, label_key),
+                carrier_id=part.carrier_id_raw,
                 status=part.status,
                 stat=part.stat,
                 err=part.err,

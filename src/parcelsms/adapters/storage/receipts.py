@@ -1,45 +1,79 @@
-"""Delivery receipts: correlate with parts, finish messages, keep the early ones.
+"""Delivery receipts in storage: find the part, finish the message, keep what must wait.
 
-A receipt names its part by ``(channel, carrier id)``. It may arrive before the submission that
-created the part is recorded (the SMSC answers ``submit_sm`` and sends the receipt at once, and
-our write of the ``submit_sm_resp`` may still be queued). Such a receipt is stored in
-``pending_receipts`` — so it can be acknowledged to the SMSC without being lost — and applied
-by :meth:`ReceiptOperation.apply_pending` in the transaction that records the submission.
+Which part a receipt belongs to is decided by the rules of
+:mod:`parcelsms.domain.receipt_correlation`; this module loads the candidates, applies the
+decision and writes it in the caller's transaction:
 
-A part's first final receipt wins; later ones for a final part are duplicates and change
-nothing. When every part of a ``submitted`` message is final the message becomes final:
-``delivered`` only if every part was delivered, else by precedence ``rejected`` >
-``undelivered`` > ``expired``.
+* a receipt that names its submission (``responded_at_us``) goes to exactly that part;
+* one that does not is placed by :func:`~parcelsms.domain.receipt_correlation.choose_part`;
+* one that cannot be placed yet — its part not recorded, the early window still open, or
+  its channel's id format not known — is kept in ``pending_receipts`` and looked at again
+  when a part with its key is recorded (:meth:`ReceiptOperation.apply_for_parts`), when
+  the early window closes (:class:`PendingSweepOperation`) and when the channel's format is
+  learned (:class:`ReadingOperation`). After the pending time-to-live it moves to
+  ``unmatched_receipts`` for the operator.
+
+A part's first final receipt wins; a later one for a final part is a duplicate and changes
+nothing. When every part of a ``submitted`` message is final the message becomes final as
+:func:`parcelsms.domain.status.combine_part_statuses` says.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.bulk_statements import BulkStatement
 from parcelsms.adapters.storage.conditions import pair_in
-from parcelsms.adapters.storage.context import FINAL_STATUSES, StorageContext
-from parcelsms.adapters.storage.schema import UtcDateTime, message_parts, pending_receipts
+from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.schema import (
+    UtcDateTime,
+    channel_id_formats,
+    message_parts,
+    pending_receipts,
+    unmatched_receipts,
+)
 from parcelsms.adapters.storage.transitions import Transitions, load_states
 from parcelsms.domain.ids import new_id
-from parcelsms.pipeline.ports import ErrorDetail, MessageStatus, ReceiptRecord
+from parcelsms.domain.receipt_correlation import (
+    Apply,
+    Candidate,
+    Choice,
+    Duplicate,
+    PartKey,
+    Reading,
+    Wait,
+    choose_part,
+    micros,
+    receipt_key,
+)
+from parcelsms.domain.status import (
+    FINAL_STATUSES,
+    MessageStatus,
+    combine_part_statuses,
+)
+from parcelsms.pipeline.ports import ErrorDetail, ReceiptRecord, UnmatchedReceipt
+
+_log = logging.getLogger(__name__)
 
 ReceiptOutcome = Literal["matched", "duplicate", "pending"]
-
-_PRECEDENCE: tuple[MessageStatus, ...] = ("rejected", "undelivered", "expired")
 
 
 @dataclass(slots=True)
 class _Part:
     message_id: str
     part_no: int
+    channel: str
+    exact: str
+    hex: str | None
+    responded_at_us: int
     status: str
     stat: str | None
     err: str | None
@@ -51,6 +85,9 @@ class _Part:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    def key(self, column: str) -> str | None:
+        return self.exact if column == "exact" else self.hex
 
 
 _PART_UPDATE = BulkStatement(
@@ -76,6 +113,79 @@ _PARTS_OF_MESSAGE = (
     .where(_sibling_parts.c.message_id == message_parts.c.message_id)
     .scalar_subquery()
 )
+_PART_COLUMNS = (
+    message_parts.c.message_id,
+    message_parts.c.part_no,
+    message_parts.c.channel,
+    message_parts.c.carrier_id,
+    message_parts.c.carrier_hex,
+    message_parts.c.responded_at_us,
+    message_parts.c.status,
+    message_parts.c.stat,
+    message_parts.c.err,
+    message_parts.c.receipt_raw,
+    message_parts.c.done_at,
+    _PARTS_OF_MESSAGE.label("parts_of_message"),
+)
+_KEY_COLUMNS = {"exact": message_parts.c.carrier_id, "hex": message_parts.c.carrier_hex}
+_PENDING_COLUMNS = (
+    pending_receipts.c.id,
+    pending_receipts.c.match_column,
+    pending_receipts.c.match_key,
+    pending_receipts.c.responded_at_us,
+    pending_receipts.c.payload,
+)
+# Largest number of pending receipts one sweep looks at.
+_SWEEP_LIMIT = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class NewPart:
+    """A part just recorded: where pending receipts may be waiting for it."""
+
+    channel: str
+    exact: str
+    hex: str | None
+
+
+def _candidate_index(
+    connection: Connection, keys: Iterable[tuple[str, PartKey]]
+) -> dict[tuple[str, str, str], list[_Part]]:
+    """Every stored part each ``(channel, key)`` may name, keyed ``(channel, column, key)``."""
+    by_column: dict[str, set[tuple[str, str]]] = {"exact": set(), "hex": set()}
+    for channel, part_key in keys:
+        by_column[part_key.column].add((channel, part_key.key))
+    found: dict[tuple[str, str, str], list[_Part]] = {}
+    seen: dict[tuple[str, int], _Part] = {}
+    for column, pairs in by_column.items():
+        if not pairs:
+            continue
+        key_column = _KEY_COLUMNS[column]
+        rows = connection.execute(
+            select(*_PART_COLUMNS).where(pair_in(message_parts.c.channel, key_column, pairs))
+        )
+        for row in rows:
+            # One part object per row, so two receipts in a batch see each other's effect.
+            part = seen.get((row.message_id, row.part_no))
+            if part is None:
+                part = seen[(row.message_id, row.part_no)] = _Part(
+                    message_id=row.message_id,
+                    part_no=row.part_no,
+                    channel=row.channel,
+                    exact=row.carrier_id,
+                    hex=row.carrier_hex,
+                    responded_at_us=row.responded_at_us,
+                    status=row.status,
+                    stat=row.stat,
+                    err=row.err,
+                    receipt_raw=row.receipt_raw,
+                    done_at=row.done_at,
+                    parts_of_message=row.parts_of_message,
+                )
+            value = part.key(column)
+            if value is not None:
+                found.setdefault((part.channel, column, value), []).append(part)
+    return found
 
 
 class ReceiptOperation:
@@ -87,70 +197,102 @@ class ReceiptOperation:
     def __call__(
         self, connection: Connection, receipts: list[ReceiptRecord]
     ) -> Sequence[ReceiptOutcome]:
-        outcomes, unmatched = self._apply(connection, receipts)
-        if unmatched:
-            _store_pending(connection, unmatched)
+        outcomes = self._apply(connection, receipts)
+        waiting = [
+            receipt
+            for receipt, outcome in zip(receipts, outcomes, strict=True)
+            if outcome == "pending"
+        ]
+        if waiting:
+            _store_pending(connection, waiting)
         return outcomes
 
-    def apply_pending(self, connection: Connection, pairs: Iterable[tuple[str, str]]) -> int:
-        """Apply stored receipts for the given new ``(channel, carrier_id)`` parts.
+    def apply_for_parts(self, connection: Connection, parts: Sequence[NewPart]) -> int:
+        """Look again at the pending receipts that may name one of the just recorded parts.
 
-        Returns how many stored receipts matched (they are deleted).
+        Returns how many of them were applied or found to be duplicates (they are deleted).
         """
-        wanted = sorted(set(pairs))
-        if not wanted:
+        if not parts:
             return 0
+        exact_pairs = {(part.channel, part.exact) for part in parts}
+        hex_pairs = {(part.channel, part.hex) for part in parts if part.hex is not None}
+        condition = and_(
+            pending_receipts.c.match_column == "exact",
+            pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, exact_pairs),
+        )
+        if hex_pairs:
+            condition = or_(
+                condition,
+                and_(
+                    pending_receipts.c.match_column == "hex",
+                    pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, hex_pairs),
+                ),
+            )
         rows = connection.execute(
-            select(pending_receipts.c.receipt_id, pending_receipts.c.payload)
-            .where(pair_in(pending_receipts.c.channel, pending_receipts.c.carrier_id, wanted))
-            .order_by(pending_receipts.c.id)
+            select(*_PENDING_COLUMNS).where(condition).order_by(pending_receipts.c.id)
         ).all()
+        return self.resolve_rows(connection, rows, mark_checked=False)
+
+    def resolve_rows(
+        self, connection: Connection, rows: Sequence[Any], *, mark_checked: bool
+    ) -> int:
+        """Decide stored pending receipts again; delete the decided ones."""
         if not rows:
             return 0
-        # One receipt has a row per candidate id: keep the first of each.
-        stored: dict[str, ReceiptRecord] = {}
-        for row in rows:
-            if row.receipt_id not in stored:
-                stored[row.receipt_id] = msgspec.convert(row.payload, ReceiptRecord)
-        receipt_ids = list(stored)
-        outcomes, _ = self._apply(connection, list(stored.values()))
-        done = [
-            rid for rid, outcome in zip(receipt_ids, outcomes, strict=True) if outcome != "pending"
-        ]
+        receipts = [_pending_record(row) for row in rows]
+        outcomes = self._apply(connection, receipts)
+        done = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome != "pending"]
         if done:
-            connection.execute(
-                delete(pending_receipts).where(pending_receipts.c.receipt_id.in_(done))
-            )
+            connection.execute(delete(pending_receipts).where(pending_receipts.c.id.in_(done)))
+        if mark_checked:
+            still = [
+                row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome == "pending"
+            ]
+            if still:
+                connection.execute(
+                    update(pending_receipts)
+                    .where(pending_receipts.c.id.in_(still))
+                    .values(checked=True)
+                )
         return len(done)
 
     def _apply(
         self, connection: Connection, receipts: Sequence[ReceiptRecord]
-    ) -> tuple[list[ReceiptOutcome], list[ReceiptRecord]]:
-        candidates = _parts_by_carrier_id(connection, receipts)
+    ) -> list[ReceiptOutcome]:
+        now_us = micros(self._context.clock())
+        window_us = self._context.receipt_early_window_us
+        candidates = _candidate_index(
+            connection,
+            ((receipt.channel, receipt.match) for receipt in receipts if receipt.match is not None),
+        )
         outcomes: list[ReceiptOutcome] = []
-        unmatched: list[ReceiptRecord] = []
         finished_parts: dict[str, _Part] = {}
+        changed: dict[tuple[str, int], _Part] = {}
         for receipt in receipts:
-            part = _pick_part(candidates, receipt)
-            if part is None:
-                unmatched.append(receipt)
+            match = receipt.match
+            if match is None:
                 outcomes.append("pending")
-            elif part.is_final:
+                continue
+            parts = candidates.get((receipt.channel, match.column, match.key), [])
+            choice = _choose(parts, receipt, now_us, window_us)
+            if isinstance(choice, Wait):
+                outcomes.append("pending")
+                continue
+            part = parts[choice.index]
+            if isinstance(choice, Duplicate) or part.is_final:
                 outcomes.append("duplicate")
-            else:
-                part.stat = receipt.stat
-                part.err = receipt.err
-                part.receipt_raw = receipt.raw
-                part.changed = True
-                if receipt.state is not None:
-                    part.status = receipt.state
-                    part.done_at = receipt.received_at
-                    finished_parts[part.message_id] = part
-                outcomes.append("matched")
+                continue
+            part.stat = receipt.stat
+            part.err = receipt.err
+            part.receipt_raw = receipt.raw
+            changed[(part.message_id, part.part_no)] = part
+            if receipt.state is not None:
+                part.status = receipt.state
+                part.done_at = receipt.received_at
+                finished_parts[part.message_id] = part
+            outcomes.append("matched")
 
-        changed = [part for parts in candidates.values() for part in parts if part.changed]
         if changed:
-            unique = {(part.message_id, part.part_no): part for part in changed}
             _PART_UPDATE.execute(
                 connection,
                 [
@@ -163,14 +305,12 @@ class ReceiptOperation:
                         part.message_id,
                         part.part_no,
                     )
-                    for part in unique.values()
+                    for part in changed.values()
                 ],
             )
-            for part in unique.values():
-                part.changed = False
         if finished_parts:
             self._finish_messages(connection, finished_parts)
-        return outcomes, unmatched
+        return outcomes
 
     def _finish_messages(self, connection: Connection, finished: dict[str, _Part]) -> None:
         """Finish the messages whose part just became final, if all their parts are."""
@@ -199,14 +339,15 @@ class ReceiptOperation:
         transitions = Transitions(self._context)
         for message_id, parts in parts_of.items():
             state = states.get(message_id)
-            if state is None or state.status != "submitted":
+            if state is None or state.status != MessageStatus.SUBMITTED:
                 continue  # already final (e.g. expired without receipt): parts only
-            if not all(part.status in FINAL_STATUSES for part in parts):
+            status = combine_part_statuses(MessageStatus(part.status) for part in parts)
+            if status is None:
                 continue
-            status, deciding = _combine(parts)
+            deciding = next((part for part in parts if part.status == status), parts[0])
             detail = {"stat": deciding.stat, "err": deciding.err, "parts": len(parts)}
             failure = None
-            if status != "delivered":
+            if status is not MessageStatus.DELIVERED:
                 failure = ErrorDetail(
                     detail=f"the carrier reported {status} (stat {deciding.stat})",
                     stat=deciding.stat,
@@ -216,87 +357,209 @@ class ReceiptOperation:
         transitions.write(connection)
 
 
-def _combine(parts: list[Any]) -> tuple[MessageStatus, Any]:
-    for status in _PRECEDENCE:
-        for part in parts:
-            if part.status == status:
-                return status, part
-    return "delivered", parts[0]
-
-
-def _parts_by_carrier_id(
-    connection: Connection, receipts: Sequence[ReceiptRecord]
-) -> dict[tuple[str, str], list[_Part]]:
-    pairs = sorted(
-        {
-            (receipt.channel, candidate)
-            for receipt in receipts
-            for candidate in receipt.carrier_id_candidates
-        }
+def _choose(parts: list[_Part], receipt: ReceiptRecord, now_us: int, window_us: int) -> Choice:
+    target = receipt.responded_at_us
+    if target is not None:
+        # The channel knew the submission: exactly that part, or wait for it to be recorded.
+        for index, part in enumerate(parts):
+            if part.responded_at_us == target:
+                return Duplicate(index) if part.is_final else Apply(index)
+        return Wait()
+    return choose_part(
+        [Candidate(part.responded_at_us, part.is_final) for part in parts],
+        receipt.received_at_us,
+        now_us,
+        window_us,
     )
-    if not pairs:
-        return {}
-    rows = connection.execute(
-        select(
-            message_parts.c.message_id,
-            message_parts.c.part_no,
-            message_parts.c.channel,
-            message_parts.c.carrier_id,
-            message_parts.c.status,
-            message_parts.c.stat,
-            message_parts.c.err,
-            message_parts.c.receipt_raw,
-            message_parts.c.done_at,
-            _PARTS_OF_MESSAGE.label("parts_of_message"),
-        ).where(pair_in(message_parts.c.channel, message_parts.c.carrier_id, pairs))
-    )
-    found: dict[tuple[str, str], list[_Part]] = {}
-    for row in rows:
-        found.setdefault((row.channel, row.carrier_id), []).append(
-            _Part(
-                message_id=row.message_id,
-                part_no=row.part_no,
-                status=row.status,
-                stat=row.stat,
-                err=row.err,
-                receipt_raw=row.receipt_raw,
-                done_at=row.done_at,
-                parts_of_message=row.parts_of_message,
-            )
-        )
-    # Carriers reuse ids eventually: prefer a part still waiting, then the newest message
-    # (two stable sorts: newest first, then waiting before final).
-    for parts in found.values():
-        parts.sort(key=lambda part: part.message_id, reverse=True)
-        parts.sort(key=lambda part: part.is_final)
-    return found
 
 
-def _pick_part(
-    candidates: dict[tuple[str, str], list[_Part]], receipt: ReceiptRecord
-) -> _Part | None:
-    for carrier_id in receipt.carrier_id_candidates:
-        parts = candidates.get((receipt.channel, carrier_id))
-        if parts:
-            waiting = [part for part in parts if not part.is_final]
-            return waiting[0] if waiting else parts[0]
-    return None
+def _pending_record(row: Any) -> ReceiptRecord:
+    record = msgspec.convert(row.payload, ReceiptRecord)
+    match = None if row.match_column is None else PartKey(row.match_column, row.match_key)
+    return msgspec.structs.replace(record, match=match, responded_at_us=row.responded_at_us)
 
 
 def _store_pending(connection: Connection, receipts: list[ReceiptRecord]) -> None:
-    rows = []
-    for receipt in receipts:
-        receipt_id = new_id("rcp")
-        payload = msgspec.to_builtins(receipt)
-        for carrier_id in dict.fromkeys(receipt.carrier_id_candidates):
-            rows.append(
-                {
-                    "receipt_id": receipt_id,
-                    "channel": receipt.channel,
-                    "carrier_id": carrier_id,
-                    "received_at": receipt.received_at,
-                    "payload": payload,
-                }
+    connection.execute(
+        pending_receipts.insert(),
+        [
+            {
+                "channel": receipt.channel,
+                "carrier_id": receipt.carrier_id,
+                "match_column": None if receipt.match is None else receipt.match.column,
+                "match_key": None if receipt.match is None else receipt.match.key,
+                "responded_at_us": receipt.responded_at_us,
+                "received_at": receipt.received_at,
+                "received_at_us": receipt.received_at_us,
+                "checked": False,
+                "payload": msgspec.to_builtins(receipt),
+            }
+            for receipt in receipts
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRequest:
+    now: datetime
+    pending_ttl: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """What one sweep did: receipts decided now, and receipts given up as unmatched."""
+
+    resolved: int
+    unmatched: int
+
+
+class PendingSweepOperation:
+    """Decides pending receipts whose early window closed; moves expired ones to unmatched."""
+
+    def __init__(self, context: StorageContext, receipts: ReceiptOperation) -> None:
+        self._context = context
+        self._receipts = receipts
+
+    def __call__(self, connection: Connection, requests: list[SweepRequest]) -> list[SweepResult]:
+        return [self._sweep(connection, request) for request in requests]
+
+    def _sweep(self, connection: Connection, request: SweepRequest) -> SweepResult:
+        window_us = self._context.receipt_early_window_us
+        rows = connection.execute(
+            select(*_PENDING_COLUMNS)
+            .where(
+                pending_receipts.c.match_column.is_not(None),
+                pending_receipts.c.responded_at_us.is_(None),
+                pending_receipts.c.checked.is_(False),
+                pending_receipts.c.received_at_us <= micros(request.now) - window_us,
             )
-    if rows:
-        connection.execute(pending_receipts.insert(), rows)
+            .order_by(pending_receipts.c.id)
+            .limit(_SWEEP_LIMIT)
+        ).all()
+        resolved = self._receipts.resolve_rows(connection, rows, mark_checked=True)
+        return SweepResult(resolved, _expire_pending(connection, request))
+
+
+def _expire_pending(connection: Connection, request: SweepRequest) -> int:
+    horizon = request.now - request.pending_ttl
+    rows = connection.execute(
+        select(pending_receipts.c.id, pending_receipts.c.payload)
+        .where(pending_receipts.c.received_at < horizon)
+        .limit(_SWEEP_LIMIT)
+    ).all()
+    if not rows:
+        return 0
+    records = [msgspec.convert(row.payload, ReceiptRecord) for row in rows]
+    connection.execute(
+        unmatched_receipts.insert(),
+        [
+            {
+                "id": new_id("rcp"),
+                "channel": record.channel,
+                "carrier_id": record.carrier_id,
+                "stat": record.stat,
+                "err": record.err,
+                "raw": record.raw,
+                "received_at": record.received_at,
+                "moved_at": request.now,
+            }
+            for record in records
+        ],
+    )
+    connection.execute(
+        delete(pending_receipts).where(pending_receipts.c.id.in_([row.id for row in rows]))
+    )
+    _log.warning("receipts matched no submission and were set aside", extra={"count": len(rows)})
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingRequest:
+    channel: str
+    reading: Reading
+    at: datetime
+
+
+class ReadingOperation:
+    """Records a channel's learned id reading, keys the receipts that waited for it and
+    places those it can."""
+
+    def __init__(self, receipts: ReceiptOperation) -> None:
+        self._receipts = receipts
+
+    def __call__(self, connection: Connection, requests: list[ReadingRequest]) -> list[int]:
+        return [self._record(connection, request) for request in requests]
+
+    def _record(self, connection: Connection, request: ReadingRequest) -> int:
+        existing = connection.execute(
+            select(channel_id_formats.c.reading).where(
+                channel_id_formats.c.channel == request.channel
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            connection.execute(
+                channel_id_formats.insert().values(
+                    channel=request.channel, reading=request.reading.value, learned_at=request.at
+                )
+            )
+        elif existing != request.reading.value:
+            connection.execute(
+                channel_id_formats.update()
+                .where(channel_id_formats.c.channel == request.channel)
+                .values(reading=request.reading.value, learned_at=request.at)
+            )
+        rows = connection.execute(
+            select(pending_receipts.c.id, pending_receipts.c.carrier_id).where(
+                pending_receipts.c.channel == request.channel,
+                pending_receipts.c.match_column.is_(None),
+            )
+        ).all()
+        keyed = []
+        for row in rows:
+            key = receipt_key(row.carrier_id, request.reading)
+            if key is None:
+                continue  # this reading cannot name it: it stays until it is set aside
+            connection.execute(
+                update(pending_receipts)
+                .where(pending_receipts.c.id == row.id)
+                .values(match_column=key.column, match_key=key.key, checked=False)
+            )
+            keyed.append(row.id)
+        if keyed:
+            waiting = connection.execute(
+                select(*_PENDING_COLUMNS)
+                .where(pending_receipts.c.id.in_(keyed))
+                .order_by(pending_receipts.c.id)
+            ).all()
+            self._receipts.resolve_rows(connection, waiting, mark_checked=False)
+        return len(keyed)
+
+
+def load_readings(connection: Connection) -> dict[str, Reading]:
+    """The id reading learned for each channel so far."""
+    rows = connection.execute(select(channel_id_formats.c.channel, channel_id_formats.c.reading))
+    return {row.channel: Reading(row.reading) for row in rows}
+
+
+def list_unmatched(
+    connection: Connection, channel: str | None, limit: int, before: str | None
+) -> list[UnmatchedReceipt]:
+    """Receipts set aside, newest first (ids sort by creation time)."""
+    query = select(unmatched_receipts).order_by(unmatched_receipts.c.id.desc()).limit(limit)
+    if channel is not None:
+        query = query.where(unmatched_receipts.c.channel == channel)
+    if before is not None:
+        query = query.where(unmatched_receipts.c.id < before)
+    return [
+        UnmatchedReceipt(
+            id=row.id,
+            channel=row.channel,
+            carrier_id=row.carrier_id,
+            stat=row.stat,
+            err=row.err,
+            raw=row.raw,
+            received_at=row.received_at,
+            moved_at=row.moved_at,
+        )
+        for row in connection.execute(query)
+    ]

@@ -289,8 +289,13 @@ message_parts = Table(
     Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False),
     Column("part_no", Integer, nullable=False),
     Column("channel", String(100), nullable=False),
+    # The id as the carrier wrote it; its exact key and its value read as hex (when it is
+    # hex digits): the two keys a receipt may name it by (domain.receipt_correlation).
     Column("carrier_id_raw", String(100), nullable=False),
     Column("carrier_id", String(100), nullable=False),
+    Column("carrier_hex", String(100)),
+    # Wire time of the submit_sm_resp, microseconds since the epoch (migration 0005).
+    Column("responded_at_us", BigInteger, nullable=False, server_default=text("0")),
     Column("status", String(16), nullable=False),
     Column("stat", String(16)),
     Column("err", String(16)),
@@ -299,6 +304,7 @@ message_parts = Table(
     Column("done_at", UtcDateTime),
     PrimaryKeyConstraint("message_id", "part_no"),
     Index(None, "channel", "carrier_id"),
+    Index(None, "channel", "carrier_hex"),
 )
 
 message_events = Table(
@@ -342,13 +348,41 @@ pending_receipts = Table(
     "pending_receipts",
     metadata,
     Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
-    # One row per carrier id candidate; the rows of one receipt share receipt_id.
-    Column("receipt_id", String(ID), nullable=False, index=True),
     Column("channel", String(100), nullable=False),
     Column("carrier_id", String(100), nullable=False),
+    # Which part key the receipt names ('exact' or 'hex'); NULL while the channel's id
+    # format is not known yet.
+    Column("match_column", String(8)),
+    Column("match_key", String(100)),
+    # The submission it belongs to, when the channel knew it; NULL: choose by time.
+    Column("responded_at_us", BigInteger),
     Column("received_at", UtcDateTime, nullable=False, index=True),
+    Column("received_at_us", BigInteger, nullable=False),
+    # Looked at once the early window closed and still matching nothing.
+    Column("checked", Boolean, nullable=False, server_default=false()),
     Column("payload", _json(), nullable=False),
-    Index(None, "channel", "carrier_id"),
+    Index(None, "channel", "match_column", "match_key"),
+)
+
+unmatched_receipts = Table(
+    "unmatched_receipts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("channel", String(100), nullable=False),
+    Column("carrier_id", String(100), nullable=False),
+    Column("stat", String(16)),
+    Column("err", String(16)),
+    Column("raw", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("moved_at", UtcDateTime, nullable=False, index=True),
+)
+
+channel_id_formats = Table(
+    "channel_id_formats",
+    metadata,
+    Column("channel", String(100), primary_key=True),
+    Column("reading", String(40), nullable=False),
+    Column("learned_at", UtcDateTime, nullable=False),
 )
 
 webhook_endpoints = Table(

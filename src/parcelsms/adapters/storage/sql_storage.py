@@ -36,7 +36,15 @@ from parcelsms.adapters.storage.dispatch import (
     SubmissionOperation,
 )
 from parcelsms.adapters.storage.migrate import migrate
-from parcelsms.adapters.storage.receipts import ReceiptOperation
+from parcelsms.adapters.storage.receipts import (
+    PendingSweepOperation,
+    ReadingOperation,
+    ReadingRequest,
+    ReceiptOperation,
+    SweepRequest,
+    list_unmatched,
+    load_readings,
+)
 from parcelsms.adapters.storage.sqlite_engine import (
     DEFAULT_SQLITE_SETTINGS,
     SqliteSettings,
@@ -44,6 +52,7 @@ from parcelsms.adapters.storage.sqlite_engine import (
 )
 from parcelsms.domain import api_keys
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.receipt_correlation import Reading
 from parcelsms.errors import CatalogueError, StorageError
 from parcelsms.pipeline.account_security_ports import SYSTEM_ACTOR, KeySpec
 from parcelsms.pipeline.ports import (
@@ -62,6 +71,7 @@ from parcelsms.pipeline.ports import (
     ReceiptRecord,
     RecoveryPolicy,
     SubmissionOutcome,
+    UnmatchedReceipt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookPayloadBuilder,
@@ -110,6 +120,8 @@ class SqlStorage(ContentStorage, AccountSecurityStorage, BillingStorage):
         self._claim = ClaimOperation(context)
         self._receipts = ReceiptOperation(context)
         self._submissions = SubmissionOperation(context, self._receipts)
+        self._sweep = PendingSweepOperation(context, self._receipts)
+        self._reading = ReadingOperation(self._receipts)
         self._recover = RecoverOperation(context)
         self._expire = ExpireOperation(context)
         self._inbound = InboundOperation()
@@ -261,15 +273,27 @@ class SqlStorage(ContentStorage, AccountSecurityStorage, BillingStorage):
         return await self._writer.run_list(self._submissions, outcomes)
 
     async def apply_receipts(self, receipts: Sequence[ReceiptRecord]) -> ReceiptCounts:
-        for receipt in receipts:
-            if not receipt.carrier_id_candidates:
-                raise ValueError("a receipt needs at least one carrier id candidate")
         outcomes = await self._writer.run_many(self._receipts, receipts)
         return ReceiptCounts(
             matched=outcomes.count("matched"),
             duplicates=outcomes.count("duplicate"),
             pending=outcomes.count("pending"),
         )
+
+    async def sweep_pending_receipts(self, now: datetime, pending_ttl: timedelta) -> int:
+        result = await self._writer.run(self._sweep, SweepRequest(now, pending_ttl))
+        return result.unmatched
+
+    async def record_channel_reading(self, channel: str, reading: Reading, at: datetime) -> None:
+        await self._writer.run(self._reading, ReadingRequest(channel, reading, at))
+
+    async def channel_readings(self) -> dict[str, Reading]:
+        return await self._read(load_readings)
+
+    async def list_unmatched_receipts(
+        self, *, channel: str | None, limit: int, before: str | None
+    ) -> list[UnmatchedReceipt]:
+        return await self._read(list_unmatched, channel, limit, before)
 
     async def recover_claims(self, new_claim_token: str, policy: RecoveryPolicy) -> int:
         total = 0
@@ -305,7 +329,7 @@ class SqlStorage(ContentStorage, AccountSecurityStorage, BillingStorage):
     # --- queries -----------------------------------------------------------------------
 
     async def get_message(self, account_id: str, message_id: str) -> MessageDetail | None:
-        return await self._read(queries.read_message, account_id, message_id)
+        return await self._read(queries.read_message, account_id, message_id, self._context.pepper)
 
     async def list_messages(
         self,
@@ -331,6 +355,7 @@ async def open_storage(
     max_batch: int = 1000,
     max_delay: float = 0.0,
     key_cache_seconds: float = 10.0,
+    receipt_early_window: timedelta = timedelta(seconds=5),
 ) -> SqlStorage:
     """Migrate the database at ``url`` and open a storage on it.
 
@@ -343,6 +368,7 @@ async def open_storage(
         payload_builder=payload_builder,
         pepper=pepper,
         refund_on_reject=refund_on_reject,
+        receipt_early_window_us=receipt_early_window // timedelta(microseconds=1),
         clock=clock,
     )
     writer = BatchingWriter(database, max_batch=max_batch, max_delay=max_delay)

@@ -20,6 +20,8 @@ and only the columns a transition reads are loaded.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +34,7 @@ from sqlalchemy.sql.dml import Update
 
 from parcelsms.adapters.storage import ledger as ledger_moves
 from parcelsms.adapters.storage.bulk_statements import insert_statement
-from parcelsms.adapters.storage.context import FINAL_STATUSES, StorageContext
+from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.schema import (
     message_events,
     messages,
@@ -40,7 +42,15 @@ from parcelsms.adapters.storage.schema import (
     webhook_outbox,
 )
 from parcelsms.domain.ids import new_id
-from parcelsms.pipeline.ports import ErrorDetail, MessageStatus, WebhookEvent
+from parcelsms.domain.route_labels import route_label
+from parcelsms.domain.status import FINAL_STATUSES, MessageStatus, can_transition
+from parcelsms.pipeline.ports import ErrorDetail, WebhookEvent
+
+_log = logging.getLogger(__name__)
+
+REFUSED_TRANSITIONS: Counter[tuple[str, str]] = Counter()
+"""Status changes the status machine refused in this process, by ``(from, to)``: each is
+also logged. A refusal means a rule elsewhere asked for something impossible."""
 
 # What status changes read: no timestamps (they are only ever written).
 _STATE_COLUMNS = (
@@ -223,11 +233,21 @@ class Transitions:
         *,
         detail: dict[str, Any] | None = None,
         error: ErrorDetail | None = None,
-    ) -> None:
+    ) -> bool:
         """Move ``state`` to ``status``: event, billing per policy, webhook unless ``queued``.
 
-        Any claim on the message ends: whoever held it has reported its outcome.
+        Any claim on the message ends: whoever held it has reported its outcome. A change
+        the status machine (:func:`parcelsms.domain.status.can_transition`) refuses is
+        logged and counted in :data:`REFUSED_TRANSITIONS`, writes nothing, and returns False.
         """
+        previous = MessageStatus(state.status)
+        if not can_transition(previous, status):
+            REFUSED_TRANSITIONS[(previous.value, MessageStatus(status).value)] += 1
+            _log.warning(
+                "status change refused by the status machine",
+                extra={"message_id": state.id, "from": previous.value, "to": str(status)},
+            )
+            return False
         state.assign(status=status, updated_at=at, claim_token=None, claimed_at=None)
         if status == "submitted":
             state.assign(submitted_at=at)
@@ -238,8 +258,10 @@ class Transitions:
         self._dirty[state.id] = state
         self._events.append((state.id, status, at, detail))
         self._bill(state, status, at)
-        if status != "queued":
-            self._webhooks.append((state, self._webhook_event(state, status, at, error)))
+        if status != MessageStatus.QUEUED:
+            event = self._webhook_event(state, status, previous, at, error)
+            self._webhooks.append((state, event))
+        return True
 
     def note(self, state: MessageState, at: datetime, detail: dict[str, Any]) -> None:
         """Record something that happened without a status change (a failover, a recovery)."""
@@ -275,7 +297,12 @@ class Transitions:
         self._ledger.append(move)
 
     def _webhook_event(
-        self, state: MessageState, status: MessageStatus, at: datetime, error: ErrorDetail | None
+        self,
+        state: MessageState,
+        status: MessageStatus,
+        previous: MessageStatus,
+        at: datetime,
+        error: ErrorDetail | None,
     ) -> WebhookEvent:
         if error is None and status not in ("submitted", "delivered"):
             error = error_from_document(state.last_error)
@@ -284,6 +311,7 @@ class Transitions:
             account_id=state.account_id,
             message_id=state.id,
             status=status,
+            previous_status=previous,
             at=at,
             to_e164=state.to_e164,
             country=state.country,
@@ -293,6 +321,10 @@ class Transitions:
             currency=state.currency,
             flags=tuple(state.flags),
             channel=state.channel,
+            route=None
+            if state.channel is None
+            else route_label(state.channel, self._context.pepper),
+            attempt=state.route_index + 1,
             error=error,
         )
 

@@ -1,110 +1,126 @@
-"""One canonical form for carrier message ids, so a receipt finds its submit_sm_resp.
+"""How a carrier writes its message ids, and the readings a correlator may compare.
 
 A carrier names a message twice: in ``submit_sm_resp.message_id`` and later in the delivery
-receipt (the ``receipted_message_id`` TLV or the ``id:`` field of the receipt text). Many
-SMSCs print the same number differently in the two places: hexadecimal in the response and
-decimal in the receipt (``"0A1B2C3D"`` then ``"169552957"``), or the other way round, with
-or without leading zeros, in upper or lower case, padded with spaces or NULs. Kannel has a
-per-bind ``msg-id-type`` switch for exactly this reason; this module makes the switch
-unnecessary.
+receipt (the ``receipted_message_id`` TLV or the ``id:`` field of the receipt text). Most
+SMSCs write the same id the same way in both places; some print it in hexadecimal in the
+response and in decimal in the receipt (or the other way round). An id such as ``"26"`` is
+therefore *ambiguous* on its own: it is 26 to a decimal SMSC and 0x26 = 38 to a hex one,
+and ``"1a"`` (0x1a = 26) is a different message on a hex SMSC. Merging readings by guess
+attaches receipts to the wrong message, so this module never guesses: it only says what an
+id could mean, and the correlator (:mod:`parcelsms.domain.receipt_correlation`) decides which
+reading a channel uses from configuration or unambiguous evidence.
 
-The canonical form (:func:`normalize_message_id`):
+Readings of one written id:
 
-1. strip surrounding whitespace and NUL characters;
-2. an id of ASCII hex digits that contains a hex letter (``a``-``f``), or that carries a
-   ``0x`` prefix, is a number written in hex: render its value in decimal;
-3. an id of ASCII decimal digits only is a number written in decimal: render its value in
-   decimal (this drops leading zeros);
-4. anything else (UUIDs, alphanumeric tokens) is opaque: lower-cased, otherwise as is.
+* :func:`exact_key`: the id in its own writing. Surrounding whitespace and NULs are
+  stripped; an id made of hex digits (and hyphens, as in UUIDs) is lower-cased, and an id of
+  hex digits alone also loses its leading zeros and any ``0x`` prefix — ``"0000001A"``,
+  ``"1a"`` and ``"0x1A"`` are one id in any numeric writing, and so are ``"0026"`` and
+  ``"26"``. Any other id is opaque and compared exactly (``"Ab"`` and ``"aB"`` differ).
+* :func:`hex_value`: the value of an id written in hex digits, as a decimal string.
+* :func:`decimal_value`: the value of an id written in decimal digits (the same string as
+  its :func:`exact_key`).
 
-The ambiguity: an id such as ``"12345678"`` is all decimal digits, yet a carrier that
-prints ids in hex produces such ids whenever the hex form happens to have no letter
-(``0x12345678``). Rule 3 reads it as decimal, which is right for most carriers but wrong
-for those. :func:`message_id_candidates` therefore returns every canonical key an id could
-stand for: for an all-digit id both its decimal reading and its hex reading, the decimal
-reading first.
-
-How the correlator uses it: store every candidate of the submit_sm_resp id as a key of the
-message (on its channel), and look up every candidate of the receipt id; prefer a message
-whose *first* candidate equals the receipt's first candidate (same reading on both sides)
-and fall back to a cross-reading match only when there is none. Cross-reading matches can
-collide between two messages of one channel (``"10"`` read as hex is ``"16"``, which is
-also the decimal id ``"16"``), which is why the exact match wins and why lookups are
-scoped by channel.
-
-Numbers longer than 64 hex or 80 decimal digits are not converted (both only lose their
-leading zeros; hex stays lower-cased hex): no carrier id is that long, and it keeps
-Python's limit on int/str conversions out of reach of hostile input. Only ASCII digits
-count as digits; ``str.isdigit`` would also accept superscripts and other scripts.
+Numbers longer than 64 hex or 80 decimal digits are not converted: no carrier id is that
+long, and it keeps Python's limit on int/str conversions out of reach of hostile input.
+Only ASCII digits count as digits; ``str.isdigit`` would also accept superscripts.
 """
 
 from __future__ import annotations
 
 import re
+from enum import Enum
 
-__all__ = ["message_id_candidates", "normalize_message_id"]
+__all__ = [
+    "IdWriting",
+    "clean_message_id",
+    "decimal_value",
+    "exact_key",
+    "hex_value",
+    "id_writing",
+]
 
 _DECIMAL = re.compile(r"[0-9]+")
-_HEX = re.compile(r"[0-9a-f]+")
-_HEX_PREFIX = "0x"
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_HEX_AND_HYPHENS = re.compile(r"[0-9a-fA-F-]+")
+_HEX_PREFIX = re.compile(r"0[xX]([0-9a-fA-F]+)")
 _STRIPPED = " \t\r\n\v\f\x00"
 
-# Beyond these lengths an id is treated as text, not a number (see the module docstring).
+# Beyond these lengths an id is text, not a number (see the module docstring).
 _MAX_HEX_DIGITS = 64
 _MAX_DECIMAL_DIGITS = 80
 
 
-def _decimal_value(digits: str) -> str:
-    """Decimal rendering of ASCII decimal digits, without converting huge strings."""
-    if len(digits) > _MAX_DECIMAL_DIGITS:
-        return digits.lstrip("0") or "0"
-    return str(int(digits, 10))
+class IdWriting(Enum):
+    """What the characters of an id allow it to be.
+
+    ``DIGITS``: decimal digits only — decimal, or hex that happens to have no letter.
+    ``HEX``: hex digits with at least one letter ``a``-``f`` (or a ``0x`` prefix).
+    ``OPAQUE``: anything else (UUIDs, alphanumeric tokens). ``EMPTY``: nothing at all.
+    """
+
+    DIGITS = "digits"
+    HEX = "hex"
+    OPAQUE = "opaque"
+    EMPTY = "empty"
 
 
-def _hex_value(digits: str) -> str:
-    """Decimal rendering of the value of ASCII hex digits (lower case, no prefix)."""
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > _MAX_HEX_DIGITS:
-        return significant
-    return str(int(significant, 16))
+def clean_message_id(raw: str) -> str:
+    """``raw`` without the whitespace and NUL padding carriers put around ids."""
+    return raw.strip(_STRIPPED)
 
 
-def _split_hex_prefix(text: str) -> str | None:
-    """The hex digits after a ``0x`` prefix, or None when ``text`` has no such form."""
-    if text.startswith(_HEX_PREFIX) and _HEX.fullmatch(text, len(_HEX_PREFIX)):
-        return text[len(_HEX_PREFIX) :]
+def _hex_digits(text: str) -> str | None:
+    prefixed = _HEX_PREFIX.fullmatch(text)
+    if prefixed is not None:
+        return prefixed.group(1)
+    if _HEX.fullmatch(text):
+        return text
     return None
 
 
-def normalize_message_id(raw: str) -> str:
-    """Return the canonical key of a carrier message id (rules in the module docstring).
+def id_writing(raw: str) -> IdWriting:
+    """Classify ``raw`` (see :class:`IdWriting`)."""
+    text = clean_message_id(raw)
+    if not text:
+        return IdWriting.EMPTY
+    if _DECIMAL.fullmatch(text):
+        return IdWriting.DIGITS
+    if _hex_digits(text) is not None:
+        return IdWriting.HEX
+    return IdWriting.OPAQUE
+
+
+def exact_key(raw: str) -> str:
+    """The id in its own writing, folded only where every numeric writing agrees.
 
     Never raises; an id that is empty after stripping yields ``""``.
     """
-    text = raw.strip(_STRIPPED).lower()
-    if _DECIMAL.fullmatch(text):
-        return _decimal_value(text)
-    prefixed = _split_hex_prefix(text)
-    if prefixed is not None:
-        return _hex_value(prefixed)
-    if _HEX.fullmatch(text):
-        # All hex digits and not all decimal: it has a hex letter.
-        return _hex_value(text)
+    text = clean_message_id(raw)
+    digits = _hex_digits(text)
+    if digits is not None:
+        return digits.lower().lstrip("0") or "0"
+    if _HEX_AND_HYPHENS.fullmatch(text):
+        return text.lower()  # UUIDs: case carries no meaning
     return text
 
 
-def message_id_candidates(raw: str) -> tuple[str, ...]:
-    """Every canonical key ``raw`` could match, the :func:`normalize_message_id` key first.
+def hex_value(raw: str) -> str | None:
+    """The value of ``raw`` read as hexadecimal, in decimal; ``None`` if it is not hex."""
+    digits = _hex_digits(clean_message_id(raw))
+    if digits is None:
+        return None
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _MAX_HEX_DIGITS:
+        return None
+    return str(int(significant, 16))
 
-    An all-digit id yields two keys (its decimal reading, then its hex reading) unless both
-    readings agree (single digits); any other id yields one key. An empty id yields ``()``.
-    """
-    canonical = normalize_message_id(raw)
-    if not canonical:
-        return ()
-    text = raw.strip(_STRIPPED)
-    if _DECIMAL.fullmatch(text):
-        as_hex = _hex_value(text)
-        if as_hex != canonical:
-            return (canonical, as_hex)
-    return (canonical,)
+
+def decimal_value(raw: str) -> str | None:
+    """The value of ``raw`` read as decimal; ``None`` if it is not all decimal digits."""
+    text = clean_message_id(raw)
+    if not _DECIMAL.fullmatch(text):
+        return None
+    if len(text) > _MAX_DECIMAL_DIGITS:
+        return text.lstrip("0") or "0"
+    return str(int(text, 10))

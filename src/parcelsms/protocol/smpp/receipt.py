@@ -29,8 +29,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from parcelsms.protocol.smpp.message_id import normalize_message_id
-
 __all__ = ["Receipt", "ReceiptState", "parse_receipt", "state_from_message_state"]
 
 
@@ -145,8 +143,8 @@ _NETWORK_ERROR_LENGTH = 3
 class Receipt:
     """One delivery receipt, TLVs and text merged (TLVs win).
 
-    ``message_id`` is the id as the carrier wrote it; ``normalized_id`` its canonical key
-    (:func:`~parcelsms.protocol.smpp.message_id.normalize_message_id`). ``stat`` and
+    ``message_id`` is the id as the carrier wrote it (which reading it stands for is the
+    correlator's decision: :mod:`parcelsms.protocol.smpp.message_id`). ``stat`` and
     ``err`` are the raw text values; ``error_code`` is ``err`` read as a number (decimal,
     or hex when it has hex letters or a ``0x`` prefix) and None for other text.
     ``network_error`` is the ``network_error_code`` TLV as (network type, error code).
@@ -156,7 +154,6 @@ class Receipt:
     """
 
     message_id: str | None
-    normalized_id: str | None
     state: ReceiptState
     stat: str | None
     err: str | None
@@ -196,7 +193,6 @@ def parse_receipt(
 
     tlv_id = _clean_id(receipted_message_id)
     message_id = tlv_id if tlv_id is not None else _clean_id(_first_token(fields.get("id")))
-    normalized = normalize_message_id(message_id) if message_id is not None else None
 
     stat = _first_token(fields.get("stat"))
     err = _first_token(fields.get("err"))
@@ -205,7 +201,6 @@ def parse_receipt(
 
     return Receipt(
         message_id=message_id,
-        normalized_id=normalized or None,
         state=state,
         stat=stat,
         err=err,

@@ -1,0 +1,284 @@
+"""The receipt step: between the carrier channels and storage, it says which submission a
+receipt belongs to while the channel still remembers.
+
+Channels report two things, both stamped as they come off the wire on one clock that
+never goes backwards: every accepted submit response (:meth:`ReceiptCorrelator.responded`,
+called synchronously before the channel's send returns, so a receipt can never be seen
+before the response that precedes it on the wire), and every receipt
+(:meth:`ReceiptCorrelator.received`). For each channel the correlator keeps the responses
+of the last ``memory_seconds`` by key. A receipt then names its submission exactly — the
+latest response with its id before it, while that submission is still open — and storage
+applies it to that part whatever order the writer records things in. What the memory cannot
+decide (a receipt for an older submission, one written before its response, a duplicate)
+goes to storage without a submission, where
+:func:`parcelsms.domain.receipt_correlation.choose_part` decides once the facts are in.
+
+Ids are read as the channel's ``message_id_format`` says; with ``auto`` the reading is
+learned (:class:`~parcelsms.domain.receipt_correlation.IdFormatLearner`) and, until then, a
+receipt is placed only when its own writing and every other possible reading agree on one
+submission. A receipt that is ambiguous waits in storage until the reading is learned.
+
+:meth:`ReceiptCorrelator.run` sweeps the pending receipts every ``sweep_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from parcelsms.domain.receipt_correlation import (
+    IdFormatLearner,
+    MessageIdFormat,
+    PartKey,
+    Reading,
+    reading_for_format,
+    receipt_key,
+    response_keys,
+)
+from parcelsms.pipeline.ports import ReceiptRecord, ReceiptStore
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptSettings:
+    """``early_window``: how long after a receipt its response may still come (also the
+    storage's). ``pending_ttl``: how long an unplaced receipt waits before it is set aside.
+    ``memory_seconds`` / ``memory_entries``: how much response history each channel keeps."""
+
+    early_window: timedelta = timedelta(seconds=5)
+    pending_ttl: timedelta = timedelta(hours=72)
+    memory_seconds: float = 120.0
+    memory_entries: int = 500_000
+    sweep_seconds: float = 1.0
+
+
+@dataclass(slots=True, eq=False)
+class _Response:
+    at_us: int
+    exact: str
+    hex: str | None
+    final: bool = False
+
+
+@dataclass(slots=True)
+class _ChannelMemory:
+    """Recent responses of one channel, by exact key and by hex value, oldest first."""
+
+    by_exact: dict[str, list[_Response]] = field(default_factory=dict)
+    by_hex: dict[str, list[_Response]] = field(default_factory=dict)
+    order: deque[_Response] = field(default_factory=deque)
+
+    def add(self, response: _Response) -> None:
+        self.order.append(response)
+        self.by_exact.setdefault(response.exact, []).append(response)
+        if response.hex is not None:
+            self.by_hex.setdefault(response.hex, []).append(response)
+
+    def forget_before(self, horizon_us: int, max_entries: int) -> None:
+        order = self.order
+        while order and (order[0].at_us < horizon_us or len(order) > max_entries):
+            old = order.popleft()
+            _remove(self.by_exact, old.exact, old)
+            if old.hex is not None:
+                _remove(self.by_hex, old.hex, old)
+
+    def latest_before(self, key: PartKey, at_us: int) -> _Response | None:
+        index = self.by_exact if key.column == "exact" else self.by_hex
+        best = None
+        for response in index.get(key.key, ()):
+            if response.at_us <= at_us and (best is None or response.at_us > best.at_us):
+                best = response
+        return best
+
+
+def _remove(index: dict[str, list[_Response]], key: str, response: _Response) -> None:
+    entries = index.get(key)
+    if entries is None:
+        return
+    entries.remove(response)
+    if not entries:
+        del index[key]
+
+
+class ReceiptCorrelator:
+    """Stamps responses and receipts and places receipts (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: ReceiptStore,
+        formats: Mapping[str, MessageIdFormat],
+        settings: ReceiptSettings | None = None,
+    ) -> None:
+        self._store = store
+        self._settings = settings or ReceiptSettings()
+        self._readings: dict[str, Reading] = {}
+        self._learners: dict[str, IdFormatLearner] = {}
+        for channel, id_format in formats.items():
+            reading = reading_for_format(id_format)
+            if reading is not None:
+                self._readings[channel] = reading
+        self._configured = frozenset(self._readings)
+        self._memories: dict[str, _ChannelMemory] = {}
+        self._last_us = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.counts: dict[str, int] = {"targeted": 0, "untargeted": 0, "awaiting_format": 0}
+
+    async def load(self) -> None:
+        """Take the readings learned in earlier runs (configured formats win)."""
+        for channel, reading in (await self._store.channel_readings()).items():
+            self._readings.setdefault(channel, reading)
+
+    def reading(self, channel: str) -> Reading | None:
+        return self._readings.get(channel)
+
+    def wire_time(self) -> int:
+        """Now, in microseconds since the epoch, strictly after every earlier stamp."""
+        now = time.time_ns() // 1_000
+        self._last_us = now = max(now, self._last_us + 1)
+        return now
+
+    def _memory(self, channel: str) -> _ChannelMemory:
+        memory = self._memories.get(channel)
+        if memory is None:
+            memory = self._memories[channel] = _ChannelMemory()
+        return memory
+
+    def _learner(self, channel: str) -> IdFormatLearner | None:
+        if channel in self._readings:
+            return None
+        learner = self._learners.get(channel)
+        if learner is None:
+            learner = self._learners[channel] = IdFormatLearner()
+        return learner
+
+    # ---- what channels report ----------------------------------------------------------
+
+    def responded(self, channel: str, carrier_id: str) -> int:
+        """Remember an accepted submit response; returns its wire time (microseconds)."""
+        at_us = self.wire_time()
+        exact, hex_key = response_keys(carrier_id)
+        memory = self._memory(channel)
+        memory.add(_Response(at_us, exact, hex_key))
+        settings = self._settings
+        memory.forget_before(at_us - int(settings.memory_seconds * 1e6), settings.memory_entries)
+        learner = self._learner(channel)
+        if learner is not None:
+            learner.saw_response(carrier_id)
+            self._check_learned(channel, learner)
+        return at_us
+
+    async def received(self, receipt: ReceiptRecord) -> None:
+        """Place a receipt as far as the memory can, then hand it to storage."""
+        await self._store.apply_receipts([self.place(receipt)])
+
+    def place(self, receipt: ReceiptRecord) -> ReceiptRecord:
+        """``receipt`` with its key and, when known, its submission (no I/O)."""
+        channel = receipt.channel
+        learner = self._learner(channel)
+        if learner is not None:
+            learner.saw_receipt(receipt.carrier_id)
+            self._check_learned(channel, learner)
+        reading = self._readings.get(channel)
+        memory = self._memory(channel)
+        if reading is not None:
+            return self._placed(receipt, memory, reading)
+        assert learner is not None
+        return self._placed_while_learning(receipt, memory, learner)
+
+    def _placed(
+        self, receipt: ReceiptRecord, memory: _ChannelMemory, reading: Reading
+    ) -> ReceiptRecord:
+        key = receipt_key(receipt.carrier_id, reading)
+        if key is None:
+            self.counts["untargeted"] += 1
+            return receipt  # no part can have this id under the channel's reading
+        hit = memory.latest_before(key, receipt.received_at_us)
+        if hit is None or hit.final:
+            self.counts["untargeted"] += 1
+            return msgspec.structs.replace(receipt, match=key, responded_at_us=None)
+        if receipt.state is not None:
+            hit.final = True
+        self.counts["targeted"] += 1
+        return msgspec.structs.replace(receipt, match=key, responded_at_us=hit.at_us)
+
+    def _placed_while_learning(
+        self, receipt: ReceiptRecord, memory: _ChannelMemory, learner: IdFormatLearner
+    ) -> ReceiptRecord:
+        hits: dict[Reading, _Response] = {}
+        for reading in learner.possible:
+            key = receipt_key(receipt.carrier_id, reading)
+            if key is None:
+                continue
+            hit = memory.latest_before(key, receipt.received_at_us)
+            if hit is not None:
+                hits[reading] = hit
+        if len(hits) == 1:
+            learner.vote(next(iter(hits)))
+            learned = self._check_learned(receipt.channel, learner)
+            if learned is not None:
+                return self._placed(receipt, memory, learned)
+        distinct = {id(hit) for hit in hits.values()}
+        same = hits.get(Reading.SAME)
+        if len(distinct) == 1 and same is not None and not same.final:
+            # Its own writing names one open submission and no other reading disagrees.
+            if receipt.state is not None:
+                same.final = True
+            self.counts["targeted"] += 1
+            key = receipt_key(receipt.carrier_id, Reading.SAME)
+            return msgspec.structs.replace(receipt, match=key, responded_at_us=same.at_us)
+        self.counts["awaiting_format"] += 1
+        return msgspec.structs.replace(receipt, match=None, responded_at_us=None)
+
+    def _check_learned(self, channel: str, learner: IdFormatLearner) -> Reading | None:
+        reading = learner.learned
+        if reading is None:
+            return None
+        self._readings[channel] = reading
+        del self._learners[channel]
+        _log.info(
+            "message id format learned",
+            extra={"channel": channel, "reading": reading.value, "votes": dict(learner.votes)},
+        )
+        task = asyncio.get_running_loop().create_task(self._record_reading(channel, reading))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return reading
+
+    async def _record_reading(self, channel: str, reading: Reading) -> None:
+        await self._store.record_channel_reading(channel, reading, datetime.now(UTC))
+
+    # ---- the sweep ---------------------------------------------------------------------
+
+    async def sweep(self, now: datetime | None = None) -> int:
+        """Decide pending receipts whose early window closed; returns how many were set
+        aside as unmatched."""
+        return await self._store.sweep_pending_receipts(
+            now or datetime.now(UTC), self._settings.pending_ttl
+        )
+
+    async def run(self) -> None:
+        """Sweep every ``sweep_seconds`` until cancelled; a failed sweep is logged and retried."""
+        while True:
+            await asyncio.sleep(self._settings.sweep_seconds)
+            try:
+                unmatched = await self.sweep()
+            except Exception:  # a storage hiccup must not end the sweeps
+                _log.exception("receipt sweep failed")
+                continue
+            if unmatched:
+                _log.warning("receipts set aside as unmatched", extra={"count": unmatched})
+
+    async def close(self) -> None:
+        """Wait for readings being recorded."""
+        for task in list(self._tasks):
+            with contextlib.suppress(Exception):
+                await task
