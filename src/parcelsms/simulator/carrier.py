@@ -35,8 +35,7 @@ from parcelsms.simulator.decisions import Decision, decide
 from parcelsms.simulator.deliveries import copy_request, malformed_copy, mo_pdu, receipt_pdu
 from parcelsms.simulator.delivery_router import Bind, Delivery, DeliveryKind, DeliveryRouter
 from parcelsms.simulator.message_ids import MessageIdIssuer, MessageIdStyle
-from parcelsms.simulator.scenario import MoReply, Rule, Scenario
-from parcelsms.simulator.scenario import message_id_style as message_id_style_of
+from parcelsms.simulator.scenario import MoReply, Rule, Scenario, parse_message_id_style
 from parcelsms.simulator.stats import SimulatorStats
 from parcelsms.simulator.submit_log import SubmitRecord
 
@@ -73,7 +72,7 @@ class CarrierSimulator:
         self.scenario = resolve_scenario(scenario)
         if message_id_style is not None:
             self.scenario = dataclasses.replace(
-                self.scenario, message_id_style=message_id_style_of(message_id_style)
+                self.scenario, message_id_style=parse_message_id_style(message_id_style)
             )
         self.stats = SimulatorStats()
         self.submits: deque[SubmitRecord] = deque(maxlen=submit_log_size)

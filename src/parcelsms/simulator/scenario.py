@@ -52,7 +52,7 @@ __all__ = [
     "Rule",
     "Scenario",
     "load_scenario",
-    "message_id_style",
+    "parse_message_id_style",
     "parse_scenario",
 ]
 
@@ -233,7 +233,7 @@ def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario") -
         raise ScenarioError("must be a non-empty string", key="name")
     seed = _integer(data.get("seed", 0), "seed", minimum=0, maximum=2**64 - 1)
     max_held = _integer(data.get("max_held_deliveries", 100_000), "max_held_deliveries", minimum=0)
-    id_style = message_id_style(data.get("message_id_style", MessageIdStyle.HEX_PADDED.value))
+    id_style = parse_message_id_style(data.get("message_id_style", MessageIdStyle.HEX_PADDED.value))
     accounts = _accounts(data.get("accounts", []))
     defaults_raw = data.get("defaults", {})
     if not isinstance(defaults_raw, Mapping):
@@ -274,8 +274,8 @@ def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario") -
     )
 
 
-def message_id_style(value: Any, key: str = "message_id_style") -> MessageIdStyle:
-    """A validated ``message_id_style`` (also used by the CLI option)."""
+def parse_message_id_style(value: Any, key: str = "message_id_style") -> MessageIdStyle:
+    """A validated ``message_id_style`` (a scenario's, or the simulator constructor's)."""
     try:
         return MessageIdStyle(value)
     except ValueError:

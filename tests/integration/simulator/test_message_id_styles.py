@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 import pytest
 
+from parcelsms.errors import ScenarioError
 from parcelsms.protocol.smpp.constants import CommandStatus
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.simulator import (
     FIRST_MESSAGE_ID,
+    CarrierSimulator,
     MessageIdStyle,
     SubmitRecord,
     decide_for,
@@ -202,3 +204,10 @@ async def test_a_restart_of_a_uuid_carrier_draws_new_ids() -> None:
 
     assert uuid.UUID(first).version == uuid.UUID(second).version == 4
     assert first != second
+
+
+def test_an_unknown_style_given_to_the_constructor_is_a_scenario_error() -> None:
+    with pytest.raises(ScenarioError, match="hex_sequential") as raised:
+        CarrierSimulator(message_id_style="octal")
+
+    assert raised.value.key == "message_id_style"
