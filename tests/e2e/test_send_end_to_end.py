@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 SCENARIO = """
 name = "e2e"
 seed = 11
+message_id_style = "hex_padded_decimal_receipt"
 
 [defaults]
 outcomes = { DELIVRD = 1.0 }
@@ -46,7 +47,6 @@ prefix = "52"
 outcomes = { DELIVRD = 1.0 }
 receipt_delay = 0.05
 receipt_before_response_rate = 0.5
-receipt_message_id_format = "decimal"
 """
 
 CONFIG = """
@@ -78,7 +78,7 @@ format = "json"
 # (region, count, language, template, expected final status)
 PLAN = [
     ("ES", 300, "es", "in_customs", "delivered"),  # "está": UCS-2
-    ("MX", 150, "es", "delivered", "delivered"),  # receipts before responses, decimal ids
+    ("MX", 150, "es", "delivered", "delivered"),  # receipts before responses
     ("GB", 150, "en", "shipped", "undelivered"),
     ("DE", 150, "en", "out_for_delivery", "expired"),
     ("FR", 100, "en", "delayed", "rejected"),

@@ -4,12 +4,15 @@ Contract for scripts (the benchmark and tests rely on it): the first line on std
 ``parcelsms-simulator listening on HOST:PORT``, printed and flushed once the port is open
 (``--port 0`` picks a free one). With ``--stats``, one JSON object per line follows every
 second, and a last one with ``"final": true`` when the process stops (SIGINT or SIGTERM:
-bound ESMEs are asked to unbind, then connections close).
+bound ESMEs are asked to unbind, then connections close). SIGHUP restarts the simulated
+SMSC on the same port, numbering message ids from the first one again
+(:meth:`CarrierSimulator.restart`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import signal
 import sys
@@ -21,7 +24,14 @@ import click
 
 from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.errors import ScenarioError
-from parcelsms.simulator import BEHAVIOURS, CarrierSimulator, Scenario, behaviour, load_scenario
+from parcelsms.simulator import (
+    BEHAVIOURS,
+    CarrierSimulator,
+    MessageIdStyle,
+    Scenario,
+    behaviour,
+    load_scenario,
+)
 from parcelsms.simulator.magic_numbers import with_magic_numbers
 
 STATS_INTERVAL = 1.0
@@ -48,6 +58,13 @@ STATS_INTERVAL = 1.0
     type=click.Choice(sorted(BEHAVIOURS)),
     help="A named built-in scenario instead of a file.",
 )
+@click.option(
+    "--message-id-style",
+    "id_style",
+    type=click.Choice([style.value for style in MessageIdStyle]),
+    help="How message ids are numbered and written (overrides the scenario's "
+    "message_id_style; default hex_padded).",
+)
 @click.option("--stats", is_flag=True, help="Print counters as one JSON line per second.")
 @click.option(
     "--window",
@@ -66,6 +83,7 @@ def simulate_carrier(
     port: int,
     scenario_path: Path | None,
     behaviour_name: str | None,
+    id_style: str | None,
     stats: bool,
     window: int,
     no_uvloop: bool,
@@ -86,6 +104,8 @@ def simulate_carrier(
             scenario = Scenario()
         # The documented magic numbers behave the same here as in the embedded simulator.
         scenario = with_magic_numbers(scenario, simulator_prefixes())
+        if id_style is not None:
+            scenario = dataclasses.replace(scenario, message_id_style=MessageIdStyle(id_style))
     except ScenarioError as error:
         raise click.ClickException(f"invalid scenario: {error}") from None
     _run(_serve(scenario, host, port, stats=stats, window=window), use_uvloop=not no_uvloop)
@@ -113,6 +133,14 @@ async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, windo
         bound_port = await simulator.start(host, port)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    restarts: set[asyncio.Task[None]] = set()
+
+    def restart() -> None:
+        task = loop.create_task(simulator.restart())
+        restarts.add(task)
+        task.add_done_callback(restarts.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, restart)
     _emit(f"parcelsms-simulator listening on {host}:{bound_port}")
     started = loop.time()
     try:
@@ -123,6 +151,7 @@ async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, windo
                 if stats:
                     _emit(_stats_line(simulator, loop.time() - started))
     finally:
+        await asyncio.gather(*restarts, return_exceptions=True)  # then close for good
         await simulator.close()
         if stats:
             _emit(_stats_line(simulator, loop.time() - started, final=True))

@@ -8,11 +8,12 @@ is a :class:`Scenario`: a TOML file, a named behaviour (:data:`BEHAVIOURS`), or 
 
 from parcelsms.simulator.behaviours import BEHAVIOURS, behaviour, resolve_scenario
 from parcelsms.simulator.carrier import CarrierSimulator
-from parcelsms.simulator.decisions import (
+from parcelsms.simulator.decisions import Decision, decide, decide_for
+from parcelsms.simulator.message_ids import (
     FIRST_MESSAGE_ID,
-    Decision,
-    decide,
-    decide_for,
+    IssuedId,
+    MessageIdIssuer,
+    MessageIdStyle,
     hex_message_id,
 )
 from parcelsms.simulator.scenario import (
@@ -35,6 +36,9 @@ __all__ = [
     "Concatenation",
     "Decision",
     "ErrorCode",
+    "IssuedId",
+    "MessageIdIssuer",
+    "MessageIdStyle",
     "MoReply",
     "Rule",
     "Scenario",

@@ -4,10 +4,14 @@ How it behaves, as a real SMSC does:
 
 * binds are checked against the scenario's accounts (any login when it has none);
 * each submit_sm is throttled, dropped, refused, ignored or accepted per its rule, and an
-  accepted one gets a fresh id (8 hex digits) and, if asked for, a delivery receipt;
+  accepted one gets a fresh id in the scenario's ``message_id_style``
+  (:mod:`parcelsms.simulator.message_ids`) and, if asked for, a delivery receipt;
 * receipts and MO replies go to a bound receiver of the submitter's system_id when due,
   through that connection's window, and are sent again elsewhere or later when delivery
-  fails (:mod:`parcelsms.simulator.delivery_router`).
+  fails (:mod:`parcelsms.simulator.delivery_router`);
+* :meth:`CarrierSimulator.restart` is a maintenance restart: new submits are turned away
+  while what is due is delivered, the connections close, and the SMSC listens again on
+  the same port, numbering ids from the first one again.
 
 Nothing here creates a task per message: submits are answered inside the protocol
 callback, deliveries leave from a batch timer and from response callbacks.
@@ -16,6 +20,7 @@ callback, deliveries leave from a batch timer and from response callbacks.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import os
 import time
@@ -26,10 +31,11 @@ from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
 from parcelsms.protocol.smpp.session import SmppTimeouts
 from parcelsms.simulator.behaviours import resolve_scenario
-from parcelsms.simulator.decisions import FIRST_MESSAGE_ID, Decision, decide, hex_message_id
+from parcelsms.simulator.decisions import Decision, decide
 from parcelsms.simulator.deliveries import copy_request, malformed_copy, mo_pdu, receipt_pdu
 from parcelsms.simulator.delivery_router import Bind, Delivery, DeliveryKind, DeliveryRouter
-from parcelsms.simulator.scenario import MoReply, Rule, Scenario
+from parcelsms.simulator.message_ids import MessageIdIssuer, MessageIdStyle
+from parcelsms.simulator.scenario import MoReply, Rule, Scenario, parse_message_id_style
 from parcelsms.simulator.stats import SimulatorStats
 from parcelsms.simulator.submit_log import SubmitRecord
 
@@ -47,8 +53,9 @@ class CarrierSimulator:
     """A carrier's SMSC for tests, demos and benchmarks. Runs on the current event loop.
 
     ``scenario``: a :class:`Scenario`, a behaviour name, a TOML path, or ``None`` (accept
-    every login and submit, DELIVRD receipts after 50 ms). ``submits`` keeps the last
-    ``submit_log_size`` submits received, oldest first.
+    every login and submit, DELIVRD receipts after 50 ms). ``message_id_style``, when
+    given, replaces the scenario's. ``submits`` keeps the last ``submit_log_size`` submits
+    received, oldest first: the ground truth of what was answered and receipted.
     """
 
     def __init__(
@@ -60,8 +67,13 @@ class CarrierSimulator:
         system_id: str = "parcelsms-sim",
         timeouts: SmppTimeouts | None = None,
         tick: float = 0.005,
+        message_id_style: MessageIdStyle | str | None = None,
     ) -> None:
         self.scenario = resolve_scenario(scenario)
+        if message_id_style is not None:
+            self.scenario = dataclasses.replace(
+                self.scenario, message_id_style=parse_message_id_style(message_id_style)
+            )
         self.stats = SimulatorStats()
         self.submits: deque[SubmitRecord] = deque(maxlen=submit_log_size)
         self.host = ""
@@ -69,7 +81,8 @@ class CarrierSimulator:
         self._server = SmppServer(self, system_id=system_id, window=window, timeouts=timeouts)
         self._tick = tick
         self._binds: dict[ServerConnection, Bind] = {}
-        self._next_id = FIRST_MESSAGE_ID
+        self._ids = MessageIdIssuer(self.scenario.message_id_style, self.scenario.seed)
+        self._restarting = False
         self._router: DeliveryRouter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -91,6 +104,32 @@ class CarrierSimulator:
             self._router.close()
         await self._server.close()
 
+    async def restart(self, *, drain_timeout: float = 10.0) -> None:
+        """Restart the SMSC on the same port; ids are numbered from the first one again.
+
+        As a carrier's maintenance restart goes: from now on every submit_sm is answered
+        ESME_RTHROTTLED (try again later; no id is used); the receipts and MO already due
+        are delivered and answered (at most ``drain_timeout`` seconds; what is left then is
+        kept and delivered after the restart); bound ESMEs are asked to unbind and every
+        connection closes; then the simulator listens again on the same host and port.
+        Every id given before the restart was thus answered and receipted before any id is
+        given again, so each receipt belongs to exactly one submit_sm_resp.
+        """
+        if self._loop is None:
+            raise RuntimeError("start() the simulator first")
+        self._restarting = True
+        try:
+            deadline = self._loop.time() + drain_timeout
+            # Deliveries end in timers, windows and responses: no one event says "drained".
+            while self._deliverable() and self._loop.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(self._tick)
+            await self._server.close()
+            self._ids.restart()
+            self.stats.restarts += 1
+        finally:
+            self._restarting = False
+        await self._server.start(self.host, self.port)
+
     # ---- what tests look at -------------------------------------------------------
 
     def bind_count(self, system_id: str | None = None) -> int:
@@ -100,6 +139,11 @@ class CarrierSimulator:
             for bind in self._binds.values()
             if not bind.closed and (system_id is None or bind.system_id == system_id)
         )
+
+    @property
+    def restarting(self) -> bool:
+        """A :meth:`restart` is under way (submits are answered ESME_RTHROTTLED)."""
+        return self._restarting
 
     @property
     def pending_deliveries(self) -> int:
@@ -122,6 +166,10 @@ class CarrierSimulator:
     @retry_delay.setter
     def retry_delay(self, seconds: float) -> None:
         self._deliveries.retry_delay = seconds
+
+    def _deliverable(self) -> int:
+        """Deliveries due or under way on a bind (not held for an absent receiver)."""
+        return self.pending_deliveries - self.held_deliveries
 
     @property
     def _deliveries(self) -> DeliveryRouter:
@@ -199,7 +247,7 @@ class CarrierSimulator:
             now,
         )
         self.submits.append(record)
-        if rule.throttle_tps is not None and self._over_rate(bind, rule, now):
+        if self._restarting or (rule.throttle_tps is not None and self._over_rate(bind, rule, now)):
             stats.throttled += 1
             record.command_status = CommandStatus.ESME_RTHROTTLED
             connection.respond(pdu, CommandStatus.ESME_RTHROTTLED)
@@ -209,9 +257,8 @@ class CarrierSimulator:
             if bind.submit_count % rule.drop_connection_every == 0:
                 self._drop(bind)
                 return
-        message_id = self._next_id
-        self._next_id += 1
-        decision = decide(rule, self.scenario.seed, destination, message_id)
+        issued = self._ids.issue()
+        decision = decide(rule, self.scenario.seed, destination, issued.number)
         if decision.submit_status:
             stats.submit_errors_injected += 1
             record.command_status = decision.submit_status
@@ -221,7 +268,7 @@ class CarrierSimulator:
             stats.unanswered += 1
             return
         stats.submits_accepted += 1
-        response_id = hex_message_id(message_id)
+        response_id = issued.response
         record.message_id = response_id
         record.command_status = 0
         delivered = decision.state == "DELIVRD"
@@ -229,10 +276,8 @@ class CarrierSimulator:
         respond_now = True
         if wanted == _RECEIPT_REQUESTED or (wanted == _FAILURE_RECEIPT_ONLY and not delivered):
             record.state = decision.state
-            receipt_id = (
-                str(message_id) if rule.receipt_message_id_format == "decimal" else response_id
-            )
-            respond_now = self._send_receipt(connection, bind, pdu, record, decision, receipt_id)
+            record.receipt_message_id = issued.receipt
+            respond_now = self._send_receipt(connection, bind, pdu, record, decision)
         if respond_now:
             connection.respond(pdu, 0, message_id=response_id)
         if delivered and decision.mo_replies:
@@ -245,7 +290,6 @@ class CarrierSimulator:
         submit: Pdu,
         record: SubmitRecord,
         decision: Decision,
-        receipt_id: str,
     ) -> bool:
         """Schedule the receipt (and its faults); False when the submit_sm_resp must wait
         until the receipt is written (receipt before response)."""
@@ -253,7 +297,13 @@ class CarrierSimulator:
         wall = time.time()
         delay = decision.receipt_delay
         receipt = receipt_pdu(
-            submit, receipt_id, decision.state, decision.error, wall, wall + delay, record.text
+            submit,
+            record.receipt_message_id,
+            decision.state,
+            decision.error,
+            wall,
+            wall + delay,
+            record.text,
         )
         due = record.received_at + delay
         system_id = bind.system_id

@@ -5,8 +5,11 @@ and the message id the simulator gave it: ``blake2b(destination | id, key=seed)`
 sixteen independent 32-bit draws, each with a fixed purpose. The same seed, destination
 and id always give the same :class:`Decision`, whatever else the simulator is doing
 (other binds, timing, throttling), so a test can compute the expected outcome of every
-message with :func:`decide` and compare exactly. Ids are numbered from
-:data:`FIRST_MESSAGE_ID` in the order submits are accepted.
+message with :func:`decide` and compare exactly. The id is the number the simulator's
+:class:`~parcelsms.simulator.message_ids.MessageIdIssuer` gave the submit (from
+``FIRST_MESSAGE_ID`` or from 1, by style, in the order submits arrive). After a restart
+numbers repeat, and so does the decision for a repeated (destination, id): the
+simulator's :class:`~parcelsms.simulator.submit_log.SubmitRecord` says what was done.
 """
 
 from __future__ import annotations
@@ -17,11 +20,7 @@ from dataclasses import dataclass
 
 from parcelsms.simulator.scenario import ErrorCode, MoReply, Rule, Scenario
 
-__all__ = ["FIRST_MESSAGE_ID", "Decision", "decide", "decide_for", "hex_message_id"]
-
-FIRST_MESSAGE_ID = 0xA000_0000
-"""Ids start here so their 8-digit hex form always begins with a letter: ``A0000000`` can
-only be read as hex, which keeps hex/decimal id normalisation unambiguous."""
+__all__ = ["Decision", "decide", "decide_for"]
 
 _DRAWS = struct.Struct(">16I")
 _SCALE = 1.0 / 4_294_967_296.0
@@ -51,11 +50,6 @@ class Decision:
     receipt_before_response: bool
     malformed: bool
     mo_replies: tuple[MoReply, ...]
-
-
-def hex_message_id(message_id: int) -> str:
-    """The form the simulator's submit_sm_resp gives an id in (8+ upper-case hex digits)."""
-    return f"{message_id:08X}"
 
 
 def _seed_key(seed: int) -> bytes:

@@ -8,6 +8,7 @@ A scenario is read from TOML (:func:`load_scenario`) or built from a mapping
     name = "mixed"                 # optional; shown in logs and stats
     seed = 42                      # makes every random choice reproducible
     max_held_deliveries = 100000   # receipts/MO kept while no receiver is bound
+    message_id_style = "hex_padded"  # how ids are numbered and written (message_ids.py)
 
     [[accounts]]                   # absent: any system_id/password may bind
     system_id = "parcelsms"
@@ -24,8 +25,8 @@ A scenario is read from TOML (:func:`load_scenario`) or built from a mapping
 Rule settings (all optional; see :class:`Rule` for their meaning and defaults):
 ``outcomes``, ``error_codes``, ``receipt_delay``, ``submit_error_rate``,
 ``submit_error_status``, ``throttle_tps``, ``drop_connection_every``, ``no_response_rate``,
-``duplicate_receipt_rate``, ``receipt_before_response_rate``,
-``receipt_message_id_format``, ``mo_replies``, ``malformed_rate``.
+``duplicate_receipt_rate``, ``receipt_before_response_rate``, ``mo_replies``,
+``malformed_rate``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Any
 
 from parcelsms.errors import ScenarioError
 from parcelsms.protocol.smpp.constants import CommandStatus, MessageState
+from parcelsms.simulator.message_ids import MessageIdStyle
 
 __all__ = [
     "FINAL_STATES",
@@ -50,6 +52,7 @@ __all__ = [
     "Rule",
     "Scenario",
     "load_scenario",
+    "parse_message_id_style",
     "parse_scenario",
 ]
 
@@ -66,8 +69,6 @@ FINAL_STATES: Mapping[str, int] = {
 
 MAX_MO_REPLIES = 8
 """Each MO reply has its own random draw; the draws of one message are limited."""
-
-_MESSAGE_ID_FORMATS = ("hex", "decimal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +117,6 @@ class Rule:
     * ``duplicate_receipt_rate``: send that share of receipts twice;
     * ``receipt_before_response_rate``: send that share of receipts before the
       submit_sm_resp;
-    * ``receipt_message_id_format``: ``"hex"`` (as in the submit_sm_resp) or
-      ``"decimal"`` (the same number in decimal, a common carrier quirk);
     * ``mo_replies``: replies from the recipient after delivery;
     * ``malformed_rate``: share of receipts preceded by a malformed deliver_sm (a TLV
       with a wrong length).
@@ -136,7 +135,6 @@ class Rule:
     no_response_rate: float = 0.0
     duplicate_receipt_rate: float = 0.0
     receipt_before_response_rate: float = 0.0
-    receipt_message_id_format: str = "hex"
     mo_replies: tuple[MoReply, ...] = ()
     malformed_rate: float = 0.0
 
@@ -152,10 +150,14 @@ class Account:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A whole scenario. Build with :func:`parse_scenario` or :func:`load_scenario`."""
+    """A whole scenario. Build with :func:`parse_scenario` or :func:`load_scenario`.
+
+    ``message_id_style`` is the SMSC's, not a rule's: one counter numbers every submit.
+    """
 
     name: str = "default"
     seed: int = 0
+    message_id_style: MessageIdStyle = MessageIdStyle.HEX_PADDED
     accounts: tuple[Account, ...] = ()
     defaults: Rule = field(default_factory=Rule)
     rules: tuple[Rule, ...] = ()
@@ -200,7 +202,9 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return parse_scenario(data, default_name=file.stem)
 
 
-_TOP_KEYS = frozenset({"name", "seed", "accounts", "defaults", "rules", "max_held_deliveries"})
+_TOP_KEYS = frozenset(
+    {"name", "seed", "accounts", "defaults", "rules", "max_held_deliveries", "message_id_style"}
+)
 _RULE_KEYS = frozenset(
     {
         "outcomes",
@@ -213,7 +217,6 @@ _RULE_KEYS = frozenset(
         "no_response_rate",
         "duplicate_receipt_rate",
         "receipt_before_response_rate",
-        "receipt_message_id_format",
         "mo_replies",
         "malformed_rate",
     }
@@ -230,6 +233,7 @@ def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario") -
         raise ScenarioError("must be a non-empty string", key="name")
     seed = _integer(data.get("seed", 0), "seed", minimum=0, maximum=2**64 - 1)
     max_held = _integer(data.get("max_held_deliveries", 100_000), "max_held_deliveries", minimum=0)
+    id_style = parse_message_id_style(data.get("message_id_style", MessageIdStyle.HEX_PADDED.value))
     accounts = _accounts(data.get("accounts", []))
     defaults_raw = data.get("defaults", {})
     if not isinstance(defaults_raw, Mapping):
@@ -266,7 +270,17 @@ def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario") -
         defaults=defaults,
         rules=tuple(rules),
         max_held_deliveries=max_held,
+        message_id_style=id_style,
     )
+
+
+def parse_message_id_style(value: Any, key: str = "message_id_style") -> MessageIdStyle:
+    """A validated ``message_id_style`` (a scenario's, or the simulator constructor's)."""
+    try:
+        return MessageIdStyle(value)
+    except ValueError:
+        allowed = ", ".join(style.value for style in MessageIdStyle)
+        raise ScenarioError(f"must be one of {allowed}", key=key) from None
 
 
 def _is_digits_or_empty(text: str) -> bool:
@@ -277,6 +291,12 @@ def _reject_unknown(table: Mapping[str, Any], allowed: frozenset[str], where: st
     for key in table:
         if key not in allowed:
             path = f"{where}.{key}" if where else str(key)
+            if key == "receipt_message_id_format":
+                raise ScenarioError(
+                    "is now the scenario's message_id_style (top level), e.g. "
+                    'message_id_style = "hex_padded_decimal_receipt"',
+                    key=path,
+                )
             raise ScenarioError(f"unknown key (allowed: {', '.join(sorted(allowed))})", key=path)
 
 
@@ -332,10 +352,6 @@ def _rule_settings(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
             settings[key] = _positive(value, path)
         elif key == "drop_connection_every":
             settings[key] = _integer(value, path, minimum=1)
-        elif key == "receipt_message_id_format":
-            if value not in _MESSAGE_ID_FORMATS:
-                raise ScenarioError('must be "hex" or "decimal"', key=path)
-            settings[key] = value
         elif key == "mo_replies":
             settings[key] = _mo_replies(value, path)
         else:  # every other setting is a rate

@@ -22,6 +22,7 @@ class SimulatorStats:
     * ``malformed_sent`` deliberately malformed deliver_sm written
     * ``deliveries_retried`` deliver_sm sent again (connection lost, error answer, timeout)
     * ``deliveries_dropped`` given up: too many attempts, or the held queue was full
+    * ``restarts`` restarts (:meth:`CarrierSimulator.restart`): ids numbered from the first
     """
 
     binds: int = 0
@@ -39,6 +40,7 @@ class SimulatorStats:
     malformed_sent: int = 0
     deliveries_retried: int = 0
     deliveries_dropped: int = 0
+    restarts: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -39,7 +39,9 @@ class SubmitRecord:
 
     ``message_id`` is the id given in the submit_sm_resp ("" when refused, unanswered or
     dropped); ``command_status`` the status answered (``None``: never answered);
-    ``state`` the final state its receipt reports (``None`` when it gets none).
+    ``state`` the final state its receipt reports and ``receipt_message_id`` the id the
+    receipt names (``None`` and "" when it gets none; the id differs from ``message_id``
+    in the styles that write receipts in decimal).
     ``received_at`` is on the event loop's clock.
     """
 
@@ -55,6 +57,7 @@ class SubmitRecord:
     message_id: str = ""
     command_status: int | None = None
     state: str | None = None
+    receipt_message_id: str = ""
 
     @property
     def user_data(self) -> bytes:

@@ -109,3 +109,31 @@ async def test_a_named_behaviour_runs_from_the_command_line() -> None:
     assert not outcome.accepted
     assert outcome.reason == "ESME_RSUBMITFAIL"
     assert process.returncode == 0
+
+
+async def test_the_id_style_option_and_sighup_restart_number_ids_from_1_again() -> None:
+    process = await _start("--port", "0", "--message-id-style", "hex_sequential", "--stats")
+    try:
+        match = LISTENING.match(await _line(process))
+        assert match
+        client = SmppClient(
+            SmppClientConfig("127.0.0.1", int(match[1]), "a", "b", reconnect_initial_delay=0.05)
+        )
+        await client.start()
+        try:
+            assert await client.wait_bound(5)
+            before = [(await client.submit(submit_sm(f"346000000{n:02d}"))).message_id
+                      for n in range(11)]  # fmt: skip
+            process.send_signal(signal.SIGHUP)
+            while json.loads(await _line(process))["restarts"] == 0:
+                pass  # one stats line a second; the restart takes a few milliseconds
+            assert await client.wait_bound(5)
+            after = (await client.submit(submit_sm("34600000099"))).message_id
+        finally:
+            await client.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 15)
+
+    assert before[-2:] == ["a", "b"]
+    assert after == "1"

@@ -179,7 +179,7 @@ async def test_registered_delivery_decides_which_messages_get_a_receipt() -> Non
 
 
 async def test_decimal_receipt_ids_name_the_same_number_as_the_hex_response_id() -> None:
-    scenario = parse_scenario({"defaults": {"receipt_message_id_format": "decimal"}})
+    scenario = parse_scenario({"message_id_style": "hex_padded_decimal_receipt"})
     collector = DeliveryCollector()
     async with (
         asyncio.timeout(10),

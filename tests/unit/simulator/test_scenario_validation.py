@@ -14,6 +14,7 @@ from parcelsms.simulator import (
     BEHAVIOURS,
     Account,
     ErrorCode,
+    MessageIdStyle,
     MoReply,
     Scenario,
     behaviour,
@@ -70,7 +71,9 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
         ({"defaults": {"duplicate_receipt_rate": 2}}, "defaults.duplicate_receipt_rate"),
         ({"defaults": {"receipt_before_response_rate": "often"}},
          "defaults.receipt_before_response_rate"),
-        ({"defaults": {"receipt_message_id_format": "octal"}},
+        ({"message_id_style": "octal"}, "message_id_style"),
+        ({"message_id_style": 1}, "message_id_style"),
+        ({"defaults": {"receipt_message_id_format": "decimal"}},
          "defaults.receipt_message_id_format"),
         ({"defaults": {"malformed_rate": float("nan")}}, "defaults.malformed_rate"),
         ({"defaults": {"mo_replies": {"text": "STOP"}}}, "defaults.mo_replies"),
@@ -97,6 +100,19 @@ def test_every_validation_error_names_its_key(data: dict[str, Any], key: str) ->
 
     assert raised.value.key == key
     assert str(raised.value).startswith(f"{key}: ")
+
+
+def test_the_old_per_rule_receipt_id_format_says_where_the_setting_went() -> None:
+    with pytest.raises(ScenarioError, match="message_id_style") as raised:
+        parse_scenario({"rules": [{"prefix": "34", "receipt_message_id_format": "decimal"}]})
+
+    assert raised.value.key == "rules[0].receipt_message_id_format"
+
+
+@pytest.mark.parametrize("style", list(MessageIdStyle))
+def test_the_message_id_style_is_a_top_level_setting(style: MessageIdStyle) -> None:
+    assert parse_scenario({"message_id_style": style.value}).message_id_style is style
+    assert parse_scenario({}).message_id_style is MessageIdStyle.HEX_PADDED
 
 
 def test_an_empty_scenario_accepts_everything_and_delivers_after_50_ms() -> None:
@@ -179,8 +195,8 @@ def test_the_mixed_example_file_loads_with_its_accounts_rules_and_replies() -> N
     assert scenario.name == "mixed"
     assert scenario.seed == 20261128
     assert scenario.accounts[0] == Account("parcelsms", "s3cret", 4)
+    assert scenario.message_id_style is MessageIdStyle.HEX_PADDED_DECIMAL_RECEIPT
     spain = scenario.rule_for("34612345678")
-    assert spain.receipt_message_id_format == "decimal"
     assert MoReply("¿Dónde está mi paquete?", 0.05, 3.0) in spain.mo_replies
     assert spain.duplicate_receipt_rate == 0.01  # inherited from [defaults]
     assert scenario.rule_for("8613800000000").throttle_tps == 100
@@ -248,4 +264,4 @@ def test_the_commented_example_in_the_documentation_is_a_valid_scenario() -> Non
 
     assert scenario.name == "mixed"
     assert scenario.rule_for("8613800000000").throttle_tps == 100
-    assert scenario.rule_for("34600000001").receipt_message_id_format == "decimal"
+    assert scenario.message_id_style is MessageIdStyle.HEX_PADDED_DECIMAL_RECEIPT
