@@ -4,7 +4,10 @@ Contract for scripts (the benchmark and tests rely on it): the first line on std
 ``parcelsms-simulator listening on HOST:PORT``, printed and flushed once the port is open
 (``--port 0`` picks a free one). With ``--stats``, one JSON object per line follows every
 second, and a last one with ``"final": true`` when the process stops (SIGINT or SIGTERM:
-bound ESMEs are asked to unbind, then connections close).
+bound ESMEs are asked to unbind, then connections close). Its ``confirmation_codes`` lists
+the latest test-number verification codes received (``to`` masked, ``code``, ``at``); each
+is also logged on stderr when it arrives, the only place a code sent to a simulated phone
+can be read.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from typing import Any
 
 import click
 
+from parcelsms.cli.logging_setup import configure_logging
 from parcelsms.domain.magic_numbers import simulator_prefixes
+from parcelsms.domain.numbers import mask_number
 from parcelsms.errors import ScenarioError
 from parcelsms.simulator import BEHAVIOURS, CarrierSimulator, Scenario, behaviour, load_scenario
 from parcelsms.simulator.magic_numbers import with_magic_numbers
@@ -88,6 +93,7 @@ def simulate_carrier(
         scenario = with_magic_numbers(scenario, simulator_prefixes())
     except ScenarioError as error:
         raise click.ClickException(f"invalid scenario: {error}") from None
+    configure_logging("info", "json")
     _run(_serve(scenario, host, port, stats=stats, window=window), use_uvloop=not no_uvloop)
 
 
@@ -108,7 +114,7 @@ async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, windo
     stop = asyncio.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    simulator = CarrierSimulator(scenario, window=window)
+    simulator = CarrierSimulator(scenario, window=window, number_mask=mask_number)
     try:
         bound_port = await simulator.start(host, port)
     except OSError as error:
@@ -131,6 +137,9 @@ async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, windo
 def _stats_line(simulator: CarrierSimulator, uptime: float, *, final: bool = False) -> str:
     line: dict[str, object] = {"uptime": round(uptime, 3), **simulator.stats.as_dict()}
     line["pending_deliveries"] = simulator.pending_deliveries
+    line["confirmation_codes"] = [
+        code.as_dict() for code in list(simulator.confirmation_codes.latest)[-5:]
+    ]
     if final:
         line["final"] = True
     return json.dumps(line, separators=(",", ":"))

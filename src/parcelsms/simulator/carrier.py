@@ -20,12 +20,14 @@ import hmac
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus, RegisteredDelivery
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
 from parcelsms.protocol.smpp.session import SmppTimeouts
 from parcelsms.simulator.behaviours import resolve_scenario
+from parcelsms.simulator.confirmation_codes import ConfirmationCodes
 from parcelsms.simulator.decisions import FIRST_MESSAGE_ID, Decision, decide, hex_message_id
 from parcelsms.simulator.deliveries import copy_request, malformed_copy, mo_pdu, receipt_pdu
 from parcelsms.simulator.delivery_router import Bind, Delivery, DeliveryKind, DeliveryRouter
@@ -48,7 +50,9 @@ class CarrierSimulator:
 
     ``scenario``: a :class:`Scenario`, a behaviour name, a TOML path, or ``None`` (accept
     every login and submit, DELIVRD receipts after 50 ms). ``submits`` keeps the last
-    ``submit_log_size`` submits received, oldest first.
+    ``submit_log_size`` submits received, oldest first. ``confirmation_codes`` logs and
+    keeps the test-number verification codes of accepted submits, their numbers hidden by
+    ``number_mask`` (every digit by default).
     """
 
     def __init__(
@@ -60,9 +64,13 @@ class CarrierSimulator:
         system_id: str = "parcelsms-sim",
         timeouts: SmppTimeouts | None = None,
         tick: float = 0.005,
+        number_mask: Callable[[str], str] | None = None,
     ) -> None:
         self.scenario = resolve_scenario(scenario)
         self.stats = SimulatorStats()
+        self.confirmation_codes = (
+            ConfirmationCodes() if number_mask is None else ConfirmationCodes(number_mask)
+        )
         self.submits: deque[SubmitRecord] = deque(maxlen=submit_log_size)
         self.host = ""
         self.port = 0
@@ -221,6 +229,7 @@ class CarrierSimulator:
             stats.unanswered += 1
             return
         stats.submits_accepted += 1
+        self.confirmation_codes.inspect(record)
         response_id = hex_message_id(message_id)
         record.message_id = response_id
         record.command_status = 0
