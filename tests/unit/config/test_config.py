@@ -251,7 +251,8 @@ def test_no_proxy_is_trusted_unless_configured_and_configured_ones_become_networ
 
 def test_a_bad_trusted_proxy_says_how_to_write_one(tmp_path: Path) -> None:
     error = config_error(tmp_path, '[server]\ntrusted_proxies = ["10.0.0.1/8"]\n')
-    assert "CIDR" in str(error) and "host bits" in str(error)
+    assert "CIDR" in str(error)
+    assert "host bits" in str(error)
 
 
 def test_unknown_key_message_asks_to_check_the_spelling(tmp_path: Path) -> None:
