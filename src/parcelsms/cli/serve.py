@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import signal
@@ -78,9 +79,10 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     allowlists check. So the list is always given explicitly, and with no trusted proxy the
     middleware is not installed at all. With proxies, uvicorn's ProxyHeadersMiddleware
     (0.30+) takes the right-most address of X-Forwarded-For that is not a trusted proxy,
-    and accepts networks in CIDR form.
+    and accepts networks in CIDR form. An IPv4 proxy is also trusted in its IPv4-mapped IPv6
+    form, which is how a dual-stack listener (``host = "::"``) reports IPv4 peers.
     """
-    proxies = list(settings.server.trusted_proxies)
+    proxies = _with_ipv4_mapped(settings.server.trusted_proxies)
     return uvicorn.Config(
         app,
         host=settings.server.host,
@@ -92,6 +94,16 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies,
     )
+
+
+def _with_ipv4_mapped(networks: tuple[str, ...]) -> list[str]:
+    expanded = list(networks)
+    for entry in networks:
+        network = ipaddress.ip_network(entry)
+        if isinstance(network, ipaddress.IPv4Network):
+            mapped = f"::ffff:{network.network_address}/{96 + network.prefixlen}"
+            expanded.append(str(ipaddress.ip_network(mapped)))
+    return expanded
 
 
 async def _serve(

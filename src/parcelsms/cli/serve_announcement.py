@@ -24,6 +24,7 @@ class Accounts(Enum):
 
 
 async def existing_accounts(storage: Storage) -> Accounts:
+    """Whether the demo account exists, else whether any sender account does."""
     if await storage.find_account_by_name(DEMO_ACCOUNT) is not None:
         return Accounts.DEMO
     page = await storage.list_account_profiles(AccountFilter(), limit=1)
@@ -32,6 +33,8 @@ async def existing_accounts(storage: Storage) -> Accounts:
 
 @dataclass(frozen=True, slots=True)
 class Announcement:
+    """The block printed once the API listens; :meth:`text` renders it."""
+
     platform: Platform
     settings: Settings
     port: int
