@@ -1,7 +1,7 @@
 """The composition root: configuration in, a running platform out.
 
 This is the one module that picks concrete implementations — the SQLite storage adapter,
-SMPP channels, the aiohttp webhook sender, the embedded carrier simulator — and wires them
+SMPP channels, the webhook sender, the embedded carrier simulator — and wires them
 into the pipeline's use cases and workers and the HTTP API. Nothing else imports adapters.
 """
 
@@ -33,6 +33,7 @@ from parcelsms.api.services import ApiServices
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, ChannelSettings, Settings
 from parcelsms.domain.country_rules import load_country_rules
 from parcelsms.domain.magic_numbers import simulator_prefixes
+from parcelsms.domain.numbers import mask_number
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.receipt_correlation import MessageIdFormat
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
@@ -67,8 +68,9 @@ def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
     """The server pepper for API key hashes.
 
     From ``[security] pepper`` or ``PARCELSMS_PEPPER``; else a random one created once in a
-    file beside the SQLite database (``parcelsms.pepper``, mode 0600), so keys keep working
-    across restarts without configuration. Losing the pepper invalidates every API key.
+    file beside the SQLite database (``parcelsms.pepper``, mode 0600; its directory 0700 when
+    created here), so keys keep working across restarts without configuration. Losing the
+    pepper invalidates every API key.
     """
     configured = settings.security.pepper or environ.get("PARCELSMS_PEPPER")
     if configured:
@@ -78,7 +80,7 @@ def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
     directory = Path(database).resolve().parent if database and database != ":memory:" else Path()
     path = directory / "parcelsms.pepper"
     if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
@@ -218,7 +220,8 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         scenario = with_magic_numbers(
             resolve_scenario(settings.simulator.scenario), simulator_prefixes()
         )
-        simulator = CarrierSimulator(scenario)
+        # Test-number codes sent to the simulator are logged (masked number): no phone gets them.
+        simulator = CarrierSimulator(scenario, number_mask=mask_number)
         port = await simulator.start("127.0.0.1", 0)
         channel_settings.append(
             ChannelSettings(

@@ -20,7 +20,9 @@ otherwise be silently ignored.
 
 Tables and their defaults::
 
-    [server]     host = "127.0.0.1", port = 8080, public_url (for the printed curl)
+    [server]     host = "127.0.0.1", port = 8080, public_url (for the printed curl),
+                 trusted_proxies = [] (addresses or CIDR networks of reverse proxies whose
+                 X-Forwarded-For / X-Forwarded-Proto are believed; none by default)
     [database]   url = "sqlite+aiosqlite:///./parcelsms.db"
     [security]   pepper: unset means the composition root reads or creates
                  <database directory>/parcelsms.pepper (mode 0600); at least 16 characters.
@@ -63,6 +65,7 @@ Tables and their defaults::
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
@@ -131,6 +134,7 @@ class ServerSettings(_Table, frozen=True):
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
     public_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
 
 
 class DatabaseSettings(_Table, frozen=True):
@@ -431,6 +435,7 @@ def _check(settings: Settings, path: Path | None) -> Settings:
     public_url = settings.server.public_url
     if public_url is not None and not re.match(r"https?://[^/\s]+", public_url):
         raise ConfigError("an absolute http:// or https:// URL", key="server.public_url")
+    settings = _check_trusted_proxies(settings)
     if "://" not in settings.database.url:
         raise ConfigError(f'a database URL such as "{DEFAULT_DATABASE_URL}"', key="database.url")
     pepper = settings.security.pepper
@@ -459,6 +464,28 @@ def _check(settings: Settings, path: Path | None) -> Settings:
             settings, simulator=msgspec.structs.replace(settings.simulator, scenario=resolved)
         )
     return settings
+
+
+def _check_trusted_proxies(settings: Settings) -> Settings:
+    """Canonical networks (``"127.0.0.1/32"``) for ``server.trusted_proxies``.
+
+    Host bits are refused, as in key allowlists: ``10.0.0.1/8`` could mean one proxy or a
+    whole network, and trusting a network by mistake lets its hosts choose their address.
+    """
+    networks: list[str] = []
+    for index, entry in enumerate(settings.server.trusted_proxies):
+        try:
+            network = ipaddress.ip_network(entry.strip(), strict=True)
+        except ValueError:
+            raise ConfigError(
+                f"{entry!r} is not an IP address or a network in CIDR form such as "
+                '"127.0.0.1", "10.0.0.0/8" or "2001:db8::/32" (host bits must be zero)',
+                key=f"server.trusted_proxies[{index}]",
+            ) from None
+        if str(network) not in networks:
+            networks.append(str(network))
+    server = msgspec.structs.replace(settings.server, trusted_proxies=tuple(networks))
+    return msgspec.structs.replace(settings, server=server)
 
 
 # --- environment overrides -------------------------------------------------------------

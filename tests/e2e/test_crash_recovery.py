@@ -122,7 +122,7 @@ async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> N
     config.write_text(CONFIG.replace("{port}", str(port)))
     numbers = mobile_numbers("ES", 1500) + mobile_numbers("US", 1500)
     accepted: set[str] = set()
-    serve = await start_serve(config)
+    serve = await start_serve(config, demo=True)
     second: ServeProcess | None = None
     try:
         api_key = serve.api_key

@@ -175,7 +175,7 @@ async def test_thousand_messages_reach_their_scenario_outcome_with_signed_webhoo
     config.write_text(CONFIG)
     receiver = WebhookReceiver()
     await receiver.start()
-    serve = await start_serve(config)
+    serve = await start_serve(config, demo=True)
     try:
         assert serve.api_key, serve.stdout_lines
         headers = {"Authorization": f"Bearer {serve.api_key}"}

@@ -89,7 +89,7 @@ async def test_a_us_message_with_a_name_goes_out_from_the_approved_us_number(
     (tmp_path / "countries.toml").write_text(edited_registry())
     (us_number,) = mobile_numbers("US", 1)
     (gb_number,) = mobile_numbers("GB", 1)
-    serve = await start_serve(tmp_path / "parcelsms.toml")
+    serve = await start_serve(tmp_path / "parcelsms.toml", demo=True)
     try:
         assert serve.api_key, serve.stdout_lines
         key = serve.api_key

@@ -26,6 +26,21 @@ class ServeProcess:
     stdout_lines: list[str] = field(default_factory=list)
     stderr_lines: list[str] = field(default_factory=list)
     _readers: list[asyncio.Task[None]] = field(default_factory=list)
+    _stderr_grew: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_for_log(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
+        """The first stderr line matching ``pattern`` (waits for it, up to ``timeout`` s)."""
+        compiled = re.compile(pattern)
+
+        async def find() -> re.Match[str]:
+            while True:
+                self._stderr_grew.clear()
+                for line in self.stderr_lines:
+                    if match := compiled.search(line):
+                        return match
+                await self._stderr_grew.wait()
+
+        return await asyncio.wait_for(find(), timeout)
 
     def error_lines(self) -> list[str]:
         """Log lines at ERROR or CRITICAL (JSON logs: "level": "error")."""
@@ -55,17 +70,15 @@ class ServeProcess:
             await reader
 
 
-async def start_serve(config: Path, *, timeout: float = 60.0) -> ServeProcess:
-    """Start ``parcelsms serve --config CONFIG``; returns once the API announced itself."""
+async def start_serve(
+    config: Path, *args: str, demo: bool = False, timeout: float = 60.0
+) -> ServeProcess:
+    """Start ``parcelsms serve --config CONFIG [--demo] ARGS``; returns once the API
+    announced itself (``api_key`` holds the demo key when this start created it)."""
     env = dict(os.environ)
     env.pop("PARCELSMS_CONFIG", None)
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "parcelsms.cli.main",
-        "serve",
-        "--config",
-        str(config),
+        *serve_command(config, *args, demo=demo),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=config.parent,
@@ -92,6 +105,7 @@ async def start_serve(config: Path, *, timeout: float = 60.0) -> ServeProcess:
         assert process.stderr is not None
         async for raw in process.stderr:
             serve.stderr_lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+            serve._stderr_grew.set()
 
     serve._readers = [asyncio.create_task(read_stdout()), asyncio.create_task(read_stderr())]
     try:
@@ -103,6 +117,12 @@ async def start_serve(config: Path, *, timeout: float = 60.0) -> ServeProcess:
     # The announcement is printed in one write; give the reader a moment to take every line.
     await asyncio.sleep(0.2)
     return serve
+
+
+def serve_command(config: Path, *args: str, demo: bool = False) -> list[str]:
+    """The command line of ``parcelsms serve`` run by this interpreter."""
+    command = [sys.executable, "-m", "parcelsms.cli.main", "serve", "--config", str(config)]
+    return [*command, *(["--demo"] if demo else []), *args]
 
 
 def mobile_numbers(region: str, count: int) -> list[str]:

@@ -6,7 +6,10 @@ Contract for scripts (the benchmark and tests rely on it): the first line on std
 second, and a last one with ``"final": true`` when the process stops (SIGINT or SIGTERM:
 bound ESMEs are asked to unbind, then connections close). SIGHUP restarts the simulated
 SMSC on the same port, numbering message ids from the first one again
-(:meth:`CarrierSimulator.restart`).
+(:meth:`CarrierSimulator.restart`). The stats' ``confirmation_codes`` lists the latest
+test-number verification codes received (``to`` masked, ``code``, ``at``); each is also
+logged on stderr when it arrives, the only place a code sent to a simulated phone can be
+read.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from typing import Any
 
 import click
 
+from parcelsms.cli.logging_setup import configure_logging
 from parcelsms.domain.magic_numbers import simulator_prefixes
+from parcelsms.domain.numbers import mask_number
 from parcelsms.errors import ScenarioError
 from parcelsms.simulator import (
     BEHAVIOURS,
@@ -108,6 +113,7 @@ def simulate_carrier(
             scenario = dataclasses.replace(scenario, message_id_style=MessageIdStyle(id_style))
     except ScenarioError as error:
         raise click.ClickException(f"invalid scenario: {error}") from None
+    configure_logging("info", "json")
     _run(_serve(scenario, host, port, stats=stats, window=window), use_uvloop=not no_uvloop)
 
 
@@ -128,7 +134,7 @@ async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, windo
     stop = asyncio.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    simulator = CarrierSimulator(scenario, window=window)
+    simulator = CarrierSimulator(scenario, window=window, number_mask=mask_number)
     try:
         bound_port = await simulator.start(host, port)
     except OSError as error:
@@ -160,6 +166,9 @@ async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, windo
 def _stats_line(simulator: CarrierSimulator, uptime: float, *, final: bool = False) -> str:
     line: dict[str, object] = {"uptime": round(uptime, 3), **simulator.stats.as_dict()}
     line["pending_deliveries"] = simulator.pending_deliveries
+    line["confirmation_codes"] = [
+        code.as_dict() for code in list(simulator.confirmation_codes.latest)[-5:]
+    ]
     if final:
         line["final"] = True
     return json.dumps(line, separators=(",", ":"))

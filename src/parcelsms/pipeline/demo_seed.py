@@ -1,8 +1,11 @@
 """The demo account a fresh installation starts with.
 
-On an empty database ``parcelsms serve`` creates a verified account named ``demo`` with a
-balance, the approved demo templates of ``parcelsms/data/demo_templates.toml`` (five parcel
-events in English and Spanish) and one API key, so the first message can be sent at once.
+Asked for with ``parcelsms serve --demo`` (``scripts/serve`` asks): on a database without
+one, a verified account named ``demo`` is created with a balance, the approved demo templates
+of ``parcelsms/data/demo_templates.toml`` (five parcel events in English and Spanish) and one
+API key, so the first message can be sent at once. The key is an ordinary sender key of the
+demo account (sender scopes, no ``admin``): it reaches that account and its balance only.
+A plain ``serve`` never seeds, so no live key is printed into a service's log unasked.
 """
 
 from __future__ import annotations

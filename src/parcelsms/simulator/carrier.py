@@ -25,12 +25,14 @@ import hmac
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus, RegisteredDelivery
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
 from parcelsms.protocol.smpp.session import SmppTimeouts
 from parcelsms.simulator.behaviours import resolve_scenario
+from parcelsms.simulator.confirmation_codes import ConfirmationCodes
 from parcelsms.simulator.decisions import Decision, decide
 from parcelsms.simulator.deliveries import copy_request, malformed_copy, mo_pdu, receipt_pdu
 from parcelsms.simulator.delivery_router import Bind, Delivery, DeliveryKind, DeliveryRouter
@@ -56,6 +58,8 @@ class CarrierSimulator:
     every login and submit, DELIVRD receipts after 50 ms). ``message_id_style``, when
     given, replaces the scenario's. ``submits`` keeps the last ``submit_log_size`` submits
     received, oldest first: the ground truth of what was answered and receipted.
+    ``confirmation_codes`` logs and keeps the test-number verification codes of accepted
+    submits, their numbers hidden by ``number_mask`` (every digit by default).
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class CarrierSimulator:
         timeouts: SmppTimeouts | None = None,
         tick: float = 0.005,
         message_id_style: MessageIdStyle | str | None = None,
+        number_mask: Callable[[str], str] | None = None,
     ) -> None:
         self.scenario = resolve_scenario(scenario)
         if message_id_style is not None:
@@ -75,6 +80,9 @@ class CarrierSimulator:
                 self.scenario, message_id_style=parse_message_id_style(message_id_style)
             )
         self.stats = SimulatorStats()
+        self.confirmation_codes = (
+            ConfirmationCodes() if number_mask is None else ConfirmationCodes(number_mask)
+        )
         self.submits: deque[SubmitRecord] = deque(maxlen=submit_log_size)
         self.host = ""
         self.port = 0
@@ -268,6 +276,7 @@ class CarrierSimulator:
             stats.unanswered += 1
             return
         stats.submits_accepted += 1
+        self.confirmation_codes.inspect(record)
         response_id = issued.response
         record.message_id = response_id
         record.command_status = 0

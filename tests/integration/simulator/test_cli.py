@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from parcelsms.pipeline.test_numbers import CODE_TEXT
 from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
 from parcelsms.testing import DeliveryCollector, submit_sm
 
@@ -137,3 +138,32 @@ async def test_the_id_style_option_and_sighup_restart_number_ids_from_1_again() 
 
     assert before[-2:] == ["a", "b"]
     assert after == "1"
+
+
+async def test_a_verification_code_is_logged_masked_and_listed_in_the_stats() -> None:
+    text = CODE_TEXT.format(code="482913", minutes=10)
+    process = await _start("--port", "0", "--stats")
+    try:
+        match = LISTENING.match(await _line(process))
+        assert match
+        client = SmppClient(SmppClientConfig("127.0.0.1", int(match[1]), "a", "b"))
+        await client.start()
+        try:
+            assert await client.wait_bound(5)
+            assert (await client.submit(submit_sm("447911123456", text))).accepted
+            assert (await client.submit(submit_sm("447911123457"))).accepted
+            stats = json.loads(await _line(process))
+        finally:
+            await client.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 15)
+
+    assert [(c["to"], c["code"]) for c in stats["confirmation_codes"]] == [
+        ("44791****456", "482913")
+    ]
+    logged = [json.loads(line) for line in stderr.decode().splitlines() if "482913" in line]
+    assert [(line["event"], line["to"]) for line in logged] == [
+        ("simulator received a verification code", "44791****456")
+    ]
+    assert b"447911123456" not in stderr

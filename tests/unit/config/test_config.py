@@ -230,10 +230,29 @@ CHANNEL_FIELDS = CHANNEL.split("[[channels]]\n")[1]
         ('[logging]\nformat = "xml"\n', "logging.format"),
         ("[simulator]\nembedded = false\n", "channels"),
         ("colour = 1\n", "colour"),
+        ('[server]\ntrusted_proxies = ["*"]\n', "server.trusted_proxies[0]"),
+        ('[server]\ntrusted_proxies = ["127.0.0.1", "10.0.0.1/8"]\n', "server.trusted_proxies[1]"),
+        ('[server]\ntrusted_proxies = ["proxy.example.com"]\n', "server.trusted_proxies[0]"),
     ],
 )
 def test_every_validation_error_names_its_key(tmp_path: Path, text: str, key: str) -> None:
     assert config_error(tmp_path, text).key == key
+
+
+def test_no_proxy_is_trusted_unless_configured_and_configured_ones_become_networks(
+    tmp_path: Path,
+) -> None:
+    assert load_config(None, {}).server.trusted_proxies == ()
+    path = tmp_path / "parcelsms.toml"
+    path.write_text('[server]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]\n')
+    settings = load_config(path, {})
+    assert settings.server.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8", "::1/128")
+
+
+def test_a_bad_trusted_proxy_says_how_to_write_one(tmp_path: Path) -> None:
+    error = config_error(tmp_path, '[server]\ntrusted_proxies = ["10.0.0.1/8"]\n')
+    assert "CIDR" in str(error)
+    assert "host bits" in str(error)
 
 
 def test_unknown_key_message_asks_to_check_the_spelling(tmp_path: Path) -> None:

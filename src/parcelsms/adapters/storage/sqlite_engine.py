@@ -11,11 +11,18 @@ opens its transactions with ``BEGIN IMMEDIATE`` so it takes the write lock up fr
 failing half-way with ``SQLITE_BUSY`` when another process (a CLI command) wrote meanwhile.
 Readers use their own connections (``BEGIN DEFERRED``): under WAL they never block the
 writer nor wait for it.
+
+Permissions: the database holds webhook secrets, phone numbers and message texts, so a new
+database file is created owner-only (0600) and its directory 0700 when it is created too
+(:func:`create_private_database_file`). SQLite gives the ``-wal``, ``-shm`` and ``-journal``
+files it creates later the database file's permission bits, so they are 0600 as well.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
@@ -69,6 +76,23 @@ def sqlite_url(url: str | URL, driver: str = "pysqlite") -> URL:
     return parsed.set(drivername=f"sqlite+{driver}")
 
 
+def create_private_database_file(url: str | URL) -> None:
+    """Create the SQLite file of ``url`` with mode 0600 (its directory 0700) when missing.
+
+    An existing file keeps its mode: the operator may have chosen one (a backup group).
+    Parent directories above the database's own are created with the default mode.
+    """
+    path = Path(sqlite_url(url).database or "")
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it a moment ago
+    os.close(descriptor)  # an empty file is an empty SQLite database
+
+
 def _json_serializer(value: Any) -> str:
     return msgspec.json.encode(value).decode("utf-8")
 
@@ -112,6 +136,7 @@ def create_sqlite_engine(
     begin: Begin = "IMMEDIATE",
 ) -> Engine:
     """A synchronous (sqlite3) engine whose connections carry our pragmas."""
+    create_private_database_file(url)
     engine = create_engine(
         sqlite_url(url, "pysqlite"),
         pool_size=pool_size,
@@ -131,6 +156,7 @@ def create_async_sqlite_engine(
     begin: Begin = "IMMEDIATE",
 ) -> AsyncEngine:
     """An aiosqlite engine whose connections carry our pragmas."""
+    create_private_database_file(url)
     engine = create_async_engine(
         sqlite_url(url, "aiosqlite"),
         pool_size=pool_size,

@@ -11,9 +11,11 @@ port on localhost). Three checks stop that, each for a different moment:
   legacy spellings (``127.1``, ``0x7f.0.0.1``, ``2130706433``) counts as a literal.
 * :func:`resolve_public` resolves a host and refuses when ANY address it returns is not
   public, so a name that answers with one public and one private address is refused.
-* :class:`GuardedResolver` applies the same rule inside aiohttp's connector: the address a
-  connection is opened to is the address that was checked, so a name that resolved to a
-  public address at registration and to a private one now (DNS rebinding) is refused.
+* :class:`GuardedResolver` applies the same rule to every resolution the webhook sender
+  makes for a new connection (it has aiohttp's resolver interface; the sender then connects
+  to one of the addresses it returned): the address a connection is opened to is the
+  address that was checked, so a name that resolved to a public address at registration
+  and to a private one now (DNS rebinding) is refused.
 
 "Not public" is broader than RFC 1918: loopback, private, link-local, multicast, reserved,
 unspecified, shared (CGNAT) and documentation ranges — everything Python's ``ipaddress``
@@ -171,8 +173,8 @@ class GuardedResolver(AbstractResolver):
 
     Wraps ``inner`` (aiohttp's default resolver when None, created on first use because it
     needs the running loop). Unless ``allow_private``, :meth:`resolve` raises
-    :class:`~parcelsms.errors.CatalogueError` when any answer is not public, so aiohttp
-    never connects to such an address. Literal IP hosts do not reach a resolver in aiohttp:
+    :class:`~parcelsms.errors.CatalogueError` when any answer is not public, so the webhook
+    sender never connects to such an address. Literal IP hosts do not reach the resolver:
     :func:`check_target` covers them.
     """
 
