@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage import ledger as ledger_moves
 from parcelsms.adapters.storage.accept_billing import AcceptBilling, Funding
@@ -218,7 +218,7 @@ def read_idempotent_request(
     return None if row is None else _idempotent_request(row)
 
 
-def _idempotent_request(row: Row[Any]) -> IdempotentRequest:
+def _idempotent_request(row: Any) -> IdempotentRequest:
     return IdempotentRequest(
         request_hash=row.request_hash,
         accepted=Accepted(
