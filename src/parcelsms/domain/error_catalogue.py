@@ -301,6 +301,14 @@ _KINDS: tuple[ErrorKind, ...] = (
         "a public address.",
     ),
     ErrorKind(
+        "amount_out_of_range",
+        422,
+        "The amount is out of range.",
+        "Amounts (prices, costs, top-ups, limits, thresholds) and balances are at most "
+        "1,000,000,000 currency units (`docs/billing.md`); `field` names the amount. A "
+        "top-up that would take a balance past that maximum is refused and changes nothing.",
+    ),
+    ErrorKind(
         "batch_too_large",
         422,
         "The batch has too many messages.",
