@@ -291,7 +291,9 @@ _KINDS: tuple[ErrorKind, ...] = (
         422,
         "The webhook URL is not allowed.",
         "Use an absolute `https://` (or `http://`) URL reachable from the internet. Private "
-        "and loopback network addresses are refused unless the operator allows them.",
+        "and loopback network addresses, and host names that resolve to them, are refused "
+        "(the message names the host and the kind of address). For local development the "
+        "operator can allow them with `[webhooks] allow_private_targets = true`.",
     ),
     ErrorKind(
         "invalid_callback_url",
