@@ -138,13 +138,17 @@ def check_nesting(body: bytes) -> None:
         )
 
 
-def decode_body(decoder: msgspec.json.Decoder[T], body: bytes, *, field_prefix: str = "") -> T:
+def decode_body(
+    decoder: msgspec.json.Decoder[T], body: bytes | msgspec.Raw, *, field_prefix: str = ""
+) -> T:
     """Decode ``body`` with ``decoder``; raise ``invalid_json`` or ``invalid_request``.
 
     ``field_prefix`` (e.g. ``messages[3]``) is put in front of the reported field path when
-    ``body`` is one element of a larger document.
+    ``body`` is one element (a ``msgspec.Raw``) of a larger document; its nesting was
+    checked with that document's.
     """
-    check_nesting(body)
+    if isinstance(body, bytes):
+        check_nesting(body)
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as problem:

@@ -265,7 +265,7 @@ class AdminAccountEndpoints:
                 request=schemas.AdminAccountCreate,
                 response=schemas.AdminAccountOut,
                 status=201,
-                errors=("account_state_conflict",),
+                errors=("account_state_conflict", "amount_out_of_range"),
             ),
             route(
                 method="GET",
@@ -327,7 +327,7 @@ class AdminAccountEndpoints:
                 request=schemas.TopUpCreate,
                 response=schemas.AdminBalance,
                 status=201,
-                errors=("not_found",),
+                errors=("not_found", "amount_out_of_range"),
             ),
             route(
                 method="GET",

@@ -405,6 +405,7 @@ class AdminBillingEndpoints:
                 "to messages accepted from now on (other API processes: within 5 seconds).",
                 request=schemas.PriceIn,
                 response=schemas.PriceEntryOut,
+                errors=("amount_out_of_range",),
             ),
             route(
                 method="DELETE",
@@ -429,6 +430,7 @@ class AdminBillingEndpoints:
                 summary="Set a channel cost",
                 request=schemas.ChannelCostIn,
                 response=schemas.ChannelCostOut,
+                errors=("amount_out_of_range",),
             ),
             route(
                 method="DELETE",
@@ -491,7 +493,7 @@ class AdminBillingEndpoints:
                 summary="Set an account's limits",
                 request=schemas.LimitsIn,
                 response=schemas.AdminLimitsOut,
-                errors=("not_found",),
+                errors=("not_found", "amount_out_of_range"),
             ),
             route(
                 method="GET",

@@ -234,6 +234,7 @@ class BillingEndpoints:
                 request=schemas.AlertSettingIn,
                 response=schemas.AlertSettingOut,
                 scope="account",
+                errors=("amount_out_of_range",),
             ),
             ApiRoute(
                 method="GET",
