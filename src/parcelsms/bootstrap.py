@@ -26,7 +26,7 @@ from parcelsms.adapters.storage import open_storage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.adapters.webhooks.signing import new_signing_secret
-from parcelsms.adapters.webhooks.target_guard import check_target
+from parcelsms.adapters.webhooks.target_guard import check_resolved_host, check_target
 from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
@@ -276,6 +276,9 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     def check_url(url: str) -> None:
         check_target(url, allow_private=allow_private)
 
+    async def check_host(url: str) -> None:
+        await check_resolved_host(url, allow_private=allow_private)
+
     signing_secrets = SigningSecretLookup(storage)
 
     def wake_dispatcher() -> None:
@@ -369,6 +372,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             accept=accept,
             new_webhook_secret=new_signing_secret,
             check_webhook_url=check_url,
+            check_webhook_host=check_host,
             version=__version__,
             admin_token=settings.security.admin_token,
             test_numbers=test_numbers,

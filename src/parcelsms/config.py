@@ -70,17 +70,17 @@ import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
 import msgspec.inspect as schema
 
-from parcelsms.domain.money import to_micros
+from parcelsms.domain.money import MICROS_PER_UNIT, parse_amount
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.routing import Route, RouteTable
-from parcelsms.errors import ConfigError
+from parcelsms.errors import CatalogueError, ConfigError
 
 DEFAULT_CONFIG_FILE: Final = "parcelsms.toml"
 DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///./parcelsms.db"
@@ -303,14 +303,12 @@ class Settings(_Table, frozen=True):
 def _amount_micros(amount: object, key: str) -> int:
     if isinstance(amount, bool) or not isinstance(amount, str | int | float):
         raise ConfigError('a price is a decimal string or a number, such as "0.05"', key=key)
+    text = str(amount).strip()
     try:
-        value = Decimal(str(amount).strip())
-    except InvalidOperation:
-        raise ConfigError(f"{amount!r} is not a number", key=key) from None
-    if not value.is_finite() or value < 0:
-        raise ConfigError(f"{amount!r} is not a price (a number >= 0)", key=key)
-    micros = to_micros(value)
-    if Decimal(micros) != value * 1_000_000:
+        micros = parse_amount(text, key)
+    except CatalogueError as problem:
+        raise ConfigError(f"{amount!r}: {problem.message}", key=key) from None
+    if Decimal(micros) != Decimal(text) * MICROS_PER_UNIT:
         raise ConfigError(f"{amount!r} has more than 6 decimal places", key=key)
     return micros
 

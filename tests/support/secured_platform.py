@@ -124,11 +124,16 @@ async def _truthy(value: Any) -> bool:
 
 @asynccontextmanager
 async def running_platform(
-    tmp_path: Path, extra_config: str = "", *, security: str = ""
+    tmp_path: Path,
+    extra_config: str = "",
+    *,
+    security: str = "",
+    allow_private_targets: bool = True,
 ) -> AsyncIterator[RunningPlatform]:
     """The platform on ``tmp_path/parcelsms.db`` with the embedded simulator, started.
 
     ``security`` is added to the ``[security]`` table, ``extra_config`` after everything.
+    Webhooks may go to private addresses (loopback receivers) unless told otherwise.
     """
     config = tmp_path / "parcelsms.toml"
     config.write_text(
@@ -142,7 +147,7 @@ admin_token = "{ADMIN_TOKEN}"
 {security}
 
 [webhooks]
-allow_private_targets = true
+allow_private_targets = {str(allow_private_targets).lower()}
 {extra_config}
 """
     )

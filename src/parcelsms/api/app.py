@@ -49,7 +49,12 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
         services.accept, storage, authenticator, services.check_webhook_url, limit
     ).routes()
     table += WebhookEndpoints(
-        storage, authenticator, services.new_webhook_secret, services.check_webhook_url, limit
+        storage,
+        authenticator,
+        services.new_webhook_secret,
+        services.check_webhook_url,
+        limit,
+        check_host=services.check_webhook_host,
     ).routes()
     limits = services.limits or AccountLimitsCache(storage, EffectiveLimits())
     table += BillingEndpoints(storage, authenticator, limits, limit).routes()

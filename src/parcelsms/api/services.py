@@ -7,7 +7,7 @@ storage and a real accept use case.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from parcelsms.api.authentication import RateDefaults
@@ -28,6 +28,10 @@ def _ignore_prices() -> None:
     """The default ``prices_changed``: nothing caches the price list."""
 
 
+async def _resolve_nothing(url: str) -> None:
+    """The default ``check_webhook_host``: host names are not resolved at registration."""
+
+
 @dataclass(frozen=True, slots=True)
 class ApiServices:
     """The dependencies of the HTTP API.
@@ -37,6 +41,10 @@ class ApiServices:
     * ``new_webhook_secret``: makes a fresh ``whsec_`` signing secret.
     * ``check_webhook_url``: raises :class:`~parcelsms.errors.CatalogueError` for a URL that
       must not receive webhooks (scheme, private targets, ...); returns ``None`` otherwise.
+      Checks the URL alone: it also runs for every message's ``callback_url``.
+    * ``check_webhook_host``: when an endpoint is registered, after ``check_webhook_url``:
+      resolves the URL's host name and raises the same way when it points to a refused
+      address (see ``adapters.webhooks.target_guard.check_resolved_host``).
     * ``max_body_bytes``: request bodies above this answer 413 ``payload_too_large``; the
       limit is enforced while the body streams in, never after buffering it.
     * ``version``: the platform version shown in ``/openapi.json``.
@@ -62,6 +70,7 @@ class ApiServices:
     auth_cache_seconds: float = DEFAULT_AUTH_CACHE_SECONDS
     test_numbers: TestNumberVerification | None = None
     prices_changed: Callable[[], None] = _ignore_prices
+    check_webhook_host: Callable[[str], Awaitable[None]] = _resolve_nothing
     limits: AccountLimitsCache | None = None
     key_rates: RateDefaults = field(default_factory=RateDefaults)
     account_changed: Callable[[str], None] = _ignore_account

@@ -11,9 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from parcelsms.cli.operator_commands import cli_actor, find_account, with_storage
+from parcelsms.cli.operator_commands import (
+    amount_argument,
+    cli_actor,
+    find_account,
+    with_storage,
+)
 from parcelsms.cli.settings_loader import config_option
-from parcelsms.domain.money import format_micros, to_micros
+from parcelsms.domain.money import format_micros
 from parcelsms.domain.numbers import KNOWN_REGIONS
 from parcelsms.domain.packages import REGIONS
 from parcelsms.pipeline.billing_ports import (
@@ -24,16 +29,6 @@ from parcelsms.pipeline.billing_ports import (
     PriceEntry,
 )
 from parcelsms.pipeline.ports import Storage
-
-
-def _micros(amount: str, hint: str) -> int:
-    try:
-        micros = to_micros(amount)
-    except ValueError:
-        raise click.BadParameter("not a number", param_hint=hint) from None
-    if micros < 0:
-        raise click.BadParameter("must not be negative", param_hint=hint)
-    return micros
 
 
 def _country(value: str, hint: str) -> str:
@@ -72,7 +67,7 @@ def list_prices(config_path: str | None) -> None:
 def set_price(country: str, amount: str, config_path: str | None) -> None:
     """Set COUNTRY's per-segment price to AMOUNT (e.g. ES 0.045)."""
     code = _country(country, "COUNTRY")
-    micros = _micros(amount, "AMOUNT")
+    micros = amount_argument(amount, "AMOUNT")
 
     async def work(storage: Storage) -> PriceEntry:
         return await storage.set_price(code, micros, cli_actor())
@@ -85,7 +80,7 @@ def set_price(country: str, amount: str, config_path: str | None) -> None:
 @config_option
 def set_default_price(amount: str, config_path: str | None) -> None:
     """Set the per-segment price of every country without its own to AMOUNT."""
-    micros = _micros(amount, "AMOUNT")
+    micros = amount_argument(amount, "AMOUNT")
 
     async def work(storage: Storage) -> PriceEntry:
         return await storage.set_price(DEFAULT_COUNTRY, micros, cli_actor())
@@ -138,7 +133,7 @@ def list_costs(config_path: str | None) -> None:
 def set_cost(channel: str, amount: str, country: str | None, config_path: str | None) -> None:
     """Set what one segment over CHANNEL costs (AMOUNT, per country or as its default)."""
     code = DEFAULT_COUNTRY if country is None else _country(country, "--country")
-    micros = _micros(amount, "AMOUNT")
+    micros = amount_argument(amount, "AMOUNT")
 
     async def work(storage: Storage) -> ChannelCost:
         return await storage.set_channel_cost(channel, code, micros, cli_actor())

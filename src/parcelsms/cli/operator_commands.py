@@ -14,8 +14,8 @@ import click
 from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.serve import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
-from parcelsms.domain.money import format_micros, to_micros
-from parcelsms.errors import ParcelsmsError
+from parcelsms.domain.money import format_micros, parse_amount, parse_currency
+from parcelsms.errors import CatalogueError, ParcelsmsError
 from parcelsms.pipeline.account_security_ports import AccountFilter, AccountProfile, Actor
 from parcelsms.pipeline.ports import Account, Storage
 
@@ -60,11 +60,12 @@ async def find_account(storage: Storage, name_or_id: str) -> Account:
     return account
 
 
-def _parse_amount(amount: str, hint: str) -> int:
+def amount_argument(text: str, hint: str, *, allow_zero: bool = True) -> int:
+    """``text`` in micro-units, parsed as the API parses amounts; ``BadParameter`` otherwise."""
     try:
-        return to_micros(amount)
-    except ValueError:
-        raise click.BadParameter("not a number", param_hint=hint) from None
+        return parse_amount(text, hint, allow_zero=allow_zero)
+    except CatalogueError as problem:
+        raise click.BadParameter(problem.message, param_hint=hint) from None
 
 
 def _summary(profile: AccountProfile) -> str:
@@ -95,13 +96,15 @@ def create_account(
     name: str, balance: str, currency: str, verified: bool, config_path: str | None
 ) -> None:
     """Create an account named NAME."""
-    micros = _parse_amount(balance, "--balance")
-    if micros < 0:
-        raise click.BadParameter("must not be negative", param_hint="--balance")
+    micros = amount_argument(balance, "--balance")
+    try:
+        code = parse_currency(currency.upper(), "--currency")
+    except CatalogueError as problem:
+        raise click.BadParameter(problem.message, param_hint="--currency") from None
 
     async def work(storage: Storage) -> AccountProfile:
         return await storage.create_sender_account(
-            name, micros, currency.upper(), verified=verified, actor=cli_actor()
+            name, micros, code, verified=verified, actor=cli_actor()
         )
 
     click.echo(_summary(with_storage(config_path, work)))
@@ -114,9 +117,7 @@ def create_account(
 @config_option
 def top_up(account: str, amount: str, note: str, config_path: str | None) -> None:
     """Add AMOUNT (currency units, e.g. 25.50) to ACCOUNT's balance (name or id)."""
-    micros = _parse_amount(amount, "AMOUNT")
-    if micros <= 0:
-        raise click.BadParameter("must be positive", param_hint="AMOUNT")
+    micros = amount_argument(amount, "AMOUNT", allow_zero=False)
 
     async def work(storage: Storage) -> Account:
         found = await find_account(storage, account)

@@ -291,7 +291,9 @@ _KINDS: tuple[ErrorKind, ...] = (
         422,
         "The webhook URL is not allowed.",
         "Use an absolute `https://` (or `http://`) URL reachable from the internet. Private "
-        "and loopback network addresses are refused unless the operator allows them.",
+        "and loopback network addresses, and host names that resolve to them, are refused "
+        "(the message names the host and the kind of address). For local development the "
+        "operator can allow them with `[webhooks] allow_private_targets = true`.",
     ),
     ErrorKind(
         "invalid_callback_url",
@@ -299,6 +301,14 @@ _KINDS: tuple[ErrorKind, ...] = (
         "The callback URL is not allowed.",
         "`callback_url` follows the same rules as the webhook URL: absolute http(s) URL to "
         "a public address.",
+    ),
+    ErrorKind(
+        "amount_out_of_range",
+        422,
+        "The amount is out of range.",
+        "Amounts (prices, costs, top-ups, limits, thresholds) and balances are at most "
+        "1,000,000,000 currency units (`docs/billing.md`); `field` names the amount. A "
+        "top-up that would take a balance past that maximum is refused and changes nothing.",
     ),
     ErrorKind(
         "batch_too_large",

@@ -42,6 +42,7 @@ otherwise): the declared maximum is what the template's length checks assumed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -147,11 +148,15 @@ def format_value(
 
 
 def _refuse_links(name: str, text: str, field: str) -> None:
+    # Phones and browsers read full-width and other compatibility forms as their ASCII
+    # twins ("ｅｖｉｌ．ｃｏｍ" opens evil.com), so links are looked for in the NFKC-folded
+    # value; the value itself is sent as written.
+    folded = unicodedata.normalize("NFKC", text)
     # Every link has a dot (a domain) or a scheme's colon; most values have neither, and this
     # skips the two regular-expression scans on the accept path.
-    if "." not in text and ":" not in text:
+    if "." not in folded and ":" not in folded:
         return
-    links = find_links(map_body(text))
+    links = find_links(map_body(folded))
     if links:
         raise error(
             "invalid_param",

@@ -169,7 +169,22 @@ class AcceptMessages:
         idempotency_key: str | None = None,
         request_hash: str | None = None,
     ) -> Accepted:
-        """Validate and store one message; raises :class:`CatalogueError` on bad input."""
+        """Validate and store one message; raises :class:`CatalogueError` on bad input.
+
+        A request whose ``idempotency_key`` this account already used is answered first,
+        before the message is composed or any guard runs: the stored message again
+        (``replayed``) when ``request_hash`` matches, else ``idempotency_conflict``. A retry
+        after a timeout must learn its message id, not meet the duplicate-text or daily
+        limits its own first attempt set off. (Two concurrent first attempts are still
+        decided atomically by the store.)
+        """
+        if idempotency_key is not None:
+            earlier = await self._messages.find_idempotent_request(account_id, idempotency_key)
+            if earlier is not None:
+                answer = earlier.answer(request_hash)
+                if isinstance(answer, CatalogueError):
+                    raise answer
+                return answer
         new, context = await self._prepare(account_id, currency, request, field_prefix="")
         if idempotency_key is not None:
             new = _with_idempotency(new, idempotency_key, request_hash)

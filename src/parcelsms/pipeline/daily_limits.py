@@ -119,10 +119,12 @@ class DailyLimitGuard:
                 self._warned.add((notice.account_id, limit))
 
     async def admit(self, context: GuardContext) -> None:
-        """Refuse with ``daily_limit_reached`` when the message would pass a daily limit."""
+        """Refuse with ``daily_limit_reached`` when the message would pass a daily limit.
+
+        Counts whether or not the account has a limit now: a limit set in the middle of
+        the day must see the messages sent before it, as it would after a restart.
+        """
         limits = await self._limits.limits(context.account_id)
-        if not (limits.daily_messages or limits.daily_spend_micros):
-            return
         now, _ = self._today()
         usage = self._usage.setdefault(context.account_id, _Usage())
         retry_after = float(max(1, int((_midnight(now) + timedelta(days=1) - now).total_seconds())))

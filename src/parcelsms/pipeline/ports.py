@@ -32,6 +32,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
+from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.receipt_correlation import PartKey, Reading
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
@@ -134,6 +135,24 @@ class Accepted(msgspec.Struct, frozen=True, kw_only=True):
     client_ref: str | None
     created_at: datetime
     replayed: bool = False
+
+
+class IdempotentRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """The message an ``Idempotency-Key`` created, and the hash of the request that made it."""
+
+    request_hash: str | None
+    accepted: Accepted
+
+    def answer(self, request_hash: str | None) -> Accepted | CatalogueError:
+        """What a request with this key and ``request_hash`` gets: the message again
+        (``replayed``) when the hashes match, else ``idempotency_conflict``."""
+        if request_hash != self.request_hash:
+            return error(
+                "idempotency_conflict",
+                field="Idempotency-Key",
+                message_id=self.accepted.message_id,
+            )
+        return msgspec.structs.replace(self.accepted, replayed=True)
 
 
 # --- dispatching ----------------------------------------------------------------------------
@@ -474,6 +493,12 @@ class MessageStore(Protocol):
         items share one commit. An item the database failed to store answers
         ``service_unavailable`` (it was not stored).
         """
+        ...
+
+    async def find_idempotent_request(
+        self, account_id: str, idempotency_key: str
+    ) -> IdempotentRequest | None:
+        """The committed message this account created with ``idempotency_key``, if any."""
         ...
 
     async def claim_for_dispatch(

@@ -89,10 +89,8 @@ class RecipientLimitGuard:
     async def admit(self, context: GuardContext) -> None:
         """Refuse with ``rate_limited`` (field ``to``) when a per-recipient limit is reached."""
         limits = await self._limits.limits(context.account_id)
-        if not (
-            limits.recipient_per_hour or limits.recipient_per_day or limits.duplicate_window_seconds
-        ):
-            return
+        # Counted even while no limit is set, so a limit set later sees what came before it
+        # (as :meth:`load` does after a restart).
         now = self._clock()
         if now - self._pruned > _PRUNE_INTERVAL:
             self._prune(now)

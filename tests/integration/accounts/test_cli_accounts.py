@@ -118,3 +118,17 @@ def test_an_operator_key_and_an_account_are_not_both_given(config: Path) -> None
     neither = run(config, "keys", "create", ok=False)
 
     assert both.exit_code == neither.exit_code == 2
+
+
+def test_the_commands_parse_amounts_and_currencies_as_the_api_does(config: Path) -> None:
+    invented = run(config, "accounts", "create", "a", "--currency", "ABC", ok=False)
+    huge = run(config, "accounts", "create", "b", "--balance", "1e10", ok=False)
+    run(config, "accounts", "create", "shop", "--balance", "999999999", "--currency", "usd")
+    past_maximum = run(config, "accounts", "top-up", "shop", "1.5", ok=False)
+    to_maximum = run(config, "accounts", "top-up", "shop", "1")
+
+    assert "ISO 4217" in invented.output
+    assert "at most 1,000,000,000" in huge.output
+    assert past_maximum.exit_code != 0
+    assert "at most 1 more" in past_maximum.output
+    assert "balance 1000000000 USD" in to_maximum.output

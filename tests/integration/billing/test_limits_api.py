@@ -112,3 +112,83 @@ async def test_counters_survive_a_restart(tmp_path: Path) -> None:
     assert repeat.json()["error"]["code"] == "rate_limited"
     assert third.status_code == 429
     assert third.json()["error"]["code"] == "daily_limit_reached"
+
+
+async def test_a_daily_limit_set_during_the_day_counts_the_messages_sent_before_it(
+    running: RunningPlatform,
+) -> None:
+    shop = await running.sender("shop")
+    _, operator = await running.operator()
+    before = [
+        (await shop.client.post("/v1/messages", json=shipped(f"+4474001230{n:02d}"))).status_code
+        for n in range(3)
+    ]
+    await operator.put(f"/admin/v1/accounts/{shop.account_id}/limits", json={"daily_messages": 6})
+
+    after = [
+        (await shop.client.post("/v1/messages", json=shipped(f"+4474001231{n:02d}"))).status_code
+        for n in range(4)
+    ]
+
+    assert before == [202, 202, 202]
+    assert after == [202, 202, 202, 429]
+
+
+async def test_a_per_recipient_limit_set_later_counts_the_messages_sent_before_it(
+    tmp_path: Path,
+) -> None:
+    no_limits = "[limits]\nrecipient_per_hour = 0\nrecipient_per_day = 0\nduplicate_window = 0\n"
+    async with running_platform(tmp_path, no_limits) as running:
+        shop = await running.sender("shop")
+        _, operator = await running.operator()
+        first = await shop.client.post("/v1/messages", json=shipped(tracking="R1"))
+        second = await shop.client.post("/v1/messages", json=shipped(tracking="R2"))
+        await operator.put(
+            f"/admin/v1/accounts/{shop.account_id}/limits", json={"recipient_per_hour": 2}
+        )
+
+        third = await shop.client.post("/v1/messages", json=shipped(tracking="R3"))
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert third.status_code == 429
+    assert third.json()["error"]["code"] == "rate_limited"
+
+
+async def test_an_idempotent_retry_is_answered_before_the_duplicate_text_guard(
+    running: RunningPlatform,
+) -> None:
+    shop = await running.sender("shop")
+    key = {"Idempotency-Key": "order-1-shipped"}
+
+    first = await shop.client.post("/v1/messages", json=shipped(), headers=key)
+    retry = await shop.client.post("/v1/messages", json=shipped(), headers=key)
+    other_body = await shop.client.post("/v1/messages", json=shipped(tracking="T2"), headers=key)
+    without_key = await shop.client.post("/v1/messages", json=shipped())
+
+    assert first.status_code == 202
+    assert "idempotent-replayed" not in first.headers
+    assert retry.status_code == 202, retry.text
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json()["id"] == first.json()["id"]
+    assert other_body.status_code == 409
+    assert other_body.json()["error"]["code"] == "idempotency_conflict"
+    assert other_body.json()["error"]["field"] == "Idempotency-Key"
+    assert without_key.status_code == 429
+
+
+async def test_an_idempotent_retry_is_answered_after_the_daily_limit_is_reached(
+    running: RunningPlatform,
+) -> None:
+    shop = await running.sender("shop")
+    _, operator = await running.operator()
+    await operator.put(f"/admin/v1/accounts/{shop.account_id}/limits", json={"daily_messages": 1})
+    key = {"Idempotency-Key": "only-one"}
+
+    first = await shop.client.post("/v1/messages", json=shipped(), headers=key)
+    retry = await shop.client.post("/v1/messages", json=shipped(), headers=key)
+    other = await shop.client.post("/v1/messages", json=shipped("+447400123400"))
+
+    assert first.status_code == 202
+    assert (retry.status_code, retry.json()["id"]) == (202, first.json()["id"])
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert other.json()["error"]["code"] == "daily_limit_reached"

@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from parcelsms.adapters.webhooks.target_guard import GuardedResolver, resolve_public
+from parcelsms.adapters.webhooks.target_guard import (
+    GuardedResolver,
+    check_resolved_host,
+    resolve_public,
+)
 from parcelsms.errors import CatalogueError
 
 
@@ -123,3 +127,33 @@ async def test_closing_the_guarded_resolver_closes_the_wrapped_one() -> None:
     inner = _FixedAnswers("8.8.8.8")
     await GuardedResolver(allow_private=False, inner=inner).close()
     assert inner.closed
+
+
+async def test_registration_resolution_accepts_a_name_that_does_not_answer_in_time() -> None:
+    async def slow_dns(host: str, port: int) -> list[str]:
+        await asyncio.sleep(10)
+        return ["127.0.0.1"]
+
+    await check_resolved_host(
+        "https://slow.example/h", allow_private=False, timeout=0.05, resolve=slow_dns
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "kind"),
+    [
+        (["10.1.2.3"], "private"),
+        (["8.8.8.8", "::1"], "loopback"),
+        (["169.254.169.254"], "link-local"),
+    ],
+)
+async def test_registration_resolution_refuses_any_non_public_answer(
+    answers: list[str], kind: str
+) -> None:
+    async def dns(host: str, port: int) -> list[str]:
+        return answers
+
+    with pytest.raises(CatalogueError) as refused:
+        await check_resolved_host("https://shop.example/h", allow_private=False, resolve=dns)
+
+    assert f"'shop.example' resolves to a {kind} address" in refused.value.message

@@ -41,6 +41,7 @@ REQUIRED = {
     "invalid_webhook_url": 422,
     "invalid_callback_url": 422,
     "batch_too_large": 422,
+    "amount_out_of_range": 422,
     "invalid_cursor": 400,
     "invalid_filter": 400,
     "insufficient_balance": 402,

@@ -12,7 +12,6 @@ left by the items before it in the same group.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +28,7 @@ from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import Accepted, NewMessage
+from parcelsms.pipeline.ports import Accepted, IdempotentRequest, NewMessage
 
 AcceptResult = Accepted | CatalogueError
 
@@ -85,14 +84,6 @@ _MESSAGE_INSERT = insert_statement(
 _EVENT_INSERT = insert_statement(message_events, ("message_id", "status", "at", "detail"))
 
 
-@dataclass(slots=True)
-class _Owner:
-    """The message that owns an idempotency key, and the request hash it was made with."""
-
-    request_hash: str | None
-    accepted: Accepted
-
-
 class AcceptOperation:
     """The bulk function behind :meth:`MessageStore.accept_messages`."""
 
@@ -111,7 +102,7 @@ class AcceptOperation:
         for item in items:
             key = (item.account_id, item.idempotency_key)
             if item.idempotency_key is not None and key in owners:
-                results.append(_replay_or_conflict(owners[key], item))
+                results.append(owners[key].answer(item.request_hash))
                 continue
             status = billing.status(item.account_id)
             if status is None:
@@ -126,7 +117,7 @@ class AcceptOperation:
                 continue
             accepted = self._insert_rows(item, funding, now, message_rows, event_rows, moves)
             if item.idempotency_key is not None:
-                owners[key] = _Owner(item.request_hash, accepted)
+                owners[key] = IdempotentRequest(request_hash=item.request_hash, accepted=accepted)
             results.append(accepted)
 
         if message_rows:
@@ -200,7 +191,7 @@ class AcceptOperation:
 
     def _existing_owners(
         self, connection: Connection, items: list[NewMessage]
-    ) -> dict[tuple[str, str | None], _Owner]:
+    ) -> dict[tuple[str, str | None], IdempotentRequest]:
         keys = {
             (item.account_id, item.idempotency_key)
             for item in items
@@ -213,46 +204,35 @@ class AcceptOperation:
                 pair_in(messages.c.account_id, messages.c.idempotency_key, keys)
             )
         )
-        return {
-            (row.account_id, row.idempotency_key): _Owner(
-                row.request_hash,
-                Accepted(
-                    message_id=row.id,
-                    account_id=row.account_id,
-                    status=row.status,
-                    to_e164=row.to_e164,
-                    country=row.country,
-                    encoding=row.encoding,
-                    segments=row.segments,
-                    price_micros=row.price_micros,
-                    currency=row.currency,
-                    client_ref=row.client_ref,
-                    created_at=row.created_at,
-                ),
-            )
-            for row in rows
-        }
+        return {(row.account_id, row.idempotency_key): _idempotent_request(row) for row in rows}
 
 
-def _replay_or_conflict(owner: _Owner, item: NewMessage) -> AcceptResult:
-    if owner.request_hash != item.request_hash:
-        return error(
-            "idempotency_conflict",
-            field="Idempotency-Key",
-            message_id=owner.accepted.message_id,
+def read_idempotent_request(
+    connection: Connection, account_id: str, idempotency_key: str
+) -> IdempotentRequest | None:
+    """The message ``account_id`` created with ``idempotency_key`` (a reader's query)."""
+    row = connection.execute(
+        select(*_REPLAY_COLUMNS).where(
+            messages.c.account_id == account_id, messages.c.idempotency_key == idempotency_key
         )
-    accepted = owner.accepted
-    return Accepted(
-        message_id=accepted.message_id,
-        account_id=accepted.account_id,
-        status=accepted.status,
-        to_e164=accepted.to_e164,
-        country=accepted.country,
-        encoding=accepted.encoding,
-        segments=accepted.segments,
-        price_micros=accepted.price_micros,
-        currency=accepted.currency,
-        client_ref=accepted.client_ref,
-        created_at=accepted.created_at,
-        replayed=True,
+    ).first()
+    return None if row is None else _idempotent_request(row)
+
+
+def _idempotent_request(row: Any) -> IdempotentRequest:
+    return IdempotentRequest(
+        request_hash=row.request_hash,
+        accepted=Accepted(
+            message_id=row.id,
+            account_id=row.account_id,
+            status=row.status,
+            to_e164=row.to_e164,
+            country=row.country,
+            encoding=row.encoding,
+            segments=row.segments,
+            price_micros=row.price_micros,
+            currency=row.currency,
+            client_ref=row.client_ref,
+            created_at=row.created_at,
+        ),
     )

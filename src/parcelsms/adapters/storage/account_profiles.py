@@ -24,7 +24,7 @@ from parcelsms.adapters.storage.schema import account_profiles, accounts
 from parcelsms.domain.company_details import CompanyDetails
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
-from parcelsms.domain.money import format_micros
+from parcelsms.domain.money import balance_overflow, balance_room, format_micros
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import (
     Account,
@@ -355,6 +355,11 @@ class ProfileOperations:
             before = account_rows.read_account(connection, item.account_id)
             if before is None:
                 results.append(error("not_found", "No such account.", field="account_id"))
+                continue
+            if item.micros > balance_room(before.balance_micros, before.reserved_micros):
+                results.append(
+                    balance_overflow("amount", before.balance_micros, before.reserved_micros)
+                )
                 continue
             (after,) = self._accounts.top_up(
                 connection, [account_rows.TopUp(item.account_id, item.micros, item.note)]

@@ -19,6 +19,7 @@ from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.schema import accounts, api_keys, ledger
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
+from parcelsms.domain.money import balance_overflow, balance_room
 from parcelsms.errors import StorageError
 from parcelsms.pipeline.ports import Account, ApiKey, LedgerTotals
 
@@ -131,7 +132,9 @@ class AccountOperations:
     def top_up(self, connection: Connection, items: list[TopUp]) -> Sequence[Account]:
         results = []
         for item in items:
-            _existing_account(connection, item.account_id)
+            account = _existing_account(connection, item.account_id)
+            if item.micros > balance_room(account.balance_micros, account.reserved_micros):
+                raise balance_overflow("amount", account.balance_micros, account.reserved_micros)
             ledger_moves.write_ledger(
                 connection,
                 [

@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, Connection
 from parcelsms.adapters.storage import accounts as account_rows
 from parcelsms.adapters.storage import outbox as outbox_rows
 from parcelsms.adapters.storage import queries
-from parcelsms.adapters.storage.accept import AcceptOperation
+from parcelsms.adapters.storage.accept import AcceptOperation, read_idempotent_request
 from parcelsms.adapters.storage.account_security_storage import AccountSecurityStorage
 from parcelsms.adapters.storage.batching_writer import BatchingWriter, translate_exception
 from parcelsms.adapters.storage.billing_storage import BillingStorage
@@ -61,6 +61,7 @@ from parcelsms.pipeline.ports import (
     ApiKey,
     ApiKeyIdentity,
     DispatchItem,
+    IdempotentRequest,
     InboundMessage,
     LedgerTotals,
     MessageDetail,
@@ -263,6 +264,11 @@ class SqlStorage(ContentStorage, AccountSecurityStorage, BillingStorage):
             else:
                 raise outcome
         return results
+
+    async def find_idempotent_request(
+        self, account_id: str, idempotency_key: str
+    ) -> IdempotentRequest | None:
+        return await self._read(read_idempotent_request, account_id, idempotency_key)
 
     async def claim_for_dispatch(
         self, claim_token: str, limit: int, now: datetime

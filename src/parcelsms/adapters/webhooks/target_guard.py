@@ -9,6 +9,10 @@ port on localhost). Three checks stop that, each for a different moment:
   host, URLs over 2048 characters, and — unless private targets are allowed — literal IP
   addresses that are not public and the names ``localhost`` / ``*.localhost``. IPv4 in its
   legacy spellings (``127.1``, ``0x7f.0.0.1``, ``2130706433``) counts as a literal.
+* :func:`check_resolved_host` resolves the host of a URL being registered, so a name that
+  points inside the network is refused with feedback at once instead of failing every
+  delivery later. It is feedback, not the guard: a name that does not resolve (yet), or not
+  within its timeout, is accepted, and the checks below still run for every delivery.
 * :func:`resolve_public` resolves a host and refuses when ANY address it returns is not
   public, so a name that answers with one public and one private address is refused.
 * :class:`GuardedResolver` applies the same rule to every resolution the webhook sender
@@ -20,8 +24,10 @@ port on localhost). Three checks stop that, each for a different moment:
 "Not public" is broader than RFC 1918: loopback, private, link-local, multicast, reserved,
 unspecified, shared (CGNAT) and documentation ranges — everything Python's ``ipaddress``
 does not call global — plus IPv6 addresses that embed such an IPv4 address (IPv4-mapped,
-6to4). Refusals never name the resolved address, since that would leak the operator's
-internal DNS to a tenant.
+6to4). Refusals name the host the tenant gave and the kind of address (loopback, private,
+...), never the resolved address itself, since that would leak the operator's internal DNS
+to a tenant. Refusals of non-public targets name the ``[webhooks] allow_private_targets``
+setting, which an operator turns on for local development.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import ipaddress
 import re
 import socket
 import urllib.parse
+from collections.abc import Awaitable, Callable
 
 import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -41,13 +48,20 @@ from parcelsms.errors import CatalogueError
 
 __all__ = [
     "MAX_URL_LENGTH",
+    "RESOLVE_TIMEOUT_SECONDS",
     "GuardedResolver",
+    "check_resolved_host",
     "check_target",
     "is_public_address",
     "resolve_public",
 ]
 
 MAX_URL_LENGTH = 2048
+RESOLVE_TIMEOUT_SECONDS = 3.0
+_PRIVATE_HINT = (
+    "; webhooks go only to public addresses (for local development the operator can set "
+    "[webhooks] allow_private_targets = true)"
+)
 _ERROR_CODE = "invalid_webhook_url"
 _SCHEMES = frozenset({"http", "https"})
 # Dotted forms inet_aton accepts (1 to 4 parts, decimal, octal or hex); browsers and libc
@@ -128,13 +142,76 @@ def check_target(url: str, *, allow_private: bool) -> None:
     address = _literal_address(parsed.host or raw_host)
     if address is not None:
         if not is_public_address(address):
-            raise _refuse("webhook URL points to a private or reserved address")
+            raise _refuse(f"webhook URL points to a {_kind(address)} address{_PRIVATE_HINT}")
         return
     if "%" in raw_host:
         raise _refuse("webhook URL host contains percent-encoding")
     name = raw_host.lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost"):
-        raise _refuse("webhook URL points to localhost")
+        raise _refuse(f"webhook URL points to localhost{_PRIVATE_HINT}")
+
+
+def _kind(address: Address) -> str:
+    """What kind of non-public address ``address`` is, in words."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return _kind(address.ipv4_mapped)
+    for kind, applies in (
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("unspecified", address.is_unspecified),
+        ("private", address.is_private),
+    ):
+        if applies:
+            return kind
+    return "reserved"
+
+
+Resolve = Callable[[str, int], Awaitable[list[str]]]
+"""Resolves ``(host, port)`` to address strings (raises ``OSError`` when it cannot)."""
+
+
+async def _getaddrinfo(host: str, port: int) -> list[str]:
+    # The event loop's getaddrinfo runs the blocking libc call in its executor.
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+async def check_resolved_host(
+    url: str,
+    *,
+    allow_private: bool,
+    timeout: float = RESOLVE_TIMEOUT_SECONDS,
+    resolve: Resolve = _getaddrinfo,
+) -> None:
+    """Refuse a URL (already passed by :func:`check_target`) whose host NAME resolves to an
+    address that is not public; return None otherwise.
+
+    Literal addresses are :func:`check_target`'s. A name that does not resolve, or not
+    within ``timeout`` seconds, is accepted: this is feedback at registration, and delivery
+    checks every connection again. Raises :class:`~parcelsms.errors.CatalogueError`
+    (``invalid_webhook_url``, field ``url``) naming the host and the kind of address.
+    """
+    if allow_private:
+        return
+    parsed = yarl.URL(url)
+    host = parsed.host
+    if not host or _literal_address(host) is not None:
+        return
+    try:
+        async with asyncio.timeout(timeout):
+            answers = await resolve(host, parsed.port or 0)
+    except (OSError, UnicodeError, TimeoutError):
+        return
+    for text in answers:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            raise _refuse(f"webhook URL host {host!r} resolves to an unusable address") from None
+        if not is_public_address(address):
+            raise _refuse(
+                f"webhook URL host {host!r} resolves to a {_kind(address)} address{_PRIVATE_HINT}"
+            )
 
 
 def _refuse_private(addresses: list[str]) -> None:

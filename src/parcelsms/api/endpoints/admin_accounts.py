@@ -8,7 +8,6 @@ log by storage, in the transaction of the change, naming the operator key that m
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import InvalidOperation
 from functools import partial
 from typing import Protocol
 
@@ -31,7 +30,7 @@ from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.domain.api_keys import SENDER_SCOPES
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.money import format_micros, to_micros
+from parcelsms.domain.money import format_micros, parse_amount, parse_currency
 from parcelsms.errors import StorageError
 from parcelsms.pipeline.account_security_ports import (
     AccountFilter,
@@ -53,14 +52,6 @@ _REVIEWS = ("none", "pending_review", "rejected", "approved")
 
 class AdminAccountStore(AccountStore, AccountReviewStore, KeyStore, Protocol):
     """What these endpoints read and write."""
-
-
-def _amount(text: str, field: str) -> int:
-    try:
-        micros = to_micros(text)
-    except (InvalidOperation, ValueError):
-        raise error("invalid_request", "An amount such as 25.00.", field=field) from None
-    return micros
 
 
 class AdminAccountEndpoints:
@@ -103,14 +94,13 @@ class AdminAccountEndpoints:
         name = payload.name.strip()
         if not name or not name.isprintable():
             raise error("invalid_request", "A name of printable characters.", field="name")
-        balance = _amount(payload.balance, "balance")
-        if balance < 0:
-            raise error("invalid_request", "The balance cannot be negative.", field="balance")
+        balance = parse_amount(payload.balance, "balance")
+        currency = parse_currency(payload.currency)
         if await self._store.find_account_by_name(name) is not None:
             raise error("account_state_conflict", f"An account named {name!r} exists already.")
         try:
             profile = await self._store.create_sender_account(
-                name, balance, payload.currency, verified=payload.verified, actor=caller.actor
+                name, balance, currency, verified=payload.verified, actor=caller.actor
             )
         except StorageError:
             if await self._store.find_account_by_name(name) is None:
@@ -178,9 +168,7 @@ class AdminAccountEndpoints:
         caller = await self._auth.authenticate(request)
         account_id = self._account_id(request)
         payload = decode_body(_top_up_decoder, await read_json_body(request, self._max_body_bytes))
-        micros = _amount(payload.amount, "amount")
-        if micros <= 0:
-            raise error("invalid_request", "The amount must be positive.", field="amount")
+        micros = parse_amount(payload.amount, "amount", allow_zero=False)
         if await self._store.get_account(account_id) is None:
             raise error("not_found", "No such account.")
         account = await self._store.top_up_account(
@@ -277,7 +265,7 @@ class AdminAccountEndpoints:
                 request=schemas.AdminAccountCreate,
                 response=schemas.AdminAccountOut,
                 status=201,
-                errors=("account_state_conflict",),
+                errors=("account_state_conflict", "amount_out_of_range"),
             ),
             route(
                 method="GET",
@@ -339,7 +327,7 @@ class AdminAccountEndpoints:
                 request=schemas.TopUpCreate,
                 response=schemas.AdminBalance,
                 status=201,
-                errors=("not_found",),
+                errors=("not_found", "amount_out_of_range"),
             ),
             route(
                 method="GET",

@@ -27,12 +27,11 @@ from parcelsms.api.billing_representations import (
     parse_ledger_query,
     parse_time,
 )
-from parcelsms.api.endpoints.billing import amount_micros
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.money import format_micros
+from parcelsms.domain.money import format_micros, parse_amount
 from parcelsms.domain.numbers import KNOWN_REGIONS
 from parcelsms.pipeline.account_limits import AccountLimitsCache
 from parcelsms.pipeline.account_security_ports import Account
@@ -157,7 +156,7 @@ class AdminBillingEndpoints:
         caller = await self._auth.authenticate(request)
         country = _country(request.path_params["country"], "country", allow_default=True)
         payload = decode_body(_price_decoder, await read_json_body(request, self._max_body_bytes))
-        micros = amount_micros(payload.amount, "amount")
+        micros = parse_amount(payload.amount, "amount")
         entry = await self._store.set_price(country, micros, caller.actor)
         self._prices_changed()
         return JsonResponse(
@@ -204,7 +203,7 @@ class AdminBillingEndpoints:
         if not channel.isprintable() or not channel:
             raise error("invalid_request", "A channel name.", field="channel")
         country = _country(payload.country, "country", allow_default=True)
-        micros = amount_micros(payload.amount, "amount")
+        micros = parse_amount(payload.amount, "amount")
         cost = await self._store.set_channel_cost(channel, country, micros, caller.actor)
         return JsonResponse(
             schemas.ChannelCostOut(
@@ -314,7 +313,7 @@ class AdminBillingEndpoints:
         payload = decode_body(_limits_decoder, await read_json_body(request, self._max_body_bytes))
         spend = None
         if payload.daily_spend is not None:
-            spend = amount_micros(payload.daily_spend, "daily_spend")
+            spend = parse_amount(payload.daily_spend, "daily_spend")
         limits = AccountLimits(
             recipient_per_hour=payload.recipient_per_hour,
             recipient_per_day=payload.recipient_per_day,
@@ -406,6 +405,7 @@ class AdminBillingEndpoints:
                 "to messages accepted from now on (other API processes: within 5 seconds).",
                 request=schemas.PriceIn,
                 response=schemas.PriceEntryOut,
+                errors=("amount_out_of_range",),
             ),
             route(
                 method="DELETE",
@@ -430,6 +430,7 @@ class AdminBillingEndpoints:
                 summary="Set a channel cost",
                 request=schemas.ChannelCostIn,
                 response=schemas.ChannelCostOut,
+                errors=("amount_out_of_range",),
             ),
             route(
                 method="DELETE",
@@ -492,7 +493,7 @@ class AdminBillingEndpoints:
                 summary="Set an account's limits",
                 request=schemas.LimitsIn,
                 response=schemas.AdminLimitsOut,
-                errors=("not_found",),
+                errors=("not_found", "amount_out_of_range"),
             ),
             route(
                 method="GET",

@@ -34,7 +34,7 @@ from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.money import format_micros, to_micros
+from parcelsms.domain.money import format_micros, parse_amount
 from parcelsms.pipeline.account_limits import AccountLimitsCache
 from parcelsms.pipeline.account_security_ports import Account
 from parcelsms.pipeline.billing_ports import BillingStore
@@ -45,19 +45,6 @@ _CSV_PAGE = 1000
 
 class BillingReads(BillingStore, Protocol):
     async def get_account(self, account_id: str) -> Account | None: ...
-
-
-def amount_micros(text: str, field: str, *, allow_zero: bool = True) -> int:
-    """A decimal amount in micro-units; ``invalid_request`` naming ``field`` otherwise."""
-    try:
-        micros = to_micros(text)
-    except ValueError:
-        raise error("invalid_request", "An amount such as 25.00.", field=field) from None
-    if micros < 0 or (micros == 0 and not allow_zero):
-        raise error("invalid_request", "The amount must be positive.", field=field)
-    if micros > 10**15:
-        raise error("invalid_request", "The amount is too large.", field=field)
-    return micros
 
 
 class BillingEndpoints:
@@ -111,7 +98,7 @@ class BillingEndpoints:
         payload = decode_body(_alert_decoder, await read_json_body(request, self._max_body_bytes))
         micros = None
         if payload.threshold is not None:
-            micros = amount_micros(payload.threshold, "threshold")
+            micros = parse_amount(payload.threshold, "threshold")
         settings = await self._store.set_low_balance_threshold(
             caller.account_id, micros, caller.actor
         )
@@ -247,6 +234,7 @@ class BillingEndpoints:
                 request=schemas.AlertSettingIn,
                 response=schemas.AlertSettingOut,
                 scope="account",
+                errors=("amount_out_of_range",),
             ),
             ApiRoute(
                 method="GET",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 from starlette.requests import Request
@@ -30,11 +30,14 @@ class WebhookEndpoints:
         new_secret: Callable[[], str],
         check_url: Callable[[str], None],
         max_body_bytes: int,
+        *,
+        check_host: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._endpoints = endpoints
         self._auth = authenticator
         self._new_secret = new_secret
         self._check_url = check_url
+        self._check_host = check_host
         self._max_body_bytes = max_body_bytes
 
     async def register_webhook(self, request: Request) -> Response:
@@ -44,6 +47,8 @@ class WebhookEndpoints:
         payload = decode_body(_create_decoder, body)
         try:
             self._check_url(payload.url)
+            if self._check_host is not None:
+                await self._check_host(payload.url)
         except CatalogueError as problem:
             raise error("invalid_webhook_url", problem.message, field="url") from None
         endpoint = await self._endpoints.set_webhook_endpoint(
