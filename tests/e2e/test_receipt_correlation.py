@@ -265,7 +265,7 @@ async def _run(
     serve: ServeProcess | None = None
     restarter: asyncio.Task[None] | None = None
     try:
-        serve = await start_serve(config)
+        serve = await start_serve(config, demo=True)
         assert serve.api_key, serve.stdout_lines
         if restart_halfway:
 

@@ -28,7 +28,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -70,12 +70,40 @@ class _Response:
 
 
 @dataclass(slots=True)
+class _EarlyReceipt:
+    received_at_us: int
+    final: bool
+
+
+@dataclass(slots=True)
 class _ChannelMemory:
-    """Recent responses of one channel, by exact key and by hex value, oldest first."""
+    """Recent responses of one channel, by exact key and by hex value, oldest first; and
+    the receipts no open response claimed, which a response soon after may own."""
 
     by_exact: dict[str, list[_Response]] = field(default_factory=dict)
     by_hex: dict[str, list[_Response]] = field(default_factory=dict)
     order: deque[_Response] = field(default_factory=deque)
+    early: dict[PartKey, deque[_EarlyReceipt]] = field(default_factory=dict)
+
+    def remember_early(self, key: PartKey, receipt: _EarlyReceipt) -> None:
+        self.early.setdefault(key, deque()).append(receipt)
+
+    def claim_early(self, response: _Response, window_us: int) -> None:
+        """A response owns the first unclaimed receipt with its id written within the early
+        window before it (storage applies the same rule: ``choose_part``)."""
+        keys = [PartKey("exact", response.exact)]
+        if response.hex is not None:
+            keys.append(PartKey("hex", response.hex))
+        for key in keys:
+            waiting = self.early.get(key)
+            if not waiting:
+                continue
+            while waiting and waiting[0].received_at_us < response.at_us - window_us:
+                waiting.popleft()
+            if waiting:
+                response.final = response.final or waiting.popleft().final
+            if not waiting:
+                del self.early[key]
 
     def add(self, response: _Response) -> None:
         self.order.append(response)
@@ -100,6 +128,10 @@ class _ChannelMemory:
         return best
 
 
+def _microseconds_now() -> int:
+    return time.time_ns() // 1_000
+
+
 def _remove(index: dict[str, list[_Response]], key: str, response: _Response) -> None:
     entries = index.get(key)
     if entries is None:
@@ -117,8 +149,11 @@ class ReceiptCorrelator:
         store: ReceiptStore,
         formats: Mapping[str, MessageIdFormat],
         settings: ReceiptSettings | None = None,
+        *,
+        wire_clock: Callable[[], int] | None = None,
     ) -> None:
         self._store = store
+        self._wire_clock = wire_clock or _microseconds_now
         self._settings = settings or ReceiptSettings()
         self._readings: dict[str, Reading] = {}
         self._learners: dict[str, IdFormatLearner] = {}
@@ -126,7 +161,7 @@ class ReceiptCorrelator:
             reading = reading_for_format(id_format)
             if reading is not None:
                 self._readings[channel] = reading
-        self._configured = frozenset(self._readings)
+        self._window_us = self._settings.early_window // timedelta(microseconds=1)
         self._memories: dict[str, _ChannelMemory] = {}
         self._last_us = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,7 +177,7 @@ class ReceiptCorrelator:
 
     def wire_time(self) -> int:
         """Now, in microseconds since the epoch, strictly after every earlier stamp."""
-        now = time.time_ns() // 1_000
+        now = self._wire_clock()
         self._last_us = now = max(now, self._last_us + 1)
         return now
 
@@ -167,7 +202,10 @@ class ReceiptCorrelator:
         at_us = self.wire_time()
         exact, hex_key = response_keys(carrier_id)
         memory = self._memory(channel)
-        memory.add(_Response(at_us, exact, hex_key))
+        response = _Response(at_us, exact, hex_key)
+        if memory.early:
+            memory.claim_early(response, self._window_us)
+        memory.add(response)
         settings = self._settings
         memory.forget_before(at_us - int(settings.memory_seconds * 1e6), settings.memory_entries)
         learner = self._learner(channel)
@@ -204,6 +242,9 @@ class ReceiptCorrelator:
         hit = memory.latest_before(key, receipt.received_at_us)
         if hit is None or hit.final:
             self.counts["untargeted"] += 1
+            memory.remember_early(
+                key, _EarlyReceipt(receipt.received_at_us, receipt.state is not None)
+            )
             return msgspec.structs.replace(receipt, match=key, responded_at_us=None)
         if receipt.state is not None:
             hit.final = True
