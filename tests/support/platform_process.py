@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import sys
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +58,11 @@ class ServeProcess:
             await reader
 
 
-async def start_serve(config: Path, *, timeout: float = 60.0) -> ServeProcess:
-    """Start ``parcelsms serve --config CONFIG``; returns once the API announced itself."""
+async def start_serve(
+    config: Path, *, arguments: Sequence[str] = (), timeout: float = 60.0
+) -> ServeProcess:
+    """Start ``parcelsms serve --config CONFIG [ARGUMENTS]``; returns once the API announced
+    itself."""
     env = dict(os.environ)
     env.pop("PARCELSMS_CONFIG", None)
     process = await asyncio.create_subprocess_exec(
@@ -66,6 +72,7 @@ async def start_serve(config: Path, *, timeout: float = 60.0) -> ServeProcess:
         "serve",
         "--config",
         str(config),
+        *arguments,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=config.parent,
@@ -103,6 +110,28 @@ async def start_serve(config: Path, *, timeout: float = 60.0) -> ServeProcess:
     # The announcement is printed in one write; give the reader a moment to take every line.
     await asyncio.sleep(0.2)
     return serve
+
+
+@contextlib.contextmanager
+def serve_in_background(config: Path, *, arguments: Sequence[str] = ()) -> Iterator[ServeProcess]:
+    """:func:`start_serve` for synchronous tests (schemathesis, subprocess clients): the
+    process and its output readers live on an event loop in a background thread; the process
+    is stopped on exit."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="serve-loop", daemon=True)
+    thread.start()
+    try:
+        serve = asyncio.run_coroutine_threadsafe(
+            start_serve(config, arguments=arguments), loop
+        ).result()
+        try:
+            yield serve
+        finally:
+            asyncio.run_coroutine_threadsafe(serve.stop(), loop).result()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
 
 
 def mobile_numbers(region: str, count: int) -> list[str]:

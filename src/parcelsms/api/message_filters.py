@@ -15,6 +15,7 @@ from starlette.datastructures import QueryParams
 
 from parcelsms.api.route_table import Parameter
 from parcelsms.api.schemas import Status
+from parcelsms.api.value_formats import CURSOR, PHONE_PATTERN
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.numbers import parse_recipient
 from parcelsms.errors import CatalogueError
@@ -37,9 +38,14 @@ PARAMETERS: Final = (
         "to",
         "query",
         "Only messages to this number (any pasted form; compared in E.164).",
-        {"type": "string"},
+        {"type": "string", "maxLength": 64, "pattern": PHONE_PATTERN},
     ),
-    Parameter("client_ref", "query", "Only messages with this client_ref.", {"type": "string"}),
+    Parameter(
+        "client_ref",
+        "query",
+        "Only messages with this client_ref.",
+        {"type": "string", "maxLength": _MAX_CLIENT_REF},
+    ),
     Parameter(
         "since",
         "query",
@@ -56,7 +62,7 @@ PARAMETERS: Final = (
         "cursor",
         "query",
         "The `next_cursor` of the previous page.",
-        {"type": "string"},
+        CURSOR,
     ),
     Parameter(
         "limit",

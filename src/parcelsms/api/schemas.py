@@ -22,6 +22,7 @@ from parcelsms.api.content_schemas import (
     TemplateName,
     TemplateOut,
 )
+from parcelsms.api.value_formats import PRINTABLE
 
 MAX_BATCH_ITEMS = 1000
 SmartEncoding = Annotated[
@@ -71,7 +72,9 @@ SenderId = Annotated[
 ClientRef = Annotated[
     str,
     msgspec.Meta(
-        max_length=128, description="Your own reference, returned with every status change."
+        max_length=128,
+        description="Your own reference, returned with every status change.",
+        extra_json_schema=PRINTABLE,
     ),
 ]
 Url = Annotated[str, msgspec.Meta(max_length=2048, examples=["https://shop.example/sms-events"])]
