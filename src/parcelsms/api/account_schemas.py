@@ -139,7 +139,7 @@ class CompanyDetailsIn(_Request):
         str,
         msgspec.Meta(
             max_length=40,
-            pattern=CONTACT_PHONE_PATTERN,
+            extra_json_schema={"pattern": CONTACT_PHONE_PATTERN},
             description="International form; a number that does not exist is `invalid_number`.",
             examples=["+44 20 7946 0000"],
         ),
@@ -189,7 +189,12 @@ class TestNumberCreate(_Request):
     __test__ = False  # not a pytest test class
 
     number: Annotated[
-        str, msgspec.Meta(max_length=64, pattern=PHONE_PATTERN, examples=["+44 7911 123456"])
+        str,
+        msgspec.Meta(
+            max_length=64,
+            extra_json_schema={"pattern": PHONE_PATTERN},
+            examples=["+44 7911 123456"],
+        ),
     ]
 
 

@@ -75,9 +75,7 @@ def run_schemathesis(platform: DemoPlatform, report: Path) -> subprocess.Complet
     )
 
 
-def test_every_operation_answers_as_its_schema_says(
-    platform: DemoPlatform, tmp_path: Path
-) -> None:
+def test_every_operation_answers_as_its_schema_says(platform: DemoPlatform, tmp_path: Path) -> None:
     result = run_schemathesis(platform, tmp_path / "junit.xml")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
