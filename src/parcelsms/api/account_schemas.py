@@ -12,24 +12,39 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from parcelsms.domain.api_keys import SCOPES
+from parcelsms.api.value_formats import (
+    CONTACT_PHONE_PATTERN,
+    COUNTRY_CODES,
+    EMAIL_PATTERN,
+    NETWORK,
+    PHONE_PATTERN,
+    PRINTABLE,
+    Amount,
+    PositiveAmount,
+)
+from parcelsms.domain.api_keys import SCOPES, SENDER_SCOPES
 
 Scope = Annotated[
     str,
     msgspec.Meta(
         description="One of: " + ", ".join(f"`{name}` ({what})" for name, what in SCOPES.items()),
         examples=["messages:send"],
+        extra_json_schema={"enum": list(SENDER_SCOPES)},
     ),
 ]
 Network = Annotated[
     str,
     msgspec.Meta(
         max_length=64,
+        extra_json_schema=NETWORK,
         description="An IPv4 or IPv6 network in CIDR form (host bits zero), or one address.",
         examples=["203.0.113.0/24"],
     ),
 ]
-Label = Annotated[str, msgspec.Meta(max_length=200, examples=["warehouse integration"])]
+Label = Annotated[
+    str,
+    msgspec.Meta(max_length=200, examples=["warehouse integration"], extra_json_schema=PRINTABLE),
+]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 Money = Annotated[str, msgspec.Meta(description="A decimal amount.", examples=["25.00"])]
 AccountState = Literal["unverified", "verified", "suspended"]
@@ -93,17 +108,40 @@ class KeyList(msgspec.Struct, kw_only=True):
 class CompanyDetailsIn(_Request):
     """Who is behind the account, for the operator's verification."""
 
-    legal_name: Annotated[str, msgspec.Meta(max_length=200, examples=["Acme Parcels Ltd"])]
-    registration_number: Annotated[str, msgspec.Meta(max_length=64, examples=["09876543"])]
-    country: Annotated[
-        str, msgspec.Meta(max_length=2, description="ISO 3166 alpha-2.", examples=["GB"])
+    legal_name: Annotated[
+        str,
+        msgspec.Meta(max_length=200, examples=["Acme Parcels Ltd"], extra_json_schema=PRINTABLE),
     ]
-    contact_name: Annotated[str, msgspec.Meta(max_length=200, examples=["Jo Bloggs"])]
-    contact_email: Annotated[str, msgspec.Meta(max_length=254, examples=["ops@acme.example"])]
+    registration_number: Annotated[
+        str, msgspec.Meta(max_length=64, examples=["09876543"], extra_json_schema=PRINTABLE)
+    ]
+    country: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=2,
+            description="ISO 3166 alpha-2.",
+            examples=["GB"],
+            extra_json_schema={"enum": COUNTRY_CODES},
+        ),
+    ]
+    contact_name: Annotated[
+        str, msgspec.Meta(max_length=200, examples=["Jo Bloggs"], extra_json_schema=PRINTABLE)
+    ]
+    contact_email: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=254,
+            examples=["ops@acme.example"],
+            extra_json_schema={"pattern": EMAIL_PATTERN},
+        ),
+    ]
     contact_phone: Annotated[
         str,
         msgspec.Meta(
-            max_length=40, description="International form.", examples=["+44 20 7946 0000"]
+            max_length=40,
+            extra_json_schema={"pattern": CONTACT_PHONE_PATTERN},
+            description="International form; a number that does not exist is `invalid_number`.",
+            examples=["+44 20 7946 0000"],
         ),
     ]
 
@@ -150,11 +188,18 @@ class TestNumberCreate(_Request):
 
     __test__ = False  # not a pytest test class
 
-    number: Annotated[str, msgspec.Meta(max_length=64, examples=["+44 7911 123456"])]
+    number: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=64,
+            extra_json_schema={"pattern": PHONE_PATTERN},
+            examples=["+44 7911 123456"],
+        ),
+    ]
 
 
 class CodeConfirm(_Request):
-    code: Annotated[str, msgspec.Meta(max_length=16, examples=["123456"])]
+    code: Annotated[str, msgspec.Meta(pattern="^[0-9]{6}$", examples=["123456"])]
 
 
 class TestNumberOut(msgspec.Struct, kw_only=True):
@@ -181,9 +226,9 @@ class TestNumberList(msgspec.Struct, kw_only=True):
 
 
 class AdminAccountCreate(_Request):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema=PRINTABLE)]
     currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = "EUR"
-    balance: Money = "0"
+    balance: Amount = "0"
     verified: bool = False
 
 
@@ -208,7 +253,7 @@ class ReviewReason(_Request):
 
 
 class TopUpCreate(_Request):
-    amount: Money
+    amount: PositiveAmount
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 

@@ -16,16 +16,17 @@ from starlette.requests import Request
 
 from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import Parameter
+from parcelsms.api.value_formats import CURSOR, QUERY_TEXT_LIMIT
 from parcelsms.domain.error_catalogue import error
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 500
-_MAX_VALUE_LENGTH: Final = 200
+_MAX_VALUE_LENGTH: Final = QUERY_TEXT_LIMIT
 
 PAGE_PARAMETERS: Final = (
-    Parameter("cursor", "query", "The `next_cursor` of the previous page.", {"type": "string"}),
+    Parameter("cursor", "query", "The `next_cursor` of the previous page.", CURSOR),
     Parameter(
         "limit",
         "query",

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from parcelsms.api.value_formats import COUNTRY_CODES, PRINTABLE, Amount, Timestamp
+
 Money = Annotated[str, msgspec.Meta(description="A decimal amount.", examples=["25.00"])]
 SignedMoney = Annotated[
     str, msgspec.Meta(description="A signed decimal amount.", examples=["-0.045"])
@@ -24,6 +26,7 @@ Country = Annotated[
         max_length=2,
         description="ISO 3166 alpha-2 country code.",
         examples=["GB"],
+        extra_json_schema={"enum": COUNTRY_CODES},
     ),
 ]
 LedgerKindName = Literal[
@@ -97,7 +100,7 @@ class AlertSettingIn(_Request):
     """The low-balance alert: sent once each time the available balance falls below
     ``threshold``; ``null`` turns it off."""
 
-    threshold: Money | None
+    threshold: Amount | None
 
 
 class AlertSettingOut(msgspec.Struct, kw_only=True):
@@ -138,7 +141,7 @@ class LimitsOut(msgspec.Struct, kw_only=True):
 
 
 class PriceIn(_Request):
-    amount: Money
+    amount: Amount
 
 
 class PriceEntryOut(msgspec.Struct, kw_only=True):
@@ -160,9 +163,17 @@ class PriceTable(msgspec.Struct, kw_only=True):
 class ChannelCostIn(_Request):
     """What one segment over ``channel`` to ``country`` costs (``*``: the channel's default)."""
 
-    channel: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    amount: Money
-    country: Annotated[str, msgspec.Meta(min_length=1, max_length=7)] = "*"
+    channel: Annotated[str, msgspec.Meta(min_length=1, max_length=100, extra_json_schema=PRINTABLE)]
+    amount: Amount
+    country: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=7,
+            description="An ISO 3166 alpha-2 code; `*` or `default`: the channel's default.",
+            extra_json_schema={"enum": [*COUNTRY_CODES, "*", "default"]},
+        ),
+    ] = "*"
 
 
 class ChannelCostOut(msgspec.Struct, kw_only=True):
@@ -179,10 +190,10 @@ class ChannelCostList(msgspec.Struct, kw_only=True):
 class PackageGrantIn(_Request):
     """A package for the account: ``segments`` for ``region`` until ``expires_at``."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema=PRINTABLE)]
     region: Region
     segments: Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
-    expires_at: datetime
+    expires_at: Timestamp
     countries: Annotated[list[Country], msgspec.Meta(max_length=250)] | None = None
 
 
@@ -209,7 +220,7 @@ class LimitsIn(_Request):
     recipient_per_day: Limit | None = None
     duplicate_window_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
     daily_messages: Limit | None = None
-    daily_spend: Money | None = None
+    daily_spend: Amount | None = None
 
 
 class AdminLimitsOut(msgspec.Struct, kw_only=True):

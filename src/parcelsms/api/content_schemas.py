@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from parcelsms.api.value_formats import COUNTRY_CODES, DOMAIN_PATTERN
+
 TemplateStatus = Literal["draft", "pending_review", "approved", "rejected", "superseded"]
 VariableType = Literal["text", "tracking_number", "date", "date_time", "money", "link"]
 Severity = Literal["error", "warning"]
@@ -46,6 +48,7 @@ _Country = Annotated[
     str,
     msgspec.Meta(
         pattern="^([A-Za-z]{2}|\\*)$",
+        extra_json_schema={"enum": [*COUNTRY_CODES, "*"]},
         description="ISO 3166 alpha-2 code, or `*` for every country that accepts the "
         "sender ID without a registration naming the country.",
         examples=["GB"],
@@ -75,8 +78,11 @@ class VariableDeclaration(_Request):
     ] = 80
 
 
+PlaceholderName = Annotated[
+    str, msgspec.Meta(pattern="^[a-z][a-z0-9_]{0,39}$", description="A placeholder's name.")
+]
 Variables = Annotated[
-    dict[str, VariableDeclaration],
+    dict[PlaceholderName, VariableDeclaration],
     msgspec.Meta(
         description="Every placeholder's declaration, by name.",
         examples=[{"tracking_number": {"type": "tracking_number", "max_length": 30}}],
@@ -252,7 +258,9 @@ class MessageSettingsUpdate(_Request):
     ) = None
     link_domains: (
         Annotated[
-            list[Annotated[str, msgspec.Meta(min_length=3, max_length=253)]],
+            list[
+                Annotated[str, msgspec.Meta(min_length=3, max_length=253, pattern=DOMAIN_PATTERN)]
+            ],
             msgspec.Meta(
                 max_length=50,
                 description="Domains (with their subdomains) links may point to.",

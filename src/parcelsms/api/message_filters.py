@@ -14,6 +14,7 @@ from typing import Final, cast
 from starlette.datastructures import QueryParams
 
 from parcelsms.api.route_table import Parameter
+from parcelsms.api.value_formats import CURSOR, PHONE_PATTERN
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.numbers import parse_recipient
 from parcelsms.domain.status import MessageStatus
@@ -37,9 +38,14 @@ PARAMETERS: Final = (
         "to",
         "query",
         "Only messages to this number (any pasted form; compared in E.164).",
-        {"type": "string"},
+        {"type": "string", "maxLength": 64, "pattern": PHONE_PATTERN},
     ),
-    Parameter("client_ref", "query", "Only messages with this client_ref.", {"type": "string"}),
+    Parameter(
+        "client_ref",
+        "query",
+        "Only messages with this client_ref.",
+        {"type": "string", "maxLength": _MAX_CLIENT_REF},
+    ),
     Parameter(
         "since",
         "query",
@@ -56,7 +62,7 @@ PARAMETERS: Final = (
         "cursor",
         "query",
         "The `next_cursor` of the previous page.",
-        {"type": "string"},
+        CURSOR,
     ),
     Parameter(
         "limit",

@@ -86,16 +86,18 @@ def _success_response(route: ApiRoute, refs: dict[type, dict[str, Any]]) -> dict
 def _operation(
     route: ApiRoute, refs: dict[type, dict[str, Any]], error_ref: dict[str, Any]
 ) -> dict[str, Any]:
+    declared = {(p.location, p.name): p for p in route.parameters}
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _PATH_PARAMETER.findall(route.path)
+        if ("path", name) not in declared
     ]
     parameters.extend(
         {
             "name": parameter.name,
             "in": parameter.location,
             "description": parameter.description,
-            "required": parameter.required,
+            "required": parameter.required or parameter.location == "path",
             "schema": parameter.schema,
         }
         for parameter in route.parameters
@@ -111,10 +113,12 @@ def _operation(
         operation["parameters"] = parameters
     if route.request is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": route.body_required,
             "content": {"application/json": {"schema": refs[route.request]}},
         }
     responses = {str(route.status): _success_response(route, refs)}
+    for status, description in route.other_statuses.items():
+        responses[str(status)] = {**_success_response(route, refs), "description": description}
     responses.update(_error_responses(_error_codes(route), error_ref))
     operation["responses"] = responses
     if not route.authenticated:

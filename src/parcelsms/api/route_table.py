@@ -24,10 +24,12 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    """A documented query or header parameter; ``schema`` is its JSON Schema."""
+    """A documented path, query or header parameter; ``schema`` is its JSON Schema.
+
+    A path parameter not declared this way is documented as any string."""
 
     name: str
-    location: Literal["query", "header"]
+    location: Literal["path", "query", "header"]
     description: str
     schema: dict[str, object]
     required: bool = False
@@ -38,12 +40,15 @@ class ApiRoute:
     """One operation: how it is served and how it is documented.
 
     ``request`` and ``response`` are msgspec Structs (``None`` for no JSON body);
-    ``media_type`` is the success response's content type. ``errors`` lists the catalogued
-    codes specific to this operation; the OpenAPI builder adds the ones every authenticated
-    or body-carrying operation can answer with. ``response_headers`` maps a header name to its
-    description. ``scope`` is the API-key scope an authenticated operation requires (every
-    authenticated route MUST name one; :func:`starlette_routes` refuses a table that does
-    not); ``allowed_when_suspended`` lets a suspended account still call it.
+    ``media_type`` is the success response's content type; ``other_statuses`` maps further
+    success statuses answering the same body to their description (``200`` for a
+    registration that exists already, besides ``201`` for a new one). ``errors`` lists the
+    catalogued codes specific to this operation; the OpenAPI builder adds the ones every
+    authenticated or body-carrying operation can answer with. ``response_headers`` maps a
+    header name to its description. ``scope`` is the API-key scope an authenticated
+    operation requires (every authenticated route MUST name one; :func:`starlette_routes`
+    refuses a table that does not); ``allowed_when_suspended`` lets a suspended account
+    still call it.
     """
 
     method: Literal["GET", "POST", "PUT", "DELETE"]
@@ -53,8 +58,11 @@ class ApiRoute:
     tag: str
     description: str = ""
     request: type | None = None
+    # False where the body may be left out (an optional note).
+    body_required: bool = True
     response: type | None = None
     status: int = 200
+    other_statuses: dict[int, str] = field(default_factory=dict)
     media_type: str = "application/json"
     errors: tuple[str, ...] = ()
     authenticated: bool = True

@@ -22,6 +22,7 @@ from parcelsms.api.content_schemas import (
     TemplateName,
     TemplateOut,
 )
+from parcelsms.api.value_formats import PHONE_PATTERN, PRINTABLE
 from parcelsms.domain.status import MessageStatus
 
 MAX_BATCH_ITEMS = 1000
@@ -47,8 +48,12 @@ Recipient = Annotated[
     msgspec.Meta(
         max_length=64,
         description="The recipient's mobile number with its country code; pasted forms such as "
-        "`+44 7911 123456`, `0044 7911 123456` or `(+86) 138-0013-8000` are accepted.",
+        "`+44 7911 123456`, `0044 7911 123456` or `(+86) 138-0013-8000` are accepted. "
+        "A number that does not exist is `invalid_number`.",
         examples=["+44 7911 123456"],
+        # Documented, not enforced by the decoder: the number parser's own message says
+        # what is wrong with a pasted number (no country code, a letter, …).
+        extra_json_schema={"pattern": PHONE_PATTERN},
     ),
 ]
 ParamValue = Annotated[
@@ -72,7 +77,9 @@ SenderId = Annotated[
 ClientRef = Annotated[
     str,
     msgspec.Meta(
-        max_length=128, description="Your own reference, returned with every status change."
+        max_length=128,
+        description="Your own reference, returned with every status change.",
+        extra_json_schema=PRINTABLE,
     ),
 ]
 Url = Annotated[str, msgspec.Meta(max_length=2048, examples=["https://shop.example/sms-events"])]

@@ -84,7 +84,10 @@ def _contact_phone(raw: str) -> str:
     try:
         number = phonenumbers.parse("+" + text.lstrip("+").removeprefix("00"), None)
     except phonenumbers.NumberParseException:
-        raise problem from None
-    if not phonenumbers.is_valid_number(number):
-        raise problem
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        # Well-formed but not a number of any plan: the same answer as for a recipient.
+        raise error(
+            "invalid_number", "contact_phone is not a valid phone number.", field="contact_phone"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

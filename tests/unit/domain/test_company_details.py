@@ -36,7 +36,6 @@ def test_details_are_normalised() -> None:
         ("contact_email", "ops@localhost"),
         ("contact_email", "two@@at.example"),
         ("contact_phone", "020 7946 0000"),
-        ("contact_phone", "+44 12"),
     ],
 )
 def test_unusable_values_name_their_field(field: str, value: str) -> None:
@@ -45,3 +44,14 @@ def test_unusable_values_name_their_field(field: str, value: str) -> None:
 
     assert caught.value.code == "invalid_request"
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("number", ["+44 12", "+1 000 000 0000", "+99999999999999999999"])
+def test_a_well_formed_contact_phone_that_does_not_exist_is_an_invalid_number(
+    number: str,
+) -> None:
+    with pytest.raises(CatalogueError) as caught:
+        checked_company_details(msgspec.structs.replace(GOOD, contact_phone=number))
+
+    assert caught.value.code == "invalid_number"
+    assert caught.value.field == "contact_phone"

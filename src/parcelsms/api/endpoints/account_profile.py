@@ -171,6 +171,7 @@ class AccountProfileEndpoints:
                 request=schemas.TestNumberCreate,
                 response=schemas.TestNumberOut,
                 status=201,
+                other_statuses={200: "The number is confirmed already; no code was sent."},
                 errors=(*_NUMBER_ERRORS, "resource_limit", "rate_limited"),
                 scope="account",
                 response_headers={"Location": "The test number's URL."},

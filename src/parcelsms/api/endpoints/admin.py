@@ -210,6 +210,7 @@ class AdminEndpoints:
                 description="The body may be empty. A version with error findings needs "
                 "`override_findings: true`.",
                 request=schemas.ApproveRequest,
+                body_required=False,
                 response=schemas.AdminTemplateOut,
                 errors=(*_REVIEW_ERRORS, "template_has_errors"),
             ),

@@ -281,6 +281,7 @@ class AdminAccountEndpoints:
                 handler=self.admin_verify_account,
                 summary="Verify an account",
                 request=schemas.ReviewNote,
+                body_required=False,
                 description='The body (`{"note": …}`) is optional.',
                 response=schemas.AdminAccountOut,
                 errors=("not_found", "account_state_conflict"),

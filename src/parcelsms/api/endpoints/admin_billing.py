@@ -30,6 +30,7 @@ from parcelsms.api.billing_representations import (
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
+from parcelsms.api.value_formats import COUNTRY_CODES, enum_schema
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.money import format_micros, parse_amount
 from parcelsms.domain.numbers import KNOWN_REGIONS
@@ -66,6 +67,18 @@ _REPORT_PARAMETERS = (
         {"type": "string", "format": "date-time"},
         required=True,
     ),
+)
+
+
+_COUNTRY = Parameter(
+    "country", "path", "An ISO 3166 alpha-2 code.", enum_schema(COUNTRY_CODES), required=True
+)
+_COUNTRY_OR_DEFAULT = Parameter(
+    "country",
+    "path",
+    "An ISO 3166 alpha-2 code, or `default`.",
+    enum_schema([*COUNTRY_CODES, "default"]),
+    required=True,
 )
 
 
@@ -406,6 +419,7 @@ class AdminBillingEndpoints:
                 request=schemas.PriceIn,
                 response=schemas.PriceEntryOut,
                 errors=("amount_out_of_range",),
+                parameters=(_COUNTRY_OR_DEFAULT,),
             ),
             route(
                 method="DELETE",
@@ -414,7 +428,8 @@ class AdminBillingEndpoints:
                 summary="Remove a country's price",
                 description="The country pays the default price again.",
                 status=204,
-                errors=("not_found",),
+                errors=("invalid_request", "not_found"),
+                parameters=(_COUNTRY,),
             ),
             route(
                 method="GET",
@@ -439,7 +454,8 @@ class AdminBillingEndpoints:
                 summary="Remove a channel cost",
                 description="`country` `default` removes the channel's default cost.",
                 status=204,
-                errors=("not_found",),
+                errors=("invalid_request", "not_found"),
+                parameters=(_COUNTRY_OR_DEFAULT,),
             ),
             route(
                 method="GET",

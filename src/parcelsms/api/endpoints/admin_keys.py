@@ -17,6 +17,7 @@ from parcelsms.api.authentication import Authenticator
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
+from parcelsms.api.value_formats import QUERY_TEXT_LIMIT
 from parcelsms.domain.api_keys import OPERATOR_SCOPES
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ip_allowlist import parse_allowlist
@@ -122,7 +123,10 @@ class AdminKeyEndpoints:
                 errors=("invalid_filter",),
                 parameters=(
                     Parameter(
-                        "account_id", "query", "Only this account's keys.", {"type": "string"}
+                        "account_id",
+                        "query",
+                        "Only this account's keys.",
+                        {"type": "string", "maxLength": QUERY_TEXT_LIMIT},
                     ),
                 ),
             ),
@@ -156,16 +160,22 @@ class AdminKeyEndpoints:
                 errors=("invalid_filter", "invalid_cursor"),
                 parameters=(
                     Parameter(
-                        "account_id", "query", "Only this account's entries.", {"type": "string"}
+                        "account_id",
+                        "query",
+                        "Only this account's entries.",
+                        {"type": "string", "maxLength": QUERY_TEXT_LIMIT},
                     ),
                     Parameter(
                         "action",
                         "query",
                         "Only this action, e.g. `account.verify`.",
-                        {"type": "string"},
+                        {"type": "string", "maxLength": QUERY_TEXT_LIMIT},
                     ),
                     Parameter(
-                        "actor_key_id", "query", "Only actions of this key.", {"type": "string"}
+                        "actor_key_id",
+                        "query",
+                        "Only actions of this key.",
+                        {"type": "string", "maxLength": QUERY_TEXT_LIMIT},
                     ),
                     *PAGE_PARAMETERS,
                 ),

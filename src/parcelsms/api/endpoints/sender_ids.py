@@ -119,6 +119,7 @@ class SenderIdEndpoints:
                 request=schemas.SenderIdCreate,
                 response=schemas.SenderIdOut,
                 status=201,
+                other_statuses={200: "The registration already pending or approved."},
                 errors=("invalid_sender_id", "sender_not_allowed"),
                 response_headers={"Location": "The registration's URL."},
             ),

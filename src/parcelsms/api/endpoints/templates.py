@@ -16,6 +16,7 @@ from starlette.responses import Response
 from parcelsms.api import content_schemas as schemas
 from parcelsms.api.authentication import Authenticator
 from parcelsms.api.content_representations import template_out
+from parcelsms.api.content_schemas import LanguageTag, TemplateName
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.field_rules import canonical_language, template_name
 from parcelsms.api.request_body import check_utf8, decode_body, read_json_body
@@ -30,8 +31,12 @@ _variable_decoder = msgspec.json.Decoder(schemas.VariableDeclaration)
 _MAX_ID_LENGTH: Final = 64
 _STATUSES: Final = frozenset(get_args(schemas.TemplateStatus))
 LIST_PARAMETERS: Final = (
-    Parameter("name", "query", "Only versions of this template.", {"type": "string"}),
-    Parameter("language", "query", "Only versions in this language.", {"type": "string"}),
+    Parameter(
+        "name", "query", "Only versions of this template.", msgspec.json.schema(TemplateName)
+    ),
+    Parameter(
+        "language", "query", "Only versions in this language.", msgspec.json.schema(LanguageTag)
+    ),
     Parameter("status", "query", "Only versions in this status.", {"enum": sorted(_STATUSES)}),
 )
 
@@ -185,11 +190,13 @@ def _list_filters(request: Request) -> dict[str, str]:
                 f"status is one of {', '.join(sorted(_STATUSES))}.",
                 field="status",
             )
-        if key == "language":
-            try:
+        try:
+            if key == "language":
                 value = canonical_language(value, field="language")
-            except CatalogueError as problem:
-                raise error("invalid_filter", problem.message, field="language") from None
+            elif key == "name":
+                value = template_name(value)
+        except CatalogueError as problem:
+            raise error("invalid_filter", problem.message, field=key) from None
         wanted[key] = value
     return wanted
 

@@ -1,0 +1,83 @@
+"""The JSON Schema of values the API checks, declared once for bodies and parameters alike.
+
+Request Structs use these in ``msgspec.Meta`` (so the decoder enforces them) and route
+parameters in :class:`~parcelsms.api.route_table.Parameter` schemas, so ``/openapi.json``
+states what the server checks. What a pattern cannot state — whether a well-formed number
+exists, whether a network has host bits set — is a catalogued business error that the
+operation documents (``invalid_number``, ``not_mobile``, …).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final
+
+import msgspec
+
+from parcelsms.domain.numbers import KNOWN_REGIONS
+
+COUNTRY_CODES: Final[list[str]] = sorted(KNOWN_REGIONS)
+"""ISO 3166 alpha-2 codes with a numbering plan: the countries parcelsms knows."""
+
+AMOUNT_PATTERN: Final = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
+"""A decimal amount: up to 9 digits before the point and 6 after (micro-units)."""
+
+PHONE_PATTERN: Final = r"^(tel:)?[ (]*(\+|00)[1-9][0-9 ().\-]{3,}$"
+"""A number in international form as people paste it: ``+`` or ``00`` and the country code
+first, then digits with spaces, dashes, dots or brackets (``+44 7911 123456``,
+``(+86) 138-0013-8000``). Whether it is a real number is libphonenumber's call
+(``invalid_number``)."""
+
+DOMAIN_PATTERN: Final = r"^([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{1,63}$"
+"""A host name such as ``shop.example``: two or more labels, no scheme, port or path."""
+
+NETWORK: Final[dict[str, Any]] = {"format": "ip-network"}
+"""An IPv4 or IPv6 network in CIDR form with its host bits zero (``203.0.113.0/24``,
+``2001:db8::/32``), or one address: what Python's ``ipaddress.ip_network`` accepts."""
+
+Amount = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=AMOUNT_PATTERN,
+        description="A decimal amount: up to 9 digits, and up to 6 after the point.",
+        examples=["25.00"],
+    ),
+]
+"""An amount sent to the API (answers use plain decimal strings)."""
+
+PositiveAmount = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^([1-9][0-9]{0,8}(\.[0-9]{1,6})?|0\.[0-9]{0,5}[1-9])$",
+        description="A decimal amount above zero: up to 9 digits, and up to 6 after the point.",
+        examples=["25.00"],
+    ),
+]
+
+PRINTABLE: Final[dict[str, Any]] = {"format": "printable"}
+"""Text of printable characters, with one that is not a space (Python's ``str.isprintable``:
+no control, format, private-use, unassigned or line-separator characters). JSON Schema
+patterns cannot state that character class, so it is a named format."""
+
+EMAIL_PATTERN: Final = (
+    r"^[\x21-\x3f\x41-\x7e]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$"
+)
+"""An e-mail address: a printable ASCII local part, a host name with a top-level domain."""
+
+Timestamp = Annotated[datetime, msgspec.Meta(extra_json_schema={"format": "date-time"})]
+"""An RFC 3339 time with its offset (msgspec's own schema for ``datetime`` omits the format)."""
+
+QUERY_TEXT_LIMIT: Final = 200
+"""The longest value of a query parameter the server reads (longer: ``invalid_filter``)."""
+
+CURSOR: Final[dict[str, Any]] = {"type": "string", "maxLength": QUERY_TEXT_LIMIT}
+"""A pagination cursor: opaque, made by the server (any other is ``invalid_cursor``); empty
+means the first page."""
+
+CONTACT_PHONE_PATTERN: Final = r"^(\+|00)[1-9][0-9 ().\-]{3,}$"
+"""A phone number in international form, starting with ``+`` or ``00``."""
+
+
+def enum_schema(values: list[str]) -> dict[str, Any]:
+    """``{"type": "string", "enum": values}``."""
+    return {"type": "string", "enum": values}
