@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import sys
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +126,30 @@ def serve_command(config: Path, *args: str, demo: bool = False) -> list[str]:
     """The command line of ``parcelsms serve`` run by this interpreter."""
     command = [sys.executable, "-m", "parcelsms.cli.main", "serve", "--config", str(config)]
     return [*command, *(["--demo"] if demo else []), *args]
+
+
+@contextlib.contextmanager
+def serve_in_background(
+    config: Path, *, arguments: Sequence[str] = (), demo: bool = False
+) -> Iterator[ServeProcess]:
+    """:func:`start_serve` for synchronous tests (schemathesis, subprocess clients): the
+    process and its output readers live on an event loop in a background thread; the process
+    is stopped on exit."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="serve-loop", daemon=True)
+    thread.start()
+    try:
+        serve = asyncio.run_coroutine_threadsafe(
+            start_serve(config, *arguments, demo=demo), loop
+        ).result()
+        try:
+            yield serve
+        finally:
+            asyncio.run_coroutine_threadsafe(serve.stop(), loop).result()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
 
 
 def mobile_numbers(region: str, count: int) -> list[str]:

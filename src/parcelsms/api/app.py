@@ -25,6 +25,7 @@ from parcelsms.api.endpoints.account_profile import AccountProfileEndpoints
 from parcelsms.api.endpoints.admin_accounts import AdminAccountEndpoints
 from parcelsms.api.endpoints.admin_billing import AdminBillingEndpoints
 from parcelsms.api.endpoints.admin_keys import AdminKeyEndpoints
+from parcelsms.api.endpoints.admin_receipts import AdminReceiptEndpoints
 from parcelsms.api.endpoints.billing import BillingEndpoints
 from parcelsms.api.endpoints.keys import KeyEndpoints
 from parcelsms.api.endpoints.messages import MessageEndpoints
@@ -70,6 +71,7 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
         max_body_bytes=limit,
     ).routes()
     table += AdminKeyEndpoints(storage, authenticator, limit).routes()
+    table += AdminReceiptEndpoints(storage).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
     table[:] = with_audit_fallback(table, storage)
     return table

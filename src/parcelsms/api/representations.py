@@ -29,7 +29,9 @@ def accepted_out(accepted: ports.Accepted) -> schemas.AcceptedMessage:
 def _error_detail(detail: ports.ErrorDetail | None) -> schemas.ErrorDetail | None:
     if detail is None:
         return None
-    return schemas.ErrorDetail(detail=detail.detail, stat=detail.stat, err=detail.err)
+    return schemas.ErrorDetail(
+        detail=detail.detail, stat=detail.stat, err=detail.err, reason=detail.reason
+    )
 
 
 def _message_fields(message: ports.Message) -> dict[str, Any]:

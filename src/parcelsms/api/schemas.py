@@ -195,11 +195,14 @@ class AcceptedMessage(msgspec.Struct, kw_only=True):
 
 
 class ErrorDetail(msgspec.Struct, kw_only=True):
-    """Why a message failed: the carrier's raw `stat`/`err` when there was a receipt."""
+    """Why a message failed: the carrier's raw `stat`/`err` when there was a receipt, and a
+    stable `reason` where parcelsms decided (`no_receipt`: no receipt before the validity
+    period ended)."""
 
     detail: str
     stat: str | None
     err: str | None
+    reason: str | None = None
 
 
 class Message(msgspec.Struct, kw_only=True):

@@ -21,6 +21,7 @@ COMMANDS = {
     "prices": "parcelsms.cli.billing_commands:prices",
     "channel-costs": "parcelsms.cli.billing_commands:channel_costs",
     "packages": "parcelsms.cli.billing_commands:packages",
+    "receipts": "parcelsms.cli.receipt_commands:receipts",
     "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",
 }
 

@@ -17,15 +17,19 @@ the account's endpoint and signed per Standard Webhooks, is::
         "segments": 2,
         "price": "0.1",                         # decimal string in the account currency
         "currency": "EUR",
-        "error": null,                          # or {"stat", "err", "detail"}, see below
-        "at": "2024-05-01T12:00:03.250Z"
+        "error": null,                          # or {"stat", "err", "detail", "reason"}
+        "at": "2024-05-01T12:00:03.250Z",
+        "attempt": 1,                           # which try of the message's route plan
+        "route": "rt_3f9a0c2b7d1e"              # opaque label of the route that took it
       }
     }
 
 ``error`` is set for ``undelivered``, ``expired``, ``rejected`` and ``failed``: ``stat``
 and ``err`` are the carrier receipt's raw values (``null`` when there was no receipt, e.g.
-for ``failed``) and ``detail`` is a sentence for people. Prices are strings so no client
-parses money as a float. ``created_at`` equals ``data.at`` for this event type.
+for ``failed``) and ``detail`` is a sentence for people; ``reason`` is a stable code where
+parcelsms decided (``no_receipt``: no receipt before the validity ended), else ``null``.
+Prices are strings so no client parses money as a float. ``created_at`` equals ``data.at``
+for this event type.
 """
 
 from __future__ import annotations
@@ -37,17 +41,9 @@ from typing import Final, TypedDict
 
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.money import format_micros
-from parcelsms.domain.status import MessageStatus
+from parcelsms.domain.status import FAILURE_STATUSES, MessageStatus
 
 WEBHOOK_EVENT_TYPE: Final = "message.status_changed"
-_FAILURE_STATUSES: Final = frozenset(
-    {
-        MessageStatus.UNDELIVERED,
-        MessageStatus.EXPIRED,
-        MessageStatus.REJECTED,
-        MessageStatus.FAILED,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +112,14 @@ def webhook_payload(
 
 
 def _error_object(event: MessageStatusChanged) -> dict[str, object] | None:
-    if event.status not in _FAILURE_STATUSES:
+    if event.status not in FAILURE_STATUSES:
         return None
     detail = event.detail
     return {
         "stat": _optional_text(detail.get("stat")),
         "err": _optional_text(detail.get("err")),
         "detail": _optional_text(detail.get("detail")),
+        "reason": _optional_text(detail.get("reason")),
     }
 
 

@@ -55,6 +55,10 @@ CARRIER_OUTCOMES: Final[frozenset[MessageStatus]] = frozenset(
     {_S.DELIVERED, _S.UNDELIVERED, _S.EXPIRED, _S.REJECTED}
 )
 """Final statuses reported by a carrier receipt (the message reached a carrier)."""
+FAILURE_STATUSES: Final[frozenset[MessageStatus]] = frozenset(
+    {_S.UNDELIVERED, _S.EXPIRED, _S.REJECTED, _S.FAILED}
+)
+"""Final statuses that are a failure the sender is told the reason of."""
 
 _TRANSITIONS: Final[dict[MessageStatus, frozenset[MessageStatus]]] = {
     _S.SCHEDULED: frozenset({_S.QUEUED, _S.CANCELED, _S.FAILED}),

@@ -177,11 +177,13 @@ class DispatchItem(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
-    """Why an attempt failed: the carrier's ``stat``/``err`` (raw) and a readable detail."""
+    """Why an attempt failed: the carrier's ``stat``/``err`` (raw), a readable detail, and a
+    stable ``reason`` code where the platform decided (``no_receipt``)."""
 
     detail: str
     stat: str | None = None
     err: str | None = None
+    reason: str | None = None
 
 
 class SubmittedPart(msgspec.Struct, frozen=True, kw_only=True):

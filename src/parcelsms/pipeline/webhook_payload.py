@@ -21,6 +21,8 @@ def build_webhook_payload(event: WebhookEvent) -> str:
     detail: dict[str, object] = {}
     if event.error is not None:
         detail = {"stat": event.error.stat, "err": event.error.err, "detail": event.error.detail}
+        if event.error.reason is not None:
+            detail["reason"] = event.error.reason
     change = MessageStatusChanged(
         message_id=event.message_id,
         account_id=event.account_id,

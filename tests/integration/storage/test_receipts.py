@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from receipt_records import receipt_record
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros
 from parcelsms.pipeline.ports import ReceiptCounts, ReceiptRecord, Submitted, SubmittedPart
+from parcelsms.pipeline.webhook_payload import build_webhook_payload
 
 
 def receipt(
@@ -351,3 +353,46 @@ async def test_receipts_wait_for_the_channel_reading_and_are_placed_once_it_is_l
     detail = await storage.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "delivered"
+
+
+def outbox_payloads(path: Path) -> list[dict[str, Any]]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT payload FROM webhook_outbox ORDER BY created_at, id")
+        return [json.loads(payload) for (payload,) in rows]
+
+
+async def test_webhooks_name_the_previous_status_the_attempt_and_a_route_label_not_the_channel(
+    open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
+) -> None:
+    storage = await open_test_storage(payload_builder=build_webhook_payload)
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
+    await dispatched(storage, enqueue, clock, account.id, "c1")
+    await storage.apply_receipts([receipt("c1", "delivered", clock())])
+    submitted, delivered = (
+        payload["data"] for payload in outbox_payloads(tmp_path / "parcelsms.db")
+    )
+    assert (submitted["previous_status"], submitted["status"]) == ("queued", "submitted")
+    assert (delivered["previous_status"], delivered["status"]) == ("submitted", "delivered")
+    assert delivered["attempt"] == 1
+    assert delivered["route"] == submitted["route"]
+    assert delivered["route"].startswith("rt_")
+    assert "alpha" not in json.dumps(delivered)  # the operator's channel name
+
+
+async def test_a_message_without_receipt_expires_with_the_reason_no_receipt(
+    open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
+) -> None:
+    storage = await open_test_storage(payload_builder=build_webhook_payload)
+    account = await storage.create_account("shop", balance_micros=10_000_000)
+    await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
+    message_id = await dispatched(storage, enqueue, clock, account.id, "c1")
+    assert await storage.expire_overdue(clock() + timedelta(days=3), timedelta(hours=1)) == 1
+    detail = await storage.get_message(account.id, message_id)
+    assert detail is not None
+    assert detail.message.status == "expired"
+    assert detail.message.last_error is not None
+    assert detail.message.last_error.reason == "no_receipt"
+    expired = outbox_payloads(tmp_path / "parcelsms.db")[-1]["data"]
+    assert (expired["status"], expired["previous_status"]) == ("expired", "submitted")
+    assert expired["error"]["reason"] == "no_receipt"

@@ -62,7 +62,12 @@ def test_failure_payload_carries_the_carrier_values() -> None:
     )
     data = webhook_payload(event, FIELDS)["data"]
     assert isinstance(data, dict)
-    assert data["error"] == {"stat": "UNDELIV", "err": "1", "detail": "Absent subscriber"}
+    assert data["error"] == {
+        "stat": "UNDELIV",
+        "err": "1",
+        "detail": "Absent subscriber",
+        "reason": None,
+    }
 
 
 def test_failed_without_receipt_has_null_carrier_values() -> None:
@@ -71,7 +76,7 @@ def test_failed_without_receipt_has_null_carrier_values() -> None:
     )
     data = webhook_payload(event, FIELDS)["data"]
     assert isinstance(data, dict)
-    assert data["error"] == {"stat": None, "err": None, "detail": "no route"}
+    assert data["error"] == {"stat": None, "err": None, "detail": "no route", "reason": None}
 
 
 def test_first_status_has_no_previous_status() -> None:

@@ -258,7 +258,8 @@ def test_resolve_scenario_accepts_none_a_scenario_a_name_or_a_path(tmp_path: Pat
 
 def test_the_commented_example_in_the_documentation_is_a_valid_scenario() -> None:
     document = (EXAMPLES.parents[1] / "docs" / "smpp.md").read_text()
-    example = document.split("```toml\n", 1)[1].split("```", 1)[0]
+    blocks = [block.split("```", 1)[0] for block in document.split("```toml\n")[1:]]
+    [example] = [block for block in blocks if "[defaults]" in block]
 
     scenario = parse_scenario(tomllib.loads(example))
 

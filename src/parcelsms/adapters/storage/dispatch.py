@@ -307,7 +307,8 @@ class ExpireOperation:
             transitions = Transitions(self._context)
             count = 0
             failure = ErrorDetail(
-                detail="no delivery receipt arrived before the validity period ended"
+                detail="no delivery receipt arrived before the validity period ended",
+                reason=FLAG_NO_RECEIPT,
             )
             for row in rows:
                 state = state_from_row(row)

@@ -43,7 +43,13 @@ from parcelsms.adapters.storage.schema import (
 )
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.route_labels import route_label
-from parcelsms.domain.status import FINAL_STATUSES, MessageStatus, can_transition
+from parcelsms.domain.status import (
+    CARRIER_OUTCOMES,
+    FAILURE_STATUSES,
+    FINAL_STATUSES,
+    MessageStatus,
+    can_transition,
+)
 from parcelsms.pipeline.ports import ErrorDetail, WebhookEvent
 
 _log = logging.getLogger(__name__)
@@ -162,7 +168,10 @@ def load_states(connection: Connection, message_ids: Iterable[str]) -> dict[str,
 def error_document(error: ErrorDetail | None) -> dict[str, Any] | None:
     if error is None:
         return None
-    return {"stat": error.stat, "err": error.err, "detail": error.detail}
+    document = {"stat": error.stat, "err": error.err, "detail": error.detail}
+    if error.reason is not None:
+        document["reason"] = error.reason
+    return document
 
 
 def error_from_document(document: dict[str, Any] | None) -> ErrorDetail | None:
@@ -172,6 +181,7 @@ def error_from_document(document: dict[str, Any] | None) -> ErrorDetail | None:
         detail=str(document.get("detail") or ""),
         stat=document.get("stat"),
         err=document.get("err"),
+        reason=document.get("reason"),
     )
 
 
@@ -273,14 +283,14 @@ class Transitions:
         if state.billing != "reserved":
             return
         refund_on_reject = self._context.refund_on_reject
-        if status == "submitted":
+        if status == MessageStatus.SUBMITTED:
             if refund_on_reject:
                 return  # the reserve waits for the final state
             state.assign(billing="settled")
             move = ledger_moves.settle(state.account_id, state.id, state.price_micros, at)
         elif status in FINAL_STATUSES:
-            never_reached_carrier = status in ("failed", "canceled")
-            if never_reached_carrier or (status == "rejected" and refund_on_reject):
+            never_reached_carrier = status not in CARRIER_OUTCOMES
+            if never_reached_carrier or (status == MessageStatus.REJECTED and refund_on_reject):
                 state.assign(billing="refunded")
                 move = ledger_moves.refund(state.account_id, state.id, state.price_micros, at)
                 if state.package_id is not None:
@@ -304,7 +314,7 @@ class Transitions:
         at: datetime,
         error: ErrorDetail | None,
     ) -> WebhookEvent:
-        if error is None and status not in ("submitted", "delivered"):
+        if error is None and status in FAILURE_STATUSES:
             error = error_from_document(state.last_error)
         return WebhookEvent(
             event_id=new_id("evt"),
