@@ -19,8 +19,9 @@ from parcelsms.domain.numbers import KNOWN_REGIONS
 COUNTRY_CODES: Final[list[str]] = sorted(KNOWN_REGIONS)
 """ISO 3166 alpha-2 codes with a numbering plan: the countries parcelsms knows."""
 
-AMOUNT_PATTERN: Final = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
-"""A decimal amount: up to 9 digits before the point and 6 after (micro-units)."""
+AMOUNT_PATTERN: Final = r"^[0-9]{1,20}(\.[0-9]{1,6})?$"
+"""A plain decimal amount, up to 6 digits after the point (micro-units). Its value is
+bounded by :data:`parcelsms.domain.money.MAX_AMOUNT_UNITS` (``amount_out_of_range``)."""
 
 PHONE_PATTERN: Final = r"^(tel:)?[ (]*(\+|00)[1-9][0-9 ().\-]{3,}$"
 """A number in international form as people paste it: ``+`` or ``00`` and the country code
@@ -39,7 +40,8 @@ Amount = Annotated[
     str,
     msgspec.Meta(
         pattern=AMOUNT_PATTERN,
-        description="A decimal amount: up to 9 digits, and up to 6 after the point.",
+        description="A plain decimal amount with up to 6 digits after the point, at most "
+        "1000000000 (larger: `amount_out_of_range`).",
         examples=["25.00"],
     ),
 ]
@@ -48,8 +50,9 @@ Amount = Annotated[
 PositiveAmount = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^([1-9][0-9]{0,8}(\.[0-9]{1,6})?|0\.[0-9]{0,5}[1-9])$",
-        description="A decimal amount above zero: up to 9 digits, and up to 6 after the point.",
+        pattern=r"^([1-9][0-9]{0,19}(\.[0-9]{1,6})?|0\.[0-9]{0,5}[1-9])$",
+        description="A plain decimal amount above zero with up to 6 digits after the point, "
+        "at most 1000000000 (larger: `amount_out_of_range`).",
         examples=["25.00"],
     ),
 ]

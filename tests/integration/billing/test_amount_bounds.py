@@ -26,7 +26,7 @@ def assert_refused(response: httpx.Response, code: str, field: str) -> None:
     assert (error["code"], error["field"]) == (code, field)
 
 
-async def test_a_price_with_a_huge_exponent_is_out_of_range_not_a_server_error(
+async def test_a_price_with_a_huge_exponent_is_refused_not_a_server_error(
     running: RunningPlatform,
 ) -> None:
     _, operator = await running.operator()
@@ -35,7 +35,7 @@ async def test_a_price_with_a_huge_exponent_is_out_of_range_not_a_server_error(
     not_a_number = await operator.put("/admin/v1/prices/GB", json={"amount": "NaN"})
     largest = await operator.put("/admin/v1/prices/GB", json={"amount": "1000000000"})
 
-    assert_refused(huge, "amount_out_of_range", "amount")
+    assert_refused(huge, "invalid_request", "amount")  # not a plain decimal (the schema)
     assert_refused(not_a_number, "invalid_request", "amount")
     assert largest.status_code == 200
     assert largest.json()["amount"] == "1000000000"
@@ -67,7 +67,7 @@ async def test_a_senders_alert_threshold_above_the_maximum_is_out_of_range(
 ) -> None:
     shop = await running.sender("shop")
 
-    response = await shop.client.post("/v1/balance/alerts", json={"threshold": "1e12"})
+    response = await shop.client.post("/v1/balance/alerts", json={"threshold": "1000000000000"})
 
     assert_refused(response, "amount_out_of_range", "threshold")
 

@@ -42,7 +42,7 @@ class Traffic:
     delays_ms: tuple[int, ...]  # receipt time relative to its response
     duplicate: tuple[bool, ...]
     outcomes: tuple[MessageStatus, ...]
-    record_lag: tuple[int, ...]  # how many wire events later the submission is recorded
+    record_lag_ms: tuple[int, ...]  # how long after its response a submission is recorded
 
 
 @st.composite
@@ -58,8 +58,16 @@ def traffic(draw: st.DrawFn) -> Traffic:
         delays_ms=tuple(draw(st.lists(delay, min_size=count, max_size=count))),
         duplicate=tuple(draw(st.lists(st.booleans(), min_size=count, max_size=count))),
         outcomes=tuple(draw(st.lists(st.sampled_from(OUTCOMES), min_size=count, max_size=count))),
-        record_lag=tuple(
-            draw(st.lists(st.integers(min_value=0, max_value=6), min_size=count, max_size=count))
+        # The writer records a submission well within the early window (milliseconds, where
+        # the window is seconds in production).
+        record_lag_ms=tuple(
+            draw(
+                st.lists(
+                    st.integers(min_value=0, max_value=WINDOW_MS - 1),
+                    min_size=count,
+                    max_size=count,
+                )
+            )
         ),
     )
 
@@ -92,43 +100,43 @@ async def _play(
     message_ids = [str(getattr(result, "message_id")) for result in results]  # noqa: B009
     await storage.claim_for_dispatch("worker", count, datetime.now(UTC) + timedelta(days=1))
 
-    # Wire events in time order: (time_ms, order, kind, index).
+    # Wire events and recordings in time order: (time_ms, order, kind, index).
     events: list[tuple[int, int, str, int]] = []
+    recorded_at: dict[int, int] = {}
     for index in range(count):
         at = index * SPACING_MS
+        number = index % case.pool + 1
         events.append((at, 1, "response", index))
         events.append((at + case.delays_ms[index], 0, "receipt", index))
         if case.duplicate[index]:
             events.append((at + max(case.delays_ms[index], 0) + 1, 2, "receipt", index))
+        # One id's submissions are recorded in the order they were made.
+        record_at = max(at + case.record_lag_ms[index], recorded_at.get(number, 0))
+        recorded_at[number] = record_at
+        events.append((record_at, 3, "record", index))
     events.sort()
 
-    due: dict[int, list[Submitted]] = {}
-    recorded_by_id: dict[int, int] = {}
-    for step, (at_ms, _, kind, index) in enumerate(events):
+    responded: dict[int, int] = {}
+    for at_ms, _, kind, index in events:
         wire_ms[0] = at_ms + 1_000  # keep wire times positive
         number = index % case.pool + 1
         if kind == "response":
-            responded = correlator.responded(CHANNEL, _response_id(number, reading))
+            responded[index] = correlator.responded(CHANNEL, _response_id(number, reading))
+        elif kind == "record":
             part = SubmittedPart(
                 part_no=1,
                 carrier_id_raw=_response_id(number, reading),
-                responded_at_us=responded,
+                responded_at_us=responded[index],
             )
-            submitted = Submitted(message_id=message_ids[index], channel=CHANNEL, parts=(part,))
-            # Recorded late, but one id's submissions in the order they were made.
-            record_step = max(step + case.record_lag[index], recorded_by_id.get(number, 0))
-            recorded_by_id[number] = record_step
-            due.setdefault(record_step, []).append(submitted)
+            await storage.record_submissions(
+                [Submitted(message_id=message_ids[index], channel=CHANNEL, parts=(part,))]
+            )
         else:
             record = receipt_record(
                 _receipt_id(number, reading), case.outcomes[index], datetime.now(UTC), reading=None
             )
             stamped = msgspec.structs.replace(record, received_at_us=correlator.wire_time())
             await correlator.received(stamped)
-        for batch_step in sorted(step_ for step_ in due if step_ <= step):
-            await storage.record_submissions(due.pop(batch_step))
-    for batch_step in sorted(due):
-        await storage.record_submissions(due.pop(batch_step))
     # The early window closes: everything still pending is decided.
     wire_ms[0] += 1_000
     await storage.sweep_pending_receipts(EPOCH + timedelta(milliseconds=wire_ms[0]), timedelta(1))
@@ -141,7 +149,7 @@ async def _play(
 
 
 @settings(
-    max_examples=40,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -166,4 +174,4 @@ def test_each_receipt_is_applied_to_the_submission_it_was_for(
                 await storage.close()
 
     statuses = asyncio.run(run())
-    assert statuses == [str(outcome) for outcome in case.outcomes]
+    assert statuses == [str(outcome) for outcome in case.outcomes], (case, reading)
