@@ -287,7 +287,11 @@ class ReceiptCorrelator:
         del self._learners[channel]
         _log.info(
             "message id format learned",
-            extra={"channel": channel, "reading": reading.value, "votes": dict(learner.votes)},
+            extra={
+                "channel": channel,
+                "reading": reading.value,
+                "votes": {voted.value: count for voted, count in learner.votes.items()},
+            },
         )
         task = asyncio.get_running_loop().create_task(self._record_reading(channel, reading))
         self._tasks.add(task)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
-from parcelsms.api.value_formats import CURSOR
+from parcelsms.api.value_formats import PRINTABLE
 from parcelsms.domain.error_catalogue import error
 from parcelsms.pipeline.ports import ReceiptStore
 
@@ -95,7 +95,7 @@ class AdminReceiptEndpoints:
 
     def routes(self) -> list[ApiRoute]:
         """The route table entries of these handlers."""
-        text = {"type": "string", "minLength": 1, "maxLength": _MAX_TEXT}
+        text = {"type": "string", "minLength": 1, "maxLength": _MAX_TEXT, **PRINTABLE}
         return [
             admin_route(
                 method="GET",
@@ -108,7 +108,7 @@ class AdminReceiptEndpoints:
                 errors=("invalid_filter",),
                 parameters=(
                     Parameter("channel", "query", "Only receipts of this channel.", text),
-                    Parameter("before", "query", "The `next_before` of the previous page.", CURSOR),
+                    Parameter("before", "query", "The `next_before` of the previous page.", text),
                     Parameter(
                         "limit",
                         "query",
