@@ -210,6 +210,7 @@ async def main() -> int:
     try:
         serve, match, lines = await start_process(
             "serve",
+            "--demo",
             "--config",
             "parcelsms.toml",
             cwd=workdir,

@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
-from typing import Literal
 
 from parcelsms.protocol.smpp.message_id import (
     IdWriting,
@@ -43,14 +42,12 @@ __all__ = [
     "Duplicate",
     "IdFormatLearner",
     "MessageIdFormat",
-    "PartKey",
     "Reading",
     "Wait",
     "choose_part",
     "micros",
     "reading_for_format",
     "receipt_key",
-    "response_keys",
 ]
 
 
@@ -102,30 +99,25 @@ def reading_for_format(id_format: MessageIdFormat) -> Reading | None:
     return _FORMAT_READINGS[id_format]
 
 
-@dataclass(frozen=True, slots=True)
-class PartKey:
-    """How to find a stored part: compare ``key`` with its ``exact`` key or its ``hex`` value."""
-
-    column: Literal["exact", "hex"]
-    key: str
+_MAX_DECIMAL_DIGITS = 80  # longer "numbers" are not converted (no carrier id is that long)
 
 
-def response_keys(raw: str) -> tuple[str, str | None]:
-    """The keys a part is stored under: its exact key, and its value read as hex (if hex)."""
-    return exact_key(raw), hex_value(raw)
+def receipt_key(raw: str, reading: Reading) -> str | None:
+    """The exact key (:func:`~parcelsms.protocol.smpp.message_id.exact_key`) of the response
+    id a receipt id names under ``reading``; ``None`` when it cannot name one.
 
-
-def receipt_key(raw: str, reading: Reading) -> PartKey | None:
-    """The stored key a receipt id names under ``reading``; ``None`` when it cannot."""
+    A part is stored under the exact key of its response id alone: a hex-written response
+    ``0000001A`` is ``1a``, so the decimal receipt ``26`` names ``format(26, "x")``; a
+    decimal-written response ``0026`` is ``26``, the value of the hex receipt ``1a``.
+    """
     if reading is Reading.SAME:
-        key = exact_key(raw)
-        return PartKey("exact", key) if key else None
+        return exact_key(raw) or None
     if reading is Reading.HEX_TO_DECIMAL:
         value = decimal_value(raw)
-        return None if value is None else PartKey("hex", value)
-    value = hex_value(raw)
-    # A response written in decimal is stored with its decimal value as its exact key.
-    return None if value is None else PartKey("exact", value)
+        if value is None or len(value) > _MAX_DECIMAL_DIGITS:
+            return None
+        return format(int(value), "x")
+    return hex_value(raw)
 
 
 class IdFormatLearner:

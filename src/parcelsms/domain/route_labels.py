@@ -8,11 +8,13 @@ channels, and not reversible by guessing names.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 __all__ = ["route_label"]
 
 
+@functools.lru_cache(maxsize=4096)
 def route_label(channel: str, key: bytes) -> str:
     """The label shown to senders for ``channel`` (``rt_`` and 12 hex digits)."""
     digest = hashlib.blake2b(channel.encode("utf-8"), key=key[:64], digest_size=6)

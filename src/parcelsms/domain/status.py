@@ -60,15 +60,18 @@ FAILURE_STATUSES: Final[frozenset[MessageStatus]] = frozenset(
 )
 """Final statuses that are a failure the sender is told the reason of."""
 
-_TRANSITIONS: Final[dict[MessageStatus, frozenset[MessageStatus]]] = {
+# Keyed by the values: a status read from the database (plain text) looks up the same.
+_TRANSITIONS: Final[dict[str, frozenset[MessageStatus]]] = {
     _S.SCHEDULED: frozenset({_S.QUEUED, _S.CANCELED, _S.FAILED}),
     _S.QUEUED: frozenset({_S.QUEUED, _S.SUBMITTED, _S.FAILED, _S.CANCELED}),
     _S.SUBMITTED: frozenset({_S.SUBMITTED, _S.QUEUED, _S.FAILED} | CARRIER_OUTCOMES),
 }
 
 
-def can_transition(current: MessageStatus, new: MessageStatus) -> bool:
-    """True when a message in ``current`` may move to ``new`` (see the module docstring)."""
+def can_transition(current: MessageStatus | str, new: MessageStatus | str) -> bool:
+    """True when a message in ``current`` may move to ``new`` (see the module docstring).
+
+    Either may be given as its value (``"queued"``), as read from storage."""
     return new in _TRANSITIONS.get(current, frozenset())
 
 

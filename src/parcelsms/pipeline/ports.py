@@ -33,7 +33,7 @@ from typing import Literal, Protocol
 import msgspec
 
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.receipt_correlation import PartKey, Reading
+from parcelsms.domain.receipt_correlation import Reading
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Account, AccountSecurityStore
@@ -229,10 +229,11 @@ SubmissionOutcome = Submitted | Retry | Failed
 class ReceiptRecord(msgspec.Struct, frozen=True, kw_only=True):
     """A delivery receipt as received on ``channel``, and what is known of its part.
 
-    ``carrier_id`` is the id as the carrier wrote it in the receipt. ``match`` says which
-    stored key it names under the channel's id format (``None`` while the format is not
-    known: the receipt waits). ``responded_at_us`` names the submission it belongs to by the
-    wire time of its submit_sm_resp when the channel still remembers it; ``None`` leaves
+    ``carrier_id`` is the id as the carrier wrote it in the receipt. ``match`` is the exact
+    key of the response id it names under the channel's id format (``None`` while the
+    format is not known: the receipt waits). ``responded_at_us`` names the submission it
+    belongs to by the wire time of its submit_sm_resp when the channel still remembers it;
+    ``None`` leaves
     the choice to :func:`parcelsms.domain.receipt_correlation.choose_part`. ``state`` is the
     final status the receipt means, or ``None`` for an intermediate state (ENROUTE, ACCEPTD)
     that changes nothing but the part's raw ``stat``. ``received_at_us`` is the wire time
@@ -247,7 +248,7 @@ class ReceiptRecord(msgspec.Struct, frozen=True, kw_only=True):
     raw: str
     received_at: datetime
     received_at_us: int
-    match: PartKey | None = None
+    match: str | None = None
     responded_at_us: int | None = None
 
 

@@ -37,13 +37,12 @@ import msgspec
 from parcelsms.domain.receipt_correlation import (
     IdFormatLearner,
     MessageIdFormat,
-    PartKey,
     Reading,
     reading_for_format,
     receipt_key,
-    response_keys,
 )
 from parcelsms.pipeline.ports import ReceiptRecord, ReceiptStore
+from parcelsms.protocol.smpp.message_id import exact_key
 
 _log = logging.getLogger(__name__)
 
@@ -64,8 +63,7 @@ class ReceiptSettings:
 @dataclass(slots=True, eq=False)
 class _Response:
     at_us: int
-    exact: str
-    hex: str | None
+    key: str
     final: bool = False
 
 
@@ -77,52 +75,46 @@ class _EarlyReceipt:
 
 @dataclass(slots=True)
 class _ChannelMemory:
-    """Recent responses of one channel, by exact key and by hex value, oldest first; and
-    the receipts no open response claimed, which a response soon after may own."""
+    """Recent responses of one channel by exact key, oldest first; and the receipts no open
+    response claimed, which a response soon after may own."""
 
-    by_exact: dict[str, list[_Response]] = field(default_factory=dict)
-    by_hex: dict[str, list[_Response]] = field(default_factory=dict)
+    by_key: dict[str, list[_Response]] = field(default_factory=dict)
     order: deque[_Response] = field(default_factory=deque)
-    early: dict[PartKey, deque[_EarlyReceipt]] = field(default_factory=dict)
+    early: dict[str, deque[_EarlyReceipt]] = field(default_factory=dict)
 
-    def remember_early(self, key: PartKey, receipt: _EarlyReceipt) -> None:
+    def remember_early(self, key: str, receipt: _EarlyReceipt) -> None:
         self.early.setdefault(key, deque()).append(receipt)
 
     def claim_early(self, response: _Response, window_us: int) -> None:
         """A response owns the first unclaimed receipt with its id written within the early
         window before it (storage applies the same rule: ``choose_part``)."""
-        keys = [PartKey("exact", response.exact)]
-        if response.hex is not None:
-            keys.append(PartKey("hex", response.hex))
-        for key in keys:
-            waiting = self.early.get(key)
-            if not waiting:
-                continue
-            while waiting and waiting[0].received_at_us < response.at_us - window_us:
-                waiting.popleft()
-            if waiting:
-                response.final = response.final or waiting.popleft().final
-            if not waiting:
-                del self.early[key]
+        waiting = self.early.get(response.key)
+        if not waiting:
+            return
+        while waiting and waiting[0].received_at_us < response.at_us - window_us:
+            waiting.popleft()
+        if waiting:
+            response.final = response.final or waiting.popleft().final
+        if not waiting:
+            del self.early[response.key]
 
     def add(self, response: _Response) -> None:
         self.order.append(response)
-        self.by_exact.setdefault(response.exact, []).append(response)
-        if response.hex is not None:
-            self.by_hex.setdefault(response.hex, []).append(response)
+        self.by_key.setdefault(response.key, []).append(response)
 
     def forget_before(self, horizon_us: int, max_entries: int) -> None:
         order = self.order
         while order and (order[0].at_us < horizon_us or len(order) > max_entries):
             old = order.popleft()
-            _remove(self.by_exact, old.exact, old)
-            if old.hex is not None:
-                _remove(self.by_hex, old.hex, old)
+            entries = self.by_key.get(old.key)
+            if entries is not None:
+                entries.remove(old)
+                if not entries:
+                    del self.by_key[old.key]
 
-    def latest_before(self, key: PartKey, at_us: int) -> _Response | None:
-        index = self.by_exact if key.column == "exact" else self.by_hex
+    def latest_before(self, key: str, at_us: int) -> _Response | None:
         best = None
-        for response in index.get(key.key, ()):
+        for response in self.by_key.get(key, ()):
             if response.at_us <= at_us and (best is None or response.at_us > best.at_us):
                 best = response
         return best
@@ -130,15 +122,6 @@ class _ChannelMemory:
 
 def _microseconds_now() -> int:
     return time.time_ns() // 1_000
-
-
-def _remove(index: dict[str, list[_Response]], key: str, response: _Response) -> None:
-    entries = index.get(key)
-    if entries is None:
-        return
-    entries.remove(response)
-    if not entries:
-        del index[key]
 
 
 class ReceiptCorrelator:
@@ -200,9 +183,8 @@ class ReceiptCorrelator:
     def responded(self, channel: str, carrier_id: str) -> int:
         """Remember an accepted submit response; returns its wire time (microseconds)."""
         at_us = self.wire_time()
-        exact, hex_key = response_keys(carrier_id)
         memory = self._memory(channel)
-        response = _Response(at_us, exact, hex_key)
+        response = _Response(at_us, exact_key(carrier_id))
         if memory.early:
             memory.claim_early(response, self._window_us)
         memory.add(response)

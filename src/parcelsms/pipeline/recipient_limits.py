@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
 from parcelsms.domain.error_catalogue import error
-from parcelsms.pipeline.account_limits import AccountLimitsCache
+from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.billing_ports import RecipientSend
 from parcelsms.pipeline.send_guards import GuardContext
 
@@ -112,6 +112,15 @@ class RecipientLimitGuard:
                         field=field_name,
                         retry_after=_wait(at + window - now),
                     )
+        if limits.recipient_per_hour or limits.recipient_per_day:
+            self._check_counts(entry, limits, now, field_name)
+        entry.pending.append((digest, now))
+
+    @staticmethod
+    def _check_counts(
+        entry: _Recipient, limits: EffectiveLimits, now: float, field_name: str
+    ) -> None:
+        # Only when a count limit is set: the sort is the costly part on a busy number.
         times = sorted((*entry.times, *(at for _, at in entry.pending)))
         for limit, span, what in (
             (limits.recipient_per_hour, HOUR, "hour"),
@@ -127,7 +136,6 @@ class RecipientLimitGuard:
                     field=field_name,
                     retry_after=_wait(inside[-limit] + span - now),
                 )
-        entry.pending.append((digest, now))
 
     def accepted(self, context: GuardContext) -> None:
         """Count the stored message."""

@@ -9,35 +9,34 @@ from parcelsms.domain.receipt_correlation import (
     Candidate,
     Duplicate,
     IdFormatLearner,
-    PartKey,
     Reading,
     Wait,
     choose_part,
     receipt_key,
-    response_keys,
 )
+from parcelsms.protocol.smpp.message_id import exact_key
 
 WINDOW = 5_000_000
 
 
-def test_a_part_is_stored_under_its_exact_key_and_its_hex_value() -> None:
-    assert response_keys("0000001A") == ("1a", "26")
-    assert response_keys("26") == ("26", "38")
-    assert response_keys("MSG-7") == ("MSG-7", None)
+def test_a_decimal_receipt_names_the_exact_key_of_its_padded_hex_response() -> None:
+    assert receipt_key(str(0x1A), Reading.HEX_TO_DECIMAL) == exact_key("0000001A")
+    assert receipt_key("1a", Reading.DECIMAL_TO_HEX) == exact_key("0026")
 
 
 @pytest.mark.parametrize(
     ("raw", "reading", "key"),
     [
-        ("1A", Reading.SAME, PartKey("exact", "1a")),
-        ("26", Reading.HEX_TO_DECIMAL, PartKey("hex", "26")),
-        ("1a", Reading.DECIMAL_TO_HEX, PartKey("exact", "26")),
+        ("1A", Reading.SAME, "1a"),
+        ("26", Reading.HEX_TO_DECIMAL, "1a"),
+        ("1a", Reading.DECIMAL_TO_HEX, "26"),
+        ("9" * 81, Reading.HEX_TO_DECIMAL, None),
         ("1a", Reading.HEX_TO_DECIMAL, None),
         ("MSG-7", Reading.DECIMAL_TO_HEX, None),
     ],
 )
 def test_a_receipt_id_names_one_key_per_reading(
-    raw: str, reading: Reading, key: PartKey | None
+    raw: str, reading: Reading, key: str | None
 ) -> None:
     assert receipt_key(raw, reading) == key
 

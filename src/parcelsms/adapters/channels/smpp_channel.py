@@ -182,7 +182,14 @@ class SmppChannel:
                 pdu.set_tlv("message_payload", part.message_payload)
             pdus.append(pdu)
         if len(pdus) == 1:
-            outcomes: Sequence[tuple[SubmitOutcome, int]] = [await self._submit(client, pdus[0])]
+            # Inlined for the usual single part: one coroutine less per message.
+            outcome = await client.submit(pdus[0])
+            responded_at_us = (
+                self._receipt_sink.responded(self.name, outcome.message_id)
+                if outcome.kind is SubmitOutcomeKind.ACCEPTED
+                else 0
+            )
+            outcomes: Sequence[tuple[SubmitOutcome, int]] = [(outcome, responded_at_us)]
         else:
             outcomes = await asyncio.gather(*(self._submit(client, pdu) for pdu in pdus))
         return self._combine(outcomes)

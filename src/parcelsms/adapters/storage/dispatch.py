@@ -33,7 +33,7 @@ from parcelsms.adapters.storage.transitions import (
     state_query,
 )
 from parcelsms.domain.ids import new_id
-from parcelsms.domain.receipt_correlation import micros, response_keys
+from parcelsms.domain.receipt_correlation import micros
 from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.ports import (
     FLAG_NO_RECEIPT,
@@ -48,6 +48,7 @@ from parcelsms.pipeline.ports import (
     SubmissionOutcome,
     Submitted,
 )
+from parcelsms.protocol.smpp.message_id import exact_key
 
 _DISPATCH_COLUMNS = (
     messages.c.id,
@@ -74,7 +75,6 @@ _PART_INSERT = insert_statement(
         "channel",
         "carrier_id_raw",
         "carrier_id",
-        "carrier_hex",
         "responded_at_us",
         "status",
         "submitted_at",
@@ -176,7 +176,7 @@ class SubmissionOperation:
         now_us = micros(now)
         states = load_states(connection, (outcome.message_id for outcome in outcomes))
         transitions = Transitions(self._context)
-        part_rows: list[tuple[str, int, str, str, str, str | None, int, str, datetime]] = []
+        part_rows: list[tuple[str, int, str, str, str, int, str, datetime]] = []
         new_parts: list[NewPart] = []
         applied: list[bool] = []
         for outcome in outcomes:
@@ -195,21 +195,20 @@ class SubmissionOperation:
                     detail={"channel": outcome.channel, "parts": len(outcome.parts)},
                 )
                 for part in outcome.parts:
-                    exact, hex_key = response_keys(part.carrier_id_raw)
+                    key = exact_key(part.carrier_id_raw)
                     part_rows.append(
                         (
                             state.id,
                             part.part_no,
                             outcome.channel,
                             part.carrier_id_raw,
-                            exact,
-                            hex_key,
+                            key,
                             now_us if part.responded_at_us is None else part.responded_at_us,
                             MessageStatus.SUBMITTED,
                             now,
                         )
                     )
-                    new_parts.append(NewPart(outcome.channel, exact, hex_key))
+                    new_parts.append(NewPart(outcome.channel, key))
             elif isinstance(outcome, Retry):
                 state.assign(
                     route_index=outcome.next_route_index,

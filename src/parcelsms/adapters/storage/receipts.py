@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.bulk_statements import BulkStatement
@@ -47,7 +47,6 @@ from parcelsms.domain.receipt_correlation import (
     Candidate,
     Choice,
     Duplicate,
-    PartKey,
     Reading,
     Wait,
     choose_part,
@@ -71,8 +70,7 @@ class _Part:
     message_id: str
     part_no: int
     channel: str
-    exact: str
-    hex: str | None
+    key: str
     responded_at_us: int
     status: str
     stat: str | None
@@ -85,9 +83,6 @@ class _Part:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
-
-    def key(self, column: str) -> str | None:
-        return self.exact if column == "exact" else self.hex
 
 
 _PART_UPDATE = BulkStatement(
@@ -118,7 +113,6 @@ _PART_COLUMNS = (
     message_parts.c.part_no,
     message_parts.c.channel,
     message_parts.c.carrier_id,
-    message_parts.c.carrier_hex,
     message_parts.c.responded_at_us,
     message_parts.c.status,
     message_parts.c.stat,
@@ -127,10 +121,8 @@ _PART_COLUMNS = (
     message_parts.c.done_at,
     _PARTS_OF_MESSAGE.label("parts_of_message"),
 )
-_KEY_COLUMNS = {"exact": message_parts.c.carrier_id, "hex": message_parts.c.carrier_hex}
 _PENDING_COLUMNS = (
     pending_receipts.c.id,
-    pending_receipts.c.match_column,
     pending_receipts.c.match_key,
     pending_receipts.c.responded_at_us,
     pending_receipts.c.payload,
@@ -144,47 +136,38 @@ class NewPart:
     """A part just recorded: where pending receipts may be waiting for it."""
 
     channel: str
-    exact: str
-    hex: str | None
+    key: str
 
 
 def _candidate_index(
-    connection: Connection, keys: Iterable[tuple[str, PartKey]]
-) -> dict[tuple[str, str, str], list[_Part]]:
-    """Every stored part each ``(channel, key)`` may name, keyed ``(channel, column, key)``."""
-    by_column: dict[str, set[tuple[str, str]]] = {"exact": set(), "hex": set()}
-    for channel, part_key in keys:
-        by_column[part_key.column].add((channel, part_key.key))
-    found: dict[tuple[str, str, str], list[_Part]] = {}
-    seen: dict[tuple[str, int], _Part] = {}
-    for column, pairs in by_column.items():
-        if not pairs:
-            continue
-        key_column = _KEY_COLUMNS[column]
-        rows = connection.execute(
-            select(*_PART_COLUMNS).where(pair_in(message_parts.c.channel, key_column, pairs))
+    connection: Connection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[_Part]]:
+    """Every stored part each ``(channel, key)`` may name."""
+    pairs = set(keys)
+    found: dict[tuple[str, str], list[_Part]] = {}
+    if not pairs:
+        return found
+    rows = connection.execute(
+        select(*_PART_COLUMNS).where(
+            pair_in(message_parts.c.channel, message_parts.c.carrier_id, pairs)
         )
-        for row in rows:
-            # One part object per row, so two receipts in a batch see each other's effect.
-            part = seen.get((row.message_id, row.part_no))
-            if part is None:
-                part = seen[(row.message_id, row.part_no)] = _Part(
-                    message_id=row.message_id,
-                    part_no=row.part_no,
-                    channel=row.channel,
-                    exact=row.carrier_id,
-                    hex=row.carrier_hex,
-                    responded_at_us=row.responded_at_us,
-                    status=row.status,
-                    stat=row.stat,
-                    err=row.err,
-                    receipt_raw=row.receipt_raw,
-                    done_at=row.done_at,
-                    parts_of_message=row.parts_of_message,
-                )
-            value = part.key(column)
-            if value is not None:
-                found.setdefault((part.channel, column, value), []).append(part)
+    )
+    for row in rows:
+        found.setdefault((row.channel, row.carrier_id), []).append(
+            _Part(
+                message_id=row.message_id,
+                part_no=row.part_no,
+                channel=row.channel,
+                key=row.carrier_id,
+                responded_at_us=row.responded_at_us,
+                status=row.status,
+                stat=row.stat,
+                err=row.err,
+                receipt_raw=row.receipt_raw,
+                done_at=row.done_at,
+                parts_of_message=row.parts_of_message,
+            )
+        )
     return found
 
 
@@ -214,22 +197,11 @@ class ReceiptOperation:
         """
         if not parts:
             return 0
-        exact_pairs = {(part.channel, part.exact) for part in parts}
-        hex_pairs = {(part.channel, part.hex) for part in parts if part.hex is not None}
-        condition = and_(
-            pending_receipts.c.match_column == "exact",
-            pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, exact_pairs),
-        )
-        if hex_pairs:
-            condition = or_(
-                condition,
-                and_(
-                    pending_receipts.c.match_column == "hex",
-                    pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, hex_pairs),
-                ),
-            )
+        pairs = {(part.channel, part.key) for part in parts}
         rows = connection.execute(
-            select(*_PENDING_COLUMNS).where(condition).order_by(pending_receipts.c.id)
+            select(*_PENDING_COLUMNS)
+            .where(pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, pairs))
+            .order_by(pending_receipts.c.id)
         ).all()
         return self.resolve_rows(connection, rows, mark_checked=False)
 
@@ -273,7 +245,7 @@ class ReceiptOperation:
             if match is None:
                 outcomes.append("pending")
                 continue
-            parts = candidates.get((receipt.channel, match.column, match.key), [])
+            parts = candidates.get((receipt.channel, match), [])
             choice = _choose(parts, receipt, now_us, window_us)
             if isinstance(choice, Wait):
                 outcomes.append("pending")
@@ -341,9 +313,15 @@ class ReceiptOperation:
             state = states.get(message_id)
             if state is None or state.status != MessageStatus.SUBMITTED:
                 continue  # already final (e.g. expired without receipt): parts only
-            status = combine_part_statuses(MessageStatus(part.status) for part in parts)
-            if status is None:
-                continue
+            if len(parts) == 1:
+                status = MessageStatus(parts[0].status)  # the usual single part: its own
+                if status not in FINAL_STATUSES:
+                    continue
+            else:
+                combined = combine_part_statuses(MessageStatus(part.status) for part in parts)
+                if combined is None:
+                    continue
+                status = combined
             deciding = next((part for part in parts if part.status == status), parts[0])
             detail = {"stat": deciding.stat, "err": deciding.err, "parts": len(parts)}
             failure = None
@@ -375,8 +353,7 @@ def _choose(parts: list[_Part], receipt: ReceiptRecord, now_us: int, window_us: 
 
 def _pending_record(row: Any) -> ReceiptRecord:
     record = msgspec.convert(row.payload, ReceiptRecord)
-    match = None if row.match_column is None else PartKey(row.match_column, row.match_key)
-    return msgspec.structs.replace(record, match=match, responded_at_us=row.responded_at_us)
+    return msgspec.structs.replace(record, match=row.match_key, responded_at_us=row.responded_at_us)
 
 
 def _store_pending(connection: Connection, receipts: list[ReceiptRecord]) -> None:
@@ -386,8 +363,7 @@ def _store_pending(connection: Connection, receipts: list[ReceiptRecord]) -> Non
             {
                 "channel": receipt.channel,
                 "carrier_id": receipt.carrier_id,
-                "match_column": None if receipt.match is None else receipt.match.column,
-                "match_key": None if receipt.match is None else receipt.match.key,
+                "match_key": receipt.match,
                 "responded_at_us": receipt.responded_at_us,
                 "received_at": receipt.received_at,
                 "received_at_us": receipt.received_at_us,
@@ -428,7 +404,7 @@ class PendingSweepOperation:
         rows = connection.execute(
             select(*_PENDING_COLUMNS)
             .where(
-                pending_receipts.c.match_column.is_not(None),
+                pending_receipts.c.match_key.is_not(None),
                 pending_receipts.c.responded_at_us.is_(None),
                 pending_receipts.c.checked.is_(False),
                 pending_receipts.c.received_at_us <= micros(request.now) - window_us,
@@ -511,7 +487,7 @@ class ReadingOperation:
         rows = connection.execute(
             select(pending_receipts.c.id, pending_receipts.c.carrier_id).where(
                 pending_receipts.c.channel == request.channel,
-                pending_receipts.c.match_column.is_(None),
+                pending_receipts.c.match_key.is_(None),
             )
         ).all()
         keyed = []
@@ -522,7 +498,7 @@ class ReadingOperation:
             connection.execute(
                 update(pending_receipts)
                 .where(pending_receipts.c.id == row.id)
-                .values(match_column=key.column, match_key=key.key, checked=False)
+                .values(match_key=key, checked=False)
             )
             keyed.append(row.id)
         if keyed:

@@ -289,11 +289,10 @@ message_parts = Table(
     Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False),
     Column("part_no", Integer, nullable=False),
     Column("channel", String(100), nullable=False),
-    # The id as the carrier wrote it; its exact key and its value read as hex (when it is
-    # hex digits): the two keys a receipt may name it by (domain.receipt_correlation).
+    # The id as the carrier wrote it, and its exact key: what a receipt names it by
+    # (protocol.smpp.message_id, domain.receipt_correlation).
     Column("carrier_id_raw", String(100), nullable=False),
     Column("carrier_id", String(100), nullable=False),
-    Column("carrier_hex", String(100)),
     # Wire time of the submit_sm_resp, microseconds since the epoch (migration 0005).
     Column("responded_at_us", BigInteger, nullable=False, server_default=text("0")),
     Column("status", String(16), nullable=False),
@@ -304,7 +303,6 @@ message_parts = Table(
     Column("done_at", UtcDateTime),
     PrimaryKeyConstraint("message_id", "part_no"),
     Index(None, "channel", "carrier_id"),
-    Index(None, "channel", "carrier_hex"),
 )
 
 message_events = Table(
@@ -350,9 +348,8 @@ pending_receipts = Table(
     Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
     Column("channel", String(100), nullable=False),
     Column("carrier_id", String(100), nullable=False),
-    # Which part key the receipt names ('exact' or 'hex'); NULL while the channel's id
+    # The exact key of the response id the receipt names; NULL while the channel's id
     # format is not known yet.
-    Column("match_column", String(8)),
     Column("match_key", String(100)),
     # The submission it belongs to, when the channel knew it; NULL: choose by time.
     Column("responded_at_us", BigInteger),
@@ -361,7 +358,7 @@ pending_receipts = Table(
     # Looked at once the early window closed and still matching nothing.
     Column("checked", Boolean, nullable=False, server_default=false()),
     Column("payload", _json(), nullable=False),
-    Index(None, "channel", "match_column", "match_key"),
+    Index(None, "channel", "match_key"),
 )
 
 unmatched_receipts = Table(

@@ -250,12 +250,12 @@ class Transitions:
         the status machine (:func:`parcelsms.domain.status.can_transition`) refuses is
         logged and counted in :data:`REFUSED_TRANSITIONS`, writes nothing, and returns False.
         """
-        previous = MessageStatus(state.status)
+        previous = state.status
         if not can_transition(previous, status):
-            REFUSED_TRANSITIONS[(previous.value, MessageStatus(status).value)] += 1
+            REFUSED_TRANSITIONS[(str(previous), str(status))] += 1
             _log.warning(
                 "status change refused by the status machine",
-                extra={"message_id": state.id, "from": previous.value, "to": str(status)},
+                extra={"message_id": state.id, "from": str(previous), "to": str(status)},
             )
             return False
         state.assign(status=status, updated_at=at, claim_token=None, claimed_at=None)
@@ -310,7 +310,7 @@ class Transitions:
         self,
         state: MessageState,
         status: MessageStatus,
-        previous: MessageStatus,
+        previous: str,
         at: datetime,
         error: ErrorDetail | None,
     ) -> WebhookEvent:
@@ -321,7 +321,7 @@ class Transitions:
             account_id=state.account_id,
             message_id=state.id,
             status=status,
-            previous_status=previous,
+            previous_status=MessageStatus(previous),
             at=at,
             to_e164=state.to_e164,
             country=state.country,

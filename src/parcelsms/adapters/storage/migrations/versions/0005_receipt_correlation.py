@@ -1,8 +1,8 @@
 """Exact receipt correlation: raw ids, wire times, unmatched receipts, learned id formats.
 
-* ``message_parts`` gains ``carrier_hex`` (the id's value read as hex, when it is hex
-  digits) and ``responded_at_us`` (wire time of the submit_sm_resp); ``carrier_id`` now
-  holds the id's exact key (its own writing), no longer a guessed decimal reading. Existing
+* ``message_parts`` gains ``responded_at_us`` (wire time of the submit_sm_resp);
+  ``carrier_id`` now holds the id's exact key (its own writing), no longer a guessed
+  decimal reading. Existing
   rows are re-keyed from ``carrier_id_raw``, with their ``submitted_at`` as response time.
 * ``pending_receipts`` is rebuilt: one row per receipt with the key it names, the
   submission it belongs to when known and its wire time. Receipts pending at upgrade time
@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-from parcelsms.protocol.smpp.message_id import exact_key, hex_value
+from parcelsms.protocol.smpp.message_id import exact_key
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -54,7 +54,6 @@ def _rekey_parts() -> None:
         sa.column("part_no", sa.Integer),
         sa.column("carrier_id_raw", sa.String),
         sa.column("carrier_id", sa.String),
-        sa.column("carrier_hex", sa.String),
         sa.column("responded_at_us", sa.BigInteger),
         sa.column("submitted_at", sa.String),
     )
@@ -66,7 +65,6 @@ def _rekey_parts() -> None:
         )
         .values(
             carrier_id=sa.bindparam("b_carrier_id"),
-            carrier_hex=sa.bindparam("b_carrier_hex"),
             responded_at_us=sa.bindparam("b_responded_at_us"),
         )
     )
@@ -81,7 +79,6 @@ def _rekey_parts() -> None:
                     "b_message_id": row.message_id,
                     "b_part_no": row.part_no,
                     "b_carrier_id": exact_key(row.carrier_id_raw),
-                    "b_carrier_hex": hex_value(row.carrier_id_raw),
                     "b_responded_at_us": _micros(row.submitted_at),
                 }
                 for row in rows[start : start + _CHUNK]
@@ -91,16 +88,10 @@ def _rekey_parts() -> None:
 
 def upgrade() -> None:
     with op.batch_alter_table("message_parts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("carrier_hex", sa.String(length=100), nullable=True))
         batch_op.add_column(
             sa.Column(
                 "responded_at_us", sa.BigInteger(), server_default=sa.text("0"), nullable=False
             )
-        )
-        batch_op.create_index(
-            batch_op.f("ix_message_parts_channel_carrier_hex"),
-            ["channel", "carrier_hex"],
-            unique=False,
         )
     _rekey_parts()
 
@@ -137,7 +128,6 @@ def upgrade() -> None:
         ),
         sa.Column("channel", sa.String(length=100), nullable=False),
         sa.Column("carrier_id", sa.String(length=100), nullable=False),
-        sa.Column("match_column", sa.String(length=8), nullable=True),
         sa.Column("match_key", sa.String(length=100), nullable=True),
         sa.Column("responded_at_us", sa.BigInteger(), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
@@ -148,8 +138,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("pending_receipts", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_pending_receipts_channel_match_column_match_key"),
-            ["channel", "match_column", "match_key"],
+            batch_op.f("ix_pending_receipts_channel_match_key"),
+            ["channel", "match_key"],
             unique=False,
         )
         batch_op.create_index(
@@ -198,6 +188,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_unmatched_receipts_moved_at"))
     op.drop_table("unmatched_receipts")
     with op.batch_alter_table("message_parts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_message_parts_channel_carrier_hex"))
         batch_op.drop_column("responded_at_us")
-        batch_op.drop_column("carrier_hex")
