@@ -1,7 +1,6 @@
 """Benchmark: messages accepted per second through the batching writer on a SQLite file.
 
     python bench/storage_accept.py [--messages N] [--synchronous NORMAL|FULL]
-                                   [--execution threads|aiosqlite]
 
 Three shapes of load, each on a fresh temporary database:
 
@@ -119,11 +118,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--synchronous", choices=("NORMAL", "FULL"), default="NORMAL")
-    parser.add_argument("--execution", choices=("threads", "aiosqlite"), default="threads")
     arguments = parser.parse_args()
-    settings = SqliteSettings(synchronous=arguments.synchronous, execution=arguments.execution)
+    settings = SqliteSettings(synchronous=arguments.synchronous)
     count = arguments.messages
-    print(f"SQLite WAL, synchronous={arguments.synchronous}, execution={arguments.execution}")
+    print(f"SQLite WAL, synchronous={arguments.synchronous}")
     await _measure("1 submitter, 1 message per call", max(1, count // 10), settings, "single")
     await _measure("50 submitters, 1 message per call", count, settings, "concurrent")
     await _measure("calls of 1,000 messages", count, settings, "batches")

@@ -23,7 +23,7 @@ Tables and their defaults::
     [server]     host = "127.0.0.1", port = 8080, public_url (for the printed curl),
                  trusted_proxies = [] (addresses or CIDR networks of reverse proxies whose
                  X-Forwarded-For / X-Forwarded-Proto are believed; none by default)
-    [database]   url = "sqlite+aiosqlite:///./parcelsms.db"
+    [database]   url = "sqlite:///./parcelsms.db" (``sqlite+aiosqlite://`` is read the same)
     [security]   pepper: unset means the composition root reads or creates
                  <database directory>/parcelsms.pepper (mode 0600); at least 16 characters.
                  admin_token: a bootstrap operator token accepted on /admin/v1 besides
@@ -83,7 +83,7 @@ from parcelsms.domain.routing import Route, RouteTable
 from parcelsms.errors import CatalogueError, ConfigError
 
 DEFAULT_CONFIG_FILE: Final = "parcelsms.toml"
-DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///./parcelsms.db"
+DEFAULT_DATABASE_URL: Final = "sqlite:///./parcelsms.db"
 SIMULATOR_CHANNEL_NAME: Final = "simulator"
 ENV_PREFIX: Final = "PARCELSMS_"
 CONFIG_ENV_VARIABLE: Final = "PARCELSMS_CONFIG"

@@ -1,4 +1,4 @@
-"""Fixtures for the storage suite: a real SQLite file per test, on every execution mode."""
+"""Fixtures for the storage suite: a real SQLite file per test."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import msgspec
 import pytest
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
-from parcelsms.adapters.storage.sqlite_engine import SqliteSettings
 from parcelsms.pipeline.ports import NewMessage, WebhookEvent
 
 START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
@@ -69,11 +68,6 @@ def make_message() -> MakeMessage:
     return message
 
 
-@pytest.fixture(params=["threads", "aiosqlite"])
-def execution(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -85,9 +79,7 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def open_test_storage(
-    database_url: str, clock: Clock, execution: str
-) -> AsyncIterator[OpenStorage]:
+async def open_test_storage(database_url: str, clock: Clock) -> AsyncIterator[OpenStorage]:
     """Opens storages on the test's database file; closes them at the end."""
     opened: list[SqlStorage] = []
 
@@ -97,7 +89,6 @@ async def open_test_storage(
         options.setdefault("clock", clock)
         # A hand-moved clock: receipts are decided at once unless a test opens the window.
         options.setdefault("receipt_early_window", timedelta(0))
-        options.setdefault("settings", SqliteSettings(execution=execution))  # type: ignore[arg-type]
         storage = await open_storage(database_url, **options)
         opened.append(storage)
         return storage

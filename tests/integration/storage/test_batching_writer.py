@@ -49,11 +49,11 @@ def raise_on_thirteen(connection: Connection, items: list[int]) -> Sequence[int]
 
 
 @pytest.fixture
-async def database(database_url: str, execution: str) -> AsyncIterator[Database]:
+async def database(database_url: str) -> AsyncIterator[Database]:
     engine = create_sqlite_engine(database_url)
     scratch.create_all(engine)
     engine.dispose()
-    opened = open_sqlite_database(database_url, SqliteSettings(execution=execution))  # type: ignore[arg-type]
+    opened = open_sqlite_database(database_url, SqliteSettings())
     yield opened
     await opened.close()
 

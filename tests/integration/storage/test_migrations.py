@@ -9,9 +9,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from parcelsms.adapters.storage.database import ThreadedDatabase
 from parcelsms.adapters.storage.migrate import head_revision, migrate
 from parcelsms.adapters.storage.schema import metadata
-from parcelsms.adapters.storage.sqlite_engine import create_sqlite_engine
+from parcelsms.adapters.storage.sqlite_engine import create_sqlite_engine, open_sqlite_database
 from parcelsms.errors import ConfigError, StorageError
 
 
@@ -65,3 +66,21 @@ def _schema(path: Path) -> list[tuple[str, str]]:
         return connection.execute(
             "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
         ).fetchall()
+
+
+async def test_an_aiosqlite_url_opens_the_same_file_through_the_threaded_executor(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "older-config.db"
+    assert await migrate(f"sqlite+aiosqlite:///{path}") == head_revision()
+    database = open_sqlite_database(f"sqlite+aiosqlite:///{path}")
+    try:
+        assert isinstance(database, ThreadedDatabase)
+        revision = await database.read(
+            lambda connection: connection.exec_driver_sql(
+                "SELECT version_num FROM alembic_version"
+            ).scalar_one()
+        )
+        assert revision == head_revision()
+    finally:
+        await database.close()

@@ -1,15 +1,11 @@
 """Where storage code runs: one writer connection and a pool of readers, off the event loop.
 
 Storage operations are plain synchronous SQLAlchemy Core functions of a ``Connection``. A
-:class:`Database` runs such a function and awaits its result, in one of two ways:
-
-* :class:`ThreadedDatabase` (the default for SQLite) runs the whole function in a dedicated
-  thread on a ``sqlite3`` connection: one hand-over between the event loop and the thread per
-  call, however many statements the function issues. Measured here, a single-message accept
-  commits in about a third of the time it takes through aiosqlite, where every statement is 3–4
-  hand-overs (cursor, execute, fetch, close).
-* :class:`AsyncEngineDatabase` runs it through an ``AsyncEngine`` (aiosqlite, or asyncpg for
-  PostgreSQL) with ``run_sync``: the same code, each statement awaited.
+:class:`Database` runs such a function and awaits its result. :class:`ThreadedDatabase` runs
+the whole function in a dedicated thread on a ``sqlite3`` connection: one hand-over between
+the event loop and the thread per call, however many statements the function issues.
+Measured here, a single-message accept commits in about a third of the time it takes through
+aiosqlite, where every statement is 3–4 hand-overs (cursor, execute, fetch, close).
 
 The writer connection is used by one caller at a time (the batching writer); reads run in
 their own transactions on the reader pool and, under WAL, never wait for the writer.
@@ -23,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 
@@ -95,29 +90,3 @@ class ThreadedDatabase:
             self._writer_connection.close()
             self._writer_connection = None
         self._writer_engine.dispose()
-
-
-class AsyncEngineDatabase:
-    """``AsyncEngine``s (aiosqlite, asyncpg) running the same functions via ``run_sync``."""
-
-    def __init__(self, writer: AsyncEngine, reader: AsyncEngine) -> None:
-        self._writer_engine = writer
-        self._reader_engine = reader
-        self._writer_connection: AsyncConnection | None = None
-
-    async def write(self, work: Callable[[Connection], T]) -> T:
-        connection = self._writer_connection
-        if connection is None or connection.closed:
-            connection = self._writer_connection = await self._writer_engine.connect()
-        return await connection.run_sync(work)
-
-    async def read(self, work: Callable[[Connection], T]) -> T:
-        async with self._reader_engine.connect() as connection:
-            return await connection.run_sync(_in_transaction, work)
-
-    async def close(self) -> None:
-        if self._writer_connection is not None:
-            await self._writer_connection.close()
-            self._writer_connection = None
-        await self._writer_engine.dispose()
-        await self._reader_engine.dispose()

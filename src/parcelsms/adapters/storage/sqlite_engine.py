@@ -28,17 +28,11 @@ from typing import Any, Literal
 import msgspec
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from parcelsms.adapters.storage.database import (
-    AsyncEngineDatabase,
-    Database,
-    ThreadedDatabase,
-)
+from parcelsms.adapters.storage.database import Database, ThreadedDatabase
 from parcelsms.errors import ConfigError
 
 Synchronous = Literal["NORMAL", "FULL"]
-Execution = Literal["threads", "aiosqlite"]
 Begin = Literal["IMMEDIATE", "DEFERRED"]
 
 
@@ -47,15 +41,13 @@ class SqliteSettings:
     """Tuning of the SQLite connections.
 
     ``busy_timeout_ms``: how long a connection waits for another process's write lock
-    before failing. ``readers``: size of the read pool. ``execution``: ``threads`` (sqlite3
-    in dedicated threads, the fast default) or ``aiosqlite``.
+    before failing. ``readers``: size of the read pool.
     """
 
     synchronous: Synchronous = "NORMAL"
     busy_timeout_ms: int = 10_000
     readers: int = 4
     cache_size_kib: int = 32_768
-    execution: Execution = "threads"
 
 
 DEFAULT_SQLITE_SETTINGS = SqliteSettings()
@@ -63,6 +55,9 @@ DEFAULT_SQLITE_SETTINGS = SqliteSettings()
 
 def sqlite_url(url: str | URL, driver: str = "pysqlite") -> URL:
     """Normalise a SQLite URL to ``driver``; refuse in-memory databases.
+
+    Any SQLite driver named in the URL is replaced: ``sqlite+aiosqlite:///x.db`` (the form
+    older configurations use) opens the same file through the threaded executor.
 
     Raises ``ConfigError`` (key ``database.url``) for a non-SQLite or in-memory URL: the
     writer and the readers must share one database, which only a file gives them.
@@ -148,36 +143,11 @@ def create_sqlite_engine(
     return engine
 
 
-def create_async_sqlite_engine(
-    url: str | URL,
-    settings: SqliteSettings = DEFAULT_SQLITE_SETTINGS,
-    *,
-    pool_size: int = 1,
-    begin: Begin = "IMMEDIATE",
-) -> AsyncEngine:
-    """An aiosqlite engine whose connections carry our pragmas."""
-    create_private_database_file(url)
-    engine = create_async_engine(
-        sqlite_url(url, "aiosqlite"),
-        pool_size=pool_size,
-        max_overflow=0,
-        json_serializer=_json_serializer,
-        json_deserializer=_json_deserializer,
-    )
-    _install_listeners(engine.sync_engine, settings, begin)
-    return engine
-
-
 def open_sqlite_database(
     url: str | URL, settings: SqliteSettings = DEFAULT_SQLITE_SETTINGS
 ) -> Database:
     """The writer (``BEGIN IMMEDIATE``, one connection) and reader pool for ``url``."""
     readers = max(1, settings.readers)
-    if settings.execution == "aiosqlite":
-        return AsyncEngineDatabase(
-            writer=create_async_sqlite_engine(url, settings, pool_size=1, begin="IMMEDIATE"),
-            reader=create_async_sqlite_engine(url, settings, pool_size=readers, begin="DEFERRED"),
-        )
     return ThreadedDatabase(
         writer=create_sqlite_engine(url, settings, pool_size=1, begin="IMMEDIATE"),
         reader=create_sqlite_engine(url, settings, pool_size=readers, begin="DEFERRED"),
