@@ -24,6 +24,7 @@ from pathlib import Path
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.adapters.storage.sqlite_engine import SqliteSettings
+from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.ports import Accepted, NewMessage, WebhookEvent
 
 
@@ -60,7 +61,10 @@ async def _open(directory: Path, settings: SqliteSettings) -> tuple[SqlStorage, 
         pepper=b"bench",
         settings=settings,
     )
-    account = await storage.create_account("bench", balance_micros=10**15)
+    profile = await storage.create_sender_account(
+        "bench", 10**15, "EUR", verified=True, actor=Actor(name="bench")
+    )
+    account = profile.account
     return storage, account.id
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.ports import (
     Accepted,
     NewMessage,
@@ -147,7 +148,10 @@ async def run(count: int, size: int, profile: Path | None) -> None:
             payload_builder=build_webhook_payload,
             pepper=b"bench",
         )
-        account = await storage.create_account("bench", balance_micros=10**15)
+        profile = await storage.create_sender_account(
+            "bench", 10**15, "EUR", verified=True, actor=Actor(name="bench")
+        )
+        account = profile.account
         await storage.set_webhook_endpoint(
             account.id, "http://127.0.0.1:9/hook", "whsec_" + "A" * 32
         )

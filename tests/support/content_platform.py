@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sender_accounts import new_account, new_api_key
 from starlette.applications import Starlette
 
 from parcelsms.adapters.storage import SqlStorage, open_storage
@@ -110,10 +111,10 @@ async def open_platform(tmp_path: Path) -> AsyncIterator[Platform]:
             admin_token=ADMIN_TOKEN,
         )
     )
-    shop = await storage.create_account("shop", balance_micros=BALANCE)
-    other = await storage.create_account("other", balance_micros=BALANCE)
-    _, shop_key = await storage.create_api_key(shop.id)
-    _, other_key = await storage.create_api_key(other.id)
+    shop = await new_account(storage, "shop", balance_micros=BALANCE)
+    other = await new_account(storage, "other", balance_micros=BALANCE)
+    _, shop_key = await new_api_key(storage, shop.id)
+    _, other_key = await new_api_key(storage, other.id)
     for account in (shop, other):
         await storage.set_message_settings(account.id, link_domains=["shop.example"])
     built = Platform(

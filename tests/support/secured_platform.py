@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sender_accounts import TEST_ACTOR, new_api_key
 
 from parcelsms.bootstrap import Platform, build_platform
 from parcelsms.config import load_config
-from parcelsms.pipeline.account_security_ports import Actor, KeySpec
+from parcelsms.pipeline.account_security_ports import KeySpec
 from parcelsms.simulator.submit_log import SubmitRecord
 
 PEPPER = "security-suite-pepper-0123456789"
 ADMIN_TOKEN = "bootstrap-operator-token-0123456789abcdef"
 SHIPPED = "Your parcel {tracking} has shipped."
-TEST_ACTOR = Actor(name="test-suite")
+
 FINAL = frozenset({"delivered", "undelivered", "expired", "rejected", "failed"})
 
 
@@ -74,7 +75,7 @@ class RunningPlatform:
         account_id = profile.account.id
         template = await self.storage.create_template(account_id, "shipped", "en", SHIPPED)
         await self.storage.set_template_review(template.id, approved=True)
-        key_id, key = await self.storage.create_api_key(account_id, f"{name} key")
+        key_id, key = await new_api_key(self.storage, account_id, f"{name} key")
         return Sender(account_id, key, key_id, self.client(key))
 
     async def key_for(self, account_id: str, spec: KeySpec) -> tuple[str, str]:

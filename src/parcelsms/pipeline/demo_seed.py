@@ -14,8 +14,9 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 
+from parcelsms.domain import api_keys
 from parcelsms.domain.money import to_micros
-from parcelsms.pipeline.account_security_ports import SYSTEM_ACTOR
+from parcelsms.pipeline.account_security_ports import SYSTEM_ACTOR, KeySpec
 from parcelsms.pipeline.ports import Storage
 
 DEMO_ACCOUNT = "demo"
@@ -53,5 +54,6 @@ async def seed_demo(storage: Storage) -> DemoSeed | None:
         )
         await storage.set_template_review(created.id, approved=True)
         count += 1
-    _key_id, plaintext = await storage.create_api_key(account.id, "demo")
-    return DemoSeed(account_id=account.id, api_key=plaintext, templates=count)
+    spec = KeySpec(scopes=api_keys.SENDER_SCOPES, label="demo")
+    created_key = await storage.create_key(account.id, spec, SYSTEM_ACTOR)
+    return DemoSeed(account_id=account.id, api_key=created_key.plaintext, templates=count)

@@ -60,25 +60,7 @@ FLAG_SUBMIT_OUTCOME_UNKNOWN = "submit_outcome_unknown"
 FLAG_NO_RECEIPT = "no_receipt"
 
 
-# --- accounts, keys, templates, webhook endpoints -------------------------------------------
-
-
-class ApiKeyIdentity(msgspec.Struct, frozen=True, kw_only=True):
-    """Who a valid API key belongs to."""
-
-    key_id: str
-    account_id: str
-
-
-class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
-    """An API key as listed (the secret is never stored, only its hash)."""
-
-    id: str
-    account_id: str
-    label: str
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+# --- webhook endpoints -------------------------------------------
 
 
 class WebhookEndpoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -427,46 +409,19 @@ class InboundMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AccountStore(Protocol):
-    """Accounts, balances and API keys."""
+    """Accounts as the hot path reads them, and key usage.
 
-    async def create_account(
-        self, name: str, balance_micros: int = 0, currency: str = "EUR"
-    ) -> Account:
-        """Create an active account; an opening balance is booked as a ``topup``.
-
-        Raises ``StorageError`` when the name is taken.
-        """
-        ...
+    Accounts and keys are created, topped up, suspended and revoked through
+    :class:`~parcelsms.pipeline.account_security_ports.AccountSecurityStore`.
+    """
 
     async def get_account(self, account_id: str) -> Account | None: ...
 
     async def find_account_by_name(self, name: str) -> Account | None: ...
 
-    async def set_account_status(
-        self, account_id: str, status: Literal["active", "suspended"]
-    ) -> Account | None: ...
-
-    async def top_up(self, account_id: str, micros: int, note: str | None = None) -> Account:
-        """Add ``micros`` (> 0) to the available balance. ``not_found`` for an unknown account."""
-        ...
-
-    async def create_api_key(self, account_id: str, label: str = "") -> tuple[str, str]:
-        """Return ``(key_id, plaintext_key)``; the plaintext is shown once and never stored."""
-        ...
-
-    async def authenticate_key(self, plaintext: str) -> ApiKeyIdentity | None:
-        """The key's identity, or ``None`` for anything malformed, unknown or revoked."""
-        ...
-
     async def touch_key_usage(self, key_id: str, at: datetime) -> None:
-        """Record that the key was used; written at most once a minute per key."""
+        """Record that the key was used at ``at`` (callers decide how often to tell)."""
         ...
-
-    async def revoke_api_key(self, account_id: str, key_id: str) -> bool:
-        """Revoke the account's key; ``False`` when it is unknown, another's or revoked."""
-        ...
-
-    async def list_api_keys(self, account_id: str) -> list[ApiKey]: ...
 
 
 class WebhookEndpointStore(Protocol):

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sender_accounts import new_account, new_api_key
 from starlette.applications import Starlette
 
 from parcelsms.adapters.storage import SqlStorage, open_storage
@@ -59,8 +60,8 @@ class Api:
     pending_id: str
 
     async def new_tenant(self, name: str, balance_micros: int = 0) -> Tenant:
-        account = await self.storage.create_account(name, balance_micros=balance_micros)
-        key_id, key = await self.storage.create_api_key(account.id)
+        account = await new_account(self.storage, name, balance_micros=balance_micros)
+        key_id, key = await new_api_key(self.storage, account.id)
         client = client_for(self.app, key)
         self._extra_clients.append(client)
         return Tenant(account.id, key, key_id, client)
@@ -112,10 +113,10 @@ async def build_api(tmp_path: Path, **service_options: Any) -> Api:
         **service_options,
     )
     app = create_app(services)
-    alpha_account = await storage.create_account("alpha", balance_micros=ALPHA_BALANCE)
-    beta_account = await storage.create_account("beta", balance_micros=ALPHA_BALANCE)
-    alpha_key_id, alpha_key = await storage.create_api_key(alpha_account.id)
-    beta_key_id, beta_key = await storage.create_api_key(beta_account.id)
+    alpha_account = await new_account(storage, "alpha", balance_micros=ALPHA_BALANCE)
+    beta_account = await new_account(storage, "beta", balance_micros=ALPHA_BALANCE)
+    alpha_key_id, alpha_key = await new_api_key(storage, alpha_account.id)
+    beta_key_id, beta_key = await new_api_key(storage, beta_account.id)
     shipped_en = await storage.create_template(alpha_account.id, "shipped", "en", SHIPPED_EN)
     shipped_es = await storage.create_template(alpha_account.id, "shipped", "es", SHIPPED_ES)
     pending = await storage.create_template(alpha_account.id, "pending", "en", "Hello {name}.")

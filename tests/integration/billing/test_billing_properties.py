@@ -36,6 +36,7 @@ import msgspec
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sender_accounts import new_account, top_up
 
 from parcelsms.adapters.storage.migrate import migrate_blocking
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
@@ -156,7 +157,7 @@ class BillingMachine(RuleBasedStateMachine):
             )
         )
         for index, home in enumerate(HOMES):
-            account = self.run(self.store.create_account(f"account-{index}", 150_000))
+            account = self.run(new_account(self.store, f"account-{index}", 150_000))
             self.accounts.append(account.id)
             self.topups[index] = 150_000
             change = BillingSettingsChange(
@@ -180,7 +181,7 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(account=st.integers(0, 1), amount=st.sampled_from([10_000, 45_000, 200_000]))
     def top_up(self, account: int, amount: int) -> None:
-        self.run(self.store.top_up(self.accounts[account], amount, "property"))
+        self.run(top_up(self.store, self.accounts[account], amount, "property"))
         self.topups[account] += amount
 
     @rule(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from billing_storage import OPERATOR, Clock
+from sender_accounts import new_account, top_up
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.pricing import PriceList
@@ -29,7 +30,7 @@ from parcelsms.pipeline.ports import (
 
 
 async def _account(storage: SqlStorage, name: str, balance: int, home: str = "GB") -> str:
-    account = await storage.create_account(name, balance_micros=balance)
+    account = await new_account(storage, name, balance_micros=balance)
     await storage.change_billing_settings(
         account.id, BillingSettingsChange(home_country=home), OPERATOR
     )
@@ -188,7 +189,7 @@ async def test_the_low_balance_alert_fires_once_per_crossing_and_rearms_above(
     await storage.accept_messages([make_message(account_id)])  # 20 000: crosses
     await storage.accept_messages([make_message(account_id, price_micros=10_000)])  # still below
     first = await storage.list_notifications(account_id)
-    await storage.top_up(account_id, 100_000)  # 110 000: back above, re-armed
+    await top_up(storage, account_id, 100_000)  # 110 000: back above, re-armed
     await storage.accept_messages([make_message(account_id, price_micros=70_000)])  # crosses
     second = await storage.list_notifications(account_id)
 

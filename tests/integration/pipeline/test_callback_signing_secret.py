@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sender_accounts import new_account
 
 from parcelsms.adapters.storage import open_storage
 from parcelsms.domain.pricing import PriceList
@@ -24,7 +25,7 @@ async def test_callback_url_is_refused_until_a_webhook_endpoint_gives_a_signing_
         f"sqlite:///{tmp_path / 'p.db'}", payload_builder=build_webhook_payload, pepper=PEPPER
     )
     try:
-        account = await storage.create_account("shop", balance_micros=10_000_000)
+        account = await new_account(storage, "shop", balance_micros=10_000_000)
         template = await storage.create_template(account.id, "hello", "en", "Hello {name}.")
         await storage.set_template_review(template.id, approved=True)
         accept = AcceptMessages(

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from sender_accounts import TEST_ACTOR, new_account
+
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.ports import Accepted, MessageFilter, NewMessage
@@ -26,7 +28,7 @@ def ledger_rows(path: Path, message_id: str) -> list[tuple[str, int, int]]:
 async def test_an_accepted_message_is_queued_reserved_and_has_its_first_event(
     storage: SqlStorage, make_message: MakeMessage, tmp_path: Path
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=100_000)
+    account = await new_account(storage, "shop", balance_micros=100_000)
     (accepted,) = await storage.accept_messages(
         [make_message(account.id, price_micros=42_500, client_ref="order-1")]
     )
@@ -49,7 +51,7 @@ async def test_an_accepted_message_is_queued_reserved_and_has_its_first_event(
 async def test_the_same_idempotency_key_and_body_replays_the_message(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     item = make_message(account.id, idempotency_key="k-1", request_hash="h-1")
     (first,) = await storage.accept_messages([item])
     (again,) = await storage.accept_messages([item])
@@ -65,7 +67,7 @@ async def test_the_same_idempotency_key_and_body_replays_the_message(
 async def test_the_same_idempotency_key_with_another_body_conflicts(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.accept_messages([make_message(account.id, idempotency_key="k", request_hash="a")])
     (conflict,) = await storage.accept_messages(
         [make_message(account.id, idempotency_key="k", request_hash="b")]
@@ -77,7 +79,7 @@ async def test_the_same_idempotency_key_with_another_body_conflicts(
 async def test_idempotency_holds_inside_one_group(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     same = make_message(account.id, idempotency_key="k", request_hash="a")
     other = make_message(account.id, idempotency_key="k", request_hash="b")
     first, replay, conflict = await asyncio.gather(
@@ -98,8 +100,8 @@ async def test_idempotency_holds_inside_one_group(
 async def test_idempotency_keys_are_per_account(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
-    one = await storage.create_account("one", balance_micros=1_000_000)
-    two = await storage.create_account("two", balance_micros=1_000_000)
+    one = await new_account(storage, "one", balance_micros=1_000_000)
+    two = await new_account(storage, "two", balance_micros=1_000_000)
     results = await storage.accept_messages(
         [
             make_message(one.id, idempotency_key="k", request_hash="a"),
@@ -112,8 +114,8 @@ async def test_idempotency_keys_are_per_account(
 async def test_insufficient_balance_refuses_only_the_item_that_does_not_fit(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
-    poor = await storage.create_account("poor", balance_micros=100_000)
-    rich = await storage.create_account("rich", balance_micros=10_000_000)
+    poor = await new_account(storage, "poor", balance_micros=100_000)
+    rich = await new_account(storage, "rich", balance_micros=10_000_000)
     items = [
         make_message(poor.id, price_micros=60_000),
         make_message(rich.id, price_micros=60_000),
@@ -136,7 +138,7 @@ async def test_insufficient_balance_refuses_only_the_item_that_does_not_fit(
 async def test_concurrent_single_submitters_never_overspend(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     results = await asyncio.gather(
         *(
             storage.accept_messages([make_message(account.id, price_micros=30_000)])
@@ -155,8 +157,8 @@ async def test_concurrent_single_submitters_never_overspend(
 async def test_a_suspended_or_unknown_account_cannot_send(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
-    await storage.set_account_status(account.id, "suspended")
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
+    await storage.suspend_account(account.id, "test", TEST_ACTOR)
     suspended, unknown = await storage.accept_messages(
         [make_message(account.id), make_message("acc_01HZZZZZZZZZZZZZZZZZZZZZZZ")]
     )
@@ -169,7 +171,7 @@ async def test_a_suspended_or_unknown_account_cannot_send(
 async def test_a_batch_of_a_thousand_is_accepted_in_order(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10**12)
+    account = await new_account(storage, "shop", balance_micros=10**12)
     items = [make_message(account.id, client_ref=f"r{n}") for n in range(1000)]
     results = await storage.accept_messages(items)
     assert [r.client_ref for r in results if isinstance(r, Accepted)] == [

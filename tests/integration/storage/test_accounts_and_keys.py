@@ -1,4 +1,4 @@
-"""Accounts, balances and API keys."""
+"""Accounts, balances and API keys, through the operations production uses."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sender_accounts import TEST_ACTOR, new_account, new_api_key, top_up
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.errors import CatalogueError, StorageError
@@ -18,7 +19,7 @@ PEPPER = b"test-pepper"
 
 
 async def test_opening_balance_is_booked_as_a_top_up(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop", balance_micros=5_000_000)
+    account = await new_account(storage, "shop", balance_micros=5_000_000)
     assert account.balance_micros == 5_000_000
     assert account.reserved_micros == 0
     totals = await storage.account_ledger_totals(account.id)
@@ -28,14 +29,14 @@ async def test_opening_balance_is_booked_as_a_top_up(storage: SqlStorage) -> Non
 
 
 async def test_account_names_are_unique(storage: SqlStorage) -> None:
-    await storage.create_account("shop")
+    await new_account(storage, "shop")
     with pytest.raises(StorageError, match="already exists"):
-        await storage.create_account("shop")
+        await new_account(storage, "shop")
 
 
 async def test_top_up_adds_to_the_available_balance(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000)
-    topped = await storage.top_up(account.id, 2_500, "bank transfer")
+    account = await new_account(storage, "shop", balance_micros=1_000)
+    topped = await top_up(storage, account.id, 2_500, "bank transfer")
     assert topped.balance_micros == 3_500
     assert (await storage.get_account(account.id)) == topped
     totals = await storage.account_ledger_totals(account.id)
@@ -45,31 +46,31 @@ async def test_top_up_adds_to_the_available_balance(storage: SqlStorage) -> None
 
 async def test_top_up_of_an_unknown_account_is_not_found(storage: SqlStorage) -> None:
     with pytest.raises(CatalogueError) as caught:
-        await storage.top_up("acc_01HZZZZZZZZZZZZZZZZZZZZZZZ", 100)
+        await top_up(storage, "acc_01HZZZZZZZZZZZZZZZZZZZZZZZ", 100)
     assert caught.value.code == "not_found"
 
 
 async def test_top_up_must_be_positive(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     with pytest.raises(ValueError, match="positive"):
-        await storage.top_up(account.id, 0)
+        await top_up(storage, account.id, 0)
 
 
 async def test_accounts_can_be_found_by_name_and_suspended(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     assert await storage.find_account_by_name("shop") == account
     assert await storage.find_account_by_name("other") is None
-    suspended = await storage.set_account_status(account.id, "suspended")
+    suspended = await storage.suspend_account(account.id, "chargeback", TEST_ACTOR)
     assert suspended is not None
-    assert suspended.status == "suspended"
+    assert suspended.account.status == "suspended"
 
 
 async def test_a_new_key_authenticates_as_its_account(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
-    key_id, plaintext = await storage.create_api_key(account.id, "ci")
-    identity = await storage.authenticate_key(plaintext)
-    assert identity is not None
-    assert (identity.key_id, identity.account_id) == (key_id, account.id)
+    account = await new_account(storage, "shop")
+    key_id, plaintext = await new_api_key(storage, account.id, "ci")
+    grant = await storage.authorize_key(plaintext)
+    assert grant is not None
+    assert (grant.key_id, grant.account_id) == (key_id, account.id)
 
 
 @pytest.mark.parametrize(
@@ -86,30 +87,32 @@ async def test_a_new_key_authenticates_as_its_account(storage: SqlStorage) -> No
 async def test_wrong_or_malformed_keys_are_refused(
     storage: SqlStorage, mangle: Callable[[str], str]
 ) -> None:
-    account = await storage.create_account("shop")
-    _, plaintext = await storage.create_api_key(account.id)
-    assert await storage.authenticate_key(mangle(plaintext)) is None
+    account = await new_account(storage, "shop")
+    _, plaintext = await new_api_key(storage, account.id)
+    assert await storage.authorize_key(mangle(plaintext)) is None
 
 
 async def test_a_key_of_unknown_id_is_refused(storage: SqlStorage) -> None:
-    assert await storage.authenticate_key("psk_01HZZZZZZZZZZZZZZZZZZZZZZZ.secret") is None
+    assert await storage.authorize_key("psk_01HZZZZZZZZZZZZZZZZZZZZZZZ.secret") is None
 
 
 async def test_a_revoked_key_is_refused_even_when_cached(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
-    key_id, plaintext = await storage.create_api_key(account.id)
-    assert await storage.authenticate_key(plaintext) is not None
-    assert await storage.revoke_api_key(account.id, key_id) is True
-    assert await storage.authenticate_key(plaintext) is None
-    assert await storage.revoke_api_key(account.id, key_id) is False
+    account = await new_account(storage, "shop")
+    key_id, plaintext = await new_api_key(storage, account.id)
+    assert await storage.authorize_key(plaintext) is not None
+    revoked = await storage.revoke_key(key_id, TEST_ACTOR, account.id)
+    assert revoked is not None
+    assert revoked.revoked_at is not None
+    assert await storage.authorize_key(plaintext) is None
+    assert await storage.revoke_key(key_id, TEST_ACTOR, account.id) == revoked
 
 
 async def test_another_account_cannot_revoke_a_key(storage: SqlStorage) -> None:
-    owner = await storage.create_account("owner")
-    other = await storage.create_account("other")
-    key_id, plaintext = await storage.create_api_key(owner.id)
-    assert await storage.revoke_api_key(other.id, key_id) is False
-    assert await storage.authenticate_key(plaintext) is not None
+    owner = await new_account(storage, "owner")
+    other = await new_account(storage, "other")
+    key_id, plaintext = await new_api_key(storage, owner.id)
+    assert await storage.revoke_key(key_id, TEST_ACTOR, other.id) is None
+    assert await storage.authorize_key(plaintext) is not None
 
 
 async def test_a_key_revoked_by_another_process_is_refused_once_the_cache_expires(
@@ -117,18 +120,18 @@ async def test_a_key_revoked_by_another_process_is_refused_once_the_cache_expire
 ) -> None:
     api = await open_test_storage(key_cache_seconds=0)
     operator = await open_test_storage()
-    account = await operator.create_account("shop")
-    key_id, plaintext = await operator.create_api_key(account.id)
-    assert await api.authenticate_key(plaintext) is not None
-    await operator.revoke_api_key(account.id, key_id)
-    assert await api.authenticate_key(plaintext) is None
+    account = await new_account(operator, "shop")
+    key_id, plaintext = await new_api_key(operator, account.id)
+    assert await api.authorize_key(plaintext) is not None
+    await operator.revoke_key(key_id, TEST_ACTOR, account.id)
+    assert await api.authorize_key(plaintext) is None
 
 
 async def test_only_the_peppered_hash_of_the_secret_is_stored(
     storage: SqlStorage, tmp_path: Path
 ) -> None:
-    account = await storage.create_account("shop")
-    key_id, plaintext = await storage.create_api_key(account.id)
+    account = await new_account(storage, "shop")
+    key_id, plaintext = await new_api_key(storage, account.id)
     secret = plaintext.split(".", 1)[1]
     with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
         (stored,) = connection.execute(
@@ -138,13 +141,16 @@ async def test_only_the_peppered_hash_of_the_secret_is_stored(
     assert secret not in (tmp_path / "parcelsms.db").read_bytes().decode("latin-1")
 
 
-async def test_key_usage_is_written_at_most_once_a_minute(storage: SqlStorage, clock: Any) -> None:
-    account = await storage.create_account("shop")
-    key_id, _ = await storage.create_api_key(account.id)
+async def test_key_usage_records_each_time_it_is_told(storage: SqlStorage, clock: Any) -> None:
+    """Storage writes every use it is given; the API decides how often to tell it."""
+    account = await new_account(storage, "shop")
+    key_id, _ = await new_api_key(storage, account.id)
     first = clock()
     await storage.touch_key_usage(key_id, first)
+    (key,) = await storage.list_keys(account.id)
+    assert key.last_used_at == first
     later = clock.advance(5)
     await storage.touch_key_usage(key_id, later)
-    (key,) = await storage.list_api_keys(account.id)
-    assert key.last_used_at == first
+    (key,) = await storage.list_keys(account.id)
+    assert key.last_used_at == later
     assert key.revoked_at is None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sender_accounts import new_account
 from sqlalchemy import select
 
 from parcelsms.adapters.storage.bulk_statements import insert_statement
@@ -53,7 +54,7 @@ def ledger_kinds(path: Path) -> dict[str, list[str]]:
 async def test_outcomes_of_every_kind_in_one_call_each_end_right(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
     a, b, c, d, e, f = await enqueue(storage, account.id, count=6, price_micros=10_000)
     await storage.claim_for_dispatch("worker", 10, clock())
@@ -107,7 +108,7 @@ async def test_outcomes_of_every_kind_in_one_call_each_end_right(
 async def test_receipts_for_single_and_multi_part_messages_in_one_call(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     (single,) = await enqueue(storage, account.id)
     (double,) = await enqueue(storage, account.id, segments=2)
     (undelivered,) = await enqueue(storage, account.id)
@@ -155,7 +156,7 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
 async def test_a_bad_outcome_in_a_list_fails_alone(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     good, bad, other = await enqueue(storage, account.id, count=3)
     await storage.claim_for_dispatch("worker", 10, clock())
     # Two parts numbered 1: the parts table's primary key refuses the second.
@@ -181,7 +182,7 @@ async def test_a_bad_outcome_in_a_list_fails_alone(
 async def test_bulk_insert_converts_values_like_core(
     storage: SqlStorage, enqueue: Any, database_url: str
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     first, second = await enqueue(storage, account.id, count=2)
     statement = insert_statement(message_events, ("message_id", "status", "at", "detail"))
     one = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)

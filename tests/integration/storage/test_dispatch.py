@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sender_accounts import new_account
+
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.pipeline.ports import (
@@ -43,7 +45,7 @@ def ledger_kinds(path: Path, message_id: str) -> list[str]:
 async def test_claimed_messages_are_not_claimed_again(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     ids = await enqueue(storage, account.id, count=5)
     first = await storage.claim_for_dispatch("worker-1", 3, clock())
     second = await storage.claim_for_dispatch("worker-2", 10, clock())
@@ -58,7 +60,7 @@ async def test_claimed_messages_are_not_claimed_again(
 async def test_messages_are_claimed_only_when_due(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     await enqueue(storage, account.id)
     earlier = clock() - timedelta(seconds=1)
     assert await storage.claim_for_dispatch("worker", 10, earlier) == []
@@ -68,7 +70,7 @@ async def test_messages_are_claimed_only_when_due(
 async def test_a_submission_settles_and_records_parts_event_and_webhook(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
     (message_id,) = await enqueue(storage, account.id, price_micros=80_000, segments=2)
     await storage.claim_for_dispatch("worker", 10, clock())
@@ -94,7 +96,7 @@ async def test_a_submission_settles_and_records_parts_event_and_webhook(
 async def test_a_retry_requeues_the_message_for_later_on_the_next_route(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id)
     await storage.claim_for_dispatch("worker", 10, clock())
     later = clock() + timedelta(seconds=30)
@@ -119,7 +121,7 @@ async def test_a_retry_requeues_the_message_for_later_on_the_next_route(
 async def test_a_failed_message_is_refunded(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id, price_micros=50_000)
     await storage.claim_for_dispatch("worker", 10, clock())
     failure = Failed(message_id=message_id, error=ErrorDetail(detail="no route", err="0x0B"))
@@ -137,7 +139,7 @@ async def test_a_failed_message_is_refunded(
 async def test_an_outcome_for_a_message_no_longer_queued_changes_nothing(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id)
     await storage.claim_for_dispatch("worker", 10, clock())
     await storage.record_submissions([submitted(message_id)])
@@ -154,7 +156,7 @@ async def test_with_refund_on_reject_the_reserve_waits_for_the_final_state(
     open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     storage = await open_test_storage(refund_on_reject=True)
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     rejected_id, delivered_id = await enqueue(storage, account.id, count=2, price_micros=10_000)
     await storage.claim_for_dispatch("worker", 10, clock())
     await storage.record_submissions([submitted(rejected_id, "r1"), submitted(delivered_id, "d1")])

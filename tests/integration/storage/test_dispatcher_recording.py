@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sender_accounts import new_account
+
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.pipeline.channel_port import AcceptedPart, ChannelResult, OutboundSms, SendResultKind
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
@@ -78,7 +80,7 @@ class WatchedStore:
 async def test_outcomes_are_recorded_in_lists_and_claims_are_worth_making(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=100_000_000)
+    account = await new_account(storage, "shop", balance_micros=100_000_000)
     ids = await enqueue(storage, account.id, count=300, route_plan=("alpha",))
     store = WatchedStore(storage, expected=300)
     channel = AcceptingChannel()

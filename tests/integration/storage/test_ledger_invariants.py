@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sender_accounts import new_account, top_up
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
@@ -51,7 +52,7 @@ class Traffic:
 
     async def setup(self) -> None:
         for number, balance in enumerate((300_000, 2_000_000, 50_000_000)):
-            account = await self.storage.create_account(f"a{number}", balance_micros=balance)
+            account = await new_account(self.storage, f"a{number}", balance_micros=balance)
             self.accounts.append(account.id)
         await self.storage.set_webhook_endpoint(self.accounts[1], "https://h.example", "whsec")
 
@@ -142,7 +143,7 @@ class Traffic:
         await self.storage.expire_overdue(self.clock(), timedelta(minutes=2))
 
     async def top_up(self) -> None:
-        await self.storage.top_up(self.rng.choice(self.accounts), 100_000, "random")
+        await top_up(self.storage, self.rng.choice(self.accounts), 100_000, "random")
 
     async def step(self) -> None:
         actions = [

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.errors import StorageError
@@ -32,7 +33,7 @@ async def submit_all(storage: SqlStorage, clock: Any, ids: list[str]) -> None:
 async def test_the_callback_url_wins_over_the_account_endpoint(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
     (own,) = await enqueue(storage, account.id, callback_url="https://shop.example/this")
     (default,) = await enqueue(storage, account.id)
@@ -46,7 +47,7 @@ async def test_the_callback_url_wins_over_the_account_endpoint(
 async def test_no_webhook_is_queued_without_a_target(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id)
     await submit_all(storage, clock, [message_id])
     assert await storage.claim_due_webhooks(10, clock(), 30) == []
@@ -55,7 +56,7 @@ async def test_no_webhook_is_queued_without_a_target(
 async def test_a_callback_without_an_endpoint_has_no_secret(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id, callback_url="https://shop.example/x")
     await submit_all(storage, clock, [message_id])
     (delivery,) = await storage.claim_due_webhooks(10, clock(), 30)
@@ -65,7 +66,7 @@ async def test_a_callback_without_an_endpoint_has_no_secret(
 async def test_the_payload_is_the_builders_output_for_the_event(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
     (message_id,) = await enqueue(storage, account.id, client_ref="order-7")
     await submit_all(storage, clock, [message_id])
@@ -90,7 +91,7 @@ async def test_status_change_and_webhook_commit_together_or_not_at_all(
         return msgspec.json.encode(event).decode()
 
     storage = await open_test_storage(payload_builder=builder)
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
     (good,) = await enqueue(storage, account.id, client_ref="good")
     (bad,) = await enqueue(storage, account.id, client_ref="poison")
@@ -116,7 +117,7 @@ async def test_status_change_and_webhook_commit_together_or_not_at_all(
 async def test_a_claimed_webhook_is_leased_until_reported(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
     (message_id,) = await enqueue(storage, account.id)
     await submit_all(storage, clock, [message_id])
@@ -129,7 +130,7 @@ async def test_a_claimed_webhook_is_leased_until_reported(
 async def test_delivery_results_settle_retry_or_give_up(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
     ids = await enqueue(storage, account.id, count=3)
     await submit_all(storage, clock, ids)
@@ -160,7 +161,7 @@ async def test_delivery_results_settle_retry_or_give_up(
 async def test_a_result_for_a_finished_row_is_ignored(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
     (message_id,) = await enqueue(storage, account.id)
     await submit_all(storage, clock, [message_id])
@@ -173,13 +174,13 @@ async def test_a_result_for_a_finished_row_is_ignored(
 
 
 async def test_endpoints_are_replaced_not_duplicated(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     await storage.set_webhook_endpoint(account.id, "https://one.example", "whsec_1")
     await storage.set_webhook_endpoint(account.id, "https://two.example", "whsec_2")
     endpoint = await storage.get_webhook_endpoint(account.id)
     assert endpoint is not None
     assert (endpoint.url, endpoint.secret) == ("https://two.example", "whsec_2")
-    other = await storage.create_account("other")
+    other = await new_account(storage, "other")
     assert await storage.get_webhook_endpoint(other.id) is None
 
 
@@ -187,7 +188,7 @@ async def test_endpoints_are_replaced_not_duplicated(storage: SqlStorage) -> Non
 async def test_claims_respect_the_limit(
     storage: SqlStorage, enqueue: Any, clock: Any, limit: int
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
     ids = await enqueue(storage, account.id, count=3)
     await submit_all(storage, clock, ids)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
@@ -19,7 +20,7 @@ from parcelsms.pipeline.ports import MessageFilter, ReceiptRecord, Submitted, Su
 async def test_a_message_shows_its_history_and_parts(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id, segments=2)
     await storage.claim_for_dispatch("worker", 10, clock())
     clock.advance(1)
@@ -68,8 +69,8 @@ async def test_a_message_shows_its_history_and_parts(
 
 
 async def test_another_accounts_message_reads_as_absent(storage: SqlStorage, enqueue: Any) -> None:
-    owner = await storage.create_account("owner", balance_micros=1_000_000)
-    other = await storage.create_account("other", balance_micros=1_000_000)
+    owner = await new_account(storage, "owner", balance_micros=1_000_000)
+    other = await new_account(storage, "other", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, owner.id, client_ref="secret-order")
     assert await storage.get_message(other.id, message_id) is None
     assert await storage.get_message(owner.id, message_id) is not None
@@ -81,7 +82,7 @@ async def test_another_accounts_message_reads_as_absent(storage: SqlStorage, enq
 async def test_pages_walk_every_message_once_newest_first(
     storage: SqlStorage, enqueue: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     ids = await enqueue(storage, account.id, count=25)
     seen: list[str] = []
     cursor = None
@@ -100,7 +101,7 @@ async def test_pages_walk_every_message_once_newest_first(
 async def test_an_exactly_full_last_page_has_no_next_cursor(
     storage: SqlStorage, enqueue: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     await enqueue(storage, account.id, count=10)
     page = await storage.list_messages(account.id, MessageFilter(), limit=10)
     assert len(page.items) == 10
@@ -110,7 +111,7 @@ async def test_an_exactly_full_last_page_has_no_next_cursor(
 async def test_listings_filter_by_status_number_reference_and_time(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     (early,) = await enqueue(storage, account.id, to_e164="+34600000001", client_ref="a")
     start = clock.advance(60)
     (late,) = await enqueue(storage, account.id, to_e164="+34600000002", client_ref="b")
@@ -149,7 +150,7 @@ async def test_listings_filter_by_status_number_reference_and_time(
     ],
 )
 async def test_an_invalid_cursor_is_a_catalogued_error(storage: SqlStorage, cursor: str) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     with pytest.raises(CatalogueError) as caught:
         await storage.list_messages(account.id, MessageFilter(), cursor=cursor)
     assert (caught.value.code, caught.value.field) == ("invalid_cursor", "cursor")
@@ -158,7 +159,7 @@ async def test_an_invalid_cursor_is_a_catalogued_error(storage: SqlStorage, curs
 async def test_times_are_stored_as_sortable_utc_text(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
-    account = await storage.create_account("shop", balance_micros=1_000_000)
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
     clock.now = datetime(2030, 6, 1, 14, 30, 5, 120, tzinfo=timezone(timedelta(hours=2)))
     (message_id,) = await enqueue(storage, account.id)
     with sqlite3.connect(tmp_path / "parcelsms.db") as connection:

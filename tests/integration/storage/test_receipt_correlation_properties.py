@@ -21,6 +21,7 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from receipt_records import receipt_record
+from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.domain.receipt_correlation import MessageIdFormat, Reading
@@ -94,7 +95,7 @@ async def _play(
     correlator = ReceiptCorrelator(
         storage, {CHANNEL: id_format}, wire_clock=lambda: wire_ms[0] * 1_000
     )
-    account = await storage.create_account("shop", balance_micros=100_000_000)
+    account = await new_account(storage, "shop", balance_micros=100_000_000)
     count = len(case.outcomes)
     results = await storage.accept_messages([message(account.id) for _ in range(count)])
     message_ids = [str(getattr(result, "message_id")) for result in results]  # noqa: B009

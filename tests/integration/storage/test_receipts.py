@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from receipt_records import receipt_record
+from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros
@@ -46,7 +47,7 @@ def count_rows(path: Path, table: str) -> int:
 
 @pytest.fixture
 async def shop(storage: SqlStorage) -> str:
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
     return account.id
 
@@ -296,7 +297,7 @@ async def test_a_receipt_for_a_final_part_waits_for_a_newer_one_within_the_early
     open_test_storage: Any, enqueue: Any, clock: Any
 ) -> None:
     storage = await open_test_storage(receipt_early_window=timedelta(seconds=5))
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     old = await dispatched(storage, enqueue, clock, account.id, "9")
     await storage.apply_receipts([receipt("9", "delivered", clock())])
     clock.advance(1)
@@ -316,7 +317,7 @@ async def test_a_duplicate_is_recognised_once_the_early_window_closes(
     open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     storage = await open_test_storage(receipt_early_window=timedelta(seconds=5))
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     await dispatched(storage, enqueue, clock, account.id, "9")
     await storage.apply_receipts([receipt("9", "delivered", clock())])
     assert (await storage.apply_receipts([receipt("9", "delivered", clock())])).pending == 1
@@ -365,7 +366,7 @@ async def test_webhooks_name_the_previous_status_the_attempt_and_a_route_label_n
     open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     storage = await open_test_storage(payload_builder=build_webhook_payload)
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
     await dispatched(storage, enqueue, clock, account.id, "c1")
     await storage.apply_receipts([receipt("c1", "delivered", clock())])
@@ -384,7 +385,7 @@ async def test_a_message_without_receipt_expires_with_the_reason_no_receipt(
     open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     storage = await open_test_storage(payload_builder=build_webhook_payload)
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
     message_id = await dispatched(storage, enqueue, clock, account.id, "c1")
     assert await storage.expire_overdue(clock() + timedelta(days=3), timedelta(hours=1)) == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sender_accounts import new_account
+
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.pipeline.ports import (
     FLAG_NO_RECEIPT,
@@ -18,7 +20,7 @@ async def crashed_with_claims(
 ) -> tuple[str, list[str]]:
     """A first process accepts and claims ``count`` messages, then stops without reporting."""
     before = await open_test_storage()
-    account = await before.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(before, "shop", balance_micros=10_000_000)
     await before.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
     ids = await enqueue(before, account.id, count=count)
     assert len(await before.claim_for_dispatch("dead-worker", 100, clock())) == count

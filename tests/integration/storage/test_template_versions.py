@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from sender_accounts import new_account
 
 from parcelsms.adapters.storage.migrate import alembic_config
 from parcelsms.adapters.storage.sql_storage import SqlStorage
@@ -34,7 +35,7 @@ def version(account_id: str, language: str = "en", **fields: object) -> NewTempl
 async def test_versions_are_numbered_per_variant_and_keep_variables_and_findings(
     storage: SqlStorage,
 ) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     first = await storage.create_template_version(version(account.id))
     spanish = await storage.create_template_version(version(account.id, "es"))
     second = await storage.create_template_version(version(account.id, findings=(ERROR,)))
@@ -51,7 +52,7 @@ async def test_versions_are_numbered_per_variant_and_keep_variables_and_findings
 
 
 async def test_a_draft_is_submitted_once(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     draft = await storage.create_template_version(version(account.id, submit=False))
     assert (draft.status, draft.submitted_at) == ("draft", None)
 
@@ -69,7 +70,7 @@ async def test_a_draft_is_submitted_once(storage: SqlStorage) -> None:
 async def test_approving_supersedes_the_sending_version_and_errors_need_an_override(
     storage: SqlStorage,
 ) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     first = await storage.create_template_version(version(account.id))
     await storage.set_template_review(first.id, True)
     second = await storage.create_template_version(version(account.id, findings=(ERROR,)))
@@ -94,8 +95,8 @@ async def test_approving_supersedes_the_sending_version_and_errors_need_an_overr
 
 
 async def test_the_review_queue_lists_every_account_oldest_first(storage: SqlStorage) -> None:
-    shop = await storage.create_account("shop")
-    other = await storage.create_account("other")
+    shop = await new_account(storage, "shop")
+    other = await new_account(storage, "other")
     first = await storage.create_template_version(version(shop.id))
     second = await storage.create_template_version(version(other.id, "de"))
     await storage.create_template_version(version(other.id, "fr", submit=False))
@@ -111,7 +112,7 @@ async def test_the_review_queue_lists_every_account_oldest_first(storage: SqlSto
 async def test_variants_by_id_pin_the_versions_language_and_the_default_can_move(
     storage: SqlStorage,
 ) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     english = await storage.create_template_version(version(account.id))
     spanish = await storage.create_template_version(version(account.id, "es"))
     for item in (english, spanish):
@@ -131,7 +132,7 @@ async def test_variants_by_id_pin_the_versions_language_and_the_default_can_move
 
 
 async def test_sender_registrations_are_idempotent_until_rejected(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     first, created = await storage.register_sender_id(account.id, "ACME", "alphanumeric", "GB")
     again, created_again = await storage.register_sender_id(
         account.id, "ACME", "alphanumeric", "GB"
@@ -157,7 +158,7 @@ async def test_sender_registrations_are_idempotent_until_rejected(storage: SqlSt
 
 
 async def test_message_settings_default_and_change_one_field_at_a_time(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     assert (await storage.get_message_settings(account.id)).smart_encoding is False
 
     await storage.set_message_settings(account.id, link_domains=["shop.example"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sender_accounts import new_account
+
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 
 
@@ -14,7 +16,7 @@ async def approved(storage: SqlStorage, account_id: str, name: str, language: st
 
 
 async def test_a_new_template_waits_for_review(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     template = await storage.create_template(account.id, "shipped", "en", "Shipped {tracking}")
     assert template.status == "pending_review"
     assert template.reviewed_at is None
@@ -25,7 +27,7 @@ async def test_a_new_template_waits_for_review(storage: SqlStorage) -> None:
 
 
 async def test_a_rejected_template_keeps_its_reason(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     template = await storage.create_template(account.id, "promo", "en", "Buy now!")
     rejected = await storage.set_template_review(template.id, False, "marketing content")
     assert rejected is not None
@@ -33,7 +35,7 @@ async def test_a_rejected_template_keeps_its_reason(storage: SqlStorage) -> None
 
 
 async def test_the_latest_approved_version_sends(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     await approved(storage, account.id, "shipped", "en")
     newer = await approved(storage, account.id, "shipped", "en")
     await storage.create_template(account.id, "shipped", "en", "draft, not reviewed")
@@ -43,7 +45,7 @@ async def test_the_latest_approved_version_sends(storage: SqlStorage) -> None:
 
 
 async def test_an_id_selects_its_name_in_the_requested_language(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     english = await approved(storage, account.id, "shipped", "en")
     spanish = await approved(storage, account.id, "shipped", "es")
     by_id = await storage.find_sendable_template(account.id, english, None)
@@ -58,7 +60,7 @@ async def test_without_a_language_the_default_language_sends(
     storage: SqlStorage,
 ) -> None:
     """The first variant's language is the template's default until another is chosen."""
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     spanish = await approved(storage, account.id, "delayed", "es")
     only = await storage.find_sendable_template(account.id, "delayed", None)
     assert only.template is not None
@@ -74,7 +76,7 @@ async def test_without_a_language_the_default_language_sends(
 async def test_a_missing_language_is_reported_with_the_available_ones(
     storage: SqlStorage,
 ) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     await approved(storage, account.id, "shipped", "en")
     lookup = await storage.find_sendable_template(account.id, "shipped", "fr")
     assert lookup.problem == "template_language_unavailable"
@@ -82,15 +84,15 @@ async def test_a_missing_language_is_reported_with_the_available_ones(
 
 
 async def test_unknown_names_and_ids_are_unknown_templates(storage: SqlStorage) -> None:
-    account = await storage.create_account("shop")
+    account = await new_account(storage, "shop")
     by_name = await storage.find_sendable_template(account.id, "nothing", None)
     by_id = await storage.find_sendable_template(account.id, "tpl_01HZZZZZZZZZZZZZZZZZZZZZZZ", None)
     assert by_name.problem == by_id.problem == "unknown_template"
 
 
 async def test_templates_of_another_account_are_invisible(storage: SqlStorage) -> None:
-    owner = await storage.create_account("owner")
-    other = await storage.create_account("other")
+    owner = await new_account(storage, "owner")
+    other = await new_account(storage, "other")
     template_id = await approved(storage, owner.id, "shipped", "en")
     assert await storage.get_template(other.id, template_id) is None
     assert await storage.list_templates(other.id) == []

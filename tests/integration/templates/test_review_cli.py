@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from click.testing import CliRunner
+from sender_accounts import new_account
 
 from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.main import main
@@ -37,7 +38,7 @@ def seed(config: Path) -> tuple[str, str, str]:
     async def work() -> tuple[str, str, str]:
         storage = await open_platform_storage(load_config(config, {}), os.environ)
         try:
-            account = await storage.create_account("shop")
+            account = await new_account(storage, "shop")
             flagged = await storage.create_template_version(
                 NewTemplateVersion(
                     account_id=account.id,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from sender_accounts import new_account
 from standardwebhooks.webhooks import Webhook
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
@@ -86,7 +87,7 @@ async def storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
 
 async def submitted_messages(storage: SqlStorage, receiver: Receiver, count: int) -> list[str]:
     """``count`` messages submitted: one ``submitted`` webhook each in the outbox."""
-    account = await storage.create_account("shop", balance_micros=10_000_000)
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.set_webhook_endpoint(account.id, receiver.url, receiver.secret)
     now = datetime.now().astimezone()
     accepted = await storage.accept_messages(

@@ -1,4 +1,4 @@
-"""Accounts, top-ups and API keys.
+"""Account rows: creation, top-ups, status, key usage, and the ledger totals check.
 
 Writes here are rare operator or API actions; each runs item by item inside the writer's
 group transaction. Balances only move through :func:`~.ledger.write_ledger`.
@@ -21,7 +21,7 @@ from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.money import balance_overflow, balance_room
 from parcelsms.errors import StorageError
-from parcelsms.pipeline.ports import Account, ApiKey, LedgerTotals
+from parcelsms.pipeline.ports import Account, LedgerTotals
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +42,6 @@ class TopUp:
 class AccountStatusChange:
     account_id: str
     status: Literal["active", "suspended"]
-
-
-@dataclass(frozen=True, slots=True)
-class NewApiKey:
-    key_id: str
-    account_id: str
-    label: str
-    secret_hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRevocation:
-    account_id: str
-    key_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,41 +149,6 @@ class AccountOperations:
             results.append(read_account(connection, item.account_id))
         return results
 
-    def create_key(self, connection: Connection, items: list[NewApiKey]) -> Sequence[str]:
-        for item in items:
-            _existing_account(connection, item.account_id)
-        connection.execute(
-            api_keys.insert(),
-            [
-                {
-                    "id": item.key_id,
-                    "account_id": item.account_id,
-                    "secret_hash": item.secret_hash,
-                    "label": item.label,
-                    "created_at": self._context.clock(),
-                    "revoked_at": None,
-                    "last_used_at": None,
-                }
-                for item in items
-            ],
-        )
-        return [item.key_id for item in items]
-
-    def revoke_key(self, connection: Connection, items: list[KeyRevocation]) -> Sequence[bool]:
-        results = []
-        for item in items:
-            revoked = connection.execute(
-                api_keys.update()
-                .where(
-                    api_keys.c.id == item.key_id,
-                    api_keys.c.account_id == item.account_id,
-                    api_keys.c.revoked_at.is_(None),
-                )
-                .values(revoked_at=self._context.clock())
-            )
-            results.append(revoked.rowcount == 1)
-        return results
-
     def touch_keys(self, connection: Connection, items: list[KeyUse]) -> Sequence[None]:
         connection.execute(
             api_keys.update()
@@ -206,35 +157,6 @@ class AccountOperations:
             [{"b_id": item.key_id, "b_at": item.at} for item in items],
         )
         return [None] * len(items)
-
-
-def read_key_secret(connection: Connection, key_id: str) -> tuple[str, str, bool] | None:
-    """``(account_id, secret_hash, revoked)`` of a key, or ``None``."""
-    row = connection.execute(
-        select(api_keys.c.account_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
-            api_keys.c.id == key_id
-        )
-    ).first()
-    if row is None:
-        return None
-    return row.account_id, row.secret_hash, row.revoked_at is not None
-
-
-def read_keys(connection: Connection, account_id: str) -> list[ApiKey]:
-    rows = connection.execute(
-        select(api_keys).where(api_keys.c.account_id == account_id).order_by(api_keys.c.id)
-    )
-    return [
-        ApiKey(
-            id=row.id,
-            account_id=row.account_id,
-            label=row.label,
-            created_at=row.created_at,
-            revoked_at=row.revoked_at,
-            last_used_at=row.last_used_at,
-        )
-        for row in rows
-    ]
 
 
 def read_ledger_totals(connection: Connection, account_id: str) -> LedgerTotals | None:

@@ -8,10 +8,9 @@ and a reader pool, and returns a :class:`SqlStorage`. Every write goes through t
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Concatenate, Literal, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.engine import URL, Connection
 
@@ -50,16 +49,12 @@ from parcelsms.adapters.storage.sqlite_engine import (
     SqliteSettings,
     open_sqlite_database,
 )
-from parcelsms.domain import api_keys
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.receipt_correlation import Reading
 from parcelsms.errors import CatalogueError, StorageError
-from parcelsms.pipeline.account_security_ports import SYSTEM_ACTOR, KeySpec
 from parcelsms.pipeline.ports import (
     Accepted,
     Account,
-    ApiKey,
-    ApiKeyIdentity,
     DispatchItem,
     IdempotentRequest,
     InboundMessage,
@@ -82,11 +77,7 @@ from parcelsms.pipeline.ports import (
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_KEY_TOUCH_INTERVAL = 60.0
-_KEY_CACHE_LIMIT = 10_000
 _RECOVERY_CHUNK = 1000
-# Compared against when a key id is unknown, so that answer takes as long as a wrong secret.
-_UNKNOWN_KEY_HASH = "0" * 64
 
 
 class SqlStorage(ContentStorage, AccountSecurityStorage, BillingStorage):
@@ -111,8 +102,6 @@ class SqlStorage(ContentStorage, AccountSecurityStorage, BillingStorage):
         self._writer = writer
         self._closed = False
         self._key_cache_seconds = key_cache_seconds
-        self._key_cache: dict[str, tuple[str, str, float]] = {}
-        self._key_touched: dict[str, float] = {}
         self._accounts = account_rows.AccountOperations(context)
         self._init_content(context)
         self._init_account_security(context)
@@ -162,83 +151,14 @@ class SqlStorage(ContentStorage, AccountSecurityStorage, BillingStorage):
 
     # --- accounts and keys -----------------------------------------------------------
 
-    async def create_account(
-        self, name: str, balance_micros: int = 0, currency: str = "EUR"
-    ) -> Account:
-        if balance_micros < 0:
-            raise ValueError("an opening balance cannot be negative")
-        item = account_rows.NewAccount(name, balance_micros, currency)
-        return await self._writer.run(self._accounts.create, item)
-
     async def get_account(self, account_id: str) -> Account | None:
         return await self._read(account_rows.read_account, account_id)
 
     async def find_account_by_name(self, name: str) -> Account | None:
         return await self._read(account_rows.read_account_by_name, name)
 
-    async def set_account_status(
-        self, account_id: str, status: Literal["active", "suspended"]
-    ) -> Account | None:
-        item = account_rows.AccountStatusChange(account_id, status)
-        return await self._writer.run(self._accounts.set_status, item)
-
-    async def top_up(self, account_id: str, micros: int, note: str | None = None) -> Account:
-        if micros <= 0:
-            raise ValueError("a top-up must be a positive amount")
-        item = account_rows.TopUp(account_id, micros, note)
-        return await self._writer.run(self._accounts.top_up, item)
-
-    async def create_api_key(self, account_id: str, label: str = "") -> tuple[str, str]:
-        """A key with every sender scope (see :meth:`create_key` for the full choice)."""
-        spec = KeySpec(scopes=api_keys.SENDER_SCOPES, label=label)
-        created = await self.create_key(account_id, spec, SYSTEM_ACTOR)
-        return created.record.id, created.plaintext
-
-    async def authenticate_key(self, plaintext: str) -> ApiKeyIdentity | None:
-        parsed = api_keys.parse_api_key(plaintext)
-        if parsed is None:
-            return None
-        now = time.monotonic()
-        cached = self._key_cache.get(parsed.key_id)
-        if cached is not None and cached[2] > now:
-            account_id, secret_hash, _ = cached
-        else:
-            found = await self._read(account_rows.read_key_secret, parsed.key_id)
-            if found is None or found[2]:
-                self._key_cache.pop(parsed.key_id, None)
-                api_keys.secret_matches(self._context.pepper, parsed.secret, _UNKNOWN_KEY_HASH)
-                return None
-            account_id, secret_hash, _ = found
-            if self._key_cache_seconds > 0:
-                if len(self._key_cache) >= _KEY_CACHE_LIMIT:
-                    self._key_cache.clear()
-                self._key_cache[parsed.key_id] = (
-                    account_id,
-                    secret_hash,
-                    now + self._key_cache_seconds,
-                )
-        if not api_keys.secret_matches(self._context.pepper, parsed.secret, secret_hash):
-            return None
-        return ApiKeyIdentity(key_id=parsed.key_id, account_id=account_id)
-
     async def touch_key_usage(self, key_id: str, at: datetime) -> None:
-        now = time.monotonic()
-        last = self._key_touched.get(key_id)
-        if last is not None and now - last < _KEY_TOUCH_INTERVAL:
-            return
-        if len(self._key_touched) >= _KEY_CACHE_LIMIT:
-            self._key_touched.clear()
-        self._key_touched[key_id] = now
         await self._writer.run(self._accounts.touch_keys, account_rows.KeyUse(key_id, at))
-
-    async def revoke_api_key(self, account_id: str, key_id: str) -> bool:
-        self._key_cache.pop(key_id, None)
-        self._forget_key(key_id)
-        item = account_rows.KeyRevocation(account_id, key_id)
-        return await self._writer.run(self._accounts.revoke_key, item)
-
-    async def list_api_keys(self, account_id: str) -> list[ApiKey]:
-        return await self._read(account_rows.read_keys, account_id)
 
     # --- webhook endpoints -------------------------------------------------------------
 
