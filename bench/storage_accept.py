@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
-from parcelsms.adapters.storage.sqlite_engine import SqliteSettings
 from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.ports import Accepted, NewMessage, WebhookEvent
 
@@ -61,7 +61,7 @@ async def _open(directory: Path, settings: SqliteSettings) -> tuple[SqlStorage, 
         pepper=b"bench",
         settings=settings,
     )
-    profile = await storage.create_sender_account(
+    profile = await storage.accounts.create_sender_account(
         "bench", 10**15, "EUR", verified=True, actor=Actor(name="bench")
     )
     account = profile.account
@@ -76,14 +76,14 @@ def _require_accepted(results: Sequence[object]) -> None:
 
 async def _single(storage: SqlStorage, account_id: str, count: int) -> None:
     for number in range(count):
-        (result,) = await storage.accept_messages([_message(account_id, number)])
+        (result,) = await storage.messages.accept_messages([_message(account_id, number)])
         _require_accepted([result])
 
 
 async def _concurrent(storage: SqlStorage, account_id: str, count: int, workers: int) -> None:
     async def worker(offset: int) -> None:
         for number in range(offset, count, workers):
-            (result,) = await storage.accept_messages([_message(account_id, number)])
+            (result,) = await storage.messages.accept_messages([_message(account_id, number)])
             _require_accepted([result])
 
     await asyncio.gather(*(worker(offset) for offset in range(workers)))
@@ -92,7 +92,7 @@ async def _concurrent(storage: SqlStorage, account_id: str, count: int, workers:
 async def _batches(storage: SqlStorage, account_id: str, count: int, size: int) -> None:
     for start in range(0, count, size):
         batch = [_message(account_id, n) for n in range(start, min(count, start + size))]
-        _require_accepted(await storage.accept_messages(batch))
+        _require_accepted(await storage.messages.accept_messages(batch))
 
 
 async def _measure(name: str, count: int, settings: SqliteSettings, shape: str) -> None:
@@ -108,7 +108,7 @@ async def _measure(name: str, count: int, settings: SqliteSettings, shape: str) 
             await _batches(storage, account_id, count, 1000)
         elapsed = time.perf_counter() - started
         flushes = storage.writer.statistics.flushes - flushes_before
-        totals = await storage.account_ledger_totals(account_id)
+        totals = await storage.message_queries.account_ledger_totals(account_id)
         if totals is None or totals.entries_by_kind.get("reserve") != count:
             raise RuntimeError(f"expected {count} reserves, found {totals}")
         await storage.close()

@@ -79,7 +79,7 @@ class Cycle:
         first = self.next_number
         self.next_number += size
         calls = [
-            storage.accept_messages(
+            storage.messages.accept_messages(
                 [
                     new_message(self.account_id, n)
                     for n in range(start, min(start + 500, first + size))
@@ -93,7 +93,7 @@ class Cycle:
         claimed = []
         while len(claimed) < size:
             items = await self.stage(
-                "claim", storage.claim_for_dispatch("clm_bench", 500, datetime.now(UTC))
+                "claim", storage.messages.claim_for_dispatch("clm_bench", 500, datetime.now(UTC))
             )
             assert items
             claimed.extend(items)  # type: ignore[arg-type]
@@ -108,7 +108,7 @@ class Cycle:
             for message_id, cid in carrier_ids.items()
         ]
         await self.stage(
-            "submit", asyncio.gather(*(storage.record_submissions([o]) for o in outcomes))
+            "submit", asyncio.gather(*(storage.messages.record_submissions([o]) for o in outcomes))
         )
 
         now = datetime.now(UTC)
@@ -127,18 +127,21 @@ class Cycle:
             for cid in carrier_ids.values()
         ]
         await self.stage(
-            "receipts", asyncio.gather(*(storage.apply_receipts([r]) for r in receipts))
+            "receipts", asyncio.gather(*(storage.receipts.apply_receipts([r]) for r in receipts))
         )
 
         while True:
             rows = await self.stage(
-                "webhook claim", storage.claim_due_webhooks(200, datetime.now(UTC), 60.0)
+                "webhook claim",
+                storage.webhook_outbox.claim_due_webhooks(200, datetime.now(UTC), 60.0),
             )
             if not rows:
                 break
             self.webhooks += len(rows)  # type: ignore[arg-type]
             results = [WebhookResult(id=row.id, ok=True, status=204) for row in rows]  # type: ignore[attr-defined]
-            await self.stage("webhook results", storage.record_webhook_results(results))
+            await self.stage(
+                "webhook results", storage.webhook_outbox.record_webhook_results(results)
+            )
 
 
 async def run(count: int, size: int, profile: Path | None) -> None:
@@ -148,11 +151,11 @@ async def run(count: int, size: int, profile: Path | None) -> None:
             payload_builder=build_webhook_payload,
             pepper=b"bench",
         )
-        profile = await storage.create_sender_account(
+        profile = await storage.accounts.create_sender_account(
             "bench", 10**15, "EUR", verified=True, actor=Actor(name="bench")
         )
         account = profile.account
-        await storage.set_webhook_endpoint(
+        await storage.webhook_endpoints.set_webhook_endpoint(
             account.id, "http://127.0.0.1:9/hook", "whsec_" + "A" * 32
         )
         cycle = Cycle(storage, account.id)
@@ -177,7 +180,7 @@ async def run(count: int, size: int, profile: Path | None) -> None:
             profiler.disable()
             profiler.dump_stats(profile)
         messages = count // size * size
-        totals = await storage.account_ledger_totals(account.id)
+        totals = await storage.message_queries.account_ledger_totals(account.id)
         assert totals is not None
         assert totals.balance_micros == totals.ledger_amount_micros
         await storage.close()

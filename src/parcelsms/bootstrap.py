@@ -101,7 +101,7 @@ async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) 
         receipt_early_window=settings.receipts.early_window,
     )
     try:
-        await storage.seed_prices(settings.price_list())
+        await storage.billing.seed_prices(settings.price_list())
     except BaseException:
         await storage.close()
         raise
@@ -187,7 +187,7 @@ class Platform:
     async def _expire_loop(self) -> None:
         while True:
             await asyncio.sleep(30)
-            count = await self.storage.expire_overdue(datetime.now(UTC), EXPIRY_GRACE)
+            count = await self.storage.messages.expire_overdue(datetime.now(UTC), EXPIRY_GRACE)
             if count:
                 _log.info("expired messages without receipt", extra={"count": count})
 
@@ -245,7 +245,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
 
     receipt_settings = settings.receipts
     correlator = ReceiptCorrelator(
-        storage,
+        storage.receipts,
         {c.name: MessageIdFormat(c.message_id_format) for c in channel_settings},
         ReceiptSettings(
             early_window=receipt_settings.early_window,
@@ -256,7 +256,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     await correlator.load()
 
     async def inbound_sink(message: InboundMessage) -> None:
-        await storage.store_inbound([message])
+        await storage.messages.store_inbound([message])
 
     channels = {
         c.name: SmppChannel(
@@ -279,7 +279,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     async def check_host(url: str) -> None:
         await check_resolved_host(url, allow_private=allow_private)
 
-    signing_secrets = SigningSecretLookup(storage)
+    signing_secrets = SigningSecretLookup(storage.webhook_endpoints)
 
     def wake_dispatcher() -> None:
         if dispatcher_holder:
@@ -287,11 +287,11 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
 
     # Who may send to whom (account states), then how much: per recipient and per day.
     verification_guard = VerificationGuard(
-        storage, allow_magic_numbers=settings.verification.magic_numbers
+        storage.accounts, allow_magic_numbers=settings.verification.magic_numbers
     )
     limit_settings = settings.limits
     limits = AccountLimitsCache(
-        storage,
+        storage.billing,
         EffectiveLimits(
             recipient_per_hour=limit_settings.recipient_per_hour,
             recipient_per_day=limit_settings.recipient_per_day,
@@ -301,11 +301,13 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         ),
     )
     recipient_guard = RecipientLimitGuard(limits)
-    daily_guard = DailyLimitGuard(limits, storage, warning_percent=limit_settings.warning_percent)
+    daily_guard = DailyLimitGuard(
+        limits, storage.billing, warning_percent=limit_settings.warning_percent
+    )
     # Seeded from the database so that a restart does not reset the counters.
-    await recipient_guard.load(storage)
-    await daily_guard.load(storage)
-    price_book = PriceBook(storage, prices)
+    await recipient_guard.load(storage.billing)
+    await daily_guard.load(storage.billing)
+    price_book = PriceBook(storage.billing, prices)
 
     def account_changed(account_id: str) -> None:
         verification_guard.forget(account_id)
@@ -319,8 +321,8 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             max_segments=settings.dispatch.max_segments,
             country_rules=country_rules,
         ),
-        storage,
-        storage,
+        storage.messages,
+        storage.content,
         check_callback_url=check_url,
         has_signing_secret=signing_secrets.exists,
         on_accepted=wake_dispatcher,
@@ -330,7 +332,8 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     )
     verification = settings.verification
     test_numbers = TestNumberVerification(
-        storage,
+        storage.accounts,
+        storage.messages,
         TestNumberSettings(
             routes=route_table,
             code_ttl=verification.code_ttl,
@@ -347,7 +350,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     # front of them): a crash then leaves few messages claimed-but-unsent to resolve.
     capacity = sum(c.window * c.sessions for c in channel_settings) * 2
     dispatcher = Dispatcher(
-        storage,
+        storage.messages,
         typed_channels,
         DispatchSettings(
             batch_size=min(500, capacity),
@@ -361,7 +364,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         allow_private=allow_private,
     )
     webhooks = WebhookDeliveryWorker(
-        storage,
+        storage.webhook_outbox,
         sender,
         next_delay=lambda attempt: next_attempt_delay(attempt),
         settings=WebhookDeliverySettings(max_attempts=settings.webhooks.max_attempts),

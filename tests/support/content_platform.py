@@ -97,8 +97,8 @@ async def open_platform(tmp_path: Path) -> AsyncIterator[Platform]:
             prices=PriceList(default_micros=PRICE, per_country={"GB": GB_PRICE}),
             routes=RouteTable([Route(countries="*", channels=("sim",))], known_channels=["sim"]),
         ),
-        storage,
-        storage,
+        storage.messages,
+        storage.content,
         check_callback_url=check_url,
     )
     app = create_app(
@@ -116,7 +116,7 @@ async def open_platform(tmp_path: Path) -> AsyncIterator[Platform]:
     _, shop_key = await new_api_key(storage, shop.id)
     _, other_key = await new_api_key(storage, other.id)
     for account in (shop, other):
-        await storage.set_message_settings(account.id, link_domains=["shop.example"])
+        await storage.content.set_message_settings(account.id, link_domains=["shop.example"])
     built = Platform(
         app=app,
         storage=storage,

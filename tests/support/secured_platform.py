@@ -69,22 +69,22 @@ class RunningPlatform:
         self, name: str, *, verified: bool = True, balance_micros: int = 100_000_000
     ) -> Sender:
         """An account with an approved ``shipped`` template and a key of every sender scope."""
-        profile = await self.storage.create_sender_account(
+        profile = await self.storage.accounts.create_sender_account(
             name, balance_micros, "EUR", verified=verified, actor=TEST_ACTOR
         )
         account_id = profile.account.id
-        template = await self.storage.create_template(account_id, "shipped", "en", SHIPPED)
-        await self.storage.set_template_review(template.id, approved=True)
+        template = await self.storage.content.create_template(account_id, "shipped", "en", SHIPPED)
+        await self.storage.content.set_template_review(template.id, approved=True)
         key_id, key = await new_api_key(self.storage, account_id, f"{name} key")
         return Sender(account_id, key, key_id, self.client(key))
 
     async def key_for(self, account_id: str, spec: KeySpec) -> tuple[str, str]:
-        created = await self.storage.create_key(account_id, spec, TEST_ACTOR)
+        created = await self.storage.accounts.create_key(account_id, spec, TEST_ACTOR)
         return created.record.id, created.plaintext
 
     async def operator(self) -> tuple[str, httpx.AsyncClient]:
         """An operator key (scope ``admin``) and a client using it."""
-        operator = await self.storage.operator_account()
+        operator = await self.storage.accounts.operator_account()
         key_id, key = await self.key_for(operator.id, KeySpec(scopes=("admin",)))
         return key_id, self.client(key)
 

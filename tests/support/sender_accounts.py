@@ -23,7 +23,7 @@ async def new_account(
     verified: bool = False,
 ) -> Account:
     """An active sender account (unverified unless asked), its opening balance a top-up."""
-    profile = await storage.create_sender_account(
+    profile = await storage.accounts.create_sender_account(
         name, balance_micros, currency, verified=verified, actor=TEST_ACTOR
     )
     account: Account = profile.account
@@ -33,11 +33,11 @@ async def new_account(
 async def new_api_key(storage: Any, account_id: str, label: str = "") -> tuple[str, str]:
     """``(key_id, plaintext)`` of a new key holding every sender scope."""
     spec = KeySpec(scopes=api_keys.SENDER_SCOPES, label=label)
-    created = await storage.create_key(account_id, spec, TEST_ACTOR)
+    created = await storage.accounts.create_key(account_id, spec, TEST_ACTOR)
     return created.record.id, created.plaintext
 
 
 async def top_up(storage: Any, account_id: str, micros: int, note: str | None = None) -> Account:
     """Add ``micros`` to the account's available balance (an audited top-up)."""
-    account: Account = await storage.top_up_account(account_id, micros, note, TEST_ACTOR)
+    account: Account = await storage.accounts.top_up_account(account_id, micros, note, TEST_ACTOR)
     return account

@@ -47,33 +47,37 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     storage = services.storage
     table += content_routes(services, authenticator)
     table += MessageEndpoints(
-        services.accept, storage, authenticator, services.check_webhook_url, limit
+        services.accept, storage.message_queries, authenticator, services.check_webhook_url, limit
     ).routes()
     table += WebhookEndpoints(
-        storage,
+        storage.webhook_endpoints,
         authenticator,
         services.new_webhook_secret,
         services.check_webhook_url,
         limit,
         check_host=services.check_webhook_host,
     ).routes()
-    limits = services.limits or AccountLimitsCache(storage, EffectiveLimits())
-    table += BillingEndpoints(storage, authenticator, limits, limit).routes()
-    table += AccountProfileEndpoints(storage, services.test_numbers, authenticator, limit).routes()
-    table += KeyEndpoints(storage, authenticator, limit).routes()
-    table += AdminAccountEndpoints(storage, authenticator, services.account_changed, limit).routes()
+    limits = services.limits or AccountLimitsCache(storage.billing, EffectiveLimits())
+    table += BillingEndpoints(storage.billing, authenticator, limits, limit).routes()
+    table += AccountProfileEndpoints(
+        storage.accounts, services.test_numbers, authenticator, limit
+    ).routes()
+    table += KeyEndpoints(storage.accounts, authenticator, limit).routes()
+    table += AdminAccountEndpoints(
+        storage.accounts, authenticator, services.account_changed, limit
+    ).routes()
     table += AdminBillingEndpoints(
-        storage,
+        storage.billing,
         authenticator,
         limits,
         prices_changed=services.prices_changed,
         account_changed=services.account_changed,
         max_body_bytes=limit,
     ).routes()
-    table += AdminKeyEndpoints(storage, authenticator, limit).routes()
-    table += AdminReceiptEndpoints(storage).routes()
+    table += AdminKeyEndpoints(storage.accounts, authenticator, limit).routes()
+    table += AdminReceiptEndpoints(storage.receipts).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
-    table[:] = with_audit_fallback(table, storage)
+    table[:] = with_audit_fallback(table, storage.accounts)
     return table
 
 
@@ -84,7 +88,7 @@ def create_app(services: ApiServices) -> Starlette:
     itself is opened and closed by the caller.
     """
     authenticator = Authenticator(
-        services.storage,
+        services.storage.accounts,
         cache_seconds=services.auth_cache_seconds,
         rates=services.key_rates,
         max_body_bytes=services.max_body_bytes,

@@ -25,12 +25,12 @@ from parcelsms.pipeline.content_authoring import ContentAuthoring
 
 def content_routes(services: ApiServices, authenticator: Authenticator) -> list[ApiRoute]:
     """The route table entries of the content routes (``/v1/templates`` … ``/admin/v1``)."""
-    storage = services.storage
+    content = services.storage.content
     accept = services.accept
     limit = services.max_body_bytes
     settings = accept.compose_settings
     authoring = ContentAuthoring(
-        storage,
+        content,
         country_rules=settings.country_rules,
         max_segments=settings.max_segments,
         on_change=accept.forget_account,
@@ -41,10 +41,10 @@ def content_routes(services: ApiServices, authenticator: Authenticator) -> list[
         await authenticator.authenticate(request, ADMIN_SCOPE)
 
     routes: list[ApiRoute] = []
-    routes += TemplateEndpoints(authoring, storage, authenticator, limit).routes()
+    routes += TemplateEndpoints(authoring, content, authenticator, limit).routes()
     routes += SenderIdEndpoints(
-        authoring, storage, storage, authenticator, limit, accept.forget_account
+        authoring, content, content, authenticator, limit, accept.forget_account
     ).routes()
     routes += PreviewEndpoints(accept, authenticator, limit).routes()
-    routes += AdminEndpoints(authoring, storage, storage, operator, limit).routes()
+    routes += AdminEndpoints(authoring, content, content, operator, limit).routes()
     return routes

@@ -54,7 +54,7 @@ def list_prices(config_path: str | None) -> None:
     """Show the price list: the default, then each country's own price."""
 
     async def work(storage: Storage) -> list[PriceEntry]:
-        return await storage.list_prices()
+        return await storage.billing.list_prices()
 
     for entry in with_storage(config_path, work):
         click.echo(_price_line(entry))
@@ -70,7 +70,7 @@ def set_price(country: str, amount: str, config_path: str | None) -> None:
     micros = amount_argument(amount, "AMOUNT")
 
     async def work(storage: Storage) -> PriceEntry:
-        return await storage.set_price(code, micros, cli_actor())
+        return await storage.billing.set_price(code, micros, cli_actor())
 
     click.echo(_price_line(with_storage(config_path, work)))
 
@@ -83,7 +83,7 @@ def set_default_price(amount: str, config_path: str | None) -> None:
     micros = amount_argument(amount, "AMOUNT")
 
     async def work(storage: Storage) -> PriceEntry:
-        return await storage.set_price(DEFAULT_COUNTRY, micros, cli_actor())
+        return await storage.billing.set_price(DEFAULT_COUNTRY, micros, cli_actor())
 
     click.echo(_price_line(with_storage(config_path, work)))
 
@@ -96,7 +96,7 @@ def unset_price(country: str, config_path: str | None) -> None:
     code = _country(country, "COUNTRY")
 
     async def work(storage: Storage) -> bool:
-        return await storage.remove_price(code, cli_actor())
+        return await storage.billing.remove_price(code, cli_actor())
 
     if not with_storage(config_path, work):
         raise click.ClickException(f"{code} has no price of its own")
@@ -119,7 +119,7 @@ def list_costs(config_path: str | None) -> None:
     """Show every channel cost."""
 
     async def work(storage: Storage) -> list[ChannelCost]:
-        return await storage.list_channel_costs()
+        return await storage.billing.list_channel_costs()
 
     for cost in with_storage(config_path, work):
         click.echo(_cost_line(cost))
@@ -136,7 +136,7 @@ def set_cost(channel: str, amount: str, country: str | None, config_path: str | 
     micros = amount_argument(amount, "AMOUNT")
 
     async def work(storage: Storage) -> ChannelCost:
-        return await storage.set_channel_cost(channel, code, micros, cli_actor())
+        return await storage.billing.set_channel_cost(channel, code, micros, cli_actor())
 
     click.echo(_cost_line(with_storage(config_path, work)))
 
@@ -200,7 +200,7 @@ def grant_package(
 
     async def work(storage: Storage) -> Package:
         found = await find_account(storage, account)
-        return await storage.grant_package(found.id, spec, cli_actor())
+        return await storage.billing.grant_package(found.id, spec, cli_actor())
 
     click.echo(_package_line(with_storage(config_path, work), datetime.now(UTC)))
 
@@ -213,7 +213,7 @@ def list_packages(account: str, config_path: str | None) -> None:
 
     async def work(storage: Storage) -> list[Package]:
         found = await find_account(storage, account)
-        return await storage.list_packages(found.id)
+        return await storage.billing.list_packages(found.id)
 
     now = datetime.now(UTC)
     for package in with_storage(config_path, work):

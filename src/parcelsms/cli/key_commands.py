@@ -80,10 +80,10 @@ def create_key(
 
     async def work(storage: Storage) -> CreatedKey:
         if operator:
-            owner = await storage.operator_account()
+            owner = await storage.accounts.operator_account()
         else:
             owner = await find_account(storage, account or "")
-        return await storage.create_key(owner.id, spec, cli_actor())
+        return await storage.accounts.create_key(owner.id, spec, cli_actor())
 
     created = with_storage(config_path, work)
     kind = "operator key" if operator else "key"
@@ -118,10 +118,10 @@ def list_keys(account: str | None, operator: bool, config_path: str | None) -> N
 
     async def work(storage: Storage) -> list[KeyRecord]:
         if operator:
-            return await storage.list_keys((await storage.operator_account()).id)
+            return await storage.accounts.list_keys((await storage.accounts.operator_account()).id)
         if account is not None:
-            return await storage.list_keys((await find_account(storage, account)).id)
-        return await storage.list_keys()
+            return await storage.accounts.list_keys((await find_account(storage, account)).id)
+        return await storage.accounts.list_keys()
 
     for record in with_storage(config_path, work):
         click.echo(_describe(record))
@@ -134,7 +134,7 @@ def revoke_key(key_id: str, config_path: str | None) -> None:
     """Revoke key KEY_ID (``key_…``); requests with it are refused from then on."""
 
     async def work(storage: Storage) -> KeyRecord | None:
-        return await storage.revoke_key(key_id, cli_actor())
+        return await storage.accounts.revoke_key(key_id, cli_actor())
 
     record = with_storage(config_path, work)
     if record is None:
@@ -155,7 +155,7 @@ def audit(
 
     async def work(storage: Storage) -> tuple[AuditEntry, ...]:
         account_id = (await find_account(storage, account)).id if account else None
-        page = await storage.list_audit(
+        page = await storage.accounts.list_audit(
             AuditFilter(account_id=account_id, action=action), None, limit
         )
         return page.items

@@ -52,9 +52,9 @@ def cli_actor() -> Actor:
 
 async def find_account(storage: Storage, name_or_id: str) -> Account:
     """The account with this id or name; a ``ClickException`` when there is none."""
-    account = await storage.get_account(name_or_id)
+    account = await storage.accounts.get_account(name_or_id)
     if account is None:
-        account = await storage.find_account_by_name(name_or_id)
+        account = await storage.accounts.find_account_by_name(name_or_id)
     if account is None:
         raise click.ClickException(f"no account {name_or_id!r}")
     return account
@@ -103,7 +103,7 @@ def create_account(
         raise click.BadParameter(problem.message, param_hint="--currency") from None
 
     async def work(storage: Storage) -> AccountProfile:
-        return await storage.create_sender_account(
+        return await storage.accounts.create_sender_account(
             name, micros, code, verified=verified, actor=cli_actor()
         )
 
@@ -121,7 +121,7 @@ def top_up(account: str, amount: str, note: str, config_path: str | None) -> Non
 
     async def work(storage: Storage) -> Account:
         found = await find_account(storage, account)
-        return await storage.top_up_account(found.id, micros, note, cli_actor())
+        return await storage.accounts.top_up_account(found.id, micros, note, cli_actor())
 
     updated = with_storage(config_path, work)
     click.echo(
@@ -147,7 +147,7 @@ def list_accounts(status: str | None, pending: bool, config_path: str | None) ->
             review="pending_review" if pending else None,
         )
         while True:
-            page = await storage.list_account_profiles(filters, cursor, 500)
+            page = await storage.accounts.list_account_profiles(filters, cursor, 500)
             found.extend(page.items)
             cursor = page.next_cursor
             if cursor is None:
@@ -165,7 +165,7 @@ def show_account(account: str, config_path: str | None) -> None:
 
     async def work(storage: Storage) -> AccountProfile | None:
         found = await find_account(storage, account)
-        return await storage.get_account_profile(found.id)
+        return await storage.accounts.get_account_profile(found.id)
 
     profile = with_storage(config_path, work)
     if profile is None:
@@ -210,7 +210,8 @@ def _review_command(
 def verify(account: str, reason: str | None, config_path: str | None) -> None:
     """Verify ACCOUNT: it may then send wherever its routes allow."""
     _review_command(
-        "verified", lambda s, account_id, note: s.verify_account(account_id, cli_actor(), note)
+        "verified",
+        lambda s, account_id, note: s.accounts.verify_account(account_id, cli_actor(), note),
     )(account, reason, config_path)
 
 
@@ -222,7 +223,7 @@ def reject(account: str, reason: str, config_path: str | None) -> None:
     """Reject ACCOUNT's company details; it stays unverified and may resubmit."""
     _review_command(
         "rejected",
-        lambda s, account_id, why: s.reject_account(account_id, why or "", cli_actor()),
+        lambda s, account_id, why: s.accounts.reject_account(account_id, why or "", cli_actor()),
     )(account, reason, config_path)
 
 
@@ -234,7 +235,7 @@ def suspend(account: str, reason: str, config_path: str | None) -> None:
     """Suspend ACCOUNT: it sends nothing until reactivated."""
     _review_command(
         "suspended",
-        lambda s, account_id, why: s.suspend_account(account_id, why or "", cli_actor()),
+        lambda s, account_id, why: s.accounts.suspend_account(account_id, why or "", cli_actor()),
     )(account, reason, config_path)
 
 
@@ -244,5 +245,6 @@ def suspend(account: str, reason: str, config_path: str | None) -> None:
 def reactivate(account: str, config_path: str | None) -> None:
     """Lift ACCOUNT's suspension; it returns to its verification state."""
     _review_command(
-        "reactivated", lambda s, account_id, _: s.reactivate_account(account_id, cli_actor())
+        "reactivated",
+        lambda s, account_id, _: s.accounts.reactivate_account(account_id, cli_actor()),
     )(account, None, config_path)

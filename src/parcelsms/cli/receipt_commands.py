@@ -22,7 +22,9 @@ def unmatched(channel: str | None, limit: int, config_path: str | None) -> None:
     """List receipts set aside after matching no submission, newest first."""
 
     async def work(storage: Storage) -> list[UnmatchedReceipt]:
-        return await storage.list_unmatched_receipts(channel=channel, limit=limit, before=None)
+        return await storage.receipts.list_unmatched_receipts(
+            channel=channel, limit=limit, before=None
+        )
 
     found = with_storage(config_path, work)
     if not found:

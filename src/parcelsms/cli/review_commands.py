@@ -42,7 +42,7 @@ def _run(config_path: str | None, work: Callable[[Storage, ContentAuthoring], Aw
             countries_file = settings.countries.file
             rules = load_country_rules(None if countries_file is None else Path(countries_file))
             authoring = ContentAuthoring(
-                storage, country_rules=rules, max_segments=settings.dispatch.max_segments
+                storage.content, country_rules=rules, max_segments=settings.dispatch.max_segments
             )
             result.append(await work(storage, authoring))
         finally:
@@ -111,7 +111,7 @@ def review_templates(status: str, limit: int, config_path: str | None) -> None:
     """List template versions waiting for review, with their findings."""
 
     async def work(storage: Storage, authoring: ContentAuthoring) -> list[Template]:
-        return await storage.list_templates_by_status(cast("TemplateStatus", status), limit)
+        return await storage.content.list_templates_by_status(cast("TemplateStatus", status), limit)
 
     found = _run(config_path, work)
     if not found:
@@ -175,7 +175,9 @@ def review_sender_ids(status: str, limit: int, config_path: str | None) -> None:
     """List sender ID registrations waiting for review."""
 
     async def work(storage: Storage, authoring: ContentAuthoring) -> list[SenderIdRecord]:
-        return await storage.list_sender_ids_by_status(cast("SenderIdStatus", status), limit)
+        return await storage.content.list_sender_ids_by_status(
+            cast("SenderIdStatus", status), limit
+        )
 
     found = _run(config_path, work)
     if not found:

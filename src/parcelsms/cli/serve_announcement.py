@@ -25,9 +25,9 @@ class Accounts(Enum):
 
 async def existing_accounts(storage: Storage) -> Accounts:
     """Whether the demo account exists, else whether any sender account does."""
-    if await storage.find_account_by_name(DEMO_ACCOUNT) is not None:
+    if await storage.accounts.find_account_by_name(DEMO_ACCOUNT) is not None:
         return Accounts.DEMO
-    page = await storage.list_account_profiles(AccountFilter(), limit=1)
+    page = await storage.accounts.list_account_profiles(AccountFilter(), limit=1)
     return Accounts.OTHERS if page.items else Accounts.NONE
 
 

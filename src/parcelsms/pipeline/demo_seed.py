@@ -39,21 +39,21 @@ def demo_templates() -> list[dict[str, str]]:
 
 async def seed_demo(storage: Storage) -> DemoSeed | None:
     """Create the demo account, templates and key; ``None`` when it exists already."""
-    if await storage.find_account_by_name(DEMO_ACCOUNT) is not None:
+    if await storage.accounts.find_account_by_name(DEMO_ACCOUNT) is not None:
         return None
     # Verified, so the printed curl can send to any number: the demo is the operator's own
     # account on their own machine, not a sender awaiting review.
-    profile = await storage.create_sender_account(
+    profile = await storage.accounts.create_sender_account(
         DEMO_ACCOUNT, to_micros(DEMO_BALANCE), "EUR", verified=True, actor=SYSTEM_ACTOR
     )
     account = profile.account
     count = 0
     for template in demo_templates():
-        created = await storage.create_template(
+        created = await storage.content.create_template(
             account.id, template["name"], template["language"], template["body"]
         )
-        await storage.set_template_review(created.id, approved=True)
+        await storage.content.set_template_review(created.id, approved=True)
         count += 1
     spec = KeySpec(scopes=api_keys.SENDER_SCOPES, label="demo")
-    created_key = await storage.create_key(account.id, spec, SYSTEM_ACTOR)
+    created_key = await storage.accounts.create_key(account.id, spec, SYSTEM_ACTOR)
     return DemoSeed(account_id=account.id, api_key=created_key.plaintext, templates=count)

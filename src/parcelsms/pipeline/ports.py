@@ -424,6 +424,20 @@ class AccountStore(Protocol):
         ...
 
 
+class AccountsAndKeys(AccountStore, AccountSecurityStore, Protocol):
+    """Everything about accounts: reads, review, keys, sandbox numbers, audit."""
+
+
+class BillingAndBalances(BillingStore, Protocol):
+    """Billing, and the account whose balance it reports."""
+
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+
+class ContentStore(TemplateStore, SenderIdStore, MessageSettingsStore, Protocol):
+    """Templates, sender IDs and message settings."""
+
+
 class WebhookEndpointStore(Protocol):
     """The account-wide webhook endpoint."""
 
@@ -571,21 +585,32 @@ class ReceiptStore(Protocol):
         ...
 
 
-class Storage(
-    AccountStore,
-    TemplateStore,
-    SenderIdStore,
-    MessageSettingsStore,
-    WebhookEndpointStore,
-    MessageStore,
-    ReceiptStore,
-    WebhookOutbox,
-    MessageQueries,
-    AccountSecurityStore,
-    BillingStore,
-    Protocol,
-):
-    """Everything the pipeline needs from storage."""
+class Storage(Protocol):
+    """Storage, one port per room; the composition root hands each consumer its ports."""
+
+    @property
+    def messages(self) -> MessageStore: ...
+
+    @property
+    def receipts(self) -> ReceiptStore: ...
+
+    @property
+    def message_queries(self) -> MessageQueries: ...
+
+    @property
+    def accounts(self) -> AccountsAndKeys: ...
+
+    @property
+    def billing(self) -> BillingAndBalances: ...
+
+    @property
+    def content(self) -> ContentStore: ...
+
+    @property
+    def webhook_endpoints(self) -> WebhookEndpointStore: ...
+
+    @property
+    def webhook_outbox(self) -> WebhookOutbox: ...
 
     async def close(self) -> None:
         """Drain pending writes and release connections."""

@@ -69,6 +69,10 @@ class TestNumberStorage(Protocol):
 
     async def operator_account(self) -> Account: ...
 
+
+class CodeMessages(Protocol):
+    """Where the code messages are accepted (the message port's accept)."""
+
     async def accept_messages(
         self, items: Sequence[NewMessage]
     ) -> list[Accepted | CatalogueError]: ...
@@ -97,12 +101,14 @@ class TestNumberVerification:
     def __init__(
         self,
         storage: TestNumberStorage,
+        messages: CodeMessages,
         settings: TestNumberSettings,
         *,
         on_accepted: Callable[[], None] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._storage = storage
+        self._messages = messages
         self._settings = settings
         self._on_accepted = on_accepted
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -153,7 +159,7 @@ class TestNumberVerification:
             route_plan=plan,
             valid_until=expires_at,
         )
-        (result,) = await self._storage.accept_messages([message])
+        (result,) = await self._messages.accept_messages([message])
         if isinstance(result, CatalogueError):
             raise result
         await self._storage.attach_code_message(number.id, result.message_id)

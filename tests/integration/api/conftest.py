@@ -100,8 +100,8 @@ async def build_api(tmp_path: Path, **service_options: Any) -> Api:
     check_url = functools.partial(check_target, allow_private=False)
     accept = AcceptMessages(
         AcceptSettings(prices=price_list(), routes=route_table()),
-        storage,
-        storage,
+        storage.messages,
+        storage.content,
         check_callback_url=check_url,
     )
     services = ApiServices(
@@ -117,11 +117,17 @@ async def build_api(tmp_path: Path, **service_options: Any) -> Api:
     beta_account = await new_account(storage, "beta", balance_micros=ALPHA_BALANCE)
     alpha_key_id, alpha_key = await new_api_key(storage, alpha_account.id)
     beta_key_id, beta_key = await new_api_key(storage, beta_account.id)
-    shipped_en = await storage.create_template(alpha_account.id, "shipped", "en", SHIPPED_EN)
-    shipped_es = await storage.create_template(alpha_account.id, "shipped", "es", SHIPPED_ES)
-    pending = await storage.create_template(alpha_account.id, "pending", "en", "Hello {name}.")
+    shipped_en = await storage.content.create_template(
+        alpha_account.id, "shipped", "en", SHIPPED_EN
+    )
+    shipped_es = await storage.content.create_template(
+        alpha_account.id, "shipped", "es", SHIPPED_ES
+    )
+    pending = await storage.content.create_template(
+        alpha_account.id, "pending", "en", "Hello {name}."
+    )
     for template in (shipped_en, shipped_es):
-        await storage.set_template_review(template.id, approved=True)
+        await storage.content.set_template_review(template.id, approved=True)
     return Api(
         app=app,
         storage=storage,

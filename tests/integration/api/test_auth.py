@@ -54,7 +54,7 @@ async def test_a_revoked_key_is_refused(uncached_api: Any, error_of: Any) -> Non
     api = uncached_api
     assert (await api.alpha.client.get("/v1/balance")).status_code == 200
 
-    await api.storage.revoke_key(api.alpha.key_id, TEST_ACTOR, api.alpha.account_id)
+    await api.storage.accounts.revoke_key(api.alpha.key_id, TEST_ACTOR, api.alpha.account_id)
 
     error_of(await api.alpha.client.get("/v1/balance"), 401, "unauthorized")
 
@@ -63,13 +63,13 @@ async def test_a_suspended_account_is_forbidden_and_can_act_again_when_reactivat
     uncached_api: Any, error_of: Any
 ) -> None:
     api = uncached_api
-    await api.storage.suspend_account(api.alpha.account_id, "test", TEST_ACTOR)
+    await api.storage.accounts.suspend_account(api.alpha.account_id, "test", TEST_ACTOR)
 
     suspended = await api.alpha.client.post(
         "/v1/messages",
         json={"to": "+447400123456", "template": "shipped", "params": {"tracking": "X"}},
     )
-    await api.storage.reactivate_account(api.alpha.account_id, TEST_ACTOR)
+    await api.storage.accounts.reactivate_account(api.alpha.account_id, TEST_ACTOR)
     active = await api.alpha.client.get("/v1/balance")
 
     error_of(suspended, 403, "account_suspended")
@@ -88,7 +88,7 @@ async def test_key_usage_is_recorded_in_the_background(api: Any) -> None:
     assert (await api.alpha.client.get("/v1/balance")).status_code == 200
     await api.app.state.authenticator.drain()
 
-    keys = await api.storage.list_keys(api.alpha.account_id)
+    keys = await api.storage.accounts.list_keys(api.alpha.account_id)
     assert keys[0].last_used_at is not None
 
 

@@ -78,8 +78,8 @@ async def test_mixed_batch_accepts_the_good_items_and_rejects_each_bad_one_with_
 
 async def test_items_the_balance_no_longer_covers_are_rejected_alone(api: Any) -> None:
     poor = await api.new_tenant("poor", balance_micros=100_000)
-    template = await api.storage.create_template(poor.account_id, "note", "en", "Note {n}.")
-    await api.storage.set_template_review(template.id, approved=True)
+    template = await api.storage.content.create_template(poor.account_id, "note", "en", "Note {n}.")
+    await api.storage.content.set_template_review(template.id, approved=True)
     # 0.04 per GB message against 0.10: two fit, the third does not; a bad item in between.
     messages = [
         {"to": GB_MOBILE, "params": {"n": 1}},

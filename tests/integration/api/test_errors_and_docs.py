@@ -190,8 +190,8 @@ async def test_docs_page_uses_only_vendored_assets_that_are_served(api: Any) -> 
     assert (STATIC_DIRECTORY / "swagger-ui" / "LICENSE.txt").exists()
 
 
-class FailingStorage:
-    """Storage whose template listing fails; everything else is the real storage's."""
+class FailingContent:
+    """Content storage whose template listing fails; everything else is the real one's."""
 
     def __init__(self, inner: Any, failure: Exception) -> None:
         self._inner = inner
@@ -202,6 +202,17 @@ class FailingStorage:
 
     async def list_templates(self, account_id: str) -> list[Any]:
         raise self._failure
+
+
+class FailingStorage:
+    """Storage whose template listing fails; every other room is the real storage's."""
+
+    def __init__(self, inner: Any, failure: Exception) -> None:
+        self._inner = inner
+        self.content = FailingContent(inner.content, failure)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 @pytest.fixture

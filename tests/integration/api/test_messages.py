@@ -127,8 +127,8 @@ async def test_missing_required_field_is_named(api: Any, error_of: Any) -> None:
 async def test_message_too_long_is_refused(api: Any, error_of: Any) -> None:
     names = "abcdefghijklmnopqrst"
     body = "".join(f"{{{name}}}" for name in names)
-    template = await api.storage.create_template(api.alpha.account_id, "long", "en", body)
-    await api.storage.set_template_review(template.id, approved=True)
+    template = await api.storage.content.create_template(api.alpha.account_id, "long", "en", body)
+    await api.storage.content.set_template_review(template.id, approved=True)
     # 20 values of 80 characters: 1,600 GSM-7 characters need 11 segments; the limit is 10.
     params = {name: "x" * 80 for name in names}
 
@@ -141,8 +141,8 @@ async def test_message_too_long_is_refused(api: Any, error_of: Any) -> None:
 
 async def test_insufficient_balance_says_how_much_is_missing(api: Any, error_of: Any) -> None:
     poor = await api.new_tenant("poor", balance_micros=10_000)
-    template = await api.storage.create_template(poor.account_id, "hello", "en", "Hello.")
-    await api.storage.set_template_review(template.id, approved=True)
+    template = await api.storage.content.create_template(poor.account_id, "hello", "en", "Hello.")
+    await api.storage.content.set_template_review(template.id, approved=True)
 
     response = await poor.client.post("/v1/messages", json={"to": GB_MOBILE, "template": "hello"})
 
@@ -238,8 +238,10 @@ async def test_same_idempotency_key_with_another_body_is_a_conflict(
 
 
 async def test_idempotency_keys_are_scoped_to_the_account(api: Any, shipped: Any) -> None:
-    template = await api.storage.create_template(api.beta.account_id, "shipped", "en", "{tracking}")
-    await api.storage.set_template_review(template.id, approved=True)
+    template = await api.storage.content.create_template(
+        api.beta.account_id, "shipped", "en", "{tracking}"
+    )
+    await api.storage.content.set_template_review(template.id, approved=True)
     headers = {"Idempotency-Key": "shared-key"}
 
     alpha = await api.alpha.client.post("/v1/messages", json=shipped(), headers=headers)
@@ -274,9 +276,11 @@ async def delivered_and_failed(api: Any, shipped: Any) -> tuple[str, str]:
         response = await api.alpha.client.post("/v1/messages", json=shipped(client_ref=reference))
         ids.append(response.json()["id"])
     now = datetime.now(UTC)
-    claimed = await api.storage.claim_for_dispatch("claim-test", 10, now + timedelta(seconds=1))
+    claimed = await api.storage.messages.claim_for_dispatch(
+        "claim-test", 10, now + timedelta(seconds=1)
+    )
     assert {item.message_id for item in claimed} == set(ids)
-    await api.storage.record_submissions(
+    await api.storage.messages.record_submissions(
         [
             Submitted(
                 message_id=message_id,
@@ -286,7 +290,7 @@ async def delivered_and_failed(api: Any, shipped: Any) -> tuple[str, str]:
             for message_id, carrier in zip(ids, ("c-ok", "c-bad"), strict=True)
         ]
     )
-    await api.storage.apply_receipts(
+    await api.storage.receipts.apply_receipts(
         [
             ReceiptRecord(
                 channel="sim",

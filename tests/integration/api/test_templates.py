@@ -36,7 +36,7 @@ async def test_a_pending_template_cannot_send_until_approved(api: Any) -> None:
     message = {"to": "+447400123456", "template": "delayed", "params": {"t": "X"}}
 
     before = await api.alpha.client.post("/v1/messages", json=message)
-    await api.storage.set_template_review(created.json()["id"], approved=True)
+    await api.storage.content.set_template_review(created.json()["id"], approved=True)
     # By id: the accept use case caches the by-name lookup above for a few seconds.
     after = await api.alpha.client.post(
         "/v1/messages", json={**message, "template": created.json()["id"]}

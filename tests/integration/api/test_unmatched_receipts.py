@@ -18,11 +18,11 @@ TOKEN = "operator-token-for-unmatched-receipts-0123456789"
 
 async def _set_aside(storage: object, carrier_id: str, channel: str) -> None:
     long_ago = datetime.now(UTC) - timedelta(hours=73)
-    await storage.apply_receipts(  # type: ignore[attr-defined]
+    await storage.receipts.apply_receipts(  # type: ignore[attr-defined]
         [receipt_record(carrier_id, "delivered", long_ago, channel=channel)]
     )
     assert (
-        await storage.sweep_pending_receipts(  # type: ignore[attr-defined]
+        await storage.receipts.sweep_pending_receipts(  # type: ignore[attr-defined]
             datetime.now(UTC), timedelta(hours=72)
         )
         == 1

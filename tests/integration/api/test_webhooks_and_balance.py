@@ -21,7 +21,7 @@ async def test_registering_a_webhook_returns_its_signing_secret_once(api: Any) -
     assert 24 <= len(base64.b64decode(created["secret"].removeprefix("whsec_"))) <= 64
     shown = (await api.alpha.client.get("/v1/webhooks")).json()
     assert shown == {"url": created["url"], "created_at": created["created_at"]}
-    stored = await api.storage.get_webhook_endpoint(api.alpha.account_id)
+    stored = await api.storage.webhook_endpoints.get_webhook_endpoint(api.alpha.account_id)
     assert stored is not None
     assert stored.secret == created["secret"]
 
@@ -36,7 +36,7 @@ async def test_registering_again_replaces_the_url_and_the_secret(api: Any) -> No
 
     assert second["secret"] != first["secret"]
     assert (await api.alpha.client.get("/v1/webhooks")).json()["url"] == "https://b.example/hook"
-    stored = await api.storage.get_webhook_endpoint(api.alpha.account_id)
+    stored = await api.storage.webhook_endpoints.get_webhook_endpoint(api.alpha.account_id)
     assert stored is not None
     assert stored.secret == second["secret"]
 
@@ -60,7 +60,7 @@ async def test_webhook_urls_that_must_not_be_called_are_refused(
     response = await api.alpha.client.post("/v1/webhooks", json={"url": url})
 
     error_of(response, 422, "invalid_webhook_url", "url")
-    assert await api.storage.get_webhook_endpoint(api.alpha.account_id) is None
+    assert await api.storage.webhook_endpoints.get_webhook_endpoint(api.alpha.account_id) is None
 
 
 async def test_no_webhook_registered_is_not_found(api: Any, error_of: Any) -> None:

@@ -86,7 +86,7 @@ async def test_a_top_up_past_the_maximum_balance_is_refused_and_changes_nothing(
     over = await operator.post(top_ups, json={"amount": "0.500001"})
     balance_after_refusals = (await operator.get(f"/admin/v1/accounts/{account_id}/balance")).json()
     exact = await operator.post(top_ups, json={"amount": "0.5"})
-    totals = await running.storage.account_ledger_totals(account_id)
+    totals = await running.storage.message_queries.account_ledger_totals(account_id)
 
     assert_refused(single, "amount_out_of_range", "amount")
     assert_refused(over, "amount_out_of_range", "amount")

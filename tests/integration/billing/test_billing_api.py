@@ -74,7 +74,7 @@ async def test_an_operator_price_change_prices_the_next_message_and_is_audited(
     listed = (await operator.get("/admin/v1/prices")).json()
     removed = await operator.delete("/admin/v1/prices/GB")
     again = await shop.client.post("/v1/messages", json=shipped(tracking="C"))
-    audit = await running.storage.list_audit(AuditFilter(actor_key_id=operator_key_id))
+    audit = await running.storage.accounts.list_audit(AuditFilter(actor_key_id=operator_key_id))
 
     assert before.json()["price"] == "0.05"  # the seeded [prices] default
     assert changed.status_code == 200

@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sender_accounts import new_account, top_up
 
-from parcelsms.adapters.storage.migrate import migrate_blocking
+from parcelsms.adapters.storage.engine.migrate import migrate_blocking
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.domain.packages import covers
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
@@ -163,13 +163,17 @@ class BillingMachine(RuleBasedStateMachine):
             change = BillingSettingsChange(
                 home_country=home, package_only=second_package_only and index == 1
             )
-            self.run(self.store.change_billing_settings(account.id, change, ACTOR))
+            self.run(self.store.billing.change_billing_settings(account.id, change, ACTOR))
         self.package_only[1] = second_package_only
         for index in range(2):
             # A package from the start makes package payments and their refunds common.
             self.grant(index, "domestic", set(), 6, 90)
-        self.run(self.store.set_webhook_endpoint(self.accounts[0], "https://h.example", "whsec"))
-        self.run(self.store.set_low_balance_threshold(self.accounts[0], 60_000, ACTOR))
+        self.run(
+            self.store.webhook_endpoints.set_webhook_endpoint(
+                self.accounts[0], "https://h.example", "whsec"
+            )
+        )
+        self.run(self.store.billing.set_low_balance_threshold(self.accounts[0], 60_000, ACTOR))
 
     def teardown(self) -> None:
         if self.storage is not None:
@@ -202,7 +206,7 @@ class BillingMachine(RuleBasedStateMachine):
             expires_at=self.clock() + timedelta(minutes=minutes),
             countries=countries,
         )
-        package = self.run(self.store.grant_package(self.accounts[account], spec, ACTOR))
+        package = self.run(self.store.billing.grant_package(self.accounts[account], spec, ACTOR))
         stored = frozenset(countries) if countries else frozenset({HOMES[account]})
         self.packages.append(
             ModelPackage(package.id, account, region, stored, segments, spec.expires_at)
@@ -212,7 +216,7 @@ class BillingMachine(RuleBasedStateMachine):
     @rule(on=st.booleans())
     def switch_package_only(self, on: bool) -> None:
         change = BillingSettingsChange(package_only=on)
-        self.run(self.store.change_billing_settings(self.accounts[1], change, ACTOR))
+        self.run(self.store.billing.change_billing_settings(self.accounts[1], change, ACTOR))
         self.package_only[1] = on
 
     # --- sending -------------------------------------------------------------------------
@@ -254,7 +258,7 @@ class BillingMachine(RuleBasedStateMachine):
             )
             for country, segments, unit, key in items
         ]
-        results = self.run(self.store.accept_messages(messages))
+        results = self.run(self.store.messages.accept_messages(messages))
         available = self._expected_available(account)
         remaining = self._expected_remaining()
         seen: dict[str, str] = {}
@@ -318,7 +322,9 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(limit=st.integers(1, 10))
     def claim(self, limit: int) -> None:
-        self.claimed += self.run(self.store.claim_for_dispatch(self.token, limit, self.clock()))
+        self.claimed += self.run(
+            self.store.messages.claim_for_dispatch(self.token, limit, self.clock())
+        )
 
     @rule(data=st.data())
     def report(self, data: st.DataObject) -> None:
@@ -352,7 +358,7 @@ class BillingMachine(RuleBasedStateMachine):
             else:
                 outcomes.append(Failed(message_id=item.message_id, error=ErrorDetail(detail="no")))
         if outcomes:
-            self.run(self.store.record_submissions(outcomes))
+            self.run(self.store.messages.record_submissions(outcomes))
 
     @rule(data=st.data())
     def receipts(self, data: st.DataObject) -> None:
@@ -377,18 +383,18 @@ class BillingMachine(RuleBasedStateMachine):
             )
             for carrier_id in carrier_ids
         ]
-        self.run(self.store.apply_receipts(records))
+        self.run(self.store.receipts.apply_receipts(records))
 
     @rule(policy=st.sampled_from(["resend", "assume_submitted"]))
     def crash(self, policy: str) -> None:
         self.token = f"{self.token}+"
         self.claimed = []
-        self.run(self.store.recover_claims(self.token, policy))  # type: ignore[arg-type]
+        self.run(self.store.messages.recover_claims(self.token, policy))  # type: ignore[arg-type]
 
     @rule(minutes=st.integers(1, 40))
     def time_passes(self, minutes: int) -> None:
         self.clock.now += timedelta(minutes=minutes)
-        self.run(self.store.expire_overdue(self.clock(), timedelta(minutes=2)))
+        self.run(self.store.messages.expire_overdue(self.clock(), timedelta(minutes=2)))
 
     # --- the model -----------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from parcelsms.pipeline.ports import (
 
 async def _account(storage: SqlStorage, name: str, balance: int, home: str = "GB") -> str:
     account = await new_account(storage, name, balance_micros=balance)
-    await storage.change_billing_settings(
+    await storage.billing.change_billing_settings(
         account.id, BillingSettingsChange(home_country=home), OPERATOR
     )
     return account.id
@@ -60,16 +60,16 @@ async def test_a_covering_package_pays_with_segments_and_the_balance_is_untouche
     storage: SqlStorage, clock: Clock, make_message: Any, database_path: Path
 ) -> None:
     account_id = await _account(storage, "shop", 1_000_000)
-    package = await storage.grant_package(account_id, _spec(clock, "domestic"), OPERATOR)
+    package = await storage.billing.grant_package(account_id, _spec(clock, "domestic"), OPERATOR)
 
-    (accepted,) = await storage.accept_messages([make_message(account_id, segments=2)])
+    (accepted,) = await storage.messages.accept_messages([make_message(account_id, segments=2)])
 
     assert isinstance(accepted, Accepted)
     assert accepted.price_micros == 0
-    account = await storage.get_account(account_id)
+    account = await storage.accounts.get_account(account_id)
     assert account is not None
     assert (account.balance_micros, account.reserved_micros) == (1_000_000, 0)
-    (after,) = await storage.list_packages(account_id)
+    (after,) = await storage.billing.list_packages(account_id)
     assert (after.id, after.remaining_segments) == (package.id, 3)
     assert _ledger_kinds(database_path, accepted.message_id) == [
         ("reserve", 0, 0, 0),
@@ -81,15 +81,15 @@ async def test_a_domestic_package_never_pays_for_an_international_message(
     storage: SqlStorage, clock: Clock, make_message: Any
 ) -> None:
     account_id = await _account(storage, "shop", 1_000_000)
-    await storage.grant_package(account_id, _spec(clock, "domestic"), OPERATOR)
+    await storage.billing.grant_package(account_id, _spec(clock, "domestic"), OPERATOR)
 
-    (abroad,) = await storage.accept_messages(
+    (abroad,) = await storage.messages.accept_messages(
         [make_message(account_id, country="US", to_e164="+12025550100")]
     )
 
     assert isinstance(abroad, Accepted)
     assert abroad.price_micros == 40_000
-    (package,) = await storage.list_packages(account_id)
+    (package,) = await storage.billing.list_packages(account_id)
     assert package.remaining_segments == 5
 
 
@@ -97,14 +97,14 @@ async def test_a_package_only_account_is_refused_with_the_segments_missing(
     storage: SqlStorage, clock: Clock, make_message: Any
 ) -> None:
     account_id = await _account(storage, "shop", 1_000_000)
-    await storage.change_billing_settings(
+    await storage.billing.change_billing_settings(
         account_id, BillingSettingsChange(package_only=True), OPERATOR
     )
-    await storage.grant_package(
+    await storage.billing.grant_package(
         account_id, _spec(clock, "countries", segments=1, countries=("FR",)), OPERATOR
     )
 
-    results = await storage.accept_messages(
+    results = await storage.messages.accept_messages(
         [
             make_message(account_id, country="FR", to_e164="+33612345678", segments=3),
             make_message(account_id, country="DE", to_e164="+4915112345678"),
@@ -116,7 +116,7 @@ async def test_a_package_only_account_is_refused_with_the_segments_missing(
         "no_package_for_region",
     ]
     assert [result.extra["missing_segments"] for result in results] == [2, 1]  # type: ignore[union-attr]
-    account = await storage.get_account(account_id)
+    account = await storage.accounts.get_account(account_id)
     assert account is not None
     assert account.balance_micros == 1_000_000
 
@@ -125,16 +125,16 @@ async def test_a_failed_message_gives_its_segments_back_to_its_package(
     storage: SqlStorage, clock: Clock, make_message: Any, database_path: Path
 ) -> None:
     account_id = await _account(storage, "shop", 0)
-    await storage.grant_package(account_id, _spec(clock, "domestic", segments=2), OPERATOR)
-    (accepted,) = await storage.accept_messages([make_message(account_id, segments=2)])
+    await storage.billing.grant_package(account_id, _spec(clock, "domestic", segments=2), OPERATOR)
+    (accepted,) = await storage.messages.accept_messages([make_message(account_id, segments=2)])
     assert isinstance(accepted, Accepted)
-    await storage.claim_for_dispatch("w", 10, clock())
+    await storage.messages.claim_for_dispatch("w", 10, clock())
 
-    await storage.record_submissions(
+    await storage.messages.record_submissions(
         [Failed(message_id=accepted.message_id, error=ErrorDetail(detail="no route"))]
     )
 
-    (package,) = await storage.list_packages(account_id)
+    (package,) = await storage.billing.list_packages(account_id)
     assert package.remaining_segments == 2
     assert [row[0] for row in _ledger_kinds(database_path, accepted.message_id)] == [
         "reserve",
@@ -149,16 +149,16 @@ async def test_a_rejection_refunds_package_segments_only_under_the_refund_policy
 ) -> None:
     storage: SqlStorage = await open_billing_storage(refund_on_reject=True)
     account_id = await _account(storage, "shop", 0)
-    await storage.grant_package(account_id, _spec(clock, "domestic", segments=1), OPERATOR)
-    (accepted,) = await storage.accept_messages([make_message(account_id)])
+    await storage.billing.grant_package(account_id, _spec(clock, "domestic", segments=1), OPERATOR)
+    (accepted,) = await storage.messages.accept_messages([make_message(account_id)])
     assert isinstance(accepted, Accepted)
-    await storage.claim_for_dispatch("w", 10, clock())
+    await storage.messages.claim_for_dispatch("w", 10, clock())
     part = SubmittedPart(part_no=1, carrier_id_raw="c1")
-    await storage.record_submissions(
+    await storage.messages.record_submissions(
         [Submitted(message_id=accepted.message_id, channel="alpha", parts=(part,))]
     )
 
-    await storage.apply_receipts(
+    await storage.receipts.apply_receipts(
         [
             ReceiptRecord(
                 channel="alpha",
@@ -174,7 +174,7 @@ async def test_a_rejection_refunds_package_segments_only_under_the_refund_policy
         ]
     )
 
-    (package,) = await storage.list_packages(account_id)
+    (package,) = await storage.billing.list_packages(account_id)
     assert package.remaining_segments == 1
 
 
@@ -182,16 +182,22 @@ async def test_the_low_balance_alert_fires_once_per_crossing_and_rearms_above(
     storage: SqlStorage, make_message: Any, database_path: Path
 ) -> None:
     account_id = await _account(storage, "shop", 100_000)
-    await storage.set_webhook_endpoint(account_id, "https://shop.example/hooks", "whsec_x")
-    await storage.set_low_balance_threshold(account_id, 50_000, OPERATOR)
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account_id, "https://shop.example/hooks", "whsec_x"
+    )
+    await storage.billing.set_low_balance_threshold(account_id, 50_000, OPERATOR)
 
-    await storage.accept_messages([make_message(account_id)])  # 60 000 left: above
-    await storage.accept_messages([make_message(account_id)])  # 20 000: crosses
-    await storage.accept_messages([make_message(account_id, price_micros=10_000)])  # still below
-    first = await storage.list_notifications(account_id)
+    await storage.messages.accept_messages([make_message(account_id)])  # 60 000 left: above
+    await storage.messages.accept_messages([make_message(account_id)])  # 20 000: crosses
+    await storage.messages.accept_messages(
+        [make_message(account_id, price_micros=10_000)]
+    )  # still below
+    first = await storage.billing.list_notifications(account_id)
     await top_up(storage, account_id, 100_000)  # 110 000: back above, re-armed
-    await storage.accept_messages([make_message(account_id, price_micros=70_000)])  # crosses
-    second = await storage.list_notifications(account_id)
+    await storage.messages.accept_messages(
+        [make_message(account_id, price_micros=70_000)]
+    )  # crosses
+    second = await storage.billing.list_notifications(account_id)
 
     assert [item.kind for item in first.items] == ["balance.low"]
     assert first.items[0].data["available"] == "0.02"
@@ -214,10 +220,10 @@ async def test_the_low_balance_alert_fires_once_per_crossing_and_rearms_above(
 
 
 async def test_the_operator_account_has_no_low_balance_alert(storage: SqlStorage) -> None:
-    operator = await storage.operator_account()
+    operator = await storage.accounts.operator_account()
 
     with pytest.raises(CatalogueError) as caught:
-        await storage.set_low_balance_threshold(operator.id, 1, OPERATOR)
+        await storage.billing.set_low_balance_threshold(operator.id, 1, OPERATOR)
 
     assert caught.value.code == "account_state_conflict"
 
@@ -225,15 +231,15 @@ async def test_the_operator_account_has_no_low_balance_alert(storage: SqlStorage
 async def test_the_price_list_is_seeded_once_then_edited_with_an_audit_trail(
     storage: SqlStorage,
 ) -> None:
-    first = await storage.seed_prices(PriceList(50_000, {"ES": 40_000}))
-    second = await storage.seed_prices(PriceList(1, {}))
-    await storage.set_price("ES", 45_000, OPERATOR)
-    await storage.set_price("FR", 30_000, OPERATOR)
-    removed = await storage.remove_price("FR", OPERATOR)
+    first = await storage.billing.seed_prices(PriceList(50_000, {"ES": 40_000}))
+    second = await storage.billing.seed_prices(PriceList(1, {}))
+    await storage.billing.set_price("ES", 45_000, OPERATOR)
+    await storage.billing.set_price("FR", 30_000, OPERATOR)
+    removed = await storage.billing.remove_price("FR", OPERATOR)
 
     assert (first, second, removed) == (True, False, True)
-    assert await storage.read_price_list() == PriceList(50_000, {"ES": 45_000})
-    audit = await storage.list_audit(AuditFilter(actor_key_id="key_billing"))
+    assert await storage.billing.read_price_list() == PriceList(50_000, {"ES": 45_000})
+    audit = await storage.accounts.list_audit(AuditFilter(actor_key_id="key_billing"))
     assert [(entry.action, entry.target_id) for entry in audit.items] == [
         ("price.remove", "FR"),
         ("price.set", "FR"),
@@ -249,14 +255,14 @@ async def test_the_ledger_pages_and_filters_by_kind_and_message(
     storage: SqlStorage, clock: Clock, make_message: Any
 ) -> None:
     account_id = await _account(storage, "shop", 1_000_000)
-    results = await storage.accept_messages([make_message(account_id) for _ in range(3)])
+    results = await storage.messages.accept_messages([make_message(account_id) for _ in range(3)])
     ids = [result.message_id for result in results if isinstance(result, Accepted)]
 
-    first = await storage.list_ledger(account_id, LedgerFilter(), limit=2)
-    rest = await storage.list_ledger(account_id, LedgerFilter(), first.next_cursor, limit=2)
-    reserves = await storage.list_ledger(account_id, LedgerFilter(kind="reserve"))
-    one = await storage.list_ledger(account_id, LedgerFilter(message_id=ids[1]))
-    later = await storage.list_ledger(
+    first = await storage.billing.list_ledger(account_id, LedgerFilter(), limit=2)
+    rest = await storage.billing.list_ledger(account_id, LedgerFilter(), first.next_cursor, limit=2)
+    reserves = await storage.billing.list_ledger(account_id, LedgerFilter(kind="reserve"))
+    one = await storage.billing.list_ledger(account_id, LedgerFilter(message_id=ids[1]))
+    later = await storage.billing.list_ledger(
         account_id, LedgerFilter(since=clock() + timedelta(seconds=1))
     )
 
@@ -276,9 +282,9 @@ async def test_margins_group_submitted_messages_by_country_and_channel(
     storage: SqlStorage, clock: Clock, make_message: Any
 ) -> None:
     account_id = await _account(storage, "shop", 1_000_000)
-    await storage.set_channel_cost("alpha", "*", 15_000, OPERATOR)
-    await storage.set_channel_cost("alpha", "GB", 10_000, OPERATOR)
-    results = await storage.accept_messages(
+    await storage.billing.set_channel_cost("alpha", "*", 15_000, OPERATOR)
+    await storage.billing.set_channel_cost("alpha", "GB", 10_000, OPERATOR)
+    results = await storage.messages.accept_messages(
         [
             make_message(account_id, segments=2, price_micros=80_000),
             make_message(account_id, country="US", to_e164="+12025550100"),
@@ -286,8 +292,8 @@ async def test_margins_group_submitted_messages_by_country_and_channel(
         ]
     )
     ids = [result.message_id for result in results if isinstance(result, Accepted)]
-    await storage.claim_for_dispatch("w", 10, clock())
-    await storage.record_submissions(
+    await storage.messages.claim_for_dispatch("w", 10, clock())
+    await storage.messages.record_submissions(
         [
             Submitted(
                 message_id=message_id,
@@ -298,7 +304,9 @@ async def test_margins_group_submitted_messages_by_country_and_channel(
         ]
     )
 
-    report = await storage.margin_report(clock() - timedelta(hours=1), clock() + timedelta(hours=1))
+    report = await storage.billing.margin_report(
+        clock() - timedelta(hours=1), clock() + timedelta(hours=1)
+    )
 
     assert [
         (row.country, row.channel, row.messages, row.segments, row.revenue_micros, row.cost_micros)

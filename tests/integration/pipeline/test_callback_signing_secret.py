@@ -26,16 +26,16 @@ async def test_callback_url_is_refused_until_a_webhook_endpoint_gives_a_signing_
     )
     try:
         account = await new_account(storage, "shop", balance_micros=10_000_000)
-        template = await storage.create_template(account.id, "hello", "en", "Hello {name}.")
-        await storage.set_template_review(template.id, approved=True)
+        template = await storage.content.create_template(account.id, "hello", "en", "Hello {name}.")
+        await storage.content.set_template_review(template.id, approved=True)
         accept = AcceptMessages(
             AcceptSettings(
                 prices=PriceList(default_micros=50_000, per_country={}),
                 routes=RouteTable([Route("*", ("sim",))], known_channels=["sim"]),
             ),
-            storage,
-            storage,
-            has_signing_secret=SigningSecretLookup(storage).exists,
+            storage.messages,
+            storage.content,
+            has_signing_secret=SigningSecretLookup(storage.webhook_endpoints).exists,
         )
         request = SendRequest(
             to="+34 612 345 678",
@@ -50,16 +50,18 @@ async def test_callback_url_is_refused_until_a_webhook_endpoint_gives_a_signing_
         assert refused.value.field == "callback_url"
         assert "POST /v1/webhooks" in refused.value.message
 
-        await storage.set_webhook_endpoint(account.id, "https://hooks.example.com/all", "whsec_x")
+        await storage.webhook_endpoints.set_webhook_endpoint(
+            account.id, "https://hooks.example.com/all", "whsec_x"
+        )
         # A fresh lookup (the refusal above is cached briefly) sees the new endpoint.
         accept_after = AcceptMessages(
             AcceptSettings(
                 prices=PriceList(default_micros=50_000, per_country={}),
                 routes=RouteTable([Route("*", ("sim",))], known_channels=["sim"]),
             ),
-            storage,
-            storage,
-            has_signing_secret=SigningSecretLookup(storage).exists,
+            storage.messages,
+            storage.content,
+            has_signing_secret=SigningSecretLookup(storage.webhook_endpoints).exists,
         )
         accepted = await accept_after.send(account.id, "EUR", request)
         assert accepted.status == "queued"

@@ -267,7 +267,7 @@ async def test_operator_reviews_without_their_own_audit_get_a_generic_entry(
     running: RunningPlatform, shop: Sender
 ) -> None:
     operator_key_id, operator = await running.operator()
-    template = await running.storage.create_template(
+    template = await running.storage.content.create_template(
         shop.account_id, "delayed", "en", "Parcel {tracking} is delayed."
     )
 

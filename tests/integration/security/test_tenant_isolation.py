@@ -82,10 +82,10 @@ async def running(tmp_path: Path) -> AsyncIterator[RunningPlatform]:
 async def _alpha(running: RunningPlatform) -> Alpha:
     alpha = await running.sender("alpha")
     client = alpha.client
-    template = await running.storage.create_template(
+    template = await running.storage.content.create_template(
         alpha.account_id, "private_note", "en", ALPHA_SECRET_TEXT
     )
-    package = await running.storage.grant_package(
+    package = await running.storage.billing.grant_package(
         alpha.account_id,
         PackageSpec(
             name="Alpha secret bundle",
@@ -166,7 +166,9 @@ async def _state_of(running: RunningPlatform, alpha: Alpha) -> list[Any]:
     for path in reads:
         body = (await client.get(path)).json()
         state.append(_without_volatile(body))
-    audit = await running.storage.list_audit(AuditFilter(account_id=alpha.sender.account_id))
+    audit = await running.storage.accounts.list_audit(
+        AuditFilter(account_id=alpha.sender.account_id)
+    )
     state.append([entry.id for entry in audit.items])
     state.append((await client.get("/v1/ledger.csv")).text)
     return state

@@ -114,7 +114,7 @@ def enqueue(make_message: MakeMessage) -> Enqueue:
     async def accept(
         storage: SqlStorage, account_id: str, count: int = 1, **overrides: Any
     ) -> list[str]:
-        results = await storage.accept_messages(
+        results = await storage.messages.accept_messages(
             [make_message(account_id, **overrides) for _ in range(count)]
         )
         ids = [getattr(result, "message_id", None) for result in results]

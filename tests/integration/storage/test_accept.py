@@ -29,18 +29,18 @@ async def test_an_accepted_message_is_queued_reserved_and_has_its_first_event(
     storage: SqlStorage, make_message: MakeMessage, tmp_path: Path
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=100_000)
-    (accepted,) = await storage.accept_messages(
+    (accepted,) = await storage.messages.accept_messages(
         [make_message(account.id, price_micros=42_500, client_ref="order-1")]
     )
     assert isinstance(accepted, Accepted)
     assert accepted.status == "queued"
     assert not accepted.replayed
     assert accepted.message_id.startswith("msg_")
-    detail = await storage.get_message(account.id, accepted.message_id)
+    detail = await storage.message_queries.get_message(account.id, accepted.message_id)
     assert detail is not None
     assert [event.status for event in detail.events] == ["queued"]
     assert detail.message.client_ref == "order-1"
-    after = await storage.get_account(account.id)
+    after = await storage.accounts.get_account(account.id)
     assert after is not None
     assert (after.balance_micros, after.reserved_micros) == (57_500, 42_500)
     assert ledger_rows(tmp_path / "parcelsms.db", accepted.message_id) == [
@@ -53,13 +53,13 @@ async def test_the_same_idempotency_key_and_body_replays_the_message(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     item = make_message(account.id, idempotency_key="k-1", request_hash="h-1")
-    (first,) = await storage.accept_messages([item])
-    (again,) = await storage.accept_messages([item])
+    (first,) = await storage.messages.accept_messages([item])
+    (again,) = await storage.messages.accept_messages([item])
     assert isinstance(first, Accepted)
     assert isinstance(again, Accepted)
     assert again.replayed
     assert again.message_id == first.message_id
-    account_after = await storage.get_account(account.id)
+    account_after = await storage.accounts.get_account(account.id)
     assert account_after is not None
     assert account_after.reserved_micros == item.price_micros
 
@@ -68,8 +68,10 @@ async def test_the_same_idempotency_key_with_another_body_conflicts(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.accept_messages([make_message(account.id, idempotency_key="k", request_hash="a")])
-    (conflict,) = await storage.accept_messages(
+    await storage.messages.accept_messages(
+        [make_message(account.id, idempotency_key="k", request_hash="a")]
+    )
+    (conflict,) = await storage.messages.accept_messages(
         [make_message(account.id, idempotency_key="k", request_hash="b")]
     )
     assert isinstance(conflict, CatalogueError)
@@ -83,9 +85,9 @@ async def test_idempotency_holds_inside_one_group(
     same = make_message(account.id, idempotency_key="k", request_hash="a")
     other = make_message(account.id, idempotency_key="k", request_hash="b")
     first, replay, conflict = await asyncio.gather(
-        storage.accept_messages([same]),
-        storage.accept_messages([same]),
-        storage.accept_messages([other]),
+        storage.messages.accept_messages([same]),
+        storage.messages.accept_messages([same]),
+        storage.messages.accept_messages([other]),
     )
     assert isinstance(first[0], Accepted)
     assert isinstance(replay[0], Accepted)
@@ -93,7 +95,7 @@ async def test_idempotency_holds_inside_one_group(
     assert replay[0].message_id == first[0].message_id
     assert isinstance(conflict[0], CatalogueError)
     assert conflict[0].code == "idempotency_conflict"
-    page = await storage.list_messages(account.id, filters=MessageFilter())
+    page = await storage.message_queries.list_messages(account.id, filters=MessageFilter())
     assert len(page.items) == 1
 
 
@@ -102,7 +104,7 @@ async def test_idempotency_keys_are_per_account(
 ) -> None:
     one = await new_account(storage, "one", balance_micros=1_000_000)
     two = await new_account(storage, "two", balance_micros=1_000_000)
-    results = await storage.accept_messages(
+    results = await storage.messages.accept_messages(
         [
             make_message(one.id, idempotency_key="k", request_hash="a"),
             make_message(two.id, idempotency_key="k", request_hash="a"),
@@ -122,7 +124,7 @@ async def test_insufficient_balance_refuses_only_the_item_that_does_not_fit(
         make_message(poor.id, price_micros=60_000),
         make_message(poor.id, price_micros=40_000),
     ]
-    results = await storage.accept_messages(items)
+    results = await storage.messages.accept_messages(items)
     assert isinstance(results[0], Accepted)
     assert isinstance(results[1], Accepted)
     refused = results[2]
@@ -130,7 +132,7 @@ async def test_insufficient_balance_refuses_only_the_item_that_does_not_fit(
     assert (refused.code, refused.status) == ("insufficient_balance", 402)
     assert refused.extra["missing_micros"] == 20_000
     assert isinstance(results[3], Accepted)
-    poor_after = await storage.get_account(poor.id)
+    poor_after = await storage.accounts.get_account(poor.id)
     assert poor_after is not None
     assert (poor_after.balance_micros, poor_after.reserved_micros) == (0, 100_000)
 
@@ -141,7 +143,7 @@ async def test_concurrent_single_submitters_never_overspend(
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     results = await asyncio.gather(
         *(
-            storage.accept_messages([make_message(account.id, price_micros=30_000)])
+            storage.messages.accept_messages([make_message(account.id, price_micros=30_000)])
             for _ in range(50)
         )
     )
@@ -149,7 +151,7 @@ async def test_concurrent_single_submitters_never_overspend(
     refused = [r for (r,) in results if isinstance(r, CatalogueError)]
     assert len(accepted) == 33
     assert len(refused) == 17
-    after = await storage.get_account(account.id)
+    after = await storage.accounts.get_account(account.id)
     assert after is not None
     assert (after.balance_micros, after.reserved_micros) == (10_000, 990_000)
 
@@ -158,8 +160,8 @@ async def test_a_suspended_or_unknown_account_cannot_send(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.suspend_account(account.id, "test", TEST_ACTOR)
-    suspended, unknown = await storage.accept_messages(
+    await storage.accounts.suspend_account(account.id, "test", TEST_ACTOR)
+    suspended, unknown = await storage.messages.accept_messages(
         [make_message(account.id), make_message("acc_01HZZZZZZZZZZZZZZZZZZZZZZZ")]
     )
     assert isinstance(suspended, CatalogueError)
@@ -173,7 +175,7 @@ async def test_a_batch_of_a_thousand_is_accepted_in_order(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=10**12)
     items = [make_message(account.id, client_ref=f"r{n}") for n in range(1000)]
-    results = await storage.accept_messages(items)
+    results = await storage.messages.accept_messages(items)
     assert [r.client_ref for r in results if isinstance(r, Accepted)] == [
         f"r{n}" for n in range(1000)
     ]

@@ -22,7 +22,7 @@ async def test_opening_balance_is_booked_as_a_top_up(storage: SqlStorage) -> Non
     account = await new_account(storage, "shop", balance_micros=5_000_000)
     assert account.balance_micros == 5_000_000
     assert account.reserved_micros == 0
-    totals = await storage.account_ledger_totals(account.id)
+    totals = await storage.message_queries.account_ledger_totals(account.id)
     assert totals is not None
     assert totals.entries_by_kind == {"topup": 1}
     assert totals.ledger_amount_micros == 5_000_000
@@ -38,8 +38,8 @@ async def test_top_up_adds_to_the_available_balance(storage: SqlStorage) -> None
     account = await new_account(storage, "shop", balance_micros=1_000)
     topped = await top_up(storage, account.id, 2_500, "bank transfer")
     assert topped.balance_micros == 3_500
-    assert (await storage.get_account(account.id)) == topped
-    totals = await storage.account_ledger_totals(account.id)
+    assert (await storage.accounts.get_account(account.id)) == topped
+    totals = await storage.message_queries.account_ledger_totals(account.id)
     assert totals is not None
     assert totals.entries_by_kind == {"topup": 2}
 
@@ -58,9 +58,9 @@ async def test_top_up_must_be_positive(storage: SqlStorage) -> None:
 
 async def test_accounts_can_be_found_by_name_and_suspended(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
-    assert await storage.find_account_by_name("shop") == account
-    assert await storage.find_account_by_name("other") is None
-    suspended = await storage.suspend_account(account.id, "chargeback", TEST_ACTOR)
+    assert await storage.accounts.find_account_by_name("shop") == account
+    assert await storage.accounts.find_account_by_name("other") is None
+    suspended = await storage.accounts.suspend_account(account.id, "chargeback", TEST_ACTOR)
     assert suspended is not None
     assert suspended.account.status == "suspended"
 
@@ -68,7 +68,7 @@ async def test_accounts_can_be_found_by_name_and_suspended(storage: SqlStorage) 
 async def test_a_new_key_authenticates_as_its_account(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
     key_id, plaintext = await new_api_key(storage, account.id, "ci")
-    grant = await storage.authorize_key(plaintext)
+    grant = await storage.accounts.authorize_key(plaintext)
     assert grant is not None
     assert (grant.key_id, grant.account_id) == (key_id, account.id)
 
@@ -89,30 +89,30 @@ async def test_wrong_or_malformed_keys_are_refused(
 ) -> None:
     account = await new_account(storage, "shop")
     _, plaintext = await new_api_key(storage, account.id)
-    assert await storage.authorize_key(mangle(plaintext)) is None
+    assert await storage.accounts.authorize_key(mangle(plaintext)) is None
 
 
 async def test_a_key_of_unknown_id_is_refused(storage: SqlStorage) -> None:
-    assert await storage.authorize_key("psk_01HZZZZZZZZZZZZZZZZZZZZZZZ.secret") is None
+    assert await storage.accounts.authorize_key("psk_01HZZZZZZZZZZZZZZZZZZZZZZZ.secret") is None
 
 
 async def test_a_revoked_key_is_refused_even_when_cached(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
     key_id, plaintext = await new_api_key(storage, account.id)
-    assert await storage.authorize_key(plaintext) is not None
-    revoked = await storage.revoke_key(key_id, TEST_ACTOR, account.id)
+    assert await storage.accounts.authorize_key(plaintext) is not None
+    revoked = await storage.accounts.revoke_key(key_id, TEST_ACTOR, account.id)
     assert revoked is not None
     assert revoked.revoked_at is not None
-    assert await storage.authorize_key(plaintext) is None
-    assert await storage.revoke_key(key_id, TEST_ACTOR, account.id) == revoked
+    assert await storage.accounts.authorize_key(plaintext) is None
+    assert await storage.accounts.revoke_key(key_id, TEST_ACTOR, account.id) == revoked
 
 
 async def test_another_account_cannot_revoke_a_key(storage: SqlStorage) -> None:
     owner = await new_account(storage, "owner")
     other = await new_account(storage, "other")
     key_id, plaintext = await new_api_key(storage, owner.id)
-    assert await storage.revoke_key(key_id, TEST_ACTOR, other.id) is None
-    assert await storage.authorize_key(plaintext) is not None
+    assert await storage.accounts.revoke_key(key_id, TEST_ACTOR, other.id) is None
+    assert await storage.accounts.authorize_key(plaintext) is not None
 
 
 async def test_a_key_revoked_by_another_process_is_refused_once_the_cache_expires(
@@ -122,9 +122,9 @@ async def test_a_key_revoked_by_another_process_is_refused_once_the_cache_expire
     operator = await open_test_storage()
     account = await new_account(operator, "shop")
     key_id, plaintext = await new_api_key(operator, account.id)
-    assert await api.authorize_key(plaintext) is not None
-    await operator.revoke_key(key_id, TEST_ACTOR, account.id)
-    assert await api.authorize_key(plaintext) is None
+    assert await api.accounts.authorize_key(plaintext) is not None
+    await operator.accounts.revoke_key(key_id, TEST_ACTOR, account.id)
+    assert await api.accounts.authorize_key(plaintext) is None
 
 
 async def test_only_the_peppered_hash_of_the_secret_is_stored(
@@ -146,11 +146,11 @@ async def test_key_usage_records_each_time_it_is_told(storage: SqlStorage, clock
     account = await new_account(storage, "shop")
     key_id, _ = await new_api_key(storage, account.id)
     first = clock()
-    await storage.touch_key_usage(key_id, first)
-    (key,) = await storage.list_keys(account.id)
+    await storage.accounts.touch_key_usage(key_id, first)
+    (key,) = await storage.accounts.list_keys(account.id)
     assert key.last_used_at == first
     later = clock.advance(5)
-    await storage.touch_key_usage(key_id, later)
-    (key,) = await storage.list_keys(account.id)
+    await storage.accounts.touch_key_usage(key_id, later)
+    (key,) = await storage.accounts.list_keys(account.id)
     assert key.last_used_at == later
     assert key.revoked_at is None

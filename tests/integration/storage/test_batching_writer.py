@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.batching_writer import BatchingWriter
-from parcelsms.adapters.storage.database import Database
-from parcelsms.adapters.storage.sqlite_engine import (
+from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
+from parcelsms.adapters.storage.engine.database import Database
+from parcelsms.adapters.storage.engine.sqlite_engine import (
     SqliteSettings,
     create_sqlite_engine,
     open_sqlite_database,

@@ -11,10 +11,10 @@ import pytest
 from sender_accounts import new_account
 from sqlalchemy import select
 
-from parcelsms.adapters.storage.bulk_statements import insert_statement
-from parcelsms.adapters.storage.schema import message_events
+from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.schema import message_events
+from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.sql_storage import SqlStorage
-from parcelsms.adapters.storage.sqlite_engine import create_sqlite_engine
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import StorageError
 from parcelsms.pipeline.ports import (
@@ -55,9 +55,11 @@ async def test_outcomes_of_every_kind_in_one_call_each_end_right(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=10_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/sms", "whsec_x"
+    )
     a, b, c, d, e, f = await enqueue(storage, account.id, count=6, price_micros=10_000)
-    await storage.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
     later = clock() + timedelta(seconds=60)
     outcomes = [
         submitted(a),
@@ -72,11 +74,11 @@ async def test_outcomes_of_every_kind_in_one_call_each_end_right(
         ),
         Failed(message_id=f, error=ErrorDetail(detail="refused", err="0x0B")),
     ]
-    assert await storage.record_submissions(outcomes) == [True] * 6
+    assert await storage.messages.record_submissions(outcomes) == [True] * 6
 
     messages = {}
     for message_id in (a, b, c, d, e, f):
-        detail = await storage.get_message(account.id, message_id)
+        detail = await storage.message_queries.get_message(account.id, message_id)
         assert detail is not None
         messages[message_id] = detail.message
     assert [messages[i].status for i in (a, b, c, d, e, f)] == [
@@ -98,10 +100,10 @@ async def test_outcomes_of_every_kind_in_one_call_each_end_right(
     assert kinds[e] == ["reserve"]
     assert kinds[f] == ["reserve", "refund"]
     # The retried message is due again on its next route; the others are done with.
-    assert await storage.claim_for_dispatch("worker", 10, clock()) == []
-    (again,) = await storage.claim_for_dispatch("worker", 10, later)
+    assert await storage.messages.claim_for_dispatch("worker", 10, clock()) == []
+    (again,) = await storage.messages.claim_for_dispatch("worker", 10, later)
     assert (again.message_id, again.route_index) == (e, 1)
-    webhooks = await storage.claim_due_webhooks(20, clock(), 30)
+    webhooks = await storage.webhook_outbox.claim_due_webhooks(20, clock(), 30)
     assert sorted(webhook.message_id for webhook in webhooks) == sorted([a, b, c, d, f])
 
 
@@ -112,8 +114,8 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
     (single,) = await enqueue(storage, account.id)
     (double,) = await enqueue(storage, account.id, segments=2)
     (undelivered,) = await enqueue(storage, account.id)
-    await storage.claim_for_dispatch("worker", 10, clock())
-    await storage.record_submissions(
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.record_submissions(
         [submitted(single, "s1"), submitted(double, "d1", "d2"), submitted(undelivered, "u1")]
     )
 
@@ -130,7 +132,7 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
             match=receipt_key(carrier_id, Reading.SAME),
         )
 
-    counts = await storage.apply_receipts(
+    counts = await storage.receipts.apply_receipts(
         [
             receipt("s1", "delivered", "DELIVRD"),
             receipt("d1", "delivered", "DELIVRD"),
@@ -140,14 +142,14 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
     assert counts.matched == 3
     statuses = {}
     for message_id in (single, double, undelivered):
-        detail = await storage.get_message(account.id, message_id)
+        detail = await storage.message_queries.get_message(account.id, message_id)
         assert detail is not None
         statuses[message_id] = detail.message.status
     # The two-part message waits for its second part.
     assert statuses == {single: "delivered", double: "submitted", undelivered: "undelivered"}
 
-    await storage.apply_receipts([receipt("d2", "delivered", "DELIVRD")])
-    detail = await storage.get_message(account.id, double)
+    await storage.receipts.apply_receipts([receipt("d2", "delivered", "DELIVRD")])
+    detail = await storage.message_queries.get_message(account.id, double)
     assert detail is not None
     assert detail.message.status == "delivered"
     assert [part.status for part in detail.parts] == ["delivered", "delivered"]
@@ -158,7 +160,7 @@ async def test_a_bad_outcome_in_a_list_fails_alone(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     good, bad, other = await enqueue(storage, account.id, count=3)
-    await storage.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
     # Two parts numbered 1: the parts table's primary key refuses the second.
     broken = Submitted(
         message_id=bad,
@@ -169,11 +171,11 @@ async def test_a_bad_outcome_in_a_list_fails_alone(
         ),
     )
     with pytest.raises(StorageError):
-        await storage.record_submissions([submitted(good), broken, submitted(other)])
+        await storage.messages.record_submissions([submitted(good), broken, submitted(other)])
 
     statuses = {}
     for message_id in (good, bad, other):
-        detail = await storage.get_message(account.id, message_id)
+        detail = await storage.message_queries.get_message(account.id, message_id)
         assert detail is not None
         statuses[message_id] = (detail.message.status, len(detail.parts))
     assert statuses == {good: ("submitted", 1), bad: ("queued", 0), other: ("submitted", 1)}

@@ -47,9 +47,9 @@ async def test_claimed_messages_are_not_claimed_again(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     ids = await enqueue(storage, account.id, count=5)
-    first = await storage.claim_for_dispatch("worker-1", 3, clock())
-    second = await storage.claim_for_dispatch("worker-2", 10, clock())
-    third = await storage.claim_for_dispatch("worker-1", 10, clock())
+    first = await storage.messages.claim_for_dispatch("worker-1", 3, clock())
+    second = await storage.messages.claim_for_dispatch("worker-2", 10, clock())
+    third = await storage.messages.claim_for_dispatch("worker-1", 10, clock())
     assert [item.message_id for item in first] == ids[:3]
     assert [item.message_id for item in second] == ids[3:]
     assert third == []
@@ -63,20 +63,22 @@ async def test_messages_are_claimed_only_when_due(
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     await enqueue(storage, account.id)
     earlier = clock() - timedelta(seconds=1)
-    assert await storage.claim_for_dispatch("worker", 10, earlier) == []
-    assert len(await storage.claim_for_dispatch("worker", 10, clock())) == 1
+    assert await storage.messages.claim_for_dispatch("worker", 10, earlier) == []
+    assert len(await storage.messages.claim_for_dispatch("worker", 10, clock())) == 1
 
 
 async def test_a_submission_settles_and_records_parts_event_and_webhook(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/sms", "whsec_x"
+    )
     (message_id,) = await enqueue(storage, account.id, price_micros=80_000, segments=2)
-    await storage.claim_for_dispatch("worker", 10, clock())
-    assert await storage.record_submissions([submitted(message_id, "a1", "a2")]) == [True]
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
+    assert await storage.messages.record_submissions([submitted(message_id, "a1", "a2")]) == [True]
 
-    detail = await storage.get_message(account.id, message_id)
+    detail = await storage.message_queries.get_message(account.id, message_id)
     assert detail is not None
     assert detail.message.status == "submitted"
     assert [event.status for event in detail.events] == ["queued", "submitted"]
@@ -85,10 +87,10 @@ async def test_a_submission_settles_and_records_parts_event_and_webhook(
         (2, "a2", "submitted"),
     ]
     assert ledger_kinds(tmp_path / "parcelsms.db", message_id) == ["reserve", "settle"]
-    after = await storage.get_account(account.id)
+    after = await storage.accounts.get_account(account.id)
     assert after is not None
     assert (after.balance_micros, after.reserved_micros) == (920_000, 0)
-    (webhook,) = await storage.claim_due_webhooks(10, clock(), 30)
+    (webhook,) = await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30)
     assert webhook.message_id == message_id
     assert '"status":"submitted"' in webhook.payload
 
@@ -98,7 +100,7 @@ async def test_a_retry_requeues_the_message_for_later_on_the_next_route(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id)
-    await storage.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
     later = clock() + timedelta(seconds=30)
     retry = Retry(
         message_id=message_id,
@@ -106,11 +108,11 @@ async def test_a_retry_requeues_the_message_for_later_on_the_next_route(
         next_attempt_at=later,
         error=ErrorDetail(detail="throttled", err="0x58"),
     )
-    assert await storage.record_submissions([retry]) == [True]
-    assert await storage.claim_for_dispatch("worker", 10, clock()) == []
-    (item,) = await storage.claim_for_dispatch("worker", 10, later)
+    assert await storage.messages.record_submissions([retry]) == [True]
+    assert await storage.messages.claim_for_dispatch("worker", 10, clock()) == []
+    (item,) = await storage.messages.claim_for_dispatch("worker", 10, later)
     assert item.route_index == 1
-    detail = await storage.get_message(account.id, message_id)
+    detail = await storage.message_queries.get_message(account.id, message_id)
     assert detail is not None
     assert detail.message.status == "queued"
     assert detail.events[-1].detail is not None
@@ -123,15 +125,15 @@ async def test_a_failed_message_is_refunded(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id, price_micros=50_000)
-    await storage.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
     failure = Failed(message_id=message_id, error=ErrorDetail(detail="no route", err="0x0B"))
-    assert await storage.record_submissions([failure]) == [True]
-    detail = await storage.get_message(account.id, message_id)
+    assert await storage.messages.record_submissions([failure]) == [True]
+    detail = await storage.message_queries.get_message(account.id, message_id)
     assert detail is not None
     assert detail.message.status == "failed"
     assert detail.message.last_error == ErrorDetail(detail="no route", err="0x0B")
     assert ledger_kinds(tmp_path / "parcelsms.db", message_id) == ["reserve", "refund"]
-    after = await storage.get_account(account.id)
+    after = await storage.accounts.get_account(account.id)
     assert after is not None
     assert (after.balance_micros, after.reserved_micros) == (1_000_000, 0)
 
@@ -141,13 +143,15 @@ async def test_an_outcome_for_a_message_no_longer_queued_changes_nothing(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id)
-    await storage.claim_for_dispatch("worker", 10, clock())
-    await storage.record_submissions([submitted(message_id)])
-    again = await storage.record_submissions(
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.record_submissions([submitted(message_id)])
+    again = await storage.messages.record_submissions(
         [submitted(message_id), Failed(message_id=message_id, error=ErrorDetail(detail="x"))]
     )
     assert again == [False, False]
-    unknown = await storage.record_submissions([submitted("msg_01HZZZZZZZZZZZZZZZZZZZZZZZ")])
+    unknown = await storage.messages.record_submissions(
+        [submitted("msg_01HZZZZZZZZZZZZZZZZZZZZZZZ")]
+    )
     assert unknown == [False]
     assert ledger_kinds(tmp_path / "parcelsms.db", message_id) == ["reserve", "settle"]
 
@@ -158,11 +162,13 @@ async def test_with_refund_on_reject_the_reserve_waits_for_the_final_state(
     storage = await open_test_storage(refund_on_reject=True)
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     rejected_id, delivered_id = await enqueue(storage, account.id, count=2, price_micros=10_000)
-    await storage.claim_for_dispatch("worker", 10, clock())
-    await storage.record_submissions([submitted(rejected_id, "r1"), submitted(delivered_id, "d1")])
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.record_submissions(
+        [submitted(rejected_id, "r1"), submitted(delivered_id, "d1")]
+    )
     path = tmp_path / "parcelsms.db"
     assert ledger_kinds(path, rejected_id) == ["reserve"]
-    await storage.apply_receipts(
+    await storage.receipts.apply_receipts(
         [
             ReceiptRecord(
                 channel="alpha",
@@ -183,6 +189,6 @@ async def test_with_refund_on_reject_the_reserve_waits_for_the_final_state(
     )
     assert ledger_kinds(path, rejected_id) == ["reserve", "refund"]
     assert ledger_kinds(path, delivered_id) == ["reserve", "settle"]
-    after = await storage.get_account(account.id)
+    after = await storage.accounts.get_account(account.id)
     assert after is not None
     assert (after.balance_micros, after.reserved_micros) == (990_000, 0)

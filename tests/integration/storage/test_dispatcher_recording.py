@@ -57,21 +57,21 @@ class WatchedStore:
         self, claim_token: str, limit: int, now: datetime
     ) -> list[DispatchItem]:
         self.limits.append(limit)
-        items = await self._storage.claim_for_dispatch(claim_token, limit, now)
+        items = await self._storage.messages.claim_for_dispatch(claim_token, limit, now)
         self.claimed += len(items)
         self.most_in_flight = max(self.most_in_flight, self.claimed - self.recorded)
         return items
 
     async def record_submissions(self, outcomes: Sequence[SubmissionOutcome]) -> list[bool]:
         self.record_calls.append(len(outcomes))
-        applied = await self._storage.record_submissions(outcomes)
+        applied = await self._storage.messages.record_submissions(outcomes)
         self.recorded += len(outcomes)
         if self.recorded >= self._expected:
             self.all_recorded.set()
         return applied
 
     async def recover_claims(self, new_claim_token: str, policy: RecoveryPolicy) -> int:
-        return await self._storage.recover_claims(new_claim_token, policy)
+        return await self._storage.messages.recover_claims(new_claim_token, policy)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._storage, name)
@@ -94,7 +94,7 @@ async def test_outcomes_are_recorded_in_lists_and_claims_are_worth_making(
 
     statuses = set()
     for message_id in ids:
-        detail = await storage.get_message(account.id, message_id)
+        detail = await storage.message_queries.get_message(account.id, message_id)
         assert detail is not None
         statuses.add(detail.message.status)
     assert statuses == {"submitted"}

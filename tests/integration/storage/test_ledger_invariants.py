@@ -54,7 +54,9 @@ class Traffic:
         for number, balance in enumerate((300_000, 2_000_000, 50_000_000)):
             account = await new_account(self.storage, f"a{number}", balance_micros=balance)
             self.accounts.append(account.id)
-        await self.storage.set_webhook_endpoint(self.accounts[1], "https://h.example", "whsec")
+        await self.storage.webhook_endpoints.set_webhook_endpoint(
+            self.accounts[1], "https://h.example", "whsec"
+        )
 
     async def accept(self) -> None:
         items = []
@@ -69,10 +71,10 @@ class Traffic:
                     valid_until=self.clock() + timedelta(minutes=self.rng.randint(1, 30)),
                 )
             )
-        await self.storage.accept_messages(items)
+        await self.storage.messages.accept_messages(items)
 
     async def claim(self) -> None:
-        self.claimed += await self.storage.claim_for_dispatch(
+        self.claimed += await self.storage.messages.claim_for_dispatch(
             self.token, self.rng.randint(1, 30), self.clock()
         )
 
@@ -104,7 +106,7 @@ class Traffic:
             else:
                 outcomes.append(Failed(message_id=item.message_id, error=ErrorDetail(detail="no")))
         if outcomes:
-            await self.storage.record_submissions(outcomes)
+            await self.storage.messages.record_submissions(outcomes)
 
     async def receipts(self) -> None:
         receipts = []
@@ -129,18 +131,18 @@ class Traffic:
                     match=receipt_key(carrier_id.upper(), Reading.SAME),
                 )
             )
-        await self.storage.apply_receipts(receipts)
+        await self.storage.receipts.apply_receipts(receipts)
 
     async def crash(self) -> None:
         self.generation += 1
         self.token = f"worker-{self.generation}"
         self.claimed = []
-        await self.storage.recover_claims(
+        await self.storage.messages.recover_claims(
             self.token, self.rng.choice(("resend", "assume_submitted"))
         )
 
     async def expire(self) -> None:
-        await self.storage.expire_overdue(self.clock(), timedelta(minutes=2))
+        await self.storage.messages.expire_overdue(self.clock(), timedelta(minutes=2))
 
     async def top_up(self) -> None:
         await top_up(self.storage, self.rng.choice(self.accounts), 100_000, "random")

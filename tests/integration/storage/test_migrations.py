@@ -9,10 +9,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from parcelsms.adapters.storage.database import ThreadedDatabase
-from parcelsms.adapters.storage.migrate import head_revision, migrate
-from parcelsms.adapters.storage.schema import metadata
-from parcelsms.adapters.storage.sqlite_engine import create_sqlite_engine, open_sqlite_database
+from parcelsms.adapters.storage.engine.database import ThreadedDatabase
+from parcelsms.adapters.storage.engine.migrate import head_revision, migrate
+from parcelsms.adapters.storage.engine.schema import metadata
+from parcelsms.adapters.storage.engine.sqlite_engine import (
+    create_sqlite_engine,
+    open_sqlite_database,
+)
 from parcelsms.errors import ConfigError, StorageError
 
 

@@ -26,19 +26,25 @@ def submitted(message_id: str) -> Submitted:
 
 
 async def submit_all(storage: SqlStorage, clock: Any, ids: list[str]) -> None:
-    await storage.claim_for_dispatch("worker", 100, clock())
-    assert await storage.record_submissions([submitted(i) for i in ids]) == [True] * len(ids)
+    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    assert await storage.messages.record_submissions([submitted(i) for i in ids]) == [True] * len(
+        ids
+    )
 
 
 async def test_the_callback_url_wins_over_the_account_endpoint(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
     (own,) = await enqueue(storage, account.id, callback_url="https://shop.example/this")
     (default,) = await enqueue(storage, account.id)
     await submit_all(storage, clock, [own, default])
-    deliveries = {d.message_id: d for d in await storage.claim_due_webhooks(10, clock(), 30)}
+    deliveries = {
+        d.message_id: d for d in await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30)
+    }
     assert deliveries[own].url == "https://shop.example/this"
     assert deliveries[default].url == "https://hooks.example/all"
     assert deliveries[own].secret == deliveries[default].secret == "whsec_a"
@@ -50,7 +56,7 @@ async def test_no_webhook_is_queued_without_a_target(
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id)
     await submit_all(storage, clock, [message_id])
-    assert await storage.claim_due_webhooks(10, clock(), 30) == []
+    assert await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30) == []
 
 
 async def test_a_callback_without_an_endpoint_has_no_secret(
@@ -59,7 +65,7 @@ async def test_a_callback_without_an_endpoint_has_no_secret(
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id, callback_url="https://shop.example/x")
     await submit_all(storage, clock, [message_id])
-    (delivery,) = await storage.claim_due_webhooks(10, clock(), 30)
+    (delivery,) = await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30)
     assert delivery.secret is None
 
 
@@ -67,10 +73,12 @@ async def test_the_payload_is_the_builders_output_for_the_event(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
     (message_id,) = await enqueue(storage, account.id, client_ref="order-7")
     await submit_all(storage, clock, [message_id])
-    (delivery,) = await storage.claim_due_webhooks(10, clock(), 30)
+    (delivery,) = await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30)
     event = msgspec.json.decode(delivery.payload, type=WebhookEvent)
     assert event.event_id == delivery.id
     assert (event.message_id, event.status, event.client_ref) == (
@@ -92,13 +100,15 @@ async def test_status_change_and_webhook_commit_together_or_not_at_all(
 
     storage = await open_test_storage(payload_builder=builder)
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
     (good,) = await enqueue(storage, account.id, client_ref="good")
     (bad,) = await enqueue(storage, account.id, client_ref="poison")
-    await storage.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
     outcomes = await asyncio.gather(
-        storage.record_submissions([submitted(good)]),
-        storage.record_submissions([submitted(bad)]),
+        storage.messages.record_submissions([submitted(good)]),
+        storage.messages.record_submissions([submitted(bad)]),
         return_exceptions=True,
     )
     assert outcomes[0] == [True]
@@ -118,12 +128,19 @@ async def test_a_claimed_webhook_is_leased_until_reported(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
     (message_id,) = await enqueue(storage, account.id)
     await submit_all(storage, clock, [message_id])
-    (delivery,) = await storage.claim_due_webhooks(10, clock(), 30)
-    assert await storage.claim_due_webhooks(10, clock() + timedelta(seconds=29), 30) == []
-    (again,) = await storage.claim_due_webhooks(10, clock() + timedelta(seconds=31), 30)
+    (delivery,) = await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30)
+    assert (
+        await storage.webhook_outbox.claim_due_webhooks(10, clock() + timedelta(seconds=29), 30)
+        == []
+    )
+    (again,) = await storage.webhook_outbox.claim_due_webhooks(
+        10, clock() + timedelta(seconds=31), 30
+    )
     assert again.id == delivery.id
 
 
@@ -131,21 +148,25 @@ async def test_delivery_results_settle_retry_or_give_up(
     storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
     ids = await enqueue(storage, account.id, count=3)
     await submit_all(storage, clock, ids)
-    claimed = await storage.claim_due_webhooks(10, clock(), 30)
+    claimed = await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30)
     ok, retry, give_up = sorted(claimed, key=lambda d: ids.index(d.message_id))
     later = clock() + timedelta(minutes=5)
-    await storage.record_webhook_results(
+    await storage.webhook_outbox.record_webhook_results(
         [
             WebhookResult(id=ok.id, ok=True, status=204),
             WebhookResult(id=retry.id, ok=False, status=503, error="busy", next_attempt_at=later),
             WebhookResult(id=give_up.id, ok=False, status=410, error="gone"),
         ]
     )
-    assert await storage.claim_due_webhooks(10, later - timedelta(seconds=1), 30) == []
-    (retried,) = await storage.claim_due_webhooks(10, later, 30)
+    assert (
+        await storage.webhook_outbox.claim_due_webhooks(10, later - timedelta(seconds=1), 30) == []
+    )
+    (retried,) = await storage.webhook_outbox.claim_due_webhooks(10, later, 30)
     assert (retried.id, retried.attempts) == (retry.id, 1)
     with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
         rows = dict(
@@ -162,26 +183,36 @@ async def test_a_result_for_a_finished_row_is_ignored(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
     (message_id,) = await enqueue(storage, account.id)
     await submit_all(storage, clock, [message_id])
-    (delivery,) = await storage.claim_due_webhooks(10, clock(), 30)
-    await storage.record_webhook_results([WebhookResult(id=delivery.id, ok=True, status=200)])
-    await storage.record_webhook_results(
+    (delivery,) = await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30)
+    await storage.webhook_outbox.record_webhook_results(
+        [WebhookResult(id=delivery.id, ok=True, status=200)]
+    )
+    await storage.webhook_outbox.record_webhook_results(
         [WebhookResult(id=delivery.id, ok=False, next_attempt_at=clock())]
     )
-    assert await storage.claim_due_webhooks(10, clock() + timedelta(days=1), 30) == []
+    assert (
+        await storage.webhook_outbox.claim_due_webhooks(10, clock() + timedelta(days=1), 30) == []
+    )
 
 
 async def test_endpoints_are_replaced_not_duplicated(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
-    await storage.set_webhook_endpoint(account.id, "https://one.example", "whsec_1")
-    await storage.set_webhook_endpoint(account.id, "https://two.example", "whsec_2")
-    endpoint = await storage.get_webhook_endpoint(account.id)
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://one.example", "whsec_1"
+    )
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://two.example", "whsec_2"
+    )
+    endpoint = await storage.webhook_endpoints.get_webhook_endpoint(account.id)
     assert endpoint is not None
     assert (endpoint.url, endpoint.secret) == ("https://two.example", "whsec_2")
     other = await new_account(storage, "other")
-    assert await storage.get_webhook_endpoint(other.id) is None
+    assert await storage.webhook_endpoints.get_webhook_endpoint(other.id) is None
 
 
 @pytest.mark.parametrize("limit", [1, 2])
@@ -189,7 +220,9 @@ async def test_claims_respect_the_limit(
     storage: SqlStorage, enqueue: Any, clock: Any, limit: int
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
     ids = await enqueue(storage, account.id, count=3)
     await submit_all(storage, clock, ids)
-    assert len(await storage.claim_due_webhooks(limit, clock(), 30)) == limit
+    assert len(await storage.webhook_outbox.claim_due_webhooks(limit, clock(), 30)) == limit

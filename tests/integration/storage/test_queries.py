@@ -22,9 +22,9 @@ async def test_a_message_shows_its_history_and_parts(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id, segments=2)
-    await storage.claim_for_dispatch("worker", 10, clock())
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
     clock.advance(1)
-    await storage.record_submissions(
+    await storage.messages.record_submissions(
         [
             Submitted(
                 message_id=message_id,
@@ -37,7 +37,7 @@ async def test_a_message_shows_its_history_and_parts(
         ]
     )
     clock.advance(1)
-    await storage.apply_receipts(
+    await storage.receipts.apply_receipts(
         [
             ReceiptRecord(
                 channel="alpha",
@@ -53,7 +53,7 @@ async def test_a_message_shows_its_history_and_parts(
             for carrier_id in ("0a", "0B")  # the hex ids in another case and padding
         ]
     )
-    detail = await storage.get_message(account.id, message_id)
+    detail = await storage.message_queries.get_message(account.id, message_id)
     assert detail is not None
     assert [(e.status, e.at) for e in detail.events] == [
         ("queued", clock() - timedelta(seconds=2)),
@@ -72,11 +72,16 @@ async def test_another_accounts_message_reads_as_absent(storage: SqlStorage, enq
     owner = await new_account(storage, "owner", balance_micros=1_000_000)
     other = await new_account(storage, "other", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, owner.id, client_ref="secret-order")
-    assert await storage.get_message(other.id, message_id) is None
-    assert await storage.get_message(owner.id, message_id) is not None
-    page = await storage.list_messages(other.id, MessageFilter(client_ref="secret-order"))
+    assert await storage.message_queries.get_message(other.id, message_id) is None
+    assert await storage.message_queries.get_message(owner.id, message_id) is not None
+    page = await storage.message_queries.list_messages(
+        other.id, MessageFilter(client_ref="secret-order")
+    )
     assert page.items == ()
-    assert await storage.account_ledger_totals("acc_01HZZZZZZZZZZZZZZZZZZZZZZZ") is None
+    assert (
+        await storage.message_queries.account_ledger_totals("acc_01HZZZZZZZZZZZZZZZZZZZZZZZ")
+        is None
+    )
 
 
 async def test_pages_walk_every_message_once_newest_first(
@@ -88,7 +93,9 @@ async def test_pages_walk_every_message_once_newest_first(
     cursor = None
     pages = 0
     while True:
-        page = await storage.list_messages(account.id, MessageFilter(), cursor=cursor, limit=10)
+        page = await storage.message_queries.list_messages(
+            account.id, MessageFilter(), cursor=cursor, limit=10
+        )
         seen.extend(message.id for message in page.items)
         pages += 1
         if page.next_cursor is None:
@@ -103,7 +110,7 @@ async def test_an_exactly_full_last_page_has_no_next_cursor(
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     await enqueue(storage, account.id, count=10)
-    page = await storage.list_messages(account.id, MessageFilter(), limit=10)
+    page = await storage.message_queries.list_messages(account.id, MessageFilter(), limit=10)
     assert len(page.items) == 10
     assert page.next_cursor is None
 
@@ -115,8 +122,8 @@ async def test_listings_filter_by_status_number_reference_and_time(
     (early,) = await enqueue(storage, account.id, to_e164="+34600000001", client_ref="a")
     start = clock.advance(60)
     (late,) = await enqueue(storage, account.id, to_e164="+34600000002", client_ref="b")
-    await storage.claim_for_dispatch("worker", 1, clock())
-    await storage.record_submissions(
+    await storage.messages.claim_for_dispatch("worker", 1, clock())
+    await storage.messages.record_submissions(
         [
             Submitted(
                 message_id=early,
@@ -127,7 +134,7 @@ async def test_listings_filter_by_status_number_reference_and_time(
     )
 
     async def ids(**filters: Any) -> list[str]:
-        page = await storage.list_messages(account.id, MessageFilter(**filters))
+        page = await storage.message_queries.list_messages(account.id, MessageFilter(**filters))
         return [message.id for message in page.items]
 
     assert await ids(status="submitted") == [early]
@@ -152,7 +159,7 @@ async def test_listings_filter_by_status_number_reference_and_time(
 async def test_an_invalid_cursor_is_a_catalogued_error(storage: SqlStorage, cursor: str) -> None:
     account = await new_account(storage, "shop")
     with pytest.raises(CatalogueError) as caught:
-        await storage.list_messages(account.id, MessageFilter(), cursor=cursor)
+        await storage.message_queries.list_messages(account.id, MessageFilter(), cursor=cursor)
     assert (caught.value.code, caught.value.field) == ("invalid_cursor", "cursor")
 
 
@@ -167,7 +174,7 @@ async def test_times_are_stored_as_sortable_utc_text(
             "SELECT created_at FROM messages WHERE id = ?", (message_id,)
         ).fetchone()
     assert created == "2030-06-01 12:30:05.000120"
-    detail = await storage.get_message(account.id, message_id)
+    detail = await storage.message_queries.get_message(account.id, message_id)
     assert detail is not None
     assert detail.message.created_at == clock.now
     assert detail.message.created_at.utcoffset() == timedelta(0)

@@ -93,13 +93,15 @@ async def _play(
         else MessageIdFormat.HEX_RESPONSE_DECIMAL_RECEIPT
     )
     correlator = ReceiptCorrelator(
-        storage, {CHANNEL: id_format}, wire_clock=lambda: wire_ms[0] * 1_000
+        storage.receipts, {CHANNEL: id_format}, wire_clock=lambda: wire_ms[0] * 1_000
     )
     account = await new_account(storage, "shop", balance_micros=100_000_000)
     count = len(case.outcomes)
-    results = await storage.accept_messages([message(account.id) for _ in range(count)])
+    results = await storage.messages.accept_messages([message(account.id) for _ in range(count)])
     message_ids = [str(getattr(result, "message_id")) for result in results]  # noqa: B009
-    await storage.claim_for_dispatch("worker", count, datetime.now(UTC) + timedelta(days=1))
+    await storage.messages.claim_for_dispatch(
+        "worker", count, datetime.now(UTC) + timedelta(days=1)
+    )
 
     # Wire events and recordings in time order: (time_ms, order, kind, index).
     events: list[tuple[int, int, str, int]] = []
@@ -129,7 +131,7 @@ async def _play(
                 carrier_id_raw=_response_id(number, reading),
                 responded_at_us=responded[index],
             )
-            await storage.record_submissions(
+            await storage.messages.record_submissions(
                 [Submitted(message_id=message_ids[index], channel=CHANNEL, parts=(part,))]
             )
         else:
@@ -140,10 +142,12 @@ async def _play(
             await correlator.received(stamped)
     # The early window closes: everything still pending is decided.
     wire_ms[0] += 1_000
-    await storage.sweep_pending_receipts(EPOCH + timedelta(milliseconds=wire_ms[0]), timedelta(1))
+    await storage.receipts.sweep_pending_receipts(
+        EPOCH + timedelta(milliseconds=wire_ms[0]), timedelta(1)
+    )
     statuses = []
     for message_id in message_ids:
-        detail = await storage.get_message(account.id, message_id)
+        detail = await storage.message_queries.get_message(account.id, message_id)
         assert detail is not None
         statuses.append(str(detail.message.status))
     return statuses

@@ -48,7 +48,9 @@ def count_rows(path: Path, table: str) -> int:
 @pytest.fixture
 async def shop(storage: SqlStorage) -> str:
     account = await new_account(storage, "shop", balance_micros=10_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/sms", "whsec_x"
+    )
     return account.id
 
 
@@ -56,8 +58,8 @@ async def dispatched_at(
     storage: SqlStorage, enqueue: Any, clock: Any, account_id: str, carrier_id: str, at_us: int
 ) -> str:
     (message_id,) = await enqueue(storage, account_id)
-    await storage.claim_for_dispatch("worker", 100, clock())
-    assert await storage.record_submissions(
+    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    assert await storage.messages.record_submissions(
         [submission(message_id, carrier_id, responded_at_us=at_us)]
     ) == [True]
     return message_id
@@ -67,8 +69,10 @@ async def dispatched(
     storage: SqlStorage, enqueue: Any, clock: Any, account_id: str, *carrier_ids: str
 ) -> str:
     (message_id,) = await enqueue(storage, account_id, segments=len(carrier_ids))
-    await storage.claim_for_dispatch("worker", 100, clock())
-    assert await storage.record_submissions([submission(message_id, *carrier_ids)]) == [True]
+    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    assert await storage.messages.record_submissions([submission(message_id, *carrier_ids)]) == [
+        True
+    ]
     return message_id
 
 
@@ -76,9 +80,9 @@ async def test_a_delivery_receipt_makes_the_message_delivered(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "c1")
-    counts = await storage.apply_receipts([receipt("c1", "delivered", clock())])
+    counts = await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())])
     assert counts == ReceiptCounts(matched=1, duplicates=0, pending=0)
-    detail = await storage.get_message(shop, message_id)
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "delivered"
     assert detail.events[-1].detail == {"stat": "DELIVRD", "err": "000", "parts": 1}
@@ -89,13 +93,13 @@ async def test_a_receipt_before_its_submission_is_kept_and_applied_later(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     (message_id,) = await enqueue(storage, shop)
-    await storage.claim_for_dispatch("worker", 10, clock())
-    early = await storage.apply_receipts([receipt("c9", "undelivered", clock())])
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
+    early = await storage.receipts.apply_receipts([receipt("c9", "undelivered", clock())])
     assert early == ReceiptCounts(matched=0, duplicates=0, pending=1)
     assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 1
 
-    await storage.record_submissions([submission(message_id, "c9")])
-    detail = await storage.get_message(shop, message_id)
+    await storage.messages.record_submissions([submission(message_id, "c9")])
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert [event.status for event in detail.events] == ["queued", "submitted", "undelivered"]
     assert detail.message.last_error is not None
@@ -107,12 +111,12 @@ async def test_a_duplicate_receipt_changes_nothing(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "c1")
-    await storage.apply_receipts([receipt("c1", "delivered", clock())])
-    again = await storage.apply_receipts(
+    await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())])
+    again = await storage.receipts.apply_receipts(
         [receipt("c1", "delivered", clock()), receipt("c1", "undelivered", clock())]
     )
     assert again == ReceiptCounts(matched=0, duplicates=2, pending=0)
-    detail = await storage.get_message(shop, message_id)
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "delivered"
     assert [event.status for event in detail.events].count("delivered") == 1
@@ -123,9 +127,9 @@ async def test_duplicates_inside_one_call_are_recognised(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "c1")
-    counts = await storage.apply_receipts([receipt("c1", "delivered", clock())] * 3)
+    counts = await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())] * 3)
     assert counts == ReceiptCounts(matched=1, duplicates=2, pending=0)
-    detail = await storage.get_message(shop, message_id)
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert [event.status for event in detail.events] == ["queued", "submitted", "delivered"]
 
@@ -134,11 +138,11 @@ async def test_an_early_receipt_delivered_twice_is_applied_once(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
     (message_id,) = await enqueue(storage, shop)
-    await storage.claim_for_dispatch("worker", 10, clock())
-    await storage.apply_receipts([receipt("c1", "delivered", clock())])
-    await storage.apply_receipts([receipt("c1", "delivered", clock())])
-    await storage.record_submissions([submission(message_id, "c1")])
-    detail = await storage.get_message(shop, message_id)
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
+    await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())])
+    await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())])
+    await storage.messages.record_submissions([submission(message_id, "c1")])
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert [event.status for event in detail.events] == ["queued", "submitted", "delivered"]
     assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
@@ -163,12 +167,12 @@ async def test_a_multi_part_message_ends_when_every_part_has(
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "p1", "p2", "p3")
     for number, state in enumerate(states[:-1], start=1):
-        await storage.apply_receipts([receipt(f"p{number}", state, clock())])
-    halfway = await storage.get_message(shop, message_id)
+        await storage.receipts.apply_receipts([receipt(f"p{number}", state, clock())])
+    halfway = await storage.message_queries.get_message(shop, message_id)
     assert halfway is not None
     assert halfway.message.status == "submitted"
-    await storage.apply_receipts([receipt("p3", states[-1], clock())])
-    done = await storage.get_message(shop, message_id)
+    await storage.receipts.apply_receipts([receipt("p3", states[-1], clock())])
+    done = await storage.message_queries.get_message(shop, message_id)
     assert done is not None
     assert done.message.status == expected
     assert [part.status for part in done.parts] == list(states)
@@ -178,14 +182,14 @@ async def test_an_intermediate_receipt_records_the_state_but_ends_nothing(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "c1")
-    counts = await storage.apply_receipts([receipt("c1", None, clock())])
+    counts = await storage.receipts.apply_receipts([receipt("c1", None, clock())])
     assert counts.matched == 1
-    detail = await storage.get_message(shop, message_id)
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "submitted"
     assert detail.parts[0].stat == "ENROUTE"
-    await storage.apply_receipts([receipt("c1", "delivered", clock())])
-    final = await storage.get_message(shop, message_id)
+    await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())])
+    final = await storage.message_queries.get_message(shop, message_id)
     assert final is not None
     assert final.message.status == "delivered"
 
@@ -195,9 +199,11 @@ async def test_a_hex_response_id_matches_a_decimal_receipt_on_such_a_channel(
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "ff")
     reading = Reading.HEX_TO_DECIMAL
-    counts = await storage.apply_receipts([receipt("255", "delivered", clock(), reading=reading)])
+    counts = await storage.receipts.apply_receipts(
+        [receipt("255", "delivered", clock(), reading=reading)]
+    )
     assert counts.matched == 1
-    detail = await storage.get_message(shop, message_id)
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "delivered"
 
@@ -207,10 +213,10 @@ async def test_distinct_raw_ids_never_match_each_other(
 ) -> None:
     decimal_26 = await dispatched(storage, enqueue, clock, shop, "26")
     hex_1a = await dispatched(storage, enqueue, clock, shop, "1a")
-    counts = await storage.apply_receipts([receipt("26", "undelivered", clock())])
+    counts = await storage.receipts.apply_receipts([receipt("26", "undelivered", clock())])
     assert counts.matched == 1
-    first = await storage.get_message(shop, decimal_26)
-    second = await storage.get_message(shop, hex_1a)
+    first = await storage.message_queries.get_message(shop, decimal_26)
+    second = await storage.message_queries.get_message(shop, hex_1a)
     assert first is not None
     assert second is not None
     assert (first.message.status, second.message.status) == ("undelivered", "submitted")
@@ -220,9 +226,11 @@ async def test_a_carrier_id_only_matches_on_its_own_channel(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "c1")
-    counts = await storage.apply_receipts([receipt("c1", "delivered", clock(), channel="beta")])
+    counts = await storage.receipts.apply_receipts(
+        [receipt("c1", "delivered", clock(), channel="beta")]
+    )
     assert counts.pending == 1
-    detail = await storage.get_message(shop, message_id)
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "submitted"
 
@@ -232,10 +240,10 @@ async def test_a_late_receipt_for_an_expired_message_keeps_it_expired(
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "c1")
     after_validity = clock() + timedelta(days=3)
-    assert await storage.expire_overdue(after_validity, timedelta(hours=1)) == 1
-    counts = await storage.apply_receipts([receipt("c1", "delivered", after_validity)])
+    assert await storage.messages.expire_overdue(after_validity, timedelta(hours=1)) == 1
+    counts = await storage.receipts.apply_receipts([receipt("c1", "delivered", after_validity)])
     assert counts.matched == 1
-    detail = await storage.get_message(shop, message_id)
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "expired"
     assert detail.parts[0].status == "delivered"
@@ -245,14 +253,14 @@ async def test_a_reused_id_goes_to_the_newest_submission_not_the_final_one(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any
 ) -> None:
     old = await dispatched(storage, enqueue, clock, shop, "1")
-    await storage.apply_receipts([receipt("1", "delivered", clock())])
+    await storage.receipts.apply_receipts([receipt("1", "delivered", clock())])
     clock.advance(1)
     new = await dispatched(storage, enqueue, clock, shop, "1")
     clock.advance(0.01)
-    counts = await storage.apply_receipts([receipt("1", "undelivered", clock())])
+    counts = await storage.receipts.apply_receipts([receipt("1", "undelivered", clock())])
     assert counts.matched == 1
-    old_detail = await storage.get_message(shop, old)
-    new_detail = await storage.get_message(shop, new)
+    old_detail = await storage.message_queries.get_message(shop, old)
+    new_detail = await storage.message_queries.get_message(shop, new)
     assert old_detail is not None
     assert new_detail is not None
     assert old_detail.message.status == "delivered"
@@ -265,12 +273,12 @@ async def test_a_receipt_naming_its_submission_ignores_a_newer_part_with_the_sam
     first_at = micros(clock())
     first = await dispatched_at(storage, enqueue, clock, shop, "7", first_at)
     second = await dispatched_at(storage, enqueue, clock, shop, "7", first_at + 10)
-    counts = await storage.apply_receipts(
+    counts = await storage.receipts.apply_receipts(
         [receipt("7", "rejected", clock(), responded_at_us=first_at)]
     )
     assert counts.matched == 1
-    one = await storage.get_message(shop, first)
-    two = await storage.get_message(shop, second)
+    one = await storage.message_queries.get_message(shop, first)
+    two = await storage.message_queries.get_message(shop, second)
     assert one is not None
     assert two is not None
     assert (one.message.status, two.message.status) == ("rejected", "submitted")
@@ -281,13 +289,13 @@ async def test_a_named_submission_not_recorded_yet_is_waited_for(
 ) -> None:
     old = await dispatched(storage, enqueue, clock, shop, "3")  # an older, open part "3"
     responded = micros(clock()) + 500
-    early = await storage.apply_receipts(
+    early = await storage.receipts.apply_receipts(
         [receipt("3", "delivered", clock(), responded_at_us=responded)]
     )
     assert early.pending == 1
     new = await dispatched_at(storage, enqueue, clock, shop, "3", responded)
-    old_detail = await storage.get_message(shop, old)
-    new_detail = await storage.get_message(shop, new)
+    old_detail = await storage.message_queries.get_message(shop, old)
+    new_detail = await storage.message_queries.get_message(shop, new)
     assert old_detail is not None
     assert new_detail is not None
     assert (old_detail.message.status, new_detail.message.status) == ("submitted", "delivered")
@@ -299,16 +307,16 @@ async def test_a_receipt_for_a_final_part_waits_for_a_newer_one_within_the_early
     storage = await open_test_storage(receipt_early_window=timedelta(seconds=5))
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     old = await dispatched(storage, enqueue, clock, account.id, "9")
-    await storage.apply_receipts([receipt("9", "delivered", clock())])
+    await storage.receipts.apply_receipts([receipt("9", "delivered", clock())])
     clock.advance(1)
-    waiting = await storage.apply_receipts([receipt("9", "undelivered", clock())])
+    waiting = await storage.receipts.apply_receipts([receipt("9", "undelivered", clock())])
     assert waiting.pending == 1  # a duplicate, or the receipt of a submission still to come
     clock.advance(0.5)
     new = await dispatched(storage, enqueue, clock, account.id, "9")
-    detail = await storage.get_message(account.id, new)
+    detail = await storage.message_queries.get_message(account.id, new)
     assert detail is not None
     assert detail.message.status == "undelivered"
-    old_detail = await storage.get_message(account.id, old)
+    old_detail = await storage.message_queries.get_message(account.id, old)
     assert old_detail is not None
     assert old_detail.message.status == "delivered"
 
@@ -319,39 +327,47 @@ async def test_a_duplicate_is_recognised_once_the_early_window_closes(
     storage = await open_test_storage(receipt_early_window=timedelta(seconds=5))
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     await dispatched(storage, enqueue, clock, account.id, "9")
-    await storage.apply_receipts([receipt("9", "delivered", clock())])
-    assert (await storage.apply_receipts([receipt("9", "delivered", clock())])).pending == 1
-    assert await storage.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
+    await storage.receipts.apply_receipts([receipt("9", "delivered", clock())])
+    assert (
+        await storage.receipts.apply_receipts([receipt("9", "delivered", clock())])
+    ).pending == 1
+    assert await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
     assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 1
     clock.advance(6)
-    assert await storage.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
+    assert await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
     assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
 
 
 async def test_receipts_that_never_match_are_set_aside_for_the_operator(
     storage: SqlStorage, clock: Any, tmp_path: Path
 ) -> None:
-    await storage.apply_receipts([receipt("404", "delivered", clock(), channel="beta")])
-    assert await storage.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
+    await storage.receipts.apply_receipts([receipt("404", "delivered", clock(), channel="beta")])
+    assert await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
     clock.advance(72 * 3600 + 1)
-    assert await storage.sweep_pending_receipts(clock(), timedelta(hours=72)) == 1
+    assert await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72)) == 1
     assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
-    [unmatched] = await storage.list_unmatched_receipts(channel="beta", limit=10, before=None)
+    [unmatched] = await storage.receipts.list_unmatched_receipts(
+        channel="beta", limit=10, before=None
+    )
     assert unmatched.carrier_id == "404"
     assert unmatched.raw == "id:404 stat:DELIVRD"
-    assert await storage.list_unmatched_receipts(channel="alpha", limit=10, before=None) == []
+    assert (
+        await storage.receipts.list_unmatched_receipts(channel="alpha", limit=10, before=None) == []
+    )
 
 
 async def test_receipts_wait_for_the_channel_reading_and_are_placed_once_it_is_learned(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "1a")
-    waiting = await storage.apply_receipts([receipt("26", "delivered", clock(), reading=None)])
+    waiting = await storage.receipts.apply_receipts(
+        [receipt("26", "delivered", clock(), reading=None)]
+    )
     assert waiting.pending == 1
-    await storage.record_channel_reading("alpha", Reading.HEX_TO_DECIMAL, clock())
-    assert await storage.channel_readings() == {"alpha": Reading.HEX_TO_DECIMAL}
-    await storage.sweep_pending_receipts(clock(), timedelta(hours=72))
-    detail = await storage.get_message(shop, message_id)
+    await storage.receipts.record_channel_reading("alpha", Reading.HEX_TO_DECIMAL, clock())
+    assert await storage.receipts.channel_readings() == {"alpha": Reading.HEX_TO_DECIMAL}
+    await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72))
+    detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "delivered"
 
@@ -367,9 +383,11 @@ async def test_webhooks_name_the_previous_status_the_attempt_and_a_route_label_n
 ) -> None:
     storage = await open_test_storage(payload_builder=build_webhook_payload)
     account = await new_account(storage, "shop", balance_micros=10_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/sms", "whsec_x"
+    )
     await dispatched(storage, enqueue, clock, account.id, "c1")
-    await storage.apply_receipts([receipt("c1", "delivered", clock())])
+    await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())])
     submitted, delivered = (
         payload["data"] for payload in outbox_payloads(tmp_path / "parcelsms.db")
     )
@@ -386,10 +404,14 @@ async def test_a_message_without_receipt_expires_with_the_reason_no_receipt(
 ) -> None:
     storage = await open_test_storage(payload_builder=build_webhook_payload)
     account = await new_account(storage, "shop", balance_micros=10_000_000)
-    await storage.set_webhook_endpoint(account.id, "https://hooks.example/sms", "whsec_x")
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/sms", "whsec_x"
+    )
     message_id = await dispatched(storage, enqueue, clock, account.id, "c1")
-    assert await storage.expire_overdue(clock() + timedelta(days=3), timedelta(hours=1)) == 1
-    detail = await storage.get_message(account.id, message_id)
+    assert (
+        await storage.messages.expire_overdue(clock() + timedelta(days=3), timedelta(hours=1)) == 1
+    )
+    detail = await storage.message_queries.get_message(account.id, message_id)
     assert detail is not None
     assert detail.message.status == "expired"
     assert detail.message.last_error is not None

@@ -21,9 +21,11 @@ async def crashed_with_claims(
     """A first process accepts and claims ``count`` messages, then stops without reporting."""
     before = await open_test_storage()
     account = await new_account(before, "shop", balance_micros=10_000_000)
-    await before.set_webhook_endpoint(account.id, "https://hooks.example/all", "whsec_a")
+    await before.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
     ids = await enqueue(before, account.id, count=count)
-    assert len(await before.claim_for_dispatch("dead-worker", 100, clock())) == count
+    assert len(await before.messages.claim_for_dispatch("dead-worker", 100, clock())) == count
     return account.id, ids
 
 
@@ -32,11 +34,11 @@ async def test_resend_policy_unclaims_and_flags_the_messages(
 ) -> None:
     account_id, ids = await crashed_with_claims(open_test_storage, enqueue, clock, 3)
     after = await open_test_storage()
-    assert await after.recover_claims("new-worker", "resend") == 3
-    claimed = await after.claim_for_dispatch("new-worker", 10, clock())
+    assert await after.messages.recover_claims("new-worker", "resend") == 3
+    claimed = await after.messages.claim_for_dispatch("new-worker", 10, clock())
     assert sorted(item.message_id for item in claimed) == sorted(ids)
     assert all(FLAG_RESENT_AFTER_CRASH in item.flags for item in claimed)
-    detail = await after.get_message(account_id, ids[0])
+    detail = await after.message_queries.get_message(account_id, ids[0])
     assert detail is not None
     assert detail.events[-1].detail == {"recovered": "resend"}
 
@@ -47,10 +49,10 @@ async def test_recovery_leaves_the_new_tokens_own_claims_alone(
     account_id, _ = await crashed_with_claims(open_test_storage, enqueue, clock, 2)
     after = await open_test_storage()
     fresh = await enqueue(after, account_id, count=1)
-    own = await after.claim_for_dispatch("new-worker", 10, clock())
+    own = await after.messages.claim_for_dispatch("new-worker", 10, clock())
     assert [item.message_id for item in own] == fresh
-    assert await after.recover_claims("new-worker", "resend") == 2
-    again = await after.claim_for_dispatch("new-worker", 10, clock())
+    assert await after.messages.recover_claims("new-worker", "resend") == 2
+    again = await after.messages.claim_for_dispatch("new-worker", 10, clock())
     assert fresh[0] not in [item.message_id for item in again]
 
 
@@ -59,17 +61,17 @@ async def test_assume_submitted_policy_bills_and_flags_the_messages(
 ) -> None:
     account_id, ids = await crashed_with_claims(open_test_storage, enqueue, clock, 2)
     after = await open_test_storage()
-    assert await after.recover_claims("new-worker", "assume_submitted") == 2
-    assert await after.claim_for_dispatch("new-worker", 10, clock()) == []
-    detail = await after.get_message(account_id, ids[0])
+    assert await after.messages.recover_claims("new-worker", "assume_submitted") == 2
+    assert await after.messages.claim_for_dispatch("new-worker", 10, clock()) == []
+    detail = await after.message_queries.get_message(account_id, ids[0])
     assert detail is not None
     assert detail.message.status == "submitted"
     assert FLAG_SUBMIT_OUTCOME_UNKNOWN in detail.message.flags
-    totals = await after.account_ledger_totals(account_id)
+    totals = await after.message_queries.account_ledger_totals(account_id)
     assert totals is not None
     assert totals.entries_by_kind == {"topup": 1, "reserve": 2, "settle": 2}
     assert totals.reserved_micros == 0
-    webhooks = await after.claim_due_webhooks(10, clock(), 30)
+    webhooks = await after.webhook_outbox.claim_due_webhooks(10, clock(), 30)
     assert {w.message_id for w in webhooks} == set(ids)
 
 
@@ -78,20 +80,22 @@ async def test_messages_without_a_receipt_expire_after_validity_and_grace(
 ) -> None:
     account_id, ids = await crashed_with_claims(open_test_storage, enqueue, clock, 1)
     after = await open_test_storage()
-    await after.recover_claims("new-worker", "assume_submitted")
-    detail = await after.get_message(account_id, ids[0])
+    await after.messages.recover_claims("new-worker", "assume_submitted")
+    detail = await after.message_queries.get_message(account_id, ids[0])
     assert detail is not None
     valid_until = detail.message.valid_until
     grace = timedelta(hours=1)
-    assert await after.expire_overdue(valid_until + grace, grace) == 0
-    assert await after.expire_overdue(valid_until + grace + timedelta(seconds=1), grace) == 1
-    expired = await after.get_message(account_id, ids[0])
+    assert await after.messages.expire_overdue(valid_until + grace, grace) == 0
+    assert (
+        await after.messages.expire_overdue(valid_until + grace + timedelta(seconds=1), grace) == 1
+    )
+    expired = await after.message_queries.get_message(account_id, ids[0])
     assert expired is not None
     assert expired.message.status == "expired"
     assert FLAG_NO_RECEIPT in expired.message.flags
     assert expired.message.last_error is not None
-    assert await after.expire_overdue(valid_until + timedelta(days=9), grace) == 0
+    assert await after.messages.expire_overdue(valid_until + timedelta(days=9), grace) == 0
 
 
 async def test_nothing_to_recover_is_zero(storage: SqlStorage) -> None:
-    assert await storage.recover_claims("worker", "resend") == 0
+    assert await storage.messages.recover_claims("worker", "resend") == 0

@@ -9,9 +9,9 @@ import pytest
 from alembic import command
 from sender_accounts import new_account
 
-from parcelsms.adapters.storage.migrate import alembic_config
+from parcelsms.adapters.storage.engine.migrate import alembic_config
+from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.sql_storage import SqlStorage
-from parcelsms.adapters.storage.sqlite_engine import create_sqlite_engine
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.ports import NewTemplateVersion, TemplateFinding, TemplateVariable
 
@@ -36,16 +36,16 @@ async def test_versions_are_numbered_per_variant_and_keep_variables_and_findings
     storage: SqlStorage,
 ) -> None:
     account = await new_account(storage, "shop")
-    first = await storage.create_template_version(version(account.id))
-    spanish = await storage.create_template_version(version(account.id, "es"))
-    second = await storage.create_template_version(version(account.id, findings=(ERROR,)))
+    first = await storage.content.create_template_version(version(account.id))
+    spanish = await storage.content.create_template_version(version(account.id, "es"))
+    second = await storage.content.create_template_version(version(account.id, findings=(ERROR,)))
 
     assert (first.version, spanish.version, second.version) == (1, 1, 2)
     assert second.variables == {"tracking": TemplateVariable(type="tracking_number", max_length=30)}
     assert second.findings == (ERROR,)
     assert second.has_errors
     assert not first.has_errors
-    reread = await storage.get_template(account.id, first.id)
+    reread = await storage.content.get_template(account.id, first.id)
     assert reread is not None
     assert (reread.status, reread.superseded_by) == ("superseded", second.id)
     assert reread.default_language == "en"
@@ -53,74 +53,76 @@ async def test_versions_are_numbered_per_variant_and_keep_variables_and_findings
 
 async def test_a_draft_is_submitted_once(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
-    draft = await storage.create_template_version(version(account.id, submit=False))
+    draft = await storage.content.create_template_version(version(account.id, submit=False))
     assert (draft.status, draft.submitted_at) == ("draft", None)
 
-    submitted = await storage.submit_template(account.id, draft.id, [ERROR])
+    submitted = await storage.content.submit_template(account.id, draft.id, [ERROR])
 
     assert submitted is not None
     assert (submitted.status, submitted.findings) == ("pending_review", (ERROR,))
     assert submitted.submitted_at is not None
     with pytest.raises(CatalogueError) as again:
-        await storage.submit_template(account.id, draft.id, [])
+        await storage.content.submit_template(account.id, draft.id, [])
     assert again.value.code == "invalid_state"
-    assert await storage.submit_template("acc_other", draft.id, []) is None
+    assert await storage.content.submit_template("acc_other", draft.id, []) is None
 
 
 async def test_approving_supersedes_the_sending_version_and_errors_need_an_override(
     storage: SqlStorage,
 ) -> None:
     account = await new_account(storage, "shop")
-    first = await storage.create_template_version(version(account.id))
-    await storage.set_template_review(first.id, True)
-    second = await storage.create_template_version(version(account.id, findings=(ERROR,)))
+    first = await storage.content.create_template_version(version(account.id))
+    await storage.content.set_template_review(first.id, True)
+    second = await storage.content.create_template_version(version(account.id, findings=(ERROR,)))
 
     with pytest.raises(CatalogueError) as blocked:
-        await storage.set_template_review(second.id, True)
-    approved = await storage.set_template_review(second.id, True, "ok", override_findings=True)
+        await storage.content.set_template_review(second.id, True)
+    approved = await storage.content.set_template_review(
+        second.id, True, "ok", override_findings=True
+    )
     with pytest.raises(CatalogueError) as twice:
-        await storage.set_template_review(second.id, False, "too late")
+        await storage.content.set_template_review(second.id, False, "too late")
 
     assert blocked.value.code == "template_has_errors"
     assert twice.value.code == "invalid_state"
     assert approved is not None
     assert approved.status == "approved"
-    old = await storage.get_template(account.id, first.id)
+    old = await storage.content.get_template(account.id, first.id)
     assert old is not None
     assert (old.status, old.superseded_by) == ("superseded", second.id)
-    variants = await storage.find_template_variants(account.id, "shipped")
+    variants = await storage.content.find_template_variants(account.id, "shipped")
     assert variants is not None
     assert [item.id for item in variants.approved] == [second.id]
-    assert await storage.set_template_review("tpl_unknown", True) is None
+    assert await storage.content.set_template_review("tpl_unknown", True) is None
 
 
 async def test_the_review_queue_lists_every_account_oldest_first(storage: SqlStorage) -> None:
     shop = await new_account(storage, "shop")
     other = await new_account(storage, "other")
-    first = await storage.create_template_version(version(shop.id))
-    second = await storage.create_template_version(version(other.id, "de"))
-    await storage.create_template_version(version(other.id, "fr", submit=False))
+    first = await storage.content.create_template_version(version(shop.id))
+    second = await storage.content.create_template_version(version(other.id, "de"))
+    await storage.content.create_template_version(version(other.id, "fr", submit=False))
 
-    queue = await storage.list_templates_by_status("pending_review")
-    drafts = await storage.list_templates_by_status("draft")
+    queue = await storage.content.list_templates_by_status("pending_review")
+    drafts = await storage.content.list_templates_by_status("draft")
 
     assert [item.id for item in queue] == [first.id, second.id]
     assert [item.language for item in drafts] == ["fr"]
-    assert await storage.get_template_for_review(second.id) == second
+    assert await storage.content.get_template_for_review(second.id) == second
 
 
 async def test_variants_by_id_pin_the_versions_language_and_the_default_can_move(
     storage: SqlStorage,
 ) -> None:
     account = await new_account(storage, "shop")
-    english = await storage.create_template_version(version(account.id))
-    spanish = await storage.create_template_version(version(account.id, "es"))
+    english = await storage.content.create_template_version(version(account.id))
+    spanish = await storage.content.create_template_version(version(account.id, "es"))
     for item in (english, spanish):
-        await storage.set_template_review(item.id, True)
-    await storage.create_template_version(version(account.id, "fr", default_language="es"))
+        await storage.content.set_template_review(item.id, True)
+    await storage.content.create_template_version(version(account.id, "fr", default_language="es"))
 
-    by_name = await storage.find_template_variants(account.id, "shipped")
-    by_id = await storage.find_template_variants(account.id, spanish.id)
+    by_name = await storage.content.find_template_variants(account.id, "shipped")
+    by_id = await storage.content.find_template_variants(account.id, spanish.id)
 
     assert by_name is not None
     assert by_id is not None
@@ -128,17 +130,19 @@ async def test_variants_by_id_pin_the_versions_language_and_the_default_can_move
     assert by_id.pinned_language == "es"
     assert by_name.languages == ("en", "es", "fr")
     assert {item.language for item in by_name.approved} == {"en", "es"}
-    assert await storage.find_template_variants(account.id, "missing") is None
+    assert await storage.content.find_template_variants(account.id, "missing") is None
 
 
 async def test_sender_registrations_are_idempotent_until_rejected(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
-    first, created = await storage.register_sender_id(account.id, "ACME", "alphanumeric", "GB")
-    again, created_again = await storage.register_sender_id(
+    first, created = await storage.content.register_sender_id(
         account.id, "ACME", "alphanumeric", "GB"
     )
-    rejected = await storage.review_sender_id(first.id, False, "not your brand")
-    fresh, created_fresh = await storage.register_sender_id(
+    again, created_again = await storage.content.register_sender_id(
+        account.id, "ACME", "alphanumeric", "GB"
+    )
+    rejected = await storage.content.review_sender_id(first.id, False, "not your brand")
+    fresh, created_fresh = await storage.content.register_sender_id(
         account.id, "ACME", "alphanumeric", "GB"
     )
 
@@ -147,22 +151,25 @@ async def test_sender_registrations_are_idempotent_until_rejected(storage: SqlSt
     assert rejected is not None
     assert (rejected.status, rejected.reason) == ("rejected", "not your brand")
     assert fresh.id != first.id
-    assert [item.id for item in await storage.list_sender_ids(account.id)] == [first.id, fresh.id]
-    assert [item.id for item in await storage.list_sender_ids_by_status("pending_review")] == [
-        fresh.id
+    assert [item.id for item in await storage.content.list_sender_ids(account.id)] == [
+        first.id,
+        fresh.id,
     ]
+    assert [
+        item.id for item in await storage.content.list_sender_ids_by_status("pending_review")
+    ] == [fresh.id]
     with pytest.raises(CatalogueError) as twice:
-        await storage.review_sender_id(first.id, True)
+        await storage.content.review_sender_id(first.id, True)
     assert twice.value.code == "invalid_state"
-    assert await storage.get_sender_id("acc_other", fresh.id) is None
+    assert await storage.content.get_sender_id("acc_other", fresh.id) is None
 
 
 async def test_message_settings_default_and_change_one_field_at_a_time(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
-    assert (await storage.get_message_settings(account.id)).smart_encoding is False
+    assert (await storage.content.get_message_settings(account.id)).smart_encoding is False
 
-    await storage.set_message_settings(account.id, link_domains=["shop.example"])
-    changed = await storage.set_message_settings(account.id, smart_encoding=True)
+    await storage.content.set_message_settings(account.id, link_domains=["shop.example"])
+    changed = await storage.content.set_message_settings(account.id, smart_encoding=True)
 
     assert (changed.smart_encoding, changed.link_domains) == (True, ("shop.example",))
     assert changed.updated_at is not None

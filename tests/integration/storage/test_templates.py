@@ -8,8 +8,10 @@ from parcelsms.adapters.storage.sql_storage import SqlStorage
 
 
 async def approved(storage: SqlStorage, account_id: str, name: str, language: str) -> str:
-    template = await storage.create_template(account_id, name, language, f"{name} {language}")
-    reviewed = await storage.set_template_review(template.id, approved=True)
+    template = await storage.content.create_template(
+        account_id, name, language, f"{name} {language}"
+    )
+    reviewed = await storage.content.set_template_review(template.id, approved=True)
     assert reviewed is not None
     assert reviewed.status == "approved"
     return template.id
@@ -17,19 +19,21 @@ async def approved(storage: SqlStorage, account_id: str, name: str, language: st
 
 async def test_a_new_template_waits_for_review(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
-    template = await storage.create_template(account.id, "shipped", "en", "Shipped {tracking}")
+    template = await storage.content.create_template(
+        account.id, "shipped", "en", "Shipped {tracking}"
+    )
     assert template.status == "pending_review"
     assert template.reviewed_at is None
-    assert await storage.get_template(account.id, template.id) == template
-    lookup = await storage.find_sendable_template(account.id, "shipped", "en")
+    assert await storage.content.get_template(account.id, template.id) == template
+    lookup = await storage.content.find_sendable_template(account.id, "shipped", "en")
     assert lookup.template is None
     assert lookup.problem == "template_not_approved"
 
 
 async def test_a_rejected_template_keeps_its_reason(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
-    template = await storage.create_template(account.id, "promo", "en", "Buy now!")
-    rejected = await storage.set_template_review(template.id, False, "marketing content")
+    template = await storage.content.create_template(account.id, "promo", "en", "Buy now!")
+    rejected = await storage.content.set_template_review(template.id, False, "marketing content")
     assert rejected is not None
     assert (rejected.status, rejected.reason) == ("rejected", "marketing content")
 
@@ -38,8 +42,8 @@ async def test_the_latest_approved_version_sends(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
     await approved(storage, account.id, "shipped", "en")
     newer = await approved(storage, account.id, "shipped", "en")
-    await storage.create_template(account.id, "shipped", "en", "draft, not reviewed")
-    lookup = await storage.find_sendable_template(account.id, "shipped", "en")
+    await storage.content.create_template(account.id, "shipped", "en", "draft, not reviewed")
+    lookup = await storage.content.find_sendable_template(account.id, "shipped", "en")
     assert lookup.template is not None
     assert lookup.template.id == newer
 
@@ -48,10 +52,10 @@ async def test_an_id_selects_its_name_in_the_requested_language(storage: SqlStor
     account = await new_account(storage, "shop")
     english = await approved(storage, account.id, "shipped", "en")
     spanish = await approved(storage, account.id, "shipped", "es")
-    by_id = await storage.find_sendable_template(account.id, english, None)
+    by_id = await storage.content.find_sendable_template(account.id, english, None)
     assert by_id.template is not None
     assert by_id.template.id == english
-    in_spanish = await storage.find_sendable_template(account.id, english, "es")
+    in_spanish = await storage.content.find_sendable_template(account.id, english, "es")
     assert in_spanish.template is not None
     assert in_spanish.template.id == spanish
 
@@ -62,11 +66,11 @@ async def test_without_a_language_the_default_language_sends(
     """The first variant's language is the template's default until another is chosen."""
     account = await new_account(storage, "shop")
     spanish = await approved(storage, account.id, "delayed", "es")
-    only = await storage.find_sendable_template(account.id, "delayed", None)
+    only = await storage.content.find_sendable_template(account.id, "delayed", None)
     assert only.template is not None
     assert only.template.id == spanish
     await approved(storage, account.id, "delayed", "en")
-    both = await storage.find_sendable_template(account.id, "delayed", None)
+    both = await storage.content.find_sendable_template(account.id, "delayed", None)
     assert both.template is not None
     assert both.template.id == spanish
     assert both.template.default_language == "es"
@@ -78,15 +82,17 @@ async def test_a_missing_language_is_reported_with_the_available_ones(
 ) -> None:
     account = await new_account(storage, "shop")
     await approved(storage, account.id, "shipped", "en")
-    lookup = await storage.find_sendable_template(account.id, "shipped", "fr")
+    lookup = await storage.content.find_sendable_template(account.id, "shipped", "fr")
     assert lookup.problem == "template_language_unavailable"
     assert lookup.languages == ("en",)
 
 
 async def test_unknown_names_and_ids_are_unknown_templates(storage: SqlStorage) -> None:
     account = await new_account(storage, "shop")
-    by_name = await storage.find_sendable_template(account.id, "nothing", None)
-    by_id = await storage.find_sendable_template(account.id, "tpl_01HZZZZZZZZZZZZZZZZZZZZZZZ", None)
+    by_name = await storage.content.find_sendable_template(account.id, "nothing", None)
+    by_id = await storage.content.find_sendable_template(
+        account.id, "tpl_01HZZZZZZZZZZZZZZZZZZZZZZZ", None
+    )
     assert by_name.problem == by_id.problem == "unknown_template"
 
 
@@ -94,8 +100,8 @@ async def test_templates_of_another_account_are_invisible(storage: SqlStorage) -
     owner = await new_account(storage, "owner")
     other = await new_account(storage, "other")
     template_id = await approved(storage, owner.id, "shipped", "en")
-    assert await storage.get_template(other.id, template_id) is None
-    assert await storage.list_templates(other.id) == []
-    lookup = await storage.find_sendable_template(other.id, template_id, None)
+    assert await storage.content.get_template(other.id, template_id) is None
+    assert await storage.content.list_templates(other.id) == []
+    lookup = await storage.content.find_sendable_template(other.id, template_id, None)
     assert lookup.problem == "unknown_template"
-    assert [t.id for t in await storage.list_templates(owner.id)] == [template_id]
+    assert [t.id for t in await storage.content.list_templates(owner.id)] == [template_id]

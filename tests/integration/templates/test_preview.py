@@ -84,7 +84,7 @@ async def test_a_preview_stores_and_charges_nothing(platform: Platform) -> None:
         assert (await preview(platform)).status_code == 200
 
     assert (await platform.shop.get("/v1/messages")).json()["data"] == []
-    account = await platform.storage.get_account(platform.shop_id)
+    account = await platform.storage.accounts.get_account(platform.shop_id)
     assert account is not None
     assert (account.balance_micros, account.reserved_micros) == (BALANCE, 0)
 

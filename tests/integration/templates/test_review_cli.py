@@ -39,7 +39,7 @@ def seed(config: Path) -> tuple[str, str, str]:
         storage = await open_platform_storage(load_config(config, {}), os.environ)
         try:
             account = await new_account(storage, "shop")
-            flagged = await storage.create_template_version(
+            flagged = await storage.content.create_template_version(
                 NewTemplateVersion(
                     account_id=account.id,
                     name="promo",
@@ -49,8 +49,10 @@ def seed(config: Path) -> tuple[str, str, str]:
                     findings=(FINDING,),
                 )
             )
-            clean = await storage.create_template(account.id, "shipped", "de", "Paket {t}.")
-            sender, _ = await storage.register_sender_id(account.id, "ACME", "alphanumeric", "GB")
+            clean = await storage.content.create_template(account.id, "shipped", "de", "Paket {t}.")
+            sender, _ = await storage.content.register_sender_id(
+                account.id, "ACME", "alphanumeric", "GB"
+            )
             return flagged.id, clean.id, sender.id
         finally:
             await storage.close()

@@ -88,9 +88,9 @@ async def storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
 async def submitted_messages(storage: SqlStorage, receiver: Receiver, count: int) -> list[str]:
     """``count`` messages submitted: one ``submitted`` webhook each in the outbox."""
     account = await new_account(storage, "shop", balance_micros=10_000_000)
-    await storage.set_webhook_endpoint(account.id, receiver.url, receiver.secret)
+    await storage.webhook_endpoints.set_webhook_endpoint(account.id, receiver.url, receiver.secret)
     now = datetime.now().astimezone()
-    accepted = await storage.accept_messages(
+    accepted = await storage.messages.accept_messages(
         [
             NewMessage(
                 account_id=account.id,
@@ -113,7 +113,7 @@ async def submitted_messages(storage: SqlStorage, receiver: Receiver, count: int
         ]
     )
     ids = [getattr(result, "message_id", "") for result in accepted]
-    await storage.claim_for_dispatch("worker", count, now + timedelta(seconds=1))
+    await storage.messages.claim_for_dispatch("worker", count, now + timedelta(seconds=1))
     outcomes = [
         Submitted(
             message_id=message_id,
@@ -122,7 +122,7 @@ async def submitted_messages(storage: SqlStorage, receiver: Receiver, count: int
         )
         for message_id in ids
     ]
-    assert await storage.record_submissions(outcomes) == [True] * count
+    assert await storage.messages.record_submissions(outcomes) == [True] * count
     return ids
 
 
@@ -146,7 +146,7 @@ class RecordingOutbox:
     async def claim_due_webhooks(
         self, limit: int, now: datetime, lease_seconds: float
     ) -> list[WebhookDelivery]:
-        rows = await self._storage.claim_due_webhooks(limit, now, lease_seconds)
+        rows = await self._storage.webhook_outbox.claim_due_webhooks(limit, now, lease_seconds)
         for row in rows:
             self.claimed[row.id] += 1
             if self.claimed[row.id] > 1:
@@ -155,7 +155,7 @@ class RecordingOutbox:
 
     async def record_webhook_results(self, results: Sequence[WebhookResult]) -> None:
         self.result_calls.append(len(results))
-        await self._storage.record_webhook_results(results)
+        await self._storage.webhook_outbox.record_webhook_results(results)
         self.recorded.update(result.id for result in results)
 
 
@@ -221,7 +221,7 @@ async def test_stop_waits_for_requests_in_flight_and_records_them(
     receiver.gate.clear()
     async with WebhookSender(allow_private=True) as sender:
         worker = WebhookDeliveryWorker(
-            storage,
+            storage.webhook_outbox,
             sender,
             next_delay=lambda attempt: 60.0,
             settings=WebhookDeliverySettings(idle_poll_seconds=0.01),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.transitions import (
+from parcelsms.adapters.storage.messages.transition_rows import (
     REFUSED_TRANSITIONS,
     MessageState,
     Transitions,

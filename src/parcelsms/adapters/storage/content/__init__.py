@@ -1,0 +1,1 @@
+"""Content: templates and their versions, sender IDs, message settings."""

@@ -1,0 +1,296 @@
+"""Group commit: many callers' writes share one transaction, each gets its own answer.
+
+A caller submits ``(operation, item)`` and awaits a future. The writer groups waiting items by
+operation and runs each operation's bulk function once with its list of items, all inside ONE
+transaction on the database's writer connection. After the commit every caller's future
+receives its own result.
+
+A bulk function is synchronous SQLAlchemy Core code (see :mod:`.database`) and returns one
+result per item, in order. Input problems of an item (a ``CatalogueError`` such as
+``insufficient_balance``) are results, not exceptions, so they do not disturb the group. If a
+flush raises (an unexpected database error, a constraint violated by one bad item), the
+transaction is rolled back and its items are retried one by one, each in its own transaction,
+so only the bad item fails. Exceptions that are not parcelsms errors reach the caller as
+:class:`~parcelsms.errors.StorageError`.
+
+When to flush: at once when the writer is idle (after one turn of the event loop, so callers
+that are already running join in), or after ``max_delay`` seconds when that is set. While a
+flush runs, new items queue up and go in the next flush: under load the groups grow by
+themselves and commits (an fsync at most) stay few. A flush takes at most ``max_batch`` items.
+
+A caller that is cancelled does not cancel its write: the item is committed or fails as if the
+caller were still waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from parcelsms.adapters.storage.engine.database import Database
+from parcelsms.errors import ParcelsmsError, StorageError
+
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+
+BulkOperation = Callable[[Connection, list[ItemT]], Sequence[ResultT]]
+"""Runs a list of items inside the writer's open transaction; returns one result per item."""
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Pending(Generic[ItemT, ResultT]):
+    operation: BulkOperation[ItemT, ResultT]
+    item: ItemT
+    future: asyncio.Future[ResultT]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    ok: bool
+    value: Any
+
+
+@dataclass(slots=True)
+class WriterStatistics:
+    """Counters for tests and benchmarks."""
+
+    flushes: int = 0
+    items: int = 0
+    failed_flushes: int = 0
+    largest_flush: int = 0
+    flush_sizes: list[int] = field(default_factory=list)
+
+
+def translate_exception(exc: BaseException) -> BaseException:
+    """Our own errors pass; driver and other unexpected errors become ``StorageError``."""
+    if isinstance(exc, ParcelsmsError | asyncio.CancelledError):
+        return exc
+    if isinstance(exc, SQLAlchemyError):
+        # str() of a DBAPIError includes the SQL and its parameters (phone numbers); keep
+        # only the driver's message.
+        original = getattr(exc, "orig", None)
+        detail = str(original) if original is not None else type(exc).__name__
+        error = StorageError(f"database error: {detail}")
+    else:
+        error = StorageError(f"storage failure: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+def _run_flush(
+    connection: Connection, batch: list[_Pending[Any, Any]]
+) -> tuple[list[_Outcome], bool]:
+    """Run ``batch`` in one transaction, else item by item; ``True`` when the group failed.
+
+    Runs wherever the database runs its work (a thread): it reads the pending items but
+    leaves their futures alone.
+    """
+    groups: dict[BulkOperation[Any, Any], list[int]] = {}
+    for index, pending in enumerate(batch):
+        groups.setdefault(pending.operation, []).append(index)
+    outcomes: list[_Outcome | None] = [None] * len(batch)
+    try:
+        with connection.begin():
+            for operation, indexes in groups.items():
+                results = operation(connection, [batch[index].item for index in indexes])
+                if len(results) != len(indexes):
+                    raise StorageError(
+                        f"bulk operation returned {len(results)} results for {len(indexes)} items"
+                    )
+                for index, result in zip(indexes, results, strict=True):
+                    outcomes[index] = _Outcome(True, result)
+    except Exception as exc:
+        _log.warning(
+            "group commit of %d items failed (%s); retrying them one by one",
+            len(batch),
+            type(exc).__name__,
+        )
+        return [_run_one(connection, pending) for pending in batch], True
+    return [outcome for outcome in outcomes if outcome is not None], False
+
+
+class _Flattened(Generic[ItemT, ResultT]):
+    """Runs ``operation`` for lists of items: one call for all lists, results split back."""
+
+    def __init__(self, operation: BulkOperation[ItemT, ResultT]) -> None:
+        self._operation = operation
+
+    def __call__(self, connection: Connection, lists: list[list[ItemT]]) -> Sequence[list[ResultT]]:
+        results = self._operation(connection, [item for items in lists for item in items])
+        split: list[list[ResultT]] = []
+        start = 0
+        for items in lists:
+            split.append(list(results[start : start + len(items)]))
+            start += len(items)
+        if start != len(results):
+            raise StorageError(f"bulk operation returned {len(results)} results for {start} items")
+        return split
+
+
+def _run_one(connection: Connection, pending: _Pending[Any, Any]) -> _Outcome:
+    try:
+        with connection.begin():
+            (result,) = pending.operation(connection, [pending.item])
+    except Exception as exc:
+        return _Outcome(False, translate_exception(exc))
+    return _Outcome(True, result)
+
+
+class BatchingWriter:
+    """The single writer of a database: group commit with per-item results.
+
+    :meth:`close` drains the queue before returning.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_batch: int = 1000,
+        max_delay: float = 0.0,
+        keep_flush_sizes: bool = False,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._database = database
+        self._max_batch = max_batch
+        self._max_delay = max_delay
+        self._queue: list[_Pending[Any, Any]] = []
+        self._wakeup = asyncio.Event()
+        self._batch_full = asyncio.Event()
+        self._closing = False
+        self._keep_flush_sizes = keep_flush_sizes
+        self.statistics = WriterStatistics()
+        self._flattened: dict[BulkOperation[Any, Any], _Flattened[Any, Any]] = {}
+        self._task = asyncio.create_task(self._run(), name="parcelsms-batching-writer")
+
+    def submit(
+        self, operation: BulkOperation[ItemT, ResultT], item: ItemT
+    ) -> asyncio.Future[ResultT]:
+        """Queue ``item`` for ``operation``; the future resolves after its commit.
+
+        Raises ``StorageError`` when the writer is closed.
+        """
+        if self._closing:
+            raise StorageError("the batching writer is closed")
+        future: asyncio.Future[ResultT] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(operation, item, future))
+        if len(self._queue) == 1:
+            self._wakeup.set()
+        if len(self._queue) >= self._max_batch:
+            self._batch_full.set()
+        return future
+
+    async def run(self, operation: BulkOperation[ItemT, ResultT], item: ItemT) -> ResultT:
+        """Submit one item and await its result."""
+        return await self.submit(operation, item)
+
+    async def run_many(
+        self, operation: BulkOperation[ItemT, ResultT], items: Sequence[ItemT]
+    ) -> list[ResultT]:
+        """Submit several items and await all their results (in order).
+
+        The first failed item's exception is raised after every item has finished.
+        """
+        if len(items) == 1:
+            # The common call (one outcome, one receipt): no gather to set up.
+            return [await self.submit(operation, items[0])]
+        futures = [self.submit(operation, item) for item in items]
+        return list(await asyncio.gather(*futures))
+
+    async def run_list(
+        self, operation: BulkOperation[ItemT, ResultT], items: Sequence[ItemT]
+    ) -> list[ResultT]:
+        """Like :meth:`run_many`, with the whole list queued as one entry.
+
+        One future and one queue entry instead of one per item: cheaper for the long lists
+        the workers hand over (hundreds of outcomes or results). The list is applied with
+        the other items of its operation in the same call. If it fails, it is not
+        committed, and its items are run again one by one, so that only a bad item fails.
+        """
+        if len(items) <= 1:
+            return await self.run_many(operation, items)
+        flattened = self._flattened.get(operation)
+        if flattened is None:
+            flattened = self._flattened[operation] = _Flattened(operation)
+        try:
+            return await self.submit(flattened, list(items))
+        except (ParcelsmsError, SQLAlchemyError):
+            return await self.run_many(operation, items)
+
+    async def close(self) -> None:
+        """Refuse new items and flush what is queued."""
+        self._closing = True
+        self._wakeup.set()
+        self._batch_full.set()
+        await asyncio.shield(self._task)
+
+    async def _run(self) -> None:
+        waited_while_idle = True  # a new writer is idle: its first item may wait for company
+        while True:
+            if not self._queue:
+                if self._closing:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                waited_while_idle = True
+                continue
+            if waited_while_idle and len(self._queue) < self._max_batch and not self._closing:
+                # The first item after an idle spell: let callers that are ready to run
+                # join it (and, with max_delay, those arriving shortly). Items that queued
+                # up during a flush have waited already.
+                if self._max_delay > 0:
+                    self._batch_full.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._batch_full.wait(), self._max_delay)
+                else:
+                    await asyncio.sleep(0)
+            waited_while_idle = False
+            batch = self._queue[: self._max_batch]
+            del self._queue[: self._max_batch]
+            await self._flush(batch)
+
+    async def _flush(self, batch: list[_Pending[Any, Any]]) -> None:
+        try:
+            outcomes, group_failed = await self._database.write(partial(_run_flush, batch=batch))
+        except asyncio.CancelledError:
+            self._fail_all(batch, StorageError("the batching writer was cancelled"))
+            raise
+        except Exception as exc:
+            # The database could not even be reached (no connection, thread gone).
+            self.statistics.failed_flushes += 1
+            self._fail_all(batch, translate_exception(exc))
+            return
+        if group_failed:
+            self.statistics.failed_flushes += 1
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if pending.future.done():
+                continue
+            if outcome.ok:
+                pending.future.set_result(outcome.value)
+            else:
+                pending.future.set_exception(outcome.value)
+        self._count(len(batch))
+
+    def _fail_all(self, batch: list[_Pending[Any, Any]], error: BaseException) -> None:
+        for pending in batch:
+            if not pending.future.done():
+                pending.future.set_exception(error)
+
+    def _count(self, size: int) -> None:
+        statistics = self.statistics
+        statistics.flushes += 1
+        statistics.items += size
+        statistics.largest_flush = max(statistics.largest_flush, size)
+        if self._keep_flush_sizes:
+            statistics.flush_sizes.append(size)

@@ -1,0 +1,78 @@
+"""Bring a database to the newest schema; called at every start.
+
+Migrations run in one ``BEGIN IMMEDIATE`` transaction: two processes starting at once are
+serialised, and the second finds the schema current. A failed migration leaves the database
+as it was (SQLite's DDL is transactional).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Connection
+
+from parcelsms.adapters.storage.engine.batching_writer import translate_exception
+from parcelsms.adapters.storage.engine.sqlite_engine import (
+    DEFAULT_SQLITE_SETTINGS,
+    SqliteSettings,
+    create_sqlite_engine,
+    sqlite_url,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    """An Alembic configuration pointing at the packaged migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url is not None:
+        rendered = sqlite_url(url).render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision shipped with this version."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations are packaged")
+    return head
+
+
+async def migrate(url: str | URL, settings: SqliteSettings = DEFAULT_SQLITE_SETTINGS) -> str:
+    """Upgrade the database at ``url`` to the newest revision; returns that revision.
+
+    Raises ``StorageError`` when the database cannot be opened or migrated, ``ConfigError``
+    for a URL that is not a file SQLite database.
+    """
+    try:
+        return await asyncio.to_thread(migrate_blocking, url, settings)
+    except Exception as exc:
+        raise translate_exception(exc) from exc
+
+
+def migrate_blocking(url: str | URL, settings: SqliteSettings = DEFAULT_SQLITE_SETTINGS) -> str:
+    """:func:`migrate` for code without an event loop (it blocks)."""
+    config = alembic_config(url)
+    engine = create_sqlite_engine(url, settings, begin="IMMEDIATE")
+    try:
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+            revision = _current_revision(connection)
+    finally:
+        engine.dispose()
+    if revision is None:
+        raise RuntimeError("the database has no revision after migrating")
+    return revision
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,238 @@
+"""Accepting messages: idempotency, balance reservation and the queued row, set-based.
+
+For a group of items (of any accounts) the bulk function issues a fixed number of statements:
+look up idempotency keys, read (and lock) the accounts and their usable packages, then one
+``executemany`` each for messages, events, ledger rows and account balances (rows as tuples,
+through :class:`~.bulk_statements.BulkStatement`). The per-item decisions — replay,
+conflict, who pays (a package or the balance, :mod:`.accept_billing`), insufficient balance
+— are made in memory in arrival order, so an item sees the balance and package segments
+left by the items before it in the same group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.conditions import pair_in
+from parcelsms.adapters.storage.engine.schema import message_events, messages
+from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
+from parcelsms.adapters.storage.messages.accept_billing_rows import AcceptBilling, Funding
+from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.ids import new_id
+from parcelsms.domain.status import MessageStatus
+from parcelsms.errors import CatalogueError
+from parcelsms.pipeline.ports import Accepted, IdempotentRequest, NewMessage
+
+AcceptResult = Accepted | CatalogueError
+
+_REPLAY_COLUMNS = (
+    messages.c.id,
+    messages.c.account_id,
+    messages.c.idempotency_key,
+    messages.c.request_hash,
+    messages.c.status,
+    messages.c.to_e164,
+    messages.c.country,
+    messages.c.encoding,
+    messages.c.segments,
+    messages.c.price_micros,
+    messages.c.currency,
+    messages.c.client_ref,
+    messages.c.created_at,
+)
+
+
+# The columns a new message is inserted with (the others start NULL).
+_MESSAGE_INSERT = insert_statement(
+    messages,
+    (
+        "id",
+        "account_id",
+        "to_e164",
+        "country",
+        "template_id",
+        "language",
+        "body",
+        "encoding",
+        "segments",
+        "price_micros",
+        "currency",
+        "billing",
+        "package_id",
+        "sender_id",
+        "client_ref",
+        "callback_url",
+        "status",
+        "route_plan",
+        "route_index",
+        "next_attempt_at",
+        "valid_until",
+        "flags",
+        "idempotency_key",
+        "request_hash",
+        "created_at",
+        "updated_at",
+    ),
+)
+_EVENT_INSERT = insert_statement(message_events, ("message_id", "status", "at", "detail"))
+
+
+class AcceptOperation:
+    """The bulk function behind :meth:`MessageStore.accept_messages`."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(self, connection: Connection, items: list[NewMessage]) -> Sequence[AcceptResult]:
+        now = self._context.clock()
+        owners = self._existing_owners(connection, items)
+        billing = AcceptBilling.load(connection, [item.account_id for item in items], now)
+
+        results: list[AcceptResult] = []
+        message_rows: list[tuple[Any, ...]] = []
+        event_rows: list[tuple[Any, ...]] = []
+        moves: list[ledger_moves.LedgerMove] = []
+        for item in items:
+            key = (item.account_id, item.idempotency_key)
+            if item.idempotency_key is not None and key in owners:
+                results.append(owners[key].answer(item.request_hash))
+                continue
+            status = billing.status(item.account_id)
+            if status is None:
+                results.append(error("not_found", "No such account.", field="account_id"))
+                continue
+            if status != "active":
+                results.append(error("account_suspended", field="account_id"))
+                continue
+            funding = billing.pay(item)
+            if isinstance(funding, CatalogueError):
+                results.append(funding)
+                continue
+            accepted = self._insert_rows(item, funding, now, message_rows, event_rows, moves)
+            if item.idempotency_key is not None:
+                owners[key] = IdempotentRequest(request_hash=item.request_hash, accepted=accepted)
+            results.append(accepted)
+
+        if message_rows:
+            _MESSAGE_INSERT.execute(connection, message_rows)
+            _EVENT_INSERT.execute(connection, event_rows)
+            ledger_moves.write_ledger(connection, moves)
+        billing.finish(connection)
+        return results
+
+    def _insert_rows(
+        self,
+        item: NewMessage,
+        funding: Funding,
+        now: datetime,
+        message_rows: list[tuple[Any, ...]],
+        event_rows: list[tuple[Any, ...]],
+        moves: list[ledger_moves.LedgerMove],
+    ) -> Accepted:
+        message_id = new_id("msg")
+        message_rows.append(
+            (
+                message_id,
+                item.account_id,
+                item.to_e164,
+                item.country,
+                item.template_id,
+                item.language,
+                item.body,
+                item.encoding,
+                item.segments,
+                funding.price_micros,
+                item.currency,
+                "reserved",
+                funding.package_id,
+                item.sender_id,
+                item.client_ref,
+                item.callback_url,
+                "queued",
+                list(item.route_plan),
+                0,
+                now,
+                item.valid_until,
+                [],
+                item.idempotency_key,
+                item.request_hash,
+                now,
+                now,
+            )
+        )
+        event_rows.append((message_id, "queued", now, None))
+        moves.append(ledger_moves.reserve(item.account_id, message_id, funding.price_micros, now))
+        if funding.package_id is not None:
+            moves.append(
+                ledger_moves.package_use(
+                    item.account_id, message_id, funding.package_id, item.segments, now
+                )
+            )
+        return Accepted(
+            message_id=message_id,
+            account_id=item.account_id,
+            status=MessageStatus.QUEUED,
+            to_e164=item.to_e164,
+            country=item.country,
+            encoding=item.encoding,
+            segments=item.segments,
+            price_micros=funding.price_micros,
+            currency=item.currency,
+            client_ref=item.client_ref,
+            created_at=now,
+        )
+
+    def _existing_owners(
+        self, connection: Connection, items: list[NewMessage]
+    ) -> dict[tuple[str, str | None], IdempotentRequest]:
+        keys = {
+            (item.account_id, item.idempotency_key)
+            for item in items
+            if item.idempotency_key is not None
+        }
+        if not keys:
+            return {}
+        rows = connection.execute(
+            select(*_REPLAY_COLUMNS).where(
+                pair_in(messages.c.account_id, messages.c.idempotency_key, keys)
+            )
+        )
+        return {(row.account_id, row.idempotency_key): _idempotent_request(row) for row in rows}
+
+
+def read_idempotent_request(
+    connection: Connection, account_id: str, idempotency_key: str
+) -> IdempotentRequest | None:
+    """The message ``account_id`` created with ``idempotency_key`` (a reader's query)."""
+    row = connection.execute(
+        select(*_REPLAY_COLUMNS).where(
+            messages.c.account_id == account_id, messages.c.idempotency_key == idempotency_key
+        )
+    ).first()
+    return None if row is None else _idempotent_request(row)
+
+
+def _idempotent_request(row: Any) -> IdempotentRequest:
+    return IdempotentRequest(
+        request_hash=row.request_hash,
+        accepted=Accepted(
+            message_id=row.id,
+            account_id=row.account_id,
+            status=row.status,
+            to_e164=row.to_e164,
+            country=row.country,
+            encoding=row.encoding,
+            segments=row.segments,
+            price_micros=row.price_micros,
+            currency=row.currency,
+            client_ref=row.client_ref,
+            created_at=row.created_at,
+        ),
+    )

@@ -1,0 +1,345 @@
+"""The queue side of messages: claim, record submission outcomes, recover, expire.
+
+A claimed message carries the dispatcher's ``claim_token``; only unclaimed queued messages
+are claimed, so two dispatchers never submit the same message. Every outcome ends the claim.
+A dispatcher that dies leaves its claims behind; at start the next one resolves them with
+:class:`RecoverOperation` under a documented policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, select
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.schema import (
+    UtcDateTime,
+    inbound_messages,
+    message_parts,
+    messages,
+)
+from parcelsms.adapters.storage.messages.receipt_rows import NewPart, ReceiptOperation
+from parcelsms.adapters.storage.messages.transition_rows import (
+    Transitions,
+    error_document,
+    load_states,
+    state_from_row,
+    state_query,
+)
+from parcelsms.domain.ids import new_id
+from parcelsms.domain.receipt_correlation import micros
+from parcelsms.domain.status import MessageStatus
+from parcelsms.pipeline.ports import (
+    FLAG_NO_RECEIPT,
+    FLAG_RESENT_AFTER_CRASH,
+    FLAG_SUBMIT_OUTCOME_UNKNOWN,
+    DispatchItem,
+    ErrorDetail,
+    Failed,
+    InboundMessage,
+    RecoveryPolicy,
+    Retry,
+    SubmissionOutcome,
+    Submitted,
+)
+from parcelsms.protocol.smpp.message_id import exact_key
+
+_DISPATCH_COLUMNS = (
+    messages.c.id,
+    messages.c.account_id,
+    messages.c.to_e164,
+    messages.c.country,
+    messages.c.body,
+    messages.c.encoding,
+    messages.c.segments,
+    messages.c.sender_id,
+    messages.c.route_plan,
+    messages.c.route_index,
+    messages.c.valid_until,
+    messages.c.flags,
+    messages.c.created_at,
+)
+
+
+_PART_INSERT = insert_statement(
+    message_parts,
+    (
+        "message_id",
+        "part_no",
+        "channel",
+        "carrier_id_raw",
+        "carrier_id",
+        "responded_at_us",
+        "status",
+        "submitted_at",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    claim_token: str
+    limit: int
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecoverRequest:
+    claim_token: str
+    policy: RecoveryPolicy
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireRequest:
+    now: datetime
+    grace: timedelta
+    limit: int
+
+
+# One statement claims and reads: UPDATE ... WHERE id IN (due ids) RETURNING the columns
+# (SQLite >= 3.35, PostgreSQL). Compared with a SELECT and then an UPDATE naming every id,
+# it saves a statement and a parameter per claimed row.
+_DUE_IDS = (
+    select(messages.c.id)
+    .where(
+        messages.c.status == "queued",
+        messages.c.claim_token.is_(None),
+        messages.c.next_attempt_at <= bindparam("b_now", type_=UtcDateTime),
+    )
+    .order_by(messages.c.next_attempt_at)
+    .limit(bindparam("b_limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    messages.update()
+    .where(messages.c.id.in_(_DUE_IDS))
+    .values(claim_token=bindparam("b_token"), claimed_at=bindparam("b_now", type_=UtcDateTime))
+    .returning(*_DISPATCH_COLUMNS, messages.c.next_attempt_at)
+)
+
+
+class ClaimOperation:
+    """Claims due, unclaimed, queued messages for one claim token per request."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(
+        self, connection: Connection, requests: list[ClaimRequest]
+    ) -> Sequence[list[DispatchItem]]:
+        results = []
+        for request in requests:
+            claimed = connection.execute(
+                _CLAIM,
+                {"b_now": request.now, "b_limit": request.limit, "b_token": request.claim_token},
+            )
+            # RETURNING comes in no promised order: oldest due first, then oldest message.
+            rows = sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
+            results.append([_dispatch_item(row) for row in rows])
+        return results
+
+
+def _dispatch_item(row: Any) -> DispatchItem:
+    return DispatchItem(
+        message_id=row.id,
+        account_id=row.account_id,
+        to_e164=row.to_e164,
+        country=row.country,
+        body=row.body,
+        encoding=row.encoding,
+        segments=row.segments,
+        sender_id=row.sender_id,
+        route_plan=tuple(row.route_plan),
+        route_index=row.route_index,
+        valid_until=row.valid_until,
+        flags=tuple(row.flags),
+        created_at=row.created_at,
+    )
+
+
+class SubmissionOperation:
+    """Applies submission outcomes; then the receipts that were waiting for the new parts."""
+
+    def __init__(self, context: StorageContext, receipts: ReceiptOperation) -> None:
+        self._context = context
+        self._receipts = receipts
+
+    def __call__(self, connection: Connection, outcomes: list[SubmissionOutcome]) -> Sequence[bool]:
+        now = self._context.clock()
+        now_us = micros(now)
+        states = load_states(connection, (outcome.message_id for outcome in outcomes))
+        transitions = Transitions(self._context)
+        part_rows: list[tuple[str, int, str, str, str, int, str, datetime]] = []
+        new_parts: list[NewPart] = []
+        applied: list[bool] = []
+        for outcome in outcomes:
+            state = states.get(outcome.message_id)
+            if state is None or state.status != MessageStatus.QUEUED:
+                applied.append(False)
+                continue
+            if isinstance(outcome, Submitted):
+                state.assign(channel=outcome.channel)
+                for flag in outcome.flags:
+                    state.add_flag(flag)
+                transitions.change(
+                    state,
+                    MessageStatus.SUBMITTED,
+                    now,
+                    detail={"channel": outcome.channel, "parts": len(outcome.parts)},
+                )
+                for part in outcome.parts:
+                    key = exact_key(part.carrier_id_raw)
+                    part_rows.append(
+                        (
+                            state.id,
+                            part.part_no,
+                            outcome.channel,
+                            part.carrier_id_raw,
+                            key,
+                            now_us if part.responded_at_us is None else part.responded_at_us,
+                            MessageStatus.SUBMITTED,
+                            now,
+                        )
+                    )
+                    new_parts.append(NewPart(outcome.channel, key))
+            elif isinstance(outcome, Retry):
+                state.assign(
+                    route_index=outcome.next_route_index,
+                    next_attempt_at=outcome.next_attempt_at,
+                    last_error=error_document(outcome.error),
+                    claim_token=None,
+                    claimed_at=None,
+                )
+                transitions.note(
+                    state,
+                    now,
+                    {
+                        "retry": True,
+                        "next_route_index": outcome.next_route_index,
+                        **(error_document(outcome.error) or {}),
+                    },
+                )
+            elif isinstance(outcome, Failed):
+                transitions.change(
+                    state,
+                    MessageStatus.FAILED,
+                    now,
+                    detail=error_document(outcome.error),
+                    error=outcome.error,
+                )
+            applied.append(True)
+        transitions.write(connection)
+        if part_rows:
+            _PART_INSERT.execute(connection, part_rows)
+            # Receipts that arrived before their submission was recorded: same transaction.
+            self._receipts.apply_for_parts(connection, new_parts)
+        return applied
+
+
+class RecoverOperation:
+    """Resolves queued messages claimed by another (dead) claim token."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(self, connection: Connection, requests: list[RecoverRequest]) -> Sequence[int]:
+        counts = []
+        for request in requests:
+            rows = connection.execute(
+                state_query()
+                .where(
+                    messages.c.status == "queued",
+                    messages.c.claim_token.is_not(None),
+                    messages.c.claim_token != request.claim_token,
+                )
+                .limit(request.limit)
+                .with_for_update()
+            )
+            now = self._context.clock()
+            transitions = Transitions(self._context)
+            count = 0
+            for row in rows:
+                state = state_from_row(row)
+                count += 1
+                if request.policy == "resend":
+                    state.assign(claim_token=None, claimed_at=None)
+                    state.add_flag(FLAG_RESENT_AFTER_CRASH)
+                    transitions.note(state, now, {"recovered": "resend"})
+                else:
+                    state.add_flag(FLAG_SUBMIT_OUTCOME_UNKNOWN)
+                    transitions.change(
+                        state,
+                        MessageStatus.SUBMITTED,
+                        now,
+                        detail={"recovered": "assume_submitted"},
+                    )
+            transitions.write(connection)
+            counts.append(count)
+        return counts
+
+
+class ExpireOperation:
+    """Ends submitted messages whose receipt never came within validity plus grace."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(self, connection: Connection, requests: list[ExpireRequest]) -> Sequence[int]:
+        counts = []
+        for request in requests:
+            rows = connection.execute(
+                state_query()
+                .where(
+                    messages.c.status == "submitted",
+                    messages.c.valid_until < request.now - request.grace,
+                )
+                .limit(request.limit)
+                .with_for_update()
+            )
+            transitions = Transitions(self._context)
+            count = 0
+            failure = ErrorDetail(
+                detail="no delivery receipt arrived before the validity period ended",
+                reason=FLAG_NO_RECEIPT,
+            )
+            for row in rows:
+                state = state_from_row(row)
+                state.add_flag(FLAG_NO_RECEIPT)
+                transitions.change(
+                    state,
+                    MessageStatus.EXPIRED,
+                    request.now,
+                    detail={"reason": FLAG_NO_RECEIPT},
+                    error=failure,
+                )
+                count += 1
+            transitions.write(connection)
+            counts.append(count)
+        return counts
+
+
+class InboundOperation:
+    """Stores mobile-originated messages."""
+
+    def __call__(self, connection: Connection, items: list[InboundMessage]) -> Sequence[str]:
+        rows = [
+            {
+                "id": new_id("inb"),
+                "channel": item.channel,
+                "source": item.source,
+                "destination": item.destination,
+                "text": item.text,
+                "received_at": item.received_at,
+                "account_id": item.account_id,
+            }
+            for item in items
+        ]
+        connection.execute(inbound_messages.insert(), rows)
+        return [str(row["id"]) for row in rows]

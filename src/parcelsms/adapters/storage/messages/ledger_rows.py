@@ -1,0 +1,167 @@
+"""Ledger rows and the account balances they move, written set-based.
+
+Every change of ``accounts.balance_micros`` / ``reserved_micros`` and of a package's
+``remaining_segments`` goes through :func:`write_ledger`, which books the ledger rows and
+applies their sums to the accounts (and packages) in the same transaction, so
+``balance == SUM(amount)``, ``reserved == SUM(reserved_delta)`` and
+``remaining_segments == SUM(segments_delta)`` hold by construction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import bindparam
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.schema import accounts, ledger, packages
+from parcelsms.domain.ids import new_id
+
+LedgerKind = Literal[
+    "topup", "reserve", "settle", "refund", "package_grant", "package_use", "package_refund"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerMove:
+    """One ledger row: ``amount`` moves the available balance, ``reserved_delta`` the reserve,
+    ``segments_delta`` the segments of ``package_id``."""
+
+    account_id: str
+    message_id: str | None
+    kind: LedgerKind
+    amount_micros: int
+    reserved_delta_micros: int
+    at: datetime
+    note: str | None = None
+    package_id: str | None = None
+    segments_delta: int = 0
+
+
+def reserve(account_id: str, message_id: str, price: int, at: datetime) -> LedgerMove:
+    return LedgerMove(account_id, message_id, "reserve", -price, price, at)
+
+
+def settle(account_id: str, message_id: str, price: int, at: datetime) -> LedgerMove:
+    return LedgerMove(account_id, message_id, "settle", 0, -price, at)
+
+
+def refund(account_id: str, message_id: str, price: int, at: datetime) -> LedgerMove:
+    return LedgerMove(account_id, message_id, "refund", price, -price, at)
+
+
+def package_use(
+    account_id: str, message_id: str, package_id: str, segments: int, at: datetime
+) -> LedgerMove:
+    return LedgerMove(
+        account_id,
+        message_id,
+        "package_use",
+        0,
+        0,
+        at,
+        package_id=package_id,
+        segments_delta=-segments,
+    )
+
+
+def package_refund(
+    account_id: str, message_id: str, package_id: str, segments: int, at: datetime
+) -> LedgerMove:
+    return LedgerMove(
+        account_id,
+        message_id,
+        "package_refund",
+        0,
+        0,
+        at,
+        package_id=package_id,
+        segments_delta=segments,
+    )
+
+
+_ACCOUNT_UPDATE = (
+    accounts.update()
+    .where(accounts.c.id == bindparam("b_id"))
+    .values(
+        balance_micros=accounts.c.balance_micros + bindparam("b_amount"),
+        reserved_micros=accounts.c.reserved_micros + bindparam("b_reserved"),
+    )
+)
+
+
+_LEDGER_INSERT = insert_statement(
+    ledger,
+    (
+        "id",
+        "account_id",
+        "message_id",
+        "kind",
+        "amount_micros",
+        "reserved_delta_micros",
+        "created_at",
+        "note",
+        "package_id",
+        "segments_delta",
+    ),
+)
+
+_PACKAGE_UPDATE = (
+    packages.update()
+    .where(packages.c.id == bindparam("b_id"))
+    .values(remaining_segments=packages.c.remaining_segments + bindparam("b_segments"))
+)
+
+
+def write_ledger(connection: Connection, moves: list[LedgerMove]) -> None:
+    """Insert the rows and add their sums to the accounts (relative updates)."""
+    if not moves:
+        return
+    _LEDGER_INSERT.execute(
+        connection,
+        [
+            (
+                new_id("led"),
+                move.account_id,
+                move.message_id,
+                move.kind,
+                move.amount_micros,
+                move.reserved_delta_micros,
+                move.at,
+                move.note,
+                move.package_id,
+                move.segments_delta,
+            )
+            for move in moves
+        ],
+    )
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for move in moves:
+        total = totals[move.account_id]
+        total[0] += move.amount_micros
+        total[1] += move.reserved_delta_micros
+    # Sorted so concurrent transactions (PostgreSQL) lock accounts in one order. Rows that
+    # move no money (free messages, package movements) leave the account row alone.
+    changed = [
+        {"b_id": account_id, "b_amount": amount, "b_reserved": reserved}
+        for account_id, (amount, reserved) in sorted(totals.items())
+        if amount or reserved
+    ]
+    if changed:
+        connection.execute(_ACCOUNT_UPDATE, changed)
+    segments: dict[str, int] = defaultdict(int)
+    for move in moves:
+        if move.package_id is not None and move.segments_delta:
+            segments[move.package_id] += move.segments_delta
+    if segments:
+        connection.execute(
+            _PACKAGE_UPDATE,
+            [
+                {"b_id": package_id, "b_segments": delta}
+                for package_id, delta in sorted(segments.items())
+            ],
+        )

@@ -1,0 +1,541 @@
+"""Delivery receipts in storage: find the part, finish the message, keep what must wait.
+
+Which part a receipt belongs to is decided by the rules of
+:mod:`parcelsms.domain.receipt_correlation`; this module loads the candidates, applies the
+decision and writes it in the caller's transaction:
+
+* a receipt that names its submission (``responded_at_us``) goes to exactly that part;
+* one that does not is placed by :func:`~parcelsms.domain.receipt_correlation.choose_part`;
+* one that cannot be placed yet — its part not recorded, the early window still open, or
+  its channel's id format not known — is kept in ``pending_receipts`` and looked at again
+  when a part with its key is recorded (:meth:`ReceiptOperation.apply_for_parts`), when
+  the early window closes (:class:`PendingSweepOperation`) and when the channel's format is
+  learned (:class:`ReadingOperation`). After the pending time-to-live it moves to
+  ``unmatched_receipts`` for the operator.
+
+A part's first final receipt wins; a later one for a final part is a duplicate and changes
+nothing. When every part of a ``submitted`` message is final the message becomes final as
+:func:`parcelsms.domain.status.combine_part_statuses` says.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
+from parcelsms.adapters.storage.engine.conditions import pair_in
+from parcelsms.adapters.storage.engine.schema import (
+    UtcDateTime,
+    channel_id_formats,
+    message_parts,
+    pending_receipts,
+    unmatched_receipts,
+)
+from parcelsms.adapters.storage.messages.transition_rows import Transitions, load_states
+from parcelsms.domain.ids import new_id
+from parcelsms.domain.receipt_correlation import (
+    Apply,
+    Candidate,
+    Choice,
+    Duplicate,
+    Reading,
+    Wait,
+    choose_part,
+    micros,
+    receipt_key,
+)
+from parcelsms.domain.status import (
+    FINAL_STATUSES,
+    MessageStatus,
+    combine_part_statuses,
+)
+from parcelsms.pipeline.ports import ErrorDetail, ReceiptRecord, UnmatchedReceipt
+
+_log = logging.getLogger(__name__)
+
+ReceiptOutcome = Literal["matched", "duplicate", "pending"]
+
+
+@dataclass(slots=True)
+class _Part:
+    message_id: str
+    part_no: int
+    channel: str
+    key: str
+    responded_at_us: int
+    status: str
+    stat: str | None
+    err: str | None
+    receipt_raw: str | None
+    done_at: datetime | None
+    parts_of_message: int
+    changed: bool = False
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+_PART_UPDATE = BulkStatement(
+    message_parts.update()
+    .where(
+        message_parts.c.message_id == bindparam("b_message_id"),
+        message_parts.c.part_no == bindparam("b_part_no"),
+    )
+    .values(
+        status=bindparam("b_status"),
+        stat=bindparam("b_stat"),
+        err=bindparam("b_err"),
+        receipt_raw=bindparam("b_receipt_raw"),
+        done_at=bindparam("b_done_at", type_=UtcDateTime),
+    ),
+    ("b_status", "b_stat", "b_err", "b_receipt_raw", "b_done_at", "b_message_id", "b_part_no"),
+    {"b_done_at": UtcDateTime()},
+)
+_sibling_parts = message_parts.alias("sibling_parts")
+# How many parts the message of a part has: one (the usual case) spares a second query.
+_PARTS_OF_MESSAGE = (
+    select(func.count())
+    .where(_sibling_parts.c.message_id == message_parts.c.message_id)
+    .scalar_subquery()
+)
+_PART_COLUMNS = (
+    message_parts.c.message_id,
+    message_parts.c.part_no,
+    message_parts.c.channel,
+    message_parts.c.carrier_id,
+    message_parts.c.responded_at_us,
+    message_parts.c.status,
+    message_parts.c.stat,
+    message_parts.c.err,
+    message_parts.c.receipt_raw,
+    message_parts.c.done_at,
+    _PARTS_OF_MESSAGE.label("parts_of_message"),
+)
+_PENDING_COLUMNS = (
+    pending_receipts.c.id,
+    pending_receipts.c.match_key,
+    pending_receipts.c.responded_at_us,
+    pending_receipts.c.payload,
+)
+# Largest number of pending receipts one sweep looks at.
+_SWEEP_LIMIT = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class NewPart:
+    """A part just recorded: where pending receipts may be waiting for it."""
+
+    channel: str
+    key: str
+
+
+def _candidate_index(
+    connection: Connection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[_Part]]:
+    """Every stored part each ``(channel, key)`` may name."""
+    pairs = set(keys)
+    found: dict[tuple[str, str], list[_Part]] = {}
+    if not pairs:
+        return found
+    rows = connection.execute(
+        select(*_PART_COLUMNS).where(
+            pair_in(message_parts.c.channel, message_parts.c.carrier_id, pairs)
+        )
+    )
+    for row in rows:
+        found.setdefault((row.channel, row.carrier_id), []).append(
+            _Part(
+                message_id=row.message_id,
+                part_no=row.part_no,
+                channel=row.channel,
+                key=row.carrier_id,
+                responded_at_us=row.responded_at_us,
+                status=row.status,
+                stat=row.stat,
+                err=row.err,
+                receipt_raw=row.receipt_raw,
+                done_at=row.done_at,
+                parts_of_message=row.parts_of_message,
+            )
+        )
+    return found
+
+
+class ReceiptOperation:
+    """The bulk function behind :meth:`MessageStore.apply_receipts`."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+
+    def __call__(
+        self, connection: Connection, receipts: list[ReceiptRecord]
+    ) -> Sequence[ReceiptOutcome]:
+        outcomes = self._apply(connection, receipts)
+        waiting = [
+            receipt
+            for receipt, outcome in zip(receipts, outcomes, strict=True)
+            if outcome == "pending"
+        ]
+        if waiting:
+            _store_pending(connection, waiting)
+        return outcomes
+
+    def apply_for_parts(self, connection: Connection, parts: Sequence[NewPart]) -> int:
+        """Look again at the pending receipts that may name one of the just recorded parts.
+
+        Returns how many of them were applied or found to be duplicates (they are deleted).
+        """
+        if not parts:
+            return 0
+        pairs = {(part.channel, part.key) for part in parts}
+        rows = connection.execute(
+            select(*_PENDING_COLUMNS)
+            .where(pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, pairs))
+            .order_by(pending_receipts.c.id)
+        ).all()
+        return self.resolve_rows(connection, rows, mark_checked=False)
+
+    def resolve_rows(
+        self, connection: Connection, rows: Sequence[Any], *, mark_checked: bool
+    ) -> int:
+        """Decide stored pending receipts again; delete the decided ones."""
+        if not rows:
+            return 0
+        receipts = [_pending_record(row) for row in rows]
+        outcomes = self._apply(connection, receipts)
+        done = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome != "pending"]
+        if done:
+            connection.execute(delete(pending_receipts).where(pending_receipts.c.id.in_(done)))
+        if mark_checked:
+            still = [
+                row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome == "pending"
+            ]
+            if still:
+                connection.execute(
+                    update(pending_receipts)
+                    .where(pending_receipts.c.id.in_(still))
+                    .values(checked=True)
+                )
+        return len(done)
+
+    def _apply(
+        self, connection: Connection, receipts: Sequence[ReceiptRecord]
+    ) -> list[ReceiptOutcome]:
+        now_us = micros(self._context.clock())
+        window_us = self._context.receipt_early_window_us
+        candidates = _candidate_index(
+            connection,
+            ((receipt.channel, receipt.match) for receipt in receipts if receipt.match is not None),
+        )
+        outcomes: list[ReceiptOutcome] = []
+        finished_parts: dict[str, _Part] = {}
+        changed: dict[tuple[str, int], _Part] = {}
+        for receipt in receipts:
+            match = receipt.match
+            if match is None:
+                outcomes.append("pending")
+                continue
+            parts = candidates.get((receipt.channel, match), [])
+            choice = _choose(parts, receipt, now_us, window_us)
+            if isinstance(choice, Wait):
+                outcomes.append("pending")
+                continue
+            part = parts[choice.index]
+            if isinstance(choice, Duplicate) or part.is_final:
+                outcomes.append("duplicate")
+                continue
+            part.stat = receipt.stat
+            part.err = receipt.err
+            part.receipt_raw = receipt.raw
+            changed[(part.message_id, part.part_no)] = part
+            if receipt.state is not None:
+                part.status = receipt.state
+                part.done_at = receipt.received_at
+                finished_parts[part.message_id] = part
+            outcomes.append("matched")
+
+        if changed:
+            _PART_UPDATE.execute(
+                connection,
+                [
+                    (
+                        part.status,
+                        part.stat,
+                        part.err,
+                        part.receipt_raw,
+                        part.done_at,
+                        part.message_id,
+                        part.part_no,
+                    )
+                    for part in changed.values()
+                ],
+            )
+        if finished_parts:
+            self._finish_messages(connection, finished_parts)
+        return outcomes
+
+    def _finish_messages(self, connection: Connection, finished: dict[str, _Part]) -> None:
+        """Finish the messages whose part just became final, if all their parts are."""
+        parts_of: dict[str, list[Any]] = {
+            message_id: [part]
+            for message_id, part in finished.items()
+            if part.parts_of_message == 1
+        }
+        several = sorted(message_id for message_id in finished if message_id not in parts_of)
+        if several:
+            rows = connection.execute(
+                select(
+                    message_parts.c.message_id,
+                    message_parts.c.part_no,
+                    message_parts.c.status,
+                    message_parts.c.stat,
+                    message_parts.c.err,
+                )
+                .where(message_parts.c.message_id.in_(several))
+                .order_by(message_parts.c.message_id, message_parts.c.part_no)
+            )
+            for row in rows:
+                parts_of.setdefault(row.message_id, []).append(row)
+        states = load_states(connection, finished)
+        now = self._context.clock()
+        transitions = Transitions(self._context)
+        for message_id, parts in parts_of.items():
+            state = states.get(message_id)
+            if state is None or state.status != MessageStatus.SUBMITTED:
+                continue  # already final (e.g. expired without receipt): parts only
+            if len(parts) == 1:
+                status = MessageStatus(parts[0].status)  # the usual single part: its own
+                if status not in FINAL_STATUSES:
+                    continue
+            else:
+                combined = combine_part_statuses(MessageStatus(part.status) for part in parts)
+                if combined is None:
+                    continue
+                status = combined
+            deciding = next((part for part in parts if part.status == status), parts[0])
+            detail = {"stat": deciding.stat, "err": deciding.err, "parts": len(parts)}
+            failure = None
+            if status is not MessageStatus.DELIVERED:
+                failure = ErrorDetail(
+                    detail=f"the carrier reported {status} (stat {deciding.stat})",
+                    stat=deciding.stat,
+                    err=deciding.err,
+                )
+            transitions.change(state, status, now, detail=detail, error=failure)
+        transitions.write(connection)
+
+
+def _choose(parts: list[_Part], receipt: ReceiptRecord, now_us: int, window_us: int) -> Choice:
+    target = receipt.responded_at_us
+    if target is not None:
+        # The channel knew the submission: exactly that part, or wait for it to be recorded.
+        for index, part in enumerate(parts):
+            if part.responded_at_us == target:
+                return Duplicate(index) if part.is_final else Apply(index)
+        return Wait()
+    return choose_part(
+        [Candidate(part.responded_at_us, part.is_final) for part in parts],
+        receipt.received_at_us,
+        now_us,
+        window_us,
+    )
+
+
+def _pending_record(row: Any) -> ReceiptRecord:
+    record = msgspec.convert(row.payload, ReceiptRecord)
+    return msgspec.structs.replace(record, match=row.match_key, responded_at_us=row.responded_at_us)
+
+
+def _store_pending(connection: Connection, receipts: list[ReceiptRecord]) -> None:
+    connection.execute(
+        pending_receipts.insert(),
+        [
+            {
+                "channel": receipt.channel,
+                "carrier_id": receipt.carrier_id,
+                "match_key": receipt.match,
+                "responded_at_us": receipt.responded_at_us,
+                "received_at": receipt.received_at,
+                "received_at_us": receipt.received_at_us,
+                "checked": False,
+                "payload": msgspec.to_builtins(receipt),
+            }
+            for receipt in receipts
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRequest:
+    now: datetime
+    pending_ttl: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """What one sweep did: receipts decided now, and receipts given up as unmatched."""
+
+    resolved: int
+    unmatched: int
+
+
+class PendingSweepOperation:
+    """Decides pending receipts whose early window closed; moves expired ones to unmatched."""
+
+    def __init__(self, context: StorageContext, receipts: ReceiptOperation) -> None:
+        self._context = context
+        self._receipts = receipts
+
+    def __call__(self, connection: Connection, requests: list[SweepRequest]) -> list[SweepResult]:
+        return [self._sweep(connection, request) for request in requests]
+
+    def _sweep(self, connection: Connection, request: SweepRequest) -> SweepResult:
+        window_us = self._context.receipt_early_window_us
+        rows = connection.execute(
+            select(*_PENDING_COLUMNS)
+            .where(
+                pending_receipts.c.match_key.is_not(None),
+                pending_receipts.c.responded_at_us.is_(None),
+                pending_receipts.c.checked.is_(False),
+                pending_receipts.c.received_at_us <= micros(request.now) - window_us,
+            )
+            .order_by(pending_receipts.c.id)
+            .limit(_SWEEP_LIMIT)
+        ).all()
+        resolved = self._receipts.resolve_rows(connection, rows, mark_checked=True)
+        return SweepResult(resolved, _expire_pending(connection, request))
+
+
+def _expire_pending(connection: Connection, request: SweepRequest) -> int:
+    horizon = request.now - request.pending_ttl
+    rows = connection.execute(
+        select(pending_receipts.c.id, pending_receipts.c.payload)
+        .where(pending_receipts.c.received_at < horizon)
+        .limit(_SWEEP_LIMIT)
+    ).all()
+    if not rows:
+        return 0
+    records = [msgspec.convert(row.payload, ReceiptRecord) for row in rows]
+    connection.execute(
+        unmatched_receipts.insert(),
+        [
+            {
+                "id": new_id("rcp"),
+                "channel": record.channel,
+                "carrier_id": record.carrier_id,
+                "stat": record.stat,
+                "err": record.err,
+                "raw": record.raw,
+                "received_at": record.received_at,
+                "moved_at": request.now,
+            }
+            for record in records
+        ],
+    )
+    connection.execute(
+        delete(pending_receipts).where(pending_receipts.c.id.in_([row.id for row in rows]))
+    )
+    _log.warning("receipts matched no submission and were set aside", extra={"count": len(rows)})
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingRequest:
+    channel: str
+    reading: Reading
+    at: datetime
+
+
+class ReadingOperation:
+    """Records a channel's learned id reading, keys the receipts that waited for it and
+    places those it can."""
+
+    def __init__(self, receipts: ReceiptOperation) -> None:
+        self._receipts = receipts
+
+    def __call__(self, connection: Connection, requests: list[ReadingRequest]) -> list[int]:
+        return [self._record(connection, request) for request in requests]
+
+    def _record(self, connection: Connection, request: ReadingRequest) -> int:
+        existing = connection.execute(
+            select(channel_id_formats.c.reading).where(
+                channel_id_formats.c.channel == request.channel
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            connection.execute(
+                channel_id_formats.insert().values(
+                    channel=request.channel, reading=request.reading.value, learned_at=request.at
+                )
+            )
+        elif existing != request.reading.value:
+            connection.execute(
+                channel_id_formats.update()
+                .where(channel_id_formats.c.channel == request.channel)
+                .values(reading=request.reading.value, learned_at=request.at)
+            )
+        rows = connection.execute(
+            select(pending_receipts.c.id, pending_receipts.c.carrier_id).where(
+                pending_receipts.c.channel == request.channel,
+                pending_receipts.c.match_key.is_(None),
+            )
+        ).all()
+        keyed = []
+        for row in rows:
+            key = receipt_key(row.carrier_id, request.reading)
+            if key is None:
+                continue  # this reading cannot name it: it stays until it is set aside
+            connection.execute(
+                update(pending_receipts)
+                .where(pending_receipts.c.id == row.id)
+                .values(match_key=key, checked=False)
+            )
+            keyed.append(row.id)
+        if keyed:
+            waiting = connection.execute(
+                select(*_PENDING_COLUMNS)
+                .where(pending_receipts.c.id.in_(keyed))
+                .order_by(pending_receipts.c.id)
+            ).all()
+            self._receipts.resolve_rows(connection, waiting, mark_checked=False)
+        return len(keyed)
+
+
+def load_readings(connection: Connection) -> dict[str, Reading]:
+    """The id reading learned for each channel so far."""
+    rows = connection.execute(select(channel_id_formats.c.channel, channel_id_formats.c.reading))
+    return {row.channel: Reading(row.reading) for row in rows}
+
+
+def list_unmatched(
+    connection: Connection, channel: str | None, limit: int, before: str | None
+) -> list[UnmatchedReceipt]:
+    """Receipts set aside, newest first (ids sort by creation time)."""
+    query = select(unmatched_receipts).order_by(unmatched_receipts.c.id.desc()).limit(limit)
+    if channel is not None:
+        query = query.where(unmatched_receipts.c.channel == channel)
+    if before is not None:
+        query = query.where(unmatched_receipts.c.id < before)
+    return [
+        UnmatchedReceipt(
+            id=row.id,
+            channel=row.channel,
+            carrier_id=row.carrier_id,
+            stat=row.stat,
+            err=row.err,
+            raw=row.raw,
+            received_at=row.received_at,
+            moved_at=row.moved_at,
+        )
+        for row in connection.execute(query)
+    ]

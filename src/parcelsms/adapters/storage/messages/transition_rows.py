@@ -1,0 +1,410 @@
+"""Status changes of messages, written set-based with everything that must go with them.
+
+A bulk operation loads the rows it touches (:func:`load_states`, locked ``FOR UPDATE`` on
+backends that lock rows), changes them in memory through a :class:`Transitions` and writes
+them back with :meth:`Transitions.write`. A status change always brings, in the same
+transaction:
+
+* an event row (``message_events``);
+* the ledger movement the billing policy asks for (settle or refund, never both: the
+  ``billing`` column moves ``reserved → settled | refunded`` exactly once);
+* for every status but ``queued``, a webhook outbox row addressed to the message's
+  ``callback_url`` or else the account's endpoint (none when there is neither).
+
+Writing costs a few statements per batch, not per row: message rows that received the same
+changes (a batch submitted or delivered at one instant: the usual case) are updated by one
+``UPDATE ... WHERE id IN (...)``; events, ledger and outbox rows are inserted through
+:class:`~.bulk_statements.BulkStatement`. Only the columns a transition changed are written,
+and only the columns a transition reads are loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Update
+
+from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.schema import (
+    message_events,
+    messages,
+    webhook_endpoints,
+    webhook_outbox,
+)
+from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
+from parcelsms.domain.ids import new_id
+from parcelsms.domain.route_labels import route_label
+from parcelsms.domain.status import (
+    CARRIER_OUTCOMES,
+    FAILURE_STATUSES,
+    FINAL_STATUSES,
+    MessageStatus,
+    can_transition,
+)
+from parcelsms.pipeline.ports import ErrorDetail, WebhookEvent
+
+_log = logging.getLogger(__name__)
+
+REFUSED_TRANSITIONS: Counter[tuple[str, str]] = Counter()
+"""Status changes the status machine refused in this process, by ``(from, to)``: each is
+also logged. A refusal means a rule elsewhere asked for something impossible."""
+
+# What status changes read: no timestamps (they are only ever written).
+_STATE_COLUMNS = (
+    messages.c.id,
+    messages.c.account_id,
+    messages.c.status,
+    messages.c.billing,
+    messages.c.price_micros,
+    messages.c.package_id,
+    messages.c.currency,
+    messages.c.flags,
+    messages.c.callback_url,
+    messages.c.client_ref,
+    messages.c.to_e164,
+    messages.c.country,
+    messages.c.segments,
+    messages.c.channel,
+    messages.c.route_index,
+    messages.c.claim_token,
+    messages.c.last_error,
+)
+# Largest id list of one UPDATE ... IN: far below every backend's parameter limit.
+_UPDATE_CHUNK = 500
+
+
+@dataclass(slots=True)
+class MessageState:
+    """The columns of a message row that status changes read, and the changes to write.
+
+    Change columns with :meth:`assign` (or :meth:`add_flag`): ``changes`` maps each column
+    name to its new value, and :meth:`Transitions.write` writes exactly those.
+    """
+
+    id: str
+    account_id: str
+    status: str
+    billing: str
+    price_micros: int
+    package_id: str | None
+    currency: str
+    flags: list[str]
+    callback_url: str | None
+    client_ref: str | None
+    to_e164: str
+    country: str
+    segments: int
+    channel: str | None
+    route_index: int
+    claim_token: str | None
+    last_error: dict[str, Any] | None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def assign(self, **columns: Any) -> None:
+        """Set message columns (loaded or not) to be written by the transaction."""
+        for name, value in columns.items():
+            if name in _LOADED:
+                setattr(self, name, value)
+            self.changes[name] = value
+
+    def add_flag(self, flag: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+            self.changes["flags"] = self.flags
+
+
+_LOADED = frozenset(MessageState.__dataclass_fields__) - {"changes"}
+
+
+def state_query() -> Any:
+    """``SELECT`` of the state columns, to be narrowed with ``.where`` by the caller."""
+    return select(*_STATE_COLUMNS)
+
+
+def state_from_row(row: Any) -> MessageState:
+    return MessageState(
+        id=row.id,
+        account_id=row.account_id,
+        status=row.status,
+        billing=row.billing,
+        price_micros=row.price_micros,
+        package_id=row.package_id,
+        currency=row.currency,
+        flags=list(row.flags),
+        callback_url=row.callback_url,
+        client_ref=row.client_ref,
+        to_e164=row.to_e164,
+        country=row.country,
+        segments=row.segments,
+        channel=row.channel,
+        route_index=row.route_index,
+        claim_token=row.claim_token,
+        last_error=row.last_error,
+    )
+
+
+def load_states(connection: Connection, message_ids: Iterable[str]) -> dict[str, MessageState]:
+    """The current state of the given messages (missing ids are absent), locked for update."""
+    ids = sorted(set(message_ids))
+    if not ids:
+        return {}
+    rows = connection.execute(state_query().where(messages.c.id.in_(ids)).with_for_update())
+    return {row.id: state_from_row(row) for row in rows}
+
+
+def error_document(error: ErrorDetail | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    document = {"stat": error.stat, "err": error.err, "detail": error.detail}
+    if error.reason is not None:
+        document["reason"] = error.reason
+    return document
+
+
+def error_from_document(document: dict[str, Any] | None) -> ErrorDetail | None:
+    if document is None:
+        return None
+    return ErrorDetail(
+        detail=str(document.get("detail") or ""),
+        stat=document.get("stat"),
+        err=document.get("err"),
+        reason=document.get("reason"),
+    )
+
+
+_updates: dict[tuple[str, ...], Update] = {}
+
+
+def _grouped_update(columns: tuple[str, ...]) -> Update:
+    """``UPDATE messages SET <columns> WHERE id IN (:ids)``, built once per column set."""
+    statement = _updates.get(columns)
+    if statement is None:
+        statement = (
+            messages.update()
+            .where(messages.c.id.in_(bindparam("b_ids", expanding=True)))
+            .values({name: bindparam(f"b_{name}", type_=messages.c[name].type) for name in columns})
+        )
+        _updates[columns] = statement
+    return statement
+
+
+def _comparable(value: Any) -> Any:
+    """A hashable stand-in for a column value, equal exactly when the values are."""
+    if value.__class__ is list or value.__class__ is dict:
+        return msgspec.json.encode(value)
+    return value
+
+
+_EVENT_INSERT = insert_statement(message_events, ("message_id", "status", "at", "detail"))
+_OUTBOX_INSERT = insert_statement(
+    webhook_outbox,
+    (
+        "id",
+        "account_id",
+        "message_id",
+        "url",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ),
+)
+
+
+class Transitions:
+    """Changes to message rows collected during one bulk operation, then written at once."""
+
+    def __init__(self, context: StorageContext) -> None:
+        self._context = context
+        self._dirty: dict[str, MessageState] = {}
+        self._events: list[tuple[str, str, datetime, dict[str, Any] | None]] = []
+        self._ledger: list[ledger_moves.LedgerMove] = []
+        self._webhooks: list[tuple[MessageState, WebhookEvent]] = []
+
+    def change(
+        self,
+        state: MessageState,
+        status: MessageStatus,
+        at: datetime,
+        *,
+        detail: dict[str, Any] | None = None,
+        error: ErrorDetail | None = None,
+    ) -> bool:
+        """Move ``state`` to ``status``: event, billing per policy, webhook unless ``queued``.
+
+        Any claim on the message ends: whoever held it has reported its outcome. A change
+        the status machine (:func:`parcelsms.domain.status.can_transition`) refuses is
+        logged and counted in :data:`REFUSED_TRANSITIONS`, writes nothing, and returns False.
+        """
+        previous = state.status
+        if not can_transition(previous, status):
+            REFUSED_TRANSITIONS[(str(previous), str(status))] += 1
+            _log.warning(
+                "status change refused by the status machine",
+                extra={"message_id": state.id, "from": str(previous), "to": str(status)},
+            )
+            return False
+        state.assign(status=status, updated_at=at, claim_token=None, claimed_at=None)
+        if status == "submitted":
+            state.assign(submitted_at=at)
+        if status in FINAL_STATUSES:
+            state.assign(final_at=at)
+        if error is not None:
+            state.assign(last_error=error_document(error))
+        self._dirty[state.id] = state
+        self._events.append((state.id, status, at, detail))
+        self._bill(state, status, at)
+        if status != MessageStatus.QUEUED:
+            event = self._webhook_event(state, status, previous, at, error)
+            self._webhooks.append((state, event))
+        return True
+
+    def note(self, state: MessageState, at: datetime, detail: dict[str, Any]) -> None:
+        """Record something that happened without a status change (a failover, a recovery)."""
+        state.assign(updated_at=at)
+        self._dirty[state.id] = state
+        self._events.append((state.id, state.status, at, detail))
+
+    def _bill(self, state: MessageState, status: str, at: datetime) -> None:
+        if state.billing != "reserved":
+            return
+        refund_on_reject = self._context.refund_on_reject
+        if status == MessageStatus.SUBMITTED:
+            if refund_on_reject:
+                return  # the reserve waits for the final state
+            state.assign(billing="settled")
+            move = ledger_moves.settle(state.account_id, state.id, state.price_micros, at)
+        elif status in FINAL_STATUSES:
+            never_reached_carrier = status not in CARRIER_OUTCOMES
+            if never_reached_carrier or (status == MessageStatus.REJECTED and refund_on_reject):
+                state.assign(billing="refunded")
+                move = ledger_moves.refund(state.account_id, state.id, state.price_micros, at)
+                if state.package_id is not None:
+                    # A package paid it: its segments go back to that package.
+                    self._ledger.append(move)
+                    move = ledger_moves.package_refund(
+                        state.account_id, state.id, state.package_id, state.segments, at
+                    )
+            else:
+                state.assign(billing="settled")
+                move = ledger_moves.settle(state.account_id, state.id, state.price_micros, at)
+        else:
+            return
+        self._ledger.append(move)
+
+    def _webhook_event(
+        self,
+        state: MessageState,
+        status: MessageStatus,
+        previous: str,
+        at: datetime,
+        error: ErrorDetail | None,
+    ) -> WebhookEvent:
+        if error is None and status in FAILURE_STATUSES:
+            error = error_from_document(state.last_error)
+        return WebhookEvent(
+            event_id=new_id("evt"),
+            account_id=state.account_id,
+            message_id=state.id,
+            status=status,
+            previous_status=MessageStatus(previous),
+            at=at,
+            to_e164=state.to_e164,
+            country=state.country,
+            client_ref=state.client_ref,
+            segments=state.segments,
+            price_micros=state.price_micros,
+            currency=state.currency,
+            flags=tuple(state.flags),
+            channel=state.channel,
+            route=None
+            if state.channel is None
+            else route_label(state.channel, self._context.pepper),
+            attempt=state.route_index + 1,
+            error=error,
+        )
+
+    def write(self, connection: Connection) -> None:
+        """Write every collected change; the caller's transaction commits them together."""
+        if self._dirty:
+            self._write_messages(connection)
+        _EVENT_INSERT.execute(connection, self._events)
+        ledger_moves.write_ledger(connection, self._ledger)
+        self._write_outbox(connection)
+        self._dirty = {}
+        self._events = []
+        self._ledger = []
+        self._webhooks = []
+
+    def _write_messages(self, connection: Connection) -> None:
+        # Rows given the same values share one statement: a batch that moved together
+        # (one instant, one outcome) is a single UPDATE instead of one per row.
+        groups: dict[tuple[tuple[str, Any], ...], tuple[dict[str, Any], list[str]]] = {}
+        for state in self._dirty.values():
+            changes = state.changes
+            if not changes:
+                continue
+            # One code path assigns in one order, so unsorted keys group the rows it moved.
+            key = tuple([(name, _comparable(value)) for name, value in changes.items()])
+            group = groups.get(key)
+            if group is None:
+                groups[key] = (changes, [state.id])
+            else:
+                group[1].append(state.id)
+            state.changes = {}
+        for key, (changes, ids) in groups.items():
+            columns = tuple(name for name, _ in key)
+            statement = _grouped_update(columns)
+            values = {f"b_{name}": changes[name] for name in columns}
+            for start in range(0, len(ids), _UPDATE_CHUNK):
+                chunk = ids[start : start + _UPDATE_CHUNK]
+                connection.execute(statement, {"b_ids": chunk, **values})
+
+    def _write_outbox(self, connection: Connection) -> None:
+        if not self._webhooks:
+            return
+        need_endpoint = sorted(
+            {state.account_id for state, _ in self._webhooks if not state.callback_url}
+        )
+        endpoint_urls: dict[str, str] = {}
+        if need_endpoint:
+            rows = connection.execute(
+                select(webhook_endpoints.c.account_id, webhook_endpoints.c.url).where(
+                    webhook_endpoints.c.account_id.in_(need_endpoint)
+                )
+            )
+            endpoint_urls = {row.account_id: row.url for row in rows}
+        build = self._context.payload_builder
+        rows_to_insert = []
+        for state, event in self._webhooks:
+            url = state.callback_url or endpoint_urls.get(state.account_id)
+            if url is None:
+                continue
+            rows_to_insert.append(
+                (
+                    event.event_id,
+                    state.account_id,
+                    state.id,
+                    url,
+                    build(event),
+                    "pending",
+                    0,
+                    event.at,
+                    event.at,
+                )
+            )
+        _OUTBOX_INSERT.execute(connection, rows_to_insert)

@@ -1,0 +1,1 @@
+"""Webhooks: account endpoints and the outbox a sender drains."""
