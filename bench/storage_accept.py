@@ -26,6 +26,7 @@ from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.ports import Accepted, NewMessage, WebhookEvent
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 
 def _payload(event: WebhookEvent) -> str:
@@ -57,7 +58,7 @@ def _message(account_id: str, number: int) -> NewMessage:
 async def _open(directory: Path, settings: SqliteSettings) -> tuple[SqlStorage, str]:
     storage = await open_storage(
         f"sqlite+aiosqlite:///{directory / 'bench.db'}",
-        payload_builder=_payload,
+        webhook_policy=StatusWebhookPolicy(_payload),
         pepper=b"bench",
         settings=settings,
     )

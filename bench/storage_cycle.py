@@ -36,6 +36,7 @@ from parcelsms.pipeline.ports import (
     WebhookResult,
 )
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 BODY = "Acme: your parcel 1Z999AA1 has shipped with DHL. Expected delivery: 2 Dec."
 
@@ -148,7 +149,7 @@ async def run(count: int, size: int, profile: Path | None) -> None:
     with tempfile.TemporaryDirectory() as directory:
         storage = await open_storage(
             f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}",
-            payload_builder=build_webhook_payload,
+            webhook_policy=StatusWebhookPolicy(build_webhook_payload),
             pepper=b"bench",
         )
         profile = await storage.accounts.create_sender_account(

@@ -50,6 +50,7 @@ from parcelsms.pipeline.test_numbers import TestNumberSettings, TestNumberVerifi
 from parcelsms.pipeline.verification_guard import VerificationGuard
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 from parcelsms.protocol.smpp.client import SmppClientConfig
 from parcelsms.protocol.smpp.constants import BindType
 from parcelsms.protocol.smpp.session import SmppTimeouts
@@ -93,7 +94,7 @@ async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) 
     storage = await open_storage(
         settings.database.url,
         pepper=resolve_pepper(settings, environ),
-        payload_builder=build_webhook_payload,
+        webhook_policy=StatusWebhookPolicy(build_webhook_payload),
         refund_on_reject=settings.dispatch.refund_on_carrier_reject,
         # The API caches verified keys for 2 s as well: a revoked key stops working within
         # about 4 s.

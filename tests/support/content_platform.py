@@ -25,6 +25,7 @@ from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.routing import Route, RouteTable
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 ADMIN_TOKEN = "operator-token-" + "0123456789abcdef" * 2
 BALANCE = 50_000_000
@@ -88,7 +89,7 @@ async def open_platform(tmp_path: Path) -> AsyncIterator[Platform]:
     """Yield a :class:`Platform` on ``tmp_path``; close everything afterwards."""
     storage = await open_storage(
         f"sqlite:///{tmp_path / 'templates.db'}",
-        payload_builder=build_webhook_payload,
+        webhook_policy=StatusWebhookPolicy(build_webhook_payload),
         pepper=b"templates-test-pepper",
     )
     check_url = functools.partial(check_target, allow_private=False)

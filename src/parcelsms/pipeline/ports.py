@@ -251,7 +251,7 @@ class ReceiptCounts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """A status change to tell the sender about; input of the ``payload_builder``."""
+    """A status change to tell the sender about; input of :meth:`WebhookPolicy.payload`."""
 
     event_id: str
     account_id: str
@@ -274,6 +274,29 @@ class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 WebhookPayloadBuilder = Callable[[WebhookEvent], str]
 """Builds the JSON text POSTed for an event; stored verbatim so retries send the same bytes."""
+
+
+class WebhookPolicy(Protocol):
+    """Which status changes make a webhook, to which URL, with which body.
+
+    Given to storage by the composition root; storage writes an outbox row for a change to
+    a status in ``statuses`` whose ``url_for`` is not ``None``, in the transaction of the
+    change. Implemented by :class:`parcelsms.pipeline.webhook_policy.StatusWebhookPolicy`.
+    """
+
+    @property
+    def statuses(self) -> frozenset[MessageStatus]:
+        """The statuses whose changes make a webhook."""
+        ...
+
+    def url_for(self, callback_url: str | None, endpoint_url: str | None) -> str | None:
+        """Where the webhook of a message goes: from its ``callback_url`` and its account's
+        endpoint URL (``None`` when the account has none); ``None`` sends nothing."""
+        ...
+
+    def payload(self, event: WebhookEvent) -> str:
+        """The JSON text POSTed for ``event``."""
+        ...
 
 
 class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):

@@ -18,6 +18,7 @@ from parcelsms.domain import api_keys
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Actor, AuditFilter, KeySpec
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 PEPPER = b"storage-suite-pepper"
 ACTOR = Actor(name="cli:tester")
@@ -40,7 +41,7 @@ def clock() -> Clock:
 async def storage(tmp_path: Path, clock: Clock) -> AsyncIterator[SqlStorage]:
     opened = await open_storage(
         f"sqlite:///{tmp_path / 'accounts.db'}",
-        payload_builder=build_webhook_payload,
+        webhook_policy=StatusWebhookPolicy(build_webhook_payload),
         pepper=PEPPER,
         clock=clock,
     )
@@ -239,7 +240,9 @@ async def test_accounts_and_keys_of_an_older_database_keep_working(tmp_path: Pat
         )
     engine.dispose()
 
-    storage = await open_storage(url, payload_builder=build_webhook_payload, pepper=PEPPER)
+    storage = await open_storage(
+        url, webhook_policy=StatusWebhookPolicy(build_webhook_payload), pepper=PEPPER
+    )
     try:
         profile = await storage.accounts.get_account_profile("acc_01J00000000000000000000000")
         grant = await storage.accounts.authorize_key(api_keys.format_api_key(key_id, secret))

@@ -26,6 +26,7 @@ from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.routing import Route, RouteTable
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 PEPPER = b"api-test-pepper"
 ALPHA_BALANCE = 100_000_000  # 100 EUR
@@ -94,7 +95,7 @@ def route_table() -> RouteTable:
 async def build_api(tmp_path: Path, **service_options: Any) -> Api:
     storage = await open_storage(
         f"sqlite:///{tmp_path / 'api.db'}",
-        payload_builder=build_webhook_payload,
+        webhook_policy=StatusWebhookPolicy(build_webhook_payload),
         pepper=PEPPER,
     )
     check_url = functools.partial(check_target, allow_private=False)

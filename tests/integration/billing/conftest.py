@@ -12,6 +12,7 @@ from billing_storage import Clock, message
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.pipeline.ports import NewMessage, WebhookEvent
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 
 def _payload(event: WebhookEvent) -> str:
@@ -37,7 +38,7 @@ async def open_billing_storage(database_path: Path, clock: Clock) -> AsyncIterat
     opened: list[SqlStorage] = []
 
     async def factory(**options: Any) -> SqlStorage:
-        options.setdefault("payload_builder", _payload)
+        options.setdefault("webhook_policy", StatusWebhookPolicy(_payload))
         options.setdefault("pepper", b"billing-pepper")
         options.setdefault("clock", clock)
         storage = await open_storage(f"sqlite:///{database_path}", **options)

@@ -58,6 +58,7 @@ from parcelsms.pipeline.ports import (
     SubmittedPart,
     WebhookEvent,
 )
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 T = TypeVar("T")
 ACTOR = Actor(name="property-test")
@@ -150,7 +151,7 @@ class BillingMachine(RuleBasedStateMachine):
         self.storage = self.run(
             open_storage(
                 f"sqlite:///{self.path}",
-                payload_builder=_payload,
+                webhook_policy=StatusWebhookPolicy(_payload),
                 pepper=b"property-pepper",
                 refund_on_reject=refund_on_reject,
                 clock=self.clock,

@@ -14,6 +14,7 @@ from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings, SendRequest
 from parcelsms.pipeline.signing_secrets import SigningSecretLookup
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 PEPPER = b"test-pepper-0123456789"
 
@@ -22,7 +23,9 @@ async def test_callback_url_is_refused_until_a_webhook_endpoint_gives_a_signing_
     tmp_path: Path,
 ) -> None:
     storage = await open_storage(
-        f"sqlite:///{tmp_path / 'p.db'}", payload_builder=build_webhook_payload, pepper=PEPPER
+        f"sqlite:///{tmp_path / 'p.db'}",
+        webhook_policy=StatusWebhookPolicy(build_webhook_payload),
+        pepper=PEPPER,
     )
     try:
         account = await new_account(storage, "shop", balance_micros=10_000_000)

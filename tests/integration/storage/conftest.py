@@ -12,6 +12,7 @@ import pytest
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.pipeline.ports import NewMessage, WebhookEvent
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 PEPPER = b"test-pepper"
@@ -84,7 +85,7 @@ async def open_test_storage(database_url: str, clock: Clock) -> AsyncIterator[Op
     opened: list[SqlStorage] = []
 
     async def factory(**options: Any) -> SqlStorage:
-        options.setdefault("payload_builder", json_payload)
+        options.setdefault("webhook_policy", StatusWebhookPolicy(json_payload))
         options.setdefault("pepper", PEPPER)
         options.setdefault("clock", clock)
         # A hand-moved clock: receipts are decided at once unless a test opens the window.

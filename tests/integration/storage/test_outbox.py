@@ -13,8 +13,17 @@ import pytest
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import StorageError
-from parcelsms.pipeline.ports import Submitted, SubmittedPart, WebhookEvent, WebhookResult
+from parcelsms.pipeline.ports import (
+    ErrorDetail,
+    Failed,
+    Submitted,
+    SubmittedPart,
+    WebhookEvent,
+    WebhookResult,
+)
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 
 def submitted(message_id: str) -> Submitted:
@@ -69,6 +78,36 @@ async def test_a_callback_without_an_endpoint_has_no_secret(
     assert delivery.secret is None
 
 
+class OnlyFailuresToTheEndpoint:
+    """A policy unlike the platform's, to show storage follows the one it is given."""
+
+    statuses = frozenset({MessageStatus.FAILED})
+
+    def url_for(self, callback_url: str | None, endpoint_url: str | None) -> str | None:
+        return endpoint_url
+
+    def payload(self, event: WebhookEvent) -> str:
+        return f'{{"told": "{event.status}"}}'
+
+
+async def test_storage_writes_the_webhooks_its_policy_asks_for_and_no_others(
+    open_test_storage: Any, enqueue: Any, clock: Any
+) -> None:
+    storage = await open_test_storage(webhook_policy=OnlyFailuresToTheEndpoint())
+    account = await new_account(storage, "shop", balance_micros=1_000_000)
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/all", "whsec_a"
+    )
+    sent, failing = await enqueue(storage, account.id, count=2, callback_url="https://own.example")
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
+    failure = Failed(message_id=failing, error=ErrorDetail(detail="no route"))
+    assert await storage.messages.record_submissions([submitted(sent), failure]) == [True, True]
+
+    (delivery,) = await storage.webhook_outbox.claim_due_webhooks(10, clock(), 30)
+    assert (delivery.message_id, delivery.url) == (failing, "https://hooks.example/all")
+    assert delivery.payload == '{"told": "failed"}'
+
+
 async def test_the_payload_is_the_builders_output_for_the_event(
     storage: SqlStorage, enqueue: Any, clock: Any
 ) -> None:
@@ -98,7 +137,7 @@ async def test_status_change_and_webhook_commit_together_or_not_at_all(
             raise ValueError("cannot build this payload")
         return msgspec.json.encode(event).decode()
 
-    storage = await open_test_storage(payload_builder=builder)
+    storage = await open_test_storage(webhook_policy=StatusWebhookPolicy(builder))
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.webhook_endpoints.set_webhook_endpoint(
         account.id, "https://hooks.example/all", "whsec_a"

@@ -28,6 +28,7 @@ from parcelsms.domain.receipt_correlation import MessageIdFormat, Reading
 from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.ports import Submitted, SubmittedPart
 from parcelsms.pipeline.receipts import ReceiptCorrelator
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 from .conftest import json_payload, message
 
@@ -168,7 +169,7 @@ def test_each_receipt_is_applied_to_the_submission_it_was_for(
         with tempfile.TemporaryDirectory() as directory:
             storage = await open_storage(
                 f"sqlite:///{Path(directory) / 'p.db'}",
-                payload_builder=json_payload,
+                webhook_policy=StatusWebhookPolicy(json_payload),
                 pepper=b"pepper",
                 receipt_early_window=timedelta(milliseconds=WINDOW_MS),
                 clock=lambda: EPOCH + timedelta(milliseconds=wire_ms[0]),

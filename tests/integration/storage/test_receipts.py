@@ -16,6 +16,7 @@ from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros
 from parcelsms.pipeline.ports import ReceiptCounts, ReceiptRecord, Submitted, SubmittedPart
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 
 def receipt(
@@ -381,7 +382,7 @@ def outbox_payloads(path: Path) -> list[dict[str, Any]]:
 async def test_webhooks_name_the_previous_status_the_attempt_and_a_route_label_not_the_channel(
     open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
-    storage = await open_test_storage(payload_builder=build_webhook_payload)
+    storage = await open_test_storage(webhook_policy=StatusWebhookPolicy(build_webhook_payload))
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.webhook_endpoints.set_webhook_endpoint(
         account.id, "https://hooks.example/sms", "whsec_x"
@@ -402,7 +403,7 @@ async def test_webhooks_name_the_previous_status_the_attempt_and_a_route_label_n
 async def test_a_message_without_receipt_expires_with_the_reason_no_receipt(
     open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
 ) -> None:
-    storage = await open_test_storage(payload_builder=build_webhook_payload)
+    storage = await open_test_storage(webhook_policy=StatusWebhookPolicy(build_webhook_payload))
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.webhook_endpoints.set_webhook_endpoint(
         account.id, "https://hooks.example/sms", "whsec_x"

@@ -28,6 +28,7 @@ from parcelsms.pipeline.ports import (
     WebhookResult,
 )
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 
 def payload(event: WebhookEvent) -> str:
@@ -79,7 +80,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 @pytest.fixture
 async def storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
     opened = await open_storage(
-        f"sqlite:///{tmp_path / 'parcelsms.db'}", payload_builder=payload, pepper=b"pepper"
+        f"sqlite:///{tmp_path / 'parcelsms.db'}",
+        webhook_policy=StatusWebhookPolicy(payload),
+        pepper=b"pepper",
     )
     yield opened
     await opened.close()

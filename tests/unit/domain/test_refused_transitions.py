@@ -13,6 +13,7 @@ from parcelsms.adapters.storage.messages.transition_rows import (
     Transitions,
 )
 from parcelsms.domain.status import MessageStatus
+from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 
 def _state(status: str) -> MessageState:
@@ -40,7 +41,9 @@ def _state(status: str) -> MessageState:
 def test_a_final_message_cannot_be_reopened_and_the_refusal_is_counted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    transitions = Transitions(StorageContext(payload_builder=lambda event: "", pepper=b"p"))
+    transitions = Transitions(
+        StorageContext(webhook_policy=StatusWebhookPolicy(lambda event: ""), pepper=b"p")
+    )
     before = REFUSED_TRANSITIONS[("delivered", "undelivered")]
     state = _state("delivered")
 
@@ -54,7 +57,9 @@ def test_a_final_message_cannot_be_reopened_and_the_refusal_is_counted(
 
 
 def test_an_allowed_change_is_made() -> None:
-    transitions = Transitions(StorageContext(payload_builder=lambda event: "", pepper=b"p"))
+    transitions = Transitions(
+        StorageContext(webhook_policy=StatusWebhookPolicy(lambda event: ""), pepper=b"p")
+    )
     state = _state("submitted")
     assert transitions.change(state, MessageStatus.DELIVERED, datetime.now(UTC)) is True
     assert state.changes["status"] == MessageStatus.DELIVERED

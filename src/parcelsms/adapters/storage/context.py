@@ -1,4 +1,4 @@
-"""What every storage operation shares: the clock, the billing policy, webhook payloads."""
+"""What every storage operation shares: the clock, the billing policy, the webhook policy."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from parcelsms.pipeline.ports import WebhookPayloadBuilder
+from parcelsms.pipeline.ports import WebhookPolicy
 
 
 def utc_now() -> datetime:
@@ -21,11 +21,12 @@ class StorageContext:
     ``refund_on_reject``: when true a message's reserve is held until its final state and
     a ``rejected`` one is refunded; when false (the default) the price is settled as soon
     as a carrier accepts the message. ``pepper`` keys the API-secret HMAC.
+    ``webhook_policy``: the pipeline's rule for which status changes make which webhooks.
     ``receipt_early_window_us``: how long after a receipt its submission may still be
     recorded (:func:`parcelsms.domain.receipt_correlation.choose_part`).
     """
 
-    payload_builder: WebhookPayloadBuilder
+    webhook_policy: WebhookPolicy
     pepper: bytes
     refund_on_reject: bool = False
     receipt_early_window_us: int = 5_000_000

@@ -40,7 +40,7 @@ from parcelsms.adapters.storage.webhooks.webhook_stores import (
     SqlWebhookEndpointStore,
     SqlWebhookOutbox,
 )
-from parcelsms.pipeline.ports import WebhookPayloadBuilder
+from parcelsms.pipeline.ports import WebhookPolicy
 
 
 class SqlStorage:
@@ -80,7 +80,7 @@ class SqlStorage:
 async def open_storage(
     url: str | URL,
     *,
-    payload_builder: WebhookPayloadBuilder,
+    webhook_policy: WebhookPolicy,
     pepper: bytes,
     refund_on_reject: bool = False,
     settings: SqliteSettings = DEFAULT_SQLITE_SETTINGS,
@@ -92,13 +92,16 @@ async def open_storage(
 ) -> SqlStorage:
     """Migrate the database at ``url`` and open a storage on it.
 
+    ``webhook_policy`` decides which status changes write which webhook outbox rows (the
+    storage writes them in the transaction of the change).
+
     Raises ``ConfigError`` for an unusable URL, ``StorageError`` when the database cannot
     be opened or migrated.
     """
     await migrate(url, settings)
     database = open_sqlite_database(url, settings)
     context = StorageContext(
-        payload_builder=payload_builder,
+        webhook_policy=webhook_policy,
         pepper=pepper,
         refund_on_reject=refund_on_reject,
         receipt_early_window_us=receipt_early_window // timedelta(microseconds=1),

@@ -8,8 +8,8 @@ transaction:
 * an event row (``message_events``);
 * the ledger movement the billing policy asks for (settle or refund, never both: the
   ``billing`` column moves ``reserved → settled | refunded`` exactly once);
-* for every status but ``queued``, a webhook outbox row addressed to the message's
-  ``callback_url`` or else the account's endpoint (none when there is neither).
+* the webhook outbox row the pipeline's :class:`~parcelsms.pipeline.ports.WebhookPolicy`
+  asks for (which statuses, which URL, which body).
 
 Writing costs a few statements per batch, not per row: message rows that received the same
 changes (a batch submitted or delivered at one instant: the usual case) are updated by one
@@ -234,6 +234,7 @@ class Transitions:
         self._events: list[tuple[str, str, datetime, dict[str, Any] | None]] = []
         self._ledger: list[ledger_moves.LedgerMove] = []
         self._webhooks: list[tuple[MessageState, WebhookEvent]] = []
+        self._webhook_statuses = context.webhook_policy.statuses
 
     def change(
         self,
@@ -244,7 +245,7 @@ class Transitions:
         detail: dict[str, Any] | None = None,
         error: ErrorDetail | None = None,
     ) -> bool:
-        """Move ``state`` to ``status``: event, billing per policy, webhook unless ``queued``.
+        """Move ``state`` to ``status``: event, billing and webhook, each per its policy.
 
         Any claim on the message ends: whoever held it has reported its outcome. A change
         the status machine (:func:`parcelsms.domain.status.can_transition`) refuses is
@@ -268,7 +269,7 @@ class Transitions:
         self._dirty[state.id] = state
         self._events.append((state.id, status, at, detail))
         self._bill(state, status, at)
-        if status != MessageStatus.QUEUED:
+        if status in self._webhook_statuses:
             event = self._webhook_event(state, status, previous, at, error)
             self._webhooks.append((state, event))
         return True
@@ -377,21 +378,18 @@ class Transitions:
     def _write_outbox(self, connection: Connection) -> None:
         if not self._webhooks:
             return
-        need_endpoint = sorted(
-            {state.account_id for state, _ in self._webhooks if not state.callback_url}
-        )
-        endpoint_urls: dict[str, str] = {}
-        if need_endpoint:
-            rows = connection.execute(
-                select(webhook_endpoints.c.account_id, webhook_endpoints.c.url).where(
-                    webhook_endpoints.c.account_id.in_(need_endpoint)
-                )
+        # One read per batch: the policy chooses between a message's URL and its account's.
+        account_ids = sorted({state.account_id for state, _ in self._webhooks})
+        rows = connection.execute(
+            select(webhook_endpoints.c.account_id, webhook_endpoints.c.url).where(
+                webhook_endpoints.c.account_id.in_(account_ids)
             )
-            endpoint_urls = {row.account_id: row.url for row in rows}
-        build = self._context.payload_builder
+        )
+        endpoint_urls: dict[str, str] = {row.account_id: row.url for row in rows}
+        policy = self._context.webhook_policy
         rows_to_insert = []
         for state, event in self._webhooks:
-            url = state.callback_url or endpoint_urls.get(state.account_id)
+            url = policy.url_for(state.callback_url, endpoint_urls.get(state.account_id))
             if url is None:
                 continue
             rows_to_insert.append(
@@ -400,7 +398,7 @@ class Transitions:
                     state.account_id,
                     state.id,
                     url,
-                    build(event),
+                    policy.payload(event),
                     "pending",
                     0,
                     event.at,
