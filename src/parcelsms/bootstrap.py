@@ -45,8 +45,8 @@ from parcelsms.pipeline.ports import InboundMessage, Storage
 from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
+from parcelsms.pipeline.sandbox_numbers import SandboxNumberSettings, SandboxNumberVerification
 from parcelsms.pipeline.signing_secrets import SigningSecretLookup
-from parcelsms.pipeline.test_numbers import TestNumberSettings, TestNumberVerification
 from parcelsms.pipeline.verification_guard import VerificationGuard
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
@@ -329,9 +329,9 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         sends_free=verification_guard.sends_free,
     )
     verification = settings.verification
-    test_numbers = TestNumberVerification(
+    test_numbers = SandboxNumberVerification(
         storage,
-        TestNumberSettings(
+        SandboxNumberSettings(
             routes=route_table,
             code_ttl=verification.code_ttl,
             max_attempts=verification.code_attempts,

@@ -14,7 +14,7 @@ from parcelsms.api.authentication import RateDefaults
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.account_limits import AccountLimitsCache
 from parcelsms.pipeline.ports import Storage
-from parcelsms.pipeline.test_numbers import TestNumberVerification
+from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_AUTH_CACHE_SECONDS = 2.0
@@ -68,7 +68,7 @@ class ApiServices:
     version: str
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     auth_cache_seconds: float = DEFAULT_AUTH_CACHE_SECONDS
-    test_numbers: TestNumberVerification | None = None
+    test_numbers: SandboxNumberVerification | None = None
     prices_changed: Callable[[], None] = _ignore_prices
     check_webhook_host: Callable[[str], Awaitable[None]] = _resolve_nothing
     limits: AccountLimitsCache | None = None

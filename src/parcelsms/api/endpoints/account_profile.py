@@ -18,7 +18,7 @@ from parcelsms.api.route_table import ApiRoute
 from parcelsms.domain.company_details import CompanyDetails, checked_company_details
 from parcelsms.domain.error_catalogue import error
 from parcelsms.pipeline.account_security_ports import AccountReviewStore, TestNumberStore
-from parcelsms.pipeline.test_numbers import TestNumberVerification
+from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
 
 _details_decoder = msgspec.json.Decoder(schemas.CompanyDetailsIn)
 _number_decoder = msgspec.json.Decoder(schemas.TestNumberCreate)
@@ -37,7 +37,7 @@ class AccountProfileEndpoints:
     def __init__(
         self,
         store: AccountProfileStore,
-        verification: TestNumberVerification | None,
+        verification: SandboxNumberVerification | None,
         authenticator: Authenticator,
         max_body_bytes: int,
     ) -> None:
