@@ -39,6 +39,7 @@ from parcelsms.domain.receipt_correlation import MessageIdFormat
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.channel_port import Channel
+from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
 from parcelsms.pipeline.ports import InboundMessage, Storage
@@ -328,6 +329,15 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         price_source=price_book,
         sends_free=verification_guard.sends_free,
     )
+    # Templates, sender IDs and their review; a change tells the accept step to forget the
+    # account's cached templates and senders.
+    compose = accept.compose_settings
+    authoring = ContentAuthoring(
+        storage,
+        country_rules=compose.country_rules,
+        max_segments=compose.max_segments,
+        on_change=accept.forget_account,
+    )
     verification = settings.verification
     test_numbers = SandboxNumberVerification(
         storage,
@@ -370,6 +380,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         ApiServices(
             storage=storage,
             accept=accept,
+            authoring=authoring,
             new_webhook_secret=new_signing_secret,
             check_webhook_url=check_url,
             check_webhook_host=check_host,
