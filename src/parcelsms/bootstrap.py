@@ -39,14 +39,15 @@ from parcelsms.domain.receipt_correlation import MessageIdFormat
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.channel_port import Channel
+from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
 from parcelsms.pipeline.ports import InboundMessage, Storage
 from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
+from parcelsms.pipeline.sandbox_numbers import SandboxNumberSettings, SandboxNumberVerification
 from parcelsms.pipeline.signing_secrets import SigningSecretLookup
-from parcelsms.pipeline.test_numbers import TestNumberSettings, TestNumberVerification
 from parcelsms.pipeline.verification_guard import VerificationGuard
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
@@ -331,11 +332,20 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         price_source=price_book,
         sends_free=verification_guard.sends_free,
     )
+    # Templates, sender IDs and their review; a change tells the accept step to forget the
+    # account's cached templates and senders.
+    compose = accept.compose_settings
+    authoring = ContentAuthoring(
+        storage.content,
+        country_rules=compose.country_rules,
+        max_segments=compose.max_segments,
+        on_change=accept.forget_account,
+    )
     verification = settings.verification
-    test_numbers = TestNumberVerification(
+    test_numbers = SandboxNumberVerification(
         storage.accounts,
         storage.messages,
-        TestNumberSettings(
+        SandboxNumberSettings(
             routes=route_table,
             code_ttl=verification.code_ttl,
             max_attempts=verification.code_attempts,
@@ -374,6 +384,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         ApiServices(
             storage=storage,
             accept=accept,
+            authoring=authoring,
             new_webhook_secret=new_signing_secret,
             check_webhook_url=check_url,
             check_webhook_host=check_host,

@@ -13,14 +13,15 @@ Every error the package raises on purpose derives from :class:`ParcelsmsError`::
     │                            the outcome at the carrier is UNKNOWN
     ├── TextEncodingError        text that cannot be encoded as asked
     ├── ConfigError              bad configuration; names the offending key
-    ├── ScenarioError            bad carrier-simulator scenario file; names the key
+    │   └── ScenarioError        bad carrier-simulator scenario file; names the key
     ├── StorageError             a storage backend failed (translated at the adapter)
     └── CatalogueError           an input error meant for an API caller; carries a
                                  stable code, HTTP status, message and field
                                  (see ``parcelsms.domain.error_catalogue``)
 
-Foreign exceptions (aiosqlite, asyncpg, aiohttp, OSError) are translated at the adapter
-boundary into one of these; code above the adapters never catches library exceptions.
+Foreign exceptions (the database drivers' and SQLAlchemy's, aiohttp's, OSError) are
+translated at the adapter boundary into one of these; code above the adapters never
+catches library exceptions.
 """
 
 from __future__ import annotations

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from api_services import api_services
 from sender_accounts import new_account, new_api_key
 from starlette.applications import Starlette
 
 from parcelsms.adapters.storage import SqlStorage, open_storage
-from parcelsms.adapters.webhooks.signing import new_signing_secret
 from parcelsms.adapters.webhooks.target_guard import check_target
-from parcelsms.api import ApiServices, create_app
+from parcelsms.api import create_app
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.routing import Route, RouteTable
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
@@ -103,14 +103,7 @@ async def open_platform(tmp_path: Path) -> AsyncIterator[Platform]:
         check_callback_url=check_url,
     )
     app = create_app(
-        ApiServices(
-            storage=storage,
-            accept=accept,
-            new_webhook_secret=new_signing_secret,
-            check_webhook_url=check_url,
-            version="0.0.0-test",
-            admin_token=ADMIN_TOKEN,
-        )
+        api_services(storage, accept, check_webhook_url=check_url, admin_token=ADMIN_TOKEN)
     )
     shop = await new_account(storage, "shop", balance_micros=BALANCE)
     other = await new_account(storage, "other", balance_micros=BALANCE)

@@ -1,9 +1,10 @@
 """The HTTP API application: ``create_app(services)`` → a Starlette app.
 
 Routes come from one table (:mod:`parcelsms.api.route_table`) that also feeds
-``/openapi.json``. Requests and responses are msgspec Structs
-(:mod:`parcelsms.api.schemas`). Errors of any kind answer with a catalogued error body
-(:mod:`parcelsms.api.error_responses`); every response carries ``X-Request-Id``.
+``/openapi.json``; each resource of :mod:`parcelsms.api.resources` contributes its entries.
+Requests and responses are msgspec Structs declared beside their resource's handlers.
+Errors of any kind answer with a catalogued error body (:mod:`parcelsms.api.error_responses`);
+every response carries ``X-Request-Id``.
 """
 
 from __future__ import annotations
@@ -15,39 +16,65 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from parcelsms.api.admin_audit import with_audit_fallback
 from parcelsms.api.authentication import Authenticator, token_matcher
-from parcelsms.api.content_routes import content_routes
-from parcelsms.api.endpoints.account_profile import AccountProfileEndpoints
-from parcelsms.api.endpoints.admin_accounts import AdminAccountEndpoints
-from parcelsms.api.endpoints.admin_billing import AdminBillingEndpoints
-from parcelsms.api.endpoints.admin_keys import AdminKeyEndpoints
-from parcelsms.api.endpoints.admin_receipts import AdminReceiptEndpoints
-from parcelsms.api.endpoints.billing import BillingEndpoints
-from parcelsms.api.endpoints.keys import KeyEndpoints
-from parcelsms.api.endpoints.messages import MessageEndpoints
-from parcelsms.api.endpoints.meta import MetaEndpoints
-from parcelsms.api.endpoints.webhooks import WebhookEndpoints
 from parcelsms.api.error_responses import RequestContextMiddleware, handle_exception
+from parcelsms.api.resources.account import AccountEndpoints
+from parcelsms.api.resources.admin_accounts.endpoints import AdminAccountEndpoints
+from parcelsms.api.resources.admin_keys import AdminKeyEndpoints
+from parcelsms.api.resources.admin_receipts import AdminReceiptEndpoints
+from parcelsms.api.resources.admin_reviews import AdminReviewEndpoints
+from parcelsms.api.resources.billing.admin_account_billing import AdminAccountBillingEndpoints
+from parcelsms.api.resources.billing.admin_prices import AdminPriceEndpoints
+from parcelsms.api.resources.billing.admin_reports import AdminReportEndpoints
+from parcelsms.api.resources.billing.endpoints import BillingEndpoints
+from parcelsms.api.resources.keys import KeyEndpoints
+from parcelsms.api.resources.message_settings import MessageSettingsEndpoints
+from parcelsms.api.resources.messages.endpoints import MessageEndpoints
+from parcelsms.api.resources.meta import MetaEndpoints
+from parcelsms.api.resources.previews import PreviewEndpoints
+from parcelsms.api.resources.sandbox_numbers import SandboxNumberEndpoints
+from parcelsms.api.resources.sender_ids import SenderIdEndpoints
+from parcelsms.api.resources.templates import TemplateEndpoints
+from parcelsms.api.resources.webhooks import WebhookEndpoints
 from parcelsms.api.route_table import ApiRoute, starlette_routes
 from parcelsms.api.services import ApiServices
+from parcelsms.domain.api_keys import ADMIN_SCOPE
 from parcelsms.errors import CatalogueError, StorageError
-from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 
 STATIC_DIRECTORY = Path(__file__).parent / "static"
 
 
 def route_table(services: ApiServices, authenticator: Authenticator) -> list[ApiRoute]:
-    """Every documented operation of the API, served by handlers built on ``services``."""
-    table: list[ApiRoute] = []
-    limit = services.max_body_bytes
+    """Every documented operation of the API, served by handlers built on ``services``.
+
+    The order of the resources is the order of ``/openapi.json``'s paths.
+    """
     storage = services.storage
-    table += content_routes(services, authenticator)
+    accept = services.accept
+    authoring = services.authoring
+    limit = services.max_body_bytes
+
+    async def operator(request: Request) -> None:
+        # An operator key (scope admin) or the bootstrap [security] admin_token.
+        await authenticator.authenticate(request, ADMIN_SCOPE)
+
+    table: list[ApiRoute] = []
+    table += TemplateEndpoints(authoring, storage.content, authenticator, limit).routes()
+    table += SenderIdEndpoints(authoring, storage.content, authenticator, limit).routes()
+    table += MessageSettingsEndpoints(
+        storage.content, authenticator, limit, accept.forget_account
+    ).routes()
+    table += PreviewEndpoints(accept, authenticator, limit).routes()
+    table += AdminReviewEndpoints(
+        authoring, storage.content, storage.content, operator, limit
+    ).routes()
     table += MessageEndpoints(
-        services.accept, storage.message_queries, authenticator, services.check_webhook_url, limit
+        accept, storage.message_queries, authenticator, services.check_webhook_url, limit
     ).routes()
     table += WebhookEndpoints(
         storage.webhook_endpoints,
@@ -57,23 +84,26 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
         limit,
         check_host=services.check_webhook_host,
     ).routes()
-    limits = services.limits or AccountLimitsCache(storage.billing, EffectiveLimits())
-    table += BillingEndpoints(storage.billing, authenticator, limits, limit).routes()
-    table += AccountProfileEndpoints(
+    table += BillingEndpoints(storage.billing, authenticator, services.limits, limit).routes()
+    table += AccountEndpoints(storage.accounts, authenticator, limit).routes()
+    table += SandboxNumberEndpoints(
         storage.accounts, services.test_numbers, authenticator, limit
     ).routes()
     table += KeyEndpoints(storage.accounts, authenticator, limit).routes()
     table += AdminAccountEndpoints(
         storage.accounts, authenticator, services.account_changed, limit
     ).routes()
-    table += AdminBillingEndpoints(
+    table += AdminPriceEndpoints(
+        storage.billing, authenticator, prices_changed=services.prices_changed, max_body_bytes=limit
+    ).routes()
+    table += AdminAccountBillingEndpoints(
         storage.billing,
         authenticator,
-        limits,
-        prices_changed=services.prices_changed,
+        services.limits,
         account_changed=services.account_changed,
         max_body_bytes=limit,
     ).routes()
+    table += AdminReportEndpoints(storage.billing, authenticator).routes()
     table += AdminKeyEndpoints(storage.accounts, authenticator, limit).routes()
     table += AdminReceiptEndpoints(storage.receipts).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parcelsms.api.schemas import ErrorBody, ErrorInfo
+from parcelsms.api.value_formats import Price
 from parcelsms.domain.error_catalogue import CATALOGUE, error, internal_error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.money import format_micros
@@ -43,6 +43,32 @@ _MONEY_EXTRAS = {
     "price_micros": "price",
 }
 _STARLETTE_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+class ErrorInfo(msgspec.Struct, kw_only=True):
+    """A catalogued error (see `docs/errors.md`).
+
+    `missing`, `available` and `price` come with `insufficient_balance`; `missing_segments`,
+    `price` and `country` with `no_package_for_region`; `request_id` with `internal_error`
+    and `service_unavailable`; `country` and `reason` with `sender_not_allowed`.
+    """
+
+    code: str
+    message: str
+    field: str | None
+    missing: Price | msgspec.UnsetType = msgspec.UNSET
+    available: Price | msgspec.UnsetType = msgspec.UNSET
+    price: Price | msgspec.UnsetType = msgspec.UNSET
+    request_id: str | msgspec.UnsetType = msgspec.UNSET
+    country: str | msgspec.UnsetType = msgspec.UNSET
+    reason: str | msgspec.UnsetType = msgspec.UNSET
+    missing_segments: int | msgspec.UnsetType = msgspec.UNSET
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    """Every error response."""
+
+    error: ErrorInfo
 
 
 class JsonResponse(Response):

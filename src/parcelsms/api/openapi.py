@@ -15,8 +15,8 @@ from typing import Any
 
 import msgspec
 
+from parcelsms.api.error_responses import ErrorBody
 from parcelsms.api.route_table import ApiRoute
-from parcelsms.api.schemas import ErrorBody
 from parcelsms.domain.error_catalogue import CATALOGUE
 
 _REF = "#/components/schemas/{name}"

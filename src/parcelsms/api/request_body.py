@@ -46,6 +46,11 @@ _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`")
 _MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]*)`")
 
 
+class RequestBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of request body Structs: an unknown field is an ``invalid_request`` naming it,
+    never silently ignored."""
+
+
 def _is_json(content_type: str | None) -> bool:
     if content_type is None:
         return False
@@ -216,3 +221,14 @@ def _join(prefix: str, name: str) -> str:
     if not name:
         return prefix
     return f"{prefix}.{name}"
+
+
+async def optional_json_body(
+    request: Request, decoder: msgspec.json.Decoder[T], default: T, max_bytes: int
+) -> T:
+    """The decoded body, or ``default`` when the request has no body at all."""
+    length = request.headers.get("content-length")
+    has_body = "transfer-encoding" in request.headers or (length not in (None, "0"))
+    if not has_body:
+        return default
+    return decode_body(decoder, await read_json_body(request, max_bytes))

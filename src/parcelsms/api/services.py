@@ -1,8 +1,9 @@
 """What the HTTP API needs from the rest of the platform, gathered in one object.
 
-The composition root (``parcelsms.bootstrap``) builds an :class:`ApiServices` and hands it to
-:func:`parcelsms.api.app.create_app`; the API reaches nothing else. Tests build one from a real
-storage and a real accept use case.
+The composition root (``parcelsms.bootstrap``) builds an :class:`ApiServices` — every use case
+included — and hands it to :func:`parcelsms.api.app.create_app`; the API reaches nothing else
+and constructs no use case of its own. Tests build one from a real storage and real use cases
+(``tests/support/api_services.py``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.account_limits import AccountLimitsCache
+from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.ports import Storage
-from parcelsms.pipeline.test_numbers import TestNumberVerification
+from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_AUTH_CACHE_SECONDS = 2.0
@@ -37,7 +39,12 @@ class ApiServices:
     """The dependencies of the HTTP API.
 
     * ``storage``: every read and the account/key/template/webhook writes.
-    * ``accept``: the accept use case behind ``POST /v1/messages`` and the batch endpoint.
+    * ``accept``: the accept use case behind ``POST /v1/messages``, the batch endpoint and
+      the preview.
+    * ``authoring``: the content use case behind templates, sender IDs and the operator's
+      review of both.
+    * ``limits``: the per-account limits in force (``GET /v1/limits``; the operator's limit
+      routes forget an account's entry on change).
     * ``new_webhook_secret``: makes a fresh ``whsec_`` signing secret.
     * ``check_webhook_url``: raises :class:`~parcelsms.errors.CatalogueError` for a URL that
       must not receive webhooks (scheme, private targets, ...); returns ``None`` otherwise.
@@ -54,8 +61,6 @@ class ApiServices:
     * ``test_numbers``: the test-number use case (``None``: those routes answer 503).
     * ``prices_changed``: told when the operator API changed the price list (the accept
       step's price book rereads it).
-    * ``limits``: the per-account limits in force (``GET /v1/limits``, the operator's limit
-      routes forget an account's entry on change); ``None``: no defaults (0 = no limit).
     * ``key_rates``: the request rate of keys without their own.
     * ``account_changed``: told the id of an account the operator API suspended,
       reactivated or verified (the send guard drops its cached state).
@@ -63,15 +68,16 @@ class ApiServices:
 
     storage: Storage
     accept: AcceptMessages
+    authoring: ContentAuthoring
+    limits: AccountLimitsCache
     new_webhook_secret: Callable[[], str]
     check_webhook_url: Callable[[str], None]
     version: str
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     auth_cache_seconds: float = DEFAULT_AUTH_CACHE_SECONDS
-    test_numbers: TestNumberVerification | None = None
+    test_numbers: SandboxNumberVerification | None = None
     prices_changed: Callable[[], None] = _ignore_prices
     check_webhook_host: Callable[[str], Awaitable[None]] = _resolve_nothing
-    limits: AccountLimitsCache | None = None
     key_rates: RateDefaults = field(default_factory=RateDefaults)
     account_changed: Callable[[str], None] = _ignore_account
     # The bootstrap operator token ([security] admin_token), accepted on /admin/v1 routes

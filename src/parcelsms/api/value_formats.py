@@ -57,6 +57,39 @@ PositiveAmount = Annotated[
     ),
 ]
 
+
+TemplateName = Annotated[
+    str,
+    msgspec.Meta(
+        pattern="^[a-z0-9_]{1,64}$",
+        description="1 to 64 lowercase letters, digits and underscores.",
+        examples=["shipped"],
+    ),
+]
+"""A template's name, in bodies and query parameters alike."""
+
+LanguageTag = Annotated[
+    str,
+    msgspec.Meta(
+        pattern="^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        max_length=35,
+        description="A BCP 47 language tag such as `en`, `es`, `pt-BR` or `zh-Hans`.",
+        examples=["en"],
+    ),
+]
+"""A template's or a message's language, in bodies and query parameters alike."""
+
+Url = Annotated[str, msgspec.Meta(max_length=2048, examples=["https://shop.example/sms-events"])]
+"""A webhook URL (an endpoint's or a message's ``callback_url``)."""
+
+Price = Annotated[
+    str, msgspec.Meta(description="A decimal amount in the account currency.", examples=["0.0425"])
+]
+"""A message's price as answered (and the amounts of a money error)."""
+
+Money = Annotated[str, msgspec.Meta(description="A decimal amount.", examples=["25.00"])]
+"""An amount as answered: a balance, a price list entry, a cost."""
+
 PRINTABLE: Final[dict[str, Any]] = {"format": "printable"}
 """Text of printable characters, with one that is not a space (Python's ``str.isprintable``:
 no control, format, private-use, unassigned or line-separator characters). JSON Schema

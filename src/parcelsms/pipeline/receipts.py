@@ -148,7 +148,14 @@ class ReceiptCorrelator:
         self._memories: dict[str, _ChannelMemory] = {}
         self._last_us = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        self.counts: dict[str, int] = {"targeted": 0, "untargeted": 0, "awaiting_format": 0}
+        # Receipts placed exactly, left to storage's rule, waiting for the format; and those
+        # set aside as unmatched (the metric an operator watches; issue 13 exports it).
+        self.counts: dict[str, int] = {
+            "targeted": 0,
+            "untargeted": 0,
+            "awaiting_format": 0,
+            "unmatched": 0,
+        }
 
     async def load(self) -> None:
         """Take the readings learned in earlier runs (configured formats win)."""
@@ -302,6 +309,7 @@ class ReceiptCorrelator:
                 _log.exception("receipt sweep failed")
                 continue
             if unmatched:
+                self.counts["unmatched"] += unmatched
                 _log.warning("receipts set aside as unmatched", extra={"count": unmatched})
 
     async def close(self) -> None:

@@ -4,7 +4,7 @@ A test number is confirmed by echoing the code parcelsms sends it by SMS (``POST
 /v1/test_numbers``). With the simulator as the carrier no phone receives that SMS, so the
 simulator shows the code instead: it logs each one (``parcelsms.simulator`` logger, number
 masked) and keeps the latest for ``simulate-carrier --stats``. It recognises the platform's
-code text (``pipeline/test_numbers.py``: "... verification code is 123456. ...").
+code text (``pipeline/sandbox_numbers.py``: "... verification code is 123456. ...").
 """
 
 from __future__ import annotations

@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from api_services import api_services
 from sender_accounts import new_account, new_api_key
 from starlette.applications import Starlette
 
 from parcelsms.adapters.storage import SqlStorage, open_storage
-from parcelsms.adapters.webhooks.signing import new_signing_secret
 from parcelsms.adapters.webhooks.target_guard import check_target
-from parcelsms.api import ApiServices, create_app
+from parcelsms.api import create_app
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.routing import Route, RouteTable
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
@@ -105,14 +105,7 @@ async def build_api(tmp_path: Path, **service_options: Any) -> Api:
         storage.content,
         check_callback_url=check_url,
     )
-    services = ApiServices(
-        storage=storage,
-        accept=accept,
-        new_webhook_secret=new_signing_secret,
-        check_webhook_url=check_url,
-        version="0.0.0-test",
-        **service_options,
-    )
+    services = api_services(storage, accept, check_webhook_url=check_url, **service_options)
     app = create_app(services)
     alpha_account = await new_account(storage, "alpha", balance_micros=ALPHA_BALANCE)
     beta_account = await new_account(storage, "beta", balance_micros=ALPHA_BALANCE)

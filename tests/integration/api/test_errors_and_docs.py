@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from api_services import api_services
 from openapi_spec_validator import validate
 from starlette.routing import Mount, Route
 
@@ -219,15 +220,7 @@ class FailingStorage:
 def app_with_failing_storage(api: Any) -> Any:
     def build(failure: Exception) -> httpx.AsyncClient:
         services = api.app.state.services
-        broken = create_app(
-            type(services)(
-                storage=FailingStorage(api.storage, failure),
-                accept=services.accept,
-                new_webhook_secret=services.new_webhook_secret,
-                check_webhook_url=services.check_webhook_url,
-                version=services.version,
-            )
-        )
+        broken = create_app(api_services(FailingStorage(api.storage, failure), services.accept))
         return httpx.AsyncClient(
             transport=httpx.ASGITransport(app=broken),
             base_url="http://api.test",

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from parcelsms.pipeline.test_numbers import CODE_TEXT
+from parcelsms.pipeline.sandbox_numbers import CODE_TEXT
 from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
 from parcelsms.testing import DeliveryCollector, submit_sm
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from starlette.datastructures import QueryParams
 
-from parcelsms.api.message_filters import DEFAULT_LIMIT, parse_message_query
+from parcelsms.api.resources.messages.filters import DEFAULT_LIMIT, parse_message_query
 from parcelsms.errors import CatalogueError
 
 

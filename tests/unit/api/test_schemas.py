@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from parcelsms.api import schemas
-from parcelsms.api.endpoints.messages import request_hash
+from parcelsms.api.resources.messages import schemas
+from parcelsms.api.resources.messages.endpoints import request_hash
 
 
 def test_the_documented_batch_and_the_decoded_batch_have_the_same_fields() -> None:

@@ -1,8 +1,9 @@
 """The dependency rule of shared/DESIGN.md, checked on every module's imports.
 
-Layers, top to bottom: entry points (cli, api, console, simulator, testing) → bootstrap →
-pipeline → adapters → domain → protocol. A module may import its own layer and the layers
-below it, never above. ``errors`` and ``config`` are shared leaves (config may use domain).
+Layers, top to bottom: entry points (cli, api, simulator, testing; console once it exists) →
+bootstrap → pipeline → adapters → domain → protocol. A module may import its own layer and
+the layers below it, never above. ``errors`` and ``config`` are shared leaves (config may use
+domain).
 """
 
 from __future__ import annotations

@@ -233,6 +233,9 @@ CHANNEL_FIELDS = CHANNEL.split("[[channels]]\n")[1]
         ('[server]\ntrusted_proxies = ["*"]\n', "server.trusted_proxies[0]"),
         ('[server]\ntrusted_proxies = ["127.0.0.1", "10.0.0.1/8"]\n', "server.trusted_proxies[1]"),
         ('[server]\ntrusted_proxies = ["proxy.example.com"]\n', "server.trusted_proxies[0]"),
+        (CHANNEL + 'message_id_format = "guess"\n', "channels[0].message_id_format"),
+        ('[receipts]\nearly_window = "soon"\n', "receipts.early_window"),
+        ("[receipts]\nmemory_seconds = 0\n", "receipts.memory_seconds"),
     ],
 )
 def test_every_validation_error_names_its_key(tmp_path: Path, text: str, key: str) -> None:
@@ -253,6 +256,20 @@ def test_a_bad_trusted_proxy_says_how_to_write_one(tmp_path: Path) -> None:
     error = config_error(tmp_path, '[server]\ntrusted_proxies = ["10.0.0.1/8"]\n')
     assert "CIDR" in str(error)
     assert "host bits" in str(error)
+
+
+def test_receipt_settings_and_a_channels_id_format_are_read(tmp_path: Path) -> None:
+    settings = load_text(
+        tmp_path,
+        CHANNEL
+        + 'message_id_format = "hex_response_decimal_receipt"\n'
+        + '[receipts]\nearly_window = "2s"\npending_ttl = "24h"\n',
+    )
+    assert settings.channels[0].message_id_format == "hex_response_decimal_receipt"
+    assert settings.receipts.early_window == timedelta(seconds=2)
+    assert settings.receipts.pending_ttl == timedelta(hours=24)
+    assert load_config(None, {}).channels == ()
+    assert load_config(None, {}).receipts.pending_ttl == timedelta(hours=72)
 
 
 def test_unknown_key_message_asks_to_check_the_spelling(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parcelsms.pipeline.test_numbers import CODE_TEXT
+from parcelsms.pipeline.sandbox_numbers import CODE_TEXT
 from parcelsms.simulator.confirmation_codes import find_confirmation_code
 
 

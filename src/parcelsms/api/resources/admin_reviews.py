@@ -2,7 +2,7 @@
 
 Every route needs the operator: an operator key (scope ``admin``) or the bootstrap
 token ``[security] admin_token``, as the ``authenticate`` callable given to
-:class:`AdminEndpoints` decides. The queues list versions and registrations of every
+:class:`AdminReviewEndpoints` decides. The queues list versions and registrations of every
 account, oldest first, ``pending_review`` by default.
 Approving a template version with error findings needs ``override_findings: true``.
 """
@@ -10,32 +10,98 @@ Approving a template version with error findings needs ``override_findings: true
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Final, cast, get_args
+from typing import Annotated, Final, cast, get_args
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import content_schemas as schemas
-from parcelsms.api.content_representations import admin_sender_id_out, admin_template_out
 from parcelsms.api.error_responses import JsonResponse
-from parcelsms.api.request_body import decode_body, read_body_within
+from parcelsms.api.request_body import RequestBody, decode_body, read_body_within
+from parcelsms.api.resources.sender_ids import SenderIdOut, SenderStatus, sender_fields
+from parcelsms.api.resources.templates import TemplateOut, TemplateStatus, template_fields
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.domain.error_catalogue import error
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.content_ports import (
+    SenderIdRecord,
     SenderIdStatus,
     SenderIdStore,
-    TemplateStatus,
+    Template,
     TemplateStore,
 )
+from parcelsms.pipeline.content_ports import TemplateStatus as StoredTemplateStatus
 
-_approve_decoder = msgspec.json.Decoder(schemas.ApproveRequest)
-_reject_decoder = msgspec.json.Decoder(schemas.RejectRequest)
+_Reason = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=1000, description="Why, for the sender.", examples=["Promotional"]
+    ),
+]
+
+
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class AdminTemplateOut(TemplateOut, kw_only=True):
+    """A template version with its account, as the operator sees it."""
+
+    account_id: str
+
+
+class AdminTemplateList(msgspec.Struct, kw_only=True):
+    """Template versions of every account, oldest first."""
+
+    data: list[AdminTemplateOut]
+
+
+class ApproveRequest(RequestBody):
+    """Approve a version; `override_findings` approves one with error findings."""
+
+    override_findings: bool = False
+    note: _Reason | None = None
+
+
+class RejectRequest(RequestBody):
+    """Reject a version or a registration, telling the sender why."""
+
+    reason: _Reason
+
+
+class AdminSenderIdOut(SenderIdOut, kw_only=True):
+    """A registration with its account, as the operator sees it."""
+
+    account_id: str
+
+
+class AdminSenderIdList(msgspec.Struct, kw_only=True):
+    """Registrations of every account, oldest first."""
+
+    data: list[AdminSenderIdOut]
+
+
+# --- representations ------------------------------------------------------------------------------
+
+
+def admin_template_out(template: Template) -> AdminTemplateOut:
+    """A template version with its account (operator view)."""
+    return AdminTemplateOut(**template_fields(template), account_id=template.account_id)
+
+
+def admin_sender_id_out(record: SenderIdRecord) -> AdminSenderIdOut:
+    """A registration with its account (operator view)."""
+    return AdminSenderIdOut(**sender_fields(record), account_id=record.account_id)
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+_approve_decoder = msgspec.json.Decoder(ApproveRequest)
+_reject_decoder = msgspec.json.Decoder(RejectRequest)
 _MAX_ID_LENGTH: Final = 64
 _MAX_LIMIT: Final = 1000
-_TEMPLATE_STATUSES: Final = frozenset(get_args(schemas.TemplateStatus))
-_SENDER_STATUSES: Final = frozenset(get_args(schemas.SenderStatus))
+_TEMPLATE_STATUSES: Final = frozenset(get_args(TemplateStatus))
+_SENDER_STATUSES: Final = frozenset(get_args(SenderStatus))
 _REVIEW_ERRORS: Final = ("not_found", "invalid_state")
 
 
@@ -83,7 +149,7 @@ def _path_id(request: Request, what: str) -> str:
     return value
 
 
-class AdminEndpoints:
+class AdminReviewEndpoints:
     """The operator's review routes."""
 
     def __init__(
@@ -106,9 +172,9 @@ class AdminEndpoints:
         await self._authenticate(request)
         status, limit = _queue_query(request, _TEMPLATE_STATUSES)
         found = await self._templates.list_templates_by_status(
-            cast("TemplateStatus", status), limit
+            cast("StoredTemplateStatus", status), limit
         )
-        return JsonResponse(schemas.AdminTemplateList(data=[admin_template_out(t) for t in found]))
+        return JsonResponse(AdminTemplateList(data=[admin_template_out(t) for t in found]))
 
     async def get_template_for_review(self, request: Request) -> Response:
         """Any account's template version, with its findings."""
@@ -123,7 +189,7 @@ class AdminEndpoints:
         await self._authenticate(request)
         template_id = _path_id(request, "template version")
         body = await read_body_within(request, self._max_body_bytes)
-        payload = decode_body(_approve_decoder, body) if body.strip() else schemas.ApproveRequest()
+        payload = decode_body(_approve_decoder, body) if body.strip() else ApproveRequest()
         reviewed = await self._authoring.review_template(
             template_id,
             approved=True,
@@ -153,9 +219,7 @@ class AdminEndpoints:
         await self._authenticate(request)
         status, limit = _queue_query(request, _SENDER_STATUSES)
         found = await self._senders.list_sender_ids_by_status(cast("SenderIdStatus", status), limit)
-        return JsonResponse(
-            schemas.AdminSenderIdList(data=[admin_sender_id_out(item) for item in found])
-        )
+        return JsonResponse(AdminSenderIdList(data=[admin_sender_id_out(item) for item in found]))
 
     async def approve_sender_id(self, request: Request) -> Response:
         """Approve a pending registration."""
@@ -190,7 +254,7 @@ class AdminEndpoints:
                 path="/admin/v1/templates",
                 handler=self.list_templates_for_review,
                 summary="Template review queue",
-                response=schemas.AdminTemplateList,
+                response=AdminTemplateList,
                 errors=("invalid_filter",),
                 parameters=template_queue,
             ),
@@ -199,7 +263,7 @@ class AdminEndpoints:
                 path="/admin/v1/templates/{id}",
                 handler=self.get_template_for_review,
                 summary="Get any template version",
-                response=schemas.AdminTemplateOut,
+                response=AdminTemplateOut,
                 errors=("not_found",),
             ),
             admin_route(
@@ -209,9 +273,9 @@ class AdminEndpoints:
                 summary="Approve a template version",
                 description="The body may be empty. A version with error findings needs "
                 "`override_findings: true`.",
-                request=schemas.ApproveRequest,
+                request=ApproveRequest,
                 body_required=False,
-                response=schemas.AdminTemplateOut,
+                response=AdminTemplateOut,
                 errors=(*_REVIEW_ERRORS, "template_has_errors"),
             ),
             admin_route(
@@ -219,8 +283,8 @@ class AdminEndpoints:
                 path="/admin/v1/templates/{id}/reject",
                 handler=self.reject_template,
                 summary="Reject a template version",
-                request=schemas.RejectRequest,
-                response=schemas.AdminTemplateOut,
+                request=RejectRequest,
+                response=AdminTemplateOut,
                 errors=_REVIEW_ERRORS,
             ),
             admin_route(
@@ -228,7 +292,7 @@ class AdminEndpoints:
                 path="/admin/v1/sender_ids",
                 handler=self.list_sender_ids_for_review,
                 summary="Sender ID review queue",
-                response=schemas.AdminSenderIdList,
+                response=AdminSenderIdList,
                 errors=("invalid_filter",),
                 parameters=sender_queue,
             ),
@@ -237,7 +301,7 @@ class AdminEndpoints:
                 path="/admin/v1/sender_ids/{id}/approve",
                 handler=self.approve_sender_id,
                 summary="Approve a sender ID registration",
-                response=schemas.AdminSenderIdOut,
+                response=AdminSenderIdOut,
                 errors=_REVIEW_ERRORS,
             ),
             admin_route(
@@ -245,8 +309,8 @@ class AdminEndpoints:
                 path="/admin/v1/sender_ids/{id}/reject",
                 handler=self.reject_sender_id,
                 summary="Reject a sender ID registration",
-                request=schemas.RejectRequest,
-                response=schemas.AdminSenderIdOut,
+                request=RejectRequest,
+                response=AdminSenderIdOut,
                 errors=_REVIEW_ERRORS,
             ),
         ]

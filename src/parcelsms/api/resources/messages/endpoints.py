@@ -21,14 +21,14 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import schemas
 from parcelsms.api.authentication import Authenticator
-from parcelsms.api.endpoints.preview import PREVIEW_ERRORS
 from parcelsms.api.error_responses import JsonResponse, error_info
 from parcelsms.api.field_rules import canonical_language, idempotency_key, template_reference
-from parcelsms.api.message_filters import PARAMETERS, parse_message_query
-from parcelsms.api.representations import accepted_out, message_detail_out, message_out
 from parcelsms.api.request_body import check_utf8, decode_body, read_json_body
+from parcelsms.api.resources.messages import schemas
+from parcelsms.api.resources.messages.filters import PARAMETERS, parse_message_query
+from parcelsms.api.resources.messages.schemas import accepted_out, message_detail_out, message_out
+from parcelsms.api.resources.previews import PREVIEW_ERRORS
 from parcelsms.api.route_table import ApiRoute, Parameter
 from parcelsms.domain.error_catalogue import error
 from parcelsms.errors import CatalogueError
@@ -40,7 +40,6 @@ _batch_decoder = msgspec.json.Decoder(schemas.BatchEnvelope)
 _item_decoder = msgspec.json.Decoder(schemas.BatchItem)
 _canonical_encoder = msgspec.json.Encoder(order="sorted")
 _MAX_ID_LENGTH = 64
-
 _IDEMPOTENCY_HEADER = Parameter(
     "Idempotency-Key",
     "header",

@@ -1,5 +1,9 @@
 """Test numbers: an account proves it holds a phone by echoing a code sent to it by SMS.
 
+The user-facing name is "test numbers" (``/v1/test_numbers``, ``[verification]
+test_numbers_per_account``); this module is named ``sandbox_numbers`` so that no tool takes
+it for a test module.
+
 ``add`` registers the number (or finds it) and sends a 6-digit code; ``confirm`` checks a
 code. Once confirmed, an unverified account may send to the number
 (:mod:`parcelsms.pipeline.verification_guard`).
@@ -42,7 +46,7 @@ CODE_TEXT = "Your parcelsms verification code is {code}. It expires in {minutes}
 CODE_DIGITS = 6
 
 
-class TestNumberStorage(Protocol):
+class SandboxNumberStorage(Protocol):
     """The parts of the storage port this use case needs."""
 
     async def add_test_number(
@@ -79,7 +83,7 @@ class CodeMessages(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class TestNumberSettings:
+class SandboxNumberSettings:
     """Limits of the test-number flow (``[verification]`` in the configuration)."""
 
     __test__ = False  # not a pytest test class
@@ -93,16 +97,16 @@ class TestNumberSettings:
     sender_id: str | None = None
 
 
-class TestNumberVerification:
+class SandboxNumberVerification:
     """The use case behind ``POST /v1/test_numbers`` and ``.../{id}/confirm``."""
 
     __test__ = False  # not a pytest test class
 
     def __init__(
         self,
-        storage: TestNumberStorage,
+        storage: SandboxNumberStorage,
         messages: CodeMessages,
-        settings: TestNumberSettings,
+        settings: SandboxNumberSettings,
         *,
         on_accepted: Callable[[], None] | None = None,
         clock: Callable[[], datetime] | None = None,

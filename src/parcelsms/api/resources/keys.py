@@ -7,26 +7,135 @@ cache time in other processes.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated, Any
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import account_schemas as schemas
-from parcelsms.api.account_representations import key_created, key_out
 from parcelsms.api.authentication import Authenticator
 from parcelsms.api.error_responses import JsonResponse
-from parcelsms.api.request_body import decode_body, read_json_body
+from parcelsms.api.request_body import RequestBody, decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute
-from parcelsms.domain.api_keys import canonical_scopes
+from parcelsms.api.value_formats import NETWORK, PRINTABLE
+from parcelsms.domain.api_keys import SCOPES, SENDER_SCOPES, canonical_scopes
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ip_allowlist import parse_allowlist
-from parcelsms.pipeline.account_security_ports import KeySpec, KeyStore
+from parcelsms.pipeline.account_security_ports import KeyRecord, KeySpec, KeyStore
 
-_create_decoder = msgspec.json.Decoder(schemas.KeyCreate)
+Scope = Annotated[
+    str,
+    msgspec.Meta(
+        description="One of: " + ", ".join(f"`{name}` ({what})" for name, what in SCOPES.items()),
+        examples=["messages:send"],
+        extra_json_schema={"enum": list(SENDER_SCOPES)},
+    ),
+]
+Network = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64,
+        extra_json_schema=NETWORK,
+        description="An IPv4 or IPv6 network in CIDR form (host bits zero), or one address.",
+        examples=["203.0.113.0/24"],
+    ),
+]
+Label = Annotated[
+    str,
+    msgspec.Meta(max_length=200, examples=["warehouse integration"], extra_json_schema=PRINTABLE),
+]
+
+
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class RateLimit(RequestBody):
+    """A key's own request rate (instead of the installation's default)."""
+
+    per_second: Annotated[float, msgspec.Meta(gt=0, le=100_000)]
+    burst: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+
+
+class KeyCreate(RequestBody):
+    """A new API key. Without ``scopes`` it gets the creating key's own scopes; it can never
+    get a scope the creating key lacks."""
+
+    label: Label = ""
+    scopes: Annotated[list[Scope], msgspec.Meta(min_length=1, max_length=16)] | None = None
+    allowed_networks: Annotated[list[Network], msgspec.Meta(max_length=32)] | None = None
+    require_signature: bool = False
+    rate_limit: RateLimit | None = None
+
+
+class KeyOut(msgspec.Struct, kw_only=True):
+    """An API key (never its secret)."""
+
+    id: str
+    label: str
+    scopes: list[str]
+    allowed_networks: list[str] | None
+    require_signature: bool
+    rate_limit: RateLimit | None
+    can_sign: bool
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    account_id: str | None = None
+
+
+class KeyCreated(KeyOut, kw_only=True):
+    """A new key with its plaintext ``key``: shown only in this response."""
+
+    key: str = ""
+
+
+class KeyList(msgspec.Struct, kw_only=True):
+    data: list[KeyOut]
+
+
+# --- representations ------------------------------------------------------------------------------
+
+
+def key_out(record: KeyRecord, *, with_account: bool = False) -> KeyOut:
+    """A key without its secret; ``with_account`` adds its account id (operator views)."""
+    return KeyOut(**_key_fields(record, with_account))
+
+
+def key_created(record: KeyRecord, plaintext: str, *, with_account: bool = False) -> KeyCreated:
+    """A new key with its plaintext (shown once)."""
+    return KeyCreated(**_key_fields(record, with_account), key=plaintext)
+
+
+def _key_fields(record: KeyRecord, with_account: bool) -> dict[str, Any]:
+    rate = None
+    if record.rate_per_second is not None and record.rate_burst is not None:
+        rate = RateLimit(per_second=record.rate_per_second, burst=record.rate_burst)
+    return {
+        "id": record.id,
+        "label": record.label,
+        "scopes": list(record.scopes),
+        "allowed_networks": None
+        if record.allowed_networks is None
+        else list(record.allowed_networks),
+        "require_signature": record.require_signature,
+        "rate_limit": rate,
+        "can_sign": record.can_sign,
+        "created_at": record.created_at,
+        "revoked_at": record.revoked_at,
+        "last_used_at": record.last_used_at,
+        "account_id": record.account_id if with_account else None,
+    }
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+_create_decoder = msgspec.json.Decoder(KeyCreate)
 _MAX_ID_LENGTH = 64
 
 
-def key_spec(payload: schemas.KeyCreate, default_scopes: tuple[str, ...]) -> KeySpec:
+def key_spec(payload: KeyCreate, default_scopes: tuple[str, ...]) -> KeySpec:
     """Validate a key request into a :class:`KeySpec` (``invalid_request`` naming the field)."""
     scopes = default_scopes
     if payload.scopes is not None:
@@ -63,7 +172,7 @@ class KeyEndpoints:
         """The account's keys, revoked ones included, oldest first."""
         caller = await self._auth.authenticate(request)
         records = await self._keys.list_keys(caller.account_id)
-        return JsonResponse(schemas.KeyList(data=[key_out(record) for record in records]))
+        return JsonResponse(KeyList(data=[key_out(record) for record in records]))
 
     async def create_key(self, request: Request) -> Response:
         """A new key for the account; the plaintext is in this response only."""
@@ -113,7 +222,7 @@ class KeyEndpoints:
                 handler=self.list_keys,
                 summary="List API keys",
                 tag="keys",
-                response=schemas.KeyList,
+                response=KeyList,
                 scope="keys",
                 allowed_when_suspended=True,
             ),
@@ -128,8 +237,8 @@ class KeyEndpoints:
                 "request); `rate_limit` replaces the installation's default request rate. "
                 "The plaintext `key` appears in this response only.",
                 tag="keys",
-                request=schemas.KeyCreate,
-                response=schemas.KeyCreated,
+                request=KeyCreate,
+                response=KeyCreated,
                 status=201,
                 errors=("forbidden", "resource_limit"),
                 scope="keys",
@@ -141,7 +250,7 @@ class KeyEndpoints:
                 handler=self.get_key,
                 summary="Get an API key",
                 tag="keys",
-                response=schemas.KeyOut,
+                response=KeyOut,
                 errors=("not_found",),
                 scope="keys",
                 allowed_when_suspended=True,
@@ -154,7 +263,7 @@ class KeyEndpoints:
                 description="Effective at once on this server; requests with the key are "
                 "refused from then on.",
                 tag="keys",
-                response=schemas.KeyOut,
+                response=KeyOut,
                 errors=("not_found",),
                 scope="keys",
                 allowed_when_suspended=True,

@@ -1,43 +1,106 @@
-"""``/v1/account`` and ``/v1/test_numbers``: the account's state, its verification request,
-and the numbers it may send to before it is verified."""
+"""``/v1/test_numbers``: the numbers an account may send to before it is verified, each
+confirmed with a code sent to it by SMS.
+
+The module is named ``sandbox_numbers`` (like :mod:`parcelsms.pipeline.sandbox_numbers`) so
+that no tool takes it for a test module; the API keeps the user-facing name "test numbers".
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Annotated, Literal
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import account_schemas as schemas
-from parcelsms.api.account_representations import account_out, present_test_number
 from parcelsms.api.authentication import Authenticator
 from parcelsms.api.error_responses import JsonResponse
-from parcelsms.api.request_body import decode_body, read_json_body
+from parcelsms.api.request_body import RequestBody, decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute
-from parcelsms.domain.company_details import CompanyDetails, checked_company_details
+from parcelsms.api.value_formats import PHONE_PATTERN
 from parcelsms.domain.error_catalogue import error
-from parcelsms.pipeline.account_security_ports import AccountReviewStore, TestNumberStore
-from parcelsms.pipeline.test_numbers import TestNumberVerification
+from parcelsms.pipeline.account_security_ports import TestNumber, TestNumberStore
+from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
 
-_details_decoder = msgspec.json.Decoder(schemas.CompanyDetailsIn)
-_number_decoder = msgspec.json.Decoder(schemas.TestNumberCreate)
-_code_decoder = msgspec.json.Decoder(schemas.CodeConfirm)
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class TestNumberCreate(RequestBody):
+    """A number the account holds; a code is sent to it by SMS."""
+
+    __test__ = False  # not a pytest test class
+
+    number: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=64,
+            extra_json_schema={"pattern": PHONE_PATTERN},
+            examples=["+44 7911 123456"],
+        ),
+    ]
+
+
+class CodeConfirm(RequestBody):
+    code: Annotated[str, msgspec.Meta(pattern="^[0-9]{6}$", examples=["123456"])]
+
+
+class TestNumberOut(msgspec.Struct, kw_only=True):
+    """A test number. ``code_expires_at``: while ``pending``, until when the last code works."""
+
+    __test__ = False  # not a pytest test class
+
+    id: str
+    number: str
+    country: str
+    status: Literal["pending", "verified"]
+    code_expires_at: datetime | None
+    created_at: datetime
+    verified_at: datetime | None
+
+
+class TestNumberList(msgspec.Struct, kw_only=True):
+    __test__ = False  # not a pytest test class
+
+    data: list[TestNumberOut]
+
+
+# --- representations ------------------------------------------------------------------------------
+
+
+def present_test_number(number: TestNumber) -> TestNumberOut:
+    """A test number (the account's own, so shown in full)."""
+    return TestNumberOut(
+        id=number.id,
+        number=number.e164,
+        country=number.country,
+        status=number.status,
+        code_expires_at=number.code_expires_at if number.status == "pending" else None,
+        created_at=number.created_at,
+        verified_at=number.verified_at,
+    )
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+_number_decoder = msgspec.json.Decoder(TestNumberCreate)
+_code_decoder = msgspec.json.Decoder(CodeConfirm)
 _MAX_ID_LENGTH = 64
 _NUMBER_ERRORS = ("invalid_number", "not_mobile", "unsupported_country")
 
 
-class AccountProfileStore(AccountReviewStore, TestNumberStore, Protocol):
-    """What these endpoints read and write."""
+class SandboxNumberEndpoints:
+    """Handlers of the test-number routes, scoped to the caller's account.
 
-
-class AccountProfileEndpoints:
-    """Handlers of the account and test-number routes, scoped to the caller's account."""
+    Without ``verification`` (the use case), adding and confirming answer
+    ``service_unavailable``.
+    """
 
     def __init__(
         self,
-        store: AccountProfileStore,
-        verification: TestNumberVerification | None,
+        store: TestNumberStore,
+        verification: SandboxNumberVerification | None,
         authenticator: Authenticator,
         max_body_bytes: int,
     ) -> None:
@@ -45,32 +108,6 @@ class AccountProfileEndpoints:
         self._verification = verification
         self._auth = authenticator
         self._max_body_bytes = max_body_bytes
-
-    async def get_account(self, request: Request) -> Response:
-        """The account with its state, verification and company details."""
-        caller = await self._auth.authenticate(request)
-        profile = await self._store.get_account_profile(caller.account_id)
-        if profile is None:
-            raise error("unauthorized", "The API key's account does not exist.")
-        return JsonResponse(account_out(profile))
-
-    async def submit_verification(self, request: Request) -> Response:
-        """Submit (or resubmit) company details for the operator's review."""
-        caller = await self._auth.authenticate(request)
-        body = await read_json_body(request, self._max_body_bytes)
-        payload = decode_body(_details_decoder, body)
-        details = checked_company_details(
-            CompanyDetails(
-                legal_name=payload.legal_name,
-                registration_number=payload.registration_number,
-                country=payload.country,
-                contact_name=payload.contact_name,
-                contact_email=payload.contact_email,
-                contact_phone=payload.contact_phone,
-            )
-        )
-        profile = await self._store.submit_company_details(caller.account_id, details, caller.actor)
-        return JsonResponse(account_out(profile))
 
     async def add_test_number(self, request: Request) -> Response:
         """Register a number and send it a code (again, when it is still pending)."""
@@ -103,7 +140,7 @@ class AccountProfileEndpoints:
         caller = await self._auth.authenticate(request)
         numbers = await self._store.list_test_numbers(caller.account_id)
         return JsonResponse(
-            schemas.TestNumberList(data=[present_test_number(number) for number in numbers])
+            TestNumberList(data=[present_test_number(number) for number in numbers])
         )
 
     async def get_test_number(self, request: Request) -> Response:
@@ -133,32 +170,6 @@ class AccountProfileEndpoints:
         """The route table entries of these handlers."""
         return [
             ApiRoute(
-                method="GET",
-                path="/v1/account",
-                handler=self.get_account,
-                summary="Get the account",
-                description="`status` is `unverified`, `verified` or `suspended`; "
-                "`verification.review` says where submitted company details stand.",
-                tag="account",
-                response=schemas.AccountOut,
-                scope="account",
-                allowed_when_suspended=True,
-            ),
-            ApiRoute(
-                method="POST",
-                path="/v1/account/verification",
-                handler=self.submit_verification,
-                summary="Submit company details for verification",
-                description="Puts the details up for the operator's review "
-                "(`verification.review` becomes `pending_review`). Allowed until the "
-                "account is verified; a rejected account may resubmit.",
-                tag="account",
-                request=schemas.CompanyDetailsIn,
-                response=schemas.AccountOut,
-                errors=("account_state_conflict",),
-                scope="account",
-            ),
-            ApiRoute(
                 method="POST",
                 path="/v1/test_numbers",
                 handler=self.add_test_number,
@@ -168,8 +179,8 @@ class AccountProfileEndpoints:
                 "a minute, ten a day per account); a confirmed number answers 200 and sends "
                 "nothing.",
                 tag="account",
-                request=schemas.TestNumberCreate,
-                response=schemas.TestNumberOut,
+                request=TestNumberCreate,
+                response=TestNumberOut,
                 status=201,
                 other_statuses={200: "The number is confirmed already; no code was sent."},
                 errors=(*_NUMBER_ERRORS, "resource_limit", "rate_limited"),
@@ -182,7 +193,7 @@ class AccountProfileEndpoints:
                 handler=self.list_test_numbers,
                 summary="List test numbers",
                 tag="account",
-                response=schemas.TestNumberList,
+                response=TestNumberList,
                 scope="account",
             ),
             ApiRoute(
@@ -191,7 +202,7 @@ class AccountProfileEndpoints:
                 handler=self.get_test_number,
                 summary="Get a test number",
                 tag="account",
-                response=schemas.TestNumberOut,
+                response=TestNumberOut,
                 errors=("not_found",),
                 scope="account",
             ),
@@ -203,8 +214,8 @@ class AccountProfileEndpoints:
                 description="Five wrong codes use the code up; ask for a new one by adding "
                 "the number again.",
                 tag="account",
-                request=schemas.CodeConfirm,
-                response=schemas.TestNumberOut,
+                request=CodeConfirm,
+                response=TestNumberOut,
                 errors=("not_found", "invalid_code", "code_expired"),
                 scope="account",
             ),

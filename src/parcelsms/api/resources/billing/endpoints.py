@@ -15,23 +15,25 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from parcelsms.api import billing_schemas as schemas
-from parcelsms.api.admin_queries import PAGE_PARAMETERS, page_limit, query_values
 from parcelsms.api.authentication import Authenticator
-from parcelsms.api.billing_representations import (
+from parcelsms.api.error_responses import JsonResponse
+from parcelsms.api.list_queries import PAGE_PARAMETERS, page_limit, query_values
+from parcelsms.api.request_body import decode_body, read_json_body
+from parcelsms.api.resources.billing import schemas
+from parcelsms.api.resources.billing.ledger_query import (
     CSV_COLUMNS,
     LEDGER_PAGE_PARAMETERS,
     LEDGER_PARAMETERS,
     ledger_csv_row,
+    parse_ledger_query,
+)
+from parcelsms.api.resources.billing.schemas import (
     ledger_entry_out,
     limits_out,
     notification_out,
     optional_money,
     package_out,
-    parse_ledger_query,
 )
-from parcelsms.api.error_responses import JsonResponse
-from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.money import format_micros, parse_amount

@@ -3,33 +3,197 @@
 ``POST /v1/templates`` keeps its first form (``name``, ``language``, ``body`` → a version
 pending review) and adds ``variables`` (typed declarations), ``submit: false`` (a draft)
 and ``default_language``. Every version carries the findings of the automatic checks.
+Request Structs forbid unknown fields; constraints declared with ``Meta`` are both enforced
+and published in ``/openapi.json``.
 """
 
 from __future__ import annotations
 
-from typing import Final, get_args
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal, get_args
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import content_schemas as schemas
 from parcelsms.api.authentication import Authenticator
-from parcelsms.api.content_representations import template_out
-from parcelsms.api.content_schemas import LanguageTag, TemplateName
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.field_rules import canonical_language, template_name
-from parcelsms.api.request_body import check_utf8, decode_body, read_json_body
+from parcelsms.api.request_body import RequestBody, check_utf8, decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute, Parameter
+from parcelsms.api.value_formats import LanguageTag, TemplateName
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.templates import parse_template
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.content_authoring import ContentAuthoring
-from parcelsms.pipeline.content_ports import Template, TemplateStore, TemplateVariable
+from parcelsms.pipeline.content_ports import (
+    Template,
+    TemplateFinding,
+    TemplateStore,
+    TemplateVariable,
+)
 
-_create_decoder = msgspec.json.Decoder(schemas.TemplateCreateEnvelope)
-_variable_decoder = msgspec.json.Decoder(schemas.VariableDeclaration)
+TemplateStatus = Literal["draft", "pending_review", "approved", "rejected", "superseded"]
+VariableType = Literal["text", "tracking_number", "date", "date_time", "money", "link"]
+Severity = Literal["error", "warning"]
+
+
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class VariableDeclaration(RequestBody):
+    """A typed variable: how a value is checked and written (see `docs/templates.md`)."""
+
+    type: VariableType = "text"
+    max_length: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=80,
+            description="The longest value, as written in the message (dates and amounts "
+            "after formatting).",
+        ),
+    ] = 80
+
+
+PlaceholderName = Annotated[
+    str, msgspec.Meta(pattern="^[a-z][a-z0-9_]{0,39}$", description="A placeholder's name.")
+]
+Variables = Annotated[
+    dict[PlaceholderName, VariableDeclaration],
+    msgspec.Meta(
+        description="Every placeholder's declaration, by name.",
+        examples=[{"tracking_number": {"type": "tracking_number", "max_length": 30}}],
+    ),
+]
+
+
+class TemplateCreate(RequestBody):
+    """A new version of the variant `name` + `language`.
+
+    Stored `pending_review` (or `draft` with `submit: false`); an open draft or pending
+    version of the same variant is superseded by it. Without `variables` the declarations
+    of the template's latest version (any language) are used.
+    """
+
+    name: TemplateName
+    language: LanguageTag
+    body: Annotated[
+        str,
+        msgspec.Meta(
+            description="1 to 1,600 characters; placeholders are `{name}`, literal braces "
+            "`{{` and `}}`.",
+            examples=["Your parcel {tracking_number} has shipped."],
+        ),
+    ]
+    variables: Variables | None = None
+    submit: Annotated[bool, msgspec.Meta(description="`false` stores a draft to submit later.")] = (
+        True
+    )
+    default_language: LanguageTag | None = None
+
+
+class TemplateCreateEnvelope(RequestBody):
+    """:class:`TemplateCreate` as decoded: each declaration stays raw JSON until it is
+    decoded on its own, so an error can name its variable (``variables.eta.max_length``)."""
+
+    name: TemplateName
+    language: LanguageTag
+    body: str
+    variables: dict[str, msgspec.Raw] | None = None
+    submit: bool = True
+    default_language: LanguageTag | None = None
+
+
+class Finding(msgspec.Struct, kw_only=True):
+    """A content check's finding: `error` findings block approval, `warning`s need judgement.
+
+    `span` is `[start, end)` in the body, as character (code point) offsets.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    span: tuple[int, int] | None
+    field: str
+
+
+class TemplateOut(msgspec.Struct, kw_only=True):
+    """A template version (one variant: name + language)."""
+
+    id: str
+    name: str
+    language: str
+    version: int
+    body: str
+    placeholders: list[str]
+    variables: dict[str, Any]
+    status: TemplateStatus
+    reason: str | None
+    findings: list[Finding]
+    default_language: str | None
+    superseded_by: str | None
+    created_at: datetime
+    submitted_at: datetime | None
+    reviewed_at: datetime | None
+
+
+class TemplateList(msgspec.Struct, kw_only=True):
+    """The account's template versions, oldest first."""
+
+    data: list[TemplateOut]
+
+
+# --- representations ------------------------------------------------------------------------------
+
+
+def _finding(finding: TemplateFinding) -> Finding:
+    return Finding(
+        code=finding.code,
+        severity=finding.severity,
+        message=finding.message,
+        span=finding.span,
+        field=finding.field,
+    )
+
+
+def template_fields(template: Template) -> dict[str, Any]:
+    try:
+        placeholders = list(parse_template(template.body).placeholders)
+    except CatalogueError:
+        # Bodies are checked when created; one stored by an older rule still lists.
+        placeholders = []
+    return {
+        "id": template.id,
+        "name": template.name,
+        "language": template.language,
+        "version": template.version,
+        "body": template.body,
+        "placeholders": placeholders,
+        "variables": msgspec.to_builtins(template.variables),
+        "status": template.status,
+        "reason": template.reason,
+        "findings": [_finding(finding) for finding in template.findings],
+        "default_language": template.default_language,
+        "superseded_by": template.superseded_by,
+        "created_at": template.created_at,
+        "submitted_at": template.submitted_at,
+        "reviewed_at": template.reviewed_at,
+    }
+
+
+def template_out(template: Template) -> TemplateOut:
+    """A template version with its placeholders, declarations and findings."""
+    return TemplateOut(**template_fields(template))
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+_create_decoder = msgspec.json.Decoder(TemplateCreateEnvelope)
+_variable_decoder = msgspec.json.Decoder(VariableDeclaration)
 _MAX_ID_LENGTH: Final = 64
-_STATUSES: Final = frozenset(get_args(schemas.TemplateStatus))
+_STATUSES: Final = frozenset(get_args(TemplateStatus))
 LIST_PARAMETERS: Final = (
     Parameter(
         "name", "query", "Only versions of this template.", msgspec.json.schema(TemplateName)
@@ -110,7 +274,7 @@ class TemplateEndpoints:
         wanted = _list_filters(request)
         templates = await self._templates.list_templates(caller.account_id)
         shown = [item for item in templates if _matches(item, wanted)]
-        return JsonResponse(schemas.TemplateList(data=[template_out(item) for item in shown]))
+        return JsonResponse(TemplateList(data=[template_out(item) for item in shown]))
 
     async def get_template(self, request: Request) -> Response:
         """One template version; another account's id is ``not_found``."""
@@ -134,8 +298,8 @@ class TemplateEndpoints:
                 "then the variant's approved version (if any) keeps sending.",
                 scope="templates",
                 tag="templates",
-                request=schemas.TemplateCreate,
-                response=schemas.TemplateOut,
+                request=TemplateCreate,
+                response=TemplateOut,
                 status=201,
                 errors=("invalid_template",),
                 response_headers={"Location": "The new template's URL."},
@@ -148,7 +312,7 @@ class TemplateEndpoints:
                 description="Moves a `draft` to `pending_review`; its findings are computed again.",
                 scope="templates",
                 tag="templates",
-                response=schemas.TemplateOut,
+                response=TemplateOut,
                 errors=("not_found", "invalid_state"),
             ),
             ApiRoute(
@@ -158,7 +322,7 @@ class TemplateEndpoints:
                 summary="List template versions",
                 scope="templates",
                 tag="templates",
-                response=schemas.TemplateList,
+                response=TemplateList,
                 errors=("invalid_filter",),
                 parameters=LIST_PARAMETERS,
             ),
@@ -169,7 +333,7 @@ class TemplateEndpoints:
                 summary="Get a template version",
                 scope="templates",
                 tag="templates",
-                response=schemas.TemplateOut,
+                response=TemplateOut,
                 errors=("not_found",),
             ),
         ]

@@ -1,25 +1,20 @@
-"""Query strings of the operator's listings: known parameters only, each at most once.
+"""Query strings of paged listings (the operator's, the ledger, notifications): known
+parameters only, each at most once, plus ``cursor`` and ``limit``.
 
 Problems are ``invalid_filter`` naming the parameter, so a misspelt filter is never silently
-ignored. Also the optional JSON body of operator actions (``POST .../verify`` may be sent
-without one).
+ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Final, TypeVar
+from typing import Final
 
-import msgspec
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
 
-from parcelsms.api.request_body import decode_body, read_json_body
 from parcelsms.api.route_table import Parameter
 from parcelsms.api.value_formats import CURSOR, QUERY_TEXT_LIMIT
 from parcelsms.domain.error_catalogue import error
-
-T = TypeVar("T")
 
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 500
@@ -71,14 +66,3 @@ def page_limit(values: Mapping[str, str]) -> int:
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
         raise error("invalid_filter", f"limit is a number from 1 to {MAX_LIMIT}.", field="limit")
     return int(text)
-
-
-async def optional_json_body(
-    request: Request, decoder: msgspec.json.Decoder[T], default: T, max_bytes: int
-) -> T:
-    """The decoded body, or ``default`` when the request has no body at all."""
-    length = request.headers.get("content-length")
-    has_body = "transfer-encoding" in request.headers or (length not in (None, "0"))
-    if not has_body:
-        return default
-    return decode_body(decoder, await read_json_body(request, max_bytes))

@@ -1,5 +1,5 @@
 """``/admin/v1/accounts``: the operator's view of sender accounts (prices and the rest of
-billing: :mod:`parcelsms.api.endpoints.admin_billing`).
+billing: :mod:`parcelsms.api.resources.billing`).
 
 Every route requires an operator key (scope ``admin``); every change is written to the audit
 log by storage, in the transaction of the change, naming the operator key that made it.
@@ -15,18 +15,13 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import account_schemas as schemas
-from parcelsms.api.account_representations import admin_account_out, key_created, key_out
-from parcelsms.api.admin_queries import (
-    PAGE_PARAMETERS,
-    optional_json_body,
-    page_limit,
-    query_values,
-)
 from parcelsms.api.authentication import Authenticator
-from parcelsms.api.endpoints.keys import key_spec
 from parcelsms.api.error_responses import JsonResponse
-from parcelsms.api.request_body import decode_body, read_json_body
+from parcelsms.api.list_queries import PAGE_PARAMETERS, page_limit, query_values
+from parcelsms.api.request_body import decode_body, optional_json_body, read_json_body
+from parcelsms.api.resources.admin_accounts import schemas
+from parcelsms.api.resources.admin_accounts.schemas import admin_account_out
+from parcelsms.api.resources.keys import KeyCreated, KeyList, key_created, key_out, key_spec
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.domain.api_keys import SENDER_SCOPES
 from parcelsms.domain.error_catalogue import error
@@ -189,7 +184,7 @@ class AdminAccountEndpoints:
         profile = await self._profile(request)
         records = await self._store.list_keys(profile.account.id)
         return JsonResponse(
-            schemas.KeyList(data=[key_out(record, with_account=True) for record in records])
+            KeyList(data=[key_out(record, with_account=True) for record in records])
         )
 
     async def admin_create_account_key(self, request: Request) -> Response:
@@ -335,7 +330,7 @@ class AdminAccountEndpoints:
                 path=f"{one}/keys",
                 handler=self.admin_list_account_keys,
                 summary="List an account's API keys",
-                response=schemas.KeyList,
+                response=KeyList,
                 errors=("not_found",),
             ),
             route(
@@ -344,7 +339,7 @@ class AdminAccountEndpoints:
                 handler=self.admin_create_account_key,
                 summary="Create an API key for an account",
                 request=schemas.AdminKeyCreate,
-                response=schemas.KeyCreated,
+                response=KeyCreated,
                 status=201,
                 errors=("not_found", "resource_limit"),
             ),

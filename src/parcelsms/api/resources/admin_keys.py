@@ -3,19 +3,27 @@ the installation, operator keys, and the audit log."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
-from typing import Protocol
+from typing import Annotated, Any, Protocol
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import account_schemas as schemas
-from parcelsms.api.account_representations import audit_out, key_created, key_out
-from parcelsms.api.admin_queries import PAGE_PARAMETERS, page_limit, query_values
 from parcelsms.api.authentication import Authenticator
 from parcelsms.api.error_responses import JsonResponse
-from parcelsms.api.request_body import decode_body, read_json_body
+from parcelsms.api.list_queries import PAGE_PARAMETERS, page_limit, query_values
+from parcelsms.api.request_body import RequestBody, decode_body, read_json_body
+from parcelsms.api.resources.keys import (
+    KeyCreated,
+    KeyList,
+    KeyOut,
+    Label,
+    Network,
+    key_created,
+    key_out,
+)
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.api.value_formats import QUERY_TEXT_LIMIT
 from parcelsms.domain.api_keys import OPERATOR_SCOPES
@@ -23,13 +31,64 @@ from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ip_allowlist import parse_allowlist
 from parcelsms.pipeline.account_security_ports import (
     AccountReviewStore,
+    AuditEntry,
     AuditFilter,
     AuditStore,
     KeySpec,
     KeyStore,
 )
 
-_operator_key_decoder = msgspec.json.Decoder(schemas.OperatorKeyCreate)
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class OperatorKeyCreate(RequestBody):
+    label: Label = ""
+    allowed_networks: Annotated[list[Network], msgspec.Meta(max_length=32)] | None = None
+    require_signature: bool = False
+
+
+class AuditEntryOut(msgspec.Struct, kw_only=True):
+    id: str
+    at: datetime
+    actor: str
+    actor_key_id: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    account_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+
+
+class AuditList(msgspec.Struct, kw_only=True):
+    data: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+# --- representations ------------------------------------------------------------------------------
+
+
+def audit_out(entry: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=entry.id,
+        at=entry.at,
+        actor=entry.actor,
+        actor_key_id=entry.actor_key_id,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        account_id=entry.account_id,
+        before=entry.before,
+        after=entry.after,
+        request_id=entry.request_id,
+    )
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+_operator_key_decoder = msgspec.json.Decoder(OperatorKeyCreate)
 _MAX_ID_LENGTH = 64
 
 
@@ -53,7 +112,7 @@ class AdminKeyEndpoints:
         values = query_values(request.query_params, {"account_id": None})
         records = await self._store.list_keys(values.get("account_id"))
         return JsonResponse(
-            schemas.KeyList(data=[key_out(record, with_account=True) for record in records])
+            KeyList(data=[key_out(record, with_account=True) for record in records])
         )
 
     async def admin_revoke_key(self, request: Request) -> Response:
@@ -105,9 +164,7 @@ class AdminKeyEndpoints:
             page_limit(values),
         )
         return JsonResponse(
-            schemas.AuditList(
-                data=[audit_out(entry) for entry in page.items], next_cursor=page.next_cursor
-            )
+            AuditList(data=[audit_out(entry) for entry in page.items], next_cursor=page.next_cursor)
         )
 
     def routes(self) -> list[ApiRoute]:
@@ -119,7 +176,7 @@ class AdminKeyEndpoints:
                 path="/admin/v1/keys",
                 handler=self.admin_list_keys,
                 summary="List API keys",
-                response=schemas.KeyList,
+                response=KeyList,
                 errors=("invalid_filter",),
                 parameters=(
                     Parameter(
@@ -135,7 +192,7 @@ class AdminKeyEndpoints:
                 path="/admin/v1/keys/{id}",
                 handler=self.admin_revoke_key,
                 summary="Revoke an API key",
-                response=schemas.KeyOut,
+                response=KeyOut,
                 errors=("not_found",),
             ),
             route(
@@ -144,8 +201,8 @@ class AdminKeyEndpoints:
                 handler=self.admin_create_operator_key,
                 summary="Create an operator key",
                 description="Operator keys hold the `admin` scope and nothing else.",
-                request=schemas.OperatorKeyCreate,
-                response=schemas.KeyCreated,
+                request=OperatorKeyCreate,
+                response=KeyCreated,
                 status=201,
             ),
             route(
@@ -156,7 +213,7 @@ class AdminKeyEndpoints:
                 description="Every change made through the operator API, the CLI and the "
                 "account and key endpoints: who (`actor`, `actor_key_id`), what (`action`, "
                 "`target_type`, `target_id`), when (`at`) and the state `before`/`after`.",
-                response=schemas.AuditList,
+                response=AuditList,
                 errors=("invalid_filter", "invalid_cursor"),
                 parameters=(
                     Parameter(

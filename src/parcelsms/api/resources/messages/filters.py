@@ -26,7 +26,6 @@ MAX_LIMIT: Final = 200
 _STATUSES: Final = frozenset(status.value for status in MessageStatus)
 _MAX_VALUE_LENGTH: Final = 512
 _MAX_CLIENT_REF: Final = 128
-
 PARAMETERS: Final = (
     Parameter(
         "status",

@@ -1,9 +1,8 @@
-"""The JSON shapes of billing: ledger, packages, alerts, notifications, limits, prices,
-channel costs and the margins report.
+"""The JSON shapes of billing — ledger, packages, alerts, notifications, limits, prices,
+channel costs and the margins report — and how billing records become them.
 
-Same conventions as :mod:`parcelsms.api.schemas`: request Structs refuse unknown fields,
-money is a decimal string in the account currency (signed in the ledger), times are RFC 3339
-UTC.
+Request Structs refuse unknown fields; money is a decimal string in the account currency
+(signed in the ledger), times are RFC 3339 UTC.
 """
 
 from __future__ import annotations
@@ -13,9 +12,18 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from parcelsms.api.value_formats import COUNTRY_CODES, PRINTABLE, Amount, Timestamp
+from parcelsms.api.request_body import RequestBody
+from parcelsms.api.value_formats import COUNTRY_CODES, PRINTABLE, Amount, Money, Timestamp
+from parcelsms.domain.money import format_micros
+from parcelsms.pipeline.account_limits import EffectiveLimits
+from parcelsms.pipeline.billing_ports import (
+    AccountLimits,
+    BillingSettings,
+    LedgerEntry,
+    Notification,
+    Package,
+)
 
-Money = Annotated[str, msgspec.Meta(description="A decimal amount.", examples=["25.00"])]
 SignedMoney = Annotated[
     str, msgspec.Meta(description="A signed decimal amount.", examples=["-0.045"])
 ]
@@ -36,11 +44,7 @@ Region = Literal["domestic", "international", "countries"]
 Limit = Annotated[int, msgspec.Meta(ge=0, le=100_000_000, description="0: no limit.")]
 
 
-class _Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Base of request bodies: unknown fields are an error."""
-
-
-# --- the sender's view ----------------------------------------------------------------------
+# --- the sender's view ----------------------------------------------------------------------------
 
 
 class LedgerEntryOut(msgspec.Struct, kw_only=True):
@@ -96,7 +100,7 @@ class BalanceWithPackages(msgspec.Struct, kw_only=True):
     packages: list[PackageOut]
 
 
-class AlertSettingIn(_Request):
+class AlertSettingIn(RequestBody):
     """The low-balance alert: sent once each time the available balance falls below
     ``threshold``; ``null`` turns it off."""
 
@@ -137,10 +141,10 @@ class LimitsOut(msgspec.Struct, kw_only=True):
     daily_spend: Money
 
 
-# --- the operator's view --------------------------------------------------------------------
+# --- the operator's view --------------------------------------------------------------------------
 
 
-class PriceIn(_Request):
+class PriceIn(RequestBody):
     amount: Amount
 
 
@@ -160,7 +164,7 @@ class PriceTable(msgspec.Struct, kw_only=True):
     entries: list[PriceEntryOut]
 
 
-class ChannelCostIn(_Request):
+class ChannelCostIn(RequestBody):
     """What one segment over ``channel`` to ``country`` costs (``*``: the channel's default)."""
 
     channel: Annotated[str, msgspec.Meta(min_length=1, max_length=100, extra_json_schema=PRINTABLE)]
@@ -187,7 +191,7 @@ class ChannelCostList(msgspec.Struct, kw_only=True):
     data: list[ChannelCostOut]
 
 
-class PackageGrantIn(_Request):
+class PackageGrantIn(RequestBody):
     """A package for the account: ``segments`` for ``region`` until ``expires_at``."""
 
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema=PRINTABLE)]
@@ -197,7 +201,7 @@ class PackageGrantIn(_Request):
     countries: Annotated[list[Country], msgspec.Meta(max_length=250)] | None = None
 
 
-class BillingSettingsIn(_Request):
+class BillingSettingsIn(RequestBody):
     """Omitted fields are left as they are; ``home_country: null`` removes the setting
     (the company details' country then applies)."""
 
@@ -213,7 +217,7 @@ class BillingSettingsOut(msgspec.Struct, kw_only=True):
     low_balance_threshold: Money | None
 
 
-class LimitsIn(_Request):
+class LimitsIn(RequestBody):
     """The account's own limits; an omitted or ``null`` field uses the configured default."""
 
     recipient_per_hour: Limit | None = None
@@ -250,3 +254,77 @@ class MarginReport(msgspec.Struct, kw_only=True):
     since: datetime
     until: datetime
     data: list[MarginRowOut]
+
+
+# --- representations ------------------------------------------------------------------------------
+
+
+def ledger_entry_out(entry: LedgerEntry) -> LedgerEntryOut:
+    return LedgerEntryOut(
+        id=entry.id,
+        kind=entry.kind,
+        amount=format_micros(entry.amount_micros),
+        reserved=format_micros(entry.reserved_delta_micros),
+        segments=entry.segments_delta,
+        message_id=entry.message_id,
+        package_id=entry.package_id,
+        note=entry.note,
+        created_at=entry.created_at,
+    )
+
+
+def package_out(package: Package, now: datetime, *, with_account: bool = False) -> PackageOut:
+    return PackageOut(
+        id=package.id,
+        name=package.name,
+        region=package.region,
+        countries=list(package.countries),
+        segments=package.segments,
+        remaining_segments=package.remaining_segments,
+        status=package.status(now),
+        expires_at=package.expires_at,
+        created_at=package.created_at,
+        account_id=package.account_id if with_account else None,
+    )
+
+
+def notification_out(notification: Notification) -> NotificationOut:
+    return NotificationOut(
+        id=notification.id,
+        kind=notification.kind,
+        subject=notification.subject,
+        body=notification.body,
+        data=dict(notification.data),
+        created_at=notification.created_at,
+    )
+
+
+def limits_out(limits: EffectiveLimits) -> LimitsOut:
+    return LimitsOut(
+        recipient_per_hour=limits.recipient_per_hour,
+        recipient_per_day=limits.recipient_per_day,
+        duplicate_window_seconds=limits.duplicate_window_seconds,
+        daily_messages=limits.daily_messages,
+        daily_spend=format_micros(limits.daily_spend_micros),
+    )
+
+
+def optional_money(micros: int | None) -> str | None:
+    return None if micros is None else format_micros(micros)
+
+
+def settings_out(settings: BillingSettings) -> BillingSettingsOut:
+    return BillingSettingsOut(
+        account_id=settings.account_id,
+        package_only=settings.package_only,
+        home_country=settings.home_country,
+        home_country_source=settings.home_country_source,
+        low_balance_threshold=optional_money(settings.low_balance_threshold_micros),
+    )
+
+
+def own_limits(limits: AccountLimits) -> dict[str, Any]:
+    own: dict[str, Any] = msgspec.structs.asdict(limits)
+    spend = own.pop("daily_spend_micros")
+    own["daily_spend"] = None if spend is None else format_micros(spend)
+    return own

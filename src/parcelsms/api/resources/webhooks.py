@@ -3,21 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import schemas
 from parcelsms.api.authentication import Authenticator
 from parcelsms.api.error_responses import JsonResponse
-from parcelsms.api.request_body import decode_body, read_json_body
+from parcelsms.api.request_body import RequestBody, decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute
+from parcelsms.api.value_formats import Url
 from parcelsms.domain.error_catalogue import error
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.ports import WebhookEndpointStore
 
-_create_decoder = msgspec.json.Decoder(schemas.WebhookCreate)
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class WebhookCreate(RequestBody):
+    """The account's webhook endpoint (replaces the previous one and its secret)."""
+
+    url: Url
+
+
+class WebhookCreated(msgspec.Struct, kw_only=True):
+    """The registered endpoint and its signing secret, shown this once."""
+
+    url: str
+    secret: Annotated[str, msgspec.Meta(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])]
+    created_at: datetime
+
+
+class WebhookOut(msgspec.Struct, kw_only=True):
+    """The registered endpoint (its secret is never shown again)."""
+
+    url: str
+    created_at: datetime
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+_create_decoder = msgspec.json.Decoder(WebhookCreate)
 
 
 class WebhookEndpoints:
@@ -55,7 +84,7 @@ class WebhookEndpoints:
             caller.account_id, payload.url, self._new_secret()
         )
         return JsonResponse(
-            schemas.WebhookCreated(
+            WebhookCreated(
                 url=endpoint.url, secret=endpoint.secret, created_at=endpoint.created_at
             ),
             status_code=201,
@@ -69,7 +98,7 @@ class WebhookEndpoints:
             raise error(
                 "not_found", "No webhook endpoint is registered; POST /v1/webhooks registers one."
             )
-        return JsonResponse(schemas.WebhookOut(url=endpoint.url, created_at=endpoint.created_at))
+        return JsonResponse(WebhookOut(url=endpoint.url, created_at=endpoint.created_at))
 
     def routes(self) -> list[ApiRoute]:
         """The route table entries of these handlers."""
@@ -84,8 +113,8 @@ class WebhookEndpoints:
                 "the secret returned here. The secret is shown only in this response; "
                 "registering again replaces both URL and secret.",
                 tag="webhooks",
-                request=schemas.WebhookCreate,
-                response=schemas.WebhookCreated,
+                request=WebhookCreate,
+                response=WebhookCreated,
                 status=201,
                 errors=("invalid_webhook_url",),
                 scope="webhooks",
@@ -96,7 +125,7 @@ class WebhookEndpoints:
                 handler=self.get_webhook,
                 summary="Get the webhook endpoint",
                 tag="webhooks",
-                response=schemas.WebhookOut,
+                response=WebhookOut,
                 errors=("not_found",),
                 scope="webhooks",
             ),

@@ -1,4 +1,4 @@
-"""Billing records as the API shows them, the ledger's query string and its CSV rows."""
+"""The ledger's query string (filters, cursor, page size) and its CSV export rows."""
 
 from __future__ import annotations
 
@@ -7,20 +7,11 @@ from typing import Final, cast
 
 from starlette.datastructures import QueryParams
 
-from parcelsms.api import billing_schemas as schemas
-from parcelsms.api.admin_queries import PAGE_PARAMETERS, page_limit, query_values
+from parcelsms.api.list_queries import PAGE_PARAMETERS, page_limit, query_values
 from parcelsms.api.route_table import Parameter
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.money import format_micros
-from parcelsms.pipeline.account_limits import EffectiveLimits
-from parcelsms.pipeline.billing_ports import (
-    LEDGER_KINDS,
-    LedgerEntry,
-    LedgerFilter,
-    LedgerKind,
-    Notification,
-    Package,
-)
+from parcelsms.pipeline.billing_ports import LEDGER_KINDS, LedgerEntry, LedgerFilter, LedgerKind
 
 LEDGER_PARAMETERS: Final = (
     Parameter("kind", "query", "Only rows of this kind.", {"enum": list(LEDGER_KINDS)}),
@@ -51,6 +42,8 @@ CSV_COLUMNS: Final = (
     "package_id",
     "note",
 )
+
+
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -98,20 +91,6 @@ def parse_ledger_query(
     return filters, values.get("cursor") or None, page_limit(values)
 
 
-def ledger_entry_out(entry: LedgerEntry) -> schemas.LedgerEntryOut:
-    return schemas.LedgerEntryOut(
-        id=entry.id,
-        kind=entry.kind,
-        amount=format_micros(entry.amount_micros),
-        reserved=format_micros(entry.reserved_delta_micros),
-        segments=entry.segments_delta,
-        message_id=entry.message_id,
-        package_id=entry.package_id,
-        note=entry.note,
-        created_at=entry.created_at,
-    )
-
-
 def _csv_text(value: str | None) -> str:
     if value is None:
         return ""
@@ -132,45 +111,3 @@ def ledger_csv_row(entry: LedgerEntry, currency: str) -> list[str]:
         entry.package_id or "",
         _csv_text(entry.note),
     ]
-
-
-def package_out(
-    package: Package, now: datetime, *, with_account: bool = False
-) -> schemas.PackageOut:
-    return schemas.PackageOut(
-        id=package.id,
-        name=package.name,
-        region=package.region,
-        countries=list(package.countries),
-        segments=package.segments,
-        remaining_segments=package.remaining_segments,
-        status=package.status(now),
-        expires_at=package.expires_at,
-        created_at=package.created_at,
-        account_id=package.account_id if with_account else None,
-    )
-
-
-def notification_out(notification: Notification) -> schemas.NotificationOut:
-    return schemas.NotificationOut(
-        id=notification.id,
-        kind=notification.kind,
-        subject=notification.subject,
-        body=notification.body,
-        data=dict(notification.data),
-        created_at=notification.created_at,
-    )
-
-
-def limits_out(limits: EffectiveLimits) -> schemas.LimitsOut:
-    return schemas.LimitsOut(
-        recipient_per_hour=limits.recipient_per_hour,
-        recipient_per_day=limits.recipient_per_day,
-        duplicate_window_seconds=limits.duplicate_window_seconds,
-        daily_messages=limits.daily_messages,
-        daily_spend=format_micros(limits.daily_spend_micros),
-    )
-
-
-def optional_money(micros: int | None) -> str | None:
-    return None if micros is None else format_micros(micros)

@@ -1,29 +1,26 @@
-"""The JSON shapes of the HTTP API, as msgspec Structs.
+"""The JSON shapes of ``/v1/messages`` as msgspec Structs, and how stored messages become them.
 
 Request Structs forbid unknown fields, so a misspelt field is an ``invalid_request`` naming it
 instead of being silently ignored. Constraints declared here (``Meta``) are enforced by the
 decoder and show up in ``/openapi.json``, so the document and the behaviour cannot drift.
 
-Money is always a decimal string in the account's currency (``"0.0425"``); times are RFC 3339
+Price is always a decimal string in the account's currency (``"0.0425"``); times are RFC 3339
 in UTC (``"2024-05-01T12:00:03.250000Z"``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 
-from parcelsms.api.content_schemas import (
-    LanguageTag,
-    TemplateCreate,
-    TemplateList,
-    TemplateName,
-    TemplateOut,
-)
-from parcelsms.api.value_formats import PHONE_PATTERN, PRINTABLE
+from parcelsms.api.error_responses import ErrorInfo
+from parcelsms.api.request_body import RequestBody
+from parcelsms.api.value_formats import PHONE_PATTERN, PRINTABLE, LanguageTag, Price, Url
+from parcelsms.domain.money import format_micros
 from parcelsms.domain.status import MessageStatus
+from parcelsms.pipeline import ports
 
 MAX_BATCH_ITEMS = 1000
 SmartEncoding = Annotated[
@@ -33,7 +30,6 @@ SmartEncoding = Annotated[
         "the message GSM-7; omitted: the account's setting."
     ),
 ]
-
 TemplateReference = Annotated[
     str,
     msgspec.Meta(
@@ -82,22 +78,14 @@ ClientRef = Annotated[
         extra_json_schema=PRINTABLE,
     ),
 ]
-Url = Annotated[str, msgspec.Meta(max_length=2048, examples=["https://shop.example/sms-events"])]
-Money = Annotated[
-    str, msgspec.Meta(description="A decimal amount in the account currency.", examples=["0.0425"])
-]
 Encoding = Literal["GSM7", "UCS2"]
 Status = MessageStatus  # the status machine's own type (domain/status.py)
 
 
-class _Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Base of request bodies: unknown fields are an error."""
+# --- requests -------------------------------------------------------------------------------------
 
 
-# --- requests -------------------------------------------------------------------------------
-
-
-class MessageCreate(_Request):
+class MessageCreate(RequestBody):
     """One message from an approved template."""
 
     to: Recipient
@@ -110,7 +98,7 @@ class MessageCreate(_Request):
     smart_encoding: SmartEncoding = None
 
 
-class BatchItem(_Request):
+class BatchItem(RequestBody):
     """One recipient of a batch."""
 
     to: Recipient
@@ -118,7 +106,7 @@ class BatchItem(_Request):
     client_ref: ClientRef | None = None
 
 
-class BatchCreate(_Request):
+class BatchCreate(RequestBody):
     """Up to 1,000 messages from one template; each item is accepted or rejected on its own."""
 
     template: TemplateReference
@@ -129,7 +117,7 @@ class BatchCreate(_Request):
     smart_encoding: SmartEncoding = None
 
 
-class BatchEnvelope(_Request):
+class BatchEnvelope(RequestBody):
     """:class:`BatchCreate` as decoded: items stay raw JSON until each is decoded on its own.
 
     A malformed item then becomes that item's ``invalid_request`` instead of failing the whole
@@ -144,39 +132,7 @@ class BatchEnvelope(_Request):
     smart_encoding: SmartEncoding = None
 
 
-class WebhookCreate(_Request):
-    """The account's webhook endpoint (replaces the previous one and its secret)."""
-
-    url: Url
-
-
-# --- responses ------------------------------------------------------------------------------
-
-
-class ErrorInfo(msgspec.Struct, kw_only=True):
-    """A catalogued error (see `docs/errors.md`).
-
-    `missing`, `available` and `price` come with `insufficient_balance`; `missing_segments`,
-    `price` and `country` with `no_package_for_region`; `request_id` with `internal_error`
-    and `service_unavailable`; `country` and `reason` with `sender_not_allowed`.
-    """
-
-    code: str
-    message: str
-    field: str | None
-    missing: Money | msgspec.UnsetType = msgspec.UNSET
-    available: Money | msgspec.UnsetType = msgspec.UNSET
-    price: Money | msgspec.UnsetType = msgspec.UNSET
-    request_id: str | msgspec.UnsetType = msgspec.UNSET
-    country: str | msgspec.UnsetType = msgspec.UNSET
-    reason: str | msgspec.UnsetType = msgspec.UNSET
-    missing_segments: int | msgspec.UnsetType = msgspec.UNSET
-
-
-class ErrorBody(msgspec.Struct, kw_only=True):
-    """Every error response."""
-
-    error: ErrorInfo
+# --- responses ------------------------------------------------------------------------------------
 
 
 class AcceptedMessage(msgspec.Struct, kw_only=True):
@@ -188,7 +144,7 @@ class AcceptedMessage(msgspec.Struct, kw_only=True):
     country: Annotated[str, msgspec.Meta(description="ISO 3166 alpha-2.", examples=["GB"])]
     encoding: Encoding
     segments: int
-    price: Money
+    price: Price
     currency: str
     client_ref: str | None
     created_at: datetime
@@ -217,7 +173,7 @@ class Message(msgspec.Struct, kw_only=True):
     body: Annotated[str, msgspec.Meta(description="The rendered text.")]
     encoding: Encoding
     segments: int
-    price: Money
+    price: Price
     currency: str
     sender_id: str | None
     client_ref: str | None
@@ -289,31 +245,87 @@ class BatchOut(msgspec.Struct, kw_only=True):
     rejected: int
 
 
-class WebhookCreated(msgspec.Struct, kw_only=True):
-    """The registered endpoint and its signing secret, shown this once."""
-
-    url: str
-    secret: Annotated[str, msgspec.Meta(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])]
-    created_at: datetime
+# --- representations ------------------------------------------------------------------------------
 
 
-class WebhookOut(msgspec.Struct, kw_only=True):
-    """The registered endpoint (its secret is never shown again)."""
+def accepted_out(accepted: ports.Accepted) -> AcceptedMessage:
+    """The answer to an accepted message."""
+    return AcceptedMessage(
+        id=accepted.message_id,
+        status=accepted.status,
+        to=accepted.to_e164,
+        country=accepted.country,
+        encoding=cast("Encoding", accepted.encoding),
+        segments=accepted.segments,
+        price=format_micros(accepted.price_micros),
+        currency=accepted.currency,
+        client_ref=accepted.client_ref,
+        created_at=accepted.created_at,
+    )
 
-    url: str
-    created_at: datetime
+
+def _error_detail(detail: ports.ErrorDetail | None) -> ErrorDetail | None:
+    if detail is None:
+        return None
+    return ErrorDetail(detail=detail.detail, stat=detail.stat, err=detail.err, reason=detail.reason)
 
 
-class Health(msgspec.Struct, kw_only=True):
-    """The process is up."""
+def _message_fields(message: ports.Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "status": message.status,
+        "to": message.to_e164,
+        "country": message.country,
+        "template_id": message.template_id,
+        "language": message.language,
+        "body": message.body,
+        "encoding": cast("Encoding", message.encoding),
+        "segments": message.segments,
+        "price": format_micros(message.price_micros),
+        "currency": message.currency,
+        "sender_id": message.sender_id,
+        "client_ref": message.client_ref,
+        "callback_url": message.callback_url,
+        "flags": list(message.flags),
+        "error": _error_detail(message.last_error),
+        "created_at": message.created_at,
+        "updated_at": message.updated_at,
+        "submitted_at": message.submitted_at,
+        "final_at": message.final_at,
+        "valid_until": message.valid_until,
+    }
 
-    status: Literal["ok"]
+
+def message_out(message: ports.Message) -> Message:
+    """A message as listed."""
+    return Message(**_message_fields(message))
 
 
-__all__ = [  # re-exported from content_schemas
-    "LanguageTag",
-    "TemplateCreate",
-    "TemplateList",
-    "TemplateName",
-    "TemplateOut",
-]
+def message_detail_out(detail: ports.MessageDetail) -> MessageDetail:
+    """A message with its history and parts."""
+    history = [
+        HistoryEntry(
+            status=event.status,
+            at=event.at,
+            detail=dict(event.detail) if event.detail is not None else None,
+        )
+        for event in detail.events
+    ]
+    parts = [
+        MessagePart(
+            part_no=part.part_no,
+            route=part.route,
+            carrier_id=part.carrier_id,
+            status=part.status,
+            stat=part.stat,
+            err=part.err,
+            submitted_at=part.submitted_at,
+            done_at=part.done_at,
+        )
+        for part in detail.parts
+    ]
+    return MessageDetail(
+        **_message_fields(detail.message),
+        history=history,
+        parts=parts,
+    )

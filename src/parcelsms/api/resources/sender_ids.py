@@ -1,54 +1,119 @@
-"""``/v1/sender_ids`` and ``/v1/message_settings``: who messages come from, and how they
-are written.
+"""``/v1/sender_ids``: who messages come from.
 
 A sender ID is registered per country (or ``*``) and reviewed by the operator; see
-``docs/countries.md`` for what each country accepts. Message settings hold the account's
-smart-encoding choice and the domains its links may point to.
+``docs/countries.md`` for what each country accepts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Final
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api import content_schemas as schemas
 from parcelsms.api.authentication import Authenticator
-from parcelsms.api.content_representations import message_settings_out, sender_id_out
 from parcelsms.api.error_responses import JsonResponse
-from parcelsms.api.request_body import decode_body, read_json_body
+from parcelsms.api.request_body import RequestBody, decode_body, read_json_body
 from parcelsms.api.route_table import ApiRoute
-from parcelsms.domain.content.links import normal_domain
+from parcelsms.api.value_formats import COUNTRY_CODES
 from parcelsms.domain.error_catalogue import error
 from parcelsms.pipeline.content_authoring import ContentAuthoring
-from parcelsms.pipeline.content_ports import MessageSettingsStore, SenderIdStore
+from parcelsms.pipeline.content_ports import SenderIdRecord, SenderIdStore
 
-_sender_decoder = msgspec.json.Decoder(schemas.SenderIdCreate)
-_settings_decoder = msgspec.json.Decoder(schemas.MessageSettingsUpdate)
+SenderStatus = Literal["pending_review", "approved", "rejected"]
+_Country = Annotated[
+    str,
+    msgspec.Meta(
+        pattern="^([A-Za-z]{2}|\\*)$",
+        extra_json_schema={"enum": [*COUNTRY_CODES, "*"]},
+        description="ISO 3166 alpha-2 code, or `*` for every country that accepts the "
+        "sender ID without a registration naming the country.",
+        examples=["GB"],
+    ),
+]
+
+
+# --- schemas --------------------------------------------------------------------------------------
+
+
+class SenderIdCreate(RequestBody):
+    """Register a sender ID for a country; the operator reviews it."""
+
+    sender_id: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=16,
+            description="Alphanumeric (1 to 11 of A-Z, a-z, 0-9, space, with a letter) or "
+            "numeric (up to 15 digits).",
+            examples=["ACME"],
+        ),
+    ]
+    country: _Country
+
+
+class SenderIdOut(msgspec.Struct, kw_only=True):
+    """A sender ID registration."""
+
+    id: str
+    sender_id: str
+    kind: Literal["alphanumeric", "numeric"]
+    country: str
+    status: SenderStatus
+    reason: str | None
+    created_at: datetime
+    reviewed_at: datetime | None
+
+
+class SenderIdList(msgspec.Struct, kw_only=True):
+    """Registrations, oldest first."""
+
+    data: list[SenderIdOut]
+
+
+# --- representations ------------------------------------------------------------------------------
+
+
+def sender_fields(record: SenderIdRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "sender_id": record.value,
+        "kind": record.kind,
+        "country": record.country,
+        "status": record.status,
+        "reason": record.reason,
+        "created_at": record.created_at,
+        "reviewed_at": record.reviewed_at,
+    }
+
+
+def sender_id_out(record: SenderIdRecord) -> SenderIdOut:
+    """A sender ID registration."""
+    return SenderIdOut(**sender_fields(record))
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+_sender_decoder = msgspec.json.Decoder(SenderIdCreate)
 _MAX_ID_LENGTH: Final = 64
 
 
 class SenderIdEndpoints:
-    """Handlers of the sender ID and message settings routes, scoped to the caller."""
+    """Handlers of the sender ID routes, scoped to the caller's account."""
 
     def __init__(
         self,
         authoring: ContentAuthoring,
         senders: SenderIdStore,
-        settings: MessageSettingsStore,
         authenticator: Authenticator,
         max_body_bytes: int,
-        on_change: Callable[[str], None],
     ) -> None:
         self._authoring = authoring
         self._senders = senders
-        self._settings = settings
         self._auth = authenticator
         self._max_body_bytes = max_body_bytes
-        self._on_change = on_change
 
     async def register_sender_id(self, request: Request) -> Response:
         """Register a sender ID for a country: 201 when new, 200 when already registered."""
@@ -67,7 +132,7 @@ class SenderIdEndpoints:
         """The account's registrations, oldest first."""
         caller = await self._auth.authenticate(request)
         records = await self._senders.list_sender_ids(caller.account_id)
-        return JsonResponse(schemas.SenderIdList(data=[sender_id_out(r) for r in records]))
+        return JsonResponse(SenderIdList(data=[sender_id_out(r) for r in records]))
 
     async def get_sender_id(self, request: Request) -> Response:
         """One registration; another account's id is ``not_found``."""
@@ -79,28 +144,6 @@ class SenderIdEndpoints:
         if record is None:
             raise error("not_found", "No such sender ID registration in this account.")
         return JsonResponse(sender_id_out(record))
-
-    async def get_message_settings(self, request: Request) -> Response:
-        """The account's message settings."""
-        caller = await self._auth.authenticate(request)
-        settings = await self._settings.get_message_settings(caller.account_id)
-        return JsonResponse(message_settings_out(settings))
-
-    async def set_message_settings(self, request: Request) -> Response:
-        """Change smart encoding and/or the link domains; fields left out keep their value."""
-        caller = await self._auth.authenticate(request)
-        payload = decode_body(
-            _settings_decoder, await read_json_body(request, self._max_body_bytes)
-        )
-        domains = None
-        if payload.link_domains is not None:
-            domains = [_domain(item, index) for index, item in enumerate(payload.link_domains)]
-            domains = list(dict.fromkeys(domains))
-        settings = await self._settings.set_message_settings(
-            caller.account_id, smart_encoding=payload.smart_encoding, link_domains=domains
-        )
-        self._on_change(caller.account_id)
-        return JsonResponse(message_settings_out(settings))
 
     def routes(self) -> list[ApiRoute]:
         """The route table entries of these handlers."""
@@ -116,8 +159,8 @@ class SenderIdEndpoints:
                 "(an alphanumeric one in the US) answers `sender_not_allowed`.",
                 scope="account",
                 tag="sender IDs",
-                request=schemas.SenderIdCreate,
-                response=schemas.SenderIdOut,
+                request=SenderIdCreate,
+                response=SenderIdOut,
                 status=201,
                 other_statuses={200: "The registration already pending or approved."},
                 errors=("invalid_sender_id", "sender_not_allowed"),
@@ -130,7 +173,7 @@ class SenderIdEndpoints:
                 summary="List sender ID registrations",
                 scope="account",
                 tag="sender IDs",
-                response=schemas.SenderIdList,
+                response=SenderIdList,
             ),
             ApiRoute(
                 method="GET",
@@ -139,46 +182,7 @@ class SenderIdEndpoints:
                 summary="Get a sender ID registration",
                 scope="account",
                 tag="sender IDs",
-                response=schemas.SenderIdOut,
+                response=SenderIdOut,
                 errors=("not_found",),
             ),
-            ApiRoute(
-                method="GET",
-                path="/v1/message_settings",
-                handler=self.get_message_settings,
-                summary="Get the message settings",
-                scope="account",
-                tag="account",
-                response=schemas.MessageSettingsOut,
-            ),
-            ApiRoute(
-                method="POST",
-                path="/v1/message_settings",
-                handler=self.set_message_settings,
-                summary="Change the message settings",
-                description="`smart_encoding` applies to every message that does not say "
-                "otherwise; `link_domains` are the domains links in templates and `link` "
-                "variables may point to (subdomains included).",
-                scope="account",
-                tag="account",
-                request=schemas.MessageSettingsUpdate,
-                response=schemas.MessageSettingsOut,
-            ),
         ]
-
-
-def _domain(value: str, index: int) -> str:
-    domain = normal_domain(value)
-    labels = domain.split(".")
-    if (
-        len(labels) < 2
-        or not all(label and len(label) <= 63 for label in labels)
-        or not all(c.isalnum() or c in "-." for c in domain)
-        or not domain.isascii()
-    ):
-        raise error(
-            "invalid_request",
-            f"{value!r} is not a domain name such as 'shop.example' (no scheme or path).",
-            field=f"link_domains[{index}]",
-        )
-    return domain
