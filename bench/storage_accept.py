@@ -25,8 +25,9 @@ from pathlib import Path
 from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.pipeline.account_security_ports import Actor
-from parcelsms.pipeline.ports import Accepted, NewMessage, WebhookEvent
+from parcelsms.pipeline.message_ports import Accepted, NewMessage
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 
 def _payload(event: WebhookEvent) -> str:

@@ -27,16 +27,11 @@ from pathlib import Path
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.pipeline.account_security_ports import Actor
-from parcelsms.pipeline.ports import (
-    Accepted,
-    NewMessage,
-    ReceiptRecord,
-    Submitted,
-    SubmittedPart,
-    WebhookResult,
-)
+from parcelsms.pipeline.message_ports import Accepted, NewMessage, Submitted, SubmittedPart
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookResult
 
 BODY = "Acme: your parcel 1Z999AA1 has shipped with DHL. Expected delivery: 2 Dec."
 

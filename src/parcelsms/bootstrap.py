@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from parcelsms import __version__
 from parcelsms.adapters.channels.smpp_channel import SmppChannel, SmppChannelSettings
-from parcelsms.adapters.storage import open_storage
+from parcelsms.adapters.storage import SqlStorage, open_storage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.adapters.webhooks.signing import new_signing_secret
@@ -42,7 +42,7 @@ from parcelsms.pipeline.channel_port import Channel
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
-from parcelsms.pipeline.ports import InboundMessage, Storage
+from parcelsms.pipeline.message_ports import InboundMessage
 from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
@@ -89,7 +89,7 @@ def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
     return path.read_text().strip().encode("utf-8")
 
 
-async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) -> Storage:
+async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) -> SqlStorage:
     """Open (and migrate) the configured storage; on the first start, seed the database's
     price list from ``[prices]``."""
     storage = await open_storage(
@@ -148,7 +148,7 @@ class Platform:
     """Every running part of one parcelsms process."""
 
     settings: Settings
-    storage: Storage
+    storage: SqlStorage
     channels: dict[str, SmppChannel]
     accept: AcceptMessages
     dispatcher: Dispatcher
@@ -382,7 +382,12 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     )
     app = create_app(
         ApiServices(
-            storage=storage,
+            accounts=storage.accounts,
+            billing=storage.billing,
+            content=storage.content,
+            message_queries=storage.message_queries,
+            receipts=storage.receipts,
+            webhook_endpoints=storage.webhook_endpoints,
             accept=accept,
             authoring=authoring,
             new_webhook_secret=new_signing_secret,

@@ -33,4 +33,12 @@ def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiSer
         "check_webhook_url": functools.partial(check_target, allow_private=False),
         "version": "0.0.0-test",
     }
-    return ApiServices(storage=storage, accept=accept, **{**defaults, **options})
+    ports: dict[str, Any] = {
+        "accounts": storage.accounts,
+        "billing": storage.billing,
+        "content": storage.content,
+        "message_queries": storage.message_queries,
+        "receipts": storage.receipts,
+        "webhook_endpoints": storage.webhook_endpoints,
+    }
+    return ApiServices(accept=accept, **{**ports, **defaults, **options})

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parcelsms.pipeline.account_security_ports import Actor
-from parcelsms.pipeline.ports import NewMessage
+from parcelsms.pipeline.message_ports import NewMessage
 
 START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 OPERATOR = Actor(name="billing-suite", key_id="key_billing")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.domain.status import MessageStatus
-from parcelsms.pipeline.ports import ReceiptRecord
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 STATS = {
     MessageStatus.DELIVERED: "DELIVRD",

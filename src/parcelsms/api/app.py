@@ -54,7 +54,6 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
 
     The order of the resources is the order of ``/openapi.json``'s paths.
     """
-    storage = services.storage
     accept = services.accept
     authoring = services.authoring
     limit = services.max_body_bytes
@@ -64,50 +63,53 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
         await authenticator.authenticate(request, ADMIN_SCOPE)
 
     table: list[ApiRoute] = []
-    table += TemplateEndpoints(authoring, storage.content, authenticator, limit).routes()
-    table += SenderIdEndpoints(authoring, storage.content, authenticator, limit).routes()
+    table += TemplateEndpoints(authoring, services.content, authenticator, limit).routes()
+    table += SenderIdEndpoints(authoring, services.content, authenticator, limit).routes()
     table += MessageSettingsEndpoints(
-        storage.content, authenticator, limit, accept.forget_account
+        services.content, authenticator, limit, accept.forget_account
     ).routes()
     table += PreviewEndpoints(accept, authenticator, limit).routes()
     table += AdminReviewEndpoints(
-        authoring, storage.content, storage.content, operator, limit
+        authoring, services.content, services.content, operator, limit
     ).routes()
     table += MessageEndpoints(
-        accept, storage.message_queries, authenticator, services.check_webhook_url, limit
+        accept, services.message_queries, authenticator, services.check_webhook_url, limit
     ).routes()
     table += WebhookEndpoints(
-        storage.webhook_endpoints,
+        services.webhook_endpoints,
         authenticator,
         services.new_webhook_secret,
         services.check_webhook_url,
         limit,
         check_host=services.check_webhook_host,
     ).routes()
-    table += BillingEndpoints(storage.billing, authenticator, services.limits, limit).routes()
-    table += AccountEndpoints(storage.accounts, authenticator, limit).routes()
+    table += BillingEndpoints(services.billing, authenticator, services.limits, limit).routes()
+    table += AccountEndpoints(services.accounts, authenticator, limit).routes()
     table += SandboxNumberEndpoints(
-        storage.accounts, services.test_numbers, authenticator, limit
+        services.accounts, services.test_numbers, authenticator, limit
     ).routes()
-    table += KeyEndpoints(storage.accounts, authenticator, limit).routes()
+    table += KeyEndpoints(services.accounts, authenticator, limit).routes()
     table += AdminAccountEndpoints(
-        storage.accounts, authenticator, services.account_changed, limit
+        services.accounts, authenticator, services.account_changed, limit
     ).routes()
     table += AdminPriceEndpoints(
-        storage.billing, authenticator, prices_changed=services.prices_changed, max_body_bytes=limit
+        services.billing,
+        authenticator,
+        prices_changed=services.prices_changed,
+        max_body_bytes=limit,
     ).routes()
     table += AdminAccountBillingEndpoints(
-        storage.billing,
+        services.billing,
         authenticator,
         services.limits,
         account_changed=services.account_changed,
         max_body_bytes=limit,
     ).routes()
-    table += AdminReportEndpoints(storage.billing, authenticator).routes()
-    table += AdminKeyEndpoints(storage.accounts, authenticator, limit).routes()
-    table += AdminReceiptEndpoints(storage.receipts).routes()
+    table += AdminReportEndpoints(services.billing, authenticator).routes()
+    table += AdminKeyEndpoints(services.accounts, authenticator, limit).routes()
+    table += AdminReceiptEndpoints(services.receipts).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
-    table[:] = with_audit_fallback(table, storage.accounts)
+    table[:] = with_audit_fallback(table, services.accounts)
     return table
 
 
@@ -118,7 +120,7 @@ def create_app(services: ApiServices) -> Starlette:
     itself is opened and closed by the caller.
     """
     authenticator = Authenticator(
-        services.storage.accounts,
+        services.accounts,
         cache_seconds=services.auth_cache_seconds,
         rates=services.key_rates,
         max_body_bytes=services.max_body_bytes,

@@ -14,9 +14,14 @@ from dataclasses import dataclass, field
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.account_limits import AccountLimitsCache
+from parcelsms.pipeline.account_security_ports import AccountsAndKeys
+from parcelsms.pipeline.billing_ports import BillingAndBalances
 from parcelsms.pipeline.content_authoring import ContentAuthoring
-from parcelsms.pipeline.ports import Storage
+from parcelsms.pipeline.content_ports import ContentStore
+from parcelsms.pipeline.message_ports import MessageQueries
+from parcelsms.pipeline.receipt_ports import ReceiptStore
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
+from parcelsms.pipeline.webhook_ports import WebhookEndpointStore
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_AUTH_CACHE_SECONDS = 2.0
@@ -38,7 +43,9 @@ async def _resolve_nothing(url: str) -> None:
 class ApiServices:
     """The dependencies of the HTTP API.
 
-    * ``storage``: every read and the account/key/template/webhook writes.
+    * ``accounts``, ``billing``, ``content``, ``message_queries``, ``receipts``,
+      ``webhook_endpoints``: the storage ports the resources read and write (the
+      composition root hands out the storage's rooms).
     * ``accept``: the accept use case behind ``POST /v1/messages``, the batch endpoint and
       the preview.
     * ``authoring``: the content use case behind templates, sender IDs and the operator's
@@ -66,7 +73,12 @@ class ApiServices:
       reactivated or verified (the send guard drops its cached state).
     """
 
-    storage: Storage
+    accounts: AccountsAndKeys
+    billing: BillingAndBalances
+    content: ContentStore
+    message_queries: MessageQueries
+    receipts: ReceiptStore
+    webhook_endpoints: WebhookEndpointStore
     accept: AcceptMessages
     authoring: ContentAuthoring
     limits: AccountLimitsCache

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from parcelsms.adapters.storage import SqlStorage
 from parcelsms.cli.operator_commands import (
     amount_argument,
     cli_actor,
@@ -28,7 +29,6 @@ from parcelsms.pipeline.billing_ports import (
     PackageSpec,
     PriceEntry,
 )
-from parcelsms.pipeline.ports import Storage
 
 
 def _country(value: str, hint: str) -> str:
@@ -53,7 +53,7 @@ def prices() -> None:
 def list_prices(config_path: str | None) -> None:
     """Show the price list: the default, then each country's own price."""
 
-    async def work(storage: Storage) -> list[PriceEntry]:
+    async def work(storage: SqlStorage) -> list[PriceEntry]:
         return await storage.billing.list_prices()
 
     for entry in with_storage(config_path, work):
@@ -69,7 +69,7 @@ def set_price(country: str, amount: str, config_path: str | None) -> None:
     code = _country(country, "COUNTRY")
     micros = amount_argument(amount, "AMOUNT")
 
-    async def work(storage: Storage) -> PriceEntry:
+    async def work(storage: SqlStorage) -> PriceEntry:
         return await storage.billing.set_price(code, micros, cli_actor())
 
     click.echo(_price_line(with_storage(config_path, work)))
@@ -82,7 +82,7 @@ def set_default_price(amount: str, config_path: str | None) -> None:
     """Set the per-segment price of every country without its own to AMOUNT."""
     micros = amount_argument(amount, "AMOUNT")
 
-    async def work(storage: Storage) -> PriceEntry:
+    async def work(storage: SqlStorage) -> PriceEntry:
         return await storage.billing.set_price(DEFAULT_COUNTRY, micros, cli_actor())
 
     click.echo(_price_line(with_storage(config_path, work)))
@@ -95,7 +95,7 @@ def unset_price(country: str, config_path: str | None) -> None:
     """Remove COUNTRY's own price: it pays the default again."""
     code = _country(country, "COUNTRY")
 
-    async def work(storage: Storage) -> bool:
+    async def work(storage: SqlStorage) -> bool:
         return await storage.billing.remove_price(code, cli_actor())
 
     if not with_storage(config_path, work):
@@ -118,7 +118,7 @@ def channel_costs() -> None:
 def list_costs(config_path: str | None) -> None:
     """Show every channel cost."""
 
-    async def work(storage: Storage) -> list[ChannelCost]:
+    async def work(storage: SqlStorage) -> list[ChannelCost]:
         return await storage.billing.list_channel_costs()
 
     for cost in with_storage(config_path, work):
@@ -135,7 +135,7 @@ def set_cost(channel: str, amount: str, country: str | None, config_path: str | 
     code = DEFAULT_COUNTRY if country is None else _country(country, "--country")
     micros = amount_argument(amount, "AMOUNT")
 
-    async def work(storage: Storage) -> ChannelCost:
+    async def work(storage: SqlStorage) -> ChannelCost:
         return await storage.billing.set_channel_cost(channel, code, micros, cli_actor())
 
     click.echo(_cost_line(with_storage(config_path, work)))
@@ -198,7 +198,7 @@ def grant_package(
         countries=listed,
     )
 
-    async def work(storage: Storage) -> Package:
+    async def work(storage: SqlStorage) -> Package:
         found = await find_account(storage, account)
         return await storage.billing.grant_package(found.id, spec, cli_actor())
 
@@ -211,7 +211,7 @@ def grant_package(
 def list_packages(account: str, config_path: str | None) -> None:
     """Show ACCOUNT's packages, soonest expiry first."""
 
-    async def work(storage: Storage) -> list[Package]:
+    async def work(storage: SqlStorage) -> list[Package]:
         found = await find_account(storage, account)
         return await storage.billing.list_packages(found.id)
 

@@ -11,6 +11,7 @@ import json
 
 import click
 
+from parcelsms.adapters.storage import SqlStorage
 from parcelsms.cli.operator_commands import cli_actor, find_account, with_storage
 from parcelsms.cli.settings_loader import config_option
 from parcelsms.domain.api_keys import OPERATOR_SCOPES, SENDER_SCOPES, canonical_scopes
@@ -23,7 +24,6 @@ from parcelsms.pipeline.account_security_ports import (
     KeyRecord,
     KeySpec,
 )
-from parcelsms.pipeline.ports import Storage
 
 
 @click.group("keys")
@@ -78,7 +78,7 @@ def create_key(
         rate_burst=burst,
     )
 
-    async def work(storage: Storage) -> CreatedKey:
+    async def work(storage: SqlStorage) -> CreatedKey:
         if operator:
             owner = await storage.accounts.operator_account()
         else:
@@ -116,7 +116,7 @@ def _describe(record: KeyRecord) -> str:
 def list_keys(account: str | None, operator: bool, config_path: str | None) -> None:
     """List ACCOUNT's keys (name or id), the operator keys, or every key."""
 
-    async def work(storage: Storage) -> list[KeyRecord]:
+    async def work(storage: SqlStorage) -> list[KeyRecord]:
         if operator:
             return await storage.accounts.list_keys((await storage.accounts.operator_account()).id)
         if account is not None:
@@ -133,7 +133,7 @@ def list_keys(account: str | None, operator: bool, config_path: str | None) -> N
 def revoke_key(key_id: str, config_path: str | None) -> None:
     """Revoke key KEY_ID (``key_…``); requests with it are refused from then on."""
 
-    async def work(storage: Storage) -> KeyRecord | None:
+    async def work(storage: SqlStorage) -> KeyRecord | None:
         return await storage.accounts.revoke_key(key_id, cli_actor())
 
     record = with_storage(config_path, work)
@@ -153,7 +153,7 @@ def audit(
 ) -> None:
     """Show the audit log, newest first."""
 
-    async def work(storage: Storage) -> tuple[AuditEntry, ...]:
+    async def work(storage: SqlStorage) -> tuple[AuditEntry, ...]:
         account_id = (await find_account(storage, account)).id if account else None
         page = await storage.accounts.list_audit(
             AuditFilter(account_id=account_id, action=action), None, limit

@@ -11,18 +11,18 @@ from typing import TypeVar
 
 import click
 
+from parcelsms.adapters.storage import SqlStorage
 from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.serve import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.domain.money import format_micros, parse_amount, parse_currency
 from parcelsms.errors import CatalogueError, ParcelsmsError
-from parcelsms.pipeline.account_security_ports import AccountFilter, AccountProfile, Actor
-from parcelsms.pipeline.ports import Account, Storage
+from parcelsms.pipeline.account_security_ports import Account, AccountFilter, AccountProfile, Actor
 
 T = TypeVar("T")
 
 
-def with_storage(config_path: str | None, work: Callable[[Storage], Awaitable[T]]) -> T:
+def with_storage(config_path: str | None, work: Callable[[SqlStorage], Awaitable[T]]) -> T:
     """Run ``work`` on the configured storage (opened and closed around it)."""
     settings = load_settings(config_path)
     result: list[T] = []
@@ -50,7 +50,7 @@ def cli_actor() -> Actor:
     return Actor(name=f"cli:{user}"[:100])
 
 
-async def find_account(storage: Storage, name_or_id: str) -> Account:
+async def find_account(storage: SqlStorage, name_or_id: str) -> Account:
     """The account with this id or name; a ``ClickException`` when there is none."""
     account = await storage.accounts.get_account(name_or_id)
     if account is None:
@@ -102,7 +102,7 @@ def create_account(
     except CatalogueError as problem:
         raise click.BadParameter(problem.message, param_hint="--currency") from None
 
-    async def work(storage: Storage) -> AccountProfile:
+    async def work(storage: SqlStorage) -> AccountProfile:
         return await storage.accounts.create_sender_account(
             name, micros, code, verified=verified, actor=cli_actor()
         )
@@ -119,7 +119,7 @@ def top_up(account: str, amount: str, note: str, config_path: str | None) -> Non
     """Add AMOUNT (currency units, e.g. 25.50) to ACCOUNT's balance (name or id)."""
     micros = amount_argument(amount, "AMOUNT", allow_zero=False)
 
-    async def work(storage: Storage) -> Account:
+    async def work(storage: SqlStorage) -> Account:
         found = await find_account(storage, account)
         return await storage.accounts.top_up_account(found.id, micros, note, cli_actor())
 
@@ -139,7 +139,7 @@ def top_up(account: str, amount: str, note: str, config_path: str | None) -> Non
 def list_accounts(status: str | None, pending: bool, config_path: str | None) -> None:
     """List sender accounts, newest first."""
 
-    async def work(storage: Storage) -> list[AccountProfile]:
+    async def work(storage: SqlStorage) -> list[AccountProfile]:
         found: list[AccountProfile] = []
         cursor = None
         filters = AccountFilter(
@@ -163,7 +163,7 @@ def list_accounts(status: str | None, pending: bool, config_path: str | None) ->
 def show_account(account: str, config_path: str | None) -> None:
     """Show ACCOUNT (name or id) with its verification and company details."""
 
-    async def work(storage: Storage) -> AccountProfile | None:
+    async def work(storage: SqlStorage) -> AccountProfile | None:
         found = await find_account(storage, account)
         return await storage.accounts.get_account_profile(found.id)
 
@@ -188,10 +188,10 @@ def show_account(account: str, config_path: str | None) -> None:
 
 
 def _review_command(
-    action: str, run: Callable[[Storage, str, str | None], Awaitable[AccountProfile | None]]
+    action: str, run: Callable[[SqlStorage, str, str | None], Awaitable[AccountProfile | None]]
 ) -> Callable[[str, str | None, str | None], None]:
     def command(account: str, reason: str | None, config_path: str | None) -> None:
-        async def work(storage: Storage) -> AccountProfile | None:
+        async def work(storage: SqlStorage) -> AccountProfile | None:
             found = await find_account(storage, account)
             return await run(storage, found.id, reason)
 

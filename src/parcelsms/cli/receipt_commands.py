@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
+from parcelsms.adapters.storage import SqlStorage
 from parcelsms.cli.operator_commands import with_storage
 from parcelsms.cli.settings_loader import config_option
-from parcelsms.pipeline.ports import Storage, UnmatchedReceipt
+from parcelsms.pipeline.receipt_ports import UnmatchedReceipt
 
 
 @click.group("receipts")
@@ -21,7 +22,7 @@ def receipts() -> None:
 def unmatched(channel: str | None, limit: int, config_path: str | None) -> None:
     """List receipts set aside after matching no submission, newest first."""
 
-    async def work(storage: Storage) -> list[UnmatchedReceipt]:
+    async def work(storage: SqlStorage) -> list[UnmatchedReceipt]:
         return await storage.receipts.list_unmatched_receipts(
             channel=channel, limit=limit, before=None
         )

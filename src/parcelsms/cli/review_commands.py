@@ -14,6 +14,7 @@ from typing import TypeVar, cast
 
 import click
 
+from parcelsms.adapters.storage import SqlStorage
 from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.serve import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
@@ -26,13 +27,14 @@ from parcelsms.pipeline.content_ports import (
     Template,
     TemplateStatus,
 )
-from parcelsms.pipeline.ports import Storage
 
 T = TypeVar("T")
 _EXCERPT = 30
 
 
-def _run(config_path: str | None, work: Callable[[Storage, ContentAuthoring], Awaitable[T]]) -> T:
+def _run(
+    config_path: str | None, work: Callable[[SqlStorage, ContentAuthoring], Awaitable[T]]
+) -> T:
     settings = load_settings(config_path)
     result: list[T] = []
 
@@ -110,7 +112,7 @@ def templates() -> None:
 def review_templates(status: str, limit: int, config_path: str | None) -> None:
     """List template versions waiting for review, with their findings."""
 
-    async def work(storage: Storage, authoring: ContentAuthoring) -> list[Template]:
+    async def work(storage: SqlStorage, authoring: ContentAuthoring) -> list[Template]:
         return await storage.content.list_templates_by_status(cast("TemplateStatus", status), limit)
 
     found = _run(config_path, work)
@@ -130,7 +132,7 @@ def approve_template(
 ) -> None:
     """Approve template version TEMPLATE_ID; it sends from now on."""
 
-    async def work(storage: Storage, authoring: ContentAuthoring) -> Template | None:
+    async def work(storage: SqlStorage, authoring: ContentAuthoring) -> Template | None:
         return await authoring.review_template(
             template_id, approved=True, reason=note, override_findings=override_findings
         )
@@ -148,7 +150,7 @@ def approve_template(
 def reject_template(template_id: str, reason: str, config_path: str | None) -> None:
     """Reject template version TEMPLATE_ID with a reason."""
 
-    async def work(storage: Storage, authoring: ContentAuthoring) -> Template | None:
+    async def work(storage: SqlStorage, authoring: ContentAuthoring) -> Template | None:
         return await authoring.review_template(template_id, approved=False, reason=reason)
 
     template = _run(config_path, work)
@@ -174,7 +176,7 @@ def sender_ids() -> None:
 def review_sender_ids(status: str, limit: int, config_path: str | None) -> None:
     """List sender ID registrations waiting for review."""
 
-    async def work(storage: Storage, authoring: ContentAuthoring) -> list[SenderIdRecord]:
+    async def work(storage: SqlStorage, authoring: ContentAuthoring) -> list[SenderIdRecord]:
         return await storage.content.list_sender_ids_by_status(
             cast("SenderIdStatus", status), limit
         )
@@ -192,7 +194,7 @@ def review_sender_ids(status: str, limit: int, config_path: str | None) -> None:
 def approve_sender_id(registration_id: str, config_path: str | None) -> None:
     """Approve sender ID registration REGISTRATION_ID."""
 
-    async def work(storage: Storage, authoring: ContentAuthoring) -> SenderIdRecord | None:
+    async def work(storage: SqlStorage, authoring: ContentAuthoring) -> SenderIdRecord | None:
         return await authoring.review_sender_id(registration_id, approved=True, reason=None)
 
     record = _run(config_path, work)
@@ -208,7 +210,7 @@ def approve_sender_id(registration_id: str, config_path: str | None) -> None:
 def reject_sender_id(registration_id: str, reason: str, config_path: str | None) -> None:
     """Reject sender ID registration REGISTRATION_ID with a reason."""
 
-    async def work(storage: Storage, authoring: ContentAuthoring) -> SenderIdRecord | None:
+    async def work(storage: SqlStorage, authoring: ContentAuthoring) -> SenderIdRecord | None:
         return await authoring.review_sender_id(registration_id, approved=False, reason=reason)
 
     record = _run(config_path, work)

@@ -131,8 +131,8 @@ async def _serve(
         await asyncio.sleep(0.01)
     port = listener.getsockname()[1]
     # Only now, with the port listening, is a demo key created: it is printed right below.
-    seed = await seed_demo(platform.storage) if demo else None
-    accounts = await existing_accounts(platform.storage)
+    seed = await seed_demo(platform.storage.accounts, platform.storage.content) if demo else None
+    accounts = await existing_accounts(platform.storage.accounts)
     await platform.wait_channels_bound(5.0)
     announcement = Announcement(platform, settings, port, seed, accounts, config_path)
     print(announcement.text(), flush=True)

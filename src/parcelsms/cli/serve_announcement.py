@@ -10,9 +10,8 @@ from enum import Enum
 
 from parcelsms.bootstrap import Platform
 from parcelsms.config import Settings
-from parcelsms.pipeline.account_security_ports import AccountFilter
+from parcelsms.pipeline.account_security_ports import AccountFilter, AccountsAndKeys
 from parcelsms.pipeline.demo_seed import DEMO_ACCOUNT, DemoSeed
-from parcelsms.pipeline.ports import Storage
 
 
 class Accounts(Enum):
@@ -23,11 +22,11 @@ class Accounts(Enum):
     OTHERS = "others"
 
 
-async def existing_accounts(storage: Storage) -> Accounts:
+async def existing_accounts(accounts: AccountsAndKeys) -> Accounts:
     """Whether the demo account exists, else whether any sender account does."""
-    if await storage.accounts.find_account_by_name(DEMO_ACCOUNT) is not None:
+    if await accounts.find_account_by_name(DEMO_ACCOUNT) is not None:
         return Accounts.DEMO
-    page = await storage.accounts.list_account_profiles(AccountFilter(), limit=1)
+    page = await accounts.list_account_profiles(AccountFilter(), limit=1)
     return Accounts.OTHERS if page.items else Accounts.NONE
 
 

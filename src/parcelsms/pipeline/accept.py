@@ -27,12 +27,12 @@ from parcelsms.domain.sender_selection import canonical_sender_id
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.compose import (
     ComposeSettings,
-    ContentStore,
     MessageComposer,
     PriceSource,
     packaged_country_rules,
 )
-from parcelsms.pipeline.ports import Accepted, MessageStore, NewMessage
+from parcelsms.pipeline.content_ports import ContentStore
+from parcelsms.pipeline.message_ports import Accepted, MessageStore, NewMessage
 from parcelsms.pipeline.preview import MessagePreview, build_preview
 from parcelsms.pipeline.send_guards import GuardContext, SendGuard
 from parcelsms.protocol.text.segments import Encoding

@@ -1,7 +1,7 @@
 """The storage port for account verification, API keys, test numbers and the audit log.
 
-Part of :class:`~parcelsms.pipeline.ports.Storage` (which inherits
-:class:`AccountSecurityStore`). Records are immutable msgspec Structs; times are UTC.
+Implemented by the storage's account room (``storage.accounts``, an
+:class:`AccountsAndKeys`). Records are immutable msgspec Structs; times are UTC.
 
 Accounts: the ``accounts`` row says whether an account is ``active`` or ``suspended`` (the
 accept step checks it in the same transaction that reserves the price); the profile adds
@@ -357,4 +357,24 @@ class AuditStore(Protocol):
 
 
 class AccountSecurityStore(AccountReviewStore, KeyStore, TestNumberStore, AuditStore, Protocol):
-    """Everything of this module; part of ``Storage``."""
+    """Every account-security protocol of this module."""
+
+
+class AccountStore(Protocol):
+    """Accounts as the hot path reads them, and key usage.
+
+    Accounts and keys are created, topped up, suspended and revoked through
+    :class:`~parcelsms.pipeline.account_security_ports.AccountSecurityStore`.
+    """
+
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    async def find_account_by_name(self, name: str) -> Account | None: ...
+
+    async def touch_key_usage(self, key_id: str, at: datetime) -> None:
+        """Record that the key was used at ``at`` (callers decide how often to tell)."""
+        ...
+
+
+class AccountsAndKeys(AccountStore, AccountSecurityStore, Protocol):
+    """Everything about accounts: reads, review, keys, sandbox numbers, audit."""

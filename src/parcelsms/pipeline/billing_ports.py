@@ -1,6 +1,6 @@
 """The storage port for prices, packages, the ledger's reads, notifications and limits.
 
-Part of :class:`~parcelsms.pipeline.ports.Storage` (which inherits :class:`BillingStore`).
+Implemented by the storage's billing room (``storage.billing``, a :class:`BillingAndBalances`).
 Records are immutable msgspec Structs; times are UTC; money is integer micro-units.
 
 Ledger kinds (every movement of money or package segments is one row; see docs/billing.md):
@@ -36,7 +36,7 @@ import msgspec
 from parcelsms.domain.account_events import AccountEvent
 from parcelsms.domain.packages import PackageRegion
 from parcelsms.domain.pricing import PriceList
-from parcelsms.pipeline.account_security_ports import Actor
+from parcelsms.pipeline.account_security_ports import Account, Actor
 
 LedgerKind = Literal[
     "topup", "reserve", "settle", "refund", "package_grant", "package_use", "package_refund"
@@ -335,4 +335,10 @@ class LimitHistory(Protocol):
 class BillingStore(
     PriceStore, PackageStore, BillingSettingsStore, BillingQueries, LimitHistory, Protocol
 ):
-    """Everything of this module; part of ``Storage``."""
+    """Every billing protocol of this module."""
+
+
+class BillingAndBalances(BillingStore, Protocol):
+    """Billing, and the account whose balance it reports."""
+
+    async def get_account(self, account_id: str) -> Account | None: ...

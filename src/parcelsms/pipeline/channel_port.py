@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from parcelsms.pipeline.ports import ReceiptRecord, SubmittedPart
+from parcelsms.pipeline.message_ports import SubmittedPart
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 AcceptedPart = SubmittedPart
 """A part the carrier accepted, as the channel reports it (the dispatcher records it as is)."""

@@ -58,22 +58,16 @@ from parcelsms.domain.templates import ParsedTemplate, parse_template
 from parcelsms.domain.variable_values import RecipientLocale, render_typed
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.content_ports import (
+    ContentStore,
     MessageSettings,
-    MessageSettingsStore,
     SenderIdRecord,
-    SenderIdStore,
     Template,
-    TemplateStore,
     TemplateVariants,
 )
 from parcelsms.protocol.text.segments import SegmentInfo, count_segments
 
 _CACHE_LIMIT = 10_000
 _DATE_TYPES = frozenset({"date", "date_time"})
-
-
-class ContentStore(TemplateStore, SenderIdStore, MessageSettingsStore, Protocol):
-    """The storage a composer reads: templates, sender IDs, message settings."""
 
 
 class PriceSource(Protocol):

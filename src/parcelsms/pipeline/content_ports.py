@@ -1,8 +1,8 @@
 """The storage port for what a message may say and who it comes from.
 
 Templates, sender IDs and per-account message settings: their records and the protocols
-the storage adapter implements. :mod:`parcelsms.pipeline.ports` re-exports everything here,
-so callers keep importing from there.
+the storage adapter implements (``storage.content``: one object for the three, the
+:class:`ContentStore` the accept and authoring use cases need).
 
 Template lifecycle (one row per *version* of one *variant*, a variant being a template
 name in one language)::
@@ -287,3 +287,7 @@ class MessageSettingsStore(Protocol):
     ) -> MessageSettings:
         """Change the given settings (``None`` keeps a setting as it is)."""
         ...
+
+
+class ContentStore(TemplateStore, SenderIdStore, MessageSettingsStore, Protocol):
+    """Templates, sender IDs and message settings."""

@@ -16,8 +16,8 @@ from importlib import resources
 
 from parcelsms.domain import api_keys
 from parcelsms.domain.money import to_micros
-from parcelsms.pipeline.account_security_ports import SYSTEM_ACTOR, KeySpec
-from parcelsms.pipeline.ports import Storage
+from parcelsms.pipeline.account_security_ports import SYSTEM_ACTOR, AccountsAndKeys, KeySpec
+from parcelsms.pipeline.content_ports import ContentStore
 
 DEMO_ACCOUNT = "demo"
 DEMO_BALANCE = "100"
@@ -37,23 +37,23 @@ def demo_templates() -> list[dict[str, str]]:
     return [{"name": t["name"], "language": t["language"], "body": t["body"]} for t in loaded]
 
 
-async def seed_demo(storage: Storage) -> DemoSeed | None:
+async def seed_demo(accounts: AccountsAndKeys, content: ContentStore) -> DemoSeed | None:
     """Create the demo account, templates and key; ``None`` when it exists already."""
-    if await storage.accounts.find_account_by_name(DEMO_ACCOUNT) is not None:
+    if await accounts.find_account_by_name(DEMO_ACCOUNT) is not None:
         return None
     # Verified, so the printed curl can send to any number: the demo is the operator's own
     # account on their own machine, not a sender awaiting review.
-    profile = await storage.accounts.create_sender_account(
+    profile = await accounts.create_sender_account(
         DEMO_ACCOUNT, to_micros(DEMO_BALANCE), "EUR", verified=True, actor=SYSTEM_ACTOR
     )
     account = profile.account
     count = 0
     for template in demo_templates():
-        created = await storage.content.create_template(
+        created = await content.create_template(
             account.id, template["name"], template["language"], template["body"]
         )
-        await storage.content.set_template_review(created.id, approved=True)
+        await content.set_template_review(created.id, approved=True)
         count += 1
     spec = KeySpec(scopes=api_keys.SENDER_SCOPES, label="demo")
-    created_key = await storage.accounts.create_key(account.id, spec, SYSTEM_ACTOR)
+    created_key = await accounts.create_key(account.id, spec, SYSTEM_ACTOR)
     return DemoSeed(account_id=account.id, api_key=created_key.plaintext, templates=count)

@@ -49,7 +49,7 @@ from parcelsms.pipeline.channel_port import (
     SendResultKind,
 )
 from parcelsms.pipeline.list_recorder import ListRecorder
-from parcelsms.pipeline.ports import (
+from parcelsms.pipeline.message_ports import (
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
     DispatchItem,
     ErrorDetail,

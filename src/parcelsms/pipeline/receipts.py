@@ -41,7 +41,7 @@ from parcelsms.domain.receipt_correlation import (
     reading_for_format,
     receipt_key,
 )
-from parcelsms.pipeline.ports import ReceiptRecord, ReceiptStore
+from parcelsms.pipeline.receipt_ports import ReceiptRecord, ReceiptStore
 from parcelsms.protocol.smpp.message_id import exact_key
 
 _log = logging.getLogger(__name__)

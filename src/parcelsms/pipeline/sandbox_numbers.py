@@ -39,7 +39,7 @@ from parcelsms.pipeline.account_security_ports import (
     CodeIssue,
     TestNumber,
 )
-from parcelsms.pipeline.ports import Accepted, NewMessage
+from parcelsms.pipeline.message_ports import Accepted, NewMessage
 from parcelsms.protocol.text.segments import Encoding, count_segments
 
 CODE_TEXT = "Your parcelsms verification code is {code}. It expires in {minutes} minutes."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from parcelsms.pipeline.ports import WebhookEndpointStore
+from parcelsms.pipeline.webhook_ports import WebhookEndpointStore
 
 NEGATIVE_TTL_SECONDS = 2.0
 

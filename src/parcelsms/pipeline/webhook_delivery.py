@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from parcelsms.pipeline.list_recorder import ListRecorder
-from parcelsms.pipeline.ports import WebhookDelivery, WebhookOutbox, WebhookResult
+from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookOutbox, WebhookResult
 
 _log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import msgspec
 
 from parcelsms.domain.events import MessageStatusChanged, webhook_payload
 from parcelsms.domain.status import MessageStatus
-from parcelsms.pipeline.ports import WebhookEvent
+from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 _encoder = msgspec.json.Encoder()
 

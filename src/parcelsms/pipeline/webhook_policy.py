@@ -1,7 +1,7 @@
 """Which status changes of a message become webhooks, where they go, and what they say.
 
 The rule is the pipeline's; storage applies it inside the transaction of each status change
-(:class:`~parcelsms.pipeline.ports.WebhookPolicy`), so a change and its outbox row commit
+(:class:`~parcelsms.pipeline.webhook_ports.WebhookPolicy`), so a change and its outbox row commit
 together and no webhook is ever lost between them.
 
 :class:`StatusWebhookPolicy` is the platform's rule: every status change but ``queued``
@@ -16,15 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from parcelsms.domain.status import MessageStatus
-from parcelsms.pipeline.ports import WebhookEvent, WebhookPayloadBuilder
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
+from parcelsms.pipeline.webhook_ports import WebhookEvent, WebhookPayloadBuilder
 
 STATUSES_WITH_WEBHOOK = frozenset(MessageStatus) - {MessageStatus.QUEUED}
 
 
 @dataclass(frozen=True, slots=True)
 class StatusWebhookPolicy:
-    """Implements :class:`~parcelsms.pipeline.ports.WebhookPolicy` (see the module)."""
+    """Implements :class:`~parcelsms.pipeline.webhook_ports.WebhookPolicy` (see the module)."""
 
     payload_builder: WebhookPayloadBuilder = build_webhook_payload
     statuses: frozenset[MessageStatus] = field(default=STATUSES_WITH_WEBHOOK)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
-from parcelsms.pipeline.ports import ReceiptRecord, Submitted, SubmittedPart
+from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 GB_MOBILE = "+447400123456"
 ES_MOBILE = "+34612345678"

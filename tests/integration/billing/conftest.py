@@ -11,8 +11,9 @@ import pytest
 from billing_storage import Clock, message
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
-from parcelsms.pipeline.ports import NewMessage, WebhookEvent
+from parcelsms.pipeline.message_ports import NewMessage
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 
 def _payload(event: WebhookEvent) -> str:

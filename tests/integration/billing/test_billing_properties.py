@@ -45,20 +45,20 @@ from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.billing_ports import BillingSettingsChange, PackageSpec
-from parcelsms.pipeline.ports import (
+from parcelsms.pipeline.message_ports import (
     Accepted,
     DispatchItem,
     ErrorDetail,
     Failed,
     NewMessage,
-    ReceiptRecord,
     Retry,
     SubmissionOutcome,
     Submitted,
     SubmittedPart,
-    WebhookEvent,
 )
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 T = TypeVar("T")
 ACTOR = Actor(name="property-test")

@@ -19,14 +19,8 @@ from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import AuditFilter
 from parcelsms.pipeline.billing_ports import BillingSettingsChange, LedgerFilter, PackageSpec
-from parcelsms.pipeline.ports import (
-    Accepted,
-    ErrorDetail,
-    Failed,
-    ReceiptRecord,
-    Submitted,
-    SubmittedPart,
-)
+from parcelsms.pipeline.message_ports import Accepted, ErrorDetail, Failed, Submitted, SubmittedPart
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 
 async def _account(storage: SqlStorage, name: str, balance: int, home: str = "GB") -> str:

@@ -11,8 +11,9 @@ import msgspec
 import pytest
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
-from parcelsms.pipeline.ports import NewMessage, WebhookEvent
+from parcelsms.pipeline.message_ports import NewMessage
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 PEPPER = b"test-pepper"

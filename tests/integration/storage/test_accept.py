@@ -11,7 +11,7 @@ from sender_accounts import TEST_ACTOR, new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import Accepted, MessageFilter, NewMessage
+from parcelsms.pipeline.message_ports import Accepted, MessageFilter, NewMessage
 
 MakeMessage = Callable[..., NewMessage]
 

@@ -17,14 +17,8 @@ from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import StorageError
-from parcelsms.pipeline.ports import (
-    ErrorDetail,
-    Failed,
-    ReceiptRecord,
-    Retry,
-    Submitted,
-    SubmittedPart,
-)
+from parcelsms.pipeline.message_ports import ErrorDetail, Failed, Retry, Submitted, SubmittedPart
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 
 def submitted(

@@ -11,14 +11,8 @@ from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
-from parcelsms.pipeline.ports import (
-    ErrorDetail,
-    Failed,
-    ReceiptRecord,
-    Retry,
-    Submitted,
-    SubmittedPart,
-)
+from parcelsms.pipeline.message_ports import ErrorDetail, Failed, Retry, Submitted, SubmittedPart
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 
 def submitted(message_id: str, *carrier_ids: str, channel: str = "alpha") -> Submitted:

@@ -12,7 +12,7 @@ from sender_accounts import new_account
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.pipeline.channel_port import AcceptedPart, ChannelResult, OutboundSms, SendResultKind
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
-from parcelsms.pipeline.ports import DispatchItem, RecoveryPolicy, SubmissionOutcome
+from parcelsms.pipeline.message_ports import DispatchItem, RecoveryPolicy, SubmissionOutcome
 
 
 class AcceptingChannel:

@@ -20,16 +20,16 @@ from sender_accounts import new_account, top_up
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
-from parcelsms.pipeline.ports import (
+from parcelsms.pipeline.message_ports import (
     DispatchItem,
     ErrorDetail,
     Failed,
-    ReceiptRecord,
     Retry,
     SubmissionOutcome,
     Submitted,
     SubmittedPart,
 )
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "canceled")
 RECEIPT_STATES = ("delivered", "delivered", "delivered", "undelivered", "expired", "rejected", None)

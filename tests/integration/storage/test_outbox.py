@@ -15,15 +15,9 @@ from sender_accounts import new_account
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import StorageError
-from parcelsms.pipeline.ports import (
-    ErrorDetail,
-    Failed,
-    Submitted,
-    SubmittedPart,
-    WebhookEvent,
-    WebhookResult,
-)
+from parcelsms.pipeline.message_ports import ErrorDetail, Failed, Submitted, SubmittedPart
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookEvent, WebhookResult
 
 
 def submitted(message_id: str) -> Submitted:

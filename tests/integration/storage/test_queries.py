@@ -14,7 +14,8 @@ from sender_accounts import new_account
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import MessageFilter, ReceiptRecord, Submitted, SubmittedPart
+from parcelsms.pipeline.message_ports import MessageFilter, Submitted, SubmittedPart
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 
 async def test_a_message_shows_its_history_and_parts(

@@ -26,7 +26,7 @@ from sender_accounts import new_account
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.domain.receipt_correlation import MessageIdFormat, Reading
 from parcelsms.domain.status import MessageStatus
-from parcelsms.pipeline.ports import Submitted, SubmittedPart
+from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
 from parcelsms.pipeline.receipts import ReceiptCorrelator
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 

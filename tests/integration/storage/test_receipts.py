@@ -14,7 +14,8 @@ from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros
-from parcelsms.pipeline.ports import ReceiptCounts, ReceiptRecord, Submitted, SubmittedPart
+from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
+from parcelsms.pipeline.receipt_ports import ReceiptCounts, ReceiptRecord
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 

@@ -13,7 +13,7 @@ from parcelsms.adapters.storage.engine.migrate import alembic_config
 from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import NewTemplateVersion, TemplateFinding, TemplateVariable
+from parcelsms.pipeline.content_ports import NewTemplateVersion, TemplateFinding, TemplateVariable
 
 WARNING = TemplateFinding(code="mostly_variable", severity="warning", message="w")
 ERROR = TemplateFinding(code="url_shortener", severity="error", message="e", span=(3, 9))

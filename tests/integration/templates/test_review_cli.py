@@ -13,7 +13,7 @@ from sender_accounts import new_account
 from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.main import main
 from parcelsms.config import load_config
-from parcelsms.pipeline.ports import NewTemplateVersion, TemplateFinding
+from parcelsms.pipeline.content_ports import NewTemplateVersion, TemplateFinding
 
 FINDING = TemplateFinding(
     code="url_shortener",

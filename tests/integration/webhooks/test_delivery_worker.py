@@ -19,16 +19,10 @@ from standardwebhooks.webhooks import Webhook
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.adapters.webhooks.sender import WebhookSender
 from parcelsms.adapters.webhooks.signing import new_signing_secret
-from parcelsms.pipeline.ports import (
-    NewMessage,
-    Submitted,
-    SubmittedPart,
-    WebhookDelivery,
-    WebhookEvent,
-    WebhookResult,
-)
+from parcelsms.pipeline.message_ports import NewMessage, Submitted, SubmittedPart
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookEvent, WebhookResult
 
 
 def payload(event: WebhookEvent) -> str:

@@ -13,8 +13,7 @@ from starlette.requests import Request
 
 from parcelsms.api.authentication import Authenticator
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.account_security_ports import KeyGrant
-from parcelsms.pipeline.ports import Account
+from parcelsms.pipeline.account_security_ports import Account, KeyGrant
 
 KEY = "psk_valid"
 

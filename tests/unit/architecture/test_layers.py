@@ -85,7 +85,7 @@ def test_the_rule_sees_a_violation(tmp_path: Path) -> None:
     """The checker itself: an upward import is reported, a downward one is not."""
     module = tmp_path / "upward.py"
     module.write_text(
-        "from parcelsms.pipeline.ports import Storage\nimport parcelsms.errors\n"
+        "from parcelsms.pipeline.message_ports import MessageStore\nimport parcelsms.errors\n"
         "from parcelsms.protocol.smpp import pdu\n"
     )
     assert _imported_layers(module) & FORBIDDEN["protocol"] == {"pipeline"}

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from parcelsms.domain.status import MessageStatus
-from parcelsms.pipeline.ports import WebhookEvent
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 POLICY = StatusWebhookPolicy()
 

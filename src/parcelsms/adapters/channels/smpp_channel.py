@@ -28,7 +28,8 @@ from parcelsms.pipeline.channel_port import (
     ReceiptSink,
     SendResultKind,
 )
-from parcelsms.pipeline.ports import InboundMessage, ReceiptRecord
+from parcelsms.pipeline.message_ports import InboundMessage
+from parcelsms.pipeline.receipt_ports import ReceiptRecord
 from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
 from parcelsms.protocol.smpp.constants import CommandId, EsmClass, RegisteredDelivery
 from parcelsms.protocol.smpp.message_id import clean_message_id

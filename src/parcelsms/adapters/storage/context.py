@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from parcelsms.pipeline.ports import WebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookPolicy
 
 
 def utc_now() -> datetime:

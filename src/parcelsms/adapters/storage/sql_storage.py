@@ -40,7 +40,7 @@ from parcelsms.adapters.storage.webhooks.webhook_stores import (
     SqlWebhookEndpointStore,
     SqlWebhookOutbox,
 )
-from parcelsms.pipeline.ports import WebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookPolicy
 
 
 class SqlStorage:

@@ -18,7 +18,7 @@ from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.api.value_formats import PRINTABLE
 from parcelsms.domain.error_catalogue import error
-from parcelsms.pipeline.ports import ReceiptStore
+from parcelsms.pipeline.receipt_ports import ReceiptStore
 
 _MAX_LIMIT: Final = 500
 _DEFAULT_LIMIT: Final = 100

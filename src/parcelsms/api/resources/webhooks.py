@@ -17,7 +17,7 @@ from parcelsms.api.route_table import ApiRoute
 from parcelsms.api.value_formats import Url
 from parcelsms.domain.error_catalogue import error
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import WebhookEndpointStore
+from parcelsms.pipeline.webhook_ports import WebhookEndpointStore
 
 # --- schemas --------------------------------------------------------------------------------------
 

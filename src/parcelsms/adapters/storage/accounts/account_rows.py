@@ -21,7 +21,8 @@ from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.money import balance_overflow, balance_room
 from parcelsms.errors import StorageError
-from parcelsms.pipeline.ports import Account, LedgerTotals
+from parcelsms.pipeline.account_security_ports import Account
+from parcelsms.pipeline.message_ports import LedgerTotals
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """The account ports on SQL: accounts and their review, API keys, sandbox numbers, audit.
 
-:class:`SqlAccountStore` implements :mod:`parcelsms.pipeline.account_security_ports` and
-:class:`~parcelsms.pipeline.ports.AccountStore` by running the row operations of this
-package (``*_rows`` modules) through the storage's :class:`SqlRunner`.
+:class:`SqlAccountStore` implements the ports of
+:mod:`parcelsms.pipeline.account_security_ports` (``AccountsAndKeys``) by running the row
+operations of this package (``*_rows`` modules) through the storage's :class:`SqlRunner`.
 
 Verified key rows (grant, secret hash, opened signing key) are cached for
 ``key_cache_seconds`` so that checking a signed request usually reads nothing; a revocation

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.schema import template_names, templates
 from parcelsms.domain.ids import is_valid_id
-from parcelsms.pipeline.ports import (
+from parcelsms.pipeline.content_ports import (
     Template,
     TemplateFinding,
     TemplateLookup,

@@ -34,7 +34,7 @@ from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.packages import PackageBalance, choose_package, missing_segments
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import NewMessage
+from parcelsms.pipeline.message_ports import NewMessage
 
 _ACCOUNT_COLUMNS = (
     accounts.c.id,

@@ -28,7 +28,7 @@ from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import Accepted, IdempotentRequest, NewMessage
+from parcelsms.pipeline.message_ports import Accepted, IdempotentRequest, NewMessage
 
 AcceptResult = Accepted | CatalogueError
 

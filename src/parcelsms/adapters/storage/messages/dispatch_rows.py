@@ -35,7 +35,7 @@ from parcelsms.adapters.storage.messages.transition_rows import (
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.receipt_correlation import micros
 from parcelsms.domain.status import MessageStatus
-from parcelsms.pipeline.ports import (
+from parcelsms.pipeline.message_ports import (
     FLAG_NO_RECEIPT,
     FLAG_RESENT_AFTER_CRASH,
     FLAG_SUBMIT_OUTCOME_UNKNOWN,

@@ -19,7 +19,7 @@ from parcelsms.adapters.storage.messages.transition_rows import error_from_docum
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import is_valid_id
 from parcelsms.domain.route_labels import route_label
-from parcelsms.pipeline.ports import (
+from parcelsms.pipeline.message_ports import (
     Message,
     MessageDetail,
     MessageEvent,

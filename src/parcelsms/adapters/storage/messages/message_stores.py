@@ -41,7 +41,7 @@ from parcelsms.adapters.storage.messages.receipt_rows import (
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.receipt_correlation import Reading
 from parcelsms.errors import CatalogueError, StorageError
-from parcelsms.pipeline.ports import (
+from parcelsms.pipeline.message_ports import (
     Accepted,
     DispatchItem,
     IdempotentRequest,
@@ -51,12 +51,10 @@ from parcelsms.pipeline.ports import (
     MessageFilter,
     MessagePage,
     NewMessage,
-    ReceiptCounts,
-    ReceiptRecord,
     RecoveryPolicy,
     SubmissionOutcome,
-    UnmatchedReceipt,
 )
+from parcelsms.pipeline.receipt_ports import ReceiptCounts, ReceiptRecord, UnmatchedReceipt
 
 _RECOVERY_CHUNK = 1000
 

@@ -58,7 +58,8 @@ from parcelsms.domain.status import (
     MessageStatus,
     combine_part_statuses,
 )
-from parcelsms.pipeline.ports import ErrorDetail, ReceiptRecord, UnmatchedReceipt
+from parcelsms.pipeline.message_ports import ErrorDetail
+from parcelsms.pipeline.receipt_ports import ReceiptRecord, UnmatchedReceipt
 
 _log = logging.getLogger(__name__)
 

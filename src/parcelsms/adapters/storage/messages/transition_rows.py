@@ -8,7 +8,7 @@ transaction:
 * an event row (``message_events``);
 * the ledger movement the billing policy asks for (settle or refund, never both: the
   ``billing`` column moves ``reserved → settled | refunded`` exactly once);
-* the webhook outbox row the pipeline's :class:`~parcelsms.pipeline.ports.WebhookPolicy`
+* the webhook outbox row the pipeline's :class:`~parcelsms.pipeline.webhook_ports.WebhookPolicy`
   asks for (which statuses, which URL, which body).
 
 Writing costs a few statements per batch, not per row: message rows that received the same
@@ -50,7 +50,8 @@ from parcelsms.domain.status import (
     MessageStatus,
     can_transition,
 )
-from parcelsms.pipeline.ports import ErrorDetail, WebhookEvent
+from parcelsms.pipeline.message_ports import ErrorDetail
+from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 _log = logging.getLogger(__name__)
 

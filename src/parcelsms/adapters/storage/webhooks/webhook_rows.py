@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.schema import UtcDateTime, webhook_endpoints, webhook_outbox
-from parcelsms.pipeline.ports import WebhookDelivery, WebhookEndpoint, WebhookResult
+from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookEndpoint, WebhookResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from parcelsms.adapters.storage.engine.runner import SqlRunner
 from parcelsms.adapters.storage.webhooks import webhook_rows
-from parcelsms.pipeline.ports import WebhookDelivery, WebhookEndpoint, WebhookResult
+from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookEndpoint, WebhookResult
 
 
 class SqlWebhookEndpointStore:

@@ -31,9 +31,9 @@ from parcelsms.pipeline.account_security_ports import (
     AccountFilter,
     AccountProfile,
     AccountReviewStore,
+    AccountStore,
     KeyStore,
 )
-from parcelsms.pipeline.ports import AccountStore
 
 _create_decoder = msgspec.json.Decoder(schemas.AdminAccountCreate)
 _note_decoder = msgspec.json.Decoder(schemas.ReviewNote)

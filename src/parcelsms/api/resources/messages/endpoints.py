@@ -33,7 +33,7 @@ from parcelsms.api.route_table import ApiRoute, Parameter
 from parcelsms.domain.error_catalogue import error
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.accept import AcceptMessages, SendRequest, validate_sender_id
-from parcelsms.pipeline.ports import MessageQueries
+from parcelsms.pipeline.message_ports import MessageQueries
 
 _message_decoder = msgspec.json.Decoder(schemas.MessageCreate)
 _batch_decoder = msgspec.json.Decoder(schemas.BatchEnvelope)

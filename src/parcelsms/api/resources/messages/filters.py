@@ -19,7 +19,7 @@ from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.numbers import parse_recipient
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.ports import MessageFilter
+from parcelsms.pipeline.message_ports import MessageFilter
 
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200

@@ -20,7 +20,7 @@ from parcelsms.api.request_body import RequestBody
 from parcelsms.api.value_formats import PHONE_PATTERN, PRINTABLE, LanguageTag, Price, Url
 from parcelsms.domain.money import format_micros
 from parcelsms.domain.status import MessageStatus
-from parcelsms.pipeline import ports
+from parcelsms.pipeline import message_ports
 
 MAX_BATCH_ITEMS = 1000
 SmartEncoding = Annotated[
@@ -248,7 +248,7 @@ class BatchOut(msgspec.Struct, kw_only=True):
 # --- representations ------------------------------------------------------------------------------
 
 
-def accepted_out(accepted: ports.Accepted) -> AcceptedMessage:
+def accepted_out(accepted: message_ports.Accepted) -> AcceptedMessage:
     """The answer to an accepted message."""
     return AcceptedMessage(
         id=accepted.message_id,
@@ -264,13 +264,13 @@ def accepted_out(accepted: ports.Accepted) -> AcceptedMessage:
     )
 
 
-def _error_detail(detail: ports.ErrorDetail | None) -> ErrorDetail | None:
+def _error_detail(detail: message_ports.ErrorDetail | None) -> ErrorDetail | None:
     if detail is None:
         return None
     return ErrorDetail(detail=detail.detail, stat=detail.stat, err=detail.err, reason=detail.reason)
 
 
-def _message_fields(message: ports.Message) -> dict[str, Any]:
+def _message_fields(message: message_ports.Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "status": message.status,
@@ -296,12 +296,12 @@ def _message_fields(message: ports.Message) -> dict[str, Any]:
     }
 
 
-def message_out(message: ports.Message) -> Message:
+def message_out(message: message_ports.Message) -> Message:
     """A message as listed."""
     return Message(**_message_fields(message))
 
 
-def message_detail_out(detail: ports.MessageDetail) -> MessageDetail:
+def message_detail_out(detail: message_ports.MessageDetail) -> MessageDetail:
     """A message with its history and parts."""
     history = [
         HistoryEntry(

@@ -1,4 +1,4 @@
-"""The storage port: what the use cases need from a database, and the records it speaks in.
+"""The message ports: accepting, dispatching and reading messages, and the records they use.
 
 Operations are shaped after use cases and take LISTS: an adapter turns one call into a few
 set-based statements inside one transaction, because a round trip per row is far too slow for
@@ -22,57 +22,32 @@ Billing is exactly once per message and every movement is a ledger row:
 A message has exactly one ``reserve`` and at most one of ``settle``/``refund``. A message a
 package pays has price 0 and also one ``package_use`` (and a ``package_refund`` when it is
 refunded): see :mod:`parcelsms.pipeline.billing_ports`.
+
+The other storage ports live beside the use cases that own them: receipts in
+:mod:`~parcelsms.pipeline.receipt_ports`, webhooks in :mod:`~parcelsms.pipeline.webhook_ports`,
+accounts and keys in :mod:`~parcelsms.pipeline.account_security_ports`, billing in
+:mod:`~parcelsms.pipeline.billing_ports`, content in :mod:`~parcelsms.pipeline.content_ports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 import msgspec
 
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.receipt_correlation import Reading
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.account_security_ports import Account, AccountSecurityStore
-from parcelsms.pipeline.billing_ports import BillingStore
-from parcelsms.pipeline.content_ports import (
-    MessageSettings,
-    MessageSettingsStore,
-    NewTemplateVersion,
-    SenderIdRecord,
-    SenderIdStore,
-    Template,
-    TemplateFinding,
-    TemplateLookup,
-    TemplateStatus,
-    TemplateStore,
-    TemplateVariable,
-    TemplateVariants,
-)
 
 RecoveryPolicy = Literal["resend", "assume_submitted"]
 
 FLAG_RESENT_AFTER_CRASH = "resent_after_crash"
+
 FLAG_SUBMIT_OUTCOME_UNKNOWN = "submit_outcome_unknown"
+
 FLAG_NO_RECEIPT = "no_receipt"
-
-
-# --- webhook endpoints -------------------------------------------
-
-
-class WebhookEndpoint(msgspec.Struct, frozen=True, kw_only=True):
-    """An account's webhook target and its Standard Webhooks signing secret."""
-
-    account_id: str
-    url: str
-    secret: str
-    created_at: datetime
-
-
-# --- accepting messages ---------------------------------------------------------------------
 
 
 class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
@@ -135,9 +110,6 @@ class IdempotentRequest(msgspec.Struct, frozen=True, kw_only=True):
                 message_id=self.accepted.message_id,
             )
         return msgspec.structs.replace(self.accepted, replayed=True)
-
-
-# --- dispatching ----------------------------------------------------------------------------
 
 
 class DispatchItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -203,131 +175,6 @@ class Failed(msgspec.Struct, frozen=True, kw_only=True):
 
 
 SubmissionOutcome = Submitted | Retry | Failed
-
-
-# --- receipts -------------------------------------------------------------------------------
-
-
-class ReceiptRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A delivery receipt as received on ``channel``, and what is known of its part.
-
-    ``carrier_id`` is the id as the carrier wrote it in the receipt. ``match`` is the exact
-    key of the response id it names under the channel's id format (``None`` while the
-    format is not known: the receipt waits). ``responded_at_us`` names the submission it
-    belongs to by the wire time of its submit_sm_resp when the channel still remembers it;
-    ``None`` leaves
-    the choice to :func:`parcelsms.domain.receipt_correlation.choose_part`. ``state`` is the
-    final status the receipt means, or ``None`` for an intermediate state (ENROUTE, ACCEPTD)
-    that changes nothing but the part's raw ``stat``. ``received_at_us`` is the wire time
-    of the receipt, on the same clock as ``responded_at_us``.
-    """
-
-    channel: str
-    carrier_id: str
-    state: MessageStatus | None
-    stat: str | None
-    err: str | None
-    raw: str
-    received_at: datetime
-    received_at_us: int
-    match: str | None = None
-    responded_at_us: int | None = None
-
-
-class ReceiptCounts(msgspec.Struct, frozen=True, kw_only=True):
-    """What became of a list of receipts.
-
-    ``matched`` found their part (including intermediate states), ``duplicates`` found a
-    part that was already final (nothing changed), ``pending`` were stored until their
-    submission is recorded.
-    """
-
-    matched: int
-    duplicates: int
-    pending: int
-
-
-# --- webhooks -------------------------------------------------------------------------------
-
-
-class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """A status change to tell the sender about; input of :meth:`WebhookPolicy.payload`."""
-
-    event_id: str
-    account_id: str
-    message_id: str
-    status: MessageStatus
-    previous_status: MessageStatus | None
-    at: datetime
-    to_e164: str
-    country: str
-    client_ref: str | None
-    segments: int
-    price_micros: int
-    currency: str
-    flags: tuple[str, ...]
-    channel: str | None
-    route: str | None
-    attempt: int
-    error: ErrorDetail | None
-
-
-WebhookPayloadBuilder = Callable[[WebhookEvent], str]
-"""Builds the JSON text POSTed for an event; stored verbatim so retries send the same bytes."""
-
-
-class WebhookPolicy(Protocol):
-    """Which status changes make a webhook, to which URL, with which body.
-
-    Given to storage by the composition root; storage writes an outbox row for a change to
-    a status in ``statuses`` whose ``url_for`` is not ``None``, in the transaction of the
-    change. Implemented by :class:`parcelsms.pipeline.webhook_policy.StatusWebhookPolicy`.
-    """
-
-    @property
-    def statuses(self) -> frozenset[MessageStatus]:
-        """The statuses whose changes make a webhook."""
-        ...
-
-    def url_for(self, callback_url: str | None, endpoint_url: str | None) -> str | None:
-        """Where the webhook of a message goes: from its ``callback_url`` and its account's
-        endpoint URL (``None`` when the account has none); ``None`` sends nothing."""
-        ...
-
-    def payload(self, event: WebhookEvent) -> str:
-        """The JSON text POSTed for ``event``."""
-        ...
-
-
-class WebhookDelivery(msgspec.Struct, frozen=True, kw_only=True):
-    """A claimed outbox row. ``secret`` is the account endpoint's, ``None`` when it has none;
-    ``message_id`` is ``None`` for an account event (``balance.low``, ...)."""
-
-    id: str
-    account_id: str
-    message_id: str | None
-    url: str
-    secret: str | None
-    payload: str
-    attempts: int
-    created_at: datetime
-
-
-class WebhookResult(msgspec.Struct, frozen=True, kw_only=True):
-    """The outcome of one delivery attempt.
-
-    ``ok`` marks the row delivered. Otherwise ``next_attempt_at`` schedules a retry, or
-    ``None`` gives up (the row becomes ``failed``).
-    """
-
-    id: str
-    ok: bool
-    status: int | None = None
-    error: str | None = None
-    next_attempt_at: datetime | None = None
-
-
-# --- queries --------------------------------------------------------------------------------
 
 
 class MessageEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -428,49 +275,6 @@ class InboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str | None = None
 
 
-# --- the port -------------------------------------------------------------------------------
-
-
-class AccountStore(Protocol):
-    """Accounts as the hot path reads them, and key usage.
-
-    Accounts and keys are created, topped up, suspended and revoked through
-    :class:`~parcelsms.pipeline.account_security_ports.AccountSecurityStore`.
-    """
-
-    async def get_account(self, account_id: str) -> Account | None: ...
-
-    async def find_account_by_name(self, name: str) -> Account | None: ...
-
-    async def touch_key_usage(self, key_id: str, at: datetime) -> None:
-        """Record that the key was used at ``at`` (callers decide how often to tell)."""
-        ...
-
-
-class AccountsAndKeys(AccountStore, AccountSecurityStore, Protocol):
-    """Everything about accounts: reads, review, keys, sandbox numbers, audit."""
-
-
-class BillingAndBalances(BillingStore, Protocol):
-    """Billing, and the account whose balance it reports."""
-
-    async def get_account(self, account_id: str) -> Account | None: ...
-
-
-class ContentStore(TemplateStore, SenderIdStore, MessageSettingsStore, Protocol):
-    """Templates, sender IDs and message settings."""
-
-
-class WebhookEndpointStore(Protocol):
-    """The account-wide webhook endpoint."""
-
-    async def set_webhook_endpoint(
-        self, account_id: str, url: str, secret: str
-    ) -> WebhookEndpoint: ...
-
-    async def get_webhook_endpoint(self, account_id: str) -> WebhookEndpoint | None: ...
-
-
 class MessageStore(Protocol):
     """The message rows are the queue: accept, claim, record outcomes and receipts."""
 
@@ -530,18 +334,6 @@ class MessageStore(Protocol):
         ...
 
 
-class WebhookOutbox(Protocol):
-    """Outbox rows are written with the status change; a sender claims and reports them."""
-
-    async def claim_due_webhooks(
-        self, limit: int, now: datetime, lease_seconds: float
-    ) -> list[WebhookDelivery]:
-        """Claim due pending rows; a claimed row is due again after the lease if not reported."""
-        ...
-
-    async def record_webhook_results(self, results: Sequence[WebhookResult]) -> None: ...
-
-
 class MessageQueries(Protocol):
     """Reads, scoped to an account: another account's id answers ``None``."""
 
@@ -558,100 +350,3 @@ class MessageQueries(Protocol):
         ...
 
     async def account_ledger_totals(self, account_id: str) -> LedgerTotals | None: ...
-
-
-class UnmatchedReceipt(msgspec.Struct, frozen=True, kw_only=True):
-    """A receipt that matched no submission within the pending time-to-live."""
-
-    id: str
-    channel: str
-    carrier_id: str
-    stat: str | None
-    err: str | None
-    raw: str
-    received_at: datetime
-    moved_at: datetime
-
-
-class ReceiptStore(Protocol):
-    """Receipts: applied to their parts, kept while they wait, set aside when they never match.
-
-    The rules are :mod:`parcelsms.domain.receipt_correlation`'s; see
-    :mod:`parcelsms.pipeline.receipts` for who decides what.
-    """
-
-    async def apply_receipts(self, receipts: Sequence[ReceiptRecord]) -> ReceiptCounts:
-        """Apply receipts to their parts; a message is final once all its parts are
-        (:func:`parcelsms.domain.status.combine_part_statuses`). Duplicates change nothing.
-        A receipt that cannot be placed yet is stored (never lost) and looked at again when
-        a part with its key is recorded, when its early window closes, or when its
-        channel's id reading is learned."""
-        ...
-
-    async def sweep_pending_receipts(self, now: datetime, pending_ttl: timedelta) -> int:
-        """Decide pending receipts whose early window closed; set aside (as unmatched) those
-        older than ``pending_ttl``. Returns how many were set aside."""
-        ...
-
-    async def record_channel_reading(self, channel: str, reading: Reading, at: datetime) -> None:
-        """Remember ``channel``'s id reading and key the receipts that waited for it."""
-        ...
-
-    async def channel_readings(self) -> dict[str, Reading]:
-        """The id reading learned for each channel."""
-        ...
-
-    async def list_unmatched_receipts(
-        self, *, channel: str | None, limit: int, before: str | None
-    ) -> list[UnmatchedReceipt]:
-        """Receipts set aside, newest first; ``before`` is the id of the last one seen."""
-        ...
-
-
-class Storage(Protocol):
-    """Storage, one port per room; the composition root hands each consumer its ports."""
-
-    @property
-    def messages(self) -> MessageStore: ...
-
-    @property
-    def receipts(self) -> ReceiptStore: ...
-
-    @property
-    def message_queries(self) -> MessageQueries: ...
-
-    @property
-    def accounts(self) -> AccountsAndKeys: ...
-
-    @property
-    def billing(self) -> BillingAndBalances: ...
-
-    @property
-    def content(self) -> ContentStore: ...
-
-    @property
-    def webhook_endpoints(self) -> WebhookEndpointStore: ...
-
-    @property
-    def webhook_outbox(self) -> WebhookOutbox: ...
-
-    async def close(self) -> None:
-        """Drain pending writes and release connections."""
-        ...
-
-
-__all__ = [  # records of the content and account ports, re-exported for callers
-    "Account",
-    "MessageSettings",
-    "MessageSettingsStore",
-    "NewTemplateVersion",
-    "SenderIdRecord",
-    "SenderIdStore",
-    "Template",
-    "TemplateFinding",
-    "TemplateLookup",
-    "TemplateStatus",
-    "TemplateStore",
-    "TemplateVariable",
-    "TemplateVariants",
-]
