@@ -8,9 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
-from parcelsms.pipeline.channel_port import AcceptedPart, ChannelResult, OutboundSms, SendResultKind
+from parcelsms.pipeline.channel_port import ChannelResult, OutboundSms, SendResultKind
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
-from parcelsms.pipeline.ports import DispatchItem, RecoveryPolicy, SubmissionOutcome
+from parcelsms.pipeline.ports import (
+    DispatchItem,
+    RecoveryPolicy,
+    SubmissionOutcome,
+    SubmittedPart,
+)
 
 
 class AcceptingChannel:
@@ -28,7 +33,7 @@ class AcceptingChannel:
         carrier_id = f"{self.sent:x}"
         return ChannelResult(
             SendResultKind.ACCEPTED,
-            (AcceptedPart(part_no=1, carrier_id_raw=carrier_id),),
+            (SubmittedPart(part_no=1, carrier_id_raw=carrier_id),),
         )
 
     async def start(self) -> None:
