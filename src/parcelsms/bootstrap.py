@@ -243,8 +243,6 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     countries_file = settings.countries.file
     country_rules = load_country_rules(Path(countries_file) if countries_file else None)
 
-    dispatcher_holder: list[Dispatcher] = []
-
     receipt_settings = settings.receipts
     correlator = ReceiptCorrelator(
         storage.receipts,
@@ -273,6 +271,20 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         )
         for c in channel_settings
     }
+    typed_channels: dict[str, Channel] = dict(channels)
+    # Claim no more than the channels can have in flight (plus as much again queued in
+    # front of them): a crash then leaves few messages claimed-but-unsent to resolve.
+    capacity = sum(c.window * c.sessions for c in channel_settings) * 2
+    # Built before the use cases that queue messages, so that they can wake it.
+    dispatcher = Dispatcher(
+        storage.messages,
+        typed_channels,
+        DispatchSettings(
+            batch_size=min(500, capacity),
+            max_in_flight=capacity,
+            unknown_outcome_policy=settings.dispatch.unknown_outcome_policy,
+        ),
+    )
     allow_private = settings.webhooks.allow_private_targets
 
     def check_url(url: str) -> None:
@@ -282,10 +294,6 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         await check_resolved_host(url, allow_private=allow_private)
 
     signing_secrets = SigningSecretLookup(storage.webhook_endpoints)
-
-    def wake_dispatcher() -> None:
-        if dispatcher_holder:
-            dispatcher_holder[0].wake()
 
     # Who may send to whom (account states), then how much: per recipient and per day.
     verification_guard = VerificationGuard(
@@ -327,7 +335,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         storage.content,
         check_callback_url=check_url,
         has_signing_secret=signing_secrets.exists,
-        on_accepted=wake_dispatcher,
+        on_accepted=dispatcher.wake,
         guards=[verification_guard, recipient_guard, daily_guard],
         price_source=price_book,
         sends_free=verification_guard.sends_free,
@@ -354,22 +362,8 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             daily_codes=verification.codes_per_day,
             sender_id=verification.code_sender_id,
         ),
-        on_accepted=wake_dispatcher,
+        on_accepted=dispatcher.wake,
     )
-    typed_channels: dict[str, Channel] = dict(channels)
-    # Claim no more than the channels can have in flight (plus as much again queued in
-    # front of them): a crash then leaves few messages claimed-but-unsent to resolve.
-    capacity = sum(c.window * c.sessions for c in channel_settings) * 2
-    dispatcher = Dispatcher(
-        storage.messages,
-        typed_channels,
-        DispatchSettings(
-            batch_size=min(500, capacity),
-            max_in_flight=capacity,
-            unknown_outcome_policy=settings.dispatch.unknown_outcome_policy,
-        ),
-    )
-    dispatcher_holder.append(dispatcher)
     sender = WebhookSender(
         timeouts=WebhookTimeouts(total=settings.webhooks.timeout_seconds),
         allow_private=allow_private,

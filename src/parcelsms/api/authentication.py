@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum, auto
 from typing import Protocol
 
 from starlette.requests import Request
@@ -47,8 +48,14 @@ from parcelsms.domain.ip_allowlist import address_allowed
 from parcelsms.domain.request_rate import RequestRateLimiter
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Account, Actor, KeyGrant
+from parcelsms.pipeline.ttl_cache import TtlCache
 
 _log = logging.getLogger(__name__)
+
+
+class _Uncached(Enum):
+    UNCACHED = auto()  # no fresh cached answer (``None`` is a cached answer: no account)
+
 
 _CACHE_LIMIT = 10_000
 _TOUCH_INTERVAL = 60.0
@@ -124,7 +131,6 @@ class Authenticator:
         admin_token_matches: Callable[[str], bool] | None = None,
     ) -> None:
         self._keys = keys
-        self._cache_seconds = cache_seconds
         self._clock = clock
         self._rates = rates or RateDefaults()
         self._limiter = RequestRateLimiter(clock)
@@ -132,9 +138,8 @@ class Authenticator:
             keys, max_body_bytes=max_body_bytes, wall_clock=wall_clock
         )
         self._admin_token_matches = admin_token_matches
-        self._grants: dict[bytes, tuple[KeyGrant, float]] = {}
-        self._digests_of: dict[str, set[bytes]] = {}
-        self._account_cache: dict[str, tuple[Account | None, float]] = {}
+        self._grants: TtlCache[bytes, KeyGrant] = TtlCache(cache_seconds, clock=clock)
+        self._account_cache: TtlCache[str, Account | None] = TtlCache(cache_seconds, clock=clock)
         self._touched: dict[str, float] = {}
         self._background: set[asyncio.Task[None]] = set()
 
@@ -165,12 +170,12 @@ class Authenticator:
             if admin is not None:
                 state[_STATE_KEY] = admin
                 return admin
-            grant = await self._bearer_grant(request, now)
+            grant = await self._bearer_grant(request)
             if grant.require_signature:
                 raise _unauthorized(
                     "This key must sign its requests; Bearer authentication is disabled for it."
                 )
-        account = await self._account(grant.account_id, now)
+        account = await self._account(grant.account_id)
         if account is None:
             raise _unauthorized("The API key's account does not exist.")
         if account.status != "active" and not allowed_when_suspended:
@@ -210,7 +215,7 @@ class Authenticator:
             request_id=_request_id(request),
         )
 
-    async def _bearer_grant(self, request: Request, now: float) -> KeyGrant:
+    async def _bearer_grant(self, request: Request) -> KeyGrant:
         key = _bearer_credential(request)
         if key is None:
             raise _unauthorized(
@@ -221,29 +226,21 @@ class Authenticator:
         # Headers arrive latin-1 decoded, so this encoding never fails.
         digest = hashlib.sha256(key.encode("latin-1")).digest()
         cached = self._grants.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None:
+            return cached
         grant = await self._keys.authorize_key(key)
         if grant is None:
-            self._grants.pop(digest, None)
+            self._grants.forget(digest)
             raise _unauthorized("The API key is not valid, or it was revoked.")
-        if self._cache_seconds > 0:
-            if len(self._grants) >= _CACHE_LIMIT:
-                self._grants.clear()
-                self._digests_of.clear()
-            self._grants[digest] = (grant, now + self._cache_seconds)
-            self._digests_of.setdefault(grant.key_id, set()).add(digest)
+        self._grants.put(digest, grant)
         return grant
 
-    async def _account(self, account_id: str, now: float) -> Account | None:
-        cached = self._account_cache.get(account_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+    async def _account(self, account_id: str) -> Account | None:
+        cached = self._account_cache.get(account_id, _Uncached.UNCACHED)
+        if cached is not _Uncached.UNCACHED:
+            return cached
         account = await self._keys.get_account(account_id)
-        if self._cache_seconds > 0:
-            if len(self._account_cache) >= _CACHE_LIMIT:
-                self._account_cache.clear()
-            self._account_cache[account_id] = (account, now + self._cache_seconds)
+        self._account_cache.put(account_id, account)
         return account
 
     def _check_rate(self, grant: KeyGrant) -> None:
@@ -262,12 +259,11 @@ class Authenticator:
 
     def forget_key(self, key_id: str) -> None:
         """Drop cached answers for ``key_id`` (call after revoking it)."""
-        for digest in self._digests_of.pop(key_id, set()):
-            self._grants.pop(digest, None)
+        self._grants.forget_where(lambda _, grant: grant.key_id == key_id)
 
     def forget_account(self, account_id: str) -> None:
         """Drop the cached state of ``account_id`` (call after suspending or reactivating it)."""
-        self._account_cache.pop(account_id, None)
+        self._account_cache.forget(account_id)
 
     def _touch(self, key_id: str, now: float) -> None:
         last = self._touched.get(key_id)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from parcelsms.pipeline.billing_ports import AccountLimits
-
-_CACHE_LIMIT = 10_000
+from parcelsms.pipeline.ttl_cache import TtlCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +60,7 @@ class AccountLimitsCache:
     ) -> None:
         self._store = store
         self._defaults = defaults
-        self._cache_seconds = cache_seconds
-        self._clock = clock
-        self._cached: dict[str, tuple[EffectiveLimits, float]] = {}
+        self._cached: TtlCache[str, EffectiveLimits] = TtlCache(cache_seconds, clock=clock)
 
     @property
     def defaults(self) -> EffectiveLimits:
@@ -71,22 +68,17 @@ class AccountLimitsCache:
 
     async def limits(self, account_id: str) -> EffectiveLimits:
         """The limits in force for ``account_id`` now."""
-        now = self._clock()
         cached = self._cached.get(account_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None:
+            return cached
         effective = self._defaults.over(await self._store.get_account_limits(account_id))
-        if self._cache_seconds > 0:
-            if len(self._cached) >= _CACHE_LIMIT:
-                self._cached.clear()
-            self._cached[account_id] = (effective, now + self._cache_seconds)
+        self._cached.put(account_id, effective)
         return effective
 
     def cached(self, account_id: str) -> EffectiveLimits | None:
         """The last limits read for ``account_id`` (even if due for a reread), if any."""
-        cached = self._cached.get(account_id)
-        return None if cached is None else cached[0]
+        return self._cached.last(account_id)
 
     def forget(self, account_id: str) -> None:
         """Reread the account's limits on its next message."""
-        self._cached.pop(account_id, None)
+        self._cached.forget(account_id)

@@ -11,8 +11,10 @@ The contract, for every implementation (SMPP today, HTTP carriers later):
   or may not have the message. The dispatcher decides what to do by policy.
 * ``NOT_SENT`` means nothing left this process (not bound, shutting down): always safe to
   try elsewhere.
-* A channel SHOULD classify carrier answers once, at its edge, into THROTTLED, TEMPORARY
-  and PERMANENT: the dispatcher never sees protocol codes.
+* A channel MUST classify carrier answers once, at its edge, into the
+  :class:`~parcelsms.domain.failover.SendResultKind` of its result (THROTTLED, TEMPORARY,
+  PERMANENT, UNKNOWN, NOT_SENT, ACCEPTED): the dispatcher never sees protocol codes, and
+  decides what follows from the kind alone (:mod:`parcelsms.domain.failover`).
 * A channel MUST report every accepted part to its :class:`ReceiptSink` with
   ``responded`` as soon as the response is read — before ``send`` returns and before any
   later PDU of that connection is handled — and carry the returned wire time in the
@@ -24,14 +26,11 @@ The contract, for every implementation (SMPP today, HTTP carriers later):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from typing import Protocol
 
+from parcelsms.domain.failover import SendResultKind
 from parcelsms.pipeline.message_ports import SubmittedPart
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
-
-AcceptedPart = SubmittedPart
-"""A part the carrier accepted, as the channel reports it (the dispatcher records it as is)."""
 
 
 class ReceiptSink(Protocol):
@@ -50,31 +49,22 @@ class ReceiptSink(Protocol):
         ...
 
 
-class SendResultKind(Enum):
-    ACCEPTED = "accepted"
-    THROTTLED = "throttled"
-    TEMPORARY = "temporary"
-    PERMANENT = "permanent"
-    UNKNOWN = "unknown"
-    NOT_SENT = "not_sent"
-
-
 @dataclass(frozen=True, slots=True)
 class OutboundSms:
-    """One message to hand to a carrier."""
+    """One message to hand to a carrier (the channel splits and encodes ``body`` itself)."""
 
     message_id: str
     to_e164: str
     sender_id: str | None
     body: str
-    encoding: str  # "GSM7" | "UCS2"
-    segments: int
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelResult:
+    """One attempt's result. ``parts``: the accepted parts, recorded by the dispatcher as is."""
+
     kind: SendResultKind
-    parts: tuple[AcceptedPart, ...] = ()
+    parts: tuple[SubmittedPart, ...] = ()
     detail: str = ""
     status_code: int | None = None  # the carrier's code, for the message history
     partial: bool = False  # ACCEPTED although some later part was refused
@@ -95,3 +85,12 @@ class Channel(Protocol):
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+__all__ = [
+    "Channel",
+    "ChannelResult",
+    "OutboundSms",
+    "ReceiptSink",
+    "SendResultKind",
+]

@@ -26,7 +26,6 @@ process's API forgets an account's entries at once (:meth:`forget_account`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -64,9 +63,9 @@ from parcelsms.pipeline.content_ports import (
     Template,
     TemplateVariants,
 )
+from parcelsms.pipeline.ttl_cache import TtlCache
 from parcelsms.protocol.text.segments import SegmentInfo, count_segments
 
-_CACHE_LIMIT = 10_000
 _DATE_TYPES = frozenset({"date", "date_time"})
 
 
@@ -148,10 +147,10 @@ class MessageComposer:
         self._settings = settings
         self._content = content
         self._price_source = price_source
-        self._variants: dict[
-            tuple[str, str], tuple[TemplateVariants | None, dict[str, ParsedTemplate], float]
-        ] = {}
-        self._accounts: dict[str, tuple[_AccountContent, float]] = {}
+        self._variants: TtlCache[
+            tuple[str, str], tuple[TemplateVariants | None, dict[str, ParsedTemplate]]
+        ] = TtlCache(settings.cache_seconds)
+        self._accounts: TtlCache[str, _AccountContent] = TtlCache(settings.cache_seconds)
 
     @property
     def settings(self) -> ComposeSettings:
@@ -159,9 +158,8 @@ class MessageComposer:
 
     def forget_account(self, account_id: str) -> None:
         """Drop this process's cached templates and settings of ``account_id``."""
-        self._accounts.pop(account_id, None)
-        for key in [key for key in self._variants if key[0] == account_id]:
-            self._variants.pop(key, None)
+        self._accounts.forget(account_id)
+        self._variants.forget_where(lambda key, _: key[0] == account_id)
 
     async def compose(
         self,
@@ -304,30 +302,24 @@ class MessageComposer:
         self, account_id: str, reference: str
     ) -> tuple[TemplateVariants | None, dict[str, ParsedTemplate]]:
         key = (account_id, reference)
-        now = time.monotonic()
         cached = self._variants.get(key)
-        if cached is not None and cached[2] > now:
-            return cached[0], cached[1]
+        if cached is not None:
+            return cached
         variants = await self._content.find_template_variants(account_id, reference)
         parsed: dict[str, ParsedTemplate] = {}
         if variants is not None:
             parsed = {version.id: parse_template(version.body) for version in variants.approved}
-        if len(self._variants) > _CACHE_LIMIT:
-            self._variants.clear()
-        self._variants[key] = (variants, parsed, now + self._settings.cache_seconds)
+        self._variants.put(key, (variants, parsed))
         return variants, parsed
 
     async def _account(self, account_id: str) -> _AccountContent:
-        now = time.monotonic()
         cached = self._accounts.get(account_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None:
+            return cached
         settings = await self._content.get_message_settings(account_id)
         records = await self._content.list_sender_ids(account_id)
         content = _AccountContent(settings, tuple(registered_sender(r) for r in records))
-        if len(self._accounts) > _CACHE_LIMIT:
-            self._accounts.clear()
-        self._accounts[account_id] = (content, now + self._settings.cache_seconds)
+        self._accounts.put(account_id, content)
         return content
 
 

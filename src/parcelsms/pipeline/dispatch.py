@@ -2,10 +2,14 @@
 
 One dispatcher runs per worker process. It claims queued messages in batches (the claim is
 committed before anything is sent, under this process's claim token), sends each through
-the channel its plan names, and records the outcome:
+the channel its plan names, and records the outcome. The channel classifies the carrier's
+answer into a :class:`~parcelsms.domain.failover.SendResultKind`; what follows is decided
+from it by :func:`parcelsms.domain.failover.next_step` (next channel, round delays, the
+message's validity) and turned into the record by :func:`attempt_outcome` (pure):
 
 ============  ===================================================================
-ACCEPTED      ``submitted`` with the carrier ids of its parts
+ACCEPTED      ``submitted`` with the carrier ids of its parts (flag
+              ``partially_submitted`` when a later part was refused)
 PERMANENT     ``failed`` (the carrier refused the message itself), refunded
 THROTTLED,    failover: back to ``queued`` for the next channel of the plan at once;
 TEMPORARY,    after a full round of the plan, again after a growing delay — until
@@ -22,33 +26,28 @@ After a crash, messages the dead process had claimed are resolved at start-up by
 ``recover_claims`` with the same policy and flagged, so none is lost and none is billed
 twice (billing belongs to the message, not to the attempt).
 
-Throughput: outcomes are recorded in lists, not one storage call per message. Each attempt
-appends its outcome to a buffer; one recorder hands the whole buffer to
-``record_submissions`` whenever the previous call returned, so under load one call (and one
-transaction) carries hundreds of outcomes. A message counts as in flight from its claim
-until its outcome is recorded, and a new claim waits until a worthwhile number of slots is
-free (a quarter of a batch), instead of claiming a message or two every time one
-finishes.
+Throughput: the loop is a :class:`~parcelsms.pipeline.claim_loop.ClaimLoop` — outcomes are
+recorded in lists, not one storage call per message, and a message counts as in flight
+from its claim until its outcome is recorded; a new claim waits until a quarter of a batch
+of slots is free instead of claiming a message or two every time one finishes.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Literal
+from datetime import UTC, datetime
 
-from parcelsms.domain.ids import new_id
-from parcelsms.pipeline.channel_port import (
-    Channel,
-    ChannelResult,
-    OutboundSms,
+from parcelsms.domain.failover import (
+    FailoverPolicy,
+    NextStep,
     SendResultKind,
+    UnknownOutcomePolicy,
+    next_step,
 )
-from parcelsms.pipeline.list_recorder import ListRecorder
+from parcelsms.domain.ids import new_id
+from parcelsms.pipeline.channel_port import Channel, ChannelResult, OutboundSms
+from parcelsms.pipeline.claim_loop import ClaimLoop
 from parcelsms.pipeline.message_ports import (
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
     DispatchItem,
@@ -60,9 +59,6 @@ from parcelsms.pipeline.message_ports import (
     Submitted,
 )
 
-_log = logging.getLogger(__name__)
-
-UnknownOutcomePolicy = Literal["resend", "assume_submitted"]
 FLAG_PARTIALLY_SUBMITTED = "partially_submitted"
 
 
@@ -91,24 +87,30 @@ class Dispatcher:
     ) -> None:
         self._store = store
         self._channels = channels
-        self._settings = settings or DispatchSettings()
+        self._settings = settings = settings or DispatchSettings()
+        self._policy = FailoverPolicy(settings.round_delays, settings.unknown_outcome_policy)
         self.claim_token = claim_token or new_id("clm")
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._wake = asyncio.Event()
-        self._slot_freed = asyncio.Event()
-        self._stopping = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._in_flight = 0
-        self._recorder: ListRecorder[SubmissionOutcome] = ListRecorder(
-            store.record_submissions,
-            lambda outcomes: self._release(len(outcomes)),
-            "the messages stay claimed; recover_claims resolves them at the next start",
+        self._loop: ClaimLoop[DispatchItem, SubmissionOutcome] = ClaimLoop(
+            name="dispatcher",
+            claim=self._claim,
+            work=self._dispatch,
+            record=store.record_submissions,
+            item_key=_message_id,
+            result_key=_message_id,
+            batch_size=settings.batch_size,
+            max_in_flight=settings.max_in_flight,
+            # Below a quarter of a batch of free slots, wait for more rather than claim a few.
+            min_claim=min(settings.batch_size, settings.max_in_flight) // 4,
+            idle_poll_seconds=settings.idle_poll_seconds,
+            unrecorded="the messages stay claimed; recover_claims resolves them at the next start",
+            ready=self._any_channel_available,
         )
         self.sent = 0
 
     def wake(self) -> None:
         """New messages were queued: look now instead of at the next poll."""
-        self._wake.set()
+        self._loop.wake()
 
     async def recover(self) -> int:
         """Resolve claims of a previous (crashed) process; run once before :meth:`run`."""
@@ -117,61 +119,19 @@ class Dispatcher:
         )
 
     async def run(self) -> None:
-        settings = self._settings
-        # Below this many free slots, wait for more rather than claim a handful.
-        worthwhile = max(1, min(settings.batch_size, settings.max_in_flight) // 4)
-        while not self._stopping:
-            room = settings.max_in_flight - self._in_flight
-            if room <= 0 or (room < worthwhile and self._in_flight > 0):
-                self._slot_freed.clear()
-                await self._slot_freed.wait()
-                continue
-            if not any(channel.is_available for channel in self._channels.values()):
-                await self._idle()
-                continue
-            self._wake.clear()
-            items = await self._store.claim_for_dispatch(
-                self.claim_token, min(settings.batch_size, room), self._clock()
-            )
-            if not items:
-                await self._idle()
-                continue
-            self._in_flight += len(items)
-            for item in items:
-                task = asyncio.create_task(self._dispatch(item))
-                self._tasks.add(task)
-                task.add_done_callback(self._task_done)
-
-    async def _idle(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._settings.idle_poll_seconds)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # The message stays claimed: recover_claims resolves it at the next start.
-            _log.error("dispatch task failed", exc_info=task.exception())
-            self._release(1)
-
-    def _release(self, count: int) -> None:
-        self._in_flight -= count
-        self._slot_freed.set()
+        await self._loop.run()
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
         """Stop claiming; wait for messages in flight to be sent and their outcomes recorded."""
-        self._stopping = True
-        self._wake.set()
-        self._slot_freed.set()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + drain_seconds
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=drain_seconds)
-        await self._recorder.drain(deadline - loop.time())
+        await self._loop.stop(drain_seconds)
 
-    def _record(self, outcome: SubmissionOutcome) -> None:
-        self._recorder.add(outcome)
+    def _any_channel_available(self) -> bool:
+        return any(channel.is_available for channel in self._channels.values())
 
-    async def _dispatch(self, item: DispatchItem) -> None:
+    async def _claim(self, limit: int) -> list[DispatchItem]:
+        return await self._store.claim_for_dispatch(self.claim_token, limit, self._clock())
+
+    async def _dispatch(self, item: DispatchItem) -> SubmissionOutcome:
         plan = item.route_plan
         channel_name = plan[item.route_index % len(plan)]
         channel = self._channels.get(channel_name)
@@ -184,62 +144,78 @@ class Dispatcher:
                     to_e164=item.to_e164,
                     sender_id=item.sender_id,
                     body=item.body,
-                    encoding=item.encoding,
-                    segments=item.segments,
                 )
             )
-        outcome = self.decide(item, channel_name, result)
+        if result.kind is SendResultKind.ACCEPTED:  # the usual case needs no clock
+            outcome = submitted_outcome(item, channel_name, result)
+        else:
+            outcome = attempt_outcome(item, channel_name, result, self._policy, self._clock())
         if isinstance(outcome, Submitted):
             self.sent += 1
-        self._record(outcome)
+        return outcome
 
-    def decide(
-        self, item: DispatchItem, channel_name: str, result: ChannelResult
-    ) -> SubmissionOutcome:
-        """The outcome to record for one attempt (pure; see the module docstring)."""
-        kind = result.kind
-        if kind is SendResultKind.ACCEPTED:
-            return Submitted(
-                message_id=item.message_id,
-                channel=channel_name,
-                parts=result.parts,
-                flags=(FLAG_PARTIALLY_SUBMITTED,) if result.partial else (),
-            )
-        detail = ErrorDetail(
-            detail=f"{channel_name}: {kind.value}: {result.detail}".rstrip(": "),
-            err=None if result.status_code is None else f"0x{result.status_code:08x}",
-        )
-        if kind is SendResultKind.PERMANENT:
-            return Failed(message_id=item.message_id, error=detail)
-        if kind is SendResultKind.UNKNOWN and (
-            self._settings.unknown_outcome_policy == "assume_submitted"
-        ):
-            return Submitted(
-                message_id=item.message_id,
-                channel=channel_name,
-                parts=(),
-                flags=(FLAG_SUBMIT_OUTCOME_UNKNOWN,),
-            )
-        now = self._clock()
-        next_index = item.route_index + 1
-        delay = 0.0
-        if next_index % len(item.route_plan) == 0:
-            rounds = next_index // len(item.route_plan)
-            delays = self._settings.round_delays
-            delay = delays[min(rounds - 1, len(delays) - 1)]
-        next_attempt = now + timedelta(seconds=delay)
-        if next_attempt >= item.valid_until:
-            return Failed(
-                message_id=item.message_id,
-                error=ErrorDetail(
-                    detail=f"no channel accepted the message before its validity ended; "
-                    f"last: {detail.detail}",
-                    err=detail.err,
-                ),
-            )
-        return Retry(
+
+def _message_id(record: DispatchItem | SubmissionOutcome) -> str:
+    return record.message_id
+
+
+def submitted_outcome(
+    item: DispatchItem, channel_name: str, result: ChannelResult
+) -> SubmissionOutcome:
+    """The record of an ACCEPTED attempt (pure)."""
+    return Submitted(
+        message_id=item.message_id,
+        channel=channel_name,
+        parts=result.parts,
+        flags=(FLAG_PARTIALLY_SUBMITTED,) if result.partial else (),
+    )
+
+
+def attempt_outcome(
+    item: DispatchItem,
+    channel_name: str,
+    result: ChannelResult,
+    policy: FailoverPolicy,
+    now: datetime,
+) -> SubmissionOutcome:
+    """The outcome to record for one attempt (pure; see the module docstring)."""
+    kind = result.kind
+    if kind is SendResultKind.ACCEPTED:
+        return submitted_outcome(item, channel_name, result)
+    decision = next_step(
+        kind,
+        plan_length=len(item.route_plan),
+        route_index=item.route_index,
+        now=now,
+        valid_until=item.valid_until,
+        policy=policy,
+    )
+    if decision.step is NextStep.SUBMITTED:
+        return Submitted(
             message_id=item.message_id,
-            next_route_index=next_index,
-            next_attempt_at=next_attempt,
-            error=detail,
+            channel=channel_name,
+            parts=(),
+            flags=(FLAG_SUBMIT_OUTCOME_UNKNOWN,),
         )
+    detail = ErrorDetail(
+        detail=f"{channel_name}: {kind.value}: {result.detail}".rstrip(": "),
+        err=None if result.status_code is None else f"0x{result.status_code:08x}",
+    )
+    if decision.step is NextStep.FAIL:
+        if not decision.validity_ended:
+            return Failed(message_id=item.message_id, error=detail)
+        return Failed(
+            message_id=item.message_id,
+            error=ErrorDetail(
+                detail=f"no channel accepted the message before its validity ended; "
+                f"last: {detail.detail}",
+                err=detail.err,
+            ),
+        )
+    assert decision.at is not None  # NEXT_CHANNEL and RETRY_AT always carry their time
+    return Retry(
+        message_id=item.message_id,
+        next_route_index=decision.route_index,
+        next_attempt_at=decision.at,
+        error=detail,
+    )

@@ -19,6 +19,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from parcelsms.domain.pricing import PriceList
+from parcelsms.pipeline.ttl_cache import TtlCache
+
+_CURRENT = "current"
 
 
 class StoredPrices(Protocol):
@@ -38,33 +41,28 @@ class PriceBook:
     ) -> None:
         self._store = store
         self._fallback = fallback
-        self._max_age = max_age
-        self._clock = clock
-        self._cached: PriceList | None = None
-        self._fresh_until = 0.0
+        self._cached: TtlCache[str, PriceList] = TtlCache(max_age, clock=clock)
         self._generation = 0
         self._lock = asyncio.Lock()
 
     async def current(self) -> PriceList:
         """The price list to price a message with now."""
-        cached = self._cached
-        if cached is not None and self._clock() < self._fresh_until:
+        cached = self._cached.get(_CURRENT)
+        if cached is not None:
             return cached
         async with self._lock:
             # Concurrent callers wait for one read instead of each reading.
-            cached = self._cached
-            if cached is not None and self._clock() < self._fresh_until:
+            cached = self._cached.get(_CURRENT)
+            if cached is not None:
                 return cached
             generation = self._generation
             stored = await self._store.read_price_list()
             loaded = stored if stored is not None else self._fallback
-            if generation == self._generation:
-                self._cached = loaded
-                self._fresh_until = self._clock() + self._max_age
+            if generation == self._generation:  # not invalidated while it was read
+                self._cached.put(_CURRENT, loaded)
             return loaded
 
     def invalidate(self) -> None:
         """Reread the list on the next message (call after changing it)."""
         self._generation += 1
-        self._cached = None
-        self._fresh_until = 0.0
+        self._cached.forget(_CURRENT)

@@ -6,8 +6,7 @@ one for a few seconds, so registering an endpoint takes effect quickly in every 
 
 from __future__ import annotations
 
-import time
-
+from parcelsms.pipeline.ttl_cache import TtlCache
 from parcelsms.pipeline.webhook_ports import WebhookEndpointStore
 
 NEGATIVE_TTL_SECONDS = 2.0
@@ -17,18 +16,16 @@ class SigningSecretLookup:
     def __init__(self, endpoints: WebhookEndpointStore) -> None:
         self._endpoints = endpoints
         self._known: set[str] = set()
-        self._missing_until: dict[str, float] = {}
+        self._missing: TtlCache[str, bool] = TtlCache(NEGATIVE_TTL_SECONDS)
 
     async def exists(self, account_id: str) -> bool:
         if account_id in self._known:
             return True
-        if self._missing_until.get(account_id, 0.0) > time.monotonic():
+        if self._missing.get(account_id):
             return False
         if await self._endpoints.get_webhook_endpoint(account_id) is not None:
             self._known.add(account_id)
-            self._missing_until.pop(account_id, None)
+            self._missing.forget(account_id)
             return True
-        if len(self._missing_until) > 10_000:
-            self._missing_until.clear()
-        self._missing_until[account_id] = time.monotonic() + NEGATIVE_TTL_SECONDS
+        self._missing.put(account_id, True)
         return False

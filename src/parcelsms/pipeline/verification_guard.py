@@ -22,8 +22,7 @@ from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.magic_numbers import magic_outcome
 from parcelsms.pipeline.account_security_ports import AccountProfile
 from parcelsms.pipeline.send_guards import GuardContext
-
-_CACHE_LIMIT = 10_000
+from parcelsms.pipeline.ttl_cache import TtlCache
 
 
 class VerificationLookup(Protocol):
@@ -46,17 +45,13 @@ class VerificationGuard:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
-        self._cache_seconds = cache_seconds
         self._allow_magic_numbers = allow_magic_numbers
-        self._clock = clock
-        self._verified_until: dict[str, float] = {}
+        self._verified: TtlCache[str, bool] = TtlCache(cache_seconds, clock=clock)
 
     async def admit(self, context: GuardContext) -> None:
         """Refuse with ``account_suspended`` or ``account_unverified`` (field ``to``)."""
         account_id = context.account_id
-        now = self._clock()
-        until = self._verified_until.get(account_id)
-        if until is not None and until > now:
+        if self._verified.get(account_id):
             return
         profile = await self._store.get_account_profile(account_id)
         if profile is None:
@@ -65,10 +60,7 @@ class VerificationGuard:
         if state == "suspended":
             raise error("account_suspended")
         if state == "verified":
-            if self._cache_seconds > 0:
-                if len(self._verified_until) >= _CACHE_LIMIT:
-                    self._verified_until.clear()
-                self._verified_until[account_id] = now + self._cache_seconds
+            self._verified.put(account_id, True)
             return
         e164 = context.recipient.e164
         if self._allow_magic_numbers and magic_outcome(e164) is not None:
@@ -92,8 +84,7 @@ class VerificationGuard:
         """
         if not self._allow_magic_numbers or magic_outcome(e164) is None:
             return False
-        until = self._verified_until.get(account_id)
-        if until is not None and until > self._clock():
+        if self._verified.get(account_id):
             return False
         profile = await self._store.get_account_profile(account_id)
         return profile is not None and profile.state == "unverified"
@@ -106,4 +97,4 @@ class VerificationGuard:
 
     def forget(self, account_id: str) -> None:
         """Drop the cached answer for ``account_id`` (after a suspension in this process)."""
-        self._verified_until.pop(account_id, None)
+        self._verified.forget(account_id)

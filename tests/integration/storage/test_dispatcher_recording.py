@@ -10,9 +10,14 @@ from typing import Any
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
-from parcelsms.pipeline.channel_port import AcceptedPart, ChannelResult, OutboundSms, SendResultKind
+from parcelsms.pipeline.channel_port import ChannelResult, OutboundSms, SendResultKind
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
-from parcelsms.pipeline.message_ports import DispatchItem, RecoveryPolicy, SubmissionOutcome
+from parcelsms.pipeline.message_ports import (
+    DispatchItem,
+    RecoveryPolicy,
+    SubmissionOutcome,
+    SubmittedPart,
+)
 
 
 class AcceptingChannel:
@@ -30,7 +35,7 @@ class AcceptingChannel:
         carrier_id = f"{self.sent:x}"
         return ChannelResult(
             SendResultKind.ACCEPTED,
-            (AcceptedPart(part_no=1, carrier_id_raw=carrier_id),),
+            (SubmittedPart(part_no=1, carrier_id_raw=carrier_id),),
         )
 
     async def start(self) -> None:

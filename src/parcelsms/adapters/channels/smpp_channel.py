@@ -1,8 +1,10 @@
 """An SMPP carrier channel: one or more binds to one SMSC, behind the channel port.
 
 ``send`` splits the text (``protocol.text``), submits every part through one of the
-channel's bound sessions (round robin) and maps the protocol's outcome classes onto the
-port's result kinds. Each accepted part is reported to the receipt sink the moment its
+channel's bound sessions (round robin) and translates the protocol's outcome (its kind
+and, for a refusal, the class of its ``command_status``) into the port's
+:class:`~parcelsms.domain.failover.SendResultKind` — the one translation: the dispatcher
+decides from the kind alone. Each accepted part is reported to the receipt sink the moment its
 response is read (in the task that awaited it, before the connection's next PDU is
 handled), so the sink knows every response that precedes a receipt on the wire. Incoming
 deliver_sm are either delivery receipts — parsed, stamped, turned into a ``ReceiptRecord``
@@ -22,13 +24,12 @@ from datetime import UTC, datetime
 
 from parcelsms.domain.status import status_for_receipt_state
 from parcelsms.pipeline.channel_port import (
-    AcceptedPart,
     ChannelResult,
     OutboundSms,
     ReceiptSink,
     SendResultKind,
 )
-from parcelsms.pipeline.message_ports import InboundMessage
+from parcelsms.pipeline.message_ports import InboundMessage, SubmittedPart
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
 from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
 from parcelsms.protocol.smpp.constants import CommandId, EsmClass, RegisteredDelivery
@@ -204,7 +205,7 @@ class SmppChannel:
 
     def _combine(self, outcomes: Sequence[tuple[SubmitOutcome, int]]) -> ChannelResult:
         accepted = tuple(
-            AcceptedPart(
+            SubmittedPart(
                 part_no=index + 1,
                 carrier_id_raw=clean_message_id(outcome.message_id),
                 responded_at_us=responded_at_us,
@@ -305,7 +306,9 @@ class SmppChannel:
         )
 
 
-def _result(accepted: tuple[AcceptedPart, ...], outcomes: Sequence[SubmitOutcome]) -> ChannelResult:
+def _result(
+    accepted: tuple[SubmittedPart, ...], outcomes: Sequence[SubmitOutcome]
+) -> ChannelResult:
     if len(accepted) == len(outcomes):
         return ChannelResult(SendResultKind.ACCEPTED, tuple(accepted))
     refused = [outcome for outcome in outcomes if outcome.kind is not SubmitOutcomeKind.ACCEPTED]

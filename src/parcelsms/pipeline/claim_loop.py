@@ -1,0 +1,179 @@
+"""Claim → work → record: the loop every queue worker runs (dispatcher, webhook delivery).
+
+A worker's queue lives in storage. :class:`ClaimLoop` claims items from it in batches,
+starts one task per claimed item at once, and records the results in lists through a
+:class:`~parcelsms.pipeline.list_recorder.ListRecorder` (one storage call carries every
+result that arrived while the previous call ran). Its contract:
+
+* **In flight.** An item counts as in flight from its claim until its result is recorded
+  (or its work failed). At most ``max_in_flight`` items are in flight; a claim asks for at
+  most ``batch_size`` and is made only when at least ``min_claim`` slots are free (or
+  nothing is in flight), so that a busy worker claims worthwhile batches instead of an item
+  or two every time one finishes.
+* **Never twice.** An item is known by ``item_key``, its result by ``result_key`` (the same
+  key). A claim that returns an item still in flight (its lease ran out while it was being
+  worked) does not start it again.
+* **Waking.** With nothing claimable (``ready()`` false, or a claim that started nothing)
+  the loop waits ``idle_poll_seconds`` or until :meth:`wake` is called.
+* **Failures.** ``work`` should return a result for every item. If it raises, the error is
+  logged, the item's slot is freed and nothing is recorded; a failing ``record`` is logged
+  and its items' slots are freed too. Either way the item stays claimed in storage and the
+  owner's recovery (claims resolved at start, leases running out) handles it —
+  ``unrecorded`` says how, in the log line.
+* **Stopping.** :meth:`stop` stops claiming; a claim already under way completes and its
+  items are worked like the others; then it waits for the work in flight and the recording
+  of its results, all within ``drain_seconds``. What is not recorded by then is left to the
+  owner's recovery.
+
+Per item the loop costs one task and a set insert/discard; there is no extra await between
+an item's claim and its work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
+from typing import Any, Generic, TypeVar
+
+from parcelsms.pipeline.list_recorder import ListRecorder
+
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+
+_log = logging.getLogger(__name__)
+
+
+def _always_ready() -> bool:
+    return True
+
+
+class ClaimLoop(Generic[ItemT, ResultT]):
+    """One queue worker's loop (see the module docstring). ``await run()`` until ``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        claim: Callable[[int], Awaitable[Sequence[ItemT]]],
+        work: Callable[[ItemT], Coroutine[Any, Any, ResultT]],
+        record: Callable[[list[ResultT]], Awaitable[object]],
+        item_key: Callable[[ItemT], Hashable],
+        result_key: Callable[[ResultT], Hashable],
+        batch_size: int,
+        max_in_flight: int,
+        min_claim: int,
+        idle_poll_seconds: float,
+        unrecorded: str,
+        ready: Callable[[], bool] = _always_ready,
+    ) -> None:
+        self._name = name
+        self._claim = claim
+        self._work = work
+        self._item_key = item_key
+        self._result_key = result_key
+        self._batch_size = batch_size
+        self._max_in_flight = max_in_flight
+        self._min_claim = max(1, min_claim)
+        self._idle_poll_seconds = idle_poll_seconds
+        self._unrecorded = unrecorded
+        self._ready = ready
+        self._recorder: ListRecorder[ResultT] = ListRecorder(record, self._recorded, unrecorded)
+        self._held: set[Hashable] = set()  # keys of the items in flight
+        self._tasks: dict[asyncio.Task[ResultT], Hashable] = {}
+        self._wake = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._exited = asyncio.Event()
+        self._running = False
+        self._stopping = False
+
+    @property
+    def in_flight(self) -> int:
+        """Items claimed and not yet recorded."""
+        return len(self._held)
+
+    def wake(self) -> None:
+        """New items may be claimable: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        self._running = True
+        try:
+            while not self._stopping:
+                room = self._max_in_flight - len(self._held)
+                if room <= 0 or (room < self._min_claim and self._held):
+                    self._slot_freed.clear()
+                    await self._slot_freed.wait()
+                    continue
+                if not self._ready():
+                    await self._idle()
+                    continue
+                self._wake.clear()
+                items = await self._claim(min(self._batch_size, room))
+                if not self._start(items):
+                    await self._idle()
+        finally:
+            self._running = False
+            self._exited.set()
+
+    async def stop(self, drain_seconds: float) -> None:
+        """Stop claiming; give the work in flight ``drain_seconds`` to finish and be recorded."""
+        self._stopping = True
+        self._wake.set()
+        self._slot_freed.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+        if self._running:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exited.wait(), drain_seconds)
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - loop.time()))
+        await self._recorder.drain(deadline - loop.time())
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._idle_poll_seconds)
+
+    def _start(self, items: Sequence[ItemT]) -> int:
+        """Start work on the claimed items not already in flight; how many started."""
+        started = 0
+        held = self._held
+        for item in items:
+            key = self._item_key(item)
+            if key in held:
+                continue
+            held.add(key)
+            task = asyncio.create_task(self._work(item))
+            self._tasks[task] = key
+            task.add_done_callback(self._finished)
+            started += 1
+        return started
+
+    def _finished(self, task: asyncio.Task[ResultT]) -> None:
+        key = self._tasks.pop(task)
+        if task.cancelled():
+            self._release(key)
+            return
+        error = task.exception()
+        if error is not None:
+            _log.error(
+                "%s: work on one item failed; %s",
+                self._name,
+                self._unrecorded,
+                exc_info=error,
+            )
+            self._release(key)
+            return
+        self._recorder.add(task.result())
+
+    def _release(self, key: Hashable) -> None:
+        self._held.discard(key)
+        self._slot_freed.set()
+
+    def _recorded(self, results: list[ResultT]) -> None:
+        result_key = self._result_key
+        held = self._held
+        for result in results:
+            held.discard(result_key(result))
+        self._slot_freed.set()
