@@ -12,7 +12,7 @@ from sender_accounts import new_account
 from sqlalchemy import select
 
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
-from parcelsms.adapters.storage.engine.schema import message_events
+from parcelsms.adapters.storage.engine.schema.message_tables import message_events
 from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key

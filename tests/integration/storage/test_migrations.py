@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 
 from parcelsms.adapters.storage.engine.database import ThreadedDatabase
 from parcelsms.adapters.storage.engine.migrate import head_revision, migrate
-from parcelsms.adapters.storage.engine.schema import metadata
+from parcelsms.adapters.storage.engine.schema.all_tables import declared_metadata
 from parcelsms.adapters.storage.engine.sqlite_engine import (
     create_sqlite_engine,
     open_sqlite_database,
@@ -31,7 +31,7 @@ async def test_migrated_schema_matches_the_declared_tables(database_url: str) ->
             context = MigrationContext.configure(
                 connection, opts={"compare_type": True, "render_as_batch": True}
             )
-            differences = compare_metadata(context, metadata)
+            differences = compare_metadata(context, declared_metadata())
     finally:
         engine.dispose()
     assert differences == []

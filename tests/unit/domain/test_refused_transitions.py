@@ -7,11 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.messages.transition_rows import (
-    REFUSED_TRANSITIONS,
-    MessageState,
-    Transitions,
-)
+from parcelsms.adapters.storage.messages.message_state_rows import MessageState
+from parcelsms.adapters.storage.messages.transition_rows import REFUSED_TRANSITIONS, Transitions
 from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 

@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import accounts, api_keys, ledger
+from parcelsms.adapters.storage.engine.schema.account_tables import accounts, api_keys
+from parcelsms.adapters.storage.engine.schema.billing_tables import ledger
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id

@@ -21,9 +21,13 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.accounts import account_rows, key_rows
+from parcelsms.adapters.storage.accounts import (
+    account_rows,
+    key_rows,
+    profile_read_rows,
+    profile_rows,
+)
 from parcelsms.adapters.storage.accounts import audit_rows as audit_rows
-from parcelsms.adapters.storage.accounts import profile_rows as profile_rows
 from parcelsms.adapters.storage.accounts import sandbox_number_rows as number_rows
 from parcelsms.adapters.storage.accounts.key_encryption import SigningKeyCipher
 from parcelsms.adapters.storage.engine.runner import SqlRunner, raised
@@ -95,12 +99,12 @@ class SqlAccountStore:
         return _present(await self._writer.run(self._profiles.create, item))
 
     async def get_account_profile(self, account_id: str) -> AccountProfile | None:
-        return await self._runner.read(profile_rows.read_profile, account_id)
+        return await self._runner.read(profile_read_rows.read_profile, account_id)
 
     async def list_account_profiles(
         self, filters: AccountFilter, cursor: str | None = None, limit: int = 50
     ) -> AccountPage:
-        return await self._runner.read(profile_rows.read_profile_page, filters, cursor, limit)
+        return await self._runner.read(profile_read_rows.read_profile_page, filters, cursor, limit)
 
     async def submit_company_details(
         self, account_id: str, details: CompanyDetails, actor: Actor

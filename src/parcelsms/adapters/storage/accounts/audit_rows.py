@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.id_cursors import decode_id_cursor, encode_id_cursor
-from parcelsms.adapters.storage.engine.schema import audit_log
+from parcelsms.adapters.storage.engine.schema.account_tables import audit_log
 from parcelsms.domain.ids import new_id
 from parcelsms.pipeline.account_security_ports import Actor, AuditEntry, AuditFilter, AuditPage
 

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.accounts import profile_rows as profile_rows
+from parcelsms.adapters.storage.accounts import profile_read_rows
 from parcelsms.adapters.storage.accounts.audit_rows import write_audit
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import api_keys, request_nonces
+from parcelsms.adapters.storage.engine.schema.account_tables import api_keys, request_nonces
 from parcelsms.domain.api_keys import ADMIN_SCOPE, OPERATOR_SCOPES
 from parcelsms.domain.error_catalogue import error
 from parcelsms.errors import CatalogueError
@@ -184,7 +184,7 @@ class KeyOperations:
         return results
 
     def _refusal(self, connection: Connection, item: NewKey) -> CatalogueError | None:
-        profile = profile_rows.read_profile(connection, item.account_id)
+        profile = profile_read_rows.read_profile(connection, item.account_id)
         if profile is None:
             return error("not_found", "No such account.", field="account_id")
         scopes = set(item.spec.scopes)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.accounts.audit_rows import write_audit
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import test_number_codes, test_numbers
+from parcelsms.adapters.storage.engine.schema.account_tables import test_number_codes, test_numbers
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.numbers import mask_number

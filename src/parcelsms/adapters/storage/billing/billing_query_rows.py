@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.billing.price_rows import cost_lookup, read_channel_costs, unit_cost
 from parcelsms.adapters.storage.engine.id_cursors import decode_id_cursor, encode_id_cursor
-from parcelsms.adapters.storage.engine.schema import ledger, messages
+from parcelsms.adapters.storage.engine.schema.billing_tables import ledger
+from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.pipeline.billing_ports import LedgerEntry, LedgerFilter, LedgerPage, MarginRow
 
 MAX_PAGE_SIZE = 1000

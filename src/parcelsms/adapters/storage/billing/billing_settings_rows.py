@@ -14,12 +14,9 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.accounts.audit_rows import write_audit
 from parcelsms.adapters.storage.billing.package_rows import home_country
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import (
-    account_limits,
-    account_profiles,
-    accounts,
-    messages,
-)
+from parcelsms.adapters.storage.engine.schema.account_tables import account_profiles, accounts
+from parcelsms.adapters.storage.engine.schema.billing_tables import account_limits
+from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import first_id_at
 from parcelsms.domain.money import format_micros

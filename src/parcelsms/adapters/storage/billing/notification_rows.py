@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.id_cursors import decode_id_cursor, encode_id_cursor
-from parcelsms.adapters.storage.engine.schema import (
-    notifications,
+from parcelsms.adapters.storage.engine.schema.billing_tables import notifications
+from parcelsms.adapters.storage.engine.schema.webhook_tables import (
     webhook_endpoints,
     webhook_outbox,
 )

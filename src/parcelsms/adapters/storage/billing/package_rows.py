@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.accounts.audit_rows import write_audit
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import account_profiles, accounts, packages
+from parcelsms.adapters.storage.engine.schema.account_tables import account_profiles, accounts
+from parcelsms.adapters.storage.engine.schema.billing_tables import packages
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.accounts.audit_rows import write_audit
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import channel_costs, prices
+from parcelsms.adapters.storage.engine.schema.billing_tables import channel_costs, prices
 from parcelsms.domain.money import format_micros
 from parcelsms.domain.pricing import PriceList
 from parcelsms.pipeline.account_security_ports import Actor

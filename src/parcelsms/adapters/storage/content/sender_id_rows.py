@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import message_settings, sender_ids
+from parcelsms.adapters.storage.engine.schema.content_tables import message_settings, sender_ids
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.errors import CatalogueError

@@ -13,7 +13,7 @@ import msgspec
 from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.schema import template_names, templates
+from parcelsms.adapters.storage.engine.schema.content_tables import template_names, templates
 from parcelsms.domain.ids import is_valid_id
 from parcelsms.pipeline.content_ports import (
     Template,

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.content.template_rows import read_any_template, read_template
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import template_names, templates
+from parcelsms.adapters.storage.engine.schema.content_tables import template_names, templates
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.errors import CatalogueError

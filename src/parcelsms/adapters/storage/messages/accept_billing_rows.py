@@ -28,7 +28,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.billing.notification_rows import write_account_events
-from parcelsms.adapters.storage.engine.schema import accounts, packages
+from parcelsms.adapters.storage.engine.schema.account_tables import accounts
+from parcelsms.adapters.storage.engine.schema.billing_tables import packages
 from parcelsms.domain.account_events import AccountEvent, balance_low
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id

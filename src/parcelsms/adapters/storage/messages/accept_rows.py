@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.conditions import pair_in
-from parcelsms.adapters.storage.engine.schema import message_events, messages
+from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.accept_billing_rows import AcceptBilling, Funding
 from parcelsms.domain.error_catalogue import error

@@ -18,20 +18,20 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
-from parcelsms.adapters.storage.engine.schema import (
-    UtcDateTime,
+from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
+from parcelsms.adapters.storage.engine.schema.message_tables import (
     inbound_messages,
     message_parts,
     messages,
 )
-from parcelsms.adapters.storage.messages.receipt_rows import NewPart, ReceiptOperation
-from parcelsms.adapters.storage.messages.transition_rows import (
-    Transitions,
+from parcelsms.adapters.storage.messages.message_state_rows import (
     error_document,
     load_states,
     state_from_row,
     state_query,
 )
+from parcelsms.adapters.storage.messages.receipt_rows import NewPart, ReceiptOperation
+from parcelsms.adapters.storage.messages.transition_rows import Transitions
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.receipt_correlation import micros
 from parcelsms.domain.status import MessageStatus

@@ -18,7 +18,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
-from parcelsms.adapters.storage.engine.schema import accounts, ledger, packages
+from parcelsms.adapters.storage.engine.schema.account_tables import accounts
+from parcelsms.adapters.storage.engine.schema.billing_tables import ledger, packages
 from parcelsms.domain.ids import new_id
 
 LedgerKind = Literal[

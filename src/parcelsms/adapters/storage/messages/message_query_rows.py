@@ -14,8 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.schema import message_events, message_parts, messages
-from parcelsms.adapters.storage.messages.transition_rows import error_from_document
+from parcelsms.adapters.storage.engine.schema.message_tables import (
+    message_events,
+    message_parts,
+    messages,
+)
+from parcelsms.adapters.storage.messages.message_state_rows import error_from_document
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import is_valid_id
 from parcelsms.domain.route_labels import route_label

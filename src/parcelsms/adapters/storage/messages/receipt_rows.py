@@ -33,14 +33,15 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
 from parcelsms.adapters.storage.engine.conditions import pair_in
-from parcelsms.adapters.storage.engine.schema import (
-    UtcDateTime,
+from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
+from parcelsms.adapters.storage.engine.schema.message_tables import message_parts
+from parcelsms.adapters.storage.engine.schema.receipt_tables import (
     channel_id_formats,
-    message_parts,
     pending_receipts,
     unmatched_receipts,
 )
-from parcelsms.adapters.storage.messages.transition_rows import Transitions, load_states
+from parcelsms.adapters.storage.messages.message_state_rows import load_states
+from parcelsms.adapters.storage.messages.transition_rows import Transitions
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.receipt_correlation import (
     Apply,

@@ -1,9 +1,9 @@
 """Status changes of messages, written set-based with everything that must go with them.
 
-A bulk operation loads the rows it touches (:func:`load_states`, locked ``FOR UPDATE`` on
-backends that lock rows), changes them in memory through a :class:`Transitions` and writes
-them back with :meth:`Transitions.write`. A status change always brings, in the same
-transaction:
+A bulk operation loads the rows it touches (:func:`~.message_state_rows.load_states`, locked
+``FOR UPDATE`` on backends that lock rows), changes them in memory through a
+:class:`Transitions` and writes them back with :meth:`Transitions.write`. A status change
+always brings, in the same transaction:
 
 * an event row (``message_events``);
 * the ledger movement the billing policy asks for (settle or refund, never both: the
@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,13 +32,17 @@ from sqlalchemy.sql.dml import Update
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
-from parcelsms.adapters.storage.engine.schema import (
-    message_events,
-    messages,
+from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
+from parcelsms.adapters.storage.engine.schema.webhook_tables import (
     webhook_endpoints,
     webhook_outbox,
 )
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
+from parcelsms.adapters.storage.messages.message_state_rows import (
+    MessageState,
+    error_document,
+    error_from_document,
+)
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.route_labels import route_label
 from parcelsms.domain.status import (
@@ -59,131 +61,8 @@ REFUSED_TRANSITIONS: Counter[tuple[str, str]] = Counter()
 """Status changes the status machine refused in this process, by ``(from, to)``: each is
 also logged. A refusal means a rule elsewhere asked for something impossible."""
 
-# What status changes read: no timestamps (they are only ever written).
-_STATE_COLUMNS = (
-    messages.c.id,
-    messages.c.account_id,
-    messages.c.status,
-    messages.c.billing,
-    messages.c.price_micros,
-    messages.c.package_id,
-    messages.c.currency,
-    messages.c.flags,
-    messages.c.callback_url,
-    messages.c.client_ref,
-    messages.c.to_e164,
-    messages.c.country,
-    messages.c.segments,
-    messages.c.channel,
-    messages.c.route_index,
-    messages.c.claim_token,
-    messages.c.last_error,
-)
 # Largest id list of one UPDATE ... IN: far below every backend's parameter limit.
 _UPDATE_CHUNK = 500
-
-
-@dataclass(slots=True)
-class MessageState:
-    """The columns of a message row that status changes read, and the changes to write.
-
-    Change columns with :meth:`assign` (or :meth:`add_flag`): ``changes`` maps each column
-    name to its new value, and :meth:`Transitions.write` writes exactly those.
-    """
-
-    id: str
-    account_id: str
-    status: str
-    billing: str
-    price_micros: int
-    package_id: str | None
-    currency: str
-    flags: list[str]
-    callback_url: str | None
-    client_ref: str | None
-    to_e164: str
-    country: str
-    segments: int
-    channel: str | None
-    route_index: int
-    claim_token: str | None
-    last_error: dict[str, Any] | None
-    changes: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-    def assign(self, **columns: Any) -> None:
-        """Set message columns (loaded or not) to be written by the transaction."""
-        for name, value in columns.items():
-            if name in _LOADED:
-                setattr(self, name, value)
-            self.changes[name] = value
-
-    def add_flag(self, flag: str) -> None:
-        if flag not in self.flags:
-            self.flags.append(flag)
-            self.changes["flags"] = self.flags
-
-
-_LOADED = frozenset(MessageState.__dataclass_fields__) - {"changes"}
-
-
-def state_query() -> Any:
-    """``SELECT`` of the state columns, to be narrowed with ``.where`` by the caller."""
-    return select(*_STATE_COLUMNS)
-
-
-def state_from_row(row: Any) -> MessageState:
-    return MessageState(
-        id=row.id,
-        account_id=row.account_id,
-        status=row.status,
-        billing=row.billing,
-        price_micros=row.price_micros,
-        package_id=row.package_id,
-        currency=row.currency,
-        flags=list(row.flags),
-        callback_url=row.callback_url,
-        client_ref=row.client_ref,
-        to_e164=row.to_e164,
-        country=row.country,
-        segments=row.segments,
-        channel=row.channel,
-        route_index=row.route_index,
-        claim_token=row.claim_token,
-        last_error=row.last_error,
-    )
-
-
-def load_states(connection: Connection, message_ids: Iterable[str]) -> dict[str, MessageState]:
-    """The current state of the given messages (missing ids are absent), locked for update."""
-    ids = sorted(set(message_ids))
-    if not ids:
-        return {}
-    rows = connection.execute(state_query().where(messages.c.id.in_(ids)).with_for_update())
-    return {row.id: state_from_row(row) for row in rows}
-
-
-def error_document(error: ErrorDetail | None) -> dict[str, Any] | None:
-    if error is None:
-        return None
-    document = {"stat": error.stat, "err": error.err, "detail": error.detail}
-    if error.reason is not None:
-        document["reason"] = error.reason
-    return document
-
-
-def error_from_document(document: dict[str, Any] | None) -> ErrorDetail | None:
-    if document is None:
-        return None
-    return ErrorDetail(
-        detail=str(document.get("detail") or ""),
-        stat=document.get("stat"),
-        err=document.get("err"),
-        reason=document.get("reason"),
-    )
 
 
 _updates: dict[tuple[str, ...], Update] = {}

@@ -15,7 +15,11 @@ from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema import UtcDateTime, webhook_endpoints, webhook_outbox
+from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
+from parcelsms.adapters.storage.engine.schema.webhook_tables import (
+    webhook_endpoints,
+    webhook_outbox,
+)
 from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookEndpoint, WebhookResult
 
 

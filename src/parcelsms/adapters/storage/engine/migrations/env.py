@@ -9,13 +9,13 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.schema import metadata
+from parcelsms.adapters.storage.engine.schema.all_tables import declared_metadata
 
 
 def _configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=declared_metadata(),
         render_as_batch=True,
         compare_type=True,
     )
@@ -26,7 +26,7 @@ def _configure_and_run(connection: Connection) -> None:
 def _run_offline() -> None:
     context.configure(
         url=context.config.get_main_option("sqlalchemy.url"),
-        target_metadata=metadata,
+        target_metadata=declared_metadata(),
         render_as_batch=True,
         literal_binds=True,
     )

@@ -1,0 +1,130 @@
+"""Messages, their carrier parts and status events, and inbound messages.
+
+Declared on the one :data:`~.metadata.metadata`; migrations create exactly these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from parcelsms.adapters.storage.engine.schema.column_types import (
+    ID,
+    AutoIncrementId,
+    UtcDateTime,
+    json_column,
+)
+from parcelsms.adapters.storage.engine.schema.metadata import metadata
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("to_e164", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("template_id", String(ID)),
+    Column("language", String(16)),
+    Column("body", Text, nullable=False),
+    Column("encoding", String(8), nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("price_micros", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    # reserved → settled | refunded: guards exactly-once billing at the row itself.
+    Column("billing", String(16), nullable=False),
+    # The package that paid the message (its price_micros is then 0); NULL: the balance.
+    # No foreign key: adding one would make SQLite copy this table; the message's
+    # package_use ledger row carries the checked reference.
+    Column("package_id", String(ID)),
+    Column("sender_id", String(32)),
+    Column("client_ref", String(200)),
+    Column("callback_url", Text),
+    Column("status", String(16), nullable=False),
+    Column("route_plan", json_column(), nullable=False),
+    Column("route_index", Integer, nullable=False),
+    Column("channel", String(100)),
+    Column("claim_token", String(64)),
+    Column("claimed_at", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime, nullable=False),
+    Column("flags", json_column(), nullable=False),
+    Column("idempotency_key", String(200)),
+    Column("request_hash", String(128)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("submitted_at", UtcDateTime),
+    Column("final_at", UtcDateTime),
+    Column("last_error", json_column()),
+    CheckConstraint(
+        "status IN ('scheduled', 'queued', 'submitted', 'delivered', 'undelivered', "
+        "'expired', 'rejected', 'failed', 'canceled')",
+        name="status",
+    ),
+    CheckConstraint("billing IN ('reserved', 'settled', 'refunded')", name="billing"),
+    # Claiming seeks (queued, unclaimed) and reads in due order; recovery seeks (queued,
+    # claimed by someone).
+    Index(None, "status", "claim_token", "next_attempt_at"),
+    Index(None, "status", "valid_until"),
+    Index(None, "account_id", "id"),
+    Index(None, "account_id", "client_ref"),
+    Index(None, "account_id", "to_e164"),
+    # NULL keys are distinct on SQLite and PostgreSQL: only keyed requests are constrained.
+    Index(None, "account_id", "idempotency_key", unique=True),
+)
+
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False),
+    Column("part_no", Integer, nullable=False),
+    Column("channel", String(100), nullable=False),
+    # The id as the carrier wrote it, and its exact key: what a receipt names it by
+    # (protocol.smpp.message_id, domain.receipt_correlation).
+    Column("carrier_id_raw", String(100), nullable=False),
+    Column("carrier_id", String(100), nullable=False),
+    # Wire time of the submit_sm_resp, microseconds since the epoch (migration 0005).
+    Column("responded_at_us", BigInteger, nullable=False, server_default=text("0")),
+    Column("status", String(16), nullable=False),
+    Column("stat", String(16)),
+    Column("err", String(16)),
+    Column("receipt_raw", Text),
+    Column("submitted_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),
+    PrimaryKeyConstraint("message_id", "part_no"),
+    Index(None, "channel", "carrier_id"),
+)
+
+message_events = Table(
+    "message_events",
+    metadata,
+    Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", json_column()),
+    Index(None, "message_id", "id"),
+)
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("channel", String(100), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("destination", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("account_id", String(ID), ForeignKey("accounts.id")),
+    Index(None, "account_id", "id"),
+)

@@ -1,0 +1,144 @@
+"""The state of a message row that status changes read, and how it is loaded.
+
+:func:`load_states` reads the columns of :class:`MessageState` (locked ``FOR UPDATE`` on
+backends that lock rows); changes are collected on the state with :meth:`MessageState.assign`
+and written by :class:`~.transition_rows.Transitions`. The last error of a message is stored
+as a small JSON document (:func:`error_document`, :func:`error_from_document`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.engine.schema.message_tables import messages
+from parcelsms.domain.status import FINAL_STATUSES
+from parcelsms.pipeline.message_ports import ErrorDetail
+
+# What status changes read: no timestamps (they are only ever written).
+_STATE_COLUMNS = (
+    messages.c.id,
+    messages.c.account_id,
+    messages.c.status,
+    messages.c.billing,
+    messages.c.price_micros,
+    messages.c.package_id,
+    messages.c.currency,
+    messages.c.flags,
+    messages.c.callback_url,
+    messages.c.client_ref,
+    messages.c.to_e164,
+    messages.c.country,
+    messages.c.segments,
+    messages.c.channel,
+    messages.c.route_index,
+    messages.c.claim_token,
+    messages.c.last_error,
+)
+
+
+@dataclass(slots=True)
+class MessageState:
+    """The columns of a message row that status changes read, and the changes to write.
+
+    Change columns with :meth:`assign` (or :meth:`add_flag`): ``changes`` maps each column
+    name to its new value, and :meth:`Transitions.write` writes exactly those.
+    """
+
+    id: str
+    account_id: str
+    status: str
+    billing: str
+    price_micros: int
+    package_id: str | None
+    currency: str
+    flags: list[str]
+    callback_url: str | None
+    client_ref: str | None
+    to_e164: str
+    country: str
+    segments: int
+    channel: str | None
+    route_index: int
+    claim_token: str | None
+    last_error: dict[str, Any] | None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def assign(self, **columns: Any) -> None:
+        """Set message columns (loaded or not) to be written by the transaction."""
+        for name, value in columns.items():
+            if name in _LOADED:
+                setattr(self, name, value)
+            self.changes[name] = value
+
+    def add_flag(self, flag: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+            self.changes["flags"] = self.flags
+
+
+_LOADED = frozenset(MessageState.__dataclass_fields__) - {"changes"}
+
+
+def state_query() -> Any:
+    """``SELECT`` of the state columns, to be narrowed with ``.where`` by the caller."""
+    return select(*_STATE_COLUMNS)
+
+
+def state_from_row(row: Any) -> MessageState:
+    return MessageState(
+        id=row.id,
+        account_id=row.account_id,
+        status=row.status,
+        billing=row.billing,
+        price_micros=row.price_micros,
+        package_id=row.package_id,
+        currency=row.currency,
+        flags=list(row.flags),
+        callback_url=row.callback_url,
+        client_ref=row.client_ref,
+        to_e164=row.to_e164,
+        country=row.country,
+        segments=row.segments,
+        channel=row.channel,
+        route_index=row.route_index,
+        claim_token=row.claim_token,
+        last_error=row.last_error,
+    )
+
+
+def load_states(connection: Connection, message_ids: Iterable[str]) -> dict[str, MessageState]:
+    """The current state of the given messages (missing ids are absent), locked for update."""
+    ids = sorted(set(message_ids))
+    if not ids:
+        return {}
+    rows = connection.execute(state_query().where(messages.c.id.in_(ids)).with_for_update())
+    return {row.id: state_from_row(row) for row in rows}
+
+
+def error_document(error: ErrorDetail | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    document = {"stat": error.stat, "err": error.err, "detail": error.detail}
+    if error.reason is not None:
+        document["reason"] = error.reason
+    return document
+
+
+def error_from_document(document: dict[str, Any] | None) -> ErrorDetail | None:
+    if document is None:
+        return None
+    return ErrorDetail(
+        detail=str(document.get("detail") or ""),
+        stat=document.get("stat"),
+        err=document.get("err"),
+        reason=document.get("reason"),
+    )
