@@ -44,13 +44,13 @@ async def test_the_operator_lists_unmatched_receipts_newest_first_by_channel(
         body = listed.json()
         assert [item["carrier_id"] for item in body["data"]] == ["404c", "404a"]
         assert body["data"][0]["raw"] == "id:404c stat:DELIVRD"
-        assert body["next_before"] is None
+        assert body["next_cursor"] is None
 
         first = await operator.get("/admin/v1/receipts/unmatched", params={"limit": "1"})
         assert [item["carrier_id"] for item in first.json()["data"]] == ["404c"]
         second = await operator.get(
             "/admin/v1/receipts/unmatched",
-            params={"limit": "1", "before": first.json()["next_before"]},
+            params={"limit": "1", "cursor": first.json()["next_cursor"]},
         )
         assert [item["carrier_id"] for item in second.json()["data"]] == ["404b"]
 

@@ -2,27 +2,23 @@
 
 A receipt that finds no part waits in ``pending_receipts`` for the pending time-to-live
 (``[receipts] pending_ttl``), then is set aside here with its raw text for the operator
-(docs/smpp.md, "Receipts that never match"). Newest first, paged with ``before``.
+(docs/smpp.md, "Receipts that never match"). Newest first, paged with ``cursor`` like every
+operator listing (:mod:`parcelsms.api.list_queries`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from parcelsms.api.error_responses import JsonResponse
+from parcelsms.api.list_queries import PAGE_PARAMETERS, page_limit, query_values
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.api.value_formats import PRINTABLE
-from parcelsms.domain.error_catalogue import error
-from parcelsms.pipeline.receipt_ports import ReceiptStore
-
-_MAX_LIMIT: Final = 500
-_DEFAULT_LIMIT: Final = 100
-_MAX_TEXT: Final = 100
+from parcelsms.pipeline.receipt_ports import ReceiptStore, UnmatchedReceipt
 
 
 class UnmatchedReceiptOut(msgspec.Struct, kw_only=True):
@@ -39,10 +35,14 @@ class UnmatchedReceiptOut(msgspec.Struct, kw_only=True):
 
 
 class UnmatchedReceiptList(msgspec.Struct, kw_only=True):
-    """A page of unmatched receipts; ``next_before`` fetches the next (older) page."""
+    """A page of unmatched receipts; ``next_cursor`` fetches the next (older) page."""
 
     data: list[UnmatchedReceiptOut]
-    next_before: str | None
+    next_cursor: str | None
+
+
+def unmatched_receipt_out(item: UnmatchedReceipt) -> UnmatchedReceiptOut:
+    return UnmatchedReceiptOut(**msgspec.structs.asdict(item))
 
 
 class AdminReceiptEndpoints:
@@ -52,50 +52,21 @@ class AdminReceiptEndpoints:
         self._store = store
 
     async def list_unmatched_receipts(self, request: Request) -> Response:
-        channel, before, limit = None, None, _DEFAULT_LIMIT
-        seen: set[str] = set()
-        for key, value in request.query_params.multi_items():
-            if key in seen or key not in ("channel", "before", "limit"):
-                raise error("invalid_filter", f"Unknown or repeated parameter {key!r}.", field=key)
-            seen.add(key)
-            if key == "limit":
-                if not value.isdigit() or not 1 <= int(value) <= _MAX_LIMIT:
-                    raise error("invalid_filter", f"limit is 1 to {_MAX_LIMIT}.", field=key)
-                limit = int(value)
-            elif not value or len(value) > _MAX_TEXT or not value.isprintable():
-                raise error(
-                    "invalid_filter", f"{key} is 1 to {_MAX_TEXT} printable characters.", field=key
-                )
-            elif key == "channel":
-                channel = value
-            else:
-                before = value
+        values = query_values(request.query_params, {"channel": None})
+        limit = page_limit(values)
         found = await self._store.list_unmatched_receipts(
-            channel=channel, limit=limit + 1, before=before
+            channel=values.get("channel"), limit=limit + 1, before=values.get("cursor")
         )
         page = found[:limit]
         return JsonResponse(
             UnmatchedReceiptList(
-                data=[
-                    UnmatchedReceiptOut(
-                        id=item.id,
-                        channel=item.channel,
-                        carrier_id=item.carrier_id,
-                        stat=item.stat,
-                        err=item.err,
-                        raw=item.raw,
-                        received_at=item.received_at,
-                        moved_at=item.moved_at,
-                    )
-                    for item in page
-                ],
-                next_before=page[-1].id if len(found) > limit else None,
+                data=[unmatched_receipt_out(item) for item in page],
+                next_cursor=page[-1].id if len(found) > limit else None,
             )
         )
 
     def routes(self) -> list[ApiRoute]:
         """The route table entries of these handlers."""
-        text = {"type": "string", "minLength": 1, "maxLength": _MAX_TEXT, **PRINTABLE}
         return [
             admin_route(
                 method="GET",
@@ -107,14 +78,13 @@ class AdminReceiptEndpoints:
                 response=UnmatchedReceiptList,
                 errors=("invalid_filter",),
                 parameters=(
-                    Parameter("channel", "query", "Only receipts of this channel.", text),
-                    Parameter("before", "query", "The `next_before` of the previous page.", text),
                     Parameter(
-                        "limit",
+                        "channel",
                         "query",
-                        f"At most this many, 1 to {_MAX_LIMIT} (default {_DEFAULT_LIMIT}).",
-                        {"type": "integer", "minimum": 1, "maximum": _MAX_LIMIT},
+                        "Only receipts of this channel.",
+                        {"type": "string", "minLength": 1, "maxLength": 100, **PRINTABLE},
                     ),
+                    *PAGE_PARAMETERS,
                 ),
             )
         ]

@@ -29,15 +29,15 @@ from parcelsms.adapters.storage.messages.dispatch_rows import (
     RecoverRequest,
     SubmissionOperation,
 )
-from parcelsms.adapters.storage.messages.receipt_rows import (
+from parcelsms.adapters.storage.messages.pending_receipt_rows import (
     PendingSweepOperation,
     ReadingOperation,
     ReadingRequest,
-    ReceiptOperation,
     SweepRequest,
     list_unmatched,
     load_readings,
 )
+from parcelsms.adapters.storage.messages.receipt_rows import ReceiptOperation
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.receipt_correlation import Reading
 from parcelsms.errors import CatalogueError, StorageError
