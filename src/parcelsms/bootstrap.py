@@ -30,7 +30,8 @@ from parcelsms.adapters.webhooks.target_guard import check_resolved_host, check_
 from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
-from parcelsms.config import SIMULATOR_CHANNEL_NAME, ChannelSettings, Settings
+from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
+from parcelsms.config.tables import ChannelSettings
 from parcelsms.domain.country_rules import load_country_rules
 from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.domain.numbers import mask_number
