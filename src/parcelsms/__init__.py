@@ -10,7 +10,7 @@ by ``tests/unit/architecture/test_layers.py``)::
     domain/                              pure rules: numbers, templates, pricing, routing, status
     protocol/                            SMPP 3.4 (tables, codec, sans-IO session) and text encoding
 
-``errors.py`` (the exception tree) and ``config.py`` are shared leaves.
+``errors.py`` (the exception tree) and ``config/`` are shared leaves.
 """
 
 __version__ = "0.1.0"

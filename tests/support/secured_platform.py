@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 from sender_accounts import TEST_ACTOR, new_api_key
 
-from parcelsms.bootstrap import Platform, build_platform
+from parcelsms.bootstrap import build_platform
+from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import load_config
 from parcelsms.pipeline.account_security_ports import KeySpec
 from parcelsms.simulator.submit_log import SubmitRecord

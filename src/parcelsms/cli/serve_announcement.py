@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
-from parcelsms.bootstrap import Platform
+from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import Settings
 from parcelsms.pipeline.account_security_ports import AccountFilter, AccountsAndKeys
 from parcelsms.pipeline.demo_seed import DEMO_ACCOUNT, DemoSeed

@@ -22,9 +22,8 @@ from parcelsms.simulator.scenario import (
     MoReply,
     Rule,
     Scenario,
-    load_scenario,
-    parse_scenario,
 )
+from parcelsms.simulator.scenario_parsing import load_scenario, parse_scenario
 from parcelsms.simulator.stats import SimulatorStats
 from parcelsms.simulator.submit_log import Concatenation, SubmitRecord
 

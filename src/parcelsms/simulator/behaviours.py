@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from parcelsms.errors import ScenarioError
-from parcelsms.simulator.scenario import Scenario, load_scenario, parse_scenario
+from parcelsms.simulator.scenario import Scenario
+from parcelsms.simulator.scenario_parsing import load_scenario, parse_scenario
 
 __all__ = ["BEHAVIOURS", "behaviour", "resolve_scenario"]
 

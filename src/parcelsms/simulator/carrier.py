@@ -37,7 +37,8 @@ from parcelsms.simulator.decisions import Decision, decide
 from parcelsms.simulator.deliveries import copy_request, malformed_copy, mo_pdu, receipt_pdu
 from parcelsms.simulator.delivery_router import Bind, Delivery, DeliveryKind, DeliveryRouter
 from parcelsms.simulator.message_ids import MessageIdIssuer, MessageIdStyle
-from parcelsms.simulator.scenario import MoReply, Rule, Scenario, parse_message_id_style
+from parcelsms.simulator.scenario import MoReply, Rule, Scenario
+from parcelsms.simulator.scenario_parsing import parse_message_id_style
 from parcelsms.simulator.stats import SimulatorStats
 from parcelsms.simulator.submit_log import SubmitRecord
 

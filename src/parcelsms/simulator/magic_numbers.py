@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from parcelsms.errors import ScenarioError
-from parcelsms.simulator.scenario import Scenario, parse_scenario
+from parcelsms.simulator.scenario import Scenario
+from parcelsms.simulator.scenario_parsing import parse_scenario
 
 OUTCOME_RULES: Mapping[str, Mapping[str, Any]] = {
     "delivered": {"outcomes": {"DELIVRD": 1}, "receipt_delay": 0.05},

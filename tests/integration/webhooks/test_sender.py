@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from standardwebhooks.webhooks import Webhook
 
+from parcelsms.adapters.webhooks.http_connections import MAX_RESPONSE_BYTES
 from parcelsms.adapters.webhooks.sender import (
-    MAX_RESPONSE_BYTES,
     WebhookSender,
     WebhookTimeouts,
     classify_status,

@@ -11,9 +11,9 @@ from parcelsms.config import (
     DEFAULT_DATABASE_URL,
     SIMULATOR_CHANNEL_NAME,
     load_config,
-    parse_duration,
     resolve_config_path,
 )
+from parcelsms.config.values import parse_duration
 from parcelsms.domain.pricing import PriceList
 from parcelsms.errors import CatalogueError, ConfigError
 

@@ -61,6 +61,9 @@ Tables and their defaults::
                  named "simulator"), scenario (a path, relative to the config file's
                  directory; to the working directory when there is no file)
     [logging]    level = "info", format = "json" | "console"
+
+The tables are :mod:`parcelsms.config.tables`, their value types :mod:`parcelsms.config.values`,
+the environment overrides :mod:`parcelsms.config.environment`.
 """
 
 from __future__ import annotations
@@ -69,186 +72,41 @@ import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final
 
 import msgspec
-import msgspec.inspect as schema
 
-from parcelsms.domain.money import MICROS_PER_UNIT, parse_amount
+from parcelsms.config.environment import apply_environment
+from parcelsms.config.tables import (
+    DEFAULT_DATABASE_URL,
+    ChannelSettings,
+    CountrySettings,
+    DatabaseSettings,
+    DispatchSettings,
+    LimitSettings,
+    LoggingSettings,
+    PriceSettings,
+    ReceiptSettingsTable,
+    RouteSettings,
+    SecuritySettings,
+    ServerSettings,
+    SettingsTable,
+    SimulatorSettings,
+    VerificationSettings,
+    WebhookSettings,
+)
+from parcelsms.config.values import Duration, amount_micros, parse_duration
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.routing import Route, RouteTable
-from parcelsms.errors import CatalogueError, ConfigError
+from parcelsms.errors import ConfigError
 
 DEFAULT_CONFIG_FILE: Final = "parcelsms.toml"
-DEFAULT_DATABASE_URL: Final = "sqlite:///./parcelsms.db"
 SIMULATOR_CHANNEL_NAME: Final = "simulator"
-ENV_PREFIX: Final = "PARCELSMS_"
 CONFIG_ENV_VARIABLE: Final = "PARCELSMS_CONFIG"
 
 
-class Duration(timedelta):
-    """A ``timedelta`` read from ``"30s"``, ``"15m"``, ``"48h"``, ``"2d"``, ``"1h30m"``
-    or a number of seconds (see :func:`parse_duration`)."""
-
-
-_DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: object) -> Duration:
-    """Parse a positive duration; raise ``ValueError`` with a message saying how to write one."""
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip().lower()
-        parts = _DURATION_PART.findall(text)
-        if not text or "".join(number + unit for number, unit in parts) != text:
-            raise ValueError(
-                f"{value!r} is not a duration; write a number with a unit s, m, h or d, "
-                'such as "30s", "15m", "48h", "2d" or "1h30m"'
-            )
-        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    else:
-        raise ValueError(f'expected a duration such as "48h", got {value!r}')
-    if not seconds > 0:
-        raise ValueError("a duration must be longer than zero")
-    return Duration(seconds=seconds)
-
-
-Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
-Positive = Annotated[float, msgspec.Meta(gt=0)]
-Byte = Annotated[int, msgspec.Meta(ge=0, le=255)]
-Amount = str | int | float
-
-
-class _Table(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Base of every settings table: immutable and refusing unknown keys."""
-
-
-class ServerSettings(_Table, frozen=True):
-    host: str = "127.0.0.1"
-    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
-    public_url: str | None = None
-    trusted_proxies: tuple[str, ...] = ()
-
-
-class DatabaseSettings(_Table, frozen=True):
-    url: str = DEFAULT_DATABASE_URL
-
-
-class SecuritySettings(_Table, frozen=True):
-    pepper: str | None = None
-    admin_token: str | None = None
-    key_rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 100.0
-    key_rate_burst: Annotated[int, msgspec.Meta(ge=1)] = 200
-
-
-class VerificationSettings(_Table, frozen=True):
-    magic_numbers: bool = True
-    test_numbers_per_account: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
-    code_ttl: Duration = Duration(minutes=10)
-    code_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
-    code_resend_interval: Duration = Duration(seconds=60)
-    codes_per_day: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
-    code_sender_id: str | None = None
-
-
-class CountrySettings(_Table, frozen=True):
-    file: str | None = None
-
-
-class ChannelSettings(_Table, frozen=True):
-    name: str
-    host: str
-    port: Port
-    system_id: str
-    password: str
-    kind: Literal["smpp"] = "smpp"
-    system_type: str = ""
-    bind: Literal["transceiver", "transmitter_receiver"] = "transceiver"
-    window: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
-    tps: Positive = 100.0
-    sessions: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
-    enquire_link_interval: Positive = 30.0
-    response_timeout: Positive = 10.0
-    reconnect_max_delay: Positive = 30.0
-    source_ton: Byte | None = None
-    source_npi: Byte | None = None
-    default_sender_id: str | None = None
-    concatenation: Literal["udh8", "udh16", "sar", "payload"] = "udh8"
-    # How the SMSC writes message ids in responses and receipts (docs/smpp.md).
-    message_id_format: Literal[
-        "auto",
-        "decimal",
-        "hex",
-        "opaque",
-        "hex_response_decimal_receipt",
-        "decimal_response_hex_receipt",
-    ] = "auto"
-
-
-class RouteSettings(_Table, frozen=True):
-    countries: tuple[str, ...]
-    channels: tuple[str, ...]
-
-
-class PriceSettings(_Table, frozen=True):
-    default: Amount = "0.05"
-    # Values are checked by hand so that an error can name the country's key.
-    countries: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
-class LimitSettings(_Table, frozen=True):
-    recipient_per_hour: Annotated[int, msgspec.Meta(ge=0)] = 10
-    recipient_per_day: Annotated[int, msgspec.Meta(ge=0)] = 30
-    duplicate_window: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 30
-    daily_messages: Annotated[int, msgspec.Meta(ge=0)] = 0
-    daily_spend: Amount = "0"
-    warning_percent: Annotated[int, msgspec.Meta(ge=1, le=99)] = 80
-
-    @property
-    def daily_spend_micros(self) -> int:
-        """``daily_spend`` in micro-units (checked at load)."""
-        return _amount_micros(self.daily_spend, "limits.daily_spend")
-
-
-class DispatchSettings(_Table, frozen=True):
-    max_segments: Annotated[int, msgspec.Meta(ge=1, le=255)] = 10
-    validity: Duration = Duration(hours=48)
-    refund_on_carrier_reject: bool = False
-    unknown_outcome_policy: Literal["resend", "assume_submitted"] = "resend"
-
-
-class ReceiptSettingsTable(_Table, frozen=True):
-    """``[receipts]``: how long receipts wait for their submission (docs/smpp.md)."""
-
-    early_window: Duration = Duration(seconds=5)
-    pending_ttl: Duration = Duration(hours=72)
-    memory_seconds: Annotated[float, msgspec.Meta(ge=1, le=86_400)] = 120.0
-
-
-class WebhookSettings(_Table, frozen=True):
-    allow_private_targets: bool = False
-    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12
-    timeout_seconds: Positive = 10.0
-
-
-class SimulatorSettings(_Table, frozen=True):
-    embedded: bool | None = None
-    scenario: str | None = None
-
-
-class LoggingSettings(_Table, frozen=True):
-    level: Literal["debug", "info", "warning", "error", "critical"] = "info"
-    format: Literal["json", "console"] = "json"
-
-
-class Settings(_Table, frozen=True):
+class Settings(SettingsTable, frozen=True):
     """The whole validated configuration; build it with :func:`load_config`."""
 
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
@@ -281,9 +139,9 @@ class Settings(_Table, frozen=True):
     def price_list(self) -> PriceList:
         """The per-segment prices as a domain :class:`PriceList`."""
         return PriceList(
-            _amount_micros(self.prices.default, "prices.default"),
+            amount_micros(self.prices.default, "prices.default"),
             {
-                country: _amount_micros(amount, f"prices.countries.{country}")
+                country: amount_micros(amount, f"prices.countries.{country}")
                 for country, amount in self.prices.countries.items()
             },
         )
@@ -298,19 +156,6 @@ class Settings(_Table, frozen=True):
             [Route(frozenset(route.countries), route.channels) for route in self.routes],
             names,
         )
-
-
-def _amount_micros(amount: object, key: str) -> int:
-    if isinstance(amount, bool) or not isinstance(amount, str | int | float):
-        raise ConfigError('a price is a decimal string or a number, such as "0.05"', key=key)
-    text = str(amount).strip()
-    try:
-        micros = parse_amount(text, key)
-    except CatalogueError as problem:
-        raise ConfigError(f"{amount!r}: {problem.message}", key=key) from None
-    if Decimal(micros) != Decimal(text) * MICROS_PER_UNIT:
-        raise ConfigError(f"{amount!r} has more than 6 decimal places", key=key)
-    return micros
 
 
 def resolve_config_path(
@@ -338,7 +183,7 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Settings:
     unknown channel in a route, a bad price, country code or duration.
     """
     data = _read_file(path) if path is not None else {}
-    from_environment = _apply_environment(data, environ)
+    from_environment = apply_environment(data, environ, Settings)
     try:
         try:
             settings = msgspec.convert(data, Settings, dec_hook=_decode_custom)
@@ -484,113 +329,3 @@ def _check_trusted_proxies(settings: Settings) -> Settings:
             networks.append(str(network))
     server = msgspec.structs.replace(settings.server, trusted_proxies=tuple(networks))
     return msgspec.structs.replace(settings, server=server)
-
-
-# --- environment overrides -------------------------------------------------------------
-
-_SETTINGS_SCHEMA: Final = schema.type_info(Settings)
-
-
-def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
-    """Write ``PARCELSMS_A__B=value`` variables into ``data``; return key -> variable name."""
-    sources: dict[str, str] = {}
-    variables = [name for name in environ if name.startswith(ENV_PREFIX) and "__" in name]
-    # List indexes in numeric order, so that CHANNELS__2 is appended before CHANNELS__10.
-    for variable in sorted(variables, key=_natural_order):
-        parts = variable.removeprefix(ENV_PREFIX).split("__")
-        key = _override(data, parts, environ[variable], variable)
-        sources[key] = variable
-    return sources
-
-
-def _natural_order(variable: str) -> list[tuple[int, int, str]]:
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in variable.split("__")]
-
-
-def _override(data: dict[str, Any], parts: list[str], raw: str, variable: str) -> str:
-    """Set one override; return the setting's key (``channels[0].port``)."""
-    info: schema.Type = _SETTINGS_SCHEMA
-    container: Any = data
-    key = ""
-    for depth, part in enumerate(parts):
-        info = _without_none(info)
-        slot: str | int
-        if isinstance(info, schema.StructType):
-            name = part.lower()
-            fields = {field.name: field for field in info.fields}
-            if name not in fields:
-                known = ", ".join(sorted(fields))
-                raise ConfigError(
-                    f"{variable} names no setting: {name!r} is not one of {known}",
-                    key=f"{key}.{name}" if key else name,
-                )
-            _expect_shape(container, dict, variable, key)
-            slot, info, key = name, fields[name].type, f"{key}.{name}" if key else name
-        elif isinstance(info, schema.DictType):
-            _expect_shape(container, dict, variable, key)
-            slot, info, key = part, info.value_type, f"{key}.{part}"
-        elif isinstance(info, schema.ListType | schema.VarTupleType):
-            _expect_shape(container, list, variable, key)
-            if not part.isdigit() or int(part) > len(container):
-                raise ConfigError(
-                    f"{variable}: {part!r} must be an index from 0 to {len(container)}", key=key
-                )
-            slot, info, key = int(part), info.item_type, f"{key}[{part}]"
-            if slot == len(container):
-                container.append({})
-        else:
-            raise ConfigError(f"{variable}: this setting is a single value, not a table", key=key)
-        if depth == len(parts) - 1:
-            container[slot] = _environment_value(raw, info)
-            break
-        if isinstance(slot, str) and slot not in container:
-            child_info = _without_none(info)
-            is_list = isinstance(child_info, schema.ListType | schema.VarTupleType)
-            container[slot] = [] if is_list else {}
-        container = container[slot]
-    return key
-
-
-def _expect_shape(container: object, shape: type, variable: str, key: str) -> None:
-    if not isinstance(container, shape):
-        what = "an array" if shape is list else "a table"
-        raise ConfigError(f"{variable}: the configuration file's {key} is not {what}", key=key)
-
-
-def _without_none(info: schema.Type) -> schema.Type:
-    if isinstance(info, schema.UnionType):
-        members = [member for member in info.types if not isinstance(member, schema.NoneType)]
-        if len(members) == 1:
-            return members[0]
-    return info
-
-
-def _environment_value(raw: str, info: schema.Type) -> Any:
-    """``raw`` parsed as TOML when the result fits ``info``, else ``raw`` itself."""
-    try:
-        parsed = tomllib.loads(f"value = {raw}")["value"]
-    except tomllib.TOMLDecodeError:
-        return raw
-    return parsed if _accepts(info, parsed) else raw
-
-
-def _accepts(info: schema.Type, value: Any) -> bool:
-    if isinstance(info, schema.UnionType):
-        return any(_accepts(member, value) for member in info.types)
-    if isinstance(info, schema.BoolType):
-        return isinstance(value, bool)
-    if isinstance(info, schema.IntType):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(info, schema.FloatType):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(info, schema.StrType):
-        return isinstance(value, str)
-    if isinstance(info, schema.LiteralType):
-        return value in info.values
-    if isinstance(info, schema.ListType | schema.VarTupleType):
-        return isinstance(value, list)
-    if isinstance(info, schema.DictType | schema.StructType):
-        return isinstance(value, dict)
-    if isinstance(info, schema.CustomType):
-        return isinstance(value, str | int | float) and not isinstance(value, bool)
-    return not isinstance(info, schema.NoneType)

@@ -2,21 +2,17 @@
 
 This is the one module that picks concrete implementations — the SQLite storage adapter,
 SMPP channels, the webhook sender, the embedded carrier simulator — and wires them
-into the pipeline's use cases and workers and the HTTP API. Nothing else imports adapters.
+into the pipeline's use cases and workers and the HTTP API. Nothing outside this package
+imports adapters; the running result, its workers and stop order, is
+:class:`~parcelsms.bootstrap.running_platform.Platform`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -30,7 +26,9 @@ from parcelsms.adapters.webhooks.target_guard import check_resolved_host, check_
 from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
-from parcelsms.config import SIMULATOR_CHANNEL_NAME, ChannelSettings, Settings
+from parcelsms.bootstrap.running_platform import Platform
+from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
+from parcelsms.config.tables import ChannelSettings
 from parcelsms.domain.country_rules import load_country_rules
 from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.domain.numbers import mask_number
@@ -59,11 +57,6 @@ from parcelsms.protocol.text.concatenation import ConcatenationMethod
 from parcelsms.simulator.behaviours import resolve_scenario
 from parcelsms.simulator.carrier import CarrierSimulator
 from parcelsms.simulator.magic_numbers import with_magic_numbers
-
-_log = logging.getLogger("parcelsms")
-
-# Receipts for a submitted message may lag behind its validity; expire only after this.
-EXPIRY_GRACE = timedelta(hours=1)
 
 
 def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
@@ -141,76 +134,6 @@ def _client_configs(channel: ChannelSettings) -> list[SmppClientConfig]:
                 )
             )
     return configs
-
-
-@dataclass
-class Platform:
-    """Every running part of one parcelsms process."""
-
-    settings: Settings
-    storage: SqlStorage
-    channels: dict[str, SmppChannel]
-    accept: AcceptMessages
-    dispatcher: Dispatcher
-    webhooks: WebhookDeliveryWorker
-    webhook_sender: WebhookSender
-    receipts: ReceiptCorrelator
-    app: Any
-    simulator: CarrierSimulator | None = None
-    daily_limits: DailyLimitGuard | None = None
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    recovered: int = 0
-
-    async def start_workers(self) -> None:
-        """Bind channels, resolve a previous crash, start the dispatcher and webhooks."""
-        await self.webhook_sender.start()
-        for channel in self.channels.values():
-            await channel.start()
-        self.recovered = await self.dispatcher.recover()
-        if self.recovered:
-            _log.warning(
-                "resolved messages left claimed by a previous process",
-                extra={
-                    "count": self.recovered,
-                    "policy": self.settings.dispatch.unknown_outcome_policy,
-                },
-            )
-        self.tasks = [
-            asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
-            asyncio.create_task(self.webhooks.run(), name="webhooks"),
-            asyncio.create_task(self._expire_loop(), name="expiry"),
-            asyncio.create_task(self.receipts.run(), name="receipt-sweep"),
-        ]
-
-    async def wait_channels_bound(self, timeout: float) -> bool:
-        results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.channels.values()))
-        return all(results)
-
-    async def _expire_loop(self) -> None:
-        while True:
-            await asyncio.sleep(30)
-            count = await self.storage.messages.expire_overdue(datetime.now(UTC), EXPIRY_GRACE)
-            if count:
-                _log.info("expired messages without receipt", extra={"count": count})
-
-    async def close(self) -> None:
-        """Stop everything in dependency order; accepted messages stay queued in storage."""
-        await self.dispatcher.stop()
-        await self.webhooks.stop()
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        for channel in self.channels.values():
-            await channel.close()
-        if self.simulator is not None:
-            await self.simulator.close()
-        await self.webhook_sender.close()
-        await self.receipts.close()
-        if self.daily_limits is not None:
-            await self.daily_limits.drain()
-        await self.storage.close()
 
 
 async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Platform:

@@ -1,0 +1,138 @@
+"""The tables of the configuration file, one immutable msgspec Struct per ``[table]``.
+
+Field types and ranges here are the first validation pass (msgspec refuses unknown keys,
+wrong types and out-of-range numbers); the cross-field checks live in
+:func:`parcelsms.config.load_config`. The whole file is :class:`parcelsms.config.Settings`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal
+
+import msgspec
+
+from parcelsms.config.values import Amount, Byte, Duration, Port, Positive, amount_micros
+
+DEFAULT_DATABASE_URL: Final = "sqlite:///./parcelsms.db"
+
+
+class SettingsTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base of every settings table: immutable and refusing unknown keys."""
+
+
+class ServerSettings(SettingsTable, frozen=True):
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
+    public_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+
+
+class DatabaseSettings(SettingsTable, frozen=True):
+    url: str = DEFAULT_DATABASE_URL
+
+
+class SecuritySettings(SettingsTable, frozen=True):
+    pepper: str | None = None
+    admin_token: str | None = None
+    key_rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 100.0
+    key_rate_burst: Annotated[int, msgspec.Meta(ge=1)] = 200
+
+
+class VerificationSettings(SettingsTable, frozen=True):
+    magic_numbers: bool = True
+    test_numbers_per_account: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    code_ttl: Duration = Duration(minutes=10)
+    code_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
+    code_resend_interval: Duration = Duration(seconds=60)
+    codes_per_day: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
+    code_sender_id: str | None = None
+
+
+class CountrySettings(SettingsTable, frozen=True):
+    file: str | None = None
+
+
+class ChannelSettings(SettingsTable, frozen=True):
+    name: str
+    host: str
+    port: Port
+    system_id: str
+    password: str
+    kind: Literal["smpp"] = "smpp"
+    system_type: str = ""
+    bind: Literal["transceiver", "transmitter_receiver"] = "transceiver"
+    window: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
+    tps: Positive = 100.0
+    sessions: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
+    enquire_link_interval: Positive = 30.0
+    response_timeout: Positive = 10.0
+    reconnect_max_delay: Positive = 30.0
+    source_ton: Byte | None = None
+    source_npi: Byte | None = None
+    default_sender_id: str | None = None
+    concatenation: Literal["udh8", "udh16", "sar", "payload"] = "udh8"
+    # How the SMSC writes message ids in responses and receipts (docs/smpp.md).
+    message_id_format: Literal[
+        "auto",
+        "decimal",
+        "hex",
+        "opaque",
+        "hex_response_decimal_receipt",
+        "decimal_response_hex_receipt",
+    ] = "auto"
+
+
+class RouteSettings(SettingsTable, frozen=True):
+    countries: tuple[str, ...]
+    channels: tuple[str, ...]
+
+
+class PriceSettings(SettingsTable, frozen=True):
+    default: Amount = "0.05"
+    # Values are checked by hand so that an error can name the country's key.
+    countries: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class LimitSettings(SettingsTable, frozen=True):
+    recipient_per_hour: Annotated[int, msgspec.Meta(ge=0)] = 10
+    recipient_per_day: Annotated[int, msgspec.Meta(ge=0)] = 30
+    duplicate_window: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 30
+    daily_messages: Annotated[int, msgspec.Meta(ge=0)] = 0
+    daily_spend: Amount = "0"
+    warning_percent: Annotated[int, msgspec.Meta(ge=1, le=99)] = 80
+
+    @property
+    def daily_spend_micros(self) -> int:
+        """``daily_spend`` in micro-units (checked at load)."""
+        return amount_micros(self.daily_spend, "limits.daily_spend")
+
+
+class DispatchSettings(SettingsTable, frozen=True):
+    max_segments: Annotated[int, msgspec.Meta(ge=1, le=255)] = 10
+    validity: Duration = Duration(hours=48)
+    refund_on_carrier_reject: bool = False
+    unknown_outcome_policy: Literal["resend", "assume_submitted"] = "resend"
+
+
+class ReceiptSettingsTable(SettingsTable, frozen=True):
+    """``[receipts]``: how long receipts wait for their submission (docs/smpp.md)."""
+
+    early_window: Duration = Duration(seconds=5)
+    pending_ttl: Duration = Duration(hours=72)
+    memory_seconds: Annotated[float, msgspec.Meta(ge=1, le=86_400)] = 120.0
+
+
+class WebhookSettings(SettingsTable, frozen=True):
+    allow_private_targets: bool = False
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12
+    timeout_seconds: Positive = 10.0
+
+
+class SimulatorSettings(SettingsTable, frozen=True):
+    embedded: bool | None = None
+    scenario: str | None = None
+
+
+class LoggingSettings(SettingsTable, frozen=True):
+    level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    format: Literal["json", "console"] = "json"
