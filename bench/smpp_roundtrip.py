@@ -41,7 +41,7 @@ from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
 from parcelsms.protocol.smpp.constants import CommandId
 from parcelsms.protocol.smpp.outcome import SubmitOutcomeKind
 from parcelsms.protocol.smpp.pdu import Pdu
-from parcelsms.protocol.smpp.session import SmppTimeouts
+from parcelsms.protocol.smpp.session_events import SmppTimeouts
 from parcelsms.protocol.text.gsm7 import encode_gsm7
 
 _LISTENING = re.compile(r"parcelsms-simulator listening on (?P<host>[^:\s]+):(?P<port>\d+)")

@@ -24,8 +24,8 @@ from parcelsms.domain.country_rules import (
     NUMERIC_FALLBACK,
     CountryRule,
     CountryRules,
-    load_country_rules,
 )
+from parcelsms.domain.country_rules_loading import load_country_rules
 from parcelsms.errors import ConfigError
 
 DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "countries.md"

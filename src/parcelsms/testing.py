@@ -23,7 +23,7 @@ from typing import Any
 from parcelsms.protocol.smpp.client import DeliverHandler, SmppClient, SmppClientConfig
 from parcelsms.protocol.smpp.constants import CommandId, DataCoding, EsmClass
 from parcelsms.protocol.smpp.pdu import Pdu
-from parcelsms.protocol.smpp.session import SmppTimeouts
+from parcelsms.protocol.smpp.session_events import SmppTimeouts
 from parcelsms.protocol.text.gsm7 import encode_gsm7, is_gsm7
 from parcelsms.protocol.text.ucs2 import encode_ucs2
 from parcelsms.simulator import CarrierSimulator, Scenario

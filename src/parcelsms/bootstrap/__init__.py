@@ -29,7 +29,7 @@ from parcelsms.api.services import ApiServices
 from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
-from parcelsms.domain.country_rules import load_country_rules
+from parcelsms.domain.country_rules_loading import load_country_rules
 from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.domain.numbers import mask_number
 from parcelsms.domain.pricing import PriceList
@@ -52,7 +52,7 @@ from parcelsms.pipeline.webhook_payload import build_webhook_payload
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 from parcelsms.protocol.smpp.client import SmppClientConfig
 from parcelsms.protocol.smpp.constants import BindType
-from parcelsms.protocol.smpp.session import SmppTimeouts
+from parcelsms.protocol.smpp.session_events import SmppTimeouts
 from parcelsms.protocol.text.concatenation import ConcatenationMethod
 from parcelsms.simulator.behaviours import resolve_scenario
 from parcelsms.simulator.carrier import CarrierSimulator

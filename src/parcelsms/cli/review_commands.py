@@ -18,7 +18,7 @@ from parcelsms.adapters.storage import SqlStorage
 from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.serve import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
-from parcelsms.domain.country_rules import load_country_rules
+from parcelsms.domain.country_rules_loading import load_country_rules
 from parcelsms.errors import ParcelsmsError
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.content_ports import (

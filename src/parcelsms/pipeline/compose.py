@@ -34,7 +34,8 @@ from typing import Literal, Protocol
 import phonenumbers
 from phonenumbers import timezone as phone_time_zones
 
-from parcelsms.domain.country_rules import CountryRule, CountryRules, load_country_rules
+from parcelsms.domain.country_rules import CountryRule, CountryRules
+from parcelsms.domain.country_rules_loading import load_country_rules
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.languages import (
     CountryLanguages,

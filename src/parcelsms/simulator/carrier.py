@@ -30,7 +30,7 @@ from collections.abc import Callable
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus, RegisteredDelivery
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
-from parcelsms.protocol.smpp.session import SmppTimeouts
+from parcelsms.protocol.smpp.session_events import SmppTimeouts
 from parcelsms.simulator.behaviours import resolve_scenario
 from parcelsms.simulator.confirmation_codes import ConfirmationCodes
 from parcelsms.simulator.decisions import Decision, decide

@@ -12,7 +12,7 @@ from parcelsms.protocol.smpp.codec import PduReader
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus
 from parcelsms.protocol.smpp.outcome import StatusClass, SubmitOutcome, SubmitOutcomeKind
 from parcelsms.protocol.smpp.pdu import Pdu, encode
-from parcelsms.protocol.smpp.session import SmppTimeouts
+from parcelsms.protocol.smpp.session_events import SmppTimeouts
 from parcelsms.simulator import parse_scenario
 from parcelsms.testing import (
     DeliveryCollector,

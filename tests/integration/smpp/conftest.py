@@ -12,7 +12,7 @@ from parcelsms.protocol.smpp.client import DeliverHandler, SmppClient, SmppClien
 from parcelsms.protocol.smpp.constants import BindType
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
-from parcelsms.protocol.smpp.session import Event, SmppTimeouts
+from parcelsms.protocol.smpp.session_events import Event, SmppTimeouts
 
 FAST_TIMEOUTS = SmppTimeouts(response=2.0, enquire_link_interval=0, inactivity=30.0, bind=2.0)
 

@@ -14,7 +14,7 @@ from parcelsms.protocol.smpp.constants import BindType, CommandId, CommandStatus
 from parcelsms.protocol.smpp.outcome import StatusClass, SubmitOutcomeKind
 from parcelsms.protocol.smpp.pdu import Pdu, encode, make
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
-from parcelsms.protocol.smpp.session import SmppTimeouts, Unbound
+from parcelsms.protocol.smpp.session_events import SmppTimeouts, Unbound
 
 from .conftest import ScriptedSmsc, client_config
 

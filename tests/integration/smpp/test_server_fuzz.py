@@ -26,11 +26,11 @@ from parcelsms.protocol.smpp.codec import PduReader
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus, is_response
 from parcelsms.protocol.smpp.pdu import Pdu, encode, make
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
-from parcelsms.protocol.smpp.session import (
+from parcelsms.protocol.smpp.session import Session
+from parcelsms.protocol.smpp.session_events import (
     ConnectionFailed,
     RequestReceived,
     Role,
-    Session,
     SmppTimeouts,
     Unbound,
 )

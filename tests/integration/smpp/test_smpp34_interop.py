@@ -27,7 +27,7 @@ from parcelsms.protocol.smpp.outcome import SubmitOutcomeKind
 from parcelsms.protocol.smpp.pdu import Pdu, make
 from parcelsms.protocol.smpp.receipt import ReceiptState, parse_receipt
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
-from parcelsms.protocol.smpp.session import SmppTimeouts, Unbound
+from parcelsms.protocol.smpp.session_events import SmppTimeouts, Unbound
 
 from .conftest import ScriptedSmsc
 

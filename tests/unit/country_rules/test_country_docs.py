@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from parcelsms.domain.country_rules import load_country_rules
+from parcelsms.domain.country_rules_loading import load_country_rules
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 REGISTRY = REPOSITORY / "src" / "parcelsms" / "data" / "country_rules.toml"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from parcelsms.domain.country_rules import QuietHours, load_country_rules, parse_country_rules
+from parcelsms.domain.country_rules import QuietHours
+from parcelsms.domain.country_rules_loading import load_country_rules, parse_country_rules
 from parcelsms.errors import ConfigError
 
 HEADER = """\

@@ -10,8 +10,8 @@ from parcelsms.domain.country_rules import (
     CountryRule,
     QuietHours,
     is_within_quiet_hours,
-    load_country_rules,
 )
+from parcelsms.domain.country_rules_loading import load_country_rules
 
 
 def rule(quiet: str | None, time_zone: str | None) -> CountryRule:

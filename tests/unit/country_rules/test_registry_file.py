@@ -14,8 +14,8 @@ from parcelsms.domain.country_rules import (
     AlphanumericSupport,
     CountryRules,
     NumericFallback,
-    load_country_rules,
 )
+from parcelsms.domain.country_rules_loading import load_country_rules
 from parcelsms.domain.numbers import KNOWN_REGIONS
 
 # The big cross-border destinations the issue and the brief require.

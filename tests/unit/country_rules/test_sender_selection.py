@@ -12,8 +12,8 @@ from parcelsms.domain.country_rules import (
     CountryRule,
     CountryRules,
     NumericFallback,
-    load_country_rules,
 )
+from parcelsms.domain.country_rules_loading import load_country_rules
 from parcelsms.domain.error_catalogue import CATALOGUE
 from parcelsms.domain.sender_selection import (
     RegisteredSender,

@@ -8,7 +8,8 @@ from parcelsms.errors import NotBoundError
 from parcelsms.protocol.smpp.codec import PduReader
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus
 from parcelsms.protocol.smpp.pdu import Pdu, encode, make
-from parcelsms.protocol.smpp.session import (
+from parcelsms.protocol.smpp.session import Session, WindowFullError
+from parcelsms.protocol.smpp.session_events import (
     BindState,
     Bound,
     ConnectionFailed,
@@ -17,10 +18,8 @@ from parcelsms.protocol.smpp.session import (
     RequestTimedOut,
     ResponseReceived,
     Role,
-    Session,
     SmppTimeouts,
     Unbound,
-    WindowFullError,
 )
 
 TIMEOUTS = SmppTimeouts(response=5.0, enquire_link_interval=30.0, inactivity=90.0, bind=10.0)

@@ -50,7 +50,8 @@ from parcelsms.protocol.smpp.outcome import (
 )
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.rate_limit import RateLimiter
-from parcelsms.protocol.smpp.session import Role, Session, SmppTimeouts, WindowFullError
+from parcelsms.protocol.smpp.session import Session, WindowFullError
+from parcelsms.protocol.smpp.session_events import Role, SmppTimeouts
 
 DeliverHandler = Callable[[Pdu], Awaitable[int | None]]
 

@@ -19,13 +19,13 @@ from typing import Any, cast
 
 from parcelsms.errors import ConnectionLostError, NotBoundError, ResponseTimeoutError
 from parcelsms.protocol.smpp.pdu import Pdu
-from parcelsms.protocol.smpp.session import (
+from parcelsms.protocol.smpp.session import Session
+from parcelsms.protocol.smpp.session_events import (
     Bound,
     ConnectionFailed,
     RequestReceived,
     RequestTimedOut,
     ResponseReceived,
-    Session,
     Unbound,
 )
 

@@ -18,7 +18,8 @@ from parcelsms.errors import ConnectionLostError, NotBoundError, ResponseTimeout
 from parcelsms.protocol.smpp.connection import SmppConnection
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus
 from parcelsms.protocol.smpp.pdu import Pdu
-from parcelsms.protocol.smpp.session import BindState, Role, Session, SmppTimeouts
+from parcelsms.protocol.smpp.session import Session
+from parcelsms.protocol.smpp.session_events import BindState, Role, SmppTimeouts
 
 _BIND_IDS = frozenset(
     {CommandId.BIND_RECEIVER, CommandId.BIND_TRANSMITTER, CommandId.BIND_TRANSCEIVER}
