@@ -17,7 +17,7 @@ from starlette.responses import Response
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.list_queries import PAGE_PARAMETERS, page_limit, query_values
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
-from parcelsms.api.value_formats import PRINTABLE
+from parcelsms.api.value_formats import QUERY_TEXT_LIMIT
 from parcelsms.pipeline.receipt_ports import ReceiptStore, UnmatchedReceipt
 
 
@@ -82,7 +82,7 @@ class AdminReceiptEndpoints:
                         "channel",
                         "query",
                         "Only receipts of this channel.",
-                        {"type": "string", "minLength": 1, "maxLength": 100, **PRINTABLE},
+                        {"type": "string", "maxLength": QUERY_TEXT_LIMIT},
                     ),
                     *PAGE_PARAMETERS,
                 ),
