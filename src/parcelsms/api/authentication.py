@@ -15,12 +15,13 @@ Every route of the table declares its scope; :meth:`Authenticator.authorize_rout
 checks before the handler, and the handler's own ``authenticate(request)`` call returns the
 same :class:`Caller` without checking again.
 
-Caching: a verified Bearer key and an account's state are reused for ``cache_seconds`` (2 s
-by default), so the hot path usually asks storage nothing. :meth:`forget_key` and
+Caching (the platform's one key cache; storage reads keys afresh): a verified Bearer key, a
+key's signing grant and an account's state are reused for ``cache_seconds`` (2 s by
+default), so the hot path usually asks storage nothing. :meth:`forget_key` and
 :meth:`forget_account` drop entries at once (revocation and suspension through this
-process); a change made by another process is seen after at most ``cache_seconds`` plus the
-storage adapter's own key cache. The key cache is keyed by a SHA-256 digest of the presented
-key, so plaintext keys are not kept as dictionary keys.
+process); a change made by another process is seen after at most ``cache_seconds``. Bearer
+keys are cached under a SHA-256 digest of the presented key, so plaintext keys are not kept
+as dictionary keys.
 
 Key usage is recorded in the background, at most once a minute per key from this process.
 """
@@ -51,6 +52,27 @@ from parcelsms.pipeline.account_security_ports import Account, Actor, KeyGrant
 from parcelsms.pipeline.ttl_cache import TtlCache
 
 _log = logging.getLogger(__name__)
+
+
+class _CachedSigningKeys:
+    """A key's signing grant through the authenticator's cache (positive answers only, so a
+    new key works at once); nonces always go to the store."""
+
+    def __init__(self, keys: SigningKeys, cache: TtlCache[str, tuple[KeyGrant, bytes]]) -> None:
+        self._keys = keys
+        self._cache = cache
+
+    async def signing_grant(self, key_id: str) -> tuple[KeyGrant, bytes] | None:
+        cached = self._cache.get(key_id)
+        if cached is not None:
+            return cached
+        found = await self._keys.signing_grant(key_id)
+        if found is not None:
+            self._cache.put(key_id, found)
+        return found
+
+    async def remember_nonce(self, key_id: str, nonce: str, expires_at: datetime) -> bool:
+        return await self._keys.remember_nonce(key_id, nonce, expires_at)
 
 
 class _Uncached(Enum):
@@ -134,8 +156,14 @@ class Authenticator:
         self._clock = clock
         self._rates = rates or RateDefaults()
         self._limiter = RequestRateLimiter(clock)
+        # The one key cache: verified Bearer keys (by digest) and signing grants (by key id).
+        self._signing_grants: TtlCache[str, tuple[KeyGrant, bytes]] = TtlCache(
+            cache_seconds, clock=clock
+        )
         self._signatures = SignatureVerifier(
-            keys, max_body_bytes=max_body_bytes, wall_clock=wall_clock
+            _CachedSigningKeys(keys, self._signing_grants),
+            max_body_bytes=max_body_bytes,
+            wall_clock=wall_clock,
         )
         self._admin_token_matches = admin_token_matches
         self._grants: TtlCache[bytes, KeyGrant] = TtlCache(cache_seconds, clock=clock)
@@ -260,6 +288,7 @@ class Authenticator:
     def forget_key(self, key_id: str) -> None:
         """Drop cached answers for ``key_id`` (call after revoking it)."""
         self._grants.forget_where(lambda _, grant: grant.key_id == key_id)
+        self._signing_grants.forget(key_id)
 
     def forget_account(self, account_id: str) -> None:
         """Drop the cached state of ``account_id`` (call after suspending or reactivating it)."""

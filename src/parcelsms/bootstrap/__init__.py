@@ -90,9 +90,6 @@ async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) 
         pepper=resolve_pepper(settings, environ),
         webhook_policy=StatusWebhookPolicy(build_webhook_payload),
         refund_on_reject=settings.dispatch.refund_on_carrier_reject,
-        # The API caches verified keys for 2 s as well: a revoked key stops working within
-        # about 4 s.
-        key_cache_seconds=2.0,
         receipt_early_window=settings.receipts.early_window,
     )
     try:

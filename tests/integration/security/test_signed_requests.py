@@ -180,3 +180,17 @@ async def test_nonces_outlive_a_restart(tmp_path: Path) -> None:
 
     assert replay.status_code == 401
     assert replay.json()["error"]["code"] == "replayed_request"
+
+
+async def test_a_signing_key_revoked_through_the_api_is_refused_at_once(
+    running: RunningPlatform, shop: Sender
+) -> None:
+    key_id, key = await running.key_for(shop.account_id, KeySpec(scopes=("messages:send",)))
+    first, _ = await post_signed(running, signed_headers(key, "POST", "/v1/messages", BODY))
+    assert first == 202  # its signing grant is now in the API's cache
+
+    revoked = await shop.client.delete(f"/v1/keys/{key_id}")
+    after, body = await post_signed(running, signed_headers(key, "POST", "/v1/messages", BODY))
+
+    assert revoked.status_code == 200
+    assert (after, body["error"]["code"]) == (401, "unauthorized")  # type: ignore[index]

@@ -118,7 +118,7 @@ async def test_another_account_cannot_revoke_a_key(storage: SqlStorage) -> None:
 async def test_a_key_revoked_by_another_process_is_refused_once_the_cache_expires(
     open_test_storage: Callable[..., Awaitable[SqlStorage]],
 ) -> None:
-    api = await open_test_storage(key_cache_seconds=0)
+    api = await open_test_storage()
     operator = await open_test_storage()
     account = await new_account(operator, "shop")
     key_id, plaintext = await new_api_key(operator, account.id)

@@ -46,19 +46,17 @@ from parcelsms.pipeline.webhook_ports import WebhookPolicy
 class SqlStorage:
     """One object per storage port, sharing one writer and one reader pool.
 
-    Create with :func:`open_storage`. ``key_cache_seconds``: a verified key's row is cached
-    this long by :attr:`accounts`, so checking a signed request usually costs no database
-    read; a key revoked through another process is refused at the latest after that delay
-    (through this instance: at once). ``0`` disables the cache.
+    Create with :func:`open_storage`. Keys are read afresh each time (the one key cache
+    is the API's).
     """
 
-    def __init__(self, runner: SqlRunner, *, key_cache_seconds: float = 10.0) -> None:
+    def __init__(self, runner: SqlRunner) -> None:
         self._runner = runner
         self._closed = False
         self.messages = SqlMessageStore(runner)
         self.receipts = SqlReceiptStore(runner)
         self.message_queries = SqlMessageQueries(runner)
-        self.accounts = SqlAccountStore(runner, key_cache_seconds=key_cache_seconds)
+        self.accounts = SqlAccountStore(runner)
         self.billing = SqlBillingStore(runner)
         self.content = SqlContentStore(runner)
         self.webhook_endpoints = SqlWebhookEndpointStore(runner)
@@ -87,7 +85,6 @@ async def open_storage(
     clock: Callable[[], datetime] = utc_now,
     max_batch: int = 1000,
     max_delay: float = 0.0,
-    key_cache_seconds: float = 10.0,
     receipt_early_window: timedelta = timedelta(seconds=5),
 ) -> SqlStorage:
     """Migrate the database at ``url`` and open a storage on it.
@@ -108,4 +105,4 @@ async def open_storage(
         clock=clock,
     )
     writer = BatchingWriter(database, max_batch=max_batch, max_delay=max_delay)
-    return SqlStorage(SqlRunner(context, database, writer), key_cache_seconds=key_cache_seconds)
+    return SqlStorage(SqlRunner(context, database, writer))

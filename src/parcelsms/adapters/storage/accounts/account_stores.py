@@ -4,10 +4,8 @@
 :mod:`parcelsms.pipeline.account_security_ports` (``AccountsAndKeys``) by running the row
 operations of this package (``*_rows`` modules) through the storage's :class:`SqlRunner`.
 
-Verified key rows (grant, secret hash, opened signing key) are cached for
-``key_cache_seconds`` so that checking a signed request usually reads nothing; a revocation
-through this instance drops the entry at once, one through another process is seen when
-the entry expires.
+Key rows are read each time they are asked for: the one key cache is the API's
+(:mod:`parcelsms.api.authentication`), so a revocation is seen by the next read.
 """
 
 from __future__ import annotations
@@ -60,18 +58,17 @@ _UNKNOWN_KEY_HASH = "0" * 64
 
 
 @dataclass(frozen=True, slots=True)
-class _CachedKey:
+class _KeyRow:
     grant: KeyGrant
     secret_hash: str
     signing_key: bytes | None
-    expires: float
 
 
 class SqlAccountStore:
     """Implements ``AccountStore`` and ``AccountSecurityStore``: accounts and their review,
     API keys, sandbox numbers and the audit log."""
 
-    def __init__(self, runner: SqlRunner, *, key_cache_seconds: float) -> None:
+    def __init__(self, runner: SqlRunner) -> None:
         self._runner = runner
         self._writer = runner.writer
         self._context = runner.context
@@ -79,9 +76,7 @@ class SqlAccountStore:
         self._accounts = account_rows.AccountOperations(runner.context)
         self._key_rows = key_rows.KeyOperations(runner.context)
         self._numbers = number_rows.SandboxNumberOperations(runner.context)
-        self._key_cache_seconds = key_cache_seconds
         self._cipher = SigningKeyCipher(runner.context.pepper)
-        self._grants: dict[str, _CachedKey] = {}
         self._nonces_purged = 0.0
 
     async def get_account(self, account_id: str) -> Account | None:
@@ -154,9 +149,6 @@ class SqlAccountStore:
 
     # --- keys ----------------------------------------------------------------------
 
-    def _forget_key(self, key_id: str) -> None:
-        self._grants.pop(key_id, None)
-
     async def create_key(self, account_id: str, spec: KeySpec, actor: Actor) -> CreatedKey:
         # Canonical order and no duplicates; an unknown scope is a ValueError (a bug).
         spec = msgspec.structs.replace(spec, scopes=api_keys.canonical_scopes(spec.scopes))
@@ -178,7 +170,7 @@ class SqlAccountStore:
         parsed = api_keys.parse_api_key(plaintext)
         if parsed is None:
             return None
-        cached = await self._cached_key(parsed.key_id)
+        cached = await self._key_row(parsed.key_id)
         if cached is None:
             api_keys.secret_matches(self._context.pepper, parsed.secret, _UNKNOWN_KEY_HASH)
             return None
@@ -189,29 +181,19 @@ class SqlAccountStore:
     async def signing_grant(self, key_id: str) -> tuple[KeyGrant, bytes] | None:
         if len(key_id) > 64:
             return None
-        cached = await self._cached_key(key_id)
+        cached = await self._key_row(key_id)
         if cached is None or cached.signing_key is None:
             return None
         return cached.grant, cached.signing_key
 
-    async def _cached_key(self, key_id: str) -> _CachedKey | None:
-        now = time.monotonic()
-        cached = self._grants.get(key_id)
-        if cached is not None and cached.expires > now:
-            return cached
+    async def _key_row(self, key_id: str) -> _KeyRow | None:
         row = await self._runner.read(key_rows.read_key_row, key_id)
         if row is None or row.revoked:
-            self._grants.pop(key_id, None)
             return None
         signing_key = None
         if row.sealed_signing_key is not None:
             signing_key = self._cipher.open(key_id, row.sealed_signing_key)
-        fresh = _CachedKey(row.grant, row.secret_hash, signing_key, now + self._key_cache_seconds)
-        if self._key_cache_seconds > 0:
-            if len(self._grants) >= _CACHE_LIMIT:
-                self._grants.clear()
-            self._grants[key_id] = fresh
-        return fresh
+        return _KeyRow(row.grant, row.secret_hash, signing_key)
 
     async def get_key(self, key_id: str) -> KeyRecord | None:
         return await self._runner.read(key_rows.read_key_record, key_id)
@@ -223,10 +205,7 @@ class SqlAccountStore:
         self, key_id: str, actor: Actor, account_id: str | None = None
     ) -> KeyRecord | None:
         item = key_rows.Revocation(key_id, account_id, actor)
-        record = await self._writer.run(self._key_rows.revoke, item)
-        if record is not None:
-            self._forget_key(key_id)
-        return record
+        return await self._writer.run(self._key_rows.revoke, item)
 
     async def remember_nonce(self, key_id: str, nonce: str, expires_at: datetime) -> bool:
         now = time.monotonic()
