@@ -339,6 +339,11 @@ class MessageQueries(Protocol):
 
     async def get_message(self, account_id: str, message_id: str) -> MessageDetail | None: ...
 
+    async def get_message_for_operator(self, message_id: str) -> MessageDetail | None:
+        """Any account's message, as the operator sees it: parts and history name the
+        carrier channel (senders see only route labels)."""
+        ...
+
     async def list_messages(
         self,
         account_id: str,

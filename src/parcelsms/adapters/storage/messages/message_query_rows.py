@@ -114,14 +114,15 @@ def _sender_detail(detail: dict[str, Any] | None, label_key: bytes) -> dict[str,
 
 
 def read_message(
-    connection: Connection, account_id: str, message_id: str, label_key: bytes
+    connection: Connection, account_id: str | None, message_id: str, label_key: bytes
 ) -> MessageDetail | None:
-    """A message with its history and parts, as its account sees it (route labels)."""
-    row = connection.execute(
-        select(*_MESSAGE_COLUMNS).where(
-            messages.c.id == message_id, messages.c.account_id == account_id
-        )
-    ).first()
+    """A message with its history and parts. With an ``account_id``: as that account sees
+    it (only its own messages; channels shown as route labels). With ``None``: as the
+    operator sees it (any account; history names the channel)."""
+    query = select(*_MESSAGE_COLUMNS).where(messages.c.id == message_id)
+    if account_id is not None:
+        query = query.where(messages.c.account_id == account_id)
+    row = connection.execute(query).first()
     if row is None:
         return None
     events = connection.execute(
@@ -138,7 +139,11 @@ def read_message(
         message=_message(row),
         events=tuple(
             MessageEvent(
-                status=event.status, at=event.at, detail=_sender_detail(event.detail, label_key)
+                status=event.status,
+                at=event.at,
+                detail=event.detail
+                if account_id is None
+                else _sender_detail(event.detail, label_key),
             )
             for event in events
         ),

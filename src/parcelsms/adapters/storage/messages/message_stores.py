@@ -167,6 +167,11 @@ class SqlMessageQueries:
             message_query_rows.read_message, account_id, message_id, self._pepper
         )
 
+    async def get_message_for_operator(self, message_id: str) -> MessageDetail | None:
+        return await self._runner.read(
+            message_query_rows.read_message, None, message_id, self._pepper
+        )
+
     async def list_messages(
         self,
         account_id: str,
