@@ -119,6 +119,7 @@ async def _alpha(running: RunningPlatform) -> Alpha:
         "/admin/v1/sender_ids": sender_id.json()["id"],
         "/admin/v1/accounts": alpha.account_id,
         "/admin/v1/keys": alpha.key_id,
+        "/admin/v1/messages": sent.json()["id"],
     }
     notifications = (await client.get("/v1/notifications")).json()["data"]
     assert [item["kind"] for item in notifications] == ["balance.low"]
