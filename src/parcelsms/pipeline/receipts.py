@@ -162,9 +162,6 @@ class ReceiptCorrelator:
         for channel, reading in (await self._store.channel_readings()).items():
             self._readings.setdefault(channel, reading)
 
-    def reading(self, channel: str) -> Reading | None:
-        return self._readings.get(channel)
-
     def wire_time(self) -> int:
         """Now, in microseconds since the epoch, strictly after every earlier stamp."""
         now = self._wire_clock()

@@ -52,23 +52,13 @@ class AdminMessageEndpoints:
         detail = await self._queries.get_message_for_operator(message_id)
         if detail is None:
             raise error("not_found", "No such message.")
-        sender_view = msgspec.structs.asdict(message_detail_out(detail))
-        sender_view["parts"] = [
+        # Storage gave the operator's history (channels named); parts gain their channel.
+        view = msgspec.structs.asdict(message_detail_out(detail))
+        view["parts"] = [
             OperatorMessagePart(**msgspec.structs.asdict(part), channel=stored.channel)
-            for part, stored in zip(sender_view["parts"], detail.parts, strict=True)
+            for part, stored in zip(view["parts"], detail.parts, strict=True)
         ]
-        # The history as stored: the submission entries name the channel.
-        sender_view["history"] = [
-            HistoryEntry(
-                status=event.status,
-                at=event.at,
-                detail=dict(event.detail) if event.detail is not None else None,
-            )
-            for event in detail.events
-        ]
-        return JsonResponse(
-            OperatorMessageDetail(**sender_view, account_id=detail.message.account_id)
-        )
+        return JsonResponse(OperatorMessageDetail(**view, account_id=detail.message.account_id))
 
     def routes(self) -> list[ApiRoute]:
         """The route table entries of these handlers."""
