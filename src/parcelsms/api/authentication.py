@@ -258,7 +258,8 @@ class Authenticator:
             return cached
         grant = await self._keys.authorize_key(key)
         if grant is None:
-            self._grants.forget(digest)
+            # No forget(): a stale entry is never returned, and forgetting announces a
+            # change to every process, which a stream of bad keys must not cause.
             raise _unauthorized("The API key is not valid, or it was revoked.")
         self._grants.put(digest, grant)
         return grant

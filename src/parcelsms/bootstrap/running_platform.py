@@ -1,9 +1,11 @@
 """The running platform: every part one parcelsms process runs, started and stopped in order.
 
-:func:`parcelsms.bootstrap.build_platform` wires a :class:`Platform`; ``start_workers`` binds
-the channels, resolves a previous crash and starts the background loops; ``close`` stops
-them in dependency order (dispatcher and webhooks first, storage last) so that accepted
-messages stay queued in storage.
+:func:`parcelsms.bootstrap.build_platform` wires a :class:`Platform` for a role
+(:mod:`.roles`): the API parts (the HTTP app and the accept step with its guards), the
+pipeline parts (:class:`PipelineWorkers`: channels, dispatcher, receipts, webhooks, timers), or
+both. ``start_workers`` binds the channels, resolves a previous crash and starts the background
+loops; ``close`` stops them in dependency order (dispatcher and webhooks first, storage last)
+so that accepted messages stay queued in storage.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parcelsms.adapters.channels.smpp_channel import SmppChannel
+from parcelsms.adapters.process.wake_socket import WakeListener
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.sender import WebhookSender
+from parcelsms.bootstrap.roles import Role
 from parcelsms.config import Settings
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
@@ -33,25 +38,28 @@ EXPIRY_GRACE = timedelta(hours=1)
 
 
 @dataclass
-class Platform:
-    """Every running part of one parcelsms process."""
+class PipelineWorkers:
+    """The pipeline's parts: what sends, correlates, notifies and expires."""
 
     settings: Settings
     storage: SqlStorage
     channels: dict[str, SmppChannel]
-    accept: AcceptMessages
     dispatcher: Dispatcher
     webhooks: WebhookDeliveryWorker
     webhook_sender: WebhookSender
     receipts: ReceiptCorrelator
-    app: Any
+    wake_listener: WakeListener
     simulator: CarrierSimulator | None = None
-    daily_limits: DailyLimitGuard | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     recovered: int = 0
 
-    async def start_workers(self) -> None:
-        """Bind channels, resolve a previous crash, start the dispatcher and webhooks."""
+    async def start(self) -> None:
+        """Listen for wake-ups, bind channels, resolve a previous crash, start the loops.
+
+        Raises :class:`~parcelsms.adapters.process.wake_socket.PipelineAlreadyRunning` when
+        another pipeline process works on this database.
+        """
+        await self.wake_listener.start()
         await self.webhook_sender.start()
         for channel in self.channels.values():
             await channel.start()
@@ -75,6 +83,10 @@ class Platform:
         results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.channels.values()))
         return all(results)
 
+    def channel_states(self) -> dict[str, bool]:
+        """Each channel's name and whether it is bound now."""
+        return {name: channel.is_available for name, channel in self.channels.items()}
+
     async def _expire_loop(self) -> None:
         while True:
             await asyncio.sleep(30)
@@ -83,7 +95,8 @@ class Platform:
                 _log.info("expired messages without receipt", extra={"count": count})
 
     async def close(self) -> None:
-        """Stop everything in dependency order; accepted messages stay queued in storage."""
+        """Stop in dependency order; accepted messages stay queued in storage."""
+        self.wake_listener.close()
         await self.dispatcher.stop()
         await self.webhooks.stop()
         for task in self.tasks:
@@ -97,6 +110,62 @@ class Platform:
             await self.simulator.close()
         await self.webhook_sender.close()
         await self.receipts.close()
-        if self.daily_limits is not None:
-            await self.daily_limits.drain()
+
+
+@dataclass
+class ApiParts:
+    """The API's parts: the HTTP app and the accept step it queues messages with."""
+
+    app: Any
+    accept: AcceptMessages
+    daily_limits: DailyLimitGuard
+    close_wake: Callable[[], None] = lambda: None
+
+    async def close(self) -> None:
+        await self.daily_limits.drain()
+        self.close_wake()
+
+
+@dataclass
+class Platform:
+    """Every running part of one parcelsms process, for its :class:`~.roles.Role`."""
+
+    settings: Settings
+    storage: SqlStorage
+    role: Role
+    api: ApiParts | None = None
+    pipeline: PipelineWorkers | None = None
+    release: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def app(self) -> Any:
+        """The HTTP app (API roles only)."""
+        if self.api is None:
+            raise AttributeError(f"a {self.role} process has no HTTP app")
+        return self.api.app
+
+    @property
+    def channels(self) -> dict[str, SmppChannel]:
+        return {} if self.pipeline is None else self.pipeline.channels
+
+    @property
+    def simulator(self) -> CarrierSimulator | None:
+        return None if self.pipeline is None else self.pipeline.simulator
+
+    async def start_workers(self) -> None:
+        """Start the pipeline's loops (nothing to start for an API process)."""
+        if self.pipeline is not None:
+            await self.pipeline.start()
+
+    async def wait_channels_bound(self, timeout: float) -> bool:
+        return True if self.pipeline is None else await self.pipeline.wait_channels_bound(timeout)
+
+    async def close(self) -> None:
+        """Stop everything in dependency order; accepted messages stay queued in storage."""
+        if self.pipeline is not None:
+            await self.pipeline.close()
+        if self.api is not None:
+            await self.api.close()
         await self.storage.close()
+        for release in self.release:
+            release()

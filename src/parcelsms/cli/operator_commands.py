@@ -12,8 +12,8 @@ from typing import TypeVar
 import click
 
 from parcelsms.adapters.storage import SqlStorage
-from parcelsms.bootstrap import open_platform_storage
-from parcelsms.cli.serve import run_async
+from parcelsms.bootstrap import cross_process_signals, open_platform_storage
+from parcelsms.cli.async_runner import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.domain.money import format_micros, parse_amount, parse_currency
 from parcelsms.errors import CatalogueError, ParcelsmsError
@@ -23,7 +23,11 @@ T = TypeVar("T")
 
 
 def with_storage(config_path: str | None, work: Callable[[SqlStorage], Awaitable[T]]) -> T:
-    """Run ``work`` on the configured storage (opened and closed around it)."""
+    """Run ``work`` on the configured storage (opened and closed around it).
+
+    Afterwards the running platform's processes are told that something may have changed
+    (a key revoked, an account suspended), so their caches read it again at once.
+    """
     settings = load_settings(config_path)
     result: list[T] = []
 
@@ -33,6 +37,9 @@ def with_storage(config_path: str | None, work: Callable[[SqlStorage], Awaitable
             result.append(await work(storage))
         finally:
             await storage.close()
+            changes, _ = cross_process_signals(settings)
+            changes.announce()
+            changes.close()
 
     try:
         run_async(main())

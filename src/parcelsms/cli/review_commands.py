@@ -15,8 +15,8 @@ from typing import TypeVar, cast
 import click
 
 from parcelsms.adapters.storage import SqlStorage
-from parcelsms.bootstrap import open_platform_storage
-from parcelsms.cli.serve import run_async
+from parcelsms.bootstrap import cross_process_signals, open_platform_storage
+from parcelsms.cli.async_runner import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.domain.country_rules_loading import load_country_rules
 from parcelsms.errors import ParcelsmsError
@@ -49,6 +49,9 @@ def _run(
             result.append(await work(storage, authoring))
         finally:
             await storage.close()
+            changes, _ = cross_process_signals(settings)
+            changes.announce()  # running processes read approvals again at once
+            changes.close()
 
     try:
         run_async(main())

@@ -1,29 +1,21 @@
-"""``parcelsms serve``: the API, the dispatcher, receipts and webhooks in one process."""
+"""``parcelsms serve``: the command and its options; what runs is in :mod:`.supervisor`
+(the default: cooperating processes) and :mod:`.serve_roles` (one role per process)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import ipaddress
-import logging
 import os
-import signal
 import socket
-from typing import Any
 
 import click
 import msgspec
-import uvicorn
 
-from parcelsms.bootstrap import build_platform
+from parcelsms.bootstrap.roles import Role
+from parcelsms.cli.async_runner import run_async
 from parcelsms.cli.listening_socket import bind_listening_socket
 from parcelsms.cli.logging_setup import configure_logging
-from parcelsms.cli.serve_announcement import Announcement, existing_accounts
+from parcelsms.cli.serve_roles import die_with_parent, serve_all, serve_api, serve_pipeline
 from parcelsms.cli.settings_loader import config_option, load_settings
-from parcelsms.config import Settings
-from parcelsms.pipeline.demo_seed import seed_demo
-
-_log = logging.getLogger("parcelsms.serve")
+from parcelsms.cli.supervisor import supervise
 
 
 @click.command("serve")
@@ -40,13 +32,40 @@ _log = logging.getLogger("parcelsms.serve")
     help="On a database without a demo account, create one (verified, 100 EUR, demo "
     "templates) and print its API key once.",
 )
-def serve(config_path: str | None, host: str | None, port: int | None, demo: bool) -> None:
+@click.option(
+    "--api-workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="API processes sharing the port (default: one per CPU core).",
+)
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=None,
+    help="Run one part only: `api` (HTTP), `pipeline` (channels, receipts, webhooks; one per "
+    "database), or `all` in one process. Default: a supervisor running one pipeline and "
+    "--api-workers API processes.",
+)
+@click.option("--listen-fd", type=int, default=None, hidden=True)
+@click.option("--ready-fd", type=int, default=None, hidden=True)
+def serve(
+    config_path: str | None,
+    host: str | None,
+    port: int | None,
+    demo: bool,
+    api_workers: int | None,
+    role: str | None,
+    listen_fd: int | None,
+    ready_fd: int | None,
+) -> None:
     """Start the platform (API on [server] host:port, workers, SMPP channels).
 
-    With no channel configured, an embedded carrier simulator is started and every route
-    goes to it. The port is bound before anything is written to the database. With --demo,
-    a demo account, templates and API key are created (once) and printed; without it an
-    empty database gets no account, and the output says how to create one.
+    By default as cooperating processes: one pipeline process (SMPP channels, dispatcher,
+    receipts, webhooks, timers) and one API process per CPU core sharing the port, restarted
+    when they die. With no channel configured, an embedded carrier simulator is started and
+    every route goes to it. The port is bound before anything is written to the database.
+    With --demo, a demo account, templates and API key are created (once) and printed;
+    without it an empty database gets no account, and the output says how to create one.
     """
     settings = load_settings(config_path)
     server = msgspec.structs.replace(
@@ -56,91 +75,31 @@ def serve(config_path: str | None, host: str | None, port: int | None, demo: boo
     )
     settings = msgspec.structs.replace(settings, server=server)
     configure_logging(settings.logging.level, settings.logging.format)
-    listener = bind_listening_socket(server.host, server.port)
-    run_async(_serve(settings, listener, demo=demo, config_path=config_path))
-
-
-def run_async(coroutine: object) -> None:
-    """Run on uvloop when it is installed, else on asyncio's loop."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        asyncio.run(coroutine)  # type: ignore[arg-type]
-    else:
-        uvloop.run(coroutine)  # type: ignore[arg-type]
-
-
-def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
-    """uvicorn's configuration: forwarding headers believed only from ``trusted_proxies``.
-
-    uvicorn trusts ``X-Forwarded-For`` from 127.0.0.1 unless told otherwise (and reads
-    ``FORWARDED_ALLOW_IPS`` from the environment), which would let any local process, or a
-    same-host tunnel passing the header through, choose the client address that key
-    allowlists check. So the list is always given explicitly, and with no trusted proxy the
-    middleware is not installed at all. With proxies, uvicorn's ProxyHeadersMiddleware
-    (0.30+) takes the right-most address of X-Forwarded-For that is not a trusted proxy,
-    and accepts networks in CIDR form. An IPv4 proxy is also trusted in its IPv4-mapped IPv6
-    form, which is how a dual-stack listener (``host = "::"``) reports IPv4 peers.
-    """
-    proxies = _with_ipv4_mapped(settings.server.trusted_proxies)
-    return uvicorn.Config(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        server_header=False,
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies,
+    if ready_fd is not None:
+        die_with_parent()
+    if role == Role.PIPELINE:
+        run_async(serve_pipeline(settings, ready_fd))
+        return
+    listener = (
+        socket.socket(fileno=listen_fd)
+        if listen_fd is not None
+        else bind_listening_socket(server.host, server.port)
     )
-
-
-def _with_ipv4_mapped(networks: tuple[str, ...]) -> list[str]:
-    expanded = list(networks)
-    for entry in networks:
-        network = ipaddress.ip_network(entry)
-        if isinstance(network, ipaddress.IPv4Network):
-            mapped = f"::ffff:{network.network_address}/{96 + network.prefixlen}"
-            expanded.append(str(ipaddress.ip_network(mapped)))
-    return expanded
-
-
-async def _serve(
-    settings: Settings, listener: socket.socket, *, demo: bool, config_path: str | None
-) -> None:
-    try:
-        platform = await build_platform(settings, os.environ)
-    except BaseException:
-        listener.close()
-        raise
-    await platform.start_workers()
-    server = uvicorn.Server(uvicorn_config(platform.app, settings))
-    # uvicorn captures SIGINT/SIGTERM while it serves and re-raises them once it stopped;
-    # our handlers receive them then, so the platform is closed before the process exits.
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        if serving.done():
-            await platform.close()
-            serving.result()
-            raise click.ClickException("the API server did not start")
-        await asyncio.sleep(0.01)
-    port = listener.getsockname()[1]
-    # Only now, with the port listening, is a demo key created: it is printed right below.
-    seed = await seed_demo(platform.storage.accounts, platform.storage.content) if demo else None
-    accounts = await existing_accounts(platform.storage.accounts)
-    await platform.wait_channels_bound(5.0)
-    announcement = Announcement(platform, settings, port, seed, accounts, config_path)
-    print(announcement.text(), flush=True)
-    stopped = asyncio.create_task(stop.wait())
-    await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    stopped.cancel()
-    _log.info("shutting down")
-    server.should_exit = True
-    with contextlib.suppress(Exception):
-        await serving
-    await platform.close()
+    if role == Role.API:
+        run_async(serve_api(settings, listener, ready_fd))
+    elif role == Role.ALL:
+        run_async(serve_all(settings, listener, demo=demo, config_path=config_path))
+    else:
+        workers = api_workers if api_workers is not None else max(1, os.cpu_count() or 1)
+        base = [*(["--config", config_path] if config_path else [])]
+        base += ["--host", server.host, "--port", str(server.port)]
+        run_async(
+            supervise(
+                settings,
+                listener,
+                api_workers=workers,
+                base_arguments=base,
+                demo=demo,
+                config_path=config_path,
+            )
+        )

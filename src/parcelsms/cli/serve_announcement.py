@@ -5,10 +5,9 @@ key). Log lines go to stderr; this is the one human-facing block."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
-from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import Settings
 from parcelsms.pipeline.account_security_ports import AccountFilter, AccountsAndKeys
 from parcelsms.pipeline.demo_seed import DEMO_ACCOUNT, DemoSeed
@@ -34,22 +33,28 @@ async def existing_accounts(accounts: AccountsAndKeys) -> Accounts:
 class Announcement:
     """The block printed once the API listens; :meth:`text` renders it."""
 
-    platform: Platform
     settings: Settings
     port: int
     seed: DemoSeed | None
     accounts: Accounts
     config_path: str | None
+    channels: dict[str, bool] = field(default_factory=dict)
+    """Each channel and whether it is bound."""
+    embedded_simulator: bool = False
+    processes: str | None = None
+    """How the platform runs (``1 pipeline + 2 API workers``); ``None``: one process."""
 
     def text(self) -> str:
         host = self.settings.server.host
         base = self.settings.server.public_url or f"http://{host}:{self.port}"
         lines = [f"parcelsms API listening on http://{host}:{self.port}"]
         lines.append(f"  docs: {base}/docs   openapi: {base}/openapi.json")
-        for name, channel in self.platform.channels.items():
-            state = "bound" if channel.is_available else "NOT bound (retrying)"
+        if self.processes is not None:
+            lines.append(f"  processes: {self.processes}")
+        for name, bound in self.channels.items():
+            state = "bound" if bound else "NOT bound (retrying)"
             lines.append(f"  channel {name}: {state}")
-        if self.platform.simulator is not None:
+        if self.embedded_simulator:
             lines.append("  carrier: embedded simulator (no [[channels]] configured)")
         if self.seed is not None:
             lines += _demo_lines(self.seed, base)

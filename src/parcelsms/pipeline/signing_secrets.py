@@ -25,7 +25,6 @@ class SigningSecretLookup:
             return False
         if await self._endpoints.get_webhook_endpoint(account_id) is not None:
             self._known.add(account_id)
-            self._missing.forget(account_id)
             return True
         self._missing.put(account_id, True)
         return False

@@ -4,7 +4,19 @@ Every per-process cache of the platform (API keys and account states, account li
 verified accounts, the price list, webhook signing secrets, template variants and account
 content) is a :class:`TtlCache`: an entry is fresh for ``ttl_seconds`` after it was put,
 then read again from storage. Writers in this process call :meth:`TtlCache.forget` so their
-own change applies at once; other processes see it when the entry ages out.
+own change applies at once.
+
+Across processes (API workers, the pipeline process, CLI commands on the same database), a
+*change signal* carries invalidations: every :meth:`~TtlCache.forget`,
+:meth:`~TtlCache.forget_where` and :meth:`~TtlCache.clear` announces a change, and every
+:meth:`~TtlCache.get` first compares
+the signal's epoch with the one its entries were read under — when another process announced
+a change since, this process's caches start empty. Changes (a key revoked, an account
+suspended, a template approved, a price changed) are rare, so emptying every cache on each is
+cheap, and it needs no list of which cache holds what. The signal is process-wide and set once
+by the composition root (:func:`share_changes`); without one, changes stay local and other
+processes see them when their entries age out. ``forget`` is therefore for real changes only,
+never on a request path an outsider can trigger at will.
 
 Why our own and not ``cachetools.TTLCache``: these caches are read on every accepted message
 and every API request (about seven lookups per accept). Measured here, a fresh hit costs
@@ -21,7 +33,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar, overload
+from typing import Generic, Protocol, TypeVar, overload
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -30,13 +42,49 @@ D = TypeVar("D")
 DEFAULT_MAX_ENTRIES = 10_000
 
 
+class ChangeSignal(Protocol):
+    """An epoch shared by the processes of one platform; any of them may move it on."""
+
+    def current(self) -> int:
+        """The epoch now: different from an earlier reading after any announced change."""
+        ...
+
+    def announce(self) -> None:
+        """Tell every process that something cached may have changed."""
+        ...
+
+
+class _LocalChanges:
+    """No other process to tell: the epoch never moves."""
+
+    def current(self) -> int:
+        return 0
+
+    def announce(self) -> None:
+        return None
+
+
+_changes: ChangeSignal = _LocalChanges()
+
+
+def share_changes(signal: ChangeSignal | None) -> None:
+    """Use ``signal`` for every cache of this process (``None``: back to local only)."""
+    global _changes  # one signal per process, set by the composition root
+    _changes = _LocalChanges() if signal is None else signal
+
+
+def announce_change() -> None:
+    """Announce a change made outside any cache (a CLI command, say) to every process."""
+    _changes.announce()
+
+
 class TtlCache(Generic[K, V]):
     """Values by key, each fresh for ``ttl_seconds`` after :meth:`put` (``<= 0``: no caching).
 
     ``clock`` returns seconds (``time.monotonic`` by default; tests pass their own).
     """
 
-    __slots__ = ("_clock", "_entries", "_max_entries", "_ttl")
+    __slots__ = ("_clock", "_entries", "_epoch", "_max_entries", "_ttl")
 
     def __init__(
         self,
@@ -49,6 +97,7 @@ class TtlCache(Generic[K, V]):
         self._clock = clock
         self._max_entries = max_entries
         self._entries: dict[K, tuple[V, float]] = {}
+        self._epoch = _changes.current()
 
     @overload
     def get(self, key: K) -> V | None: ...
@@ -58,6 +107,10 @@ class TtlCache(Generic[K, V]):
 
     def get(self, key: K, default: object = None) -> object:
         """The fresh value for ``key``, else ``default``."""
+        epoch = _changes.current()
+        if epoch != self._epoch:
+            self._entries.clear()  # another process changed something since these were read
+            self._epoch = epoch
         entry = self._entries.get(key)
         if entry is not None and entry[1] > self._clock():
             return entry[0]
@@ -78,17 +131,20 @@ class TtlCache(Generic[K, V]):
         entries[key] = (value, self._clock() + self._ttl)
 
     def forget(self, key: K) -> None:
-        """Drop ``key``: the next :meth:`get` misses."""
+        """Drop ``key``: the next :meth:`get` misses (and other processes' caches empty)."""
         self._entries.pop(key, None)
+        _changes.announce()
 
     def forget_where(self, matches: Callable[[K, V], bool]) -> None:
         """Drop every entry for which ``matches(key, value)`` is true (a scan: for rare use)."""
         entries = self._entries
         for key in [key for key, (value, _) in entries.items() if matches(key, value)]:
             del entries[key]
+        _changes.announce()
 
     def clear(self) -> None:
         self._entries.clear()
+        _changes.announce()
 
     def __len__(self) -> int:
         return len(self._entries)

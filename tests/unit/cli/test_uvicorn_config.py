@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from parcelsms.cli.serve import uvicorn_config
+from parcelsms.cli.uvicorn_settings import uvicorn_config
 from parcelsms.config import load_config
 
 

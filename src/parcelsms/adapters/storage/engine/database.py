@@ -8,7 +8,9 @@ Measured here, a single-message accept commits in about a third of the time it t
 aiosqlite, where every statement is 3–4 hand-overs (cursor, execute, fetch, close).
 
 The writer connection is used by one caller at a time (the batching writer); reads run in
-their own transactions on the reader pool and, under WAL, never wait for the writer.
+their own transactions on the reader pool and, under WAL, never wait for the writer. With a
+``write_lock`` (:mod:`.write_lock`), each write call holds it, so that the writers of several
+processes on one database take turns without polling.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
+
+from parcelsms.adapters.storage.engine.checkpointer import Checkpointer
+from parcelsms.adapters.storage.engine.write_lock import ProcessWriteLock
 
 T = TypeVar("T")
 
@@ -50,7 +55,16 @@ def _in_transaction(connection: Connection, work: Callable[[Connection], T]) -> 
 class ThreadedDatabase:
     """Synchronous engines driven from dedicated threads: one writer, ``readers`` readers."""
 
-    def __init__(self, writer: Engine, reader: Engine, readers: int) -> None:
+    def __init__(
+        self,
+        writer: Engine,
+        reader: Engine,
+        readers: int,
+        write_lock: ProcessWriteLock | None = None,
+        checkpointer: Checkpointer | None = None,
+    ) -> None:
+        self._checkpointer = checkpointer
+        self._write_lock = write_lock
         self._writer_engine = writer
         self._reader_engine = reader
         self._writer_connection: Connection | None = None
@@ -67,7 +81,10 @@ class ThreadedDatabase:
         connection = self._writer_connection
         if connection is None or connection.closed:
             connection = self._writer_connection = self._writer_engine.connect()
-        return work(connection)
+        if self._write_lock is None:
+            return work(connection)
+        with self._write_lock:
+            return work(connection)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -86,7 +103,11 @@ class ThreadedDatabase:
         self._reader_engine.dispose()
 
     def _close_writer(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if self._writer_connection is not None:
             self._writer_connection.close()
             self._writer_connection = None
         self._writer_engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()

@@ -29,7 +29,13 @@ import msgspec
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from parcelsms.adapters.storage.engine.checkpointer import (
+    BACKGROUND_AUTOCHECKPOINT_PAGES,
+    Checkpointer,
+)
 from parcelsms.adapters.storage.engine.database import Database, ThreadedDatabase
+from parcelsms.adapters.storage.engine.write_lock import ProcessWriteLock
+from parcelsms.adapters.storage.engine.write_statistics import write_statistics
 from parcelsms.errors import ConfigError
 
 Synchronous = Literal["NORMAL", "FULL"]
@@ -48,6 +54,9 @@ class SqliteSettings:
     busy_timeout_ms: int = 10_000
     readers: int = 4
     cache_size_kib: int = 32_768
+    background_checkpoint: bool = False
+    """Checkpoint the WAL from a thread of this process, not from inside commits
+    (:mod:`.checkpointer`); one process per database does (the pipeline)."""
 
 
 DEFAULT_SQLITE_SETTINGS = SqliteSettings()
@@ -97,6 +106,7 @@ def _json_deserializer(text: str | bytes) -> Any:
 
 
 def _install_listeners(engine: Engine, settings: SqliteSettings, begin: Begin) -> None:
+    statistics = write_statistics() if begin == "IMMEDIATE" else None
     pragmas = (
         "PRAGMA journal_mode=WAL",
         f"PRAGMA synchronous={settings.synchronous}",
@@ -104,6 +114,11 @@ def _install_listeners(engine: Engine, settings: SqliteSettings, begin: Begin) -
         "PRAGMA foreign_keys=ON",
         f"PRAGMA cache_size=-{int(settings.cache_size_kib)}",
         "PRAGMA temp_store=MEMORY",
+        *(
+            [f"PRAGMA wal_autocheckpoint={BACKGROUND_AUTOCHECKPOINT_PAGES}"]
+            if settings.background_checkpoint
+            else []
+        ),
     )
 
     @event.listens_for(engine, "connect")
@@ -115,6 +130,14 @@ def _install_listeners(engine: Engine, settings: SqliteSettings, begin: Begin) -
         for pragma in pragmas:
             cursor.execute(pragma)
         cursor.close()
+        if statistics is not None:
+            statistics.watch(dbapi_connection)
+
+    if statistics is not None:
+
+        @event.listens_for(engine, "close")
+        def _on_close(dbapi_connection: Any, _record: Any) -> None:
+            statistics.closing(dbapi_connection)
 
     begin_statement = f"BEGIN {begin}"
 
@@ -148,8 +171,20 @@ def open_sqlite_database(
 ) -> Database:
     """The writer (``BEGIN IMMEDIATE``, one connection) and reader pool for ``url``."""
     readers = max(1, settings.readers)
+    writer = create_sqlite_engine(url, settings, pool_size=1, begin="IMMEDIATE")
+    checkpointer = None
+    if settings.background_checkpoint:
+        checkpointer = Checkpointer(database_file(url), busy_timeout_ms=settings.busy_timeout_ms)
+        checkpointer.start()
     return ThreadedDatabase(
-        writer=create_sqlite_engine(url, settings, pool_size=1, begin="IMMEDIATE"),
+        writer=writer,
         reader=create_sqlite_engine(url, settings, pool_size=readers, begin="DEFERRED"),
         readers=readers,
+        write_lock=ProcessWriteLock(database_file(url)),
+        checkpointer=checkpointer,
     )
+
+
+def database_file(url: str | URL) -> Path:
+    """The absolute path of the SQLite file of ``url``."""
+    return Path(sqlite_url(url).database or "").resolve()

@@ -1,0 +1,493 @@
+"""End-to-end throughput: API → storage → SMPP → simulator → receipts → webhooks.
+
+Runs the whole path as production does, against the project's own carrier simulator: the
+simulator (``parcelsms simulate-carrier``, receipts after ``--receipt-delay-ms``), the platform
+(``parcelsms serve`` — a supervisor, one pipeline process and ``--api-workers`` API processes;
+``--api-workers 0`` runs ``serve --role all``, everything in one process), a webhook receiver
+and the load generator (this script; the receiver runs in a process of its own).
+
+    python bench/throughput.py --mode batch  [--count 20000] [--batch 100] [--connections 4]
+    python bench/throughput.py --mode single [--count 20000] [--connections 50]
+    python bench/throughput.py --paced 1000 [--duration 20]        # open loop, single sends
+    common: [--api-workers N] [--events final|all] [--window 100] [--db FILE] [--profile DIR]
+
+Prints, for the measured messages:
+* msgs/s accepted (API) and end to end (first request → last final-status webhook), only
+  when every message's final webhook arrived;
+* CPU ms per message summed over every parcelsms process (supervisor and all it started),
+  and per role, so it is clear which process is saturated;
+* request latency p50/p99 (paced: from each request's scheduled time, so a server that
+  falls behind shows it) and accept → final-webhook latency p50/p99;
+* rows and statements written per message (each parcelsms process counts its own writes
+  with ``PARCELSMS_WRITE_STATS``, see ``adapters/storage/engine/write_statistics.py``).
+``--db FILE`` starts from a copy of an existing database (say, one already holding 1M
+messages). Exits non-zero when a message is missing its final webhook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import phonenumbers
+
+CONFIG = """
+[server]
+host = "127.0.0.1"
+port = 0
+
+[database]
+url = "sqlite:///{database}"
+
+[security]
+key_rate_limit = 0
+
+[[channels]]
+name = "bench-carrier"
+host = "127.0.0.1"
+port = {port}
+system_id = "bench"
+password = "bench"
+bind = "transceiver"
+window = {window}
+tps = 1000000
+sessions = 1
+
+[webhooks]
+allow_private_targets = true
+
+[logging]
+level = "warning"
+"""
+SCENARIO = """
+name = "bench"
+[defaults]
+outcomes = {{ DELIVRD = 1.0 }}
+receipt_delay = {delay}
+"""
+RECEIVER = r"""
+import json, sys, time
+from aiohttp import web
+final = {}
+async def hook(request):
+    body = await request.json()
+    data = body.get("data", body)
+    status = data.get("status")
+    if status in ("delivered", "undelivered", "expired", "rejected", "failed"):
+        final.setdefault(data.get("id") or data.get("message_id"), time.time())
+    return web.Response(status=204)
+async def stats(request):
+    return web.json_response(final)
+app = web.Application()
+app.router.add_post("/hook", hook)
+app.router.add_get("/final", stats)
+web.run_app(
+    app, host="127.0.0.1", port=int(sys.argv[1]), print=lambda *a: print("ready", flush=True)
+)
+"""
+TEMPLATE_PARAMS = {"shop": "Acme", "tracking_number": "1Z999AA1", "carrier": "DHL", "eta": "2 Dec"}
+FINAL = ("delivered", "undelivered", "expired", "rejected", "failed")
+
+
+def numbers(count: int) -> list[str]:
+    """``count`` distinct valid mobile numbers over eight countries."""
+    regions = ["ES", "US", "GB", "DE", "FR", "MX", "BR", "IT"]
+    out: list[str] = []
+    per_region = count // len(regions) + 1
+    for region in regions:
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        assert example is not None
+        base = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        made = suffix = 0
+        while made < per_region:
+            candidate = base[:-5] + f"{(int(base[-5:]) + suffix) % 100000:05d}"
+            suffix += 1
+            if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+                out.append(candidate)
+                made += 1
+    return out[:count]
+
+
+async def start(*args: str, cwd: Path, pattern: str, env: dict[str, str] | None = None) -> Any:
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd, env=env
+    )
+    assert process.stdout is not None
+    regex = re.compile(pattern)
+    lines: list[str] = []
+    while True:
+        raw = await asyncio.wait_for(process.stdout.readline(), 120)
+        if not raw:
+            assert process.stderr is not None
+            raise SystemExit(f"{args[:4]} exited early:\n{(await process.stderr.read()).decode()}")
+        line = raw.decode().rstrip()
+        lines.append(line)
+        if match := regex.search(line):
+            _DRAINS.add(asyncio.create_task(_drain(process)))
+            return process, match, lines
+
+
+_DRAINS: set[asyncio.Task[None]] = set()
+
+
+async def _drain(process: Any) -> None:
+    async def pump(stream: Any) -> None:
+        while stream is not None and await stream.read(65536):
+            pass
+
+    await asyncio.gather(pump(process.stdout), pump(process.stderr))
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def role_of(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    if b"--role" in command:
+        return command[command.index(b"--role") + 1].decode()
+    return "supervisor"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def setup_account(base: str, hook_url: str, events: str, workdir: Path, config: Path) -> str:
+    """An account with a key, credit, an approved template and a webhook endpoint."""
+    cli = [sys.executable, "-m", "parcelsms.cli.main"]
+
+    async def run(*args: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            *cli, *args, "--config", str(config), stdout=asyncio.subprocess.PIPE, cwd=workdir
+        )
+        out, _ = await process.communicate()
+        if process.returncode:
+            raise SystemExit(f"parcelsms {' '.join(args)} failed")
+        return out.decode()
+
+    name = f"bench{int(time.time())}"
+    await run("accounts", "create", name, "--balance", "1000000", "--verified")
+    key = (await run("keys", "create", name)).strip().splitlines()[-1].strip()
+    headers = {"Authorization": f"Bearer {key}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        body: dict[str, Any] = {"url": hook_url}
+        if events == "final":
+            body["events"] = ["message.final"]
+        async with session.post(f"{base}/v1/webhooks", json=body) as response:
+            if response.status >= 300:
+                raise SystemExit(f"webhook setup: {response.status} {await response.text()}")
+        template = {
+            "name": "bench_shipped",
+            "language": "en",
+            "body": "Your {shop} parcel {tracking_number} has shipped with {carrier}, "
+            "arriving {eta}.",
+        }
+        async with session.post(f"{base}/v1/templates", json=template) as response:
+            template_id = (await response.json())["id"]
+    await run("templates", "approve", template_id)
+    return key
+
+
+class Load:
+    """Sends the messages and records when each was accepted."""
+
+    def __init__(self, base: str, key: str, recipients: list[str]) -> None:
+        self.base = base
+        self.headers = {"Authorization": f"Bearer {key}"}
+        self.recipients = recipients
+        self.accepted: dict[str, float] = {}
+        self.request_latencies: list[float] = []
+        self.refused = 0
+        self.problem: str | None = None
+
+    def _item(self, to: str) -> dict[str, Any]:
+        return {"to": to, "template": "bench_shipped", "language": "en", "params": TEMPLATE_PARAMS}
+
+    async def batch(self, session: aiohttp.ClientSession, size: int, connections: int) -> None:
+        chunks = [self.recipients[i : i + size] for i in range(0, len(self.recipients), size)]
+        queue: asyncio.Queue[list[str]] = asyncio.Queue()
+        for chunk in chunks:
+            queue.put_nowait(chunk)
+
+        async def worker() -> None:
+            while not queue.empty():
+                chunk = queue.get_nowait()
+                body = {
+                    "template": "bench_shipped",
+                    "language": "en",
+                    "messages": [{"to": to, "params": TEMPLATE_PARAMS} for to in chunk],
+                }
+                started = time.perf_counter()
+                async with session.post(f"{self.base}/v1/messages/batch", json=body) as response:
+                    answer = await response.json()
+                    if response.status >= 300 and self.problem is None:
+                        self.problem = f"{response.status} {answer}"
+                self.request_latencies.append(time.perf_counter() - started)
+                now = time.time()
+                for result in answer.get("results", []):
+                    if result.get("status") == "accepted":
+                        self.accepted[result["message"]["id"]] = now
+                    else:
+                        self.refused += 1
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+
+    async def _one(self, session: aiohttp.ClientSession, to: str, scheduled: float) -> None:
+        async with session.post(f"{self.base}/v1/messages", json=self._item(to)) as response:
+            answer = await response.json()
+        self.request_latencies.append(time.perf_counter() - scheduled)
+        if response.status < 300:
+            self.accepted[answer["id"]] = time.time()
+        else:
+            self.refused += 1
+            if self.problem is None:
+                self.problem = f"{response.status} {answer}"
+
+    async def single(self, session: aiohttp.ClientSession, connections: int) -> None:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        for to in self.recipients:
+            queue.put_nowait(to)
+
+        async def worker() -> None:
+            while not queue.empty():
+                await self._one(session, queue.get_nowait(), time.perf_counter())
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+
+    async def paced(self, session: aiohttp.ClientSession, rate: float) -> None:
+        """Open loop: request i is due at start + i / rate, whatever the answers do."""
+        start = time.perf_counter()
+        tasks = []
+        for index, to in enumerate(self.recipients):
+            due = start + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(self._one(session, to, due)))
+        await asyncio.gather(*tasks)
+
+
+def write_statistics(stats_dir: Path) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for path in stats_dir.glob("*.json"):
+        for name, value in json.loads(path.read_text()).items():
+            totals[name] = totals.get(name, 0) + int(value)
+    return totals
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mode", choices=["batch", "single"], default="batch")
+    parser.add_argument("--count", type=int, default=20000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--connections", type=int, default=None, help="batch: 4, single: 50")
+    parser.add_argument("--paced", type=float, default=None, help="requests/s, single sends")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds, with --paced")
+    parser.add_argument("--api-workers", type=int, default=None, help="0: serve --role all")
+    parser.add_argument("--events", choices=["final", "all"], default="final")
+    parser.add_argument("--window", type=int, default=100)
+    parser.add_argument("--receipt-delay-ms", type=float, default=50.0)
+    parser.add_argument("--db", type=Path, default=None, help="start from a copy of this DB")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--no-write-stats",
+        action="store_true",
+        help="do not count statements (counting costs about 1 µs per statement)",
+    )
+    args = parser.parse_args()
+    if args.paced:
+        args.mode = "single"
+        args.count = int(args.paced * args.duration)
+    connections = args.connections or (4 if args.mode == "batch" else 50)
+
+    workdir = Path(tempfile.mkdtemp(prefix="parcelsms-throughput-"))
+    database = workdir / "parcelsms.db"
+    if args.db is not None:
+        shutil.copy(args.db, database)
+        pepper = args.db.parent / "parcelsms.pepper"
+        if pepper.exists():
+            shutil.copy(pepper, workdir / "parcelsms.pepper")
+    (workdir / "scenario.toml").write_text(SCENARIO.format(delay=args.receipt_delay_ms / 1000))
+    python = sys.executable
+    simulator, match, _ = await start(
+        python,
+        "-m",
+        "parcelsms.cli.main",
+        "simulate-carrier",
+        "--port",
+        "0",
+        "--scenario",
+        "scenario.toml",
+        cwd=workdir,
+        pattern=r"listening on [\d.]+:(\d+)",
+    )
+    config = workdir / "parcelsms.toml"
+    config.write_text(CONFIG.format(database=database, port=match.group(1), window=args.window))
+    receiver_port = 38000 + os.getpid() % 1000
+    receiver, _, _ = await start(
+        python, "-c", RECEIVER, str(receiver_port), cwd=workdir, pattern="ready"
+    )
+    stats_dir = workdir / "write-stats"
+    stats_dir.mkdir()
+    env = dict(os.environ)
+    if not args.no_write_stats:
+        env["PARCELSMS_WRITE_STATS"] = str(stats_dir)
+    role = ["--role", "all"] if args.api_workers == 0 else []
+    workers = [] if args.api_workers in (None, 0) else ["--api-workers", str(args.api_workers)]
+    serve, match, _lines = await start(
+        python,
+        "-m",
+        "parcelsms.cli.main",
+        "serve",
+        "--config",
+        str(config),
+        *role,
+        *workers,
+        cwd=workdir,
+        pattern=r"listening on (http://[\d.:]+)",
+        env=env,
+    )
+    base = match.group(1)
+    await asyncio.sleep(1.0)  # the rest of the announcement; channels bind
+    hook_url = f"http://127.0.0.1:{receiver_port}/hook"
+    key = await setup_account(base, hook_url, args.events, workdir, config)
+    recipients = numbers(args.count)
+    tree = process_tree(serve.pid)
+    roles = {pid: role_of(pid) for pid in tree}
+    before = {pid: cpu_seconds(pid) for pid in tree}
+    profilers = []
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        for pid in tree:
+            profilers.append(
+                await asyncio.create_subprocess_exec(
+                    "py-spy",
+                    "record",
+                    "-p",
+                    str(pid),
+                    "-f",
+                    "raw",
+                    "-r",
+                    "100",
+                    "--nonblocking",
+                    "-o",
+                    str(args.profile / f"{roles[pid]}-{pid}.txt"),
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                )
+            )
+    load = Load(base, key, recipients)
+    connector = aiohttp.TCPConnector(limit=max(connections, 64) if args.paced else connections)
+    started = time.time()
+    async with aiohttp.ClientSession(headers=load.headers, connector=connector) as session:
+        if args.paced:
+            await load.paced(session, args.paced)
+        elif args.mode == "batch":
+            await load.batch(session, args.batch, connections)
+        else:
+            await load.single(session, connections)
+        sent = time.time()
+        finals: dict[str, float] = {}
+        deadline = time.time() + args.timeout
+        while time.time() < deadline:
+            async with session.get(f"http://127.0.0.1:{receiver_port}/final") as response:
+                finals = await response.json()
+            if all(message_id in finals for message_id in load.accepted):
+                break
+            await asyncio.sleep(0.25)
+    after = {pid: cpu_seconds(pid) for pid in tree}
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+        await profiler.wait()
+    serve.send_signal(signal.SIGTERM)
+    await serve.wait()
+    for process in (simulator, receiver):
+        process.send_signal(signal.SIGTERM)
+        await process.wait()
+
+    accepted = len(load.accepted)
+    missing = [m for m in load.accepted if m not in finals]
+    last_final = max((finals[m] for m in load.accepted if m in finals), default=started)
+    cpu_by_role: dict[str, float] = {}
+    for pid in tree:
+        cpu_by_role[roles[pid]] = cpu_by_role.get(roles[pid], 0.0) + after[pid] - before[pid]
+    cpu_total = sum(cpu_by_role.values())
+    writes = write_statistics(stats_dir)
+    to_final = [finals[m] - at for m, at in load.accepted.items() if m in finals]
+    workers_label = "role all" if args.api_workers == 0 else f"{args.api_workers or 'default'}"
+    mode = f"paced {args.paced:g}/s" if args.paced else args.mode
+    print(
+        f"mode: {mode}  messages: {args.count}  connections: {connections}  "
+        f"api workers: {workers_label}  webhooks: {args.events}"
+    )
+    print(f"accepted: {accepted}  refused: {load.refused}  missing final webhook: {len(missing)}")
+    if load.problem:
+        print(f"first refusal: {load.problem[:300]}")
+    print(f"accepted msgs/s (API):        {accepted / max(sent - started, 1e-9):,.0f}")
+    if not missing and accepted:
+        print(f"end-to-end msgs/s:            {accepted / (last_final - started):,.0f}")
+    print(f"CPU ms per message (all):     {1000 * cpu_total / max(accepted, 1):.3f}")
+    for name, seconds in sorted(cpu_by_role.items()):
+        print(f"  {name:<12} {1000 * seconds / max(accepted, 1):.3f} ms/msg, {seconds:.1f} s")
+    p50, p99 = percentile(load.request_latencies, 0.5), percentile(load.request_latencies, 0.99)
+    print(f"request latency p50/p99 ms:   {1000 * p50:.1f} / {1000 * p99:.1f}")
+    f50, f99 = percentile(to_final, 0.5), percentile(to_final, 0.99)
+    print(f"accept->final webhook p50/p99 ms: {1000 * f50:.0f} / {1000 * f99:.0f}")
+    if writes and accepted:
+        per = {k: v / accepted for k, v in writes.items()}
+        print(
+            "written per message:          "
+            + ", ".join(f"{name} {value:.2f}" for name, value in sorted(per.items()))
+        )
+    if args.paced:
+        lag = last_final - (started + args.duration)
+        print(f"last final webhook after the last scheduled request: {lag:.2f} s")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if missing or not accepted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,158 @@
+"""Wiring of the pipeline's parts: channels (and the embedded simulator), the receipt
+correlator, the dispatcher and the webhook worker, for a ``pipeline`` or ``all`` process."""
+
+from __future__ import annotations
+
+from parcelsms.adapters.channels.smpp_channel import SmppChannel, SmppChannelSettings
+from parcelsms.adapters.process.wake_socket import WakeListener
+from parcelsms.adapters.storage import SqlStorage
+from parcelsms.adapters.webhooks.backoff import next_attempt_delay
+from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
+from parcelsms.bootstrap.running_platform import PipelineWorkers
+from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
+from parcelsms.config.tables import ChannelSettings
+from parcelsms.domain.magic_numbers import simulator_prefixes
+from parcelsms.domain.numbers import mask_number
+from parcelsms.domain.receipt_correlation import MessageIdFormat
+from parcelsms.pipeline.channel_port import Channel
+from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
+from parcelsms.pipeline.message_ports import InboundMessage
+from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
+from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
+from parcelsms.protocol.smpp.client import SmppClientConfig
+from parcelsms.protocol.smpp.constants import BindType
+from parcelsms.protocol.smpp.session_events import SmppTimeouts
+from parcelsms.protocol.text.concatenation import ConcatenationMethod
+from parcelsms.simulator.behaviours import resolve_scenario
+from parcelsms.simulator.carrier import CarrierSimulator
+from parcelsms.simulator.magic_numbers import with_magic_numbers
+
+
+def client_configs(channel: ChannelSettings) -> list[SmppClientConfig]:
+    """One SMPP client per session and bind of ``channel``."""
+    timeouts = SmppTimeouts(
+        response=channel.response_timeout,
+        enquire_link_interval=channel.enquire_link_interval,
+        inactivity=max(channel.enquire_link_interval * 3, 30.0),
+    )
+    tps_per_session = channel.tps / channel.sessions
+    configs: list[SmppClientConfig] = []
+    binds = (
+        [BindType.TRANSCEIVER]
+        if channel.bind == "transceiver"
+        else [BindType.TRANSMITTER, BindType.RECEIVER]
+    )
+    for index in range(channel.sessions):
+        for bind_type in binds:
+            configs.append(
+                SmppClientConfig(
+                    host=channel.host,
+                    port=channel.port,
+                    system_id=channel.system_id,
+                    password=channel.password,
+                    system_type=channel.system_type,
+                    bind_type=bind_type,
+                    window=channel.window,
+                    tps=tps_per_session,
+                    timeouts=timeouts,
+                    reconnect_max_delay=channel.reconnect_max_delay,
+                    name=f"{channel.name}#{index}",
+                )
+            )
+    return configs
+
+
+async def start_embedded_simulator(settings: Settings) -> tuple[CarrierSimulator, ChannelSettings]:
+    """The carrier simulator used when no channel is configured, and the channel to it."""
+    scenario = with_magic_numbers(
+        resolve_scenario(settings.simulator.scenario), simulator_prefixes()
+    )
+    # Test-number codes sent to the simulator are logged (masked number): no phone gets them.
+    simulator = CarrierSimulator(scenario, number_mask=mask_number)
+    port = await simulator.start("127.0.0.1", 0)
+    channel = ChannelSettings(
+        name=SIMULATOR_CHANNEL_NAME,
+        host="127.0.0.1",
+        port=port,
+        system_id="parcelsms",
+        password="embedded",  # noqa: S106  # loopback-only bind to our own simulator
+        window=100,
+        tps=5000.0,
+    )
+    return simulator, channel
+
+
+async def build_pipeline(
+    settings: Settings, storage: SqlStorage, wake_address: str | None = None
+) -> PipelineWorkers:
+    """Wire the pipeline; rings at ``wake_address`` (none: only its own poll) wake its
+    dispatcher."""
+    channel_settings = list(settings.channels)
+    simulator: CarrierSimulator | None = None
+    if settings.simulator_embedded:
+        simulator, embedded = await start_embedded_simulator(settings)
+        channel_settings.append(embedded)
+
+    receipt_settings = settings.receipts
+    correlator = ReceiptCorrelator(
+        storage.receipts,
+        {c.name: MessageIdFormat(c.message_id_format) for c in channel_settings},
+        ReceiptSettings(
+            early_window=receipt_settings.early_window,
+            pending_ttl=receipt_settings.pending_ttl,
+            memory_seconds=receipt_settings.memory_seconds,
+        ),
+    )
+    await correlator.load()
+
+    async def inbound_sink(message: InboundMessage) -> None:
+        await storage.messages.store_inbound([message])
+
+    channels = {
+        c.name: SmppChannel(
+            SmppChannelSettings(
+                name=c.name,
+                sessions=client_configs(c),
+                default_sender_id=c.default_sender_id,
+                concatenation=ConcatenationMethod(c.concatenation),
+            ),
+            correlator,
+            inbound_sink,
+        )
+        for c in channel_settings
+    }
+    typed_channels: dict[str, Channel] = dict(channels)
+    # Claim no more than the channels can have in flight (plus as much again queued in
+    # front of them): a crash then leaves few messages claimed-but-unsent to resolve.
+    capacity = sum(c.window * c.sessions for c in channel_settings) * 2
+    dispatcher = Dispatcher(
+        storage.messages,
+        typed_channels,
+        DispatchSettings(
+            batch_size=min(500, capacity),
+            max_in_flight=capacity,
+            unknown_outcome_policy=settings.dispatch.unknown_outcome_policy,
+        ),
+    )
+    listener = WakeListener(wake_address, dispatcher.wake)
+    sender = WebhookSender(
+        timeouts=WebhookTimeouts(total=settings.webhooks.timeout_seconds),
+        allow_private=settings.webhooks.allow_private_targets,
+    )
+    webhooks = WebhookDeliveryWorker(
+        storage.webhook_outbox,
+        sender,
+        next_delay=lambda attempt: next_attempt_delay(attempt),
+        settings=WebhookDeliverySettings(max_attempts=settings.webhooks.max_attempts),
+    )
+    return PipelineWorkers(
+        settings=settings,
+        storage=storage,
+        channels=channels,
+        dispatcher=dispatcher,
+        webhooks=webhooks,
+        webhook_sender=sender,
+        receipts=correlator,
+        wake_listener=listener,
+        simulator=simulator,
+    )
