@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import sqlite3
 import sys
 from pathlib import Path
@@ -114,6 +116,112 @@ async def _statuses(session: aiohttp.ClientSession, serve: ServeProcess) -> dict
             return statuses
 
 
+def _assert_billed_once(database_path: Path) -> None:
+    database = sqlite3.connect(database_path)
+    try:
+        double_billed = database.execute(
+            "SELECT message_id FROM ledger WHERE message_id IS NOT NULL "
+            "GROUP BY message_id HAVING SUM(kind = 'reserve') != 1 "
+            "OR SUM(kind IN ('settle', 'refund')) > 1"
+        ).fetchall()
+        assert double_billed == []
+        unbalanced = database.execute(
+            "SELECT a.id FROM accounts a WHERE a.balance_micros != "
+            "(SELECT COALESCE(SUM(amount_micros), 0) FROM ledger l WHERE l.account_id = a.id) "
+            "OR a.reserved_micros != "
+            "(SELECT COALESCE(SUM(reserved_delta_micros), 0) FROM ledger l "
+            " WHERE l.account_id = a.id)"
+        ).fetchall()
+        assert unbalanced == []
+    finally:
+        database.close()
+
+
+def _role_processes(supervisor: int) -> dict[str, list[int]]:
+    """The role processes ``serve`` started, by role (from /proc: Linux only, as serve)."""
+    found: dict[str, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == supervisor and b"--role" in command:
+            role = command[command.index(b"--role") + 1].decode()
+            found.setdefault(role, []).append(int(entry.name))
+    return found
+
+
+@pytest.mark.timeout(300)
+async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and_bills_once(
+    tmp_path: Path,
+) -> None:
+    """``serve`` itself survives: it restarts the killed processes; the other API worker
+    keeps answering. Every message answered 2xx reaches a final state, once billed."""
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(SCENARIO)
+    simulator, port = await _start_simulator(scenario)
+    config = tmp_path / "parcelsms.toml"
+    config.write_text(CONFIG.replace("{port}", str(port)))
+    numbers = mobile_numbers("ES", 1500) + mobile_numbers("US", 1500)
+    accepted: set[str] = set()
+    serve = await start_serve(config, "--api-workers", "2", demo=True)
+    try:
+        roles = _role_processes(serve.process.pid)
+        assert len(roles.get("api", [])) == 2 and len(roles.get("pipeline", [])) == 1, roles
+        async with aiohttp.ClientSession() as session:
+            enough = asyncio.Event()
+            refused_after_kill = 0
+
+            async def send() -> None:
+                nonlocal refused_after_kill
+                for start in range(0, len(numbers), 25):
+                    batch_accepted: set[str] = set()
+                    try:
+                        await _send_until_killed(
+                            session, serve, numbers[start : start + 25], batch_accepted, enough
+                        )
+                    except aiohttp.ClientError:
+                        refused_after_kill += 1
+                    accepted.update(batch_accepted)
+                    if len(accepted) >= 500:
+                        enough.set()
+
+            sending = asyncio.create_task(send())
+            await enough.wait()
+            os.kill(roles["api"][0], signal.SIGKILL)
+            os.kill(roles["pipeline"][0], signal.SIGKILL)
+            await sending
+            # Most batches still went through the surviving worker (or a restarted one).
+            assert len(accepted) >= 1500, (len(accepted), refused_after_kill)
+
+            deadline = asyncio.get_running_loop().time() + 150
+            while True:
+                statuses = await _statuses(session, serve)
+                pending = [i for i in accepted if statuses.get(i) not in FINAL]
+                if not pending or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.5)
+            lost = [i for i in accepted if i not in statuses]
+            assert lost == []
+            assert pending == [], (
+                f"{len(pending)} accepted messages never reached a final state:\n"
+                + "\n".join(serve.stderr_lines[-20:])
+            )
+            restarted = _role_processes(serve.process.pid)
+            assert len(restarted.get("api", [])) == 2 and len(restarted.get("pipeline", [])) == 1
+            assert roles["pipeline"][0] not in restarted["pipeline"]
+        await serve.wait_for_log("a parcelsms process died; restarting it")
+    finally:
+        await serve.stop()
+        with contextlib.suppress(ProcessLookupError):
+            simulator.terminate()
+        await simulator.wait()
+    _assert_billed_once(tmp_path / "parcelsms.db")
+
+
 async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> None:
     scenario = tmp_path / "scenario.toml"
     scenario.write_text(SCENARIO)
@@ -122,7 +230,7 @@ async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> N
     config.write_text(CONFIG.replace("{port}", str(port)))
     numbers = mobile_numbers("ES", 1500) + mobile_numbers("US", 1500)
     accepted: set[str] = set()
-    serve = await start_serve(config, demo=True)
+    serve = await start_serve(config, "--api-workers", "2", demo=True)
     second: ServeProcess | None = None
     try:
         api_key = serve.api_key
@@ -140,7 +248,7 @@ async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> N
             await sending
             assert 1000 <= len(accepted) < len(numbers)
 
-            second = await start_serve(config)
+            second = await start_serve(config, "--api-workers", "2")
             second.api_key = api_key  # the demo key is printed only on the first start
             deadline = asyncio.get_running_loop().time() + 120
             while True:
@@ -159,22 +267,9 @@ async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> N
             simulator.terminate()
         await simulator.wait()
 
+    _assert_billed_once(tmp_path / "parcelsms.db")
     database = sqlite3.connect(tmp_path / "parcelsms.db")
     try:
-        double_billed = database.execute(
-            "SELECT message_id FROM ledger WHERE message_id IS NOT NULL "
-            "GROUP BY message_id HAVING SUM(kind = 'reserve') != 1 "
-            "OR SUM(kind IN ('settle', 'refund')) > 1"
-        ).fetchall()
-        assert double_billed == []
-        unbalanced = database.execute(
-            "SELECT a.id FROM accounts a WHERE a.balance_micros != "
-            "(SELECT COALESCE(SUM(amount_micros), 0) FROM ledger l WHERE l.account_id = a.id) "
-            "OR a.reserved_micros != "
-            "(SELECT COALESCE(SUM(reserved_delta_micros), 0) FROM ledger l "
-            " WHERE l.account_id = a.id)"
-        ).fetchall()
-        assert unbalanced == []
         flagged = database.execute(
             "SELECT COUNT(*) FROM messages WHERE flags LIKE '%resent_after_crash%'"
         ).fetchone()[0]

@@ -175,23 +175,33 @@ class Supervisor:
 
     async def _keep_running(self, child: _Child) -> None:
         while not self._stopping:
-            assert child.process is not None
-            code = await child.process.wait()
-            if self.stopping():
-                return
-            lived = time.monotonic() - child.started_at
-            if lived > _HEALTHY_AFTER:
-                child.restart_delay = _FIRST_RESTART_DELAY
-            _log.error(
-                "a parcelsms process died; restarting it",
-                extra={"process": child.name, "exit_code": code, "restart_in": child.restart_delay},
-            )
-            await asyncio.sleep(child.restart_delay)
-            child.restart_delay = min(child.restart_delay * 2, _MAX_RESTART_DELAY)
             try:
-                await self._spawn(child)
-            except RuntimeError as problem:
-                _log.error("restart failed", extra={"process": child.name, "error": str(problem)})
+                await self._restart_when_dead(child)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a supervisor that stops watching would leave a dead role dead
+                _log.exception("watching a parcelsms process failed", extra={"worker": child.name})
+                await asyncio.sleep(_FIRST_RESTART_DELAY)
+
+    async def _restart_when_dead(self, child: _Child) -> None:
+        """Wait for ``child`` to exit; unless stopping, start it again after its delay."""
+        assert child.process is not None
+        code = await child.process.wait()
+        if self.stopping():
+            return
+        lived = time.monotonic() - child.started_at
+        if lived > _HEALTHY_AFTER:
+            child.restart_delay = _FIRST_RESTART_DELAY
+        _log.error(
+            "a parcelsms process died; restarting it",
+            extra={"worker": child.name, "exit_code": code, "restart_in": child.restart_delay},
+        )
+        await asyncio.sleep(child.restart_delay)
+        child.restart_delay = min(child.restart_delay * 2, _MAX_RESTART_DELAY)
+        try:
+            await self._spawn(child)
+        except RuntimeError as problem:
+            _log.error("restart failed", extra={"worker": child.name, "error": str(problem)})
 
     async def stop(self) -> None:
         """API workers first (their requests finish), then the pipeline."""
@@ -210,7 +220,7 @@ async def _terminate(child: _Child, timeout: float) -> None:
         await asyncio.wait_for(process.wait(), timeout)
     except TimeoutError:
         _log.error(
-            "a parcelsms process did not stop in time; killing it", extra={"process": child.name}
+            "a parcelsms process did not stop in time; killing it", extra={"worker": child.name}
         )
         with contextlib.suppress(ProcessLookupError):
             process.kill()
