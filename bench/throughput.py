@@ -331,6 +331,7 @@ async def main() -> int:
     parser.add_argument("--receipt-delay-ms", type=float, default=50.0)
     parser.add_argument("--db", type=Path, default=None, help="start from a copy of this DB")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
+    parser.add_argument("--keep-db", type=Path, default=None, help="copy the database here")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument(
         "--no-write-stats",
@@ -485,6 +486,9 @@ async def main() -> int:
     if args.paced:
         lag = last_final - (started + args.duration)
         print(f"last final webhook after the last scheduled request: {lag:.2f} s")
+    if args.keep_db is not None:
+        shutil.copy(database, args.keep_db)
+        shutil.copy(workdir / "parcelsms.pepper", args.keep_db.parent / "parcelsms.pepper")
     shutil.rmtree(workdir, ignore_errors=True)
     return 1 if missing or not accepted else 0
 
