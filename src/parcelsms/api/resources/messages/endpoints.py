@@ -214,6 +214,7 @@ class MessageEndpoints:
                 "transaction; answers once that is committed.",
                 tag="messages",
                 request=schemas.MessageCreate,
+                accepts_form=True,
                 response=schemas.AcceptedMessage,
                 status=202,
                 errors=(*_SEND_ERRORS, "invalid_request", "idempotency_conflict"),
