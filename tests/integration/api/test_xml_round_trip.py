@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from .conftest import Api, build_api, close_api
 from lxml import etree
 
 from parcelsms.api.content_negotiation import speaks_xml
@@ -28,6 +27,8 @@ from parcelsms.api.route_table import ApiRoute
 from parcelsms.api.xml_mapping import decode_element, encode_document, scalar_text
 from parcelsms.api.xml_parsing import parse_xml
 from parcelsms.api.xml_schema import xml_schema
+
+from .conftest import Api, build_api, close_api
 
 XML = "application/xml"
 DETAILS = {
@@ -260,7 +261,10 @@ async def test_a_member_given_twice_in_xml_is_invalid_request(api: Api) -> None:
 
 
 async def test_an_unknown_xml_element_is_refused_by_name(api: Api) -> None:
-    document = b"<MessageCreate><to>+447400123456</to><template>shipped</template><colour>red</colour></MessageCreate>"
+    document = (
+        b"<MessageCreate><to>+447400123456</to><template>shipped</template>"
+        b"<colour>red</colour></MessageCreate>"
+    )
     response = await api.alpha.client.post(
         "/v1/messages", content=document, headers={"Content-Type": XML}
     )
