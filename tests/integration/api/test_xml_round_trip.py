@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from signing_client import signed_headers
 
 from parcelsms.api.content_negotiation import speaks_xml
 from parcelsms.api.error_responses import ErrorBody
@@ -28,7 +29,7 @@ from parcelsms.api.xml_mapping import decode_element, encode_document, scalar_te
 from parcelsms.api.xml_parsing import parse_xml
 from parcelsms.api.xml_schema import xml_schema
 
-from .conftest import Api, build_api, close_api
+from .conftest import Api, build_api, client_for, close_api
 
 XML = "application/xml"
 DETAILS = {
@@ -300,3 +301,26 @@ async def test_the_openapi_document_lists_xml_beside_json_for_v1_operations(api:
     assert set(send["responses"]["400"]["content"]) == {"application/json", XML}
     assert "invalid_xml" in send["responses"]["400"]["x-error-codes"]
     assert set(admin["responses"]["200"]["content"]) == {"application/json"}
+
+
+async def test_a_signed_xml_request_is_verified_over_the_xml_it_sent(api: Api) -> None:
+    document = (
+        b"<MessageCreate><to>+447400123456</to><template>shipped</template>"
+        b"<params><entry key='tracking'>SIGNED-1</entry></params></MessageCreate>"
+    )
+    headers = {"Content-Type": XML, "Accept": XML}
+    async with client_for(api.app, None) as client:
+        signed = await client.post(
+            "/v1/messages",
+            content=document,
+            headers={**headers, **signed_headers(api.alpha.key, "POST", "/v1/messages", document)},
+        )
+        altered = await client.post(
+            "/v1/messages",
+            content=document.replace(b"SIGNED-1", b"SIGNED-2"),
+            headers={**headers, **signed_headers(api.alpha.key, "POST", "/v1/messages", document)},
+        )
+
+    assert signed.status_code == 202, signed.text
+    assert altered.status_code == 401
+    assert b"<code>unauthorized</code>" in altered.content
