@@ -157,10 +157,10 @@ async def _as_json_request(
         value = pairs_value(form_pairs(body), route.request)
     else:
         return request
-    return json_request(request, msgspec.json.encode(value))
+    return _json_request(request, msgspec.json.encode(value))
 
 
-def json_request(request: Request, body: bytes) -> Request:
+def _json_request(request: Request, body: bytes) -> Request:
     """A request like ``request`` (same state, path, caller) whose body is the JSON ``body``."""
     headers = [
         (name, value)

@@ -17,10 +17,11 @@ types, describes them):
   ``false``, ``12``, ``0.5``; XML Schema's ``1``/``0`` are read as booleans too).
 
 Reading (:func:`decode_element`) turns a parsed XML element into the JSON value the same
-request would have carried (a free-form member, typed ``Any``, has no type to read its
-text as, so its scalars are read as strings), which the operation then decodes as JSON: type errors are the
+request would have carried, which the operation then decodes as JSON: type errors are the
 same ``invalid_request`` with the same ``field`` path in both formats. Text that does not
-read as the expected type is passed on as a string so that decoding names the field.
+read as the expected type is passed on as a string so that decoding names the field; a
+free-form member (typed ``Any``) has no type to read its text as, so its scalars stay
+strings.
 Writing (:func:`encode_document`) turns the JSON an operation answered into XML. Characters
 XML 1.0 cannot carry (most C0 controls) are written as U+FFFD.
 """
