@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from parcelsms.api.admin_audit import with_audit_fallback
 from parcelsms.api.authentication import Authenticator, token_matcher
+from parcelsms.api.content_negotiation import with_other_formats
 from parcelsms.api.error_responses import RequestContextMiddleware, handle_exception
 from parcelsms.api.resources.account import AccountEndpoints
 from parcelsms.api.resources.admin_accounts.endpoints import AdminAccountEndpoints
@@ -138,7 +139,10 @@ def create_app(services: ApiServices) -> Starlette:
         await authenticator.drain()
 
     routes = [
-        *starlette_routes(table, authorize=authenticator.authorize_route),
+        *starlette_routes(
+            with_other_formats(table, services.max_body_bytes),
+            authorize=authenticator.authorize_route,
+        ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
     app = Starlette(

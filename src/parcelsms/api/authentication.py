@@ -1,7 +1,13 @@
 """Who is calling, and may they do this: API keys, signatures, scopes, allowlists, rates.
 
 A request authenticates with ``Authorization: Bearer <key>`` or by signing
-(:mod:`parcelsms.api.signed_requests`). Then, in this order:
+(:mod:`parcelsms.api.signed_requests`). A route marked ``query_key`` (the legacy
+``GET /v1/messages/send``) also takes the key as the ``api_key`` query parameter when no
+``Authorization`` header is sent, and only for a key the operator allowed it for
+(``query_key_allowed``); such a request that did not arrive over HTTPS (``scope["scheme"]``,
+which uvicorn sets from ``X-Forwarded-Proto`` only for ``[server] trusted_proxies``) is
+refused with ``https_required`` before the key is even looked up. The query string is never
+logged. Then, in this order:
 
 1. the key's account exists and is not suspended (``account_suspended``; routes marked
    ``allowed_when_suspended`` — reading the account, listing and revoking keys — still
@@ -38,6 +44,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum, auto
 from typing import Protocol
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
@@ -174,15 +181,24 @@ class Authenticator:
     async def authorize_route(self, request: Request, route: ApiRoute) -> None:
         """Run every check for ``route`` (called before its handler)."""
         await self.authenticate(
-            request, route.scope, allowed_when_suspended=route.allowed_when_suspended
+            request,
+            route.scope,
+            allowed_when_suspended=route.allowed_when_suspended,
+            query_key=route.query_key,
         )
 
     async def authenticate(
-        self, request: Request, scope: str | None = None, *, allowed_when_suspended: bool = False
+        self,
+        request: Request,
+        scope: str | None = None,
+        *,
+        allowed_when_suspended: bool = False,
+        query_key: bool = False,
     ) -> Caller:
         """The caller of ``request`` after the checks of the module docstring.
 
-        ``scope`` ``None`` checks no scope (the route wrapper has checked it already).
+        ``scope`` ``None`` checks no scope (the route wrapper has checked it already);
+        ``query_key`` accepts the key as the ``api_key`` query parameter.
         """
         state = request.scope.setdefault("state", {})
         known = state.get(_STATE_KEY)
@@ -198,7 +214,7 @@ class Authenticator:
             if admin is not None:
                 state[_STATE_KEY] = admin
                 return admin
-            grant = await self._bearer_grant(request)
+            grant = await self._bearer_grant(request, query_key)
             if grant.require_signature:
                 raise _unauthorized(
                     "This key must sign its requests; Bearer authentication is disabled for it."
@@ -243,12 +259,27 @@ class Authenticator:
             request_id=_request_id(request),
         )
 
-    async def _bearer_grant(self, request: Request) -> KeyGrant:
+    async def _bearer_grant(self, request: Request, query_key: bool = False) -> KeyGrant:
         key = _bearer_credential(request)
+        from_query = False
+        if key is None and query_key:
+            key = query_credential(request)
+            from_query = key is not None
+            if from_query and request.scope.get("scheme") != "https":
+                raise error("https_required")
         if key is None:
             raise _unauthorized(
                 "Send your API key as `Authorization: Bearer <key>`, or sign the request."
             )
+        grant = await self._verified_grant(key)
+        if from_query and not grant.query_key_allowed:
+            raise _unauthorized(
+                "This key may not be sent as a query parameter; send it as "
+                "`Authorization: Bearer <key>` (the operator can allow it for the key)."
+            )
+        return grant
+
+    async def _verified_grant(self, key: str) -> KeyGrant:
         if len(key) > _MAX_KEY_LENGTH:
             raise _unauthorized("The API key is not valid.")
         # Headers arrive latin-1 decoded, so this encoding never fails.
@@ -339,6 +370,20 @@ def _bearer_credential(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not credential:
         return None
     return credential
+
+
+QUERY_KEY_PARAMETER = "api_key"
+
+
+def query_credential(request: Request) -> str | None:
+    """The ``api_key`` query parameter, if the request has one (read from the raw query)."""
+    query: bytes = request.scope.get("query_string", b"")
+    if b"api_key=" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if name == QUERY_KEY_PARAMETER and value:
+            return value
+    return None
 
 
 def _missing_scope(scope: str) -> CatalogueError:

@@ -9,7 +9,9 @@
   response) and turns ANY other exception into ``internal_error`` naming that id, after
   logging the traceback under it. The client never sees exception details.
 
-The body is always ``{"error": {"code", "message", "field", ...}}``; documented extra members
+The body is always ``{"error": {"code", "message", "field", ...}}`` (in XML, ``<ErrorBody>``,
+when the request's ``Accept`` chose XML: :func:`parcelsms.api.content_negotiation.response_format`);
+documented extra members
 (``missing``, ``available``, ``price``, ``missing_segments``, ``request_id``) are added when the
 error carries them.
 """
@@ -24,7 +26,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from parcelsms.api.content_negotiation import XML_MEDIA_TYPE, Format, response_format
 from parcelsms.api.value_formats import Price
+from parcelsms.api.xml_mapping import encode_document
 from parcelsms.domain.error_catalogue import CATALOGUE, error, internal_error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.money import format_micros
@@ -108,8 +112,13 @@ def error_info(problem: CatalogueError) -> ErrorInfo:
     return info
 
 
-def error_response(problem: CatalogueError, headers: dict[str, str] | None = None) -> Response:
-    """The HTTP response for ``problem``: its catalogue status and the error body."""
+def error_response(
+    problem: CatalogueError,
+    headers: dict[str, str] | None = None,
+    answer: Format = Format.JSON,
+) -> Response:
+    """The HTTP response for ``problem``: its catalogue status and the error body (JSON, or
+    XML when ``answer`` says so)."""
     kind = CATALOGUE.get(problem.code)
     status = problem.status or (kind.http_status if kind is not None else 500)
     response_headers = dict(headers or {})
@@ -118,9 +127,15 @@ def error_response(problem: CatalogueError, headers: dict[str, str] | None = Non
     retry_after = problem.extra.get("retry_after") if problem.extra else None
     if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
         response_headers["Retry-After"] = retry_after_header(retry_after)
-    return JsonResponse(
-        ErrorBody(error=error_info(problem)), status_code=status, headers=response_headers
-    )
+    body = ErrorBody(error=error_info(problem))
+    if answer is Format.XML:
+        return Response(
+            encode_document(msgspec.to_builtins(body), ErrorBody),
+            status_code=status,
+            headers=response_headers,
+            media_type=XML_MEDIA_TYPE,
+        )
+    return JsonResponse(body, status_code=status, headers=response_headers)
 
 
 def request_id_of(request: Request) -> str:
@@ -135,8 +150,9 @@ def request_id_of(request: Request) -> str:
 
 async def handle_exception(request: Request, problem: Exception) -> Response:
     """The API's one exception handler (registered for every handled exception type)."""
+    answer = response_format(request.scope)
     if isinstance(problem, CatalogueError):
-        return error_response(problem)
+        return error_response(problem, answer=answer)
     if isinstance(problem, HTTPException):
         code = _STARLETTE_CODES.get(problem.status_code, "invalid_request")
         headers = {}
@@ -147,7 +163,7 @@ async def handle_exception(request: Request, problem: Exception) -> Response:
             # The scope's path, not request.url: building a URL decodes the raw query string
             # as UTF-8, which a client's bytes need not be.
             message = f"No resource at {request.method} {request.scope.get('path', '')}."
-        return error_response(error(code, message), headers)
+        return error_response(error(code, message), headers, answer)
     if isinstance(problem, StorageError):
         request_id = request_id_of(request)
         _log.error(
@@ -162,7 +178,8 @@ async def handle_exception(request: Request, problem: Exception) -> Response:
                 "service_unavailable",
                 f"The service is temporarily unavailable; retry. Request id: {request_id}.",
                 request_id=request_id,
-            )
+            ),
+            answer=answer,
         )
     raise problem
 
@@ -206,5 +223,5 @@ class RequestContextMiddleware:
             if started:
                 # Part of a response is already on the wire; nothing sensible can follow.
                 raise
-            response = error_response(internal_error(request_id))
+            response = error_response(internal_error(request_id), answer=response_format(scope))
             await response(scope, receive, send_with_id)

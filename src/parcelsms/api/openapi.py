@@ -15,7 +15,9 @@ from typing import Any
 
 import msgspec
 
+from parcelsms.api.content_negotiation import XML_MEDIA_TYPE, speaks_xml
 from parcelsms.api.error_responses import ErrorBody
+from parcelsms.api.form_body import FORM_MEDIA_TYPE
 from parcelsms.api.route_table import ApiRoute
 from parcelsms.domain.error_catalogue import CATALOGUE
 
@@ -32,7 +34,10 @@ _AUTHENTICATED_ERRORS = (
 )
 _BODY_ERRORS = ("invalid_json", "invalid_request", "unsupported_media_type", "payload_too_large")
 _DESCRIPTION = """\
-JSON over HTTP. Authenticate with `Authorization: Bearer <key>`, or sign each request
+JSON (or XML) over HTTP. Every `/v1` operation also takes
+`Content-Type: application/xml` and answers XML when `Accept` prefers `application/xml`;
+the XML shapes are in `/schema.xsd` (`docs/api.md`, XML). Authenticate with
+`Authorization: Bearer <key>`, or sign each request
 (headers `X-Parcelsms-Key-Id`, `X-Parcelsms-Timestamp`, `X-Parcelsms-Nonce`,
 `X-Parcelsms-Signature`; see `docs/api.md`). Each operation names the API-key scope it
 requires (`x-required-scope`); a key without it answers `forbidden`.
@@ -49,12 +54,26 @@ def _error_codes(route: ApiRoute) -> list[str]:
         codes.extend(_AUTHENTICATED_ERRORS)
     if route.request is not None:
         codes.extend(_BODY_ERRORS)
+        if speaks_xml(route):
+            codes.append("invalid_xml")
+    if speaks_xml(route):
+        codes.append("not_acceptable")
     codes.extend(route.errors)
     codes.append("internal_error")
     return list(dict.fromkeys(codes))
 
 
-def _error_responses(codes: Sequence[str], error_ref: dict[str, Any]) -> dict[str, Any]:
+def _content(route: ApiRoute, schema: dict[str, Any]) -> dict[str, Any]:
+    """The media types of a JSON body of ``route``: JSON, and XML where the route speaks it."""
+    content = {"application/json": {"schema": schema}}
+    if speaks_xml(route):
+        content[XML_MEDIA_TYPE] = {"schema": schema}
+    return content
+
+
+def _error_responses(
+    route: ApiRoute, codes: Sequence[str], error_ref: dict[str, Any]
+) -> dict[str, Any]:
     by_status: dict[int, list[str]] = {}
     for code in codes:
         by_status.setdefault(CATALOGUE[code].http_status, []).append(code)
@@ -63,7 +82,7 @@ def _error_responses(codes: Sequence[str], error_ref: dict[str, Any]) -> dict[st
         listed = by_status[status]
         responses[str(status)] = {
             "description": " ".join(f"`{code}`: {CATALOGUE[code].title}" for code in listed),
-            "content": {"application/json": {"schema": error_ref}},
+            "content": _content(route, error_ref),
             "x-error-codes": listed,
         }
     return responses
@@ -72,7 +91,11 @@ def _error_responses(codes: Sequence[str], error_ref: dict[str, Any]) -> dict[st
 def _success_response(route: ApiRoute, refs: dict[type, dict[str, Any]]) -> dict[str, Any]:
     response: dict[str, Any] = {"description": route.summary}
     if route.response is not None:
-        response["content"] = {route.media_type: {"schema": refs[route.response]}}
+        response["content"] = (
+            _content(route, refs[route.response])
+            if route.media_type == "application/json"
+            else {route.media_type: {"schema": refs[route.response]}}
+        )
     elif route.media_type != "application/json":
         response["content"] = {route.media_type: {"schema": {"type": "string"}}}
     if route.response_headers:
@@ -112,14 +135,14 @@ def _operation(
     if parameters:
         operation["parameters"] = parameters
     if route.request is not None:
-        operation["requestBody"] = {
-            "required": route.body_required,
-            "content": {"application/json": {"schema": refs[route.request]}},
-        }
+        content = _content(route, refs[route.request])
+        if route.accepts_form:
+            content[FORM_MEDIA_TYPE] = {"schema": refs[route.request]}
+        operation["requestBody"] = {"required": route.body_required, "content": content}
     responses = {str(route.status): _success_response(route, refs)}
     for status, description in route.other_statuses.items():
         responses[str(status)] = {**_success_response(route, refs), "description": description}
-    responses.update(_error_responses(_error_codes(route), error_ref))
+    responses.update(_error_responses(route, _error_codes(route), error_ref))
     operation["responses"] = responses
     if not route.authenticated:
         operation["security"] = []

@@ -72,6 +72,11 @@ class ApiRoute:
     response_headers: dict[str, str] = field(default_factory=dict)
     scope: str | None = None
     allowed_when_suspended: bool = False
+    # The body may also be sent as application/x-www-form-urlencoded (see api/form_body).
+    accepts_form: bool = False
+    # The API key may come as the `api_key` query parameter, where the key allows it and
+    # the request arrived over HTTPS (see api/authentication).
+    query_key: bool = False
     # The handler writes its own audit entries (with before/after); otherwise a changing
     # operator route gets a generic entry (see parcelsms.api.admin_audit).
     self_audited: bool = False

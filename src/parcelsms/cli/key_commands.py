@@ -14,7 +14,12 @@ import click
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.cli.operator_commands import cli_actor, find_account, with_storage
 from parcelsms.cli.settings_loader import config_option
-from parcelsms.domain.api_keys import OPERATOR_SCOPES, SENDER_SCOPES, canonical_scopes
+from parcelsms.domain.api_keys import (
+    DEFAULT_SENDER_SCOPES,
+    OPERATOR_SCOPES,
+    SENDER_SCOPES,
+    canonical_scopes,
+)
 from parcelsms.domain.ip_allowlist import parse_allowlist
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import (
@@ -40,10 +45,16 @@ def keys() -> None:
     "scopes",
     multiple=True,
     type=click.Choice(SENDER_SCOPES),
-    help="A scope of a sender key (repeat); default: every sender scope.",
+    help="A scope of a sender key (repeat); default: every sender scope but legacy_get.",
 )
 @click.option("--allow", "networks", multiple=True, help="An allowed CIDR network (repeat).")
 @click.option("--require-signature", is_flag=True, help="Refuse the key as a Bearer token.")
+@click.option(
+    "--allow-query-key",
+    is_flag=True,
+    help="Accept the key as the api_key query parameter of GET /v1/messages/send (over "
+    "HTTPS only; the URL may be logged by proxies: see docs/api.md).",
+)
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Requests per second.")
 @click.option("--burst", type=click.IntRange(min=1), help="Burst size (with --rate).")
 @config_option
@@ -54,6 +65,7 @@ def create_key(
     scopes: tuple[str, ...],
     networks: tuple[str, ...],
     require_signature: bool,
+    allow_query_key: bool,
     rate: float | None,
     burst: int | None,
     config_path: str | None,
@@ -63,6 +75,8 @@ def create_key(
         raise click.UsageError("give ACCOUNT, or --operator for an operator key")
     if operator and scopes:
         raise click.UsageError("operator keys hold the admin scope only; drop --scope")
+    if operator and allow_query_key:
+        raise click.UsageError("--allow-query-key is for sender keys")
     if (rate is None) != (burst is None):
         raise click.UsageError("give --rate and --burst together")
     try:
@@ -70,12 +84,13 @@ def create_key(
     except CatalogueError as problem:
         raise click.BadParameter(problem.message, param_hint="--allow") from None
     spec = KeySpec(
-        scopes=OPERATOR_SCOPES if operator else canonical_scopes(scopes or SENDER_SCOPES),
+        scopes=OPERATOR_SCOPES if operator else canonical_scopes(scopes or DEFAULT_SENDER_SCOPES),
         label=label,
         allowed_networks=allowed,
         require_signature=require_signature,
         rate_per_second=rate,
         rate_burst=burst,
+        query_key_allowed=allow_query_key,
     )
 
     async def work(storage: SqlStorage) -> CreatedKey:
@@ -102,6 +117,8 @@ def _describe(record: KeyRecord) -> str:
         extras.append(f"from {','.join(record.allowed_networks)}")
     if record.require_signature:
         extras.append("signed only")
+    if record.query_key_allowed:
+        extras.append("key in query allowed")
     if record.rate_per_second is not None:
         extras.append(f"{record.rate_per_second:g}/s burst {record.rate_burst}")
     detail = f" [{'; '.join(extras)}]" if extras else ""

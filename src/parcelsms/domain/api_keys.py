@@ -48,13 +48,20 @@ SCOPES: dict[str, str] = {
     "account": "read the account, submit company details, manage test numbers and the "
     "low-balance alert",
     "keys": "list, create and revoke the account's API keys",
+    "legacy_get": "send messages with GET /v1/messages/send, for systems that can only issue a "
+    "GET (never given by default)",
     "admin": "the operator API under /admin/v1 (operator keys only)",
 }
 """Every scope a key can hold, with what it allows (shown in docs and OpenAPI)."""
 
 ADMIN_SCOPE = "admin"
+LEGACY_GET_SCOPE = "legacy_get"
 SENDER_SCOPES: tuple[str, ...] = tuple(scope for scope in SCOPES if scope != ADMIN_SCOPE)
-"""The scopes a sender's key may hold; a key created without a list gets all of them."""
+"""The scopes a sender's key may hold."""
+DEFAULT_SENDER_SCOPES: tuple[str, ...] = tuple(
+    scope for scope in SENDER_SCOPES if scope != LEGACY_GET_SCOPE
+)
+"""The scopes of a sender key created without a list: all but the opt-in ``legacy_get``."""
 OPERATOR_SCOPES: tuple[str, ...] = (ADMIN_SCOPE,)
 
 

@@ -129,8 +129,36 @@ REQUEST_ERROR_KINDS: tuple[ErrorKind, ...] = (
     ErrorKind(
         "unsupported_media_type",
         415,
-        "The request body must be JSON.",
-        "Set `Content-Type: application/json` and send a JSON body.",
+        "The request body must be JSON (or XML, or a form where the operation says so).",
+        "Set `Content-Type: application/json` and send a JSON body, or "
+        "`Content-Type: application/xml` and an XML body (`docs/api.md`, XML). "
+        "`POST /v1/messages` also takes `application/x-www-form-urlencoded`.",
+    ),
+    ErrorKind(
+        "invalid_xml",
+        400,
+        "The request body is not acceptable XML.",
+        "Send a well-formed XML document in UTF-8 (or with an `encoding` declaration) shaped "
+        "as `/schema.xsd` describes. Document type declarations (`<!DOCTYPE`), entities and "
+        "elements nested more than 32 deep are refused; the message says what was wrong and "
+        "where.",
+    ),
+    ErrorKind(
+        "not_acceptable",
+        406,
+        "The response cannot be given in a format the Accept header allows.",
+        "The API answers `application/json` (the default) or `application/xml`. Send "
+        "`Accept: application/json`, `Accept: application/xml`, `Accept: */*`, or no Accept "
+        "header.",
+    ),
+    ErrorKind(
+        "https_required",
+        403,
+        "An API key in the query string is accepted only over HTTPS.",
+        "A key in the URL travels in the clear over plain HTTP. Call over HTTPS (through a "
+        "reverse proxy listed in `[server] trusted_proxies` that sets `X-Forwarded-Proto: "
+        "https`), or send the key in the `Authorization` header instead. Consider the key "
+        "exposed and revoke it.",
     ),
     ErrorKind(
         "invalid_cursor",

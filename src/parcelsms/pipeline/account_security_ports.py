@@ -101,6 +101,8 @@ class KeySpec(msgspec.Struct, frozen=True, kw_only=True):
     require_signature: bool = False
     rate_per_second: float | None = None
     rate_burst: int | None = None
+    # The operator allows the key in a query parameter (GET /v1/messages/send; HTTPS only).
+    query_key_allowed: bool = False
 
 
 class KeyGrant(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,6 +115,7 @@ class KeyGrant(msgspec.Struct, frozen=True, kw_only=True):
     require_signature: bool
     rate_per_second: float | None
     rate_burst: int | None
+    query_key_allowed: bool = False
 
 
 class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,6 +133,7 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    query_key_allowed: bool = False
 
 
 class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):

@@ -54,6 +54,6 @@ async def seed_demo(accounts: AccountsAndKeys, content: ContentStore) -> DemoSee
         )
         await content.set_template_review(created.id, approved=True)
         count += 1
-    spec = KeySpec(scopes=api_keys.SENDER_SCOPES, label="demo")
+    spec = KeySpec(scopes=api_keys.DEFAULT_SENDER_SCOPES, label="demo")
     created_key = await accounts.create_key(account.id, spec, SYSTEM_ACTOR)
     return DemoSeed(account_id=account.id, api_key=created_key.plaintext, templates=count)

@@ -173,7 +173,8 @@ async def test_invalid_utf8_is_invalid_json(api: Any, error_of: Any) -> None:
     error_of(response, 400, "invalid_json")
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+# (A URL-encoded form is a legacy send: tests/integration/api/test_legacy_sends.py.)
+@pytest.mark.parametrize("content_type", [None, "text/plain", "multipart/form-data"])
 async def test_a_body_that_is_not_declared_json_is_unsupported_media_type(
     api: Any, shipped: Any, error_of: Any, content_type: str | None
 ) -> None:

@@ -82,6 +82,13 @@ class KeyOut(msgspec.Struct, kw_only=True):
     revoked_at: datetime | None
     last_used_at: datetime | None
     account_id: str | None = None
+    query_key_allowed: Annotated[
+        bool,
+        msgspec.Meta(
+            description="The operator allows this key as the `api_key` query parameter of "
+            "`GET /v1/messages/send` (over HTTPS only)."
+        ),
+    ] = False
 
 
 class KeyCreated(KeyOut, kw_only=True):
@@ -125,6 +132,7 @@ def _key_fields(record: KeyRecord, with_account: bool) -> dict[str, Any]:
         "revoked_at": record.revoked_at,
         "last_used_at": record.last_used_at,
         "account_id": record.account_id if with_account else None,
+        "query_key_allowed": record.query_key_allowed,
     }
 
 

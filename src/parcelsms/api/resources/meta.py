@@ -1,4 +1,4 @@
-"""Unauthenticated routes: health, the OpenAPI document and the docs page."""
+"""Unauthenticated routes: health, the OpenAPI document, the XML Schema and the docs page."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api.error_responses import JsonResponse
+from parcelsms.api.content_negotiation import XML_MEDIA_TYPE, speaks_xml
+from parcelsms.api.error_responses import ErrorBody, JsonResponse
 from parcelsms.api.openapi import openapi_document
 from parcelsms.api.route_table import ApiRoute
+from parcelsms.api.xml_schema import xml_schema
 
 
 class Health(msgspec.Struct, kw_only=True):
@@ -25,9 +27,9 @@ _HEALTHY = msgspec.json.encode(Health(status="ok"))
 
 
 class MetaEndpoints:
-    """``/healthz``, ``/openapi.json`` and ``/docs``.
+    """``/healthz``, ``/openapi.json``, ``/schema.xsd`` and ``/docs``.
 
-    ``table`` returns the complete route table; the document is built on first request
+    ``table`` returns the complete route table; the documents are built on first request
     (the table is final by then) and served from memory afterwards.
     """
 
@@ -35,6 +37,7 @@ class MetaEndpoints:
         self._table = table
         self._version = version
         self._document: bytes | None = None
+        self._schema: bytes | None = None
         self._docs_page = resources.files("parcelsms.api").joinpath("static/docs.html").read_bytes()
 
     async def health(self, request: Request) -> Response:
@@ -48,6 +51,12 @@ class MetaEndpoints:
                 openapi_document(self._table(), version=self._version)
             )
         return JsonResponse(self._document)
+
+    async def schema(self, request: Request) -> Response:
+        """The XML Schema of every XML request and response body."""
+        if self._schema is None:
+            self._schema = xml_schema(xml_body_types(self._table()))
+        return Response(self._schema, media_type=XML_MEDIA_TYPE)
 
     async def docs(self, request: Request) -> Response:
         """A page rendering the OpenAPI document (vendored Swagger UI; no CDN)."""
@@ -75,6 +84,17 @@ class MetaEndpoints:
             ),
             ApiRoute(
                 method="GET",
+                path="/schema.xsd",
+                handler=self.schema,
+                summary="The XML Schema of the XML bodies",
+                description="Every request and response body of the `/v1` "
+                "operations in XML (`docs/api.md`, XML), with `ErrorBody` for errors.",
+                tag="meta",
+                media_type=XML_MEDIA_TYPE,
+                authenticated=False,
+            ),
+            ApiRoute(
+                method="GET",
                 path="/docs",
                 handler=self.docs,
                 summary="API documentation page",
@@ -83,3 +103,12 @@ class MetaEndpoints:
                 authenticated=False,
             ),
         ]
+
+
+def xml_body_types(table: Sequence[ApiRoute]) -> list[type]:
+    """The body types ``/schema.xsd`` declares: of every XML-speaking route, and errors."""
+    types: list[type] = [ErrorBody]
+    for route in table:
+        if speaks_xml(route):
+            types += [body for body in (route.request, route.response) if body is not None]
+    return list(dict.fromkeys(types))

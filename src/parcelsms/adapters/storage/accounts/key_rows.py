@@ -55,6 +55,7 @@ def _record(row: Any) -> KeyRecord:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        query_key_allowed=bool(row.query_key_allowed),
     )
 
 
@@ -69,6 +70,7 @@ def key_snapshot(record: KeyRecord) -> dict[str, Any]:
         "require_signature": record.require_signature,
         "rate_per_second": record.rate_per_second,
         "rate_burst": record.rate_burst,
+        "query_key_allowed": record.query_key_allowed,
         "revoked_at": None if record.revoked_at is None else record.revoked_at.isoformat(),
     }
 
@@ -85,6 +87,7 @@ def read_key_row(connection: Connection, key_id: str) -> KeyRow | None:
         require_signature=bool(row.require_signature),
         rate_per_second=row.rate_per_second,
         rate_burst=row.rate_burst,
+        query_key_allowed=bool(row.query_key_allowed),
     )
     return KeyRow(
         grant=grant,
@@ -164,6 +167,7 @@ class KeyOperations:
                     rate_per_second=spec.rate_per_second,
                     rate_burst=spec.rate_burst,
                     signing_key=item.sealed_signing_key,
+                    query_key_allowed=spec.query_key_allowed,
                 )
             )
             record = read_key_record(connection, item.key_id)

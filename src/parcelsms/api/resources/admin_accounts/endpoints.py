@@ -23,7 +23,7 @@ from parcelsms.api.resources.admin_accounts import schemas
 from parcelsms.api.resources.admin_accounts.schemas import admin_account_out
 from parcelsms.api.resources.keys import KeyCreated, KeyList, key_created, key_out, key_spec
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
-from parcelsms.domain.api_keys import SENDER_SCOPES
+from parcelsms.domain.api_keys import DEFAULT_SENDER_SCOPES
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.money import format_micros, parse_amount, parse_currency
 from parcelsms.errors import StorageError
@@ -188,11 +188,13 @@ class AdminAccountEndpoints:
         )
 
     async def admin_create_account_key(self, request: Request) -> Response:
-        """A key for the sender (every sender scope unless ``scopes`` says otherwise)."""
+        """A key for the sender (every default sender scope unless ``scopes`` says otherwise)."""
         caller = await self._auth.authenticate(request)
         profile = await self._profile(request)
         payload = decode_body(_key_decoder, await read_json_body(request, self._max_body_bytes))
-        spec = key_spec(payload, SENDER_SCOPES)
+        spec = msgspec.structs.replace(
+            key_spec(payload, DEFAULT_SENDER_SCOPES), query_key_allowed=payload.query_key_allowed
+        )
         created = await self._store.create_key(profile.account.id, spec, caller.actor)
         return JsonResponse(
             key_created(created.record, created.plaintext, with_account=True), status_code=201

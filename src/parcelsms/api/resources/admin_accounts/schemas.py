@@ -62,7 +62,15 @@ class AdminBalance(msgspec.Struct, kw_only=True):
 
 
 class AdminKeyCreate(KeyCreate):
-    """A key for a sender's account, created by the operator."""
+    """A key for a sender's account, created by the operator.
+
+    Without `scopes` it gets every sender scope except `legacy_get`, which is opt-in.
+    `query_key_allowed` lets the key travel as the `api_key` query parameter of
+    `GET /v1/messages/send`, for systems that cannot set a header; such a request is refused
+    unless it arrives over HTTPS (see `docs/api.md`, legacy sends, for the risks).
+    """
+
+    query_key_allowed: bool = False
 
 
 # --- representations ------------------------------------------------------------------------------

@@ -6,6 +6,14 @@ defaults filled in), so formatting and key order do not matter. The same key wit
 body answers the message the first request created (202, header ``Idempotent-Replayed:
 true``); with another body it is ``idempotency_conflict`` (409). Keys are scoped to the account.
 
+Legacy sends: ``POST /v1/messages`` also takes a form body (``accepts_form``, see
+:mod:`parcelsms.api.form_body`), and ``GET /v1/messages/send?to=…&template=…&params[name]=…``
+sends the same message from its query string, for systems that can only issue a GET. The
+GET needs the opt-in ``legacy_get`` scope; its key may be the ``api_key`` parameter where
+the operator allowed it (:mod:`parcelsms.api.authentication`). A GET that sends is unsafe by
+HTTP's rules (prefetchers, crawlers and retries may repeat it), so an ``Idempotency-Key``
+header is as welcome there as anywhere.
+
 Batches (``POST /v1/messages/batch``): the item count is checked before any item is decoded,
 then each item is decoded and validated on its own, so a malformed item is that item's
 ``invalid_request`` (``field`` ``messages[3].to``) and never affects the others. Batch-level
@@ -21,15 +29,17 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parcelsms.api.authentication import Authenticator
+from parcelsms.api.authentication import QUERY_KEY_PARAMETER, Authenticator, Caller
 from parcelsms.api.error_responses import JsonResponse, error_info
 from parcelsms.api.field_rules import canonical_language, idempotency_key, template_reference
+from parcelsms.api.form_body import form_pairs, pairs_value
 from parcelsms.api.request_body import check_utf8, decode_body, read_json_body
 from parcelsms.api.resources.messages import schemas
 from parcelsms.api.resources.messages.filters import PARAMETERS, parse_message_query
 from parcelsms.api.resources.messages.schemas import accepted_out, message_detail_out, message_out
 from parcelsms.api.resources.previews import PREVIEW_ERRORS
 from parcelsms.api.route_table import ApiRoute, Parameter
+from parcelsms.domain.api_keys import LEGACY_GET_SCOPE
 from parcelsms.domain.error_catalogue import error
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.accept import AcceptMessages, SendRequest, validate_sender_id
@@ -45,6 +55,26 @@ _IDEMPOTENCY_HEADER = Parameter(
     "header",
     "Makes a retry safe: the same key and body answer the same message, never a second one.",
     {"type": "string", "minLength": 1, "maxLength": 255},
+)
+_QUERY_SEND_PARAMETERS = (
+    Parameter("to", "query", "The recipient, as in `POST /v1/messages`.", {"type": "string"}, True),
+    Parameter("template", "query", "The template's name or id.", {"type": "string"}, True),
+    Parameter("language", "query", "The template language to use.", {"type": "string"}),
+    Parameter(
+        "params",
+        "query",
+        "The template's variables, one `params[name]=value` pair each.",
+        {"type": "object", "additionalProperties": {"type": "string"}},
+    ),
+    Parameter("client_ref", "query", "Your own reference.", {"type": "string"}),
+    Parameter("callback_url", "query", "A status webhook for this message.", {"type": "string"}),
+    Parameter("sender_id", "query", "A registered sender ID.", {"type": "string"}),
+    Parameter(
+        QUERY_KEY_PARAMETER,
+        "query",
+        "The API key, only where the operator allowed it for the key and only over HTTPS.",
+        {"type": "string"},
+    ),
 )
 _SEND_ERRORS = (
     *PREVIEW_ERRORS,
@@ -83,9 +113,25 @@ class MessageEndpoints:
     async def send_message(self, request: Request) -> Response:
         """Validate, price and store one message; 202 once it is committed."""
         caller = await self._auth.authenticate(request)
-        key = idempotency_key(request.headers.get("idempotency-key"))
         body = await read_json_body(request, self._max_body_bytes)
-        payload = decode_body(_message_decoder, body)
+        return await self._send(request, caller, decode_body(_message_decoder, body))
+
+    async def send_by_query(self, request: Request) -> Response:
+        """``send_message`` with the message in the query string (``legacy_get`` keys)."""
+        caller = await self._auth.authenticate(request)
+        pairs = [
+            (name, value)
+            for name, value in form_pairs(request.scope.get("query_string", b""))
+            if name != QUERY_KEY_PARAMETER
+        ]
+        value = pairs_value(pairs, schemas.MessageCreate)
+        payload = decode_body(_message_decoder, msgspec.json.encode(value))
+        return await self._send(request, caller, payload)
+
+    async def _send(
+        self, request: Request, caller: Caller, payload: schemas.MessageCreate
+    ) -> Response:
+        key = idempotency_key(request.headers.get("idempotency-key"))
         send = SendRequest(
             to=payload.to,
             template=template_reference(payload.template),
@@ -214,6 +260,7 @@ class MessageEndpoints:
                 "transaction; answers once that is committed.",
                 tag="messages",
                 request=schemas.MessageCreate,
+                accepts_form=True,
                 response=schemas.AcceptedMessage,
                 status=202,
                 errors=(*_SEND_ERRORS, "invalid_request", "idempotency_conflict"),
@@ -224,6 +271,31 @@ class MessageEndpoints:
                     "Idempotent-Replayed": "`true` when an earlier request with the same "
                     "Idempotency-Key created this message.",
                 },
+            ),
+            ApiRoute(
+                method="GET",
+                path="/v1/messages/send",
+                handler=self.send_by_query,
+                summary="Send a message with a GET (legacy systems)",
+                description="The message of `POST /v1/messages` as query parameters "
+                "(`params[name]=value` for each variable), for systems that can only issue "
+                "a GET. Needs a key with the opt-in `legacy_get` scope. Where the caller "
+                "cannot set a header, the key may be the `api_key` parameter if the operator "
+                "allowed that for the key; such a request is refused unless it arrives over "
+                "HTTPS. URLs end up in proxy and browser logs: see `docs/api.md`.",
+                tag="messages",
+                response=schemas.AcceptedMessage,
+                status=202,
+                errors=(
+                    *_SEND_ERRORS,
+                    "invalid_request",
+                    "idempotency_conflict",
+                    "https_required",
+                ),
+                scope=LEGACY_GET_SCOPE,
+                query_key=True,
+                parameters=(*_QUERY_SEND_PARAMETERS, _IDEMPOTENCY_HEADER),
+                response_headers={"Location": "The message's URL."},
             ),
             ApiRoute(
                 method="POST",

@@ -74,6 +74,8 @@ api_keys = Table(
     Column("rate_per_second", Float),
     Column("rate_burst", Integer),
     Column("signing_key", Text),
+    # The operator allows the key as a query parameter (issue 14, migration 0006).
+    Column("query_key_allowed", Boolean, nullable=False, server_default=false()),
 )
 
 # One row per account that is not a plain unverified sender without company details: a
