@@ -170,7 +170,8 @@ async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and
     serve = await start_serve(config, "--api-workers", "2", demo=True)
     try:
         roles = _role_processes(serve.process.pid)
-        assert len(roles.get("api", [])) == 2 and len(roles.get("pipeline", [])) == 1, roles
+        assert len(roles.get("api", [])) == 2, roles
+        assert len(roles.get("pipeline", [])) == 1, roles
         async with aiohttp.ClientSession() as session:
             enough = asyncio.Event()
             refused_after_kill = 0
@@ -211,7 +212,8 @@ async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and
                 + "\n".join(serve.stderr_lines[-20:])
             )
             restarted = _role_processes(serve.process.pid)
-            assert len(restarted.get("api", [])) == 2 and len(restarted.get("pipeline", [])) == 1
+            assert len(restarted.get("api", [])) == 2, restarted
+            assert len(restarted.get("pipeline", [])) == 1, restarted
             assert roles["pipeline"][0] not in restarted["pipeline"]
         await serve.wait_for_log("a parcelsms process died; restarting it")
     finally:
