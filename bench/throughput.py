@@ -309,12 +309,19 @@ class Load:
         await asyncio.gather(*tasks)
 
 
-def write_statistics(stats_dir: Path) -> dict[str, int]:
+def write_statistics(stats_dir: Path, roles: dict[int, str]) -> tuple[dict[str, int], list[str]]:
+    """The counts of every process summed, and a line per process on the write lock."""
     totals: dict[str, int] = {}
-    for path in stats_dir.glob("*.json"):
-        for name, value in json.loads(path.read_text()).items():
+    lock_lines = []
+    for path in sorted(stats_dir.glob("*.json")):
+        counts = json.loads(path.read_text())
+        wait, held = counts.pop("lock_wait_us", 0), counts.pop("lock_held_us", 0)
+        role = roles.get(int(path.stem), "?")
+        if wait or held:
+            lock_lines.append(f"  {role:<12} waited {wait / 1e6:.1f} s, held {held / 1e6:.1f} s")
+        for name, value in counts.items():
             totals[name] = totals.get(name, 0) + int(value)
-    return totals
+    return totals, lock_lines
 
 
 async def main() -> int:
@@ -456,7 +463,7 @@ async def main() -> int:
     for pid in tree:
         cpu_by_role[roles[pid]] = cpu_by_role.get(roles[pid], 0.0) + after[pid] - before[pid]
     cpu_total = sum(cpu_by_role.values())
-    writes = write_statistics(stats_dir)
+    writes, lock_lines = write_statistics(stats_dir, roles)
     to_final = [finals[m] - at for m, at in load.accepted.items() if m in finals]
     workers_label = "role all" if args.api_workers == 0 else f"{args.api_workers or 'default'}"
     mode = f"paced {args.paced:g}/s" if args.paced else args.mode
@@ -483,6 +490,9 @@ async def main() -> int:
             "written per message:          "
             + ", ".join(f"{name} {value:.2f}" for name, value in sorted(per.items()))
         )
+    if lock_lines:
+        print("write lock (machine-wide), during the whole run:")
+        print("\n".join(lock_lines))
     if args.paced:
         lag = last_final - (started + args.duration)
         print(f"last final webhook after the last scheduled request: {lag:.2f} s")

@@ -13,7 +13,13 @@ from parcelsms.bootstrap.roles import Role
 from parcelsms.cli.async_runner import run_async
 from parcelsms.cli.listening_socket import bind_listening_socket
 from parcelsms.cli.logging_setup import configure_logging
-from parcelsms.cli.serve_roles import die_with_parent, serve_all, serve_api, serve_pipeline
+from parcelsms.cli.serve_roles import (
+    die_with_parent,
+    favour_the_writer,
+    serve_all,
+    serve_api,
+    serve_pipeline,
+)
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.cli.supervisor import supervise
 
@@ -77,6 +83,7 @@ def serve(
     configure_logging(settings.logging.level, settings.logging.format)
     if ready_fd is not None:
         die_with_parent()
+    favour_the_writer()
     if role == Role.PIPELINE:
         run_async(serve_pipeline(settings, ready_fd))
         return

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
+
+from parcelsms.adapters.storage.engine.write_statistics import write_statistics
 
 
 class ProcessWriteLock:
@@ -26,9 +29,17 @@ class ProcessWriteLock:
     def __init__(self, database_path: Path) -> None:
         self.path = Path(f"{database_path}.lock")
         self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._statistics = write_statistics()
+        self._taken_at = 0.0
 
     def __enter__(self) -> None:
+        if self._statistics is None:
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+            return
+        asked = time.perf_counter()
         fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+        self._taken_at = time.perf_counter()
+        self._statistics.count("lock_wait_us", int(1e6 * (self._taken_at - asked)))
 
     def __exit__(
         self,
@@ -36,6 +47,10 @@ class ProcessWriteLock:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._statistics is not None:
+            self._statistics.count(
+                "lock_held_us", int(1e6 * (time.perf_counter() - self._taken_at))
+            )
         fcntl.flock(self._descriptor, fcntl.LOCK_UN)
 
     def close(self) -> None:

@@ -4,8 +4,9 @@ Off unless ``PARCELSMS_WRITE_STATS`` names a directory. Then every writer connec
 process reports each statement SQLite runs (``sqlite3``'s trace callback: an ``executemany``
 of 100 rows counts as 100 executions, which is what SQLite does) and, when the process
 exits, writes ``<pid>.json`` there: ``statements`` (all but BEGIN/COMMIT), ``insert``,
-``update``, ``delete``, ``select``, ``commit`` (transactions) and ``rows`` (rows inserted,
-updated or deleted: SQLite's ``total_changes``). ``bench/throughput.py`` sums the files of all
+``update``, ``delete``, ``select``, ``commit`` (transactions), ``rows`` (rows inserted,
+updated or deleted: SQLite's ``total_changes``), and ``lock_wait_us`` / ``lock_held_us``:
+time spent waiting for and holding the machine-wide write lock (:mod:`.write_lock`). ``bench/throughput.py`` sums the files of all
 processes and divides by the messages it sent. The trace costs about a microsecond per
 statement, so it is for measuring what is written, not how fast.
 """
@@ -48,6 +49,10 @@ class WriteStatistics:
         connection.set_trace_callback(trace)
         with self._lock:
             self._connections.append(connection)
+
+    def count(self, name: str, amount: int) -> None:
+        """Add ``amount`` to the counter ``name`` (times: microseconds)."""
+        self._counts[name] += amount
 
     def closing(self, connection: sqlite3.Connection) -> None:
         """Keep the row count of a connection about to close."""
