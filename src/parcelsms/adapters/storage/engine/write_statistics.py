@@ -7,8 +7,9 @@ exits, writes ``<pid>.json`` there: ``statements`` (all but BEGIN/COMMIT), ``ins
 ``update``, ``delete``, ``select``, ``commit`` (transactions), ``rows`` (rows inserted,
 updated or deleted: SQLite's ``total_changes``), and ``lock_wait_us`` / ``lock_held_us``:
 time spent waiting for and holding the machine-wide write lock (:mod:`.write_lock`).
-``bench/throughput.py`` sums the files of all processes and divides by the messages it sent. The trace costs about a microsecond per
-statement, so it is for measuring what is written, not how fast.
+``bench/throughput.py`` sums the files of all processes and divides by the messages it sent.
+The trace costs about a microsecond per statement, so it is for measuring what is written,
+not how fast.
 """
 
 from __future__ import annotations
