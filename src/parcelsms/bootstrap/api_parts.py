@@ -91,6 +91,7 @@ async def build_api(
         guards=[verification_guard, recipient_guard, daily_guard],
         price_source=price_book,
         sends_free=verification_guard.sends_free,
+        recipient_rules=recipient_guard.rule_for,
     )
     # Templates, sender IDs and their review; a change tells the accept step to forget the
     # account's cached templates and senders.

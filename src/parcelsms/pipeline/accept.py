@@ -22,6 +22,7 @@ from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.languages import CountryLanguages, packaged_country_languages
 from parcelsms.domain.pricing import PriceList
+from parcelsms.domain.recipient_rule import RecipientRule
 from parcelsms.domain.routing import RouteTable
 from parcelsms.domain.sender_selection import canonical_sender_id
 from parcelsms.errors import CatalogueError
@@ -108,6 +109,8 @@ class AcceptMessages:
     ``price_source``: the operator's live price list (``None``: ``settings.prices``).
     ``sends_free(account_id, e164)``: whether this account's message to this number costs
     nothing (magic numbers for unverified accounts); ``None``: nothing is free.
+    ``recipient_rules(account_id)``: the per-recipient rule the storage checks again when it
+    stores the message (see :mod:`parcelsms.domain.recipient_rule`); ``None``: no such check.
     """
 
     def __init__(
@@ -123,8 +126,10 @@ class AcceptMessages:
         price_source: PriceSource | None = None,
         sends_free: Callable[[str, str], Awaitable[bool]] | None = None,
         has_signing_secret: Callable[[str], Awaitable[bool]] | None = None,
+        recipient_rules: Callable[[str], Awaitable[RecipientRule | None]] | None = None,
     ) -> None:
         self._settings = settings
+        self._recipient_rules = recipient_rules
         self._guards = tuple(guards)
         self._messages = messages
         self._sends_free = sends_free
@@ -334,6 +339,9 @@ class AcceptMessages:
             callback_url=callback_url,
             route_plan=draft.route_plan,
             valid_until=now + settings.validity,
+            recipient_rule=None
+            if self._recipient_rules is None
+            else await self._recipient_rules(account_id),
         )
         return message, context
 

@@ -38,6 +38,7 @@ from typing import Literal, Protocol
 import msgspec
 
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.recipient_rule import RecipientRule
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
 
@@ -75,6 +76,8 @@ class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
     valid_until: datetime
     idempotency_key: str | None = None
     request_hash: str | None = None
+    recipient_rule: RecipientRule | None = None
+    """Checked again by the storage against every process's committed messages."""
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,11 +6,11 @@ minutes, ``recipient_per_day`` in any 24 hours, and the same text at most once p
 one off). A refusal is ``rate_limited`` naming the rule, with ``retry_after`` the seconds
 until the oldest counted message leaves its window (the API sends it as ``Retry-After``).
 
-The counters are in this process's memory: :meth:`RecipientLimitGuard.load` seeds them from
-the messages stored in the last 24 hours, so a restart does not reset them. With several
-API processes each counts only what it accepted itself, so the effective limit is up to
-``processes ×`` the configured one; an installation that needs exact limits across nodes
-must route each account to one node or keep the counters in a shared store.
+The rule itself is :mod:`parcelsms.domain.recipient_rule`. This guard answers from this
+process's memory — :meth:`RecipientLimitGuard.load` seeds it from the messages stored in the
+last 24 hours, so a restart does not reset it — and :meth:`RecipientLimitGuard.rule_for` hands
+the rule on with the message: the accept transaction checks it again against every process's
+committed messages, so several API processes together keep the limit exactly.
 
 Memory: one entry per (account, recipient) texted in the last 24 hours, holding the times
 (and text hashes) of its last 24 hours, at most 10,000 of each (limits above that are not
@@ -19,20 +19,17 @@ counted exactly); entries are pruned as their windows pass.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
-from parcelsms.domain.error_catalogue import error
-from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
+from parcelsms.domain.recipient_rule import DAY, RecipientRule, recipient_refusal
+from parcelsms.pipeline.account_limits import AccountLimitsCache
 from parcelsms.pipeline.billing_ports import RecipientSend
 from parcelsms.pipeline.send_guards import GuardContext
 
-HOUR: Final = 3600.0
-DAY: Final = 86_400.0
 MAX_DUPLICATE_WINDOW: Final = 86_400
 _PRUNE_INTERVAL: Final = 60.0
 _MAX_TIMES: Final = 10_000
@@ -100,42 +97,33 @@ class RecipientLimitGuard:
             entry = self._recipients[key] = _Recipient()
         _forget_older(entry, now - DAY)
         digest = hash(context.body)
-        field_name = f"{context.field_prefix}to"
-        window = limits.duplicate_window_seconds
-        if window:
-            for text, at in (*entry.texts, *entry.pending):
-                if text == digest and at > now - window:
-                    raise error(
-                        "rate_limited",
-                        f"The same text was sent to this number less than {window} seconds "
-                        "ago; a repeat is refused until the window has passed.",
-                        field=field_name,
-                        retry_after=_wait(at + window - now),
-                    )
-        if limits.recipient_per_hour or limits.recipient_per_day:
-            self._check_counts(entry, limits, now, field_name)
+        rule = RecipientRule(
+            per_hour=limits.recipient_per_hour,
+            per_day=limits.recipient_per_day,
+            duplicate_window_seconds=limits.duplicate_window_seconds,
+        )
+        refusal = recipient_refusal(
+            rule,
+            [*entry.times, *(at for _, at in entry.pending)],
+            [*entry.texts, *entry.pending],
+            digest,
+            now,
+            f"{context.field_prefix}to",
+        )
+        if refusal is not None:
+            raise refusal
         entry.pending.append((digest, now))
 
-    @staticmethod
-    def _check_counts(
-        entry: _Recipient, limits: EffectiveLimits, now: float, field_name: str
-    ) -> None:
-        # Only when a count limit is set: the sort is the costly part on a busy number.
-        times = sorted((*entry.times, *(at for _, at in entry.pending)))
-        for limit, span, what in (
-            (limits.recipient_per_hour, HOUR, "hour"),
-            (limits.recipient_per_day, DAY, "24 hours"),
-        ):
-            if not limit:
-                continue
-            inside = [at for at in times if at > now - span]
-            if len(inside) >= limit:
-                raise error(
-                    "rate_limited",
-                    f"This account may send at most {limit} messages per {what} to one number.",
-                    field=field_name,
-                    retry_after=_wait(inside[-limit] + span - now),
-                )
+    async def rule_for(self, account_id: str) -> RecipientRule | None:
+        """The rule for ``account_id``'s messages (``None`` when every limit is off): the
+        accept transaction checks it again against every process's committed messages."""
+        limits = await self._limits.limits(account_id)
+        rule = RecipientRule(
+            per_hour=limits.recipient_per_hour,
+            per_day=limits.recipient_per_day,
+            duplicate_window_seconds=limits.duplicate_window_seconds,
+        )
+        return None if rule.is_off else rule
 
     def accepted(self, context: GuardContext) -> None:
         """Count the stored message."""
@@ -179,8 +167,3 @@ def _forget_older(entry: _Recipient, cutoff: float) -> None:
     window_cutoff = cutoff + DAY - MAX_DUPLICATE_WINDOW
     if entry.texts and entry.texts[0][1] <= window_cutoff:
         entry.texts = [text for text in entry.texts if text[1] > window_cutoff]
-
-
-def _wait(seconds: float) -> float:
-    """Whole seconds to wait (at least 1), so a client retrying on time is not refused."""
-    return float(max(1, math.ceil(seconds)))

@@ -28,7 +28,7 @@ from sender_accounts import new_account
 from parcelsms.api.content_negotiation import speaks_xml
 from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.main import main
-from parcelsms.cli.serve import uvicorn_config
+from parcelsms.cli.uvicorn_settings import uvicorn_config
 from parcelsms.config import load_config
 from parcelsms.domain import api_keys
 from parcelsms.pipeline.account_security_ports import Actor, KeySpec

@@ -1,7 +1,9 @@
 """Accepting messages: idempotency, balance reservation and the queued row, set-based.
 
 For a group of items (of any accounts) the bulk function issues a fixed number of statements:
-look up idempotency keys, read (and lock) the accounts and their usable packages, then one
+look up idempotency keys, read (and lock) the accounts and their usable packages, read what
+was recently sent to the recipients whose per-recipient rule applies (:mod:`.recent_send_rows`),
+then one
 ``executemany`` each for messages, events, ledger rows and account balances (rows as tuples,
 through :class:`~.bulk_statements.BulkStatement`). The per-item decisions — replay,
 conflict, who pays (a package or the balance, :mod:`.accept_billing`), insufficient balance
@@ -24,6 +26,7 @@ from parcelsms.adapters.storage.engine.conditions import pair_in
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.accept_billing_rows import AcceptBilling, Funding
+from parcelsms.adapters.storage.messages.recent_send_rows import RecentSends
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.status import MessageStatus
@@ -94,6 +97,7 @@ class AcceptOperation:
         now = self._context.clock()
         owners = self._existing_owners(connection, items)
         billing = AcceptBilling.load(connection, [item.account_id for item in items], now)
+        recent = RecentSends.load(connection, items, now)
 
         results: list[AcceptResult] = []
         message_rows: list[tuple[Any, ...]] = []
@@ -111,11 +115,16 @@ class AcceptOperation:
             if status != "active":
                 results.append(error("account_suspended", field="account_id"))
                 continue
+            refusal = recent.refusal(item, now)
+            if refusal is not None:
+                results.append(refusal)
+                continue
             funding = billing.pay(item)
             if isinstance(funding, CatalogueError):
                 results.append(funding)
                 continue
             accepted = self._insert_rows(item, funding, now, message_rows, event_rows, moves)
+            recent.add(item, now)
             if item.idempotency_key is not None:
                 owners[key] = IdempotentRequest(request_hash=item.request_hash, accepted=accepted)
             results.append(accepted)
