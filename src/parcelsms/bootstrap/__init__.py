@@ -26,6 +26,7 @@ from parcelsms.adapters.webhooks.target_guard import check_resolved_host, check_
 from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
+from parcelsms.bootstrap.channel_flow import health_board, health_publisher, unanswered_policies
 from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
@@ -127,6 +128,8 @@ def _client_configs(channel: ChannelSettings) -> list[SmppClientConfig]:
                     tps=tps_per_session,
                     timeouts=timeouts,
                     reconnect_max_delay=channel.reconnect_max_delay,
+                    probe_max_delay=channel.probe_interval,
+                    recycle_after_timeouts=channel.recycle_after_timeouts,
                     name=f"{channel.name}#{index}",
                 )
             )
@@ -178,6 +181,8 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     async def inbound_sink(message: InboundMessage) -> None:
         await storage.messages.store_inbound([message])
 
+    health = health_board(channel_settings)
+
     channels = {
         c.name: SmppChannel(
             SmppChannelSettings(
@@ -185,9 +190,11 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
                 sessions=_client_configs(c),
                 default_sender_id=c.default_sender_id,
                 concatenation=ConcatenationMethod(c.concatenation),
+                configured_tps=c.tps,
             ),
             correlator,
             inbound_sink,
+            health=health,
         )
         for c in channel_settings
     }
@@ -203,7 +210,9 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             batch_size=min(500, capacity),
             max_in_flight=capacity,
             unknown_outcome_policy=settings.dispatch.unknown_outcome_policy,
+            unanswered=unanswered_policies(channel_settings),
         ),
+        health=health,
     )
     allow_private = settings.webhooks.allow_private_targets
 
@@ -317,6 +326,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
                 burst=settings.security.key_rate_burst,
             ),
             account_changed=account_changed,
+            channel_health=storage.channel_health,
         )
     )
     return Platform(
@@ -331,6 +341,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         app=app,
         simulator=simulator,
         daily_limits=daily_guard,
+        health_publisher=health_publisher(health, storage.channel_health, channels),
     )
 
 

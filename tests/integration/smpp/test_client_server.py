@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -258,7 +259,7 @@ async def test_an_unreachable_smsc_is_probed_at_least_every_probe_interval(
                     await asyncio.sleep(0.01)
         finally:
             await client.close()
-    gaps = [later - earlier for earlier, later in zip(attempts, attempts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
     assert gaps[:2] == pytest.approx([0.05, 0.1], abs=0.05)
     assert all(gap < 0.2 + 0.1 for gap in gaps), gaps  # never longer than the probe ceiling
 
@@ -547,7 +548,8 @@ async def test_a_bind_whose_answers_stop_is_recycled_and_bound_again_at_once(
     assert await client.wait_bound(5)
     first = [await client.submit(submit_pdu()) for _ in range(2)]
     assert [outcome.kind for outcome in first] == [SubmitOutcomeKind.UNKNOWN] * 2
-    assert client.recycles == 0 and len(handler.binds) == 1  # two in a row: not yet
+    assert client.recycles == 0  # two in a row: not yet
+    assert len(handler.binds) == 1
     loop = asyncio.get_running_loop()
     third = await client.submit(submit_pdu())
     recycled_at = loop.time()
