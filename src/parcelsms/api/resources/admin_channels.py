@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
