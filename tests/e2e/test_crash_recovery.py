@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from ledger_audit import double_billed_messages, unbalanced_accounts
 from platform_process import ServeProcess, mobile_numbers, start_serve
 
 pytestmark = pytest.mark.slow
@@ -161,20 +162,8 @@ async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> N
 
     database = sqlite3.connect(tmp_path / "parcelsms.db")
     try:
-        double_billed = database.execute(
-            "SELECT message_id FROM ledger WHERE message_id IS NOT NULL "
-            "GROUP BY message_id HAVING SUM(kind = 'reserve') != 1 "
-            "OR SUM(kind IN ('settle', 'refund')) > 1"
-        ).fetchall()
-        assert double_billed == []
-        unbalanced = database.execute(
-            "SELECT a.id FROM accounts a WHERE a.balance_micros != "
-            "(SELECT COALESCE(SUM(amount_micros), 0) FROM ledger l WHERE l.account_id = a.id) "
-            "OR a.reserved_micros != "
-            "(SELECT COALESCE(SUM(reserved_delta_micros), 0) FROM ledger l "
-            " WHERE l.account_id = a.id)"
-        ).fetchall()
-        assert unbalanced == []
+        assert double_billed_messages(database) == []
+        assert unbalanced_accounts(database) == []
         flagged = database.execute(
             "SELECT COUNT(*) FROM messages WHERE flags LIKE '%resent_after_crash%'"
         ).fetchone()[0]
