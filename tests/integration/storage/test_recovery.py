@@ -9,8 +9,8 @@ from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.pipeline.message_ports import (
-    FLAG_NO_RECEIPT,
     FLAG_DUPLICATE_POSSIBLE,
+    FLAG_NO_RECEIPT,
     FLAG_RESENT_AFTER_CRASH,
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
 )
