@@ -78,13 +78,13 @@ async def test_throttling_lowers_the_rate_and_pauses(fake_time: FakeTime) -> Non
     await send(limiter, 1)
     throttled_at = fake_time.now
     limiter.throttled()
-    assert limiter.rate == pytest.approx(85.0)  # decrease_factor 0.85 of the current rate
+    assert limiter.rate == pytest.approx(90.0)  # decrease_factor 0.9 of the current rate
     assert limiter.throttle_events == 1
     await send(limiter, 1)
     assert fake_time.now >= throttled_at + 0.2
     before = fake_time.now
-    await send(limiter, 85)
-    assert fake_time.now - before == pytest.approx(85 / 85.0)
+    await send(limiter, 90)
+    assert fake_time.now - before == pytest.approx(90 / 90.0)
 
 
 async def test_the_decrease_starts_from_the_rate_the_carrier_actually_accepted(
@@ -98,7 +98,7 @@ async def test_the_decrease_starts_from_the_rate_the_carrier_actually_accepted(
         limiter.succeeded()
     fake_time.now = 2001.0  # a full second later: 50 accepted over the last second
     limiter.throttled()
-    assert limiter.rate == pytest.approx(50 * 0.85)
+    assert limiter.rate == pytest.approx(50 * 0.9)
 
 
 async def test_a_window_of_throttled_answers_lowers_the_rate_only_once(
@@ -107,14 +107,14 @@ async def test_a_window_of_throttled_answers_lowers_the_rate_only_once(
     limiter = RateLimiter(400.0, pause_seconds=0.2, clock=fake_time.clock)
     for _ in range(100):  # a whole window answered ESME_RTHROTTLED at once
         limiter.throttled()
-    assert limiter.rate == pytest.approx(340.0)
+    assert limiter.rate == pytest.approx(360.0)
     assert limiter.throttle_events == 100
     fake_time.now += 0.5
     limiter.throttled()  # within the second the carrier counts in: a pause, no decrease
-    assert limiter.rate == pytest.approx(340.0)
+    assert limiter.rate == pytest.approx(360.0)
     fake_time.now += 0.5
     limiter.throttled()  # a second later, a new overload lowers it again
-    assert limiter.rate == pytest.approx(289.0)
+    assert limiter.rate == pytest.approx(324.0)
 
 
 async def test_slots_booked_before_a_throttling_answer_are_booked_again_at_the_new_rate(
@@ -152,16 +152,16 @@ async def test_the_rate_creeps_back_with_time_not_with_the_count_of_successes(
 ) -> None:
     limiter = RateLimiter(100.0, pause_seconds=0.2, clock=fake_time.clock)
     limiter.throttled()
-    assert limiter.rate == pytest.approx(85.0)
+    assert limiter.rate == pytest.approx(90.0)
     fake_time.now += 0.2  # the pause earns nothing
     for _ in range(500):  # many successes within one instant add nothing
         limiter.succeeded()
-    assert limiter.rate == pytest.approx(85.0)
-    for _ in range(5):  # five seconds of successes: +1/s per second (ceiling / 100)
+    assert limiter.rate == pytest.approx(90.0)
+    for _ in range(10):  # ten seconds of successes: +0.5/s per second (ceiling / 200)
         fake_time.now += 1.0
         limiter.succeeded()
-    assert limiter.rate == pytest.approx(90.0)
-    for _ in range(30):
+    assert limiter.rate == pytest.approx(95.0)
+    for _ in range(60):
         fake_time.now += 1.0
         limiter.succeeded()
     assert limiter.rate == 100.0  # and no further than the ceiling

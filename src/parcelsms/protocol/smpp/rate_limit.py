@@ -40,7 +40,7 @@ class RateLimiter:
         min_rate: float = 1.0,
         pause_seconds: float = 0.2,
         decrease_interval: float = 1.0,
-        decrease_factor: float = 0.85,
+        decrease_factor: float = 0.9,
         increase_per_second: float | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -55,9 +55,10 @@ class RateLimiter:
         self.pause_seconds = pause_seconds
         self.decrease_interval = decrease_interval
         self.decrease_factor = decrease_factor
-        # One hundredth of the ceiling per second: from 85 % back to 100 % of a limit near
-        # the ceiling in about 15 s; never less than one message per second per second.
-        self.increase_per_second = increase_per_second or max(1.0, (rate or 0.0) / 100.0)
+        # Half a percent of the ceiling per second (at least 0.5/s per second): from 90 %
+        # back to 100 % of a limit near the ceiling in about 20 s. Slow probing keeps the
+        # overloads, and so the throttling answers, rare.
+        self.increase_per_second = increase_per_second or max(0.5, (rate or 0.0) / 200.0)
         self._clock = clock or asyncio.get_running_loop().time
         self._tat = 0.0  # theoretical arrival time of the next send
         self._generation = 0  # bumped by each throttling answer: voids booked slots
