@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from ledger_audit import audit_ledger
 from platform_process import ServeProcess, mobile_numbers, start_serve
 
 pytestmark = pytest.mark.slow
@@ -117,24 +118,9 @@ async def _statuses(session: aiohttp.ClientSession, serve: ServeProcess) -> dict
 
 
 def _assert_billed_once(database_path: Path) -> None:
-    database = sqlite3.connect(database_path)
-    try:
-        double_billed = database.execute(
-            "SELECT message_id FROM ledger WHERE message_id IS NOT NULL "
-            "GROUP BY message_id HAVING SUM(kind = 'reserve') != 1 "
-            "OR SUM(kind IN ('settle', 'refund')) > 1"
-        ).fetchall()
-        assert double_billed == []
-        unbalanced = database.execute(
-            "SELECT a.id FROM accounts a WHERE a.balance_micros != "
-            "(SELECT COALESCE(SUM(amount_micros), 0) FROM ledger l WHERE l.account_id = a.id) "
-            "OR a.reserved_micros != "
-            "(SELECT COALESCE(SUM(reserved_delta_micros), 0) FROM ledger l "
-            " WHERE l.account_id = a.id)"
-        ).fetchall()
-        assert unbalanced == []
-    finally:
-        database.close()
+    double_billed, unbalanced = audit_ledger(database_path)
+    assert double_billed == []
+    assert unbalanced == []
 
 
 def _role_processes(supervisor: int) -> dict[str, list[int]]:

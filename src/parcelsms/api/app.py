@@ -26,6 +26,7 @@ from parcelsms.api.content_negotiation import with_other_formats
 from parcelsms.api.error_responses import RequestContextMiddleware, handle_exception
 from parcelsms.api.resources.account import AccountEndpoints
 from parcelsms.api.resources.admin_accounts.endpoints import AdminAccountEndpoints
+from parcelsms.api.resources.admin_channels import AdminChannelEndpoints
 from parcelsms.api.resources.admin_keys import AdminKeyEndpoints
 from parcelsms.api.resources.admin_messages import AdminMessageEndpoints
 from parcelsms.api.resources.admin_receipts import AdminReceiptEndpoints
@@ -110,6 +111,7 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     table += AdminReportEndpoints(services.billing, authenticator).routes()
     table += AdminKeyEndpoints(services.accounts, authenticator, limit).routes()
     table += AdminReceiptEndpoints(services.receipts).routes()
+    table += AdminChannelEndpoints(services.channel_health).routes()
     table += AdminMessageEndpoints(services.message_queries).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
     table[:] = with_audit_fallback(table, services.accounts)

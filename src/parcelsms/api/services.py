@@ -16,6 +16,7 @@ from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.account_limits import AccountLimitsCache
 from parcelsms.pipeline.account_security_ports import AccountsAndKeys
 from parcelsms.pipeline.billing_ports import BillingAndBalances
+from parcelsms.pipeline.channel_health import ChannelHealthStore
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.message_ports import MessageQueries
@@ -71,6 +72,8 @@ class ApiServices:
     * ``key_rates``: the request rate of keys without their own.
     * ``account_changed``: told the id of an account the operator API suspended,
       reactivated or verified (the send guard drops its cached state).
+    * ``channel_health``: the channels' stored health snapshots (``None``: no channels;
+      ``GET /admin/v1/channels`` lists none).
     """
 
     accounts: AccountsAndKeys
@@ -92,6 +95,7 @@ class ApiServices:
     check_webhook_host: Callable[[str], Awaitable[None]] = _resolve_nothing
     key_rates: RateDefaults = field(default_factory=RateDefaults)
     account_changed: Callable[[str], None] = _ignore_account
+    channel_health: ChannelHealthStore | None = None
     # The bootstrap operator token ([security] admin_token), accepted on /admin/v1 routes
     # besides operator keys (scope admin); None: operator keys only.
     admin_token: str | None = None

@@ -140,6 +140,7 @@ async def build_api(
                 burst=settings.security.key_rate_burst,
             ),
             account_changed=account_changed,
+            channel_health=storage.channel_health,
         )
     )
     return ApiParts(app=app, accept=accept, daily_limits=daily_guard)

@@ -8,6 +8,7 @@ from parcelsms.adapters.process.wake_socket import WakeListener
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
+from parcelsms.bootstrap.channel_flow import health_board, health_publisher, unanswered_policies
 from parcelsms.bootstrap.running_platform import PipelineWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
@@ -56,6 +57,8 @@ def client_configs(channel: ChannelSettings) -> list[SmppClientConfig]:
                     tps=tps_per_session,
                     timeouts=timeouts,
                     reconnect_max_delay=channel.reconnect_max_delay,
+                    probe_max_delay=channel.probe_interval,
+                    recycle_after_timeouts=channel.recycle_after_timeouts,
                     name=f"{channel.name}#{index}",
                 )
             )
@@ -108,6 +111,7 @@ async def build_pipeline(
     async def inbound_sink(message: InboundMessage) -> None:
         await storage.messages.store_inbound([message])
 
+    health = health_board(channel_settings)
     channels = {
         c.name: SmppChannel(
             SmppChannelSettings(
@@ -115,9 +119,11 @@ async def build_pipeline(
                 sessions=client_configs(c),
                 default_sender_id=c.default_sender_id,
                 concatenation=ConcatenationMethod(c.concatenation),
+                configured_tps=c.tps,
             ),
             correlator,
             inbound_sink,
+            health=health,
         )
         for c in channel_settings
     }
@@ -132,7 +138,9 @@ async def build_pipeline(
             batch_size=min(500, capacity),
             max_in_flight=capacity,
             unknown_outcome_policy=settings.dispatch.unknown_outcome_policy,
+            unanswered=unanswered_policies(channel_settings),
         ),
+        health=health,
     )
     listener = WakeListener(wake_address, dispatcher.wake)
     sender = WebhookSender(
@@ -155,4 +163,5 @@ async def build_pipeline(
         receipts=correlator,
         wake_listener=listener,
         simulator=simulator,
+        health_publisher=health_publisher(health, storage.channel_health, channels),
     )

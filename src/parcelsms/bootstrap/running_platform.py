@@ -25,6 +25,7 @@ from parcelsms.adapters.webhooks.sender import WebhookSender
 from parcelsms.bootstrap.roles import Role
 from parcelsms.config import Settings
 from parcelsms.pipeline.accept import AcceptMessages
+from parcelsms.pipeline.channel_health import ChannelHealthPublisher
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher
 from parcelsms.pipeline.receipts import ReceiptCorrelator
@@ -50,6 +51,7 @@ class PipelineWorkers:
     receipts: ReceiptCorrelator
     wake_listener: WakeListener
     simulator: CarrierSimulator | None = None
+    health_publisher: ChannelHealthPublisher | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     recovered: int = 0
 
@@ -78,6 +80,10 @@ class PipelineWorkers:
             asyncio.create_task(self._expire_loop(), name="expiry"),
             asyncio.create_task(self.receipts.run(), name="receipt-sweep"),
         ]
+        if self.health_publisher is not None:
+            self.tasks.append(
+                asyncio.create_task(self.health_publisher.run(), name="channel-health")
+            )
 
     async def wait_channels_bound(self, timeout: float) -> bool:
         results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.channels.values()))

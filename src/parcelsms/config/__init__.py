@@ -39,7 +39,14 @@ Tables and their defaults::
                  system_type = "" (<= 12), bind = "transceiver" | "transmitter_receiver",
                  window = 100 (1..1000), tps = 100 (> 0), sessions = 1 (1..16),
                  enquire_link_interval = 30, response_timeout = 10, reconnect_max_delay = 30
-                 (seconds), source_ton, source_npi (0..255), default_sender_id
+                 (seconds, after a refused bind), probe_interval = 0.5 (seconds between
+                 connection attempts to an unreachable SMSC), recycle_after_timeouts = 3,
+                 unanswered = "resubmit" | "wait_receipt" | "review" (default: from
+                 [dispatch] unknown_outcome_policy), unanswered_wait = "60s",
+                 breaker_error_rate = 0.5, breaker_min_submits = 20, breaker_sample = 50,
+                 breaker_open_seconds = 5, breaker_probe_interval = 1,
+                 breaker_probes_to_close = 3, source_ton, source_npi (0..255),
+                 default_sender_id
     [[routes]]   countries = ["ES", "MX"] or ["*"], channels = ["name", ...] (failover order);
                  no [[routes]] at all means one "*" route over every channel in file order
     [prices]     default = "0.05" per segment (decimal string or number, account currency,

@@ -66,7 +66,21 @@ class ChannelSettings(SettingsTable, frozen=True):
     sessions: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
     enquire_link_interval: Positive = 30.0
     response_timeout: Positive = 10.0
+    # Backoff ceiling after a refused bind; an unreachable SMSC is probed every probe_interval.
     reconnect_max_delay: Positive = 30.0
+    probe_interval: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.5
+    # Consecutive response timeouts after which a bind is closed and bound again (0: never).
+    recycle_after_timeouts: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 3
+    # What happens to a submit never answered (docs/operator.md, "Channels").
+    unanswered: Literal["resubmit", "wait_receipt", "review"] | None = None
+    unanswered_wait: Duration = Duration(seconds=60)
+    # The circuit breaker: opens when this share of the last breaker_sample submits failed.
+    breaker_error_rate: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.5
+    breaker_min_submits: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20
+    breaker_sample: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
+    breaker_open_seconds: Positive = 5.0
+    breaker_probe_interval: Positive = 1.0
+    breaker_probes_to_close: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
     source_ton: Byte | None = None
     source_npi: Byte | None = None
     default_sender_id: str | None = None

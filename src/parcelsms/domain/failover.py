@@ -11,10 +11,16 @@ THROTTLED,    ``NEXT_CHANNEL`` at once; after a full round of the plan ``RETRY_A
 TEMPORARY,    the round's delay (``round_delays``: 1 s, 5 s, 15 s, 30 s, then 60 s
 NOT_SENT      for every later round) — unless the next attempt would fall at or after
               the message's validity end: then ``FAIL`` with ``validity_ended``
-UNKNOWN       the submit left and no answer came: by policy ``resend`` like TEMPORARY
-              (a parcel notice is better twice than never), or ``assume_submitted``:
-              ``SUBMITTED`` with ``outcome_unknown``
+UNKNOWN       the submit left and no answer came (the carrier may have it): by the
+              channel's policy ``resend`` like TEMPORARY (a parcel notice is better
+              twice than never); ``wait_receipt``: ``RETRY_AT`` on the next channel of
+              the plan after ``unanswered_wait`` seconds (time for a late answer or
+              receipt); or ``assume_submitted``: ``SUBMITTED`` with ``outcome_unknown``
+              (no resubmission; the operator reviews it, it ends ``expired``)
 ============  ===================================================================
+
+Whatever the policy, an unanswered submit makes a duplicate possible: the dispatcher flags
+the message ``duplicate_possible``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal
 
-UnknownOutcomePolicy = Literal["resend", "assume_submitted"]
+UnknownOutcomePolicy = Literal["resend", "wait_receipt", "assume_submitted"]
 
 
 class SendResultKind(Enum):
@@ -51,6 +57,7 @@ class FailoverPolicy:
 
     round_delays: tuple[float, ...] = (1.0, 5.0, 15.0, 30.0, 60.0)
     unknown_outcome: UnknownOutcomePolicy = "resend"
+    unanswered_wait: float = 60.0  # seconds, for ``wait_receipt``
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +94,9 @@ def next_step(
     if result is SendResultKind.UNKNOWN and policy.unknown_outcome == "assume_submitted":
         return _SUBMITTED_UNKNOWN
     next_index = route_index + 1
-    if next_index % plan_length:
+    if result is SendResultKind.UNKNOWN and policy.unknown_outcome == "wait_receipt":
+        step, at = NextStep.RETRY_AT, now + timedelta(seconds=policy.unanswered_wait)
+    elif next_index % plan_length:
         step, at = NextStep.NEXT_CHANNEL, now
     else:
         delays = policy.round_delays

@@ -57,6 +57,7 @@ class OutboundSms:
     to_e164: str
     sender_id: str | None
     body: str
+    country: str = ""  # ISO code of the destination, for the channel's health figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class ChannelResult:
     detail: str = ""
     status_code: int | None = None  # the carrier's code, for the message history
     partial: bool = False  # ACCEPTED although some later part was refused
+    latency_seconds: float | None = None  # the slowest part's answer, when answered
 
 
 class Channel(Protocol):

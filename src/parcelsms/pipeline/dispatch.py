@@ -14,13 +14,22 @@ PERMANENT     ``failed`` (the carrier refused the message itself), refunded
 THROTTLED,    failover: back to ``queued`` for the next channel of the plan at once;
 TEMPORARY,    after a full round of the plan, again after a growing delay — until
 NOT_SENT      the message's validity ends, then ``failed`` and refunded
-UNKNOWN       the submit left and no answer came back. Policy ``resend`` (default):
-              like TEMPORARY (the handset may get it twice; a parcel notice is better
-              twice than never). Policy ``assume_submitted``: ``submitted`` with the
-              flag ``submit_outcome_unknown`` and no parts; it ends ``expired`` unless
-              the carrier's receipt arrives (it cannot be correlated, so in practice
-              it ends ``expired``).
+UNKNOWN       the submit left and no answer came back; the message is flagged
+              ``duplicate_possible`` and the channel's ``unanswered`` policy decides.
+              ``resubmit`` (default): like TEMPORARY (the handset may get it twice; a
+              parcel notice is better twice than never). ``wait_receipt``: queued for
+              the next channel of the plan after the channel's wait. ``review``:
+              ``submitted`` with the flags ``submit_outcome_unknown`` and
+              ``needs_review`` and no parts: never resubmitted, it ends ``expired`` at
+              its validity end unless an operator acts.
 ============  ===================================================================
+
+Channel health: before a message is handed to a channel the
+:class:`~parcelsms.pipeline.channel_health.ChannelHealthBoard` is asked whether the
+channel's circuit breaker admits it; a channel that is down or whose breaker is open is
+skipped for the next channel of the plan, in the same attempt. When no channel of the plan
+can take the message, the attempt counts as the last of its round (``RETRY_AT`` the round's
+delay). Every submit's result is reported to the board.
 
 After a crash, messages the dead process had claimed are resolved at start-up by
 ``recover_claims`` with the same policy and flagged, so none is lost and none is billed
@@ -35,8 +44,11 @@ of slots is free instead of claiming a message or two every time one finishes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
+
+import msgspec
 
 from parcelsms.domain.failover import (
     FailoverPolicy,
@@ -46,14 +58,18 @@ from parcelsms.domain.failover import (
     next_step,
 )
 from parcelsms.domain.ids import new_id
+from parcelsms.pipeline.channel_health import ChannelHealthBoard
 from parcelsms.pipeline.channel_port import Channel, ChannelResult, OutboundSms
 from parcelsms.pipeline.claim_loop import ClaimLoop
 from parcelsms.pipeline.message_ports import (
+    FLAG_DUPLICATE_POSSIBLE,
+    FLAG_NEEDS_REVIEW,
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
     DispatchItem,
     ErrorDetail,
     Failed,
     MessageStore,
+    RecoveryPolicy,
     Retry,
     SubmissionOutcome,
     Submitted,
@@ -61,16 +77,36 @@ from parcelsms.pipeline.message_ports import (
 
 FLAG_PARTIALLY_SUBMITTED = "partially_submitted"
 
+UnansweredPolicy = Literal["resubmit", "wait_receipt", "review"]
+
+_FAILOVER_POLICY: Mapping[UnansweredPolicy, UnknownOutcomePolicy] = {
+    "resubmit": "resend",
+    "wait_receipt": "wait_receipt",
+    "review": "assume_submitted",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUnanswered:
+    """A channel's policy for submits never answered (``[channels.X] unanswered``)."""
+
+    policy: UnansweredPolicy = "resubmit"
+    wait_seconds: float = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class DispatchSettings:
-    """``max_in_flight`` counts messages from their claim until their outcome is recorded."""
+    """``max_in_flight`` counts messages from their claim until their outcome is recorded.
+
+    ``unknown_outcome_policy`` resolves a crashed process's claims, and decides unanswered
+    submits on channels absent from ``unanswered``."""
 
     batch_size: int = 500
     max_in_flight: int = 2000
     idle_poll_seconds: float = 0.2
     round_delays: tuple[float, ...] = (1.0, 5.0, 15.0, 30.0, 60.0)
-    unknown_outcome_policy: UnknownOutcomePolicy = "resend"
+    unknown_outcome_policy: RecoveryPolicy = "resend"
+    unanswered: Mapping[str, ChannelUnanswered] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -84,11 +120,19 @@ class Dispatcher:
         *,
         claim_token: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        health: ChannelHealthBoard | None = None,
     ) -> None:
         self._store = store
         self._channels = channels
         self._settings = settings = settings or DispatchSettings()
+        self._health = health or ChannelHealthBoard(())
         self._policy = FailoverPolicy(settings.round_delays, settings.unknown_outcome_policy)
+        self._policies = {
+            name: FailoverPolicy(
+                settings.round_delays, _FAILOVER_POLICY[unanswered.policy], unanswered.wait_seconds
+            )
+            for name, unanswered in settings.unanswered.items()
+        }
         self.claim_token = claim_token or new_id("clm")
         self._clock = clock or (lambda: datetime.now(UTC))
         self._loop: ClaimLoop[DispatchItem, SubmissionOutcome] = ClaimLoop(
@@ -126,17 +170,39 @@ class Dispatcher:
         await self._loop.stop(drain_seconds)
 
     def _any_channel_available(self) -> bool:
-        return any(channel.is_available for channel in self._channels.values())
+        health = self._health
+        return any(
+            channel.is_available and health.may_admit_soon(name)
+            for name, channel in self._channels.items()
+        )
 
     async def _claim(self, limit: int) -> list[DispatchItem]:
         return await self._store.claim_for_dispatch(self.claim_token, limit, self._clock())
 
-    async def _dispatch(self, item: DispatchItem) -> SubmissionOutcome:
+    def _choose(self, item: DispatchItem) -> tuple[str, Channel | None, int]:
+        """The first channel of the plan, from the item's turn, that can take it now: its
+        name, the channel and the route index it stands at. None of them: the plan's
+        channel at the last index of this round, and no channel."""
         plan = item.route_plan
-        channel_name = plan[item.route_index % len(plan)]
-        channel = self._channels.get(channel_name)
-        if channel is None or not channel.is_available:
-            result = ChannelResult(SendResultKind.NOT_SENT, detail=f"channel {channel_name} down")
+        length = len(plan)
+        route_index = item.route_index
+        for index in range(route_index, route_index + length):
+            name = plan[index % length]
+            channel = self._channels.get(name)
+            if channel is not None and channel.is_available and self._health.admits(name):
+                return name, channel, index
+        last = (route_index // length + 1) * length - 1
+        return plan[last % length], None, last
+
+    async def _dispatch(self, item: DispatchItem) -> SubmissionOutcome:
+        channel_name, channel, route_index = self._choose(item)
+        if route_index != item.route_index:
+            item = msgspec.structs.replace(item, route_index=route_index)
+        if channel is None:
+            result = ChannelResult(
+                SendResultKind.NOT_SENT,
+                detail="no channel of the plan can take it now (down or circuit open)",
+            )
         else:
             result = await channel.send(
                 OutboundSms(
@@ -144,12 +210,17 @@ class Dispatcher:
                     to_e164=item.to_e164,
                     sender_id=item.sender_id,
                     body=item.body,
+                    country=item.country,
                 )
+            )
+            self._health.record_submit(
+                channel_name, item.country, result.kind, result.latency_seconds
             )
         if result.kind is SendResultKind.ACCEPTED:  # the usual case needs no clock
             outcome = submitted_outcome(item, channel_name, result)
         else:
-            outcome = attempt_outcome(item, channel_name, result, self._policy, self._clock())
+            policy = self._policies.get(channel_name, self._policy)
+            outcome = attempt_outcome(item, channel_name, result, policy, self._clock())
         if isinstance(outcome, Submitted):
             self.sent += 1
         return outcome
@@ -190,12 +261,13 @@ def attempt_outcome(
         valid_until=item.valid_until,
         policy=policy,
     )
+    flags = (FLAG_DUPLICATE_POSSIBLE,) if kind is SendResultKind.UNKNOWN else ()
     if decision.step is NextStep.SUBMITTED:
         return Submitted(
             message_id=item.message_id,
             channel=channel_name,
             parts=(),
-            flags=(FLAG_SUBMIT_OUTCOME_UNKNOWN,),
+            flags=(FLAG_SUBMIT_OUTCOME_UNKNOWN, FLAG_DUPLICATE_POSSIBLE, FLAG_NEEDS_REVIEW),
         )
     detail = ErrorDetail(
         detail=f"{channel_name}: {kind.value}: {result.detail}".rstrip(": "),
@@ -203,7 +275,7 @@ def attempt_outcome(
     )
     if decision.step is NextStep.FAIL:
         if not decision.validity_ended:
-            return Failed(message_id=item.message_id, error=detail)
+            return Failed(message_id=item.message_id, error=detail, flags=flags)
         return Failed(
             message_id=item.message_id,
             error=ErrorDetail(
@@ -211,6 +283,7 @@ def attempt_outcome(
                 f"last: {detail.detail}",
                 err=detail.err,
             ),
+            flags=flags,
         )
     assert decision.at is not None  # NEXT_CHANNEL and RETRY_AT always carry their time
     return Retry(
@@ -218,4 +291,5 @@ def attempt_outcome(
         next_route_index=decision.route_index,
         next_attempt_at=decision.at,
         error=detail,
+        flags=flags,
     )

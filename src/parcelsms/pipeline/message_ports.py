@@ -50,6 +50,13 @@ FLAG_SUBMIT_OUTCOME_UNKNOWN = "submit_outcome_unknown"
 
 FLAG_NO_RECEIPT = "no_receipt"
 
+# A submit went unanswered (or a crash left one in doubt): the carrier may have the
+# message, so a later submission may deliver it twice.
+FLAG_DUPLICATE_POSSIBLE = "duplicate_possible"
+
+# The channel's policy for unanswered submits is "review": an operator decides.
+FLAG_NEEDS_REVIEW = "needs_review"
+
 
 class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
     """A validated, rendered and priced message ready to be stored as ``queued``.
@@ -168,6 +175,7 @@ class Retry(msgspec.Struct, frozen=True, kw_only=True):
     next_route_index: int
     next_attempt_at: datetime
     error: ErrorDetail
+    flags: tuple[str, ...] = ()
 
 
 class Failed(msgspec.Struct, frozen=True, kw_only=True):
@@ -175,6 +183,7 @@ class Failed(msgspec.Struct, frozen=True, kw_only=True):
 
     message_id: str
     error: ErrorDetail
+    flags: tuple[str, ...] = ()
 
 
 SubmissionOutcome = Submitted | Retry | Failed

@@ -11,6 +11,7 @@ import msgspec
 
 from parcelsms.domain.events import MessageStatusChanged, webhook_payload
 from parcelsms.domain.status import MessageStatus
+from parcelsms.pipeline.message_ports import FLAG_DUPLICATE_POSSIBLE
 from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 _encoder = msgspec.json.Encoder()
@@ -46,6 +47,7 @@ def build_webhook_payload(event: WebhookEvent) -> str:
     assert isinstance(data, dict)
     data["country"] = event.country
     data["flags"] = list(event.flags)
+    data["duplicate_possible"] = FLAG_DUPLICATE_POSSIBLE in event.flags
     # The sender sees which attempt and an opaque route label, never the channel's name.
     data["attempt"] = event.attempt
     data["route"] = event.route

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import socket
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from parcelsms.protocol.smpp import client as client_module
+from parcelsms.protocol.smpp.client import SmppClient
 from parcelsms.protocol.smpp.codec import PduReader
 from parcelsms.protocol.smpp.constants import BindType, CommandId, CommandStatus
 from parcelsms.protocol.smpp.outcome import StatusClass, SubmitOutcomeKind
@@ -203,7 +206,7 @@ async def test_a_submit_while_not_bound_is_not_sent(smsc: Smsc, make_client: Mak
     assert handler.requests == []
 
 
-async def test_reconnects_back_off_exponentially(
+async def test_refused_binds_are_asked_again_with_exponential_backoff(
     smsc: Smsc, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, handler = smsc
@@ -211,7 +214,12 @@ async def test_reconnects_back_off_exponentially(
     monkeypatch.setattr(client_module.random, "uniform", lambda low, high: high)
     handler.refuse_binds = 5
     client = await make_client(
-        client_config(server.port, reconnect_initial_delay=0.05, reconnect_max_delay=0.3)
+        client_config(
+            server.port,
+            reconnect_initial_delay=0.05,
+            reconnect_max_delay=0.3,
+            probe_max_delay=0.05,  # the probe ceiling is for unreachable carriers only
+        )
     )
     assert await client.wait_bound(5)
     gaps = [
@@ -222,6 +230,38 @@ async def test_reconnects_back_off_exponentially(
     for gap, delay in zip(gaps, [0.05, 0.1, 0.2, 0.3, 0.3], strict=True):
         assert delay <= gap < delay + 0.15, gaps
     assert client.connects == 6
+
+
+async def test_an_unreachable_smsc_is_probed_at_least_every_probe_interval(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connection refused: the client tries again within ``probe_max_delay`` each time,
+    however long the outage, so it binds soon after the SMSC comes back."""
+    monkeypatch.setattr(client_module.random, "uniform", lambda low, high: high)
+    attempts: list[float] = []
+    loop = asyncio.get_running_loop()
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        port = reserved.getsockname()[1]  # nothing listens on it: connects are refused
+
+        def on_state(state: str, detail: str) -> None:
+            if state == "connect_failed":
+                attempts.append(loop.time())
+
+        client = SmppClient(
+            client_config(port, reconnect_initial_delay=0.05, probe_max_delay=0.2),
+            on_state=on_state,
+        )
+        await client.start()
+        try:
+            async with asyncio.timeout(5):
+                while len(attempts) < 7:  # noqa: ASYNC110 - attempts have no event of their own
+                    await asyncio.sleep(0.01)
+        finally:
+            await client.close()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    assert gaps[:2] == pytest.approx([0.05, 0.1], abs=0.05)
+    assert all(gap < 0.2 + 0.1 for gap in gaps), gaps  # never longer than the probe ceiling
 
 
 async def test_the_client_rebinds_after_the_smsc_drops_the_connection(
@@ -494,3 +534,31 @@ async def test_a_generic_nack_to_the_bind_is_a_refusal_even_with_status_zero(
     finally:
         listener.close()
         await listener.wait_closed()
+
+
+async def test_a_bind_whose_answers_stop_is_recycled_and_bound_again_at_once(
+    smsc: Smsc, make_client: MakeClient
+) -> None:
+    server, handler = smsc
+    handler.answer = lambda connection, pdu: None  # submits are never answered
+    timeouts = SmppTimeouts(response=0.2, enquire_link_interval=0, inactivity=30.0, bind=2.0)
+    client = await make_client(
+        client_config(server.port, timeouts=timeouts, recycle_after_timeouts=3)
+    )
+    assert await client.wait_bound(5)
+    first = [await client.submit(submit_pdu()) for _ in range(2)]
+    assert [outcome.kind for outcome in first] == [SubmitOutcomeKind.UNKNOWN] * 2
+    assert client.recycles == 0  # two in a row: not yet
+    assert len(handler.binds) == 1
+    loop = asyncio.get_running_loop()
+    third = await client.submit(submit_pdu())
+    recycled_at = loop.time()
+    assert third.kind is SubmitOutcomeKind.UNKNOWN
+    assert client.recycles == 1
+    async with asyncio.timeout(5):
+        while len(handler.binds) < 2:  # noqa: ASYNC110 - the rebind has no event of its own
+            await asyncio.sleep(0.005)
+    assert handler.bind_times[-1] - recycled_at < 0.2  # the first attempt is made at once
+    assert await client.wait_bound(5)
+    handler.answer = None  # answering again: a response resets the count
+    assert (await client.submit(submit_pdu())).accepted

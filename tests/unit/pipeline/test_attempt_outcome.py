@@ -8,6 +8,8 @@ from parcelsms.domain.failover import FailoverPolicy, SendResultKind
 from parcelsms.pipeline.channel_port import ChannelResult
 from parcelsms.pipeline.dispatch import FLAG_PARTIALLY_SUBMITTED, attempt_outcome
 from parcelsms.pipeline.message_ports import (
+    FLAG_DUPLICATE_POSSIBLE,
+    FLAG_NEEDS_REVIEW,
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
     DispatchItem,
     Failed,
@@ -74,10 +76,46 @@ def test_a_failure_past_the_validity_end_says_so() -> None:
     )
 
 
-def test_an_unknown_outcome_assumed_submitted_is_flagged_and_has_no_parts() -> None:
+def test_an_unknown_outcome_left_for_review_is_flagged_and_has_no_parts() -> None:
     policy = FailoverPolicy(unknown_outcome="assume_submitted")
     result = ChannelResult(SendResultKind.UNKNOWN)
     outcome = attempt_outcome(item(), "alpha", result, policy, NOW)
     assert outcome == Submitted(
-        message_id="msg_1", channel="alpha", parts=(), flags=(FLAG_SUBMIT_OUTCOME_UNKNOWN,)
+        message_id="msg_1",
+        channel="alpha",
+        parts=(),
+        flags=(FLAG_SUBMIT_OUTCOME_UNKNOWN, FLAG_DUPLICATE_POSSIBLE, FLAG_NEEDS_REVIEW),
     )
+
+
+def test_an_unanswered_submit_resent_flags_the_message_duplicate_possible() -> None:
+    result = ChannelResult(SendResultKind.UNKNOWN, detail="response timeout")
+    outcome = attempt_outcome(item(), "alpha", result, FailoverPolicy(), NOW)
+    assert isinstance(outcome, Retry)
+    assert outcome.flags == (FLAG_DUPLICATE_POSSIBLE,)
+    assert (outcome.next_route_index, outcome.next_attempt_at) == (1, NOW)
+
+
+def test_an_unanswered_submit_waiting_for_its_receipt_is_retried_after_the_wait() -> None:
+    policy = FailoverPolicy(unknown_outcome="wait_receipt", unanswered_wait=90.0)
+    outcome = attempt_outcome(item(), "alpha", ChannelResult(SendResultKind.UNKNOWN), policy, NOW)
+    assert isinstance(outcome, Retry)
+    assert outcome.flags == (FLAG_DUPLICATE_POSSIBLE,)
+    # The next channel of the plan, once the wait is over.
+    assert (outcome.next_route_index, outcome.next_attempt_at) == (1, NOW + timedelta(seconds=90))
+
+
+def test_an_unanswered_submit_whose_wait_outlasts_the_validity_fails_flagged() -> None:
+    policy = FailoverPolicy(unknown_outcome="wait_receipt", unanswered_wait=90.0)
+    short = item(valid_for=timedelta(seconds=60))
+    outcome = attempt_outcome(short, "alpha", ChannelResult(SendResultKind.UNKNOWN), policy, NOW)
+    assert isinstance(outcome, Failed)
+    assert outcome.flags == (FLAG_DUPLICATE_POSSIBLE,)
+
+
+def test_a_refused_submit_is_not_flagged_duplicate_possible() -> None:
+    outcome = attempt_outcome(
+        item(), "alpha", ChannelResult(SendResultKind.TEMPORARY), FailoverPolicy(), NOW
+    )
+    assert isinstance(outcome, Retry)
+    assert outcome.flags == ()

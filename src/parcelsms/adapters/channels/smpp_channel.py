@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from parcelsms.domain.status import status_for_receipt_state
+from parcelsms.domain.status import MessageStatus, status_for_receipt_state
+from parcelsms.pipeline.channel_health import ChannelHealthBoard, ChannelLiveState
 from parcelsms.pipeline.channel_port import (
     ChannelResult,
     OutboundSms,
@@ -70,6 +72,9 @@ class SmppChannelSettings:
     concatenation: ConcatenationMethod = ConcatenationMethod.UDH8
     default_sender_id: str | None = None
     reassembly_timeout_seconds: float = 300.0
+    configured_tps: float | None = None
+    # Accepted submits remembered for their receipt's latency and country (oldest dropped).
+    remembered_submits: int = 100_000
 
 
 class SmppChannel:
@@ -82,6 +87,7 @@ class SmppChannel:
         inbound_sink: InboundSink | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        health: ChannelHealthBoard | None = None,
     ) -> None:
         self.name = settings.name
         self._settings = settings
@@ -99,6 +105,10 @@ class SmppChannel:
         self.receipts = 0
         self.inbound = 0
         self._expiry: asyncio.Task[None] | None = None
+        self._health = health
+        self._loop_time = loop_time
+        # carrier id -> (loop time of the response, destination country)
+        self._submitted: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
     def _state_logger(self, index: int) -> Callable[[str, str], None]:
         def log_state(state: str, detail: str) -> None:
@@ -115,6 +125,19 @@ class SmppChannel:
     @property
     def is_available(self) -> bool:
         return any(client.is_bound for client in self.clients)
+
+    def live_state(self) -> ChannelLiveState:
+        """The binds right now, for the health snapshot."""
+        rates = [client.limiter.rate for client in self.clients]
+        return ChannelLiveState(
+            binds=len(self.clients),
+            bound=sum(client.is_bound for client in self.clients),
+            configured_tps=self._settings.configured_tps,
+            current_tps=None if None in rates else round(sum(r or 0.0 for r in rates), 2),
+            reconnects=sum(max(0, client.connects - 1) for client in self.clients),
+            recycles=sum(client.recycles for client in self.clients),
+            last_error=next((c.last_error for c in self.clients if c.last_error), ""),
+        )
 
     async def start(self) -> None:
         for client in self.clients:
@@ -194,7 +217,18 @@ class SmppChannel:
             outcomes: Sequence[tuple[SubmitOutcome, int]] = [(outcome, responded_at_us)]
         else:
             outcomes = await asyncio.gather(*(self._submit(client, pdu) for pdu in pdus))
+        if self._health is not None:
+            self._remember(outcomes, sms.country)
         return self._combine(outcomes)
+
+    def _remember(self, outcomes: Sequence[tuple[SubmitOutcome, int]], country: str) -> None:
+        submitted = self._submitted
+        now = self._loop_time()
+        for outcome, _ in outcomes:
+            if outcome.kind is SubmitOutcomeKind.ACCEPTED:
+                submitted[clean_message_id(outcome.message_id)] = (now, country)
+        while len(submitted) > self._settings.remembered_submits:
+            submitted.popitem(last=False)
 
     async def _submit(self, client: SmppClient, pdu: Pdu) -> tuple[SubmitOutcome, int]:
         """Submit one part; an accepted one is reported to the receipt sink at once."""
@@ -204,6 +238,7 @@ class SmppChannel:
         return outcome, self._receipt_sink.responded(self.name, outcome.message_id)
 
     def _combine(self, outcomes: Sequence[tuple[SubmitOutcome, int]]) -> ChannelResult:
+        answered = [o.latency for o, _ in outcomes if o.kind is not SubmitOutcomeKind.UNKNOWN]
         accepted = tuple(
             SubmittedPart(
                 part_no=index + 1,
@@ -213,7 +248,10 @@ class SmppChannel:
             for index, (outcome, responded_at_us) in enumerate(outcomes)
             if outcome.kind is SubmitOutcomeKind.ACCEPTED
         )
-        return _result(accepted, [outcome for outcome, _ in outcomes])
+        result = _result(accepted, [outcome for outcome, _ in outcomes])
+        if answered:
+            return replace(result, latency_seconds=max(answered))
+        return result
 
     def _source(self, sender_id: str | None) -> tuple[str, int, int]:
         sender = sender_id or self._settings.default_sender_id or ""
@@ -253,6 +291,8 @@ class SmppChannel:
             return
         final = None if receipt.intermediate else status_for_receipt_state(receipt.state)
         self.receipts += 1
+        if final is not None and self._health is not None:
+            self._record_receipt(receipt.message_id, final is MessageStatus.DELIVERED)
         await self._receipt_sink.received(
             ReceiptRecord(
                 channel=self.name,
@@ -265,6 +305,17 @@ class SmppChannel:
                 received_at_us=received_at_us,
             )
         )
+
+    def _record_receipt(self, carrier_id: str, delivered: bool) -> None:
+        assert self._health is not None
+        # Carriers that write the receipt's id differently from the response's are not
+        # matched here: the receipt still counts, under "??" and without a latency.
+        submitted = self._submitted.pop(clean_message_id(carrier_id), None)
+        if submitted is None:
+            self._health.record_receipt(self.name, "??", delivered, None)
+            return
+        sent_at, country = submitted
+        self._health.record_receipt(self.name, country, delivered, self._loop_time() - sent_at)
 
     async def _on_reply(self, pdu: Pdu, esm_class: int) -> None:
         if self._inbound_sink is None:

@@ -8,8 +8,9 @@ through the one writer (group commit); reads use the reader pool and never wait 
 (WAL).
 
 Rooms (sub-packages): ``engine`` (connections, writer, schema, migrations), ``messages``,
-``accounts``, ``billing``, ``content``, ``webhooks``. In each, ``*_rows`` modules hold the
-row operations and ``*_stores`` the classes that implement the ports with them.
+``accounts``, ``billing``, ``content``, ``webhooks``, ``channels``. In each, ``*_rows``
+modules hold the row operations and ``*_stores`` the classes that implement the ports with
+them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.engine import URL
 
 from parcelsms.adapters.storage.accounts.account_stores import SqlAccountStore
 from parcelsms.adapters.storage.billing.billing_stores import SqlBillingStore
+from parcelsms.adapters.storage.channels.channel_health_stores import SqlChannelHealthStore
 from parcelsms.adapters.storage.content.content_stores import SqlContentStore
 from parcelsms.adapters.storage.context import StorageContext, utc_now
 from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
@@ -61,6 +63,7 @@ class SqlStorage:
         self.content = SqlContentStore(runner)
         self.webhook_endpoints = SqlWebhookEndpointStore(runner)
         self.webhook_outbox = SqlWebhookOutbox(runner)
+        self.channel_health = SqlChannelHealthStore(runner)
 
     @property
     def writer(self) -> BatchingWriter:

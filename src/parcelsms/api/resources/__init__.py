@@ -10,6 +10,7 @@ Sender routes (``/v1``): :mod:`.messages`, :mod:`.previews`, :mod:`.templates`,
 :mod:`.sender_ids`, :mod:`.message_settings`, :mod:`.webhooks`, :mod:`.billing`,
 :mod:`.account`, :mod:`.sandbox_numbers` (``/v1/test_numbers``), :mod:`.keys`.
 Operator routes (``/admin/v1``): :mod:`.admin_reviews`, :mod:`.admin_accounts`,
-:mod:`.billing` (``admin_*`` modules), :mod:`.admin_keys`, :mod:`.admin_receipts`.
+:mod:`.billing` (``admin_*`` modules), :mod:`.admin_keys`, :mod:`.admin_receipts`,
+:mod:`.admin_channels`.
 Unauthenticated: :mod:`.meta` (health, ``/openapi.json``, ``/docs``).
 """

@@ -3,8 +3,15 @@
 Contract of :class:`SmppClient`:
 
 * ``await start()`` returns at once; a supervisor task connects, binds and keeps the bind
-  up, reconnecting with exponential backoff and full jitter after any failure.
+  up. After a lost connection the first attempt is made at once; then attempts back off
+  exponentially with jitter. A carrier that cannot be reached (connection refused, timed
+  out) is probed at least every ``probe_max_delay`` seconds, so a channel is bound again
+  within about that long of its SMSC coming back; a carrier that refuses the bind itself is
+  asked less and less often, up to ``reconnect_max_delay``.
   ``await wait_bound(timeout)`` waits for a bind.
+* A bind whose responses stop coming is recycled: after ``recycle_after_timeouts``
+  consecutive response timeouts the connection is closed (its requests in flight resolve
+  as ``UNKNOWN``) and bound again, instead of being fed more submits.
 * ``await submit(pdu)`` MUST always return a :class:`SubmitOutcome`; it never raises for a
   network problem and never hangs beyond the response timeout. It waits for a window slot
   (the window is enforced: never more than ``window`` requests in flight) and for the rate
@@ -69,8 +76,10 @@ class SmppClientConfig:
     window: int = 100
     tps: float | None = None
     timeouts: SmppTimeouts = field(default_factory=SmppTimeouts)
-    reconnect_initial_delay: float = 0.25
+    reconnect_initial_delay: float = 0.05
     reconnect_max_delay: float = 30.0
+    probe_max_delay: float = 0.5
+    recycle_after_timeouts: int = 3
     max_throttle_retries: int = 20
     status_overrides: dict[int, StatusClass] = field(default_factory=dict)
     address_range: str = ""
@@ -100,7 +109,9 @@ class SmppClient:
         # and each releases its slot, so the count stays right across reconnects.
         self._window = asyncio.Semaphore(config.window)
         self.connects = 0
+        self.recycles = 0
         self.last_error = ""
+        self._consecutive_timeouts = 0
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -150,21 +161,23 @@ class SmppClient:
                 await asyncio.wait_for(task, drain_seconds)
 
     async def _supervise(self) -> None:
-        delay = self.config.reconnect_initial_delay
+        config = self.config
+        delay = 0.0  # the first attempt after a lost connection is made at once
         while not self._stopping:
+            ceiling = config.probe_max_delay
             try:
                 connection = await self._connect_and_bind()
-            except (
-                OSError,
-                ConnectionLostError,
-                ResponseTimeoutError,
-                BindRejectedError,
-                NotBoundError,
-            ) as error:
+            except BindRejectedError as error:
+                # The carrier is up and says no: asking again every half second would not
+                # change its mind, and may get the account barred.
+                ceiling = config.reconnect_max_delay
+                self.last_error = f"{type(error).__name__}: {error}"
+                self._notify("connect_failed", self.last_error)
+            except (OSError, ConnectionLostError, ResponseTimeoutError, NotBoundError) as error:
                 self.last_error = f"{type(error).__name__}: {error}"
                 self._notify("connect_failed", self.last_error)
             else:
-                delay = self.config.reconnect_initial_delay
+                self._consecutive_timeouts = 0
                 self._notify("bound", "")
                 await connection.closed
                 self._bound.clear()
@@ -172,12 +185,14 @@ class SmppClient:
                 if self._stop_requested():
                     return
                 self._notify("disconnected", self.last_error)
+                delay = 0.0
+                continue
             if self._stop_requested():
                 return
-            # Full jitter: many channels reconnecting to one carrier after an outage must not
-            # arrive in lockstep.
-            await asyncio.sleep(random.uniform(0, delay))
-            delay = min(self.config.reconnect_max_delay, delay * 2)
+            delay = min(ceiling, max(config.reconnect_initial_delay, delay * 2))
+            # Jitter over the upper half: channels reconnecting to one carrier after an
+            # outage do not arrive in lockstep, and no gap exceeds the ceiling.
+            await asyncio.sleep(random.uniform(delay / 2, delay))
 
     async def _connect_and_bind(self) -> SmppConnection:
         loop = asyncio.get_running_loop()
@@ -261,9 +276,13 @@ class SmppClient:
                 future = connection.send_request(pdu)
             except (WindowFullError, NotBoundError) as error:
                 return SubmitOutcome(SubmitOutcomeKind.NOT_SENT, reason=str(error))
+            sent_at = asyncio.get_running_loop().time()
             try:
                 response = await future
-            except (ConnectionLostError, ResponseTimeoutError) as error:
+            except ResponseTimeoutError as error:
+                self._response_timed_out(connection)
+                return SubmitOutcome(SubmitOutcomeKind.UNKNOWN, reason=str(error))
+            except ConnectionLostError as error:
                 return SubmitOutcome(SubmitOutcomeKind.UNKNOWN, reason=str(error))
             except ProtocolError as error:
                 # The carrier answered but the answer is unreadable: it may have taken
@@ -271,6 +290,8 @@ class SmppClient:
                 return SubmitOutcome(
                     SubmitOutcomeKind.UNKNOWN, reason=f"unreadable response: {error}"
                 )
+        self._consecutive_timeouts = 0
+        latency = asyncio.get_running_loop().time() - sent_at
         status = response.command_status
         if status == 0 and response.command_id != CommandId.GENERIC_NACK:
             self.limiter.succeeded()
@@ -278,6 +299,7 @@ class SmppClient:
                 SubmitOutcomeKind.ACCEPTED,
                 message_id=response.str_field("message_id"),
                 response=response,
+                latency=latency,
             )
         if status == 0:
             status = CommandStatus.ESME_RUNKNOWNERR  # a generic_nack claiming success
@@ -290,7 +312,22 @@ class SmppClient:
             status_class=status_class,
             reason=status_name(status),
             response=response,
+            latency=latency,
         )
+
+    def _response_timed_out(self, connection: SmppConnection) -> None:
+        """Count a response timeout; recycle the bind after too many in a row."""
+        self._consecutive_timeouts += 1
+        limit = self.config.recycle_after_timeouts
+        if limit <= 0 or self._consecutive_timeouts < limit or connection is not self._connection:
+            return
+        self._consecutive_timeouts = 0
+        self.recycles += 1
+        self.last_error = f"{limit} submits in a row unanswered: bind recycled"
+        self._notify("recycled", self.last_error)
+        # The supervisor sees the connection close and binds again at once; the requests
+        # still in flight on it resolve as UNKNOWN.
+        connection.close()
 
     async def request(self, pdu: Pdu) -> Pdu:
         """Send any other request (query_sm, cancel_sm, enquire_link) and await its answer.

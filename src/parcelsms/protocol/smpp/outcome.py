@@ -95,6 +95,7 @@ class SubmitOutcome:
     status_class: StatusClass = StatusClass.OK
     reason: str = ""
     response: Pdu | None = None
+    latency: float = 0.0  # seconds from the request on the wire to its answer
 
     @property
     def accepted(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, and_, bindparam, exists, or_, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
@@ -36,6 +36,7 @@ from parcelsms.domain.ids import new_id
 from parcelsms.domain.receipt_correlation import micros
 from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.message_ports import (
+    FLAG_DUPLICATE_POSSIBLE,
     FLAG_NO_RECEIPT,
     FLAG_RESENT_AFTER_CRASH,
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
@@ -210,6 +211,8 @@ class SubmissionOperation:
                     )
                     new_parts.append(NewPart(outcome.channel, key))
             elif isinstance(outcome, Retry):
+                for flag in outcome.flags:
+                    state.add_flag(flag)
                 state.assign(
                     route_index=outcome.next_route_index,
                     next_attempt_at=outcome.next_attempt_at,
@@ -227,6 +230,8 @@ class SubmissionOperation:
                     },
                 )
             elif isinstance(outcome, Failed):
+                for flag in outcome.flags:
+                    state.add_flag(flag)
                 transitions.change(
                     state,
                     MessageStatus.FAILED,
@@ -271,6 +276,7 @@ class RecoverOperation:
                 if request.policy == "resend":
                     state.assign(claim_token=None, claimed_at=None)
                     state.add_flag(FLAG_RESENT_AFTER_CRASH)
+                    state.add_flag(FLAG_DUPLICATE_POSSIBLE)
                     transitions.note(state, now, {"recovered": "resend"})
                 else:
                     state.add_flag(FLAG_SUBMIT_OUTCOME_UNKNOWN)
@@ -285,8 +291,13 @@ class RecoverOperation:
         return counts
 
 
+_HAS_PARTS = exists().where(message_parts.c.message_id == messages.c.id)
+
+
 class ExpireOperation:
-    """Ends submitted messages whose receipt never came within validity plus grace."""
+    """Ends submitted messages whose receipt never came within validity plus grace, and
+    those submitted without any part (an unanswered submit left for review: no receipt
+    can ever match them) at their validity end."""
 
     def __init__(self, context: StorageContext) -> None:
         self._context = context
@@ -298,7 +309,10 @@ class ExpireOperation:
                 state_query()
                 .where(
                     messages.c.status == "submitted",
-                    messages.c.valid_until < request.now - request.grace,
+                    or_(
+                        messages.c.valid_until < request.now - request.grace,
+                        and_(messages.c.valid_until < request.now, ~_HAS_PARTS),
+                    ),
                 )
                 .limit(request.limit)
                 .with_for_update()

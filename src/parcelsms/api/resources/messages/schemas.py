@@ -179,6 +179,13 @@ class Message(msgspec.Struct, kw_only=True):
     client_ref: str | None
     callback_url: str | None
     flags: list[str]
+    duplicate_possible: Annotated[
+        bool,
+        msgspec.Meta(
+            description="A submit of this message went unanswered (the carrier may have it), "
+            "so the handset may receive it twice. Also in `flags`."
+        ),
+    ]
     error: ErrorDetail | None
     created_at: datetime
     updated_at: datetime
@@ -287,6 +294,7 @@ def _message_fields(message: message_ports.Message) -> dict[str, Any]:
         "client_ref": message.client_ref,
         "callback_url": message.callback_url,
         "flags": list(message.flags),
+        "duplicate_possible": message_ports.FLAG_DUPLICATE_POSSIBLE in message.flags,
         "error": _error_detail(message.last_error),
         "created_at": message.created_at,
         "updated_at": message.updated_at,

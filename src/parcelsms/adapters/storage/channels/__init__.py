@@ -1,0 +1,1 @@
+"""Carrier channels' stored state: their health snapshots."""
