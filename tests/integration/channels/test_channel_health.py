@@ -24,7 +24,8 @@ from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 async def test_the_operator_sees_each_channels_stored_health(tmp_path: Path) -> None:
     async with running_platform(tmp_path) as platform:
-        publisher = platform.platform.health_publisher
+        assert platform.platform.pipeline is not None
+        publisher = platform.platform.pipeline.health_publisher
         assert publisher is not None
         sender = await platform.sender("shop")
         response = await sender.client.post(

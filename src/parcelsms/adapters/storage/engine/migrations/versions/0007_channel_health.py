@@ -1,7 +1,7 @@
 """Channel health: one row per channel with its latest health snapshot.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05
 """
 
