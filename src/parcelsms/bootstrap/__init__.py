@@ -10,6 +10,7 @@ imports adapters; the running result, its workers and stop order, is
 from __future__ import annotations
 
 import os
+import random
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -131,6 +132,43 @@ def _client_configs(channel: ChannelSettings) -> list[SmppClientConfig]:
                 )
             )
     return configs
+
+
+def build_webhook_delivery(
+    settings: Settings, storage: SqlStorage
+) -> tuple[WebhookSender, WebhookDeliveryWorker]:
+    """The webhook sender and the delivery worker, from ``[webhooks]``.
+
+    Retries wait per :func:`~parcelsms.adapters.webhooks.backoff.next_attempt_delay` with
+    jitter from a random source of the process's own, so that webhooks that failed
+    together (a receiver's outage) do not all come back together.
+    """
+    hooks = settings.webhooks
+    sender = WebhookSender(
+        timeouts=WebhookTimeouts(total=hooks.timeout_seconds),
+        allow_private=hooks.allow_private_targets,
+        connections_per_host=hooks.endpoint_concurrency,
+    )
+    jitter = random.Random()  # spreads retries in time; nothing secret
+
+    def next_delay(attempt: int) -> float:
+        return next_attempt_delay(
+            attempt, base=hooks.retry_base_seconds, cap=hooks.retry_cap_seconds, jitter=jitter
+        )
+
+    worker = WebhookDeliveryWorker(
+        storage.webhook_outbox,
+        sender,
+        next_delay=next_delay,
+        settings=WebhookDeliverySettings(
+            lease_seconds=hooks.lease_seconds,
+            endpoint_concurrency=hooks.endpoint_concurrency,
+            endpoint_max_in_flight=hooks.endpoint_max_in_flight,
+            retry_window=hooks.retry_window,
+            max_attempts=hooks.max_attempts,
+        ),
+    )
+    return sender, worker
 
 
 async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Platform:
@@ -284,16 +322,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         ),
         on_accepted=dispatcher.wake,
     )
-    sender = WebhookSender(
-        timeouts=WebhookTimeouts(total=settings.webhooks.timeout_seconds),
-        allow_private=allow_private,
-    )
-    webhooks = WebhookDeliveryWorker(
-        storage.webhook_outbox,
-        sender,
-        next_delay=lambda attempt: next_attempt_delay(attempt),
-        settings=WebhookDeliverySettings(max_attempts=settings.webhooks.max_attempts),
-    )
+    sender, webhooks = build_webhook_delivery(settings, storage)
     app = create_app(
         ApiServices(
             accounts=storage.accounts,
@@ -302,6 +331,8 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             message_queries=storage.message_queries,
             receipts=storage.receipts,
             webhook_endpoints=storage.webhook_endpoints,
+            webhook_deliveries=storage.webhook_deliveries,
+            webhooks_due=webhooks.wake,
             accept=accept,
             authoring=authoring,
             new_webhook_secret=new_signing_secret,

@@ -6,7 +6,7 @@ import asyncio
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,14 +141,24 @@ class RecordingOutbox:
         self.recorded: set[str] = set()
 
     async def claim_due_webhooks(
-        self, limit: int, now: datetime, lease_seconds: float
+        self, limit: int, now: datetime, lease_seconds: float, busy_urls: Collection[str] = ()
     ) -> list[WebhookDelivery]:
-        rows = await self._storage.webhook_outbox.claim_due_webhooks(limit, now, lease_seconds)
+        rows = await self._storage.webhook_outbox.claim_due_webhooks(
+            limit, now, lease_seconds, busy_urls
+        )
         for row in rows:
             self.claimed[row.id] += 1
             if self.claimed[row.id] > 1:
                 self.claimed_again.set()
         return rows
+
+    async def renew_webhook_leases(
+        self, claims: Sequence[tuple[str, int]], until: datetime
+    ) -> None:
+        """Renews nothing: as if renewals came too late, so leases run out mid-request."""
+
+    async def release_webhooks(self, claims: Sequence[tuple[str, int]], now: datetime) -> None:
+        await self._storage.webhook_outbox.release_webhooks(claims, now)
 
     async def record_webhook_results(self, results: Sequence[WebhookResult]) -> None:
         self.result_calls.append(len(results))

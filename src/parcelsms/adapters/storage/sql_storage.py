@@ -37,6 +37,7 @@ from parcelsms.adapters.storage.messages.message_stores import (
     SqlReceiptStore,
 )
 from parcelsms.adapters.storage.webhooks.webhook_stores import (
+    SqlWebhookDeliveryLog,
     SqlWebhookEndpointStore,
     SqlWebhookOutbox,
 )
@@ -61,6 +62,7 @@ class SqlStorage:
         self.content = SqlContentStore(runner)
         self.webhook_endpoints = SqlWebhookEndpointStore(runner)
         self.webhook_outbox = SqlWebhookOutbox(runner)
+        self.webhook_deliveries = SqlWebhookDeliveryLog(runner)
 
     @property
     def writer(self) -> BatchingWriter:
