@@ -72,6 +72,10 @@ class WebhookReceiver:
 
         await asyncio.wait_for(check(), timeout)
 
+    async def wait_for_requests(self, count: int, timeout: float = 20.0) -> None:
+        """Until at least ``count`` requests arrived."""
+        await self.wait_for(lambda: len(self.received) >= count, timeout)
+
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         headers = {name.lower(): value for name, value in request.headers.items()}
