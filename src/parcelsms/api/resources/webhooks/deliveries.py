@@ -55,9 +55,12 @@ class WebhookDeliveryEndpoints:
             request.query_params,
             {"endpoint_id": None, "status": _STATUSES, "event_type": EVENT_TYPES},
         )
+        endpoint_id = values.get("endpoint_id")
+        if endpoint_id is not None and len(endpoint_id) > _MAX_ID_LENGTH:
+            raise error("invalid_filter", "No endpoint has so long an id.", field="endpoint_id")
         status = values.get("status")
         where = DeliveryFilter(
-            endpoint_id=values.get("endpoint_id"),
+            endpoint_id=endpoint_id,
             status=next((one for one in _STATUSES if one == status), None),
             event_type=values.get("event_type"),
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from parcelsms.api.request_body import RequestBody
-from parcelsms.api.value_formats import Url
+from parcelsms.api.value_formats import Timestamp, Url
 from parcelsms.pipeline.webhook_ports import WebhookDeliveryRecord, WebhookEndpoint
 
 EventTypeName = Annotated[
@@ -61,7 +61,7 @@ class SecretRotation(RequestBody):
 class Replay(RequestBody):
     """Send again everything sent (or dead-lettered) to the endpoint since this moment."""
 
-    since: datetime
+    since: Timestamp
 
 
 class EndpointOut(msgspec.Struct, kw_only=True):
