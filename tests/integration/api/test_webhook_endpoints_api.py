@@ -55,6 +55,21 @@ async def test_the_default_endpoint_of_v1_webhooks_is_one_of_the_endpoints(api: 
     assert "message.status" in default["event_types"]
 
 
+async def test_the_default_endpoint_cannot_be_deleted_but_can_be_disabled(
+    api: Any, error_of: Any
+) -> None:
+    client = api.alpha.client
+    await client.post("/v1/webhooks", json={"url": "https://shop.example/hooks"})
+    (default,) = (await client.get(ENDPOINTS)).json()["data"]
+    error_of(await client.delete(f"{ENDPOINTS}/{default['id']}"), 409, "default_webhook_endpoint")
+    disabled = await client.put(
+        f"{ENDPOINTS}/{default['id']}",
+        json={"url": default["url"], "event_types": default["event_types"], "enabled": False},
+    )
+    assert disabled.json()["enabled"] is False
+    assert (await client.get("/v1/webhooks")).status_code == 200
+
+
 async def test_the_old_limit_warning_name_is_accepted_and_answered_canonically(api: Any) -> None:
     body = (
         await api.alpha.client.post(

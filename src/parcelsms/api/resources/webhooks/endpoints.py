@@ -130,7 +130,10 @@ class WebhookEndpointResource:
 
     async def delete_endpoint(self, request: Request) -> Response:
         caller = await self._auth.authenticate(request)
-        if not await self._endpoints.delete_endpoint(caller.account_id, _endpoint_id(request)):
+        endpoint = await self._existing(caller.account_id, request)
+        if endpoint.is_default:
+            raise error("default_webhook_endpoint")
+        if not await self._endpoints.delete_endpoint(caller.account_id, endpoint.id):
             raise error("not_found", _NOT_FOUND)
         return Response(status_code=204)
 
@@ -227,9 +230,10 @@ class WebhookEndpointResource:
                 path=_ITEM,
                 handler=self.delete_endpoint,
                 summary="Delete a webhook endpoint",
-                description="Its deliveries still pending are dead-lettered.",
+                description="Its deliveries still pending are dead-lettered. The default "
+                "endpoint (`is_default`) signs callbacks and cannot be deleted: disable it.",
                 status=204,
-                errors=("not_found",),
+                errors=("not_found", "default_webhook_endpoint"),
                 tag="webhooks",
                 scope="webhooks",
             ),
