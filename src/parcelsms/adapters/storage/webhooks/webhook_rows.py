@@ -17,6 +17,7 @@ from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
 from parcelsms.adapters.storage.engine.schema.webhook_tables import (
     webhook_endpoints,
@@ -166,14 +167,7 @@ class WebhookClaimOperation:
         return found
 
 
-_RESULT_COLUMNS = (
-    "status",
-    "next_attempt_at",
-    "last_status",
-    "last_error",
-    "latency_ms",
-    "delivered_at",
-)
+_RESULT_COLUMNS = ("status", "next_attempt_at", "last_status", "last_error", "delivered_at")
 _RESULT_UPDATE = (
     webhook_outbox.update()
     .where(
@@ -188,9 +182,16 @@ _RESULT_UPDATE = (
         ),
         last_status=bindparam("b_last_status"),
         last_error=bindparam("b_last_error"),
-        latency_ms=bindparam("b_latency_ms"),
         delivered_at=bindparam("b_delivered_at", type_=UtcDateTime),
     )
+)
+# Latencies differ row by row: one executemany of tuples rather than breaking the groups.
+_LATENCY_UPDATE = BulkStatement(
+    webhook_outbox.update()
+    .where(webhook_outbox.c.id == bindparam("b_id"))
+    .values(latency_ms=bindparam("b_latency_ms")),
+    ("b_latency_ms", "b_id"),
+    {},
 )
 # A deferred row (its endpoint was busy) goes back untried: no attempt is counted.
 _DEFER_UPDATE = (
@@ -213,10 +214,10 @@ class WebhookResultOperation:
     def __call__(self, connection: Connection, results: list[WebhookResult]) -> Sequence[None]:
         now = self._context.clock()
         # Results with the same values (every "delivered, 204" of a batch) share one
-        # UPDATE ... WHERE id IN (...) instead of one statement execution per row; so do
-        # latencies, which are rounded to milliseconds and mostly repeat.
+        # UPDATE ... WHERE id IN (...) instead of one statement execution per row.
         groups: dict[tuple[Any, ...], list[str]] = {}
         deferred: dict[datetime | None, list[str]] = {}
+        latencies: list[tuple[int, str]] = []
         for result in results:
             if result.deferred:
                 deferred.setdefault(result.next_attempt_at or now, []).append(result.id)
@@ -232,10 +233,11 @@ class WebhookResultOperation:
                 None if result.ok else result.next_attempt_at,
                 result.status,
                 result.error,
-                result.latency_ms,
                 now if result.ok else None,
             )
             groups.setdefault(values, []).append(result.id)
+            if result.latency_ms is not None:
+                latencies.append((result.latency_ms, result.id))
         for values, ids in groups.items():
             parameters = {
                 f"b_{name}": value for name, value in zip(_RESULT_COLUMNS, values, strict=True)
@@ -243,6 +245,7 @@ class WebhookResultOperation:
             for start in range(0, len(ids), _RESULT_CHUNK):
                 chunk = ids[start : start + _RESULT_CHUNK]
                 connection.execute(_RESULT_UPDATE, {"b_ids": chunk, **parameters})
+        _LATENCY_UPDATE.execute(connection, latencies)
         for due, ids in deferred.items():
             for start in range(0, len(ids), _RESULT_CHUNK):
                 chunk = ids[start : start + _RESULT_CHUNK]
