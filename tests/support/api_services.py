@@ -40,5 +40,6 @@ def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiSer
         "message_queries": storage.message_queries,
         "receipts": storage.receipts,
         "webhook_endpoints": storage.webhook_endpoints,
+        "webhook_deliveries": storage.webhook_deliveries,
     }
     return ApiServices(accept=accept, **{**ports, **defaults, **options})

@@ -43,7 +43,11 @@ from parcelsms.api.resources.previews import PreviewEndpoints
 from parcelsms.api.resources.sandbox_numbers import SandboxNumberEndpoints
 from parcelsms.api.resources.sender_ids import SenderIdEndpoints
 from parcelsms.api.resources.templates import TemplateEndpoints
-from parcelsms.api.resources.webhooks import WebhookEndpoints
+from parcelsms.api.resources.webhooks import (
+    WebhookDeliveryEndpoints,
+    WebhookEndpointResource,
+    WebhookEndpoints,
+)
 from parcelsms.api.route_table import ApiRoute, starlette_routes
 from parcelsms.api.services import ApiServices
 from parcelsms.domain.api_keys import ADMIN_SCOPE
@@ -85,6 +89,18 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
         services.check_webhook_url,
         limit,
         check_host=services.check_webhook_host,
+    ).routes()
+    table += WebhookEndpointResource(
+        services.webhook_endpoints,
+        services.webhook_deliveries,
+        authenticator,
+        services.new_webhook_secret,
+        services.check_webhook_url,
+        limit,
+        check_host=services.check_webhook_host,
+    ).routes()
+    table += WebhookDeliveryEndpoints(
+        services.webhook_deliveries, authenticator, on_retry=services.webhooks_due
     ).routes()
     table += BillingEndpoints(services.billing, authenticator, services.limits, limit).routes()
     table += AccountEndpoints(services.accounts, authenticator, limit).routes()

@@ -22,7 +22,7 @@ from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.message_ports import MessageQueries
 from parcelsms.pipeline.receipt_ports import ReceiptStore
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
-from parcelsms.pipeline.webhook_ports import WebhookEndpointStore
+from parcelsms.pipeline.webhook_ports import WebhookDeliveryLog, WebhookEndpointStore
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_AUTH_CACHE_SECONDS = 2.0
@@ -40,13 +40,17 @@ async def _resolve_nothing(url: str) -> None:
     """The default ``check_webhook_host``: host names are not resolved at registration."""
 
 
+def _nothing_due() -> None:
+    """The default ``webhooks_due``: the worker finds redeliveries at its next poll."""
+
+
 @dataclass(frozen=True, slots=True)
 class ApiServices:
     """The dependencies of the HTTP API.
 
     * ``accounts``, ``billing``, ``content``, ``message_queries``, ``receipts``,
-      ``webhook_endpoints``: the storage ports the resources read and write (the
-      composition root hands out the storage's rooms).
+      ``webhook_endpoints``, ``webhook_deliveries``: the storage ports the resources read
+      and write (the composition root hands out the storage's rooms).
     * ``accept``: the accept use case behind ``POST /v1/messages``, the batch endpoint and
       the preview.
     * ``authoring``: the content use case behind templates, sender IDs and the operator's
@@ -82,6 +86,7 @@ class ApiServices:
     message_queries: MessageQueries
     receipts: ReceiptStore
     webhook_endpoints: WebhookEndpointStore
+    webhook_deliveries: WebhookDeliveryLog
     accept: AcceptMessages
     authoring: ContentAuthoring
     limits: AccountLimitsCache
@@ -96,6 +101,8 @@ class ApiServices:
     key_rates: RateDefaults = field(default_factory=RateDefaults)
     account_changed: Callable[[str], None] = _ignore_account
     channel_health: ChannelHealthStore | None = None
+    # Told when a sender asked for a redelivery: the webhook worker looks at once.
+    webhooks_due: Callable[[], None] = _nothing_due
     # The bootstrap operator token ([security] admin_token), accepted on /admin/v1 routes
     # besides operator keys (scope admin); None: operator keys only.
     admin_token: str | None = None

@@ -22,7 +22,7 @@ from parcelsms.adapters.process.wake_socket import WakeSender, wake_address
 from parcelsms.adapters.storage import SqlStorage, open_storage
 from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings, database_file
 from parcelsms.bootstrap.api_parts import build_api
-from parcelsms.bootstrap.pipeline_parts import build_pipeline
+from parcelsms.bootstrap.pipeline_parts import build_pipeline, build_webhook_delivery
 from parcelsms.bootstrap.roles import Role
 from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import Settings
@@ -107,7 +107,10 @@ async def build_platform(
             platform.pipeline = await build_pipeline(settings, storage, address)
         if role.runs_api:
             if platform.pipeline is not None:
-                platform.api = await build_api(settings, storage, platform.pipeline.dispatcher.wake)
+                pipeline = platform.pipeline
+                platform.api = await build_api(
+                    settings, storage, pipeline.dispatcher.wake, pipeline.webhooks.wake
+                )
             else:
                 ring = WakeSender(address)
                 platform.api = await build_api(settings, storage, ring.ring)
@@ -123,6 +126,7 @@ __all__ = [
     "PriceList",
     "Role",
     "build_platform",
+    "build_webhook_delivery",
     "cross_process_signals",
     "open_platform_storage",
     "resolve_pepper",

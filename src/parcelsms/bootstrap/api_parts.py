@@ -27,11 +27,20 @@ from parcelsms.pipeline.signing_secrets import SigningSecretLookup
 from parcelsms.pipeline.verification_guard import VerificationGuard
 
 
+def _poll_finds_it() -> None:
+    """No worker in this process: the pipeline's webhook worker finds the row at its poll."""
+
+
 async def build_api(
-    settings: Settings, storage: SqlStorage, on_accepted: Callable[[], None]
+    settings: Settings,
+    storage: SqlStorage,
+    on_accepted: Callable[[], None],
+    webhooks_due: Callable[[], None] | None = None,
 ) -> ApiParts:
     """Wire the API; ``on_accepted`` is called after new messages were committed to the
-    queue (it wakes the dispatcher, in this process or the pipeline's)."""
+    queue (it wakes the dispatcher, in this process or the pipeline's), ``webhooks_due`` when a
+    sender asked for a redelivery (the webhook worker, when it runs in this process; else
+    the pipeline's worker finds it at its next poll)."""
     prices = settings.price_list()
     route_table = settings.route_table()
     # Loaded and validated once: a bad operator copy stops the start with its key named.
@@ -141,6 +150,8 @@ async def build_api(
             ),
             account_changed=account_changed,
             channel_health=storage.channel_health,
+            webhook_deliveries=storage.webhook_deliveries,
+            webhooks_due=webhooks_due or _poll_finds_it,
         )
     )
     return ApiParts(app=app, accept=accept, daily_limits=daily_guard)

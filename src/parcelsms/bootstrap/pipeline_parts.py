@@ -3,6 +3,8 @@ correlator, the dispatcher and the webhook worker, for a ``pipeline`` or ``all``
 
 from __future__ import annotations
 
+import random
+
 from parcelsms.adapters.channels.smpp_channel import SmppChannel, SmppChannelSettings
 from parcelsms.adapters.process.wake_socket import WakeListener
 from parcelsms.adapters.storage import SqlStorage
@@ -85,6 +87,43 @@ async def start_embedded_simulator(settings: Settings) -> tuple[CarrierSimulator
     return simulator, channel
 
 
+def build_webhook_delivery(
+    settings: Settings, storage: SqlStorage
+) -> tuple[WebhookSender, WebhookDeliveryWorker]:
+    """The webhook sender and the delivery worker, from ``[webhooks]``.
+
+    Retries wait per :func:`~parcelsms.adapters.webhooks.backoff.next_attempt_delay` with
+    jitter from a random source of the process's own, so that webhooks that failed
+    together (a receiver's outage) do not all come back together.
+    """
+    hooks = settings.webhooks
+    sender = WebhookSender(
+        timeouts=WebhookTimeouts(total=hooks.timeout_seconds),
+        allow_private=hooks.allow_private_targets,
+        connections_per_host=hooks.endpoint_concurrency,
+    )
+    jitter = random.Random()  # spreads retries in time; nothing secret
+
+    def next_delay(attempt: int) -> float:
+        return next_attempt_delay(
+            attempt, base=hooks.retry_base_seconds, cap=hooks.retry_cap_seconds, jitter=jitter
+        )
+
+    worker = WebhookDeliveryWorker(
+        storage.webhook_outbox,
+        sender,
+        next_delay=next_delay,
+        settings=WebhookDeliverySettings(
+            lease_seconds=hooks.lease_seconds,
+            endpoint_concurrency=hooks.endpoint_concurrency,
+            endpoint_max_in_flight=hooks.endpoint_max_in_flight,
+            retry_window=hooks.retry_window,
+            max_attempts=hooks.max_attempts,
+        ),
+    )
+    return sender, worker
+
+
 async def build_pipeline(
     settings: Settings, storage: SqlStorage, wake_address: str | None = None
 ) -> PipelineWorkers:
@@ -143,16 +182,7 @@ async def build_pipeline(
         health=health,
     )
     listener = WakeListener(wake_address, dispatcher.wake)
-    sender = WebhookSender(
-        timeouts=WebhookTimeouts(total=settings.webhooks.timeout_seconds),
-        allow_private=settings.webhooks.allow_private_targets,
-    )
-    webhooks = WebhookDeliveryWorker(
-        storage.webhook_outbox,
-        sender,
-        next_delay=lambda attempt: next_attempt_delay(attempt),
-        settings=WebhookDeliverySettings(max_attempts=settings.webhooks.max_attempts),
-    )
+    sender, webhooks = build_webhook_delivery(settings, storage)
     return PipelineWorkers(
         settings=settings,
         storage=storage,

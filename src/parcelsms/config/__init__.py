@@ -62,8 +62,12 @@ Tables and their defaults::
     [dispatch]   max_segments = 10 (1..255), validity = "48h" ("30s", "15m", "2d", "1h30m"
                  or seconds), refund_on_carrier_reject = false,
                  unknown_outcome_policy = "resend" | "assume_submitted"
-    [webhooks]   allow_private_targets = false, max_attempts = 12 (1..100),
-                 timeout_seconds = 10
+    [webhooks]   allow_private_targets = false, timeout_seconds = 10 (per request),
+                 retry_window = "24h" (retries of one webhook, then dead-lettered),
+                 max_attempts = 0 (0: no limit by count, else 1..1000),
+                 retry_base_seconds = 5, retry_cap_seconds = 3600 (exponential backoff
+                 with jitter), lease_seconds = 5, endpoint_concurrency = 10 (requests in
+                 flight per URL, 1..100), endpoint_max_in_flight = 400 (rows held per URL)
     [simulator]  embedded (default: true when no channel is configured; its channel is
                  named "simulator"), scenario (a path, relative to the config file's
                  directory; to the working directory when there is no file)

@@ -137,9 +137,22 @@ class ReceiptSettingsTable(SettingsTable, frozen=True):
 
 
 class WebhookSettings(SettingsTable, frozen=True):
+    """``[webhooks]``: targets, timeouts, the retry schedule and per-endpoint limits
+    (docs/webhooks.md)."""
+
     allow_private_targets: bool = False
-    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12
+    max_attempts: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 0
     timeout_seconds: Positive = 10.0
+    retry_window: Duration = Duration(hours=24)
+    retry_base_seconds: Positive = 5.0
+    retry_cap_seconds: Positive = 3600.0
+    lease_seconds: Annotated[float, msgspec.Meta(ge=1, le=600)] = 5.0
+    endpoint_concurrency: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+    endpoint_max_in_flight: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 400
+
+    def __post_init__(self) -> None:
+        if self.retry_cap_seconds < self.retry_base_seconds:
+            raise ValueError("webhooks.retry_cap_seconds must be at least retry_base_seconds")
 
 
 class SimulatorSettings(SettingsTable, frozen=True):

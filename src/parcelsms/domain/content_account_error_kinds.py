@@ -106,6 +106,14 @@ CONTENT_ACCOUNT_ERROR_KINDS: tuple[ErrorKind, ...] = (
         "operator can allow them with `[webhooks] allow_private_targets = true`.",
     ),
     ErrorKind(
+        "default_webhook_endpoint",
+        409,
+        "The default webhook endpoint cannot be deleted.",
+        "Its secret signs the webhooks sent to messages' own `callback_url`. Disable it "
+        "(`PUT /v1/webhooks/endpoints/{id}` with `enabled: false`) to stop its webhooks, or "
+        "replace its URL and secret with `POST /v1/webhooks`.",
+    ),
+    ErrorKind(
         "invalid_callback_url",
         422,
         "The callback URL is not allowed.",

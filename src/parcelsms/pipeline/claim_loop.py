@@ -93,6 +93,10 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         """Items claimed and not yet recorded."""
         return len(self._held)
 
+    def held_keys(self) -> frozenset[Hashable]:
+        """The keys of the items in flight (claimed, not yet recorded)."""
+        return frozenset(self._held)
+
     def wake(self) -> None:
         """New items may be claimable: look now instead of at the next poll."""
         self._wake.set()

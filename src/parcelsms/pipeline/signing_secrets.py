@@ -1,7 +1,8 @@
 """Whether an account can sign webhooks: a short in-process cache over the endpoint store.
 
-A positive answer is cached for good (an endpoint is replaced, never removed); a negative
-one for a few seconds, so registering an endpoint takes effect quickly in every process.
+A positive answer is cached for good (the default endpoint, whose secret signs callbacks, is
+replaced or disabled, never removed); a negative one for a few seconds, so registering an
+endpoint takes effect quickly in every process.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
-"""Which status changes of a message become webhooks, where they go, and what they say.
+"""Which status changes of a message become webhooks, and what they say.
 
 The rule is the pipeline's; storage applies it inside the transaction of each status change
-(:class:`~parcelsms.pipeline.webhook_ports.WebhookPolicy`), so a change and its outbox row commit
-together and no webhook is ever lost between them.
+(:class:`~parcelsms.pipeline.webhook_ports.WebhookPolicy`), so a change and its outbox rows
+commit together and no webhook is ever lost between them. Where each goes is the domain's
+:func:`~parcelsms.domain.webhook_routing.route_event`.
 
 :class:`StatusWebhookPolicy` is the platform's rule: every status change but ``queued``
-(a retry going back to the queue is not news to the sender) makes a webhook, sent to the
-message's ``callback_url`` or else to the account's endpoint, none when there is neither.
-The body is built once (:func:`~parcelsms.pipeline.webhook_payload.build_webhook_payload`)
-and stored, so every retry sends the same bytes.
+(a retry going back to the queue is not news to the sender) may make webhooks. The body is
+built once (:func:`~parcelsms.pipeline.webhook_payload.build_webhook_payload`), only when
+some destination wants it, and stored, so every retry sends the same bytes.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ class StatusWebhookPolicy:
 
     payload_builder: WebhookPayloadBuilder = build_webhook_payload
     statuses: frozenset[MessageStatus] = field(default=STATUSES_WITH_WEBHOOK)
-
-    def url_for(self, callback_url: str | None, endpoint_url: str | None) -> str | None:
-        """The message's own callback URL wins over the account-wide endpoint."""
-        return callback_url or endpoint_url
 
     def payload(self, event: WebhookEvent) -> str:
         return self.payload_builder(event)

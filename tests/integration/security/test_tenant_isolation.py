@@ -57,6 +57,12 @@ BODIES: dict[tuple[str, str], Any] = {
         "messages": [{"to": "+12025550101", "params": {"tracking": "B"}}],
     },
     ("POST", "/v1/webhooks"): {"url": "https://203.0.113.50/beta-hooks"},
+    ("POST", "/v1/webhooks/endpoints"): {"url": "https://203.0.113.51/beta-hooks"},
+    ("PUT", "/v1/webhooks/endpoints/{id}"): {
+        "url": "https://203.0.113.52/beta-hooks",
+        "event_types": ["message.final"],
+    },
+    ("POST", "/v1/webhooks/endpoints/{id}/replay"): {"since": "2020-01-01T00:00:00Z"},
     ("POST", "/v1/account/verification"): {**DETAILS, "legal_name": "Beta Ltd", "country": "GB"},
     ("POST", "/v1/test_numbers"): {"number": "+447700100999"},
     ("POST", "/v1/test_numbers/{id}/confirm"): {"code": "123456"},
@@ -96,6 +102,8 @@ async def _alpha(running: RunningPlatform) -> Alpha:
         ),
         TEST_ACTOR,
     )
+    # Before the message, so that its status changes are webhook deliveries of alpha's.
+    await client.post("/v1/webhooks", json={"url": "https://203.0.113.9/alpha-hooks"})
     # Above the balance: the message below crosses it, so alpha gets a notification.
     await client.post("/v1/balance/alerts", json={"threshold": "100.01"})
     sent = await client.post(
@@ -103,7 +111,8 @@ async def _alpha(running: RunningPlatform) -> Alpha:
         json={"to": "+12025550105", "template": "shipped", "params": {"tracking": "ALPHA-77"}},
     )
     sender_id = await client.post("/v1/sender_ids", json={"sender_id": "ALPHA", "country": "GB"})
-    await client.post("/v1/webhooks", json={"url": "https://203.0.113.9/alpha-hooks"})
+    endpoints = (await client.get("/v1/webhooks/endpoints")).json()["data"]
+    deliveries = (await client.get("/v1/webhooks/deliveries")).json()["data"]
     second_key = await client.post("/v1/keys", json={"label": "alpha reader"})
     number = await client.post("/v1/test_numbers", json={"number": ALPHA_PHONE})
     await client.post("/v1/account/verification", json=DETAILS)
@@ -120,6 +129,8 @@ async def _alpha(running: RunningPlatform) -> Alpha:
         "/admin/v1/accounts": alpha.account_id,
         "/admin/v1/keys": alpha.key_id,
         "/admin/v1/messages": sent.json()["id"],
+        "/v1/webhooks/endpoints": endpoints[0]["id"],
+        "/v1/webhooks/deliveries": deliveries[0]["id"],
     }
     notifications = (await client.get("/v1/notifications")).json()["data"]
     assert [item["kind"] for item in notifications] == ["balance.low"]
@@ -155,6 +166,7 @@ async def _state_of(running: RunningPlatform, alpha: Alpha) -> list[Any]:
         "/v1/sender_ids",
         "/v1/message_settings",
         "/v1/webhooks",
+        "/v1/webhooks/endpoints",
         "/v1/keys",
         "/v1/test_numbers",
         "/v1/ledger",

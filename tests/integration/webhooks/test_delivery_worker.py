@@ -6,11 +6,12 @@ import asyncio
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+import outbox_messages
 import pytest
 from aiohttp import web
 from sender_accounts import new_account
@@ -19,7 +20,6 @@ from standardwebhooks.webhooks import Webhook
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.adapters.webhooks.sender import WebhookSender
 from parcelsms.adapters.webhooks.signing import new_signing_secret
-from parcelsms.pipeline.message_ports import NewMessage, Submitted, SubmittedPart
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookEvent, WebhookResult
@@ -86,41 +86,7 @@ async def submitted_messages(storage: SqlStorage, receiver: Receiver, count: int
     """``count`` messages submitted: one ``submitted`` webhook each in the outbox."""
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.webhook_endpoints.set_webhook_endpoint(account.id, receiver.url, receiver.secret)
-    now = datetime.now().astimezone()
-    accepted = await storage.messages.accept_messages(
-        [
-            NewMessage(
-                account_id=account.id,
-                to_e164="+447911123456",
-                country="GB",
-                template_id=None,
-                language="en",
-                body="Your parcel has shipped.",
-                encoding="GSM7",
-                segments=1,
-                price_micros=1_000,
-                currency="EUR",
-                sender_id=None,
-                client_ref=None,
-                callback_url=None,
-                route_plan=("alpha",),
-                valid_until=now + timedelta(days=1),
-            )
-            for _ in range(count)
-        ]
-    )
-    ids = [getattr(result, "message_id", "") for result in accepted]
-    await storage.messages.claim_for_dispatch("worker", count, now + timedelta(seconds=1))
-    outcomes = [
-        Submitted(
-            message_id=message_id,
-            channel="alpha",
-            parts=(SubmittedPart(part_no=1, carrier_id_raw=message_id),),
-        )
-        for message_id in ids
-    ]
-    assert await storage.messages.record_submissions(outcomes) == [True] * count
-    return ids
+    return await outbox_messages.submitted_messages(storage, account.id, count)
 
 
 def outbox_statuses(path: Path) -> Counter[str]:
@@ -141,14 +107,24 @@ class RecordingOutbox:
         self.recorded: set[str] = set()
 
     async def claim_due_webhooks(
-        self, limit: int, now: datetime, lease_seconds: float
+        self, limit: int, now: datetime, lease_seconds: float, busy_urls: Collection[str] = ()
     ) -> list[WebhookDelivery]:
-        rows = await self._storage.webhook_outbox.claim_due_webhooks(limit, now, lease_seconds)
+        rows = await self._storage.webhook_outbox.claim_due_webhooks(
+            limit, now, lease_seconds, busy_urls
+        )
         for row in rows:
             self.claimed[row.id] += 1
             if self.claimed[row.id] > 1:
                 self.claimed_again.set()
         return rows
+
+    async def renew_webhook_leases(
+        self, claims: Sequence[tuple[str, int]], until: datetime
+    ) -> None:
+        """Renews nothing: as if renewals came too late, so leases run out mid-request."""
+
+    async def release_webhooks(self, claims: Sequence[tuple[str, int]], now: datetime) -> None:
+        await self._storage.webhook_outbox.release_webhooks(claims, now)
 
     async def record_webhook_results(self, results: Sequence[WebhookResult]) -> None:
         self.result_calls.append(len(results))

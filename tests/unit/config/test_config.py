@@ -118,7 +118,9 @@ def test_no_file_gives_defaults_and_the_embedded_simulator() -> None:
     assert settings.dispatch.max_segments == 10
     assert settings.dispatch.validity == timedelta(hours=48)
     assert settings.dispatch.unknown_outcome_policy == "resend"
-    assert settings.webhooks.max_attempts == 12
+    assert settings.webhooks.max_attempts == 0  # no limit by count: a day of retries
+    assert settings.webhooks.retry_window == timedelta(hours=24)
+    assert settings.webhooks.lease_seconds == 5.0
     assert not settings.webhooks.allow_private_targets
     assert (settings.logging.level, settings.logging.format) == ("info", "json")
     assert settings.simulator_embedded
@@ -224,7 +226,11 @@ CHANNEL_FIELDS = CHANNEL.split("[[channels]]\n")[1]
         ('[dispatch]\nvalidity = "2 days"\n', "dispatch.validity"),
         ('[dispatch]\nvalidity = "0s"\n', "dispatch.validity"),
         ('[dispatch]\nunknown_outcome_policy = "guess"\n', "dispatch.unknown_outcome_policy"),
-        ("[webhooks]\nmax_attempts = 0\n", "webhooks.max_attempts"),
+        ("[webhooks]\nmax_attempts = -1\n", "webhooks.max_attempts"),
+        ('[webhooks]\nretry_window = "a day"\n', "webhooks.retry_window"),
+        ("[webhooks]\nretry_base_seconds = 60\nretry_cap_seconds = 5\n", "webhooks"),
+        ("[webhooks]\nendpoint_concurrency = 0\n", "webhooks.endpoint_concurrency"),
+        ("[webhooks]\nlease_seconds = 0.1\n", "webhooks.lease_seconds"),
         ("[webhooks]\ntimeout_seconds = 0\n", "webhooks.timeout_seconds"),
         ('[logging]\nlevel = "loud"\n', "logging.level"),
         ('[logging]\nformat = "xml"\n', "logging.format"),

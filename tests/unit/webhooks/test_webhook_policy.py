@@ -1,4 +1,5 @@
-"""The platform's webhook rule: which status changes are news, and where they go."""
+"""The platform's webhook rule: which status changes are news, and their body (where they
+go: tests/unit/domain/test_webhook_routing.py)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,6 @@ POLICY = StatusWebhookPolicy()
 @pytest.mark.parametrize("status", list(MessageStatus))
 def test_every_status_change_but_back_to_the_queue_makes_a_webhook(status: MessageStatus) -> None:
     assert (status in POLICY.statuses) is (status != MessageStatus.QUEUED)
-
-
-def test_the_messages_callback_url_wins_over_the_account_endpoint() -> None:
-    assert POLICY.url_for("https://own.example", "https://all.example") == "https://own.example"
-
-
-def test_without_a_callback_url_the_account_endpoint_is_used() -> None:
-    assert POLICY.url_for(None, "https://all.example") == "https://all.example"
-
-
-def test_with_neither_nothing_is_sent() -> None:
-    assert POLICY.url_for(None, None) is None
 
 
 def test_the_body_is_the_platforms_payload_by_default() -> None:

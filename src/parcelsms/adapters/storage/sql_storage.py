@@ -39,6 +39,7 @@ from parcelsms.adapters.storage.messages.message_stores import (
     SqlReceiptStore,
 )
 from parcelsms.adapters.storage.webhooks.webhook_stores import (
+    SqlWebhookDeliveryLog,
     SqlWebhookEndpointStore,
     SqlWebhookOutbox,
 )
@@ -64,6 +65,7 @@ class SqlStorage:
         self.webhook_endpoints = SqlWebhookEndpointStore(runner)
         self.webhook_outbox = SqlWebhookOutbox(runner)
         self.channel_health = SqlChannelHealthStore(runner)
+        self.webhook_deliveries = SqlWebhookDeliveryLog(runner)
 
     @property
     def writer(self) -> BatchingWriter:

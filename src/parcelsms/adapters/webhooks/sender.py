@@ -35,6 +35,7 @@ import asyncio
 import ipaddress
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -119,7 +120,9 @@ class WebhookSender:
     whose receivers live inside their network, and for tests). ``resolver`` replaces the
     resolver that :class:`GuardedResolver` wraps (aiohttp's default when None); the guard
     applies to it all the same. ``ssl_context`` verifies HTTPS receivers (the system's
-    default trust store when None).
+    default trust store when None). ``connections_per_host`` caps the connections to one
+    origin (a caller that limits its own requests per URL passes that limit, so requests
+    never queue here, inside their timeout).
     """
 
     def __init__(
@@ -129,8 +132,10 @@ class WebhookSender:
         allow_private: bool = False,
         resolver: AbstractResolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        connections_per_host: int = _POOL_LIMIT_PER_HOST,
     ) -> None:
         self._timeouts = timeouts or WebhookTimeouts()
+        self._per_host = connections_per_host
         self._allow_private = allow_private
         self._inner_resolver = resolver
         self._ssl_context = ssl_context
@@ -150,7 +155,7 @@ class WebhookSender:
             self._ssl_context = await asyncio.to_thread(ssl.create_default_context)
         self._pool = ConnectionPool(
             limit=_POOL_LIMIT,
-            per_host=_POOL_LIMIT_PER_HOST,
+            per_host=self._per_host,
             connect_timeout=self._timeouts.connect,
             resolver=self._resolver,
             ssl_context=self._ssl_context,
@@ -177,8 +182,11 @@ class WebhookSender:
     ) -> None:
         await self.close()
 
-    async def deliver(self, url: str, secret: str, event_id: str, body: bytes) -> DeliveryResult:
-        """POST ``body`` (JSON) to ``url``, signed with ``secret`` under id ``event_id``.
+    async def deliver(
+        self, url: str, secret: str | Sequence[str], event_id: str, body: bytes
+    ) -> DeliveryResult:
+        """POST ``body`` (JSON) to ``url``, signed with ``secret`` (or each of several
+        secrets: a rotation's overlap) under id ``event_id``.
 
         Never raises for network problems or refused targets (see :class:`DeliveryResult`).
         Raises ValueError for a malformed secret or event id or a non-UTF-8 body (see

@@ -6,7 +6,9 @@ Every webhook request carries three headers (https://www.standardwebhooks.com):
   drop duplicates;
 * ``webhook-timestamp``: seconds since the Unix epoch, UTC, of this attempt;
 * ``webhook-signature``: ``v1,<base64 HMAC-SHA256>`` over ``{id}.{timestamp}.{body}``,
-  keyed with the bytes of the endpoint secret.
+  keyed with the bytes of the endpoint secret. While a rotated secret overlaps its
+  successor, one signature per secret, separated by a space (the spec's way: a receiver
+  accepts the request when any signature verifies with the secret it holds).
 
 An endpoint secret is ``whsec_`` followed by the base64 of 32 random bytes (the spec asks
 for 24 to 64). Signing is done by the ``standardwebhooks`` package, the same code
@@ -19,6 +21,7 @@ import base64
 import binascii
 import math
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook
@@ -51,8 +54,12 @@ def _secret_bytes(secret: str) -> bytes:
     return key
 
 
-def sign(secret: str, msg_id: str, timestamp: datetime, body: bytes) -> dict[str, str]:
+def sign(
+    secret: str | Sequence[str], msg_id: str, timestamp: datetime, body: bytes
+) -> dict[str, str]:
     """The three Standard Webhooks headers for one attempt of one event.
+
+    ``secret`` may be several secrets (a rotation's overlap): one signature each, in order.
 
     ``timestamp`` must be timezone-aware (any zone; it is sent as UTC epoch seconds,
     fractions dropped). ``body`` must be UTF-8 (webhook bodies are JSON). ``msg_id`` must be
@@ -63,10 +70,16 @@ def sign(secret: str, msg_id: str, timestamp: datetime, body: bytes) -> dict[str
         raise ValueError("webhook timestamp must be timezone-aware")
     if not msg_id or not msg_id.isascii() or not msg_id.isprintable() or " " in msg_id:
         raise ValueError("webhook id must be non-empty printable ASCII without spaces")
-    key = _secret_bytes(secret)
+    secrets_ = (secret,) if isinstance(secret, str) else tuple(secret)
+    if not secrets_:
+        raise ValueError("a webhook needs at least one secret to be signed with")
+    keys = [_secret_bytes(one) for one in secrets_]
     # The package sets tzinfo=UTC without converting, so hand it UTC already.
     moment = timestamp.astimezone(UTC)
-    signature: str = Webhook(key).sign(msg_id=msg_id, timestamp=moment, data=body.decode("utf-8"))
+    data = body.decode("utf-8")
+    signature = " ".join(
+        Webhook(key).sign(msg_id=msg_id, timestamp=moment, data=data) for key in keys
+    )
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(math.floor(moment.timestamp())),

@@ -1,7 +1,9 @@
 """Account events: the notification row and its webhook, written in the caller's transaction.
 
 The webhook goes through the same outbox as message webhooks (``message_id`` NULL), to the
-account's endpoint; with no endpoint, only the notification is stored. Its body is built
+account's endpoints subscribed to the event's type
+(:func:`~parcelsms.domain.webhook_routing.route_event`); with none, only the notification is
+stored. Its body is built
 once here, so every retry sends the same bytes and signature input.
 """
 
@@ -17,11 +19,13 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.id_cursors import decode_id_cursor, encode_id_cursor
 from parcelsms.adapters.storage.engine.schema.billing_tables import notifications
-from parcelsms.adapters.storage.engine.schema.webhook_tables import (
-    webhook_endpoints,
-    webhook_outbox,
+from parcelsms.adapters.storage.webhooks.outbox_routing_rows import (
+    OUTBOX_INSERT,
+    outbox_rows,
+    read_subscriptions,
 )
 from parcelsms.domain.account_events import AccountEvent
+from parcelsms.domain.webhook_routing import canonical_event_type, route_event
 from parcelsms.pipeline.billing_ports import Notification, NotificationPage
 
 MAX_PAGE_SIZE = 500
@@ -47,32 +51,25 @@ def write_account_events(connection: Connection, events: Sequence[AccountEvent])
             for event in events
         ],
     )
-    account_ids = sorted({event.account_id for event in events})
-    urls = {
-        row.account_id: row.url
-        for row in connection.execute(
-            select(webhook_endpoints.c.account_id, webhook_endpoints.c.url).where(
-                webhook_endpoints.c.account_id.in_(account_ids)
-            )
+    subscriptions = read_subscriptions(connection, (event.account_id for event in events))
+    hooks = []
+    for event in events:
+        routes = route_event(
+            frozenset({canonical_event_type(event.type)}),
+            subscriptions.get(event.account_id, ()),
         )
-    }
-    hooks = [
-        {
-            "id": event.event_id,
-            "account_id": event.account_id,
-            "message_id": None,
-            "url": urls[event.account_id],
-            "payload": _encoder.encode(event.webhook_payload()).decode("utf-8"),
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": event.at,
-            "created_at": event.at,
-        }
-        for event in events
-        if event.account_id in urls
-    ]
-    if hooks:
-        connection.execute(webhook_outbox.insert(), hooks)
+        if routes:
+            hooks.extend(
+                outbox_rows(
+                    routes,
+                    event_id=event.event_id,
+                    account_id=event.account_id,
+                    message_id=None,
+                    payload=_encoder.encode(event.webhook_payload()).decode("utf-8"),
+                    at=event.at,
+                )
+            )
+    OUTBOX_INSERT.execute(connection, hooks)
 
 
 def _notification(row: Any) -> Notification:

@@ -8,8 +8,11 @@ always brings, in the same transaction:
 * an event row (``message_events``);
 * the ledger movement the billing policy asks for (settle or refund, never both: the
   ``billing`` column moves ``reserved → settled | refunded`` exactly once);
-* the webhook outbox row the pipeline's :class:`~parcelsms.pipeline.webhook_ports.WebhookPolicy`
-  asks for (which statuses, which URL, which body).
+* the webhook outbox rows the pipeline's :class:`~parcelsms.pipeline.webhook_ports.WebhookPolicy`
+  asks for (which statuses, which body), one per destination
+  (:func:`~parcelsms.domain.webhook_routing.route_event`: subscribed endpoints or the
+  message's callback URL); a destination that wants none of a change's event types
+  costs nothing.
 
 Writing costs a few statements per batch, not per row: message rows that received the same
 changes (a batch submitted or delivered at one instant: the usual case) are updated by one
@@ -26,22 +29,23 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Update
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
-from parcelsms.adapters.storage.engine.schema.webhook_tables import (
-    webhook_endpoints,
-    webhook_outbox,
-)
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.message_state_rows import (
     MessageState,
     error_document,
     error_from_document,
+)
+from parcelsms.adapters.storage.webhooks.outbox_routing_rows import (
+    OUTBOX_INSERT,
+    outbox_rows,
+    read_subscriptions,
 )
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.route_labels import route_label
@@ -52,6 +56,7 @@ from parcelsms.domain.status import (
     MessageStatus,
     can_transition,
 )
+from parcelsms.domain.webhook_routing import route_event, status_event_types
 from parcelsms.pipeline.message_ports import ErrorDetail
 from parcelsms.pipeline.webhook_ports import WebhookEvent
 
@@ -89,20 +94,6 @@ def _comparable(value: Any) -> Any:
 
 
 _EVENT_INSERT = insert_statement(message_events, ("message_id", "status", "at", "detail"))
-_OUTBOX_INSERT = insert_statement(
-    webhook_outbox,
-    (
-        "id",
-        "account_id",
-        "message_id",
-        "url",
-        "payload",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-    ),
-)
 
 
 class Transitions:
@@ -258,31 +249,28 @@ class Transitions:
     def _write_outbox(self, connection: Connection) -> None:
         if not self._webhooks:
             return
-        # One read per batch: the policy chooses between a message's URL and its account's.
-        account_ids = sorted({state.account_id for state, _ in self._webhooks})
-        rows = connection.execute(
-            select(webhook_endpoints.c.account_id, webhook_endpoints.c.url).where(
-                webhook_endpoints.c.account_id.in_(account_ids)
-            )
+        # One read per batch: the endpoints and subscriptions of the batch's accounts.
+        subscriptions = read_subscriptions(
+            connection, (state.account_id for state, _ in self._webhooks)
         )
-        endpoint_urls: dict[str, str] = {row.account_id: row.url for row in rows}
         policy = self._context.webhook_policy
         rows_to_insert = []
         for state, event in self._webhooks:
-            url = policy.url_for(state.callback_url, endpoint_urls.get(state.account_id))
-            if url is None:
+            routes = route_event(
+                status_event_types(event.status),
+                subscriptions.get(state.account_id, ()),
+                state.callback_url,
+            )
+            if not routes:
                 continue
-            rows_to_insert.append(
-                (
-                    event.event_id,
-                    state.account_id,
-                    state.id,
-                    url,
-                    policy.payload(event),
-                    "pending",
-                    0,
-                    event.at,
-                    event.at,
+            rows_to_insert.extend(
+                outbox_rows(
+                    routes,
+                    event_id=event.event_id,
+                    account_id=state.account_id,
+                    message_id=state.id,
+                    payload=policy.payload(event),
+                    at=event.at,
                 )
             )
-        _OUTBOX_INSERT.execute(connection, rows_to_insert)
+        OUTBOX_INSERT.execute(connection, rows_to_insert)

@@ -1,7 +1,9 @@
-"""Webhook endpoints and the webhook outbox (rows are written by :mod:`.transitions`).
+"""The webhook outbox as a work queue (rows are written by :mod:`.outbox_routing_rows`).
 
 A sender claims due rows with a lease: claiming moves ``next_attempt_at`` to the end of the
 lease, so a row whose sender died becomes due again by itself, and a restart loses nothing.
+The lease is short; a sender renews it for rows whose request is still in flight and
+releases (makes due now) the rows it claimed but did not attempt when it stops.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
 from parcelsms.adapters.storage.engine.schema.webhook_tables import (
     webhook_endpoints,
     webhook_outbox,
 )
-from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookEndpoint, WebhookResult
+from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,45 +31,68 @@ class WebhookClaimRequest:
     limit: int
     now: datetime
     lease_seconds: float
+    busy_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class EndpointChange:
-    account_id: str
-    url: str
-    secret: str
+class LeaseChange:
+    """Renew (``until`` the new lease end) or release (``until`` now) claimed rows."""
+
+    claims: tuple[tuple[str, int], ...]
+    until: datetime
 
 
-_DUE_IDS = (
-    select(webhook_outbox.c.id)
-    .where(
+def _due_ids(exclude_urls: bool) -> Any:
+    conditions = [
         webhook_outbox.c.status == "pending",
         webhook_outbox.c.next_attempt_at <= bindparam("b_now", type_=UtcDateTime),
+    ]
+    if exclude_urls:
+        conditions.append(webhook_outbox.c.url.not_in(bindparam("b_busy", expanding=True)))
+    return (
+        select(webhook_outbox.c.id)
+        .where(*conditions)
+        .order_by(webhook_outbox.c.next_attempt_at)
+        .limit(bindparam("b_limit", type_=Integer))
+        .with_for_update(skip_locked=True)
     )
-    .order_by(webhook_outbox.c.next_attempt_at)
-    .limit(bindparam("b_limit", type_=Integer))
-    .with_for_update(skip_locked=True)
-)
-# Claiming moves the rows' next attempt to the end of the lease and reads them, in one
-# statement (UPDATE ... RETURNING) rather than a SELECT and an UPDATE naming every id.
-_CLAIM = (
-    webhook_outbox.update()
-    .where(webhook_outbox.c.id.in_(_DUE_IDS))
-    .values(next_attempt_at=bindparam("b_lease", type_=UtcDateTime))
-    .returning(
-        webhook_outbox.c.id,
-        webhook_outbox.c.account_id,
-        webhook_outbox.c.message_id,
-        webhook_outbox.c.url,
-        webhook_outbox.c.payload,
-        webhook_outbox.c.attempts,
-        webhook_outbox.c.created_at,
+
+
+def _claim_statement(exclude_urls: bool) -> Any:
+    # Claiming moves the rows' next attempt to the end of the lease and reads them, in one
+    # statement (UPDATE ... RETURNING) rather than a SELECT and an UPDATE naming every id.
+    return (
+        webhook_outbox.update()
+        .where(webhook_outbox.c.id.in_(_due_ids(exclude_urls)))
+        .values(next_attempt_at=bindparam("b_lease", type_=UtcDateTime))
+        .returning(
+            webhook_outbox.c.id,
+            webhook_outbox.c.event_id,
+            webhook_outbox.c.account_id,
+            webhook_outbox.c.endpoint_id,
+            webhook_outbox.c.message_id,
+            webhook_outbox.c.url,
+            webhook_outbox.c.payload,
+            webhook_outbox.c.attempts,
+            webhook_outbox.c.created_at,
+            webhook_outbox.c.retry_from,
+        )
     )
-)
+
+
+_CLAIM = _claim_statement(exclude_urls=False)
+_CLAIM_EXCLUDING = _claim_statement(exclude_urls=True)
+
+
+def _signing_secrets(row: Any, now: datetime) -> tuple[str, ...]:
+    until = row.previous_secret_until
+    if row.previous_secret is not None and until is not None and until > now:
+        return (row.secret, row.previous_secret)
+    return (row.secret,)
 
 
 class WebhookClaimOperation:
-    """Claims due pending outbox rows, each request for one sender."""
+    """Claims due pending outbox rows, each request for one sender, with their secrets."""
 
     def __call__(
         self, connection: Connection, requests: list[WebhookClaimRequest]
@@ -74,37 +100,71 @@ class WebhookClaimOperation:
         results = []
         for request in requests:
             lease_end = request.now + timedelta(seconds=request.lease_seconds)
-            claimed = connection.execute(
-                _CLAIM, {"b_now": request.now, "b_limit": request.limit, "b_lease": lease_end}
-            )
+            parameters: dict[str, Any] = {
+                "b_now": request.now,
+                "b_limit": request.limit,
+                "b_lease": lease_end,
+            }
+            statement = _CLAIM
+            if request.busy_urls:
+                statement = _CLAIM_EXCLUDING
+                parameters["b_busy"] = list(request.busy_urls)
+            claimed = connection.execute(statement, parameters)
             rows = sorted(claimed, key=lambda row: row.id)  # RETURNING has no order: oldest first
-            secrets: dict[str, str] = {}
-            if rows:
-                accounts = sorted({row.account_id for row in rows})
-                secrets = {
-                    row.account_id: row.secret
-                    for row in connection.execute(
-                        select(webhook_endpoints.c.account_id, webhook_endpoints.c.secret).where(
-                            webhook_endpoints.c.account_id.in_(accounts)
-                        )
-                    )
-                }
+            secrets = self._secrets(connection, rows, request.now)
             results.append(
                 [
                     WebhookDelivery(
                         id=row.id,
+                        event_id=row.event_id,
                         account_id=row.account_id,
+                        endpoint_id=row.endpoint_id,
                         message_id=row.message_id,
                         url=row.url,
-                        secret=secrets.get(row.account_id),
+                        secrets=secrets.get(row.endpoint_id or ("default", row.account_id), ()),
                         payload=row.payload,
                         attempts=row.attempts,
                         created_at=row.created_at,
+                        retry_from=row.retry_from or row.created_at,
                     )
                     for row in rows
                 ]
             )
         return results
+
+    @staticmethod
+    def _secrets(
+        connection: Connection, rows: list[Any], now: datetime
+    ) -> dict[Any, tuple[str, ...]]:
+        """Secrets by endpoint id, and by ``("default", account_id)`` for callbacks."""
+        endpoint_ids = sorted({row.endpoint_id for row in rows if row.endpoint_id is not None})
+        callback_accounts = sorted({row.account_id for row in rows if row.endpoint_id is None})
+        if not endpoint_ids and not callback_accounts:
+            return {}
+        found: dict[Any, tuple[str, ...]] = {}
+        for endpoint in connection.execute(
+            select(
+                webhook_endpoints.c.id,
+                webhook_endpoints.c.account_id,
+                webhook_endpoints.c.is_default,
+                webhook_endpoints.c.secret,
+                webhook_endpoints.c.previous_secret,
+                webhook_endpoints.c.previous_secret_until,
+            ).where(
+                or_(
+                    webhook_endpoints.c.id.in_(endpoint_ids),
+                    and_(
+                        webhook_endpoints.c.account_id.in_(callback_accounts),
+                        webhook_endpoints.c.is_default,
+                    ),
+                )
+            )
+        ):
+            secrets = _signing_secrets(endpoint, now)
+            found[endpoint.id] = secrets
+            if endpoint.is_default:
+                found[("default", endpoint.account_id)] = secrets
+        return found
 
 
 _RESULT_COLUMNS = ("status", "next_attempt_at", "last_status", "last_error", "delivered_at")
@@ -125,11 +185,28 @@ _RESULT_UPDATE = (
         delivered_at=bindparam("b_delivered_at", type_=UtcDateTime),
     )
 )
+# Latencies differ row by row: one executemany of tuples rather than breaking the groups.
+_LATENCY_UPDATE = BulkStatement(
+    webhook_outbox.update()
+    .where(webhook_outbox.c.id == bindparam("b_id"))
+    .values(latency_ms=bindparam("b_latency_ms")),
+    ("b_latency_ms", "b_id"),
+    {},
+)
+# A deferred row (its endpoint was busy) goes back untried: no attempt is counted.
+_DEFER_UPDATE = (
+    webhook_outbox.update()
+    .where(
+        webhook_outbox.c.id.in_(bindparam("b_ids", expanding=True)),
+        webhook_outbox.c.status == "pending",
+    )
+    .values(next_attempt_at=bindparam("b_next_attempt_at", type_=UtcDateTime))
+)
 _RESULT_CHUNK = 500
 
 
 class WebhookResultOperation:
-    """Records delivery attempts: delivered, retry later, or give up (``failed``)."""
+    """Records delivery attempts: delivered, retry later, give up (``dead``), or deferred."""
 
     def __init__(self, context: StorageContext) -> None:
         self._context = context
@@ -139,11 +216,16 @@ class WebhookResultOperation:
         # Results with the same values (every "delivered, 204" of a batch) share one
         # UPDATE ... WHERE id IN (...) instead of one statement execution per row.
         groups: dict[tuple[Any, ...], list[str]] = {}
+        deferred: dict[datetime | None, list[str]] = {}
+        latencies: list[tuple[int, str]] = []
         for result in results:
+            if result.deferred:
+                deferred.setdefault(result.next_attempt_at or now, []).append(result.id)
+                continue
             if result.ok:
                 status = "delivered"
             elif result.next_attempt_at is None:
-                status = "failed"
+                status = "dead"
             else:
                 status = "pending"
             values = (
@@ -154,6 +236,8 @@ class WebhookResultOperation:
                 now if result.ok else None,
             )
             groups.setdefault(values, []).append(result.id)
+            if result.latency_ms is not None:
+                latencies.append((result.latency_ms, result.id))
         for values, ids in groups.items():
             parameters = {
                 f"b_{name}": value for name, value in zip(_RESULT_COLUMNS, values, strict=True)
@@ -161,52 +245,38 @@ class WebhookResultOperation:
             for start in range(0, len(ids), _RESULT_CHUNK):
                 chunk = ids[start : start + _RESULT_CHUNK]
                 connection.execute(_RESULT_UPDATE, {"b_ids": chunk, **parameters})
+        _LATENCY_UPDATE.execute(connection, latencies)
+        for due, ids in deferred.items():
+            for start in range(0, len(ids), _RESULT_CHUNK):
+                chunk = ids[start : start + _RESULT_CHUNK]
+                connection.execute(_DEFER_UPDATE, {"b_ids": chunk, "b_next_attempt_at": due})
         return [None] * len(results)
 
 
-class EndpointOperation:
-    """Creates or replaces an account's webhook endpoint."""
-
-    def __init__(self, context: StorageContext) -> None:
-        self._context = context
-
-    def __call__(
-        self, connection: Connection, changes: list[EndpointChange]
-    ) -> Sequence[WebhookEndpoint]:
-        results = []
-        for change in changes:
-            now = self._context.clock()
-            updated = connection.execute(
-                webhook_endpoints.update()
-                .where(webhook_endpoints.c.account_id == change.account_id)
-                .values(url=change.url, secret=change.secret, created_at=now)
-            )
-            if updated.rowcount == 0:
-                connection.execute(
-                    webhook_endpoints.insert().values(
-                        account_id=change.account_id,
-                        url=change.url,
-                        secret=change.secret,
-                        created_at=now,
-                    )
-                )
-            results.append(
-                WebhookEndpoint(
-                    account_id=change.account_id,
-                    url=change.url,
-                    secret=change.secret,
-                    created_at=now,
-                )
-            )
-        return results
-
-
-def read_endpoint(connection: Connection, account_id: str) -> WebhookEndpoint | None:
-    row = connection.execute(
-        select(webhook_endpoints).where(webhook_endpoints.c.account_id == account_id)
-    ).first()
-    if row is None:
-        return None
-    return WebhookEndpoint(
-        account_id=row.account_id, url=row.url, secret=row.secret, created_at=row.created_at
+# Only a row still in the claim that was renewed: pending, and not attempted since (a
+# recorded result counts an attempt, so its retry time is never overwritten).
+_LEASE_UPDATE = (
+    webhook_outbox.update()
+    .where(
+        webhook_outbox.c.id == bindparam("b_id"),
+        webhook_outbox.c.attempts == bindparam("b_attempts"),
+        webhook_outbox.c.status == "pending",
     )
+    .values(next_attempt_at=bindparam("b_until", type_=UtcDateTime))
+)
+
+
+class LeaseOperation:
+    """Moves the next attempt of claimed rows: a renewed lease, or a release."""
+
+    def __call__(self, connection: Connection, changes: list[LeaseChange]) -> Sequence[None]:
+        for change in changes:
+            if change.claims:
+                connection.execute(
+                    _LEASE_UPDATE,
+                    [
+                        {"b_id": row_id, "b_attempts": attempts, "b_until": change.until}
+                        for row_id, attempts in change.claims
+                    ],
+                )
+        return [None] * len(changes)

@@ -1,4 +1,5 @@
-"""Webhooks: each account's endpoint and the outbox of deliveries.
+"""Webhooks: each account's endpoints (with their subscriptions and secrets) and the outbox
+of deliveries.
 
 Declared on the one :data:`~.metadata.metadata`; migrations create exactly these tables.
 """
@@ -6,6 +7,7 @@ Declared on the one :data:`~.metadata.metadata`; migrations create exactly these
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -19,16 +21,28 @@ from sqlalchemy import (
 from parcelsms.adapters.storage.engine.schema.column_types import (
     ID,
     UtcDateTime,
+    json_column,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
 
 webhook_endpoints = Table(
     "webhook_endpoints",
     metadata,
-    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
     Column("url", Text, nullable=False),
+    # Canonical event type names (parcelsms.domain.webhook_routing), a JSON list.
+    Column("event_types", json_column(), nullable=False),
+    # The endpoint of the original single-endpoint API (/v1/webhooks); its secret also
+    # signs the webhooks sent to messages' own callback URLs.
+    Column("is_default", Boolean, nullable=False),
+    Column("enabled", Boolean, nullable=False),
     Column("secret", String(200), nullable=False),
+    # After a rotation the old secret signs too, until previous_secret_until.
+    Column("previous_secret", String(200)),
+    Column("previous_secret_until", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 webhook_outbox = Table(
@@ -36,6 +50,11 @@ webhook_outbox = Table(
     metadata,
     Column("id", String(ID), primary_key=True),
     Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    # The webhook-id header: one event sent to several endpoints keeps one id.
+    Column("event_id", String(ID), nullable=False),
+    # NULL for a message's own callback_url.
+    Column("endpoint_id", String(ID)),
+    Column("event_type", String(40), nullable=False),
     # NULL for account events (balance.low, account.threshold_warning; migration 0004).
     Column("message_id", String(ID), ForeignKey("messages.id"), index=True),
     Column("url", Text, nullable=False),
@@ -45,8 +64,13 @@ webhook_outbox = Table(
     Column("next_attempt_at", UtcDateTime, nullable=False),
     Column("last_status", Integer),
     Column("last_error", Text),
+    Column("latency_ms", Integer),
     Column("created_at", UtcDateTime, nullable=False),
+    # The retry window runs from here: created_at, or the moment of a redelivery request.
+    Column("retry_from", UtcDateTime),
     Column("delivered_at", UtcDateTime),
-    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+    CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
     Index(None, "status", "next_attempt_at"),
+    Index(None, "account_id", "id"),
+    Index(None, "endpoint_id", "created_at"),
 )

@@ -1,4 +1,10 @@
-"""``/v1/webhooks``: the account's webhook endpoint and its signing secret."""
+"""``/v1/webhooks``: the account's default webhook endpoint and its signing secret.
+
+Before several endpoints existed this was *the* endpoint; it keeps working unchanged. It is
+one of ``/v1/webhooks/endpoints`` (``is_default``), created subscribed to every status
+change, replies and account events, and its secret also signs the webhooks sent to
+messages' own ``callback_url``.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,10 @@ from starlette.responses import Response
 from parcelsms.api.authentication import Authenticator
 from parcelsms.api.error_responses import JsonResponse
 from parcelsms.api.request_body import RequestBody, decode_body, read_json_body
+from parcelsms.api.resources.webhooks.url_check import WebhookUrlCheck
 from parcelsms.api.route_table import ApiRoute
 from parcelsms.api.value_formats import Url
 from parcelsms.domain.error_catalogue import error
-from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.webhook_ports import WebhookEndpointStore
 
 # --- schemas --------------------------------------------------------------------------------------
@@ -65,8 +71,7 @@ class WebhookEndpoints:
         self._endpoints = endpoints
         self._auth = authenticator
         self._new_secret = new_secret
-        self._check_url = check_url
-        self._check_host = check_host
+        self._check = WebhookUrlCheck(check_url, check_host)
         self._max_body_bytes = max_body_bytes
 
     async def register_webhook(self, request: Request) -> Response:
@@ -74,12 +79,7 @@ class WebhookEndpoints:
         caller = await self._auth.authenticate(request)
         body = await read_json_body(request, self._max_body_bytes)
         payload = decode_body(_create_decoder, body)
-        try:
-            self._check_url(payload.url)
-            if self._check_host is not None:
-                await self._check_host(payload.url)
-        except CatalogueError as problem:
-            raise error("invalid_webhook_url", problem.message, field="url") from None
+        await self._check(payload.url)
         endpoint = await self._endpoints.set_webhook_endpoint(
             caller.account_id, payload.url, self._new_secret()
         )
@@ -107,11 +107,14 @@ class WebhookEndpoints:
                 method="POST",
                 path="/v1/webhooks",
                 handler=self.register_webhook,
-                summary="Register the webhook endpoint",
+                summary="Register the default webhook endpoint",
                 description="Every status change of the account's messages is POSTed there "
                 "(or to a message's own `callback_url`), signed per Standard Webhooks with "
-                "the secret returned here. The secret is shown only in this response; "
-                "registering again replaces both URL and secret.",
+                "the secret returned here; so are replies and account events. The secret is "
+                "shown only in this response; registering again replaces both URL and secret "
+                "at once (`POST /v1/webhooks/endpoints/{id}/rotate-secret` rotates with an "
+                "overlap). Several endpoints, each with its own event types: "
+                "`/v1/webhooks/endpoints`.",
                 tag="webhooks",
                 request=WebhookCreate,
                 response=WebhookCreated,
@@ -123,7 +126,7 @@ class WebhookEndpoints:
                 method="GET",
                 path="/v1/webhooks",
                 handler=self.get_webhook,
-                summary="Get the webhook endpoint",
+                summary="Get the default webhook endpoint",
                 tag="webhooks",
                 response=WebhookOut,
                 errors=("not_found",),
