@@ -61,6 +61,17 @@ BODIES: dict[tuple[str, str], Any] = {
         ],
     },
     ("POST", "/v1/webhooks"): {"url": "https://93.184.215.14/hooks"},
+    ("POST", "/v1/webhooks/endpoints"): {
+        "url": "https://93.184.215.14/final",
+        "event_types": ["message.final"],
+    },
+    ("PUT", "/v1/webhooks/endpoints/{id}"): {
+        "url": "https://93.184.215.14/all",
+        "event_types": ["message.status", "balance.low"],
+        "enabled": True,
+    },
+    ("POST", "/v1/webhooks/endpoints/{id}/rotate-secret"): {"overlap_seconds": 60},
+    ("POST", "/v1/webhooks/endpoints/{id}/replay"): {"since": "2026-01-01T00:00:00Z"},
     ("POST", "/v1/balance/alerts"): {"threshold": "1.5"},
     ("POST", "/v1/account/verification"): DETAILS,
     ("POST", "/v1/test_numbers"): {"number": "+447700100999"},
@@ -93,7 +104,16 @@ ID_MAKERS: dict[str, Callable[[Api], Awaitable[str]]] = {
         api, "/v1/test_numbers", {"number": "+447700100123"}
     ),
     "/v1/keys/{id}": lambda api: _created(api, "/v1/keys", {"label": "to read or revoke"}),
+    "/v1/webhooks/endpoints/{id}": lambda api: _created(
+        api, "/v1/webhooks/endpoints", BODIES[("POST", "/v1/webhooks/endpoints")]
+    ),
+    # No delivery exists in a fresh app: both answer the same 404 for an unknown id.
+    "/v1/webhooks/deliveries/{id}": lambda api: _unknown(),
 }
+
+
+async def _unknown() -> str:
+    return "none_00000000000000000000000000"
 
 
 async def _pending_template(api: Api) -> str:
