@@ -19,6 +19,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from parcelsms.api.admin_audit import with_audit_fallback
 from parcelsms.api.authentication import Authenticator, token_matcher
@@ -115,8 +116,11 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     return table
 
 
-def create_app(services: ApiServices) -> Starlette:
+def create_app(services: ApiServices, *, console: ASGIApp | None = None) -> Starlette:
     """The API application for ``services`` (it needs nothing else).
+
+    ``console``, when given, is mounted at ``/console`` (the web console, built by the
+    composition root); API routes come first, so it adds nothing to their path.
 
     The app's lifespan waits, on shutdown, for background API-key usage writes; storage
     itself is opened and closed by the caller.
@@ -141,6 +145,8 @@ def create_app(services: ApiServices) -> Starlette:
         *starlette_routes(table, authorize=authenticator.authorize_route),
         Mount("/static", app=StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
+    if console is not None:
+        routes.append(Mount("/console", app=console, name="console"))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestContextMiddleware)],

@@ -26,6 +26,7 @@ from parcelsms.adapters.webhooks.target_guard import check_resolved_host, check_
 from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
+from parcelsms.bootstrap.console_wiring import build_console
 from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
@@ -294,31 +295,38 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         next_delay=lambda attempt: next_attempt_delay(attempt),
         settings=WebhookDeliverySettings(max_attempts=settings.webhooks.max_attempts),
     )
-    app = create_app(
-        ApiServices(
-            accounts=storage.accounts,
-            billing=storage.billing,
-            content=storage.content,
-            message_queries=storage.message_queries,
-            receipts=storage.receipts,
-            webhook_endpoints=storage.webhook_endpoints,
-            accept=accept,
-            authoring=authoring,
-            new_webhook_secret=new_signing_secret,
-            check_webhook_url=check_url,
-            check_webhook_host=check_host,
-            version=__version__,
-            admin_token=settings.security.admin_token,
-            test_numbers=test_numbers,
-            prices_changed=price_book.invalidate,
-            limits=limits,
-            key_rates=RateDefaults(
-                per_second=settings.security.key_rate_limit,
-                burst=settings.security.key_rate_burst,
-            ),
-            account_changed=account_changed,
-        )
+    api_services = ApiServices(
+        accounts=storage.accounts,
+        billing=storage.billing,
+        content=storage.content,
+        message_queries=storage.message_queries,
+        receipts=storage.receipts,
+        webhook_endpoints=storage.webhook_endpoints,
+        accept=accept,
+        authoring=authoring,
+        new_webhook_secret=new_signing_secret,
+        check_webhook_url=check_url,
+        check_webhook_host=check_host,
+        version=__version__,
+        admin_token=settings.security.admin_token,
+        test_numbers=test_numbers,
+        prices_changed=price_book.invalidate,
+        limits=limits,
+        key_rates=RateDefaults(
+            per_second=settings.security.key_rate_limit,
+            burst=settings.security.key_rate_burst,
+        ),
+        account_changed=account_changed,
     )
+    console = build_console(
+        settings,
+        storage,
+        api_services,
+        channels,
+        resolve_pepper(settings, environ),
+        new_webhook_secret=new_signing_secret,
+    )
+    app = create_app(api_services, console=console)
     return Platform(
         settings=settings,
         storage=storage,

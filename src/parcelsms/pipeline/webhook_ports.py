@@ -112,6 +112,29 @@ class WebhookEndpointStore(Protocol):
     async def get_webhook_endpoint(self, account_id: str) -> WebhookEndpoint | None: ...
 
 
+class WebhookAttempt(msgspec.Struct, frozen=True, kw_only=True):
+    """A webhook delivery as the sender may see it (``status``: pending, delivered, failed;
+    ``last_status``: the HTTP status of the last attempt, ``None`` when none answered)."""
+
+    id: str
+    message_id: str | None
+    url: str
+    status: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class WebhookDeliveryLog(Protocol):
+    async def list_webhook_attempts(
+        self, account_id: str, message_id: str | None = None, limit: int = 50
+    ) -> list[WebhookAttempt]:
+        """The account's deliveries (of one message when given), newest first."""
+        ...
+
+
 class WebhookOutbox(Protocol):
     """Outbox rows are written with the status change; a sender claims and reports them."""
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL
 
 from parcelsms.adapters.storage.accounts.account_stores import SqlAccountStore
 from parcelsms.adapters.storage.billing.billing_stores import SqlBillingStore
+from parcelsms.adapters.storage.console.console_user_stores import SqlConsoleUserStore
 from parcelsms.adapters.storage.content.content_stores import SqlContentStore
 from parcelsms.adapters.storage.context import StorageContext, utc_now
 from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
@@ -61,6 +62,7 @@ class SqlStorage:
         self.content = SqlContentStore(runner)
         self.webhook_endpoints = SqlWebhookEndpointStore(runner)
         self.webhook_outbox = SqlWebhookOutbox(runner)
+        self.console_users = SqlConsoleUserStore(runner)
 
     @property
     def writer(self) -> BatchingWriter:

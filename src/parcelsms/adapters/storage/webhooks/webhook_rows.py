@@ -20,7 +20,12 @@ from parcelsms.adapters.storage.engine.schema.webhook_tables import (
     webhook_endpoints,
     webhook_outbox,
 )
-from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookEndpoint, WebhookResult
+from parcelsms.pipeline.webhook_ports import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookResult,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,3 +215,27 @@ def read_endpoint(connection: Connection, account_id: str) -> WebhookEndpoint | 
     return WebhookEndpoint(
         account_id=row.account_id, url=row.url, secret=row.secret, created_at=row.created_at
     )
+
+
+def read_attempts(
+    connection: Connection, account_id: str, message_id: str | None, limit: int
+) -> list[WebhookAttempt]:
+    """The account's outbox rows (of one message when given), newest first."""
+    query = select(webhook_outbox).where(webhook_outbox.c.account_id == account_id)
+    if message_id is not None:
+        query = query.where(webhook_outbox.c.message_id == message_id)
+    rows = connection.execute(query.order_by(webhook_outbox.c.id.desc()).limit(limit))
+    return [
+        WebhookAttempt(
+            id=row.id,
+            message_id=row.message_id,
+            url=row.url,
+            status=row.status,
+            attempts=row.attempts,
+            last_status=row.last_status,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            delivered_at=row.delivered_at,
+        )
+        for row in rows
+    ]

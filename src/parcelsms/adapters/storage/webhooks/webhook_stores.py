@@ -11,11 +11,17 @@ from datetime import datetime
 
 from parcelsms.adapters.storage.engine.runner import SqlRunner
 from parcelsms.adapters.storage.webhooks import webhook_rows
-from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookEndpoint, WebhookResult
+from parcelsms.pipeline.webhook_ports import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookResult,
+)
 
 
 class SqlWebhookEndpointStore:
-    """Implements ``WebhookEndpointStore``: the account-wide webhook endpoint."""
+    """Implements ``WebhookEndpointStore`` (the account-wide webhook endpoint) and
+    ``WebhookDeliveryLog`` (its deliveries, read)."""
 
     def __init__(self, runner: SqlRunner) -> None:
         self._runner = runner
@@ -28,6 +34,12 @@ class SqlWebhookEndpointStore:
 
     async def get_webhook_endpoint(self, account_id: str) -> WebhookEndpoint | None:
         return await self._runner.read(webhook_rows.read_endpoint, account_id)
+
+    async def list_webhook_attempts(
+        self, account_id: str, message_id: str | None = None, limit: int = 50
+    ) -> list[WebhookAttempt]:
+        """Implements ``WebhookDeliveryLog``."""
+        return await self._runner.read(webhook_rows.read_attempts, account_id, message_id, limit)
 
 
 class SqlWebhookOutbox:

@@ -14,6 +14,7 @@ from sqlalchemy import MetaData
 from parcelsms.adapters.storage.engine.schema import (
     account_tables,
     billing_tables,
+    console_tables,
     content_tables,
     message_tables,
     receipt_tables,
@@ -28,6 +29,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     receipt_tables,
     billing_tables,
     webhook_tables,
+    console_tables,
 )
 """The modules declaring the schema's tables, accounts first (most tables refer to them)."""
 
