@@ -19,7 +19,7 @@ from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.console_user_ports import ACCOUNT_ROLES, ConsoleUser
 from parcelsms.pipeline.console_users import ConsoleUsers
 
-PASSWORD_VARIABLE = "PARCELSMS_CONSOLE_PASSWORD"
+PASSWORD_VARIABLE = "PARCELSMS_CONSOLE_PASSWORD"  # noqa: S105  # the name of a variable, not a secret
 
 
 @click.group("console-user")
@@ -32,7 +32,9 @@ def console_user() -> None:
 @click.option("--account", help="The sender account (name or id) the user belongs to.")
 @click.option("--role", type=click.Choice(ACCOUNT_ROLES), help="Their role in the account.")
 @click.option("--operator", is_flag=True, help="An operator log-in instead (no account).")
-@click.option("--time-zone", default="UTC", show_default=True, help="IANA time zone of times shown.")
+@click.option(
+    "--time-zone", default="UTC", show_default=True, help="IANA time zone of times shown."
+)
 @config_option
 def add_console_user(
     email: str,
