@@ -17,7 +17,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.routing import Mount
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -116,6 +117,11 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     return table
 
 
+async def _to_console_home(request: Request) -> RedirectResponse:
+    # The console lives under /console/; the API's router does not add trailing slashes.
+    return RedirectResponse("/console/", status_code=307)
+
+
 def create_app(services: ApiServices, *, console: ASGIApp | None = None) -> Starlette:
     """The API application for ``services`` (it needs nothing else).
 
@@ -146,6 +152,7 @@ def create_app(services: ApiServices, *, console: ASGIApp | None = None) -> Star
         Mount("/static", app=StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
     if console is not None:
+        routes.append(Route("/console", _to_console_home, methods=["GET"]))
         routes.append(Mount("/console", app=console, name="console"))
     app = Starlette(
         routes=routes,

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -78,8 +79,9 @@ class DashboardFigures(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DashboardData(Protocol):
-    async def figures(self, account_id: str, period: Period) -> DashboardFigures:
-        """The account's figures over ``period`` (ending now)."""
+    async def figures(self, account_id: str, period: Period, time_zone: str) -> DashboardFigures:
+        """The account's figures over ``period`` (ending now); hours and days (``today``
+        included) are those of ``time_zone``, the reader's."""
         ...
 
 
@@ -101,8 +103,9 @@ class MessageScanDashboard:
         self._max = max_messages
         self._clock = clock
 
-    async def figures(self, account_id: str, period: Period) -> DashboardFigures:
-        now = self._clock()
+    async def figures(self, account_id: str, period: Period, time_zone: str) -> DashboardFigures:
+        zone = ZoneInfo(time_zone)
+        now = self._clock().astimezone(zone)
         since = (
             now.replace(hour=0, minute=0, second=0, microsecond=0)
             if period == "today"
@@ -122,11 +125,8 @@ class MessageScanDashboard:
         failures: list[FailureRow] = []
         for message in messages:
             outcome = _outcome(message.status)
-            label = (
-                f"{message.created_at.hour:02d}:00"
-                if hourly
-                else message.created_at.date().isoformat()
-            )
+            created = message.created_at.astimezone(zone)
+            label = f"{created.hour:02d}:00" if hourly else created.date().isoformat()
             buckets.setdefault(label, Counter()).update(("messages", outcome))
             countries.setdefault(message.country, Counter()).update(("messages", outcome))
             totals.update(("messages", outcome))

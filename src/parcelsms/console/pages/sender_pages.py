@@ -110,7 +110,11 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
         period = request.query_params.get("period", "today")
         if period not in PERIODS:
             period = "today"
-        figures = await services.dashboard.figures(viewer.account_id, period)  # type: ignore[arg-type]
+        figures = await services.dashboard.figures(
+            viewer.account_id,
+            period,  # type: ignore[arg-type]
+            viewer.user.time_zone,
+        )
         account = await services.accounts.get_account(viewer.account_id)
         return {
             "viewer": viewer,
