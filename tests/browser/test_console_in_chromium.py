@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from console_browser import ConsoleSite, log_in, screenshot
-from console_users import add_console_user
+from console_users import CONSOLE_PASSWORD, add_console_user
 from playwright.async_api import Browser
 
 pytestmark = pytest.mark.browser
@@ -114,3 +114,36 @@ async def test_the_operator_channel_page_lists_the_bound_simulator_channel(
     async with page.expect_response(lambda r: r.url.endswith("/console/operator/channels")):
         pass
     await screenshot(page, "console-channels.png")
+
+
+async def test_the_console_is_usable_with_the_keyboard_and_fits_a_phone_screen(
+    console_site: ConsoleSite, browser: Browser
+) -> None:
+    running = console_site.running
+    sender = await running.sender("courier")
+    await add_console_user(
+        running.storage, "k@courier.test", account_id=sender.account_id, role="owner"
+    )
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    await page.goto(f"{console_site.base_url}/console/login")
+    await page.keyboard.type("k@courier.test")  # the e-mail field has the focus
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(CONSOLE_PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{console_site.base_url}/console/")
+    await page.wait_for_load_state("networkidle")
+
+    assert await page.locator("h1").inner_text() == "Dashboard"
+    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert await page.locator("canvas[data-drawn]").count() == 3  # Chart.js ran under the CSP
+    assert problems == []
+    await context.close()
