@@ -93,6 +93,5 @@ def build_console(
             test_numbers=api.test_numbers,
             routes=route_rows(settings),
             account_changed=api.account_changed,
-            prices_changed=api.prices_changed,
         )
     )

@@ -65,7 +65,6 @@ class ConsoleServices:
     test_numbers: SandboxNumberVerification | None = None
     routes: tuple[RouteRow, ...] = ()
     account_changed: Callable[[str], None] = _ignore_account
-    prices_changed: Callable[[], None] = lambda: None
     # Failed log-ins allowed per e-mail and per client address, refilled over 5 minutes.
     login_attempts_per_email: int = 5
     login_attempts_per_address: int = 20

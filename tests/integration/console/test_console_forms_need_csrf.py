@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from console_users import CONSOLE_PASSWORD, add_console_user
+from console_users import CONSOLE_PASSWORD, CSRF_TOKEN, add_console_user
 from secured_platform import running_platform
 from starlette.routing import Mount, Route
-
-_TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
 def _console_post_paths(app: object) -> list[str]:
@@ -37,7 +35,7 @@ async def test_every_console_form_refuses_a_post_without_its_csrf_token(tmp_path
         for email in ("o@shop.test", "op@platform.test"):
             client = running.client()
             login_page = await client.get("/console/login")
-            token = _TOKEN.search(login_page.text)
+            token = CSRF_TOKEN.search(login_page.text)
             assert token is not None
             refused = await client.post(
                 "/console/login", data={"email": email, "password": CONSOLE_PASSWORD}
@@ -74,7 +72,7 @@ async def test_a_wrong_password_does_not_log_in_and_repeated_failures_are_paused
         statuses = []
         for _ in range(7):
             login_page = await client.get("/console/login")
-            token = _TOKEN.search(login_page.text)
+            token = CSRF_TOKEN.search(login_page.text)
             assert token is not None
             response = await client.post(
                 "/console/login",

@@ -3,33 +3,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import httpx
-from console_users import CONSOLE_PASSWORD, add_console_user
-from secured_platform import RunningPlatform, running_platform
+from console_users import CONSOLE_PASSWORD, add_console_user, console_client
+from secured_platform import running_platform
 
 from parcelsms.pipeline.console_users import ConsoleUsers
-
-_TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
-
-
-async def console_client(running: RunningPlatform, email: str) -> tuple[httpx.AsyncClient, str]:
-    """A client logged in as ``email`` and its CSRF token."""
-    client = running.client()
-    login = await client.get("/console/login")
-    token = _TOKEN.search(login.text)
-    assert token is not None
-    answer = await client.post(
-        "/console/login",
-        data={"email": email, "password": CONSOLE_PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert answer.status_code == 303
-    home = await client.get(answer.headers["location"])
-    csrf = _TOKEN.search(home.text)
-    assert csrf is not None
-    return client, csrf.group(1)
 
 
 async def test_another_accounts_message_template_and_key_are_not_found_in_the_console(
