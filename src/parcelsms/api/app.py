@@ -17,8 +17,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.routing import Mount
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from parcelsms.api.admin_audit import with_audit_fallback
 from parcelsms.api.authentication import Authenticator, token_matcher
@@ -134,8 +136,16 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     return table
 
 
-def create_app(services: ApiServices) -> Starlette:
+async def _to_console_home(request: Request) -> RedirectResponse:
+    # The console lives under /console/; the API's router does not add trailing slashes.
+    return RedirectResponse("/console/", status_code=307)
+
+
+def create_app(services: ApiServices, *, console: ASGIApp | None = None) -> Starlette:
     """The API application for ``services`` (it needs nothing else).
+
+    ``console``, when given, is mounted at ``/console`` (the web console, built by the
+    composition root); API routes come first, so it adds nothing to their path.
 
     The app's lifespan waits, on shutdown, for background API-key usage writes; storage
     itself is opened and closed by the caller.
@@ -163,6 +173,9 @@ def create_app(services: ApiServices) -> Starlette:
         ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
+    if console is not None:
+        routes.append(Route("/console", _to_console_home, methods=["GET"]))
+        routes.append(Mount("/console", app=console, name="console"))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestContextMiddleware)],

@@ -95,6 +95,7 @@ async def build_platform(
     ``all`` process needs neither and uses none (several platforms may then share one test
     process).
     """
+    pepper = resolve_pepper(settings, environ)
     storage = await open_platform_storage(settings, environ, checkpoints=role.runs_pipeline)
     platform = Platform(settings=settings, storage=storage, role=role)
     try:
@@ -109,11 +110,11 @@ async def build_platform(
             if platform.pipeline is not None:
                 pipeline = platform.pipeline
                 platform.api = await build_api(
-                    settings, storage, pipeline.dispatcher.wake, pipeline.webhooks.wake
+                    settings, storage, pepper, pipeline.dispatcher.wake, pipeline.webhooks.wake
                 )
             else:
                 ring = WakeSender(address)
-                platform.api = await build_api(settings, storage, ring.ring)
+                platform.api = await build_api(settings, storage, pepper, ring.ring)
                 platform.api.close_wake = ring.close
     except BaseException:
         await platform.close()

@@ -13,6 +13,7 @@ from parcelsms.adapters.webhooks.target_guard import check_resolved_host, check_
 from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
+from parcelsms.bootstrap.console_wiring import build_console
 from parcelsms.bootstrap.running_platform import ApiParts
 from parcelsms.config import Settings
 from parcelsms.domain.country_rules_loading import load_country_rules
@@ -34,6 +35,7 @@ def _poll_finds_it() -> None:
 async def build_api(
     settings: Settings,
     storage: SqlStorage,
+    pepper: bytes,
     on_accepted: Callable[[], None],
     webhooks_due: Callable[[], None] | None = None,
 ) -> ApiParts:
@@ -126,32 +128,34 @@ async def build_api(
         ),
         on_accepted=on_accepted,
     )
-    app = create_app(
-        ApiServices(
-            accounts=storage.accounts,
-            billing=storage.billing,
-            content=storage.content,
-            message_queries=storage.message_queries,
-            receipts=storage.receipts,
-            webhook_endpoints=storage.webhook_endpoints,
-            accept=accept,
-            authoring=authoring,
-            new_webhook_secret=new_signing_secret,
-            check_webhook_url=check_url,
-            check_webhook_host=check_host,
-            version=__version__,
-            admin_token=settings.security.admin_token,
-            test_numbers=test_numbers,
-            prices_changed=price_book.invalidate,
-            limits=limits,
-            key_rates=RateDefaults(
-                per_second=settings.security.key_rate_limit,
-                burst=settings.security.key_rate_burst,
-            ),
-            account_changed=account_changed,
-            channel_health=storage.channel_health,
-            webhook_deliveries=storage.webhook_deliveries,
-            webhooks_due=webhooks_due or _poll_finds_it,
-        )
+    services = ApiServices(
+        accounts=storage.accounts,
+        billing=storage.billing,
+        content=storage.content,
+        message_queries=storage.message_queries,
+        receipts=storage.receipts,
+        webhook_endpoints=storage.webhook_endpoints,
+        accept=accept,
+        authoring=authoring,
+        new_webhook_secret=new_signing_secret,
+        check_webhook_url=check_url,
+        check_webhook_host=check_host,
+        version=__version__,
+        admin_token=settings.security.admin_token,
+        test_numbers=test_numbers,
+        prices_changed=price_book.invalidate,
+        limits=limits,
+        key_rates=RateDefaults(
+            per_second=settings.security.key_rate_limit,
+            burst=settings.security.key_rate_burst,
+        ),
+        account_changed=account_changed,
+        channel_health=storage.channel_health,
+        webhook_deliveries=storage.webhook_deliveries,
+        webhooks_due=webhooks_due or _poll_finds_it,
     )
+    console = build_console(
+        settings, storage, services, pepper, new_webhook_secret=new_signing_secret
+    )
+    app = create_app(services, console=console)
     return ApiParts(app=app, accept=accept, daily_limits=daily_guard)

@@ -5,7 +5,8 @@ Every input error parcelsms reports is one :class:`ErrorKind` of :data:`CATALOGU
 ``description`` that tells a person what went wrong and what to do about it. ``docs/errors.md``
 is generated from this table (``scripts/generate_error_docs.py``) and a test keeps the two in
 step. The entries live by area in :mod:`~parcelsms.domain.request_error_kinds` and
-:mod:`~parcelsms.domain.content_account_error_kinds`; this module is the one lookup.
+:mod:`~parcelsms.domain.content_account_error_kinds` and
+:mod:`~parcelsms.domain.console_error_kinds`; this module is the one lookup.
 
 Code raises catalogued errors through :func:`error`; asking for a code that is not in the
 catalogue is a programming error and raises ``KeyError`` at once rather than sending a client
@@ -21,12 +22,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from parcelsms.domain.console_error_kinds import CONSOLE_ERROR_KINDS
 from parcelsms.domain.content_account_error_kinds import CONTENT_ACCOUNT_ERROR_KINDS
 from parcelsms.domain.error_kind import ErrorKind
 from parcelsms.domain.request_error_kinds import REQUEST_ERROR_KINDS
 from parcelsms.errors import CatalogueError
 
-_KINDS: tuple[ErrorKind, ...] = REQUEST_ERROR_KINDS + CONTENT_ACCOUNT_ERROR_KINDS
+_KINDS: tuple[ErrorKind, ...] = (
+    REQUEST_ERROR_KINDS + CONTENT_ACCOUNT_ERROR_KINDS + CONSOLE_ERROR_KINDS
+)
 
 CATALOGUE: Mapping[str, ErrorKind] = MappingProxyType({kind.code: kind for kind in _KINDS})
 """Every catalogued error by code, in the order documented in ``docs/errors.md``."""

@@ -157,6 +157,7 @@ class WebhookDeliveryRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 class DeliveryFilter(msgspec.Struct, frozen=True, kw_only=True):
     endpoint_id: str | None = None
+    message_id: str | None = None
     status: DeliveryStatus | None = None
     event_type: str | None = None
 

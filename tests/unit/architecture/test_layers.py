@@ -1,6 +1,6 @@
 """The dependency rule of shared/DESIGN.md, checked on every module's imports.
 
-Layers, top to bottom: entry points (cli, api, simulator, testing; console once it exists) →
+Layers, top to bottom: entry points (cli, api, console, simulator, testing) →
 bootstrap → pipeline → adapters → domain → protocol. A module may import its own layer and
 the layers below it, never above. ``errors`` and ``config`` are shared leaves (config may use
 domain).
@@ -45,6 +45,7 @@ FORBIDDEN = {
     "pipeline": {"adapters", "api", "cli", "console", "simulator", "bootstrap", "testing"},
     "adapters": {"api", "cli", "console", "simulator", "bootstrap", "testing"},
     "api": {"adapters", "cli", "console", "simulator", "bootstrap"},
+    "console": {"adapters", "api", "cli", "simulator", "bootstrap"},
     "simulator": {"adapters", "pipeline", "api", "cli", "console", "bootstrap", "domain"},
     "config": {"adapters", "pipeline", "api", "cli", "console", "simulator", "bootstrap"},
 }

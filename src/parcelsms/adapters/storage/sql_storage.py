@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL
 from parcelsms.adapters.storage.accounts.account_stores import SqlAccountStore
 from parcelsms.adapters.storage.billing.billing_stores import SqlBillingStore
 from parcelsms.adapters.storage.channels.channel_health_stores import SqlChannelHealthStore
+from parcelsms.adapters.storage.console.console_user_stores import SqlConsoleUserStore
 from parcelsms.adapters.storage.content.content_stores import SqlContentStore
 from parcelsms.adapters.storage.context import StorageContext, utc_now
 from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
@@ -66,6 +67,7 @@ class SqlStorage:
         self.webhook_outbox = SqlWebhookOutbox(runner)
         self.channel_health = SqlChannelHealthStore(runner)
         self.webhook_deliveries = SqlWebhookDeliveryLog(runner)
+        self.console_users = SqlConsoleUserStore(runner)
 
     @property
     def writer(self) -> BatchingWriter:

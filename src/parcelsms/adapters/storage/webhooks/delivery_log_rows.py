@@ -97,6 +97,8 @@ def read_delivery_page(connection: Connection, query: DeliveryQuery) -> Delivery
     where = query.where
     if where.endpoint_id is not None:
         statement = statement.where(webhook_outbox.c.endpoint_id == where.endpoint_id)
+    if where.message_id is not None:
+        statement = statement.where(webhook_outbox.c.message_id == where.message_id)
     if where.status is not None:
         statement = statement.where(webhook_outbox.c.status == where.status)
     if where.event_type is not None:

@@ -15,6 +15,7 @@ from parcelsms.adapters.storage.engine.schema import (
     account_tables,
     billing_tables,
     channel_tables,
+    console_tables,
     content_tables,
     message_tables,
     receipt_tables,
@@ -30,6 +31,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     billing_tables,
     webhook_tables,
     channel_tables,
+    console_tables,
 )
 """The modules declaring the schema's tables, accounts first (most tables refer to them)."""
 

@@ -1,0 +1,1 @@
+"""The console room: console users and their sessions."""
