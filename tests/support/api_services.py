@@ -40,5 +40,8 @@ def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiSer
         "message_queries": storage.message_queries,
         "receipts": storage.receipts,
         "webhook_endpoints": storage.webhook_endpoints,
+        "inbound": storage.inbound,
+        "recipient_blocks": storage.recipient_blocks,
+        "events": storage.events,
     }
     return ApiServices(accept=accept, **{**ports, **defaults, **options})

@@ -9,6 +9,7 @@ imports adapters; the running result, its workers and stop order, is
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from parcelsms.adapters.webhooks.target_guard import check_resolved_host, check_
 from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
+from parcelsms.bootstrap.inbound_wiring import inbound_sink, recipient_blocks
 from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
@@ -40,7 +42,6 @@ from parcelsms.pipeline.channel_port import Channel
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
-from parcelsms.pipeline.message_ports import InboundMessage
 from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
@@ -85,10 +86,14 @@ def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
 async def open_platform_storage(settings: Settings, environ: Mapping[str, str]) -> SqlStorage:
     """Open (and migrate) the configured storage; on the first start, seed the database's
     price list from ``[prices]``."""
+    countries_file = settings.countries.file
+    country_rules = load_country_rules(Path(countries_file) if countries_file else None)
     storage = await open_storage(
         settings.database.url,
         pepper=resolve_pepper(settings, environ),
-        webhook_policy=StatusWebhookPolicy(build_webhook_payload),
+        webhook_policy=StatusWebhookPolicy(
+            functools.partial(build_webhook_payload, country_rules=country_rules)
+        ),
         refund_on_reject=settings.dispatch.refund_on_carrier_reject,
         receipt_early_window=settings.receipts.early_window,
     )
@@ -175,9 +180,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     )
     await correlator.load()
 
-    async def inbound_sink(message: InboundMessage) -> None:
-        await storage.messages.store_inbound([message])
-
+    replies = inbound_sink(settings, storage)
     channels = {
         c.name: SmppChannel(
             SmppChannelSettings(
@@ -185,9 +188,10 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
                 sessions=_client_configs(c),
                 default_sender_id=c.default_sender_id,
                 concatenation=ConcatenationMethod(c.concatenation),
+                reassembly_timeout_seconds=settings.inbound.reassembly_timeout.total_seconds(),
             ),
             correlator,
-            inbound_sink,
+            replies,
         )
         for c in channel_settings
     }
@@ -259,6 +263,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         guards=[verification_guard, recipient_guard, daily_guard],
         price_source=price_book,
         sends_free=verification_guard.sends_free,
+        recipient_blocks=recipient_blocks(storage),
     )
     # Templates, sender IDs and their review; a change tells the accept step to forget the
     # account's cached templates and senders.
@@ -302,6 +307,9 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             message_queries=storage.message_queries,
             receipts=storage.receipts,
             webhook_endpoints=storage.webhook_endpoints,
+            inbound=storage.inbound,
+            recipient_blocks=storage.recipient_blocks,
+            events=storage.events,
             accept=accept,
             authoring=authoring,
             new_webhook_secret=new_signing_secret,

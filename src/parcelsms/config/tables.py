@@ -122,6 +122,15 @@ class ReceiptSettingsTable(SettingsTable, frozen=True):
     memory_seconds: Annotated[float, msgspec.Meta(ge=1, le=86_400)] = 120.0
 
 
+class InboundSettings(SettingsTable, frozen=True):
+    """``[inbound]``: replies from handsets (docs/inbound.md)."""
+
+    # A reply belongs to the latest message sent to its number within this window.
+    match_window: Duration = Duration(days=7)
+    # Parts of a concatenated reply wait this long for the others, then it is stored incomplete.
+    reassembly_timeout: Duration = Duration(minutes=5)
+
+
 class WebhookSettings(SettingsTable, frozen=True):
     allow_private_targets: bool = False
     max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12

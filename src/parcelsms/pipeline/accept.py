@@ -34,6 +34,7 @@ from parcelsms.pipeline.compose import (
 from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.message_ports import Accepted, MessageStore, NewMessage
 from parcelsms.pipeline.preview import MessagePreview, build_preview
+from parcelsms.pipeline.recipient_blocks import RecipientBlocks
 from parcelsms.pipeline.send_guards import GuardContext, SendGuard
 from parcelsms.protocol.text.segments import Encoding
 
@@ -108,6 +109,8 @@ class AcceptMessages:
     ``price_source``: the operator's live price list (``None``: ``settings.prices``).
     ``sends_free(account_id, e164)``: whether this account's message to this number costs
     nothing (magic numbers for unverified accounts); ``None``: nothing is free.
+    ``recipient_blocks``: refuses numbers that opted out or are blacklisted (``None``: none
+    are checked).
     """
 
     def __init__(
@@ -123,8 +126,10 @@ class AcceptMessages:
         price_source: PriceSource | None = None,
         sends_free: Callable[[str, str], Awaitable[bool]] | None = None,
         has_signing_secret: Callable[[str], Awaitable[bool]] | None = None,
+        recipient_blocks: RecipientBlocks | None = None,
     ) -> None:
         self._settings = settings
+        self._blocks = recipient_blocks
         self._guards = tuple(guards)
         self._messages = messages
         self._sends_free = sends_free
@@ -237,14 +242,56 @@ class AcceptMessages:
     async def _store(
         self, items: list[NewMessage], contexts: list[GuardContext]
     ) -> list[Accepted | CatalogueError]:
-        """Store admitted items; tell the guards which were stored and which were not."""
+        """Store admitted items; tell the guards which were stored and which were not.
+
+        Items to a number the account may not text are refused here, each on its own (one
+        lookup for all the items: see ``pipeline.recipient_blocks``)."""
         try:
-            stored = await self._messages.accept_messages(items)
+            refused = await self._refused(items, contexts)
+            kept = [index for index in range(len(items)) if index not in refused]
+            accepted = (
+                await self._messages.accept_messages([items[i] for i in kept]) if kept else []
+            )
         except BaseException:
             for context in contexts:
                 for guard in self._guards:
                     guard.released(context)
             raise
+        for index in refused:
+            for guard in self._guards:
+                guard.released(contexts[index])
+        self._settle_guards([contexts[i] for i in kept], accepted)
+        if self._on_accepted is not None and kept:
+            self._on_accepted()
+        results = iter(accepted)
+        return [refused[i] if i in refused else next(results) for i in range(len(items))]
+
+    async def _refused(
+        self, items: list[NewMessage], contexts: list[GuardContext]
+    ) -> dict[int, CatalogueError]:
+        """Items (by position) whose recipient the account may not text, as their errors."""
+        blocks = self._blocks
+        if blocks is None or not items:
+            return {}
+        refused: dict[int, CatalogueError] = {}
+        for account_id in {item.account_id for item in items}:
+            mine = [i for i, item in enumerate(items) if item.account_id == account_id]
+            reasons = await blocks.refusals(account_id, [items[i].to_e164 for i in mine])
+            if not reasons:
+                continue
+            counted = []
+            for i in mine:
+                reason = reasons.get(items[i].to_e164)
+                if reason is not None:
+                    refused[i] = blocks.refusal(reason, contexts[i].field_prefix)
+                    counted.append(reason)
+            await blocks.count(account_id, counted)
+        return refused
+
+    def _settle_guards(
+        self, contexts: list[GuardContext], stored: list[Accepted | CatalogueError]
+    ) -> None:
+        """Tell the guards which items were stored (counted) and which not (released)."""
         for context, result in zip(contexts, stored, strict=True):
             # A replay stored nothing new; an accepted message counts at the price charged
             # (0 when a package paid it).
@@ -255,9 +302,6 @@ class AcceptMessages:
             charged = replace(context, charged_micros=result.price_micros)
             for guard in self._guards:
                 guard.accepted(charged)
-        if self._on_accepted is not None:
-            self._on_accepted()
-        return stored
 
     async def _prepare(
         self, account_id: str, currency: str, request: SendRequest, *, field_prefix: str

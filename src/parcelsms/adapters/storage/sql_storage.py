@@ -8,7 +8,8 @@ through the one writer (group commit); reads use the reader pool and never wait 
 (WAL).
 
 Rooms (sub-packages): ``engine`` (connections, writer, schema, migrations), ``messages``,
-``accounts``, ``billing``, ``content``, ``webhooks``. In each, ``*_rows`` modules hold the
+``accounts``, ``billing``, ``content``, ``webhooks``, ``inbound`` (replies, suppressions and
+the blacklist, the events feed). In each, ``*_rows`` modules hold the
 row operations and ``*_stores`` the classes that implement the ports with them.
 """
 
@@ -30,6 +31,11 @@ from parcelsms.adapters.storage.engine.sqlite_engine import (
     DEFAULT_SQLITE_SETTINGS,
     SqliteSettings,
     open_sqlite_database,
+)
+from parcelsms.adapters.storage.inbound.inbound_stores import (
+    SqlEventFeed,
+    SqlInboundStore,
+    SqlRecipientBlockStore,
 )
 from parcelsms.adapters.storage.messages.message_stores import (
     SqlMessageQueries,
@@ -61,6 +67,9 @@ class SqlStorage:
         self.content = SqlContentStore(runner)
         self.webhook_endpoints = SqlWebhookEndpointStore(runner)
         self.webhook_outbox = SqlWebhookOutbox(runner)
+        self.inbound = SqlInboundStore(runner)
+        self.recipient_blocks = SqlRecipientBlockStore(runner)
+        self.events = SqlEventFeed(runner)
 
     @property
     def writer(self) -> BatchingWriter:

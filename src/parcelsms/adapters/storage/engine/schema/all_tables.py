@@ -17,6 +17,7 @@ from parcelsms.adapters.storage.engine.schema import (
     content_tables,
     message_tables,
     receipt_tables,
+    recipient_block_tables,
     webhook_tables,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
@@ -27,6 +28,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     message_tables,
     receipt_tables,
     billing_tables,
+    recipient_block_tables,
     webhook_tables,
 )
 """The modules declaring the schema's tables, accounts first (most tables refer to them)."""
