@@ -21,7 +21,6 @@ from parcelsms.api.resources.messages.filters import parse_query_time
 from parcelsms.api.route_table import ApiRoute, Parameter, admin_route
 from parcelsms.api.value_formats import CURSOR, PHONE_PATTERN
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.ids import is_valid_id
 from parcelsms.domain.numbers import parse_recipient
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.inbound_ports import (
@@ -157,10 +156,12 @@ def _inbound_filter(values: dict[str, str]) -> InboundFilter:
         try:
             number = parse_recipient(number, field="from").e164
         except CatalogueError as problem:
-            raise error("invalid_filter", problem.message, field="from") from None
+            raise error(
+                "invalid_filter",
+                f"from is not a valid mobile number: {problem.message}",
+                field="from",
+            ) from None
     message_id = values.get("message_id")
-    if message_id is not None and not is_valid_id(message_id, "msg"):
-        raise error("invalid_filter", "message_id is a message id (msg_…).", field="message_id")
     since, until = values.get("since"), values.get("until")
     return InboundFilter(
         from_number=number,

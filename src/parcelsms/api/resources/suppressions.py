@@ -30,7 +30,7 @@ from parcelsms.domain.numbers import parse_recipient
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.inbound_ports import RecipientBlockStore
 
-MAX_IMPORT_ROWS = 10_000
+MAX_IMPORT_ROWS = 5_000
 
 # --- schemas --------------------------------------------------------------------------------------
 
@@ -47,7 +47,9 @@ class SuppressionImport(RequestBody):
     csv: Annotated[
         str,
         msgspec.Meta(
-            max_length=1_000_000,
+            # Well below the request body limit even with every character \u-escaped, so
+            # a longer text is refused as invalid, not as too large.
+            max_length=100_000,
             description=f"CSV text, at most {MAX_IMPORT_ROWS:,} rows; the first column of "
             "each row is a number. A first row whose first cell is not a number (a header) "
             "is skipped.",
@@ -284,7 +286,7 @@ class SuppressionEndpoints:
             ),
             ApiRoute(
                 method="POST",
-                path="/v1/suppressions/import",
+                path="/v1/suppression_imports",
                 handler=self.import_suppressions,
                 summary="Import suppressed numbers from a CSV",
                 description="Each row is added, found on the list already, or rejected with "
