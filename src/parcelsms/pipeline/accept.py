@@ -191,6 +191,10 @@ class AcceptMessages:
                     raise answer
                 return answer
         new, context = await self._prepare(account_id, currency, request, field_prefix="")
+        refused = await self._refused([new], [context])
+        if refused:
+            raise refused[0]
+        await self._admit(context)
         if idempotency_key is not None:
             new = _with_idempotency(new, idempotency_key, request_hash)
         (result,) = await self._store([new], [context])
@@ -218,15 +222,30 @@ class AcceptMessages:
                 field="messages",
             )
         results: list[Accepted | CatalogueError | None] = [None] * len(requests)
-        ready: list[NewMessage] = []
-        contexts: list[GuardContext] = []
-        positions: list[int] = []
+        composed: list[tuple[int, NewMessage, GuardContext]] = []
         labels = range(len(requests)) if indexes is None else indexes
         for index, (request, label) in enumerate(zip(requests, labels, strict=True)):
             try:
                 new, context = await self._prepare(
                     account_id, currency, request, field_prefix=f"messages[{label}]."
                 )
+            except CatalogueError as problem:
+                results[index] = problem
+            else:
+                composed.append((index, new, context))
+        # One lookup for the whole batch, before any guard counts a refused recipient.
+        refused = await self._refused(
+            [new for _, new, _ in composed], [context for _, _, context in composed]
+        )
+        ready: list[NewMessage] = []
+        contexts: list[GuardContext] = []
+        positions: list[int] = []
+        for position, (index, new, context) in enumerate(composed):
+            if position in refused:
+                results[index] = refused[position]
+                continue
+            try:
+                await self._admit(context)
             except CatalogueError as problem:
                 results[index] = problem
             else:
@@ -242,34 +261,24 @@ class AcceptMessages:
     async def _store(
         self, items: list[NewMessage], contexts: list[GuardContext]
     ) -> list[Accepted | CatalogueError]:
-        """Store admitted items; tell the guards which were stored and which were not.
-
-        Items to a number the account may not text are refused here, each on its own (one
-        lookup for all the items: see ``pipeline.recipient_blocks``)."""
+        """Store admitted items; tell the guards which were stored and which were not."""
         try:
-            refused = await self._refused(items, contexts)
-            kept = [index for index in range(len(items)) if index not in refused]
-            accepted = (
-                await self._messages.accept_messages([items[i] for i in kept]) if kept else []
-            )
+            stored = await self._messages.accept_messages(items)
         except BaseException:
             for context in contexts:
                 for guard in self._guards:
                     guard.released(context)
             raise
-        for index in refused:
-            for guard in self._guards:
-                guard.released(contexts[index])
-        self._settle_guards([contexts[i] for i in kept], accepted)
-        if self._on_accepted is not None and kept:
+        self._settle_guards(contexts, stored)
+        if self._on_accepted is not None:
             self._on_accepted()
-        results = iter(accepted)
-        return [refused[i] if i in refused else next(results) for i in range(len(items))]
+        return stored
 
     async def _refused(
         self, items: list[NewMessage], contexts: list[GuardContext]
     ) -> dict[int, CatalogueError]:
-        """Items (by position) whose recipient the account may not text, as their errors."""
+        """Items (by position) whose recipient the account may not text, as their errors:
+        one lookup for all of them (see ``pipeline.recipient_blocks``); refusals are counted."""
         blocks = self._blocks
         if blocks is None or not items:
             return {}
@@ -303,9 +312,22 @@ class AcceptMessages:
             for guard in self._guards:
                 guard.accepted(charged)
 
+    async def _admit(self, context: GuardContext) -> None:
+        """Run the guards; a refusal releases the guards that had admitted the message."""
+        admitted: list[SendGuard] = []
+        try:
+            for guard in self._guards:
+                await guard.admit(context)
+                admitted.append(guard)
+        except BaseException:
+            for guard in admitted:
+                guard.released(context)
+            raise
+
     async def _prepare(
         self, account_id: str, currency: str, request: SendRequest, *, field_prefix: str
     ) -> tuple[NewMessage, GuardContext]:
+        """The message to store and what the guards are told (guards not yet run)."""
         settings = self._settings
         draft = await self._composer.compose(
             account_id,
@@ -352,15 +374,6 @@ class AcceptMessages:
             field_prefix=field_prefix,
             currency=currency,
         )
-        admitted: list[SendGuard] = []
-        try:
-            for guard in self._guards:
-                await guard.admit(context)
-                admitted.append(guard)
-        except BaseException:
-            for guard in admitted:
-                guard.released(context)
-            raise
         now = self._clock()
         message = NewMessage(
             account_id=account_id,
