@@ -94,7 +94,7 @@ class Receiver:
 async def _until(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
     """Poll ``check`` until it returns something truthy (the API has no event to await)."""
     async with asyncio.timeout(timeout):
-        while not (result := await check()):
+        while not (result := await check()):  # noqa: ASYNC110 - a server across HTTP
             await asyncio.sleep(0.05)
         return result
 
