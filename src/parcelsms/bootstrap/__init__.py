@@ -180,7 +180,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
     )
     await correlator.load()
 
-    replies = inbound_sink(settings, storage)
+    replies = inbound_sink(settings, storage, route_table, country_rules)
     channels = {
         c.name: SmppChannel(
             SmppChannelSettings(

@@ -6,18 +6,33 @@ from __future__ import annotations
 from parcelsms.adapters.channels.smpp_channel import InboundSink
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.config import Settings
+from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.reply_keywords import packaged_reply_keywords
+from parcelsms.domain.routing import RouteTable
 from parcelsms.pipeline.inbound import InboundReplies
 from parcelsms.pipeline.message_ports import InboundMessage
+from parcelsms.pipeline.opt_out_confirmation import OptOutConfirmations
 from parcelsms.pipeline.recipient_blocks import RecipientBlocks
 
 
-def inbound_sink(settings: Settings, storage: SqlStorage) -> InboundSink:
-    """What every channel hands its replies to: the replies use case on ``storage``."""
+def inbound_sink(
+    settings: Settings, storage: SqlStorage, routes: RouteTable, country_rules: CountryRules
+) -> InboundSink:
+    """What every channel hands its replies to: the replies use case on ``storage``, which
+    confirms opt-outs where the account or the country asks for it. (The dispatcher finds
+    a confirmation at its next poll.)"""
+    confirmations = OptOutConfirmations(
+        storage.content,
+        storage.accounts,
+        storage.messages,
+        routes=routes,
+        country_rules=country_rules,
+    )
     replies = InboundReplies(
         storage.inbound,
         packaged_reply_keywords(),
         match_window=settings.inbound.match_window,
+        on_opt_out=confirmations.confirm,
     )
 
     async def received(message: InboundMessage) -> None:

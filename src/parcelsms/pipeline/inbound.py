@@ -12,12 +12,15 @@ is sent again by the carrier.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from parcelsms.domain.numbers import mask_number
-from parcelsms.domain.reply_keywords import ReplyKeywords
+from parcelsms.domain.reply_keywords import ReplyKeyword, ReplyKeywords
 from parcelsms.pipeline.inbound_ports import InboundReply, InboundStore, ReplyToStore
 from parcelsms.pipeline.message_ports import InboundMessage
+
+OnOptOut = Callable[[InboundReply], Awaitable[object]]
 
 _log = logging.getLogger(__name__)
 
@@ -32,10 +35,13 @@ class InboundReplies:
         keywords: ReplyKeywords,
         *,
         match_window: timedelta,
+        on_opt_out: OnOptOut | None = None,
     ) -> None:
+        """``on_opt_out`` is awaited with every stored, owned opt-out (the confirmation)."""
         self._store = store
         self._keywords = keywords
         self._match_window = match_window
+        self._on_opt_out = on_opt_out
 
     async def received(self, message: InboundMessage) -> InboundReply:
         """Store ``message``; returns the stored reply (its owner, message and keyword)."""
@@ -55,4 +61,10 @@ class InboundReplies:
                 "complete": reply.complete,
             },
         )
+        if (
+            self._on_opt_out is not None
+            and reply.account_id is not None
+            and reply.keyword is ReplyKeyword.OPT_OUT
+        ):
+            await self._on_opt_out(reply)
         return reply

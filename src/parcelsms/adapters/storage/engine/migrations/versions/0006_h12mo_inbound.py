@@ -3,6 +3,8 @@
 * ``inbound_messages`` gains the outbound message a reply answers (``message_id``,
   ``client_ref``), its ``keyword``, whether it arrived ``complete`` (``missing_parts``
   otherwise) and ``seq``, its place in the events feed (commit order).
+* ``message_settings`` gains ``opt_out_reply``, the confirmation sent to a recipient who
+  opts out.
 * ``messages`` gains an index on ``(to_e164, created_at)``: a reply is owned by the latest
   message sent to its number.
 * ``suppressions`` (per account), ``blacklist`` (the operator's, global) and
@@ -45,6 +47,8 @@ def upgrade() -> None:
             batch_op.f("ix_inbound_messages_account_id_seq"), ["account_id", "seq"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_inbound_messages_seq"), ["seq"], unique=True)
+    with op.batch_alter_table("message_settings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("opt_out_reply", sa.Text(), nullable=True))
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_messages_to_e164_created_at"), ["to_e164", "created_at"], unique=False
@@ -87,6 +91,8 @@ def downgrade() -> None:
     op.drop_table("suppressions")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_to_e164_created_at"))
+    with op.batch_alter_table("message_settings", schema=None) as batch_op:
+        batch_op.drop_column("opt_out_reply")
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbound_messages_seq"))
         batch_op.drop_index(batch_op.f("ix_inbound_messages_account_id_seq"))
