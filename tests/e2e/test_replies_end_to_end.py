@@ -174,6 +174,16 @@ async def test_replies_reach_the_sender_and_opt_outs_and_the_blacklist_refuse_se
             assert view["status"] == "delivered"
             assert view["delivery_confidence"] == "handset"
 
+            async def final_posted() -> dict[str, Any] | None:
+                for body in receiver.bodies:
+                    data = body["data"]
+                    if data.get("id") == sent["id"] and data.get("status") == "delivered":
+                        return body
+                return None
+
+            final = await _until(final_posted)
+            assert final["data"]["delivery_confidence"] == "handset"
+
             # "Stop" puts the number on the suppression list: the next send is refused.
             status, first = await api.send(british)
             assert status == 202, first
