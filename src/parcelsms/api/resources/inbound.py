@@ -148,6 +148,7 @@ def _event_out(event: FeedEvent) -> StatusEventOut | InboundEventOut:
 # --- endpoints ------------------------------------------------------------------------------------
 
 _FILTERS = {"from": None, "since": None, "until": None, "message_id": None}
+_MAX_ID_LENGTH = 64
 
 
 def _inbound_filter(values: dict[str, str]) -> InboundFilter:
@@ -162,6 +163,8 @@ def _inbound_filter(values: dict[str, str]) -> InboundFilter:
                 field="from",
             ) from None
     message_id = values.get("message_id")
+    if message_id is not None and len(message_id) > _MAX_ID_LENGTH:
+        raise error("invalid_filter", "message_id is a message id (msg_…).", field="message_id")
     since, until = values.get("since"), values.get("until")
     return InboundFilter(
         from_number=number,
@@ -243,7 +246,7 @@ class InboundEndpoints:
                         "message_id",
                         "query",
                         "Only replies to this message.",
-                        {"type": "string", "maxLength": 64},
+                        {"type": "string", "maxLength": _MAX_ID_LENGTH},
                     ),
                     Parameter(
                         "since",
