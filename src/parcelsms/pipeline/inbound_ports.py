@@ -203,10 +203,13 @@ class FeedEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 class FeedPage(msgspec.Struct, frozen=True, kw_only=True):
     """Events in order after a cursor; ``next_cursor`` continues after the last one (it is
-    returned even when ``events`` is empty: poll with it again later)."""
+    returned even when ``events`` is empty: poll with it again later). ``has_more``: more
+    is already stored after ``next_cursor`` (ask again at once rather than at the next
+    poll); a page may be short, even empty, and still have more."""
 
     events: tuple[FeedEvent, ...]
     next_cursor: str
+    has_more: bool
 
 
 class EventFeed(Protocol):

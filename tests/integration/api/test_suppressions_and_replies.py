@@ -161,4 +161,7 @@ async def test_replies_are_listed_with_their_message_and_in_the_events_feed(
     types = [event["type"] for event in events["data"]]
     assert types == ["message.status", "message.inbound"]
     assert events["data"][1]["inbound"]["id"] == item["id"]
-    assert later == {"data": [], "next_cursor": events["next_cursor"]}
+    assert events["has_more"] is False
+    assert later == {"data": [], "next_cursor": events["next_cursor"], "has_more": False}
+    first = (await api.alpha.client.get("/v1/events", params={"limit": "1"})).json()
+    assert (len(first["data"]), first["has_more"]) == (1, True)

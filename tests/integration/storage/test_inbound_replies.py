@@ -10,8 +10,10 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sender_accounts import new_account
 
+from parcelsms.adapters.storage.inbound import event_feed_rows
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.reply_keywords import ReplyKeyword
 from parcelsms.pipeline.inbound_ports import InboundFilter, ReplyToStore
@@ -144,6 +146,31 @@ async def test_a_reply_queues_a_message_inbound_webhook_for_its_owners_endpoint(
     assert body["data"]["message_id"] == message_id
     assert body["data"]["client_ref"] == "ORDER-9"
     assert body["data"]["text"] == "你好，我的包裹在哪里？"
+
+
+async def test_a_poller_far_behind_other_accounts_rows_is_told_there_is_more(
+    storage: SqlStorage, enqueue: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page scans at most three rows of the shared table: beta's twelve events come first.
+    monkeypatch.setattr(event_feed_rows, "_SCAN", 3)
+    alpha = await new_account(storage, "alpha", 10_000_000)
+    beta = await new_account(storage, "beta", 10_000_000)
+    await enqueue(storage, beta.id, count=12, to_e164="+447911000009")
+    mine = await enqueue(storage, alpha.id, count=2)
+
+    pages = []
+    cursor = None
+    while True:
+        page = await storage.events.read_events(alpha.id, cursor, 10)
+        pages.append(page)
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+
+    assert [len(page.events) for page in pages[:4]] == [0, 0, 0, 0]
+    assert [event.message_id for page in pages for event in page.events] == mine
+    later = await storage.events.read_events(alpha.id, cursor, 10)
+    assert (later.events, later.has_more, later.next_cursor) == ((), False, cursor)
 
 
 async def _drain_feed(

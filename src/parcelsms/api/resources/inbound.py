@@ -110,6 +110,13 @@ class EventPage(msgspec.Struct, kw_only=True):
 
     data: list[StatusEventOut | InboundEventOut]
     next_cursor: str
+    has_more: Annotated[
+        bool,
+        msgspec.Meta(
+            description="More events are stored already: ask again at once with "
+            "`next_cursor` (a page may be short, even empty, and still have more)."
+        ),
+    ]
 
 
 # --- representations ------------------------------------------------------------------------------
@@ -204,7 +211,9 @@ class InboundEndpoints:
         )
         return JsonResponse(
             EventPage(
-                data=[_event_out(event) for event in page.events], next_cursor=page.next_cursor
+                data=[_event_out(event) for event in page.events],
+                next_cursor=page.next_cursor,
+                has_more=page.has_more,
             )
         )
 

@@ -17,7 +17,7 @@ The cursor is the pair of last keys given out (opaque, URL-safe base64 of ``v1.<
 A page merges the two streams by time; what a page leaves out stays after the cursor. Finding
 one account's status changes scans ``message_events`` from the cursor on; the scan is bounded
 (``_SCAN``) and the cursor moves past scanned rows of other accounts, so a page costs at most
-that much however far behind the poller is.
+that much however far behind the poller is; ``has_more`` tells the poller to ask again at once.
 """
 
 from __future__ import annotations
@@ -139,7 +139,9 @@ def read_feed_page(
     else:
         event_id = statuses[taken_statuses - 1][0] if taken_statuses else cursor.event_id
     reply_seq = inbound[taken_replies - 1][0] if taken_replies else cursor.reply_seq
+    more_replies = taken_replies < len(inbound) or len(inbound) == limit
     return FeedPage(
         events=tuple(events),
         next_cursor=encode_feed_cursor(FeedCursor(event_id, reply_seq)),
+        has_more=event_id < horizon or more_replies,
     )
