@@ -160,7 +160,9 @@ def _section(rule: CountryRule) -> str:
         f"alphanumeric sender: `{rule.alphanumeric_sender}`; numeric fallback: "
         f"`{rule.numeric_sender_fallback}`; receipts: "
         f"{'handset' if rule.receipts_reliable else 'unreliable'}; quiet hours: "
-        f"{rule.quiet_hours or 'none'} ({rule.time_zone}).\n\n{rule.notes}\n\n"
+        f"{rule.quiet_hours or 'none'} ({rule.time_zone})."
+        f"{' Opt-outs are confirmed to the recipient.' if rule.opt_out_confirmation else ''}"
+        f"\n\n{rule.notes}\n\n"
         f"Sources:\n\n{sources}\n"
     )
 

@@ -36,6 +36,7 @@ SEMANTIC_RULES = (
     ("invalid_filter", "until", "until must be after since"),
     # Whether a well-formed number exists is libphonenumber's data, not a pattern.
     ("invalid_filter", "to", "not a valid mobile number"),
+    ("invalid_filter", "from", "not a valid mobile number"),
     # Relative to the server's clock.
     ("invalid_request", "expires_at", "must be in the future"),
     # JSON Schema's "integer" includes 5.0; parcelsms wants an integer literal.

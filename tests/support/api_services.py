@@ -41,5 +41,8 @@ def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiSer
         "receipts": storage.receipts,
         "webhook_endpoints": storage.webhook_endpoints,
         "webhook_deliveries": storage.webhook_deliveries,
+        "inbound": storage.inbound,
+        "recipient_blocks": storage.recipient_blocks,
+        "events": storage.events,
     }
     return ApiServices(accept=accept, **{**ports, **defaults, **options})

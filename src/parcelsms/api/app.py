@@ -37,6 +37,7 @@ from parcelsms.api.resources.billing.admin_account_billing import AdminAccountBi
 from parcelsms.api.resources.billing.admin_prices import AdminPriceEndpoints
 from parcelsms.api.resources.billing.admin_reports import AdminReportEndpoints
 from parcelsms.api.resources.billing.endpoints import BillingEndpoints
+from parcelsms.api.resources.inbound import InboundEndpoints
 from parcelsms.api.resources.keys import KeyEndpoints
 from parcelsms.api.resources.message_settings import MessageSettingsEndpoints
 from parcelsms.api.resources.messages.endpoints import MessageEndpoints
@@ -44,6 +45,7 @@ from parcelsms.api.resources.meta import MetaEndpoints
 from parcelsms.api.resources.previews import PreviewEndpoints
 from parcelsms.api.resources.sandbox_numbers import SandboxNumberEndpoints
 from parcelsms.api.resources.sender_ids import SenderIdEndpoints
+from parcelsms.api.resources.suppressions import SuppressionEndpoints
 from parcelsms.api.resources.templates import TemplateEndpoints
 from parcelsms.api.resources.webhooks import (
     WebhookDeliveryEndpoints,
@@ -84,6 +86,8 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     table += MessageEndpoints(
         accept, services.message_queries, authenticator, services.check_webhook_url, limit
     ).routes()
+    table += InboundEndpoints(services.inbound, services.events, authenticator).routes()
+    table += SuppressionEndpoints(services.recipient_blocks, authenticator, limit).routes()
     table += WebhookEndpoints(
         services.webhook_endpoints,
         authenticator,
@@ -130,7 +134,9 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     table += AdminKeyEndpoints(services.accounts, authenticator, limit).routes()
     table += AdminReceiptEndpoints(services.receipts).routes()
     table += AdminChannelEndpoints(services.channel_health).routes()
-    table += AdminMessageEndpoints(services.message_queries).routes()
+    table += AdminMessageEndpoints(
+        services.message_queries, accept.compose_settings.country_rules
+    ).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
     table[:] = with_audit_fallback(table, services.accounts)
     return table

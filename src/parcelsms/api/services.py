@@ -19,6 +19,7 @@ from parcelsms.pipeline.billing_ports import BillingAndBalances
 from parcelsms.pipeline.channel_health import ChannelHealthStore
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.content_ports import ContentStore
+from parcelsms.pipeline.inbound_ports import EventFeed, InboundStore, RecipientBlockStore
 from parcelsms.pipeline.message_ports import MessageQueries
 from parcelsms.pipeline.receipt_ports import ReceiptStore
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
@@ -51,6 +52,11 @@ class ApiServices:
     * ``accounts``, ``billing``, ``content``, ``message_queries``, ``receipts``,
       ``webhook_endpoints``, ``webhook_deliveries``: the storage ports the resources read
       and write (the composition root hands out the storage's rooms).
+      ``webhook_endpoints``: the storage ports the resources read and write (the
+      composition root hands out the storage's rooms).
+    * ``inbound``, ``recipient_blocks``, ``events``: replies, suppression lists and the
+      blacklist, and the events feed (``/v1/inbound``, ``/v1/suppressions``,
+      ``/admin/v1/blacklist``, ``/v1/events``).
     * ``accept``: the accept use case behind ``POST /v1/messages``, the batch endpoint and
       the preview.
     * ``authoring``: the content use case behind templates, sender IDs and the operator's
@@ -87,6 +93,9 @@ class ApiServices:
     receipts: ReceiptStore
     webhook_endpoints: WebhookEndpointStore
     webhook_deliveries: WebhookDeliveryLog
+    inbound: InboundStore
+    recipient_blocks: RecipientBlockStore
+    events: EventFeed
     accept: AcceptMessages
     authoring: ContentAuthoring
     limits: AccountLimitsCache

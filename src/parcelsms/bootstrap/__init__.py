@@ -10,6 +10,7 @@ outside this package imports adapters; the running result, its workers and stop 
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from parcelsms.adapters.process.wake_socket import WakeSender, wake_address
 from parcelsms.adapters.storage import SqlStorage, open_storage
 from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings, database_file
 from parcelsms.bootstrap.api_parts import build_api
+from parcelsms.bootstrap.country_rules_wiring import load_settings_country_rules
 from parcelsms.bootstrap.pipeline_parts import build_pipeline, build_webhook_delivery
 from parcelsms.bootstrap.roles import Role
 from parcelsms.bootstrap.running_platform import Platform
@@ -65,7 +67,11 @@ async def open_platform_storage(
         settings.database.url,
         settings=SqliteSettings(background_checkpoint=checkpoints),
         pepper=resolve_pepper(settings, environ),
-        webhook_policy=StatusWebhookPolicy(build_webhook_payload),
+        webhook_policy=StatusWebhookPolicy(
+            functools.partial(
+                build_webhook_payload, country_rules=load_settings_country_rules(settings)
+            )
+        ),
         refund_on_reject=settings.dispatch.refund_on_carrier_reject,
         receipt_early_window=settings.receipts.early_window,
     )

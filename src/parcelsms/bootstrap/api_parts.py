@@ -4,7 +4,6 @@ authoring, test-number verification and the HTTP app, for an ``api`` or ``all`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from parcelsms import __version__
 from parcelsms.adapters.storage import SqlStorage
@@ -14,9 +13,10 @@ from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
 from parcelsms.bootstrap.console_wiring import build_console
+from parcelsms.bootstrap.country_rules_wiring import load_settings_country_rules
+from parcelsms.bootstrap.inbound_wiring import recipient_blocks
 from parcelsms.bootstrap.running_platform import ApiParts
 from parcelsms.config import Settings
-from parcelsms.domain.country_rules_loading import load_country_rules
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.content_authoring import ContentAuthoring
@@ -46,8 +46,7 @@ async def build_api(
     prices = settings.price_list()
     route_table = settings.route_table()
     # Loaded and validated once: a bad operator copy stops the start with its key named.
-    countries_file = settings.countries.file
-    country_rules = load_country_rules(Path(countries_file) if countries_file else None)
+    country_rules = load_settings_country_rules(settings)
     allow_private = settings.webhooks.allow_private_targets
 
     def check_url(url: str) -> None:
@@ -103,6 +102,7 @@ async def build_api(
         price_source=price_book,
         sends_free=verification_guard.sends_free,
         recipient_rules=recipient_guard.rule_for,
+        recipient_blocks=recipient_blocks(storage),
     )
     # Templates, sender IDs and their review; a change tells the accept step to forget the
     # account's cached templates and senders.
@@ -152,6 +152,9 @@ async def build_api(
         account_changed=account_changed,
         channel_health=storage.channel_health,
         webhook_deliveries=storage.webhook_deliveries,
+        inbound=storage.inbound,
+        recipient_blocks=storage.recipient_blocks,
+        events=storage.events,
         webhooks_due=webhooks_due or _poll_finds_it,
     )
     console = build_console(

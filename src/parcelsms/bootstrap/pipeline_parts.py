@@ -11,6 +11,8 @@ from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.bootstrap.channel_flow import health_board, health_publisher, unanswered_policies
+from parcelsms.bootstrap.country_rules_wiring import load_settings_country_rules
+from parcelsms.bootstrap.inbound_wiring import inbound_sink
 from parcelsms.bootstrap.running_platform import PipelineWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
@@ -19,7 +21,6 @@ from parcelsms.domain.numbers import mask_number
 from parcelsms.domain.receipt_correlation import MessageIdFormat
 from parcelsms.pipeline.channel_port import Channel
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
-from parcelsms.pipeline.message_ports import InboundMessage
 from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.protocol.smpp.client import SmppClientConfig
@@ -147,9 +148,9 @@ async def build_pipeline(
     )
     await correlator.load()
 
-    async def inbound_sink(message: InboundMessage) -> None:
-        await storage.messages.store_inbound([message])
-
+    replies = inbound_sink(
+        settings, storage, settings.route_table(), load_settings_country_rules(settings)
+    )
     health = health_board(channel_settings)
     channels = {
         c.name: SmppChannel(
@@ -159,9 +160,10 @@ async def build_pipeline(
                 default_sender_id=c.default_sender_id,
                 concatenation=ConcatenationMethod(c.concatenation),
                 configured_tps=c.tps,
+                reassembly_timeout_seconds=settings.inbound.reassembly_timeout.total_seconds(),
             ),
             correlator,
-            inbound_sink,
+            replies,
             health=health,
         )
         for c in channel_settings

@@ -62,6 +62,9 @@ Tables and their defaults::
     [dispatch]   max_segments = 10 (1..255), validity = "48h" ("30s", "15m", "2d", "1h30m"
                  or seconds), refund_on_carrier_reject = false,
                  unknown_outcome_policy = "resend" | "assume_submitted"
+    [inbound]    match_window = "7d" (a reply belongs to the latest message sent to its
+                 number within it), reassembly_timeout = "5m" (then a concatenated reply
+                 is stored incomplete)
     [webhooks]   allow_private_targets = false, timeout_seconds = 10 (per request),
                  retry_window = "24h" (retries of one webhook, then dead-lettered),
                  max_attempts = 0 (0: no limit by count, else 1..1000),
@@ -95,6 +98,7 @@ from parcelsms.config.tables import (
     CountrySettings,
     DatabaseSettings,
     DispatchSettings,
+    InboundSettings,
     LimitSettings,
     LoggingSettings,
     PriceSettings,
@@ -131,6 +135,7 @@ class Settings(SettingsTable, frozen=True):
     limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
     dispatch: DispatchSettings = msgspec.field(default_factory=DispatchSettings)
     receipts: ReceiptSettingsTable = msgspec.field(default_factory=ReceiptSettingsTable)
+    inbound: InboundSettings = msgspec.field(default_factory=InboundSettings)
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
     simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)

@@ -136,6 +136,15 @@ class ReceiptSettingsTable(SettingsTable, frozen=True):
     memory_seconds: Annotated[float, msgspec.Meta(ge=1, le=86_400)] = 120.0
 
 
+class InboundSettings(SettingsTable, frozen=True):
+    """``[inbound]``: replies from handsets (docs/inbound.md)."""
+
+    # A reply belongs to the latest message sent to its number within this window.
+    match_window: Duration = Duration(days=7)
+    # Parts of a concatenated reply wait this long for the others, then it is stored incomplete.
+    reassembly_timeout: Duration = Duration(minutes=5)
+
+
 class WebhookSettings(SettingsTable, frozen=True):
     """``[webhooks]``: targets, timeouts, the retry schedule and per-endpoint limits
     (docs/webhooks.md)."""

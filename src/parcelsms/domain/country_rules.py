@@ -124,6 +124,9 @@ class CountryRule:
     notes: str
     sources: tuple[Source, ...]
     listed: bool = True
+    # A recipient who opts out (STOP) is sent one confirmation, whatever the account's
+    # setting (data key ``opt_out_confirmation``, false when absent).
+    opt_out_confirmation: bool = False
 
 
 class CountryRules:

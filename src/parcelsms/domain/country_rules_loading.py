@@ -43,9 +43,10 @@ _ENTRY_KEYS: Final = frozenset(
         "quiet_hours",
         "notes",
         "sources",
+        "opt_out_confirmation",
     }
 )
-_REQUIRED_ENTRY_KEYS: Final = _ENTRY_KEYS - {"quiet_hours", "notes"}
+_REQUIRED_ENTRY_KEYS: Final = _ENTRY_KEYS - {"quiet_hours", "notes", "opt_out_confirmation"}
 _DEFAULT_KEYS: Final = frozenset(
     {"alphanumeric_sender", "numeric_sender_fallback", "receipts_reliable", "notes"}
 )
@@ -153,6 +154,7 @@ def _country(entry: object, key: str, source: str) -> CountryRule:
         quiet_hours=_quiet_hours(entry, key, source),
         notes=_notes(entry, key, source),
         sources=_sources(entry, key, source),
+        opt_out_confirmation=_optional_boolean(entry, "opt_out_confirmation", key, source),
     )
 
 
@@ -211,6 +213,10 @@ def _boolean(table: Mapping[str, object], name: str, key: str, source: str) -> b
     if not isinstance(value, bool):
         raise ConfigError(f"{name} must be true or false ({source})", key=f"{key}.{name}")
     return value
+
+
+def _optional_boolean(table: Mapping[str, object], name: str, key: str, source: str) -> bool:
+    return _boolean(table, name, key, source) if name in table else False
 
 
 def _time_zone(entry: Mapping[str, object], key: str, source: str) -> str:

@@ -20,7 +20,8 @@ the account's endpoint and signed per Standard Webhooks, is::
         "error": null,                          # or {"stat", "err", "detail", "reason"}
         "at": "2024-05-01T12:00:03.250Z",
         "attempt": 1,                           # which try of the message's route plan
-        "route": "rt_3f9a0c2b7d1e"              # opaque label of the route that took it
+        "route": "rt_3f9a0c2b7d1e",             # opaque label of the route that took it
+        "delivery_confidence": "handset"        # final statuses: handset | carrier | none
       }
     }
 

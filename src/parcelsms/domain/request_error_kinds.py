@@ -197,4 +197,20 @@ REQUEST_ERROR_KINDS: tuple[ErrorKind, ...] = (
         "No route is configured for the recipient's country. Ask the operator to add a "
         "route for it.",
     ),
+    ErrorKind(
+        "recipient_opted_out",
+        422,
+        "The recipient opted out of this account's messages.",
+        "The number replied with an opt-out keyword (STOP, UNSUBSCRIBE, ...) or is on the "
+        "account's suppression list (`GET /v1/suppressions`). Nothing was charged. The "
+        "recipient can opt in again by replying START; remove the number from the list only "
+        "when the recipient asked you to.",
+    ),
+    ErrorKind(
+        "recipient_blacklisted",
+        422,
+        "The operator has blocked this number.",
+        "The number is on the platform's global blacklist; no account may text it. Nothing "
+        "was charged. Contact the operator if you believe this is wrong.",
+    ),
 )

@@ -35,6 +35,7 @@ from parcelsms.pipeline.compose import (
 from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.message_ports import Accepted, MessageStore, NewMessage
 from parcelsms.pipeline.preview import MessagePreview, build_preview
+from parcelsms.pipeline.recipient_blocks import RecipientBlocks
 from parcelsms.pipeline.send_guards import GuardContext, SendGuard
 from parcelsms.protocol.text.segments import Encoding
 
@@ -111,6 +112,8 @@ class AcceptMessages:
     nothing (magic numbers for unverified accounts); ``None``: nothing is free.
     ``recipient_rules(account_id)``: the per-recipient rule the storage checks again when it
     stores the message (see :mod:`parcelsms.domain.recipient_rule`); ``None``: no such check.
+    ``recipient_blocks``: refuses numbers that opted out or are blacklisted (``None``: none
+    are checked).
     """
 
     def __init__(
@@ -127,9 +130,11 @@ class AcceptMessages:
         sends_free: Callable[[str, str], Awaitable[bool]] | None = None,
         has_signing_secret: Callable[[str], Awaitable[bool]] | None = None,
         recipient_rules: Callable[[str], Awaitable[RecipientRule | None]] | None = None,
+        recipient_blocks: RecipientBlocks | None = None,
     ) -> None:
         self._settings = settings
         self._recipient_rules = recipient_rules
+        self._blocks = recipient_blocks
         self._guards = tuple(guards)
         self._messages = messages
         self._sends_free = sends_free
@@ -191,6 +196,10 @@ class AcceptMessages:
                     raise answer
                 return answer
         new, context = await self._prepare(account_id, currency, request, field_prefix="")
+        refused = await self._refused([new], [context])
+        if refused:
+            raise refused[0]
+        await self._admit(context)
         if idempotency_key is not None:
             new = _with_idempotency(new, idempotency_key, request_hash)
         (result,) = await self._store([new], [context])
@@ -218,15 +227,30 @@ class AcceptMessages:
                 field="messages",
             )
         results: list[Accepted | CatalogueError | None] = [None] * len(requests)
-        ready: list[NewMessage] = []
-        contexts: list[GuardContext] = []
-        positions: list[int] = []
+        composed: list[tuple[int, NewMessage, GuardContext]] = []
         labels = range(len(requests)) if indexes is None else indexes
         for index, (request, label) in enumerate(zip(requests, labels, strict=True)):
             try:
                 new, context = await self._prepare(
                     account_id, currency, request, field_prefix=f"messages[{label}]."
                 )
+            except CatalogueError as problem:
+                results[index] = problem
+            else:
+                composed.append((index, new, context))
+        # One lookup for the whole batch, before any guard counts a refused recipient.
+        refused = await self._refused(
+            [new for _, new, _ in composed], [context for _, _, context in composed]
+        )
+        ready: list[NewMessage] = []
+        contexts: list[GuardContext] = []
+        positions: list[int] = []
+        for position, (index, new, context) in enumerate(composed):
+            if position in refused:
+                results[index] = refused[position]
+                continue
+            try:
+                await self._admit(context)
             except CatalogueError as problem:
                 results[index] = problem
             else:
@@ -250,6 +274,38 @@ class AcceptMessages:
                 for guard in self._guards:
                     guard.released(context)
             raise
+        self._settle_guards(contexts, stored)
+        if self._on_accepted is not None:
+            self._on_accepted()
+        return stored
+
+    async def _refused(
+        self, items: list[NewMessage], contexts: list[GuardContext]
+    ) -> dict[int, CatalogueError]:
+        """Items (by position) whose recipient the account may not text, as their errors:
+        one lookup for all of them (see ``pipeline.recipient_blocks``); refusals are counted."""
+        blocks = self._blocks
+        if blocks is None or not items:
+            return {}
+        refused: dict[int, CatalogueError] = {}
+        for account_id in {item.account_id for item in items}:
+            mine = [i for i, item in enumerate(items) if item.account_id == account_id]
+            reasons = await blocks.refusals(account_id, [items[i].to_e164 for i in mine])
+            if not reasons:
+                continue
+            counted = []
+            for i in mine:
+                reason = reasons.get(items[i].to_e164)
+                if reason is not None:
+                    refused[i] = blocks.refusal(reason, contexts[i].field_prefix)
+                    counted.append(reason)
+            await blocks.count(account_id, counted)
+        return refused
+
+    def _settle_guards(
+        self, contexts: list[GuardContext], stored: list[Accepted | CatalogueError]
+    ) -> None:
+        """Tell the guards which items were stored (counted) and which not (released)."""
         for context, result in zip(contexts, stored, strict=True):
             # A replay stored nothing new; an accepted message counts at the price charged
             # (0 when a package paid it).
@@ -260,13 +316,23 @@ class AcceptMessages:
             charged = replace(context, charged_micros=result.price_micros)
             for guard in self._guards:
                 guard.accepted(charged)
-        if self._on_accepted is not None:
-            self._on_accepted()
-        return stored
+
+    async def _admit(self, context: GuardContext) -> None:
+        """Run the guards; a refusal releases the guards that had admitted the message."""
+        admitted: list[SendGuard] = []
+        try:
+            for guard in self._guards:
+                await guard.admit(context)
+                admitted.append(guard)
+        except BaseException:
+            for guard in admitted:
+                guard.released(context)
+            raise
 
     async def _prepare(
         self, account_id: str, currency: str, request: SendRequest, *, field_prefix: str
     ) -> tuple[NewMessage, GuardContext]:
+        """The message to store and what the guards are told (guards not yet run)."""
         settings = self._settings
         draft = await self._composer.compose(
             account_id,
@@ -313,15 +379,6 @@ class AcceptMessages:
             field_prefix=field_prefix,
             currency=currency,
         )
-        admitted: list[SendGuard] = []
-        try:
-            for guard in self._guards:
-                await guard.admit(context)
-                admitted.append(guard)
-        except BaseException:
-            for guard in admitted:
-                guard.released(context)
-            raise
         now = self._clock()
         message = NewMessage(
             account_id=account_id,

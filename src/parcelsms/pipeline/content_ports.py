@@ -150,12 +150,14 @@ class MessageSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     ``smart_encoding``: replace typographic characters with GSM-7 look-alikes in every
     message. ``link_domains``: the domains (and their subdomains) links may point to, in
-    template bodies and in ``link`` variables.
+    template bodies and in ``link`` variables. ``opt_out_reply``: the text sent back to a
+    recipient who opts out (``None``: no confirmation, unless the country requires one).
     """
 
     account_id: str
     smart_encoding: bool = False
     link_domains: tuple[str, ...] = ()
+    opt_out_reply: str | None = None
     updated_at: datetime | None = None
 
 
@@ -284,8 +286,10 @@ class MessageSettingsStore(Protocol):
         *,
         smart_encoding: bool | None = None,
         link_domains: Sequence[str] | None = None,
+        opt_out_reply: str | None = None,
     ) -> MessageSettings:
-        """Change the given settings (``None`` keeps a setting as it is)."""
+        """Change the given settings (``None`` keeps a setting as it is; an empty
+        ``opt_out_reply`` removes the confirmation)."""
         ...
 
 

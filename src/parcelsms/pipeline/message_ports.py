@@ -285,6 +285,10 @@ class InboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     received_at: datetime
     account_id: str | None = None
+    # False: a concatenated reply whose other parts never came (``missing_parts``); its
+    # ``text`` is the parts that did, in order. Stored all the same, never dropped.
+    complete: bool = True
+    missing_parts: tuple[int, ...] = ()
 
 
 class MessageStore(Protocol):
@@ -339,10 +343,6 @@ class MessageStore(Protocol):
 
     async def expire_overdue(self, now: datetime, grace: timedelta) -> int:
         """Submitted messages past ``valid_until + grace`` → ``expired``, flag ``no_receipt``."""
-        ...
-
-    async def store_inbound(self, messages: Sequence[InboundMessage]) -> list[str]:
-        """Store mobile-originated messages; returns their ids."""
         ...
 
 

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import msgspec
 
+from parcelsms.domain.country_rules import CountryRules
+from parcelsms.domain.delivery_confidence import delivery_confidence
 from parcelsms.domain.events import MessageStatusChanged, webhook_payload
 from parcelsms.domain.status import MessageStatus
-from parcelsms.pipeline.message_ports import FLAG_DUPLICATE_POSSIBLE
+from parcelsms.pipeline.compose import packaged_country_rules
+from parcelsms.pipeline.message_ports import FLAG_DUPLICATE_POSSIBLE, FLAG_NO_RECEIPT
 from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 _encoder = msgspec.json.Encoder()
 
 
-def build_webhook_payload(event: WebhookEvent) -> str:
-    """The webhook body for ``event`` as JSON text."""
+def build_webhook_payload(event: WebhookEvent, country_rules: CountryRules | None = None) -> str:
+    """The webhook body for ``event`` as JSON text.
+
+    ``country_rules`` say whose receipts are handset-level (``delivery_confidence``); the
+    packaged rules when ``None`` (the composition root passes the operator's)."""
     detail: dict[str, object] = {}
     if event.error is not None:
         detail = {"stat": event.error.stat, "err": event.error.err, "detail": event.error.detail}
@@ -51,4 +57,11 @@ def build_webhook_payload(event: WebhookEvent) -> str:
     # The sender sees which attempt and an opaque route label, never the channel's name.
     data["attempt"] = event.attempt
     data["route"] = event.route
+    rules = country_rules or packaged_country_rules()
+    confidence = delivery_confidence(
+        event.status,
+        receipt_arrived=FLAG_NO_RECEIPT not in event.flags,
+        receipts_reliable=rules.rule_for(event.country).receipts_reliable,
+    )
+    data["delivery_confidence"] = confidence.value if confidence is not None else None
     return _encoder.encode(body).decode("utf-8")

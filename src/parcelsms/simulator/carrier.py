@@ -22,19 +22,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hmac
+import itertools
 import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from parcelsms.protocol.smpp.constants import CommandId, CommandStatus, RegisteredDelivery
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
 from parcelsms.protocol.smpp.session_events import SmppTimeouts
+from parcelsms.protocol.text.concatenation import ConcatenationMethod
 from parcelsms.simulator.behaviours import resolve_scenario
 from parcelsms.simulator.confirmation_codes import ConfirmationCodes
 from parcelsms.simulator.decisions import Decision, decide
-from parcelsms.simulator.deliveries import copy_request, malformed_copy, mo_pdu, receipt_pdu
+from parcelsms.simulator.deliveries import copy_request, malformed_copy, mo_pdus, receipt_pdu
 from parcelsms.simulator.delivery_router import Bind, Delivery, DeliveryKind, DeliveryRouter
 from parcelsms.simulator.message_ids import MessageIdIssuer, MessageIdStyle
 from parcelsms.simulator.scenario import MoReply, Rule, Scenario
@@ -91,6 +93,8 @@ class CarrierSimulator:
         self._tick = tick
         self._binds: dict[ServerConnection, Bind] = {}
         self._ids = MessageIdIssuer(self.scenario.message_id_style, self.scenario.seed)
+        # References tying the parts of a concatenated reply together (UDH8 holds one octet).
+        self._mo_references = itertools.cycle(range(1, 256))
         self._restarting = False
         self._router: DeliveryRouter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -187,13 +191,32 @@ class CarrierSimulator:
         return self._router
 
     def send_mo(
-        self, system_id: str, source: str, destination: str, text: str, *, delay: float = 0.0
+        self,
+        system_id: str,
+        source: str,
+        destination: str,
+        text: str,
+        *,
+        delay: float = 0.0,
+        concatenation: ConcatenationMethod = ConcatenationMethod.PAYLOAD,
+        parts: Sequence[int] | None = None,
     ) -> None:
         """Send an MO message from ``source`` (a handset) to ``destination`` (the ESME's
-        address) to a receiver of ``system_id``, ``delay`` seconds from now."""
+        address) to a receiver of ``system_id``, ``delay`` seconds from now; a long text in
+        parts by ``concatenation``. ``parts`` (1-based) sends only those parts, in that
+        order: a reply whose other parts get lost."""
         assert self._loop is not None, "start() the simulator first"
-        delivery = Delivery(DeliveryKind.MO, system_id, mo_pdu(source, destination, text), None)
-        self._deliveries.send_at(self._loop.time() + delay, delivery)
+        pdus = mo_pdus(
+            source,
+            destination,
+            text,
+            concatenation=concatenation,
+            reference=next(self._mo_references),
+        )
+        chosen = [pdus[number - 1] for number in parts] if parts is not None else pdus
+        for pdu in chosen:
+            delivery = Delivery(DeliveryKind.MO, system_id, pdu, None)
+            self._deliveries.send_at(self._loop.time() + delay, delivery)
 
     # ---- SmscHandler ---------------------------------------------------------------
 
@@ -339,17 +362,20 @@ class CarrierSimulator:
         self, bind: Bind, submit: Pdu, delivered_at: float, replies: tuple[MoReply, ...]
     ) -> None:
         for reply in replies:
-            pdu = mo_pdu(
+            pdus = mo_pdus(
                 submit.str_field("destination_addr"),
                 submit.str_field("source_addr"),
                 reply.text,
+                concatenation=ConcatenationMethod(reply.concatenation),
+                reference=next(self._mo_references),
                 source_ton=submit.int_field("dest_addr_ton"),
                 source_npi=submit.int_field("dest_addr_npi"),
                 destination_ton=submit.int_field("source_addr_ton"),
                 destination_npi=submit.int_field("source_addr_npi"),
             )
-            delivery = Delivery(DeliveryKind.MO, bind.system_id, pdu, None)
-            self._deliveries.send_at(delivered_at + reply.after, delivery)
+            for pdu in pdus:
+                delivery = Delivery(DeliveryKind.MO, bind.system_id, pdu, None)
+                self._deliveries.send_at(delivered_at + reply.after, delivery)
 
     def _over_rate(self, bind: Bind, rule: Rule, now: float) -> bool:
         """Sliding one-second window of accepted submits, per bind and rule."""

@@ -15,11 +15,12 @@ import time
 
 from parcelsms.protocol.smpp.constants import CommandId, DataCoding, EsmClass
 from parcelsms.protocol.smpp.pdu import Pdu
+from parcelsms.protocol.text.concatenation import ConcatenationMethod, split_for_submit
 from parcelsms.protocol.text.gsm7 import encode_gsm7, is_gsm7
 from parcelsms.protocol.text.ucs2 import encode_ucs2
 from parcelsms.simulator.scenario import FINAL_STATES, ErrorCode
 
-__all__ = ["copy_request", "malformed_copy", "mo_pdu", "receipt_pdu", "receipt_text"]
+__all__ = ["copy_request", "malformed_copy", "mo_pdu", "mo_pdus", "receipt_pdu", "receipt_text"]
 
 _RECEIPTED_MESSAGE_ID, _MESSAGE_STATE, _NETWORK_ERROR_CODE = 0x001E, 0x0427, 0x0423
 _MESSAGE_PAYLOAD = 0x0424
@@ -133,6 +134,58 @@ def mo_pdu(
     else:
         tlvs.append((_MESSAGE_PAYLOAD, data))
     return Pdu(CommandId.DELIVER_SM, fields=fields, tlvs=tlvs)
+
+
+def mo_pdus(
+    source: str,
+    destination: str,
+    text: str,
+    *,
+    concatenation: ConcatenationMethod = ConcatenationMethod.PAYLOAD,
+    reference: int = 1,
+    source_ton: int = 1,
+    source_npi: int = 1,
+    destination_ton: int = 0,
+    destination_npi: int = 0,
+) -> list[Pdu]:
+    """The deliver_sm PDUs of a mobile-originated message a handset sends in parts.
+
+    ``concatenation`` PAYLOAD (or a text that fits one SMS) is the single :func:`mo_pdu`;
+    UDH8 / UDH16 / SAR split it as a handset does, tied together by ``reference``.
+    """
+    if concatenation is ConcatenationMethod.PAYLOAD:
+        return [
+            mo_pdu(
+                source,
+                destination,
+                text,
+                source_ton=source_ton,
+                source_npi=source_npi,
+                destination_ton=destination_ton,
+                destination_npi=destination_npi,
+            )
+        ]
+    pdus: list[Pdu] = []
+    for part in split_for_submit(text, concatenation, reference):
+        fields: dict[str, int | str | bytes] = {
+            "service_type": "",
+            "source_addr_ton": source_ton,
+            "source_addr_npi": source_npi,
+            "source_addr": source,
+            "dest_addr_ton": destination_ton,
+            "dest_addr_npi": destination_npi,
+            "destination_addr": destination,
+            "esm_class": EsmClass.UDHI if part.esm_class_udhi else 0,
+            "data_coding": part.data_coding,
+            "short_message": part.short_message,
+        }
+        pdu = Pdu(CommandId.DELIVER_SM, fields=fields)
+        if part.sar is not None:
+            pdu.set_tlv("sar_msg_ref_num", part.sar[0])
+            pdu.set_tlv("sar_total_segments", part.sar[1])
+            pdu.set_tlv("sar_segment_seqnum", part.sar[2])
+        pdus.append(pdu)
+    return pdus
 
 
 def copy_request(pdu: Pdu) -> Pdu:

@@ -51,11 +51,14 @@ class ErrorCode:
 @dataclass(frozen=True, slots=True)
 class MoReply:
     """A reply from the recipient, sent for a delivered message with probability ``rate``,
-    ``after`` seconds after its delivery receipt."""
+    ``after`` seconds after its delivery receipt, in parts by ``concatenation`` when long."""
 
     text: str
     rate: float
     after: float = 1.0
+    # How a reply longer than one SMS travels: "payload" (one deliver_sm, message_payload),
+    # or in parts as handsets send it: "udh8", "udh16" or "sar".
+    concatenation: str = "payload"
 
 
 DEFAULT_ERROR_CODES: Mapping[str, tuple[ErrorCode, ...]] = {

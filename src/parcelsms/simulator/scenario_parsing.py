@@ -90,7 +90,8 @@ _RULE_KEYS = frozenset(
     }
 )
 _ACCOUNT_KEYS = frozenset({"system_id", "password", "max_binds"})
-_MO_KEYS = frozenset({"text", "rate", "after"})
+_MO_KEYS = frozenset({"text", "rate", "after", "concatenation"})
+_MO_CONCATENATION = frozenset({"payload", "udh8", "udh16", "sar"})
 
 
 def parse_scenario(data: Mapping[str, Any], *, default_name: str = "scenario") -> Scenario:
@@ -379,5 +380,11 @@ def _mo_replies(value: Any, key: str) -> tuple[MoReply, ...]:
         after = _number(entry.get("after", 1.0), f"{path}.after")
         if after < 0:
             raise ScenarioError("must not be negative", key=f"{path}.after")
-        replies.append(MoReply(text, rate, after))
+        concatenation = entry.get("concatenation", "payload")
+        if concatenation not in _MO_CONCATENATION:
+            raise ScenarioError(
+                f"must be one of {', '.join(sorted(_MO_CONCATENATION))}",
+                key=f"{path}.concatenation",
+            )
+        replies.append(MoReply(text, rate, after, concatenation))
     return tuple(replies)

@@ -83,6 +83,8 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
          "defaults.mo_replies[0].after"),
         ({"defaults": {"mo_replies": [{"text": "STOP", "rate": 0.1, "when": 1}]}},
          "defaults.mo_replies[0].when"),
+        ({"defaults": {"mo_replies": [{"text": "STOP", "rate": 0.1, "concatenation": "udh7"}]}},
+         "defaults.mo_replies[0].concatenation"),
         ({"defaults": {"mo_replies": [{"text": "x", "rate": 0.1}] * 9}}, "defaults.mo_replies"),
         ({"rules": {"prefix": "34"}}, "rules"),
         ({"rules": [{"outcomes": {"DELIVRD": 1}}]}, "rules[0].prefix"),

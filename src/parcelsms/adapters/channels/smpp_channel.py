@@ -40,7 +40,7 @@ from parcelsms.protocol.smpp.outcome import StatusClass, SubmitOutcome, SubmitOu
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.receipt import parse_receipt
 from parcelsms.protocol.text.concatenation import ConcatenationMethod, split_for_submit
-from parcelsms.protocol.text.reassembly import Reassembler
+from parcelsms.protocol.text.reassembly import IncompleteMessage, Reassembler
 from parcelsms.protocol.text.ucs2 import decode_short_message
 
 _log = logging.getLogger(__name__)
@@ -145,14 +145,30 @@ class SmppChannel:
         self._expiry = asyncio.create_task(self._expire_replies(), name=f"reassembly-{self.name}")
 
     async def _expire_replies(self) -> None:
-        """Drop parts of concatenated replies whose other parts never came."""
+        """Hand on, as incomplete, concatenated replies whose other parts never came."""
         while True:
             await asyncio.sleep(min(60.0, self._settings.reassembly_timeout_seconds))
-            for incomplete in self._reassembler.expire():
-                _log.warning(
-                    "incomplete concatenated reply dropped",
-                    extra={"channel": self.name, "parts_received": len(incomplete.parts)},
+            await self._store_incomplete(self._reassembler.expire())
+
+    async def _store_incomplete(self, incomplete: Sequence[IncompleteMessage]) -> None:
+        if self._inbound_sink is None:
+            return
+        for message in incomplete:
+            _log.warning(
+                "incomplete concatenated reply stored",
+                extra={"channel": self.name, "missing_parts": list(message.missing)},
+            )
+            await self._inbound_sink(
+                InboundMessage(
+                    channel=self.name,
+                    source=_international(message.source),
+                    destination=message.destination,
+                    text=message.text,
+                    received_at=self._clock(),
+                    complete=False,
+                    missing_parts=message.missing,
                 )
+            )
 
     async def wait_bound(self, timeout: float) -> bool:
         results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.clients))
@@ -162,6 +178,8 @@ class SmppChannel:
         if self._expiry is not None:
             self._expiry.cancel()
         await asyncio.gather(*(client.close() for client in self.clients))
+        # Parts already acknowledged to the carrier are not sent again: store what came.
+        await self._store_incomplete(self._reassembler.drain())
 
     def _pick_client(self) -> SmppClient | None:
         for _ in range(len(self.clients)):
@@ -349,12 +367,17 @@ class SmppChannel:
         await self._inbound_sink(
             InboundMessage(
                 channel=self.name,
-                source="+" + source if source.isdigit() else source,
+                source=_international(source),
                 destination=destination,
                 text=text,
                 received_at=self._clock(),
             )
         )
+
+
+def _international(source: str) -> str:
+    """A handset's address as stored: ``+`` and digits when it is a number."""
+    return "+" + source if source.isdigit() else source
 
 
 def _result(

@@ -8,9 +8,9 @@ through the one writer (group commit); reads use the reader pool and never wait 
 (WAL).
 
 Rooms (sub-packages): ``engine`` (connections, writer, schema, migrations), ``messages``,
-``accounts``, ``billing``, ``content``, ``webhooks``, ``channels``. In each, ``*_rows``
-modules hold the row operations and ``*_stores`` the classes that implement the ports with
-them.
+``accounts``, ``billing``, ``content``, ``webhooks``, ``channels``, ``inbound`` (replies,
+suppressions and the blacklist, the events feed). In each, ``*_rows`` modules hold the row
+operations and ``*_stores`` the classes that implement the ports with them.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ from parcelsms.adapters.storage.engine.sqlite_engine import (
     DEFAULT_SQLITE_SETTINGS,
     SqliteSettings,
     open_sqlite_database,
+)
+from parcelsms.adapters.storage.inbound.inbound_stores import (
+    SqlEventFeed,
+    SqlInboundStore,
+    SqlRecipientBlockStore,
 )
 from parcelsms.adapters.storage.messages.message_stores import (
     SqlMessageQueries,
@@ -68,6 +73,9 @@ class SqlStorage:
         self.channel_health = SqlChannelHealthStore(runner)
         self.webhook_deliveries = SqlWebhookDeliveryLog(runner)
         self.console_users = SqlConsoleUserStore(runner)
+        self.inbound = SqlInboundStore(runner)
+        self.recipient_blocks = SqlRecipientBlockStore(runner)
+        self.events = SqlEventFeed(runner)
 
     @property
     def writer(self) -> BatchingWriter:

@@ -19,6 +19,7 @@ from parcelsms.api.resources.messages.schemas import (
     message_detail_out,
 )
 from parcelsms.api.route_table import ApiRoute, admin_route
+from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.error_catalogue import error
 from parcelsms.pipeline.message_ports import MessageQueries
 
@@ -42,8 +43,9 @@ class OperatorMessageDetail(Message, kw_only=True):
 class AdminMessageEndpoints:
     """Handlers of the operator's message routes."""
 
-    def __init__(self, queries: MessageQueries) -> None:
+    def __init__(self, queries: MessageQueries, country_rules: CountryRules) -> None:
         self._queries = queries
+        self._rules = country_rules
 
     async def get_message_for_operator(self, request: Request) -> Response:
         message_id: str = request.path_params["id"]
@@ -53,7 +55,8 @@ class AdminMessageEndpoints:
         if detail is None:
             raise error("not_found", "No such message.")
         # Storage gave the operator's history (channels named); parts gain their channel.
-        view = msgspec.structs.asdict(message_detail_out(detail))
+        view = msgspec.structs.asdict(message_detail_out(detail, self._rules))
+        del view["replies"]  # the sender's listing; the operator has no such route
         view["parts"] = [
             OperatorMessagePart(**msgspec.structs.asdict(part), channel=stored.channel)
             for part, stored in zip(view["parts"], detail.parts, strict=True)

@@ -49,6 +49,19 @@ class MessageSettingsUpdate(RequestBody):
         ]
         | None
     ) = None
+    opt_out_reply: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=320,
+                description="Sent back, free of charge, to a recipient who opts out with "
+                "STOP (or another opt-out keyword); an empty text sends none (countries whose "
+                "rules require a confirmation still get a standard one).",
+                examples=["You will receive no more messages from Acme. Reply START to undo."],
+            ),
+        ]
+        | None
+    ) = None
 
 
 class MessageSettingsOut(msgspec.Struct, kw_only=True):
@@ -57,6 +70,7 @@ class MessageSettingsOut(msgspec.Struct, kw_only=True):
     smart_encoding: bool
     link_domains: list[str]
     updated_at: datetime | None
+    opt_out_reply: str | None = None
 
 
 # --- representations ------------------------------------------------------------------------------
@@ -68,6 +82,7 @@ def message_settings_out(settings: MessageSettings) -> MessageSettingsOut:
         smart_encoding=settings.smart_encoding,
         link_domains=list(settings.link_domains),
         updated_at=settings.updated_at,
+        opt_out_reply=settings.opt_out_reply,
     )
 
 
@@ -113,7 +128,10 @@ class MessageSettingsEndpoints:
             domains = [_domain(item, index) for index, item in enumerate(payload.link_domains)]
             domains = list(dict.fromkeys(domains))
         settings = await self._settings.set_message_settings(
-            caller.account_id, smart_encoding=payload.smart_encoding, link_domains=domains
+            caller.account_id,
+            smart_encoding=payload.smart_encoding,
+            link_domains=domains,
+            opt_out_reply=payload.opt_out_reply,
         )
         self._on_change(caller.account_id)
         return JsonResponse(message_settings_out(settings))

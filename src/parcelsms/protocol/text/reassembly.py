@@ -240,6 +240,13 @@ class Reassembler:
             expired.append(_incomplete(oldest, self._groups.pop(oldest)))
         return expired
 
+    def drain(self) -> list[IncompleteMessage]:
+        """Remove and return every pending group, however recent (at shutdown)."""
+        drained, self._evicted = self._evicted, []
+        drained.extend(_incomplete(key, group) for key, group in self._groups.items())
+        self._groups.clear()
+        return drained
+
     def _make_room(self) -> None:
         if len(self._groups) >= self._max_pending:
             oldest = next(iter(self._groups))

@@ -150,7 +150,8 @@ class SqlContentStore:
         *,
         smart_encoding: bool | None = None,
         link_domains: Sequence[str] | None = None,
+        opt_out_reply: str | None = None,
     ) -> MessageSettings:
         domains = None if link_domains is None else tuple(link_domains)
-        item = sender_rows.SettingsChange(account_id, smart_encoding, domains)
+        item = sender_rows.SettingsChange(account_id, smart_encoding, domains, opt_out_reply)
         return await self._writer.run(self._change_settings, item)

@@ -47,6 +47,7 @@ class SettingsChange:
     account_id: str
     smart_encoding: bool | None
     link_domains: tuple[str, ...] | None
+    opt_out_reply: str | None = None
 
 
 def sender_from_row(row: Any) -> SenderIdRecord:
@@ -200,6 +201,7 @@ def read_message_settings(connection: Connection, account_id: str) -> MessageSet
         smart_encoding=bool(row.smart_encoding),
         link_domains=tuple(row.link_domains or ()),
         updated_at=row.updated_at,
+        opt_out_reply=row.opt_out_reply,
     )
 
 
@@ -218,7 +220,9 @@ class SettingsOperation:
         current = read_message_settings(connection, item.account_id)
         smart = current.smart_encoding if item.smart_encoding is None else item.smart_encoding
         domains = current.link_domains if item.link_domains is None else item.link_domains
+        reply = current.opt_out_reply if item.opt_out_reply is None else item.opt_out_reply
         values = {
+            "opt_out_reply": reply or None,
             "smart_encoding": smart,
             "link_domains": list(domains),
             "updated_at": self._context.clock(),

@@ -8,8 +8,8 @@ library are translated here, once, into :class:`~parcelsms.errors.StorageError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from sqlalchemy.engine import Connection
 
@@ -48,12 +48,36 @@ class SqlRunner:
         except Exception as exc:
             raise translate_exception(exc) from exc
 
+    async def write(
+        self,
+        function: Callable[Concatenate[Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``function(connection, *args, **kwargs)`` in the writer's transaction (group
+        commit with whatever else is being written); for small, rare writes that need no
+        bulk operation of their own."""
+
+        def call(connection: Connection) -> object:
+            return function(connection, *args, **kwargs)
+
+        work: Callable[[Connection], object] = call
+        result = await self.writer.run(_run_each, work)
+        return cast(T, result)
+
     async def close(self) -> None:
         """Drain pending writes, then release the connections."""
         try:
             await self.writer.close()
         finally:
             await self._database.close()
+
+
+def _run_each(
+    connection: Connection, works: list[Callable[[Connection], object]]
+) -> Sequence[object]:
+    """The bulk operation of :meth:`SqlRunner.write`: each closure in turn."""
+    return [work(connection) for work in works]
 
 
 def raised(result: T | CatalogueError) -> T:

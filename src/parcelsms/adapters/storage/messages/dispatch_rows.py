@@ -20,7 +20,6 @@ from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
 from parcelsms.adapters.storage.engine.schema.message_tables import (
-    inbound_messages,
     message_parts,
     messages,
 )
@@ -32,7 +31,6 @@ from parcelsms.adapters.storage.messages.message_state_rows import (
 )
 from parcelsms.adapters.storage.messages.receipt_rows import NewPart, ReceiptOperation
 from parcelsms.adapters.storage.messages.transition_rows import Transitions
-from parcelsms.domain.ids import new_id
 from parcelsms.domain.receipt_correlation import micros
 from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.message_ports import (
@@ -43,7 +41,6 @@ from parcelsms.pipeline.message_ports import (
     DispatchItem,
     ErrorDetail,
     Failed,
-    InboundMessage,
     RecoveryPolicy,
     Retry,
     SubmissionOutcome,
@@ -337,23 +334,3 @@ class ExpireOperation:
             transitions.write(connection)
             counts.append(count)
         return counts
-
-
-class InboundOperation:
-    """Stores mobile-originated messages."""
-
-    def __call__(self, connection: Connection, items: list[InboundMessage]) -> Sequence[str]:
-        rows = [
-            {
-                "id": new_id("inb"),
-                "channel": item.channel,
-                "source": item.source,
-                "destination": item.destination,
-                "text": item.text,
-                "received_at": item.received_at,
-                "account_id": item.account_id,
-            }
-            for item in items
-        ]
-        connection.execute(inbound_messages.insert(), rows)
-        return [str(row["id"]) for row in rows]

@@ -24,7 +24,6 @@ from parcelsms.adapters.storage.messages.dispatch_rows import (
     ClaimRequest,
     ExpireOperation,
     ExpireRequest,
-    InboundOperation,
     RecoverOperation,
     RecoverRequest,
     SubmissionOperation,
@@ -45,7 +44,6 @@ from parcelsms.pipeline.message_ports import (
     Accepted,
     DispatchItem,
     IdempotentRequest,
-    InboundMessage,
     LedgerTotals,
     MessageDetail,
     MessageFilter,
@@ -71,7 +69,6 @@ class SqlMessageStore:
         self._submissions = SubmissionOperation(context, ReceiptOperation(context))
         self._recover = RecoverOperation(context)
         self._expire = ExpireOperation(context)
-        self._inbound = InboundOperation()
 
     async def accept_messages(self, items: Sequence[NewMessage]) -> list[Accepted | CatalogueError]:
         """See the port. An item the database failed to store answers ``service_unavailable``."""
@@ -116,9 +113,6 @@ class SqlMessageStore:
             total += count
             if count < _RECOVERY_CHUNK:
                 return total
-
-    async def store_inbound(self, messages: Sequence[InboundMessage]) -> list[str]:
-        return await self._writer.run_many(self._inbound, messages)
 
 
 class SqlReceiptStore:

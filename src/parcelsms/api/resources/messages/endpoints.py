@@ -231,7 +231,7 @@ class MessageEndpoints:
             detail = await self._queries.get_message(caller.account_id, message_id)
         if detail is None:
             raise error("not_found", "No such message in this account.")
-        return JsonResponse(message_detail_out(detail))
+        return JsonResponse(message_detail_out(detail, self._accept.compose_settings.country_rules))
 
     async def list_messages(self, request: Request) -> Response:
         """A page of the account's messages, newest first."""
@@ -240,9 +240,10 @@ class MessageEndpoints:
         page = await self._queries.list_messages(
             caller.account_id, query.filters, query.cursor, query.limit
         )
+        rules = self._accept.compose_settings.country_rules
         return JsonResponse(
             schemas.MessageList(
-                data=[message_out(message) for message in page.items],
+                data=[message_out(message, rules) for message in page.items],
                 next_cursor=page.next_cursor,
             )
         )

@@ -86,7 +86,8 @@ def _invalid(name: str, message: str) -> CatalogueError:
     return error("invalid_filter", message, field=name)
 
 
-def _time(name: str, value: str) -> datetime:
+def parse_query_time(name: str, value: str) -> datetime:
+    """``value`` of query parameter ``name`` as an aware time, else ``invalid_filter``."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -140,8 +141,8 @@ def parse_message_query(params: QueryParams) -> MessageQuery:
             status=cast("MessageStatus | None", status),
             to_e164=_to(to) if to is not None else None,
             client_ref=client_ref,
-            since=_time("since", since) if since is not None else None,
-            until=_time("until", until) if until is not None else None,
+            since=parse_query_time("since", since) if since is not None else None,
+            until=parse_query_time("until", until) if until is not None else None,
         ),
         cursor=values.get("cursor") or None,
         limit=_limit(limit) if limit is not None else DEFAULT_LIMIT,

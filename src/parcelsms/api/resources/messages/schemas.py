@@ -18,6 +18,8 @@ import msgspec
 from parcelsms.api.error_responses import ErrorInfo
 from parcelsms.api.request_body import RequestBody
 from parcelsms.api.value_formats import PHONE_PATTERN, PRINTABLE, LanguageTag, Price, Url
+from parcelsms.domain.country_rules import CountryRules
+from parcelsms.domain.delivery_confidence import delivery_confidence
 from parcelsms.domain.money import format_micros
 from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline import message_ports
@@ -192,6 +194,15 @@ class Message(msgspec.Struct, kw_only=True):
     submitted_at: datetime | None
     final_at: datetime | None
     valid_until: datetime
+    delivery_confidence: Annotated[
+        Literal["handset", "carrier", "none"] | None,
+        msgspec.Meta(
+            description="How far the final status can be trusted: `handset` (a carrier "
+            "receipt, in a country with handset-level receipts), `carrier` (a receipt, but "
+            "the country's receipts only say the carrier accepted it), `none` (no receipt "
+            "stands behind it). `null` until the status is final."
+        ),
+    ] = None
 
 
 class HistoryEntry(msgspec.Struct, kw_only=True):
@@ -226,6 +237,10 @@ class MessageDetail(Message, kw_only=True):
 
     history: list[HistoryEntry]
     parts: list[MessagePart]
+    replies: Annotated[
+        str,
+        msgspec.Meta(description="Where the recipient's replies to this message are listed."),
+    ]
 
 
 class MessageList(msgspec.Struct, kw_only=True):
@@ -277,7 +292,15 @@ def _error_detail(detail: message_ports.ErrorDetail | None) -> ErrorDetail | Non
     return ErrorDetail(detail=detail.detail, stat=detail.stat, err=detail.err, reason=detail.reason)
 
 
-def _message_fields(message: message_ports.Message) -> dict[str, Any]:
+def _confidence(message: message_ports.Message, rules: CountryRules) -> Any:
+    return delivery_confidence(
+        message.status,
+        receipt_arrived=message_ports.FLAG_NO_RECEIPT not in message.flags,
+        receipts_reliable=rules.rule_for(message.country).receipts_reliable,
+    )
+
+
+def _message_fields(message: message_ports.Message, rules: CountryRules) -> dict[str, Any]:
     return {
         "id": message.id,
         "status": message.status,
@@ -301,16 +324,17 @@ def _message_fields(message: message_ports.Message) -> dict[str, Any]:
         "submitted_at": message.submitted_at,
         "final_at": message.final_at,
         "valid_until": message.valid_until,
+        "delivery_confidence": _confidence(message, rules),
     }
 
 
-def message_out(message: message_ports.Message) -> Message:
-    """A message as listed."""
-    return Message(**_message_fields(message))
+def message_out(message: message_ports.Message, rules: CountryRules) -> Message:
+    """A message as listed (``rules``: whose receipts are handset-level, per country)."""
+    return Message(**_message_fields(message, rules))
 
 
-def message_detail_out(detail: message_ports.MessageDetail) -> MessageDetail:
-    """A message with its history and parts."""
+def message_detail_out(detail: message_ports.MessageDetail, rules: CountryRules) -> MessageDetail:
+    """A message with its history, parts and the link to its replies."""
     history = [
         HistoryEntry(
             status=event.status,
@@ -333,7 +357,8 @@ def message_detail_out(detail: message_ports.MessageDetail) -> MessageDetail:
         for part in detail.parts
     ]
     return MessageDetail(
-        **_message_fields(detail.message),
+        **_message_fields(detail.message, rules),
         history=history,
         parts=parts,
+        replies=f"/v1/inbound?message_id={detail.message.id}",
     )

@@ -19,6 +19,7 @@ from parcelsms.adapters.storage.engine.schema import (
     content_tables,
     message_tables,
     receipt_tables,
+    recipient_block_tables,
     webhook_tables,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
@@ -29,6 +30,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     message_tables,
     receipt_tables,
     billing_tables,
+    recipient_block_tables,
     webhook_tables,
     channel_tables,
     console_tables,

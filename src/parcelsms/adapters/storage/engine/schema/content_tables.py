@@ -92,4 +92,6 @@ message_settings = Table(
     Column("smart_encoding", Boolean, nullable=False),
     Column("link_domains", json_column(), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Sent back to a recipient who opts out (migration 0006); NULL: no confirmation.
+    Column("opt_out_reply", Text),
 )

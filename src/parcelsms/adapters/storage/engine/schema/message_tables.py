@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     text,
+    true,
 )
 
 from parcelsms.adapters.storage.engine.schema.column_types import (
@@ -79,6 +81,8 @@ messages = Table(
     Index(None, "account_id", "id"),
     Index(None, "account_id", "client_ref"),
     Index(None, "account_id", "to_e164"),
+    # A reply is owned by the latest message sent to its number (migration 0006).
+    Index(None, "to_e164", "created_at"),
     # NULL keys are distinct on SQLite and PostgreSQL: only keyed requests are constrained.
     Index(None, "account_id", "idempotency_key", unique=True),
 )
@@ -125,6 +129,22 @@ inbound_messages = Table(
     Column("destination", String(32), nullable=False),
     Column("text", Text, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+    # NULL: no message to this number within the match window (kept for the operator).
     Column("account_id", String(ID), ForeignKey("accounts.id")),
+    # The outbound message it answers and that message's client_ref (migration 0006).
+    # No foreign key: adding one would make SQLite copy this table.
+    Column("message_id", String(ID)),
+    Column("client_ref", String(200)),
+    # "opt_out" / "opt_in" when the whole text is a keyword (domain.reply_keywords).
+    Column("keyword", String(16)),
+    # False: parts of a concatenated reply stopped arriving; missing_parts lists them.
+    Column("complete", Boolean, nullable=False, server_default=true()),
+    Column("missing_parts", json_column()),
+    # The events feed's order: assigned under the database's write lock, so it is commit
+    # order (docs/inbound.md, "The events cursor"). NULL on rows from before 0006.
+    Column("seq", BigInteger),
     Index(None, "account_id", "id"),
+    Index(None, "message_id"),
+    Index(None, "account_id", "seq"),
+    Index(None, "seq", unique=True),
 )

@@ -1,0 +1,1 @@
+"""Storage of replies, suppression lists, the blacklist and the events feed."""
