@@ -72,6 +72,8 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/v1/webhooks/endpoints/{id}/rotate-secret"): {"overlap_seconds": 60},
     ("POST", "/v1/webhooks/endpoints/{id}/replay"): {"since": "2026-01-01T00:00:00Z"},
+    ("POST", "/v1/suppressions"): {"number": "+447400123999"},
+    ("POST", "/v1/suppression_imports"): {"csv": "number\n+447400123998\nnot a number\n"},
     ("POST", "/v1/balance/alerts"): {"threshold": "1.5"},
     ("POST", "/v1/account/verification"): DETAILS,
     ("POST", "/v1/test_numbers"): {"number": "+447700100999"},

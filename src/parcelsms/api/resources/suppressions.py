@@ -47,9 +47,10 @@ class SuppressionImport(RequestBody):
     csv: Annotated[
         str,
         msgspec.Meta(
-            # Well below the request body limit even with every character \u-escaped, so
-            # a longer text is refused as invalid, not as too large.
-            max_length=100_000,
+            # Below the 1 MiB request body limit even with every character written as an
+            # escaped surrogate pair (12 bytes), so a longer text is refused as invalid
+            # (422, naming the field), not as too large.
+            max_length=80_000,
             description=f"CSV text, at most {MAX_IMPORT_ROWS:,} rows; the first column of "
             "each row is a number. A first row whose first cell is not a number (a header) "
             "is skipped.",
