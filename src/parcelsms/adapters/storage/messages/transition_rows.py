@@ -9,7 +9,8 @@ always brings, in the same transaction:
 * the ledger movement the billing policy asks for (settle or refund, never both: the
   ``billing`` column moves ``reserved → settled | refunded`` exactly once);
 * the webhook outbox row the pipeline's :class:`~parcelsms.pipeline.webhook_ports.WebhookPolicy`
-  asks for (which statuses, which URL, which body).
+  asks for (which statuses, which URL, which body);
+* the move of the message between report rollup rows (:mod:`..reports.rollup_rows`).
 
 Writing costs a few statements per batch, not per row: message rows that received the same
 changes (a batch submitted or delivered at one instant: the usual case) are updated by one
@@ -43,6 +44,7 @@ from parcelsms.adapters.storage.messages.message_state_rows import (
     error_document,
     error_from_document,
 )
+from parcelsms.adapters.storage.reports.rollup_rows import count_state_changes
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.route_labels import route_label
 from parcelsms.domain.status import (
@@ -222,6 +224,7 @@ class Transitions:
     def write(self, connection: Connection) -> None:
         """Write every collected change; the caller's transaction commits them together."""
         if self._dirty:
+            count_state_changes(connection, self._dirty.values())
             self._write_messages(connection)
         _EVENT_INSERT.execute(connection, self._events)
         ledger_moves.write_ledger(connection, self._ledger)

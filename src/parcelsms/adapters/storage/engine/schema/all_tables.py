@@ -17,6 +17,7 @@ from parcelsms.adapters.storage.engine.schema import (
     content_tables,
     message_tables,
     receipt_tables,
+    report_tables,
     webhook_tables,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
@@ -28,6 +29,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     receipt_tables,
     billing_tables,
     webhook_tables,
+    report_tables,
 )
 """The modules declaring the schema's tables, accounts first (most tables refer to them)."""
 

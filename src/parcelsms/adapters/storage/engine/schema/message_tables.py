@@ -78,6 +78,8 @@ messages = Table(
     Index(None, "status", "valid_until"),
     Index(None, "account_id", "id"),
     Index(None, "account_id", "client_ref"),
+    # The message list's country filter (newest first within the country).
+    Index(None, "account_id", "country", "id"),
     Index(None, "account_id", "to_e164"),
     # NULL keys are distinct on SQLite and PostgreSQL: only keyed requests are constrained.
     Index(None, "account_id", "idempotency_key", unique=True),

@@ -1,0 +1,45 @@
+"""Report rollups: message counts per hour and group, kept in the transactions that change them.
+
+Declared on the one :data:`~.metadata.metadata`; migrations create exactly these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table
+
+from parcelsms.adapters.storage.engine.schema.column_types import ID
+from parcelsms.adapters.storage.engine.schema.metadata import metadata
+from parcelsms.domain.report_figures import LATENCY_BUCKETS
+
+LATENCY_COLUMNS: tuple[str, ...] = tuple(f"latency_{index:02d}" for index in range(LATENCY_BUCKETS))
+"""One column per time-to-delivery bucket of :data:`parcelsms.domain.report_figures.LATENCY_BOUNDS`."""
+
+report_rollups = Table(
+    "report_rollups",
+    metadata,
+    # Whole hours since the Unix epoch of the messages' created_at (UTC).
+    Column("hour", Integer, nullable=False),
+    # No foreign key: a rollup row is a derived count, rebuilt from messages at will.
+    Column("account_id", String(ID), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("country", String(2), nullable=False),
+    # '' for none (a queued message has no channel yet; a message without a template):
+    # NULLs are distinct in a unique key, so they could not be upserted.
+    Column("channel", String(100), nullable=False),
+    Column("template_id", String(ID), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("segments", BigInteger, nullable=False),
+    # Money charged (billing settled) for these messages, in the currency's micro-units.
+    Column("charged_micros", BigInteger, nullable=False),
+    # Delivered messages by time to delivery (non-zero only where status is delivered).
+    *(Column(name, BigInteger, nullable=False) for name in LATENCY_COLUMNS),
+    # A sender's report reads one account's hours: the key leads with them.
+    PrimaryKeyConstraint(
+        "account_id", "hour", "country", "channel", "template_id", "status", "currency"
+    ),
+    # The operator's report reads every account's hours.
+    Index(None, "hour"),
+    # Clustered on the key: a report reads a contiguous run of rows (SQLite).
+    sqlite_with_rowid=False,
+)

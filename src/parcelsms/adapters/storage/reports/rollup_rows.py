@@ -1,0 +1,165 @@
+"""Report rollups kept in the transactions that change messages, one upsert per key per batch.
+
+A rollup row counts the messages created in one hour for one account, currency, country,
+channel, template and status, with their segments, the money charged for them and the
+time-to-delivery histogram of the delivered ones (:mod:`parcelsms.domain.report_figures`).
+A message is counted in exactly one row: the one of its current status, channel and billing.
+
+A batch function collects the changes of all its messages in a :class:`RollupDeltas` — an
+accepted message adds one, a status change moves one from its old row to its new one — and
+writes them at its end with :meth:`RollupDeltas.write`: one ``INSERT … ON CONFLICT DO
+UPDATE SET n = n + excluded.n`` row per distinct key, however many messages moved. A batch
+that moves 500 messages of one account and country from ``queued`` to ``submitted`` writes
+two rollup rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.engine.schema.report_tables import LATENCY_COLUMNS, report_rollups
+from parcelsms.adapters.storage.messages.message_state_rows import MessageState
+from parcelsms.domain.report_figures import LATENCY_BUCKETS, hour_of, latency_bucket
+from parcelsms.domain.status import MessageStatus
+
+RollupKey = tuple[int, str, str, str, str, str, str]
+"""``(hour, account_id, currency, country, channel, template_id, status)``; '' for none."""
+
+KEY_COLUMNS: Final = (
+    "hour",
+    "account_id",
+    "currency",
+    "country",
+    "channel",
+    "template_id",
+    "status",
+)
+COUNT_COLUMNS: Final = ("messages", "segments", "charged_micros", *LATENCY_COLUMNS)
+_FIRST_LATENCY: Final = 3  # index of the first latency column in a row of counts
+
+
+def _upsert_sql() -> str:
+    table = report_rollups.name
+    columns = (*KEY_COLUMNS, *COUNT_COLUMNS)
+    values = ", ".join(f":{name}" for name in columns)
+    # Qualified on the left: PostgreSQL needs it, SQLite accepts it.
+    sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNT_COLUMNS)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}) "
+        f"ON CONFLICT ({', '.join(report_rollups.primary_key.columns.keys())}) "
+        f"DO UPDATE SET {sums}"
+    )
+
+
+UPSERT: Final = text(_upsert_sql())
+
+
+def charged(billing: str, price_micros: int) -> int:
+    """What a message counts as charged: its price once its billing is settled."""
+    return price_micros if billing == "settled" else 0
+
+
+class RollupDeltas:
+    """Rollup changes collected during one batch; :meth:`write` applies them at once."""
+
+    def __init__(self) -> None:
+        self._counts: dict[RollupKey, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def add(
+        self,
+        key: RollupKey,
+        messages: int,
+        segments: int,
+        charged_micros: int,
+        latency: int | None = None,
+    ) -> None:
+        """Add (or, with negative numbers, take away) messages to ``key``'s row."""
+        counts = self._counts.get(key)
+        if counts is None:
+            counts = self._counts[key] = [0] * (_FIRST_LATENCY + LATENCY_BUCKETS)
+        counts[0] += messages
+        counts[1] += segments
+        counts[2] += charged_micros
+        if latency is not None:
+            counts[_FIRST_LATENCY + latency] += messages
+
+    def write(self, connection: Connection) -> int:
+        """Upsert every changed key in the caller's transaction; returns the rows written."""
+        rows = [
+            dict(zip(KEY_COLUMNS, key, strict=True)) | dict(zip(COUNT_COLUMNS, counts, strict=True))
+            for key, counts in self._counts.items()
+            if any(counts)
+        ]
+        self._counts = {}
+        if rows:
+            connection.execute(UPSERT, rows)
+        return len(rows)
+
+
+def count_accepted(
+    connection: Connection, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Count newly inserted message rows (tuples in the order of ``columns``)."""
+    position = {name: index for index, name in enumerate(columns)}
+    hour_at = position["created_at"]
+    account, currency, country = position["account_id"], position["currency"], position["country"]
+    template, status = position["template_id"], position["status"]
+    segments, billing, price = position["segments"], position["billing"], position["price_micros"]
+    deltas = RollupDeltas()
+    for row in rows:
+        key = (
+            hour_of(row[hour_at]),
+            row[account],
+            row[currency],
+            row[country],
+            "",
+            row[template] or "",
+            row[status],
+        )
+        deltas.add(key, 1, row[segments], charged(row[billing], row[price]))
+    deltas.write(connection)
+
+
+def count_state_changes(connection: Connection, states: Iterable[MessageState]) -> None:
+    """Move each changed message from the row it was counted in to the row it is in now.
+
+    Call before the message rows are written: a new ``final_at`` is read from the state's
+    pending changes (it gives a delivered message's time to delivery).
+    """
+    deltas = RollupDeltas()
+    for state in states:
+        now_counted = (state.status, state.channel, state.billing)
+        if now_counted == state.counted_as:
+            continue
+        old_status, old_channel, old_billing = state.counted_as
+        hour = hour_of(state.created_at)
+        template = state.template_id or ""
+        base = (state.account_id, state.currency, state.country)
+        deltas.add(
+            (hour, *base, old_channel or "", template, old_status),
+            -1,
+            -state.segments,
+            -charged(old_billing, state.price_micros),
+        )
+        latency = None
+        final_at: datetime | None = state.changes.get("final_at")
+        # Delivered is final: a message enters the histogram once and never leaves it.
+        if state.status == MessageStatus.DELIVERED and final_at is not None:
+            latency = latency_bucket(state.created_at, final_at)
+        deltas.add(
+            (hour, *base, state.channel or "", template, state.status),
+            1,
+            state.segments,
+            charged(state.billing, state.price_micros),
+            latency,
+        )
+        state.counted_as = now_counted
+    deltas.write(connection)
