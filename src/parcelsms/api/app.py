@@ -38,6 +38,7 @@ from parcelsms.api.resources.message_settings import MessageSettingsEndpoints
 from parcelsms.api.resources.messages.endpoints import MessageEndpoints
 from parcelsms.api.resources.meta import MetaEndpoints
 from parcelsms.api.resources.previews import PreviewEndpoints
+from parcelsms.api.resources.reports import ReportEndpoints
 from parcelsms.api.resources.sandbox_numbers import SandboxNumberEndpoints
 from parcelsms.api.resources.sender_ids import SenderIdEndpoints
 from parcelsms.api.resources.templates import TemplateEndpoints
@@ -107,6 +108,7 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
         max_body_bytes=limit,
     ).routes()
     table += AdminReportEndpoints(services.billing, authenticator).routes()
+    table += ReportEndpoints(services.reports, authenticator).routes()
     table += AdminKeyEndpoints(services.accounts, authenticator, limit).routes()
     table += AdminReceiptEndpoints(services.receipts).routes()
     table += AdminMessageEndpoints(services.message_queries).routes()

@@ -20,6 +20,7 @@ from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.message_ports import MessageQueries
 from parcelsms.pipeline.receipt_ports import ReceiptStore
+from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
 from parcelsms.pipeline.webhook_ports import WebhookEndpointStore
 
@@ -52,6 +53,7 @@ class ApiServices:
       review of both.
     * ``limits``: the per-account limits in force (``GET /v1/limits``; the operator's limit
       routes forget an account's entry on change).
+    * ``reports``: the summary reports (``/v1/reports/summary`` and the operator's).
     * ``new_webhook_secret``: makes a fresh ``whsec_`` signing secret.
     * ``check_webhook_url``: raises :class:`~parcelsms.errors.CatalogueError` for a URL that
       must not receive webhooks (scheme, private targets, ...); returns ``None`` otherwise.
@@ -82,6 +84,7 @@ class ApiServices:
     accept: AcceptMessages
     authoring: ContentAuthoring
     limits: AccountLimitsCache
+    reports: Reports
     new_webhook_secret: Callable[[], str]
     check_webhook_url: Callable[[str], None]
     version: str

@@ -44,6 +44,7 @@ from parcelsms.pipeline.message_ports import InboundMessage
 from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
+from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberSettings, SandboxNumberVerification
 from parcelsms.pipeline.signing_secrets import SigningSecretLookup
 from parcelsms.pipeline.verification_guard import VerificationGuard
@@ -312,6 +313,7 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
             test_numbers=test_numbers,
             prices_changed=price_book.invalidate,
             limits=limits,
+            reports=Reports(storage.reports),
             key_rates=RateDefaults(
                 per_second=settings.security.key_rate_limit,
                 burst=settings.security.key_rate_burst,

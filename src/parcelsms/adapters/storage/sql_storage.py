@@ -8,8 +8,8 @@ through the one writer (group commit); reads use the reader pool and never wait 
 (WAL).
 
 Rooms (sub-packages): ``engine`` (connections, writer, schema, migrations), ``messages``,
-``accounts``, ``billing``, ``content``, ``webhooks``. In each, ``*_rows`` modules hold the
-row operations and ``*_stores`` the classes that implement the ports with them.
+``accounts``, ``billing``, ``content``, ``webhooks``, ``reports``. In each, ``*_rows`` modules
+hold the row operations and ``*_stores`` the classes that implement the ports with them.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from parcelsms.adapters.storage.messages.message_stores import (
     SqlMessageStore,
     SqlReceiptStore,
 )
+from parcelsms.adapters.storage.reports.report_stores import SqlReportStore
 from parcelsms.adapters.storage.webhooks.webhook_stores import (
     SqlWebhookEndpointStore,
     SqlWebhookOutbox,
@@ -61,6 +62,7 @@ class SqlStorage:
         self.content = SqlContentStore(runner)
         self.webhook_endpoints = SqlWebhookEndpointStore(runner)
         self.webhook_outbox = SqlWebhookOutbox(runner)
+        self.reports = SqlReportStore(runner)
 
     @property
     def writer(self) -> BatchingWriter:

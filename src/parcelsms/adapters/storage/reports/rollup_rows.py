@@ -19,8 +19,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
 
 from parcelsms.adapters.storage.engine.schema.report_tables import LATENCY_COLUMNS, report_rollups
 from parcelsms.adapters.storage.messages.message_state_rows import MessageState
@@ -43,20 +44,17 @@ COUNT_COLUMNS: Final = ("messages", "segments", "charged_micros", *LATENCY_COLUM
 _FIRST_LATENCY: Final = 3  # index of the first latency column in a row of counts
 
 
-def _upsert_sql() -> str:
-    table = report_rollups.name
-    columns = (*KEY_COLUMNS, *COUNT_COLUMNS)
-    values = ", ".join(f":{name}" for name in columns)
-    # Qualified on the left: PostgreSQL needs it, SQLite accepts it.
-    sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNT_COLUMNS)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}) "
-        f"ON CONFLICT ({', '.join(report_rollups.primary_key.columns.keys())}) "
-        f"DO UPDATE SET {sums}"
+def _upsert(dialect: str) -> Insert:
+    """The upsert on ``dialect``: both backends spell it ``ON CONFLICT … DO UPDATE``."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(report_rollups)
+    return statement.on_conflict_do_update(
+        index_elements=list(report_rollups.primary_key.columns),
+        set_={name: report_rollups.c[name] + statement.excluded[name] for name in COUNT_COLUMNS},
     )
 
 
-UPSERT: Final = text(_upsert_sql())
+_upserts: dict[str, Insert] = {}
 
 
 def charged(billing: str, price_micros: int) -> int:
@@ -100,7 +98,11 @@ class RollupDeltas:
         ]
         self._counts = {}
         if rows:
-            connection.execute(UPSERT, rows)
+            dialect = connection.dialect.name
+            upsert = _upserts.get(dialect)
+            if upsert is None:
+                upsert = _upserts[dialect] = _upsert(dialect)
+            connection.execute(upsert, rows)
         return len(rows)
 
 

@@ -12,7 +12,7 @@ from parcelsms.adapters.storage.engine.schema.metadata import metadata
 from parcelsms.domain.report_figures import LATENCY_BUCKETS
 
 LATENCY_COLUMNS: tuple[str, ...] = tuple(f"latency_{index:02d}" for index in range(LATENCY_BUCKETS))
-"""One column per time-to-delivery bucket of :data:`parcelsms.domain.report_figures.LATENCY_BOUNDS`."""
+"""A column per time-to-delivery bucket of :data:`~..report_figures.LATENCY_BOUNDS`."""
 
 report_rollups = Table(
     "report_rollups",
