@@ -22,6 +22,7 @@ COMMANDS = {
     "channel-costs": "parcelsms.cli.billing_commands:channel_costs",
     "packages": "parcelsms.cli.billing_commands:packages",
     "receipts": "parcelsms.cli.receipt_commands:receipts",
+    "reports": "parcelsms.cli.report_commands:reports",
     "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",
 }
 
