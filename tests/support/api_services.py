@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from parcelsms.adapters.metrics.exposition import MetricsExposition
 from parcelsms.adapters.webhooks.signing import new_signing_secret
 from parcelsms.adapters.webhooks.target_guard import check_target
 from parcelsms.api import ApiServices
@@ -34,6 +35,7 @@ def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiSer
         "check_webhook_url": functools.partial(check_target, allow_private=False),
         "version": "0.0.0-test",
         "reports": Reports(storage.reports),
+        "metrics": MetricsExposition(storage.reports),
     }
     ports: dict[str, Any] = {
         "accounts": storage.accounts,

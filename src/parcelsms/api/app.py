@@ -37,6 +37,7 @@ from parcelsms.api.resources.keys import KeyEndpoints
 from parcelsms.api.resources.message_settings import MessageSettingsEndpoints
 from parcelsms.api.resources.messages.endpoints import MessageEndpoints
 from parcelsms.api.resources.meta import MetaEndpoints
+from parcelsms.api.resources.metrics import MetricsEndpoints
 from parcelsms.api.resources.previews import PreviewEndpoints
 from parcelsms.api.resources.reports import ReportEndpoints
 from parcelsms.api.resources.sandbox_numbers import SandboxNumberEndpoints
@@ -112,6 +113,8 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     table += AdminKeyEndpoints(services.accounts, authenticator, limit).routes()
     table += AdminReceiptEndpoints(services.receipts).routes()
     table += AdminMessageEndpoints(services.message_queries).routes()
+    if services.metrics is not None:
+        table += MetricsEndpoints(services.metrics, public=services.metrics_public).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
     table[:] = with_audit_fallback(table, services.accounts)
     return table

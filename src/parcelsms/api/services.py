@@ -19,6 +19,7 @@ from parcelsms.pipeline.billing_ports import BillingAndBalances
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.message_ports import MessageQueries
+from parcelsms.pipeline.metrics_ports import MetricsText
 from parcelsms.pipeline.receipt_ports import ReceiptStore
 from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
@@ -98,3 +99,6 @@ class ApiServices:
     # The bootstrap operator token ([security] admin_token), accepted on /admin/v1 routes
     # besides operator keys (scope admin); None: operator keys only.
     admin_token: str | None = None
+    # /metrics (None: no such route); public: without the operator's credentials.
+    metrics: MetricsText | None = None
+    metrics_public: bool = False

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 
 from parcelsms import __version__
 from parcelsms.adapters.channels.smpp_channel import SmppChannel, SmppChannelSettings
+from parcelsms.adapters.metrics.exposition import MetricsExposition
+from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.storage import SqlStorage, open_storage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
@@ -319,6 +321,8 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
                 burst=settings.security.key_rate_burst,
             ),
             account_changed=account_changed,
+            metrics=MetricsExposition(storage.reports) if settings.metrics.enabled else None,
+            metrics_public=settings.metrics.public,
         )
     )
     return Platform(
@@ -333,6 +337,11 @@ async def build_platform(settings: Settings, environ: Mapping[str, str]) -> Plat
         app=app,
         simulator=simulator,
         daily_limits=daily_guard,
+        metrics_sampler=MetricsSampler(
+            storage.writer.statistics, channels, settings.metrics.sample_interval
+        )
+        if settings.metrics.enabled
+        else None,
     )
 
 

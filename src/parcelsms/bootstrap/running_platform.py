@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parcelsms.adapters.channels.smpp_channel import SmppChannel
+from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.sender import WebhookSender
 from parcelsms.config import Settings
@@ -47,6 +48,7 @@ class Platform:
     app: Any
     simulator: CarrierSimulator | None = None
     daily_limits: DailyLimitGuard | None = None
+    metrics_sampler: MetricsSampler | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     recovered: int = 0
 
@@ -70,6 +72,8 @@ class Platform:
             asyncio.create_task(self._expire_loop(), name="expiry"),
             asyncio.create_task(self.receipts.run(), name="receipt-sweep"),
         ]
+        if self.metrics_sampler is not None:
+            self.tasks.append(asyncio.create_task(self.metrics_sampler.run(), name="metrics"))
 
     async def wait_channels_bound(self, timeout: float) -> bool:
         results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.channels.values()))

@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from parcelsms.adapters.metrics.instruments import SUBMIT_LATENCY
 from parcelsms.domain.status import status_for_receipt_state
 from parcelsms.pipeline.channel_port import (
     ChannelResult,
@@ -198,7 +200,9 @@ class SmppChannel:
 
     async def _submit(self, client: SmppClient, pdu: Pdu) -> tuple[SubmitOutcome, int]:
         """Submit one part; an accepted one is reported to the receipt sink at once."""
+        started = time.monotonic()
         outcome = await client.submit(pdu)
+        SUBMIT_LATENCY.labels(self.name).observe(time.monotonic() - started)
         if outcome.kind is not SubmitOutcomeKind.ACCEPTED:
             return outcome, 0
         return outcome, self._receipt_sink.responded(self.name, outcome.message_id)

@@ -1,12 +1,17 @@
-"""The report port on SQL: sums of the rollups on the reader pool, the rebuild on the writer."""
+"""The report ports on SQL: sums of the rollups and the figures of ``/metrics`` on the reader
+pool, the rebuild on the writer."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.runner import SqlRunner
+from parcelsms.adapters.storage.reports.metrics_rows import read_platform_figures
 from parcelsms.adapters.storage.reports.report_query_rows import read_rollup_sums
 from parcelsms.adapters.storage.reports.rollup_rebuild import rebuild_rollups
+from parcelsms.pipeline.metrics_ports import PlatformFigures
 from parcelsms.pipeline.report_ports import RollupQuery, RollupSum
 
 
@@ -16,7 +21,8 @@ def _rebuild(connection: Connection, items: list[None]) -> list[int]:
 
 
 class SqlReportStore:
-    """Implements :class:`~parcelsms.pipeline.report_ports.ReportStore`."""
+    """Implements :class:`~parcelsms.pipeline.report_ports.ReportStore` and
+    :class:`~parcelsms.pipeline.metrics_ports.PlatformFiguresStore`."""
 
     def __init__(self, runner: SqlRunner) -> None:
         self._runner = runner
@@ -26,3 +32,6 @@ class SqlReportStore:
 
     async def rebuild_rollups(self) -> int:
         return int(await self._runner.writer.run(_rebuild, None))
+
+    async def read_platform_figures(self, now: datetime) -> PlatformFigures:
+        return await self._runner.read(read_platform_figures, now)
