@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Final, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,7 +37,17 @@ from parcelsms.pipeline.reports import (
 )
 
 _MAX_VALUE_LENGTH: Final = 64
-_TIME: Final = {"type": "string", "maxLength": _MAX_VALUE_LENGTH}
+# A date, or a whole hour (an offset of whole hours keeps it a whole UTC hour).
+_TIME: Final[dict[str, object]] = {
+    "oneOf": [
+        {"type": "string", "format": "date", "maxLength": 10},
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"T\d{2}:00:00(\.0+)?(Z|[+-]\d{2}:00)$",
+        },
+    ]
+}
 
 
 def _parameters(groupings: tuple[GroupBy, ...], operator: bool) -> tuple[Parameter, ...]:
@@ -79,7 +89,7 @@ def _parameters(groupings: tuple[GroupBy, ...], operator: bool) -> tuple[Paramet
                 "account_id",
                 "query",
                 "Only this account's messages.",
-                {"type": "string", "maxLength": _MAX_VALUE_LENGTH},
+                {"type": "string", "pattern": "^acc_[0-9A-HJKMNP-TV-Z]{26}$"},
             ),
         )
     return parameters
@@ -171,20 +181,21 @@ def _invalid(name: str, message: str) -> CatalogueError:
 
 
 def _moment(name: str, value: str, zone: ZoneInfo) -> datetime:
-    if len(value) == 10:
-        try:
-            return datetime.combine(date.fromisoformat(value), time(), zone)
-        except ValueError:
-            raise _invalid(name, f"{name} must be a date such as 2024-05-01.") from None
+    """A date (its start in ``zone``) or a time with a zone, in UTC."""
     try:
-        moment = datetime.fromisoformat(value)
+        if len(value) == 10:
+            moment = datetime.combine(date.fromisoformat(value), time(), zone)
+        else:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise _invalid(name, f"{name} needs a time zone, e.g. 2024-05-01T12:00:00Z.")
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise _invalid(name, f"{name} is out of the range of dates in UTC.") from None
     except ValueError:
         raise _invalid(
-            name, f"{name} must be an ISO 8601 time such as 2024-05-01T12:00:00Z."
+            name, f"{name} must be a date (2024-05-01) or a whole hour (2024-05-01T12:00:00Z)."
         ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _invalid(name, f"{name} needs a time zone, e.g. 2024-05-01T12:00:00Z.")
-    return moment
 
 
 def _zone(value: str) -> ZoneInfo:

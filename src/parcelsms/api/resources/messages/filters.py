@@ -56,7 +56,7 @@ PARAMETERS: Final = (
         "template_id",
         "query",
         "Only messages rendered from this template (`tpl_…`).",
-        {"type": "string", "maxLength": 64},
+        {"type": "string", "pattern": "^tpl_[0-9A-HJKMNP-TV-Z]{26}$"},
     ),
     Parameter(
         "since",
