@@ -21,6 +21,9 @@ class RollupQuery(msgspec.Struct, frozen=True, kw_only=True):
     ``account_id``: one account's rollups, or every account's with ``None`` (the operator).
     ``dimensions``: the columns to group by, besides status and currency. ``with_costs``:
     also price the segments that reached a carrier at the operator's channel costs.
+    ``days_suffice``: an ``hour`` in the answer may be the first hour of its UTC day
+    (the caller folds hours into UTC days or not at all), which lets storage read daily
+    sums when the period is whole UTC days.
     """
 
     since_hour: int
@@ -28,6 +31,7 @@ class RollupQuery(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str | None
     dimensions: tuple[Dimension, ...]
     with_costs: bool = False
+    days_suffice: bool = False
 
 
 class RollupSum(msgspec.Struct, frozen=True, kw_only=True):

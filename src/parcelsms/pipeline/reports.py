@@ -14,6 +14,10 @@ the rollups' grain. ``group_by``:
 * ``country``, ``template`` (``None``: messages without one), ``status``;
 * for the operator only: ``account`` and ``channel`` (``None``: not yet submitted).
 
+A period of whole UTC days is read from daily sums (fast at any volume) unless the report
+is by hour, by day of another time zone, or the operator's by template; otherwise from the
+hourly rollups (fine for days, slower over months of a busy account).
+
 Every group is per currency too (an operator's report may span accounts of several); the
 operator's report adds the channel cost of the segments that reached a carrier and the
 margin (money charged minus that cost).
@@ -158,6 +162,8 @@ class Reports:
                 account_id=request.account_id,
                 dimensions=() if dimension is None else (dimension,),
                 with_costs=with_costs,
+                days_suffice=request.group_by != "hour"
+                and (request.group_by != "day" or request.time_zone.key == "UTC"),
             )
         )
         groups: dict[tuple[str | None, str], _Sums] = {}

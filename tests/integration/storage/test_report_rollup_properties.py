@@ -177,6 +177,8 @@ async def _play(history: History, steps: list[Step]) -> None:
 
 def _expected(
     path: Path,
+    since: datetime,
+    until: datetime,
     account_id: str | None,
     group_by: str,
     zone: ZoneInfo,
@@ -203,6 +205,8 @@ def _expected(
         if account_id is not None and account != account_id:
             continue
         created = datetime.fromisoformat(created_text).replace(tzinfo=UTC)
+        if not since <= created < until:
+            continue
         local = created.replace(minute=0, second=0, microsecond=0).astimezone(zone)
         label = {
             "day": local.date().isoformat(),
@@ -243,8 +247,16 @@ def _actual(groups: list[ReportGroup]) -> dict[tuple[str | None, str], tuple[Any
 
 async def _check_reports(storage: SqlStorage, path: Path, accounts: list[str]) -> None:
     reports = Reports(storage.reports)
-    since = START - timedelta(hours=1)
-    until = START + timedelta(days=8)
+    # Whole UTC days read the daily sums; other hours the hourly rollups: both must agree.
+    midnight = START.replace(hour=0)
+    for since, until in ((START - timedelta(hours=1), START + timedelta(days=8)),
+                         (midnight, midnight + timedelta(days=9))):  # fmt: skip
+        await _check_period(reports, path, accounts, since, until)
+
+
+async def _check_period(
+    reports: Reports, path: Path, accounts: list[str], since: datetime, until: datetime
+) -> None:
     costs = {("alpha", "GB"): 3_000, ("alpha", "DE"): 2_000, ("alpha", "FR"): 1_000}
     readers: list[tuple[str | None, bool, tuple[str, ...]]] = [
         (account, False, SENDER_GROUPINGS) for account in accounts
@@ -263,8 +275,10 @@ async def _check_reports(storage: SqlStorage, path: Path, accounts: list[str]) -
                         time_zone=zone,
                     )
                 )
-                expected = _expected(path, account_id, group_by, zone, costs if operator else {})
-                assert _actual(report.groups) == expected, (account_id, group_by, zone)
+                expected = _expected(
+                    path, since, until, account_id, group_by, zone, costs if operator else {}
+                )
+                assert _actual(report.groups) == expected, (account_id, group_by, zone, since)
 
 
 @settings(

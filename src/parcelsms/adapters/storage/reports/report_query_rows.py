@@ -1,25 +1,36 @@
 """Sums of the report rollups (what :class:`~parcelsms.pipeline.report_ports.ReportStore` reads).
 
-One ``SELECT … GROUP BY`` over the hours asked for: a sender's report reads a contiguous
-run of the table's key (account, hour), the operator's goes through the hour index. Channel
-costs reuse the operator's cost table and its lookup rule (:mod:`..billing.price_rows`, as
-the margins report does): the segments of messages that reached a carrier (submitted or a
-carrier outcome, on a channel), times the cost per segment of their channel and country.
+One ``SELECT … GROUP BY`` per report, from one of two tables:
+
+* ``report_daily`` when the period is whole UTC days and the grouping is one of its
+  dimensions (total, country, template, channel and country): a few hundred rows per
+  account and day, whatever the volume;
+* ``report_rollups`` (hourly, every dimension) otherwise: a sender's report reads a
+  contiguous run of its key (account, hour), the operator's goes through the hour index.
+
+Channel costs reuse the operator's cost table and its lookup rule (:mod:`..billing.price_rows`,
+as the margins report does): the segments of messages that reached a carrier (submitted or
+a carrier outcome, on a channel), times the cost per segment of their channel and country.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.billing.price_rows import cost_lookup, read_channel_costs, unit_cost
-from parcelsms.adapters.storage.engine.schema.report_tables import LATENCY_COLUMNS, report_rollups
+from parcelsms.adapters.storage.engine.schema.report_tables import (
+    LATENCY_COLUMNS,
+    report_daily,
+    report_rollups,
+)
 from parcelsms.domain.status import CARRIER_OUTCOMES, MessageStatus
 from parcelsms.pipeline.report_ports import Dimension, RollupQuery, RollupSum
 
-_COLUMN: Final[dict[Dimension, str]] = {
+_HOURLY_COLUMN: Final[dict[str, str]] = {
     "hour": "hour",
     "account": "account_id",
     "country": "country",
@@ -27,60 +38,134 @@ _COLUMN: Final[dict[Dimension, str]] = {
     "template": "template_id",
 }
 _REACHED_CARRIER: Final = frozenset({MessageStatus.SUBMITTED, *CARRIER_OUTCOMES})
-_r = report_rollups.c
+_COUNTRY_LENGTH: Final = 2
+
+
+def _daily_dimension(query: RollupQuery) -> str | None:
+    """The ``report_daily`` dimension that answers ``query``, or ``None``: read hourly."""
+    if not query.days_suffice or query.since_hour % 24 or query.until_hour % 24:
+        return None
+    dimensions = query.dimensions
+    if query.with_costs:
+        return None if "template" in dimensions else "channel_country"
+    if dimensions in ((), ("hour",), ("account",)):
+        return "total"
+    if dimensions == ("country",):
+        return "country"
+    if dimensions == ("template",):
+        return "template"
+    if dimensions == ("channel",):
+        return "channel_country"
+    return None
+
+
+def _sums(table: Table) -> list[ColumnElement[Any]]:
+    return [
+        func.sum(table.c.messages).label("messages"),
+        func.sum(table.c.segments).label("segments"),
+        func.sum(table.c.charged_micros).label("charged_micros"),
+        *(func.sum(table.c[name]).label(name) for name in LATENCY_COLUMNS),
+    ]
+
+
+def _read_daily(connection: Connection, query: RollupQuery, dimension: str) -> list[dict[str, Any]]:
+    d = report_daily.c
+    keys: list[ColumnElement[Any]] = []
+    if "account" in query.dimensions:
+        keys.append(d.account_id)
+    if "hour" in query.dimensions:
+        keys.append(d.day)
+    if dimension != "total":
+        keys.append(d.value)
+    keys += [d.currency, d.status]
+    statement = (
+        select(*keys, *_sums(report_daily))
+        .where(
+            d.dimension == dimension,
+            d.day >= query.since_hour // 24,
+            d.day < query.until_hour // 24,
+        )
+        .group_by(*keys)
+        .having(func.sum(d.messages) != 0)
+    )
+    if query.account_id is not None:
+        statement = statement.where(d.account_id == query.account_id)
+    found = []
+    for row in connection.execute(statement):
+        values = dict(row._mapping)
+        if "day" in values:
+            values["hour"] = values.pop("day") * 24
+        value = values.pop("value", None)
+        if dimension == "country":
+            values["country"] = value
+        elif dimension == "template":
+            values["template_id"] = value
+        elif dimension == "channel_country":
+            assert value is not None
+            values["country"] = value[:_COUNTRY_LENGTH]
+            values["channel"] = value[_COUNTRY_LENGTH:]
+        found.append(values)
+    return found
+
+
+def _read_hourly(connection: Connection, query: RollupQuery) -> list[dict[str, Any]]:
+    r = report_rollups.c
+    names = [_HOURLY_COLUMN[dimension] for dimension in query.dimensions]
+    # Costs depend on channel and country: group by them too, then fold them away.
+    extra = [name for name in ("channel", "country") if query.with_costs and name not in names]
+    keys: list[ColumnElement[Any]] = [r[name] for name in (*names, *extra)]
+    keys += [r.currency, r.status]
+    statement = (
+        select(*keys, *_sums(report_rollups))
+        .where(r.hour >= query.since_hour, r.hour < query.until_hour)
+        .group_by(*keys)
+        # Rows a message moved out of stay behind with zero counts.
+        .having(func.sum(r.messages) != 0)
+    )
+    if query.account_id is not None:
+        statement = statement.where(r.account_id == query.account_id)
+    return [dict(row._mapping) for row in connection.execute(statement)]
 
 
 def read_rollup_sums(connection: Connection, query: RollupQuery) -> list[RollupSum]:
     """The rollups of ``query`` summed per group, status and currency."""
-    names = [_COLUMN[dimension] for dimension in query.dimensions]
-    # Costs depend on channel and country: group by them too, then fold them away.
-    extra = [name for name in ("channel", "country") if query.with_costs and name not in names]
-    keys: list[ColumnElement[Any]] = [_r[name] for name in (*names, *extra)]
-    keys += [_r.currency, _r.status]
-    messages = func.sum(_r.messages)
-    statement = (
-        select(
-            *keys,
-            messages.label("messages"),
-            func.sum(_r.segments).label("segments"),
-            func.sum(_r.charged_micros).label("charged_micros"),
-            *(func.sum(_r[name]).label(name) for name in LATENCY_COLUMNS),
-        )
-        .where(_r.hour >= query.since_hour, _r.hour < query.until_hour)
-        .group_by(*keys)
-        # Rows a message moved out of stay behind with zero counts.
-        .having(messages != 0)
-    )
-    if query.account_id is not None:
-        statement = statement.where(_r.account_id == query.account_id)
-    rows = connection.execute(statement).all()
-    if not query.with_costs:
-        return [_sum(row, names) for row in rows]
-    costs = cost_lookup(read_channel_costs(connection))
+    dimension = _daily_dimension(query)
+    if dimension is None:
+        rows = _read_hourly(connection, query)
+    else:
+        rows = _read_daily(connection, query, dimension)
+    costs = cost_lookup(read_channel_costs(connection)) if query.with_costs else None
+    return _folded(rows, query.dimensions, costs)
+
+
+def _folded(
+    rows: Sequence[dict[str, Any]],
+    dimensions: Sequence[Dimension],
+    costs: dict[tuple[str, str], int] | None,
+) -> list[RollupSum]:
+    names = [_HOURLY_COLUMN[dimension] for dimension in dimensions]
     folded: dict[tuple[Any, ...], RollupSum] = {}
     for row in rows:
-        cost: int | None = 0
-        if row.status in _REACHED_CARRIER and row.channel:
-            per_segment = unit_cost(costs, row.channel, row.country)
-            cost = None if per_segment is None else per_segment * int(row.segments)
-        found = _sum(row, names, cost)
+        cost: int | None = None
+        if costs is not None:
+            cost = 0
+            if row["status"] in _REACHED_CARRIER and row["channel"]:
+                per_segment = unit_cost(costs, row["channel"], row["country"])
+                cost = None if per_segment is None else per_segment * int(row["segments"])
+        found = RollupSum(
+            group=tuple(row[name] for name in names),
+            currency=row["currency"],
+            status=row["status"],
+            messages=int(row["messages"]),
+            segments=int(row["segments"]),
+            charged_micros=int(row["charged_micros"]),
+            latency=tuple(int(row[name]) for name in LATENCY_COLUMNS),
+            cost_micros=cost,
+        )
         key = (found.group, found.currency, found.status)
         before = folded.get(key)
         folded[key] = found if before is None else _added(before, found)
     return list(folded.values())
-
-
-def _sum(row: Any, names: list[str], cost: int | None = None) -> RollupSum:
-    return RollupSum(
-        group=tuple(row._mapping[name] for name in names),
-        currency=row.currency,
-        status=row.status,
-        messages=int(row.messages),
-        segments=int(row.segments),
-        charged_micros=int(row.charged_micros),
-        latency=tuple(int(row._mapping[name]) for name in LATENCY_COLUMNS),
-        cost_micros=cost,
-    )
 
 
 def _added(one: RollupSum, other: RollupSum) -> RollupSum:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
-from parcelsms.adapters.storage.engine.schema.report_tables import report_rollups
+from parcelsms.adapters.storage.engine.schema.report_tables import report_daily, report_rollups
 from parcelsms.adapters.storage.reports.rollup_rows import RollupDeltas, charged
 from parcelsms.domain.report_figures import hour_of, latency_bucket
 from parcelsms.domain.status import MessageStatus
@@ -74,4 +74,5 @@ def rebuild_rollups(connection: Connection) -> int:
     """Replace every rollup row by a count of the messages; returns the rows written."""
     counted = count_messages(connection)
     connection.execute(delete(report_rollups))
+    connection.execute(delete(report_daily))
     return counted.write(connection)

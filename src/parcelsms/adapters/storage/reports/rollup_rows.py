@@ -8,9 +8,11 @@ A message is counted in exactly one row: the one of its current status, channel 
 A batch function collects the changes of all its messages in a :class:`RollupDeltas` — an
 accepted message adds one, a status change moves one from its old row to its new one — and
 writes them at its end with :meth:`RollupDeltas.write`: one ``INSERT … ON CONFLICT DO
-UPDATE SET n = n + excluded.n`` row per distinct key, however many messages moved. A batch
-that moves 500 messages of one account and country from ``queued`` to ``submitted`` writes
-two rollup rows.
+UPDATE SET n = n + excluded.n`` row per distinct key, however many messages moved, into the
+hourly table and into the daily one (one row per dimension of the key: total, country,
+template, channel and country). A batch that moves 500 messages of one account, country and
+template from ``queued`` to ``submitted`` writes two hourly and eight daily rows, in two
+statements.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
-from parcelsms.adapters.storage.engine.schema.report_tables import LATENCY_COLUMNS, report_rollups
+from parcelsms.adapters.storage.engine.schema.report_tables import (
+    LATENCY_COLUMNS,
+    report_daily,
+    report_rollups,
+)
 from parcelsms.adapters.storage.messages.message_state_rows import MessageState
 from parcelsms.domain.report_figures import LATENCY_BUCKETS, hour_of, latency_bucket
 from parcelsms.domain.status import MessageStatus
@@ -44,17 +51,45 @@ COUNT_COLUMNS: Final = ("messages", "segments", "charged_micros", *LATENCY_COLUM
 _FIRST_LATENCY: Final = 3  # index of the first latency column in a row of counts
 
 
-def _upsert(dialect: str) -> Insert:
-    """The upsert on ``dialect``: both backends spell it ``ON CONFLICT … DO UPDATE``."""
+def _upsert(table: Table, dialect: str) -> Insert:
+    """The upsert into ``table`` on ``dialect``: both spell it ``ON CONFLICT … DO UPDATE``."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(report_rollups)
+    statement = insert(table)
     return statement.on_conflict_do_update(
-        index_elements=list(report_rollups.primary_key.columns),
-        set_={name: report_rollups.c[name] + statement.excluded[name] for name in COUNT_COLUMNS},
+        index_elements=list(table.primary_key.columns),
+        set_={name: table.c[name] + statement.excluded[name] for name in COUNT_COLUMNS},
     )
 
 
-_upserts: dict[str, Insert] = {}
+_upserts: dict[tuple[str, str], Insert] = {}
+
+
+def _execute_upsert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    key = (table.name, connection.dialect.name)
+    upsert = _upserts.get(key)
+    if upsert is None:
+        upsert = _upserts[key] = _upsert(table, connection.dialect.name)
+    connection.execute(upsert, rows)
+
+
+DailyKey = tuple[int, str, str, str, str, str]
+"""``(day, account_id, currency, dimension, value, status)``."""
+DAILY_COLUMNS: Final = ("day", "account_id", "currency", "dimension", "value", "status")
+DAILY_DIMENSIONS: Final = ("total", "country", "template", "channel_country")
+
+
+def daily_keys(key: RollupKey) -> tuple[DailyKey, ...]:
+    """The daily rows an hourly key counts in: one per dimension."""
+    hour, account_id, currency, country, channel, template_id, status = key
+    day = hour // 24
+    return (
+        (day, account_id, currency, "total", "", status),
+        (day, account_id, currency, "country", country, status),
+        (day, account_id, currency, "template", template_id, status),
+        (day, account_id, currency, "channel_country", country + channel, status),
+    )
 
 
 def charged(billing: str, price_micros: int) -> int:
@@ -90,20 +125,38 @@ class RollupDeltas:
             counts[_FIRST_LATENCY + latency] += messages
 
     def write(self, connection: Connection) -> int:
-        """Upsert every changed key in the caller's transaction; returns the rows written."""
-        rows = [
-            dict(zip(KEY_COLUMNS, key, strict=True)) | dict(zip(COUNT_COLUMNS, counts, strict=True))
-            for key, counts in self._counts.items()
-            if any(counts)
-        ]
+        """Upsert every changed key, hourly and daily, in the caller's transaction.
+
+        Returns the hourly rows written (the daily ones are at most four times as many)."""
+        hourly: list[dict[str, Any]] = []
+        daily: dict[DailyKey, list[int]] = {}
+        for key, counts in self._counts.items():
+            if not any(counts):
+                continue
+            hourly.append(
+                dict(zip(KEY_COLUMNS, key, strict=True))
+                | dict(zip(COUNT_COLUMNS, counts, strict=True))
+            )
+            for daily_key in daily_keys(key):
+                total = daily.get(daily_key)
+                if total is None:
+                    daily[daily_key] = list(counts)
+                else:
+                    for index, count in enumerate(counts):
+                        total[index] += count
         self._counts = {}
-        if rows:
-            dialect = connection.dialect.name
-            upsert = _upserts.get(dialect)
-            if upsert is None:
-                upsert = _upserts[dialect] = _upsert(dialect)
-            connection.execute(upsert, rows)
-        return len(rows)
+        _execute_upsert(connection, report_rollups, hourly)
+        _execute_upsert(
+            connection,
+            report_daily,
+            [
+                dict(zip(DAILY_COLUMNS, key, strict=True))
+                | dict(zip(COUNT_COLUMNS, counts, strict=True))
+                for key, counts in daily.items()
+                if any(counts)
+            ],
+        )
+        return len(hourly)
 
 
 def count_accepted(
