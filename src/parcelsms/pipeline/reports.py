@@ -14,9 +14,11 @@ the rollups' grain. ``group_by``:
 * ``country``, ``template`` (``None``: messages without one), ``status``;
 * for the operator only: ``account`` and ``channel`` (``None``: not yet submitted).
 
-A period of whole UTC days is read from daily sums (fast at any volume) unless the report
-is by hour, by day of another time zone, or the operator's by template; otherwise from the
-hourly rollups (fine for days, slower over months of a busy account).
+Where storage reads (fast at any volume unless said): totals and groups by day (any time
+zone), hour, status or account read per-hour totals; groups by country, template or channel
+over whole UTC days read daily sums; over a period that is not whole UTC days, and the
+operator's report by template, they read the full hourly rollups (fine over days, slower
+over months of a busy account).
 
 Every group is per currency too (an operator's report may span accounts of several); the
 operator's report adds the channel cost of the segments that reached a carrier and the
@@ -25,6 +27,7 @@ margin (money charged minus that cost).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
@@ -40,6 +43,7 @@ OPERATOR_GROUPINGS: Final[tuple[GroupBy, ...]] = (*SENDER_GROUPINGS, "account", 
 MAX_RANGE: Final = timedelta(days=400)
 MAX_HOURLY_RANGE: Final = timedelta(days=31)
 
+_UNLABELLED: Final = "\x00unlabelled"
 _DIMENSION: Final[dict[GroupBy, Dimension | None]] = {
     "day": "hour",
     "hour": "hour",
@@ -92,16 +96,33 @@ class _Sums:
     latency: list[int] = field(default_factory=lambda: [0] * LATENCY_BUCKETS)
     cost_micros: int | None = 0
 
-    def add(self, row: RollupSum) -> None:
-        self.by_status[row.status] = self.by_status.get(row.status, 0) + row.messages
-        self.segments += row.segments
-        self.charged_micros += row.charged_micros
-        for index, count in enumerate(row.latency):
-            self.latency[index] += count
+    def add(
+        self,
+        by_status: dict[str, int],
+        segments: int,
+        charged_micros: int,
+        latency: Sequence[int],
+        cost_micros: int | None,
+    ) -> None:
+        for status, messages in by_status.items():
+            self.by_status[status] = self.by_status.get(status, 0) + messages
+        self.segments += segments
+        self.charged_micros += charged_micros
+        if any(latency):
+            self.latency = [
+                mine + theirs for mine, theirs in zip(self.latency, latency, strict=True)
+            ]
         if self.cost_micros is not None:
-            self.cost_micros = (
-                None if row.cost_micros is None else self.cost_micros + row.cost_micros
-            )
+            self.cost_micros = None if cost_micros is None else self.cost_micros + cost_micros
+
+    def add_row(self, row: RollupSum) -> None:
+        self.add(
+            {row.status: row.messages},
+            row.segments,
+            row.charged_micros,
+            row.latency,
+            row.cost_micros,
+        )
 
     def group(self, label: str | None, currency: str, with_costs: bool) -> ReportGroup:
         report_figures = figures(self.by_status, self.segments, self.charged_micros, self.latency)
@@ -167,11 +188,21 @@ class Reports:
             )
         )
         groups: dict[tuple[str | None, str], _Sums] = {}
-        totals: dict[str, _Sums] = {}
+        labels: dict[int | str, str | None] = {}
         for row in rows:
-            label = self._label(request, row)
-            groups.setdefault((label, row.currency), _Sums()).add(row)
-            totals.setdefault(row.currency, _Sums()).add(row)
+            value = row.status if request.group_by == "status" else row.group[0]
+            label = labels.get(value, _UNLABELLED)
+            if label is _UNLABELLED:
+                label = labels[value] = self._label(request, value)
+            sums = groups.get((label, row.currency))
+            if sums is None:
+                sums = groups[(label, row.currency)] = _Sums()
+            sums.add_row(row)
+        totals: dict[str, _Sums] = {}
+        for (_, currency), sums in groups.items():
+            totals.setdefault(currency, _Sums()).add(
+                sums.by_status, sums.segments, sums.charged_micros, sums.latency, sums.cost_micros
+            )
         ordered = sorted(groups.items(), key=lambda item: (item[0][0] is None, item[0]))
         return Report(
             request=request,
@@ -182,11 +213,8 @@ class Reports:
         )
 
     @staticmethod
-    def _label(request: ReportRequest, row: RollupSum) -> str | None:
+    def _label(request: ReportRequest, value: int | str) -> str | None:
         group_by = request.group_by
-        if group_by == "status":
-            return row.status
-        value = row.group[0]
         if group_by in ("day", "hour"):
             assert isinstance(value, int)
             start = datetime.fromtimestamp(value * 3600, UTC).astimezone(request.time_zone)

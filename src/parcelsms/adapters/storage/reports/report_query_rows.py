@@ -1,10 +1,13 @@
 """Sums of the report rollups (what :class:`~parcelsms.pipeline.report_ports.ReportStore` reads).
 
-One ``SELECT … GROUP BY`` per report, from one of two tables:
+One ``SELECT … GROUP BY`` per report, from one of three tables:
 
+* ``report_hours`` for totals, or groups by day (any time zone), hour, status or account
+  (without costs): a few rows per account and hour;
 * ``report_daily`` when the period is whole UTC days and the grouping is one of its
-  dimensions (total, country, template, channel and country): a few hundred rows per
-  account and day, whatever the volume;
+  dimensions (country, template, channel and country; the operator's costs read channel
+  and country over all accounts): a few hundred rows per account and day, whatever the
+  volume;
 * ``report_rollups`` (hourly, every dimension) otherwise: a sender's report reads a
   contiguous run of its key (account, hour), the operator's goes through the hour index.
 
@@ -25,8 +28,10 @@ from parcelsms.adapters.storage.billing.price_rows import cost_lookup, read_chan
 from parcelsms.adapters.storage.engine.schema.report_tables import (
     LATENCY_COLUMNS,
     report_daily,
+    report_hours,
     report_rollups,
 )
+from parcelsms.adapters.storage.reports.rollup_rows import ALL_ACCOUNTS
 from parcelsms.domain.status import CARRIER_OUTCOMES, MessageStatus
 from parcelsms.pipeline.report_ports import Dimension, RollupQuery, RollupSum
 
@@ -41,6 +46,9 @@ _REACHED_CARRIER: Final = frozenset({MessageStatus.SUBMITTED, *CARRIER_OUTCOMES}
 _COUNTRY_LENGTH: Final = 2
 
 
+_HOUR_TOTALS: Final = ((), ("hour",), ("account",))
+
+
 def _daily_dimension(query: RollupQuery) -> str | None:
     """The ``report_daily`` dimension that answers ``query``, or ``None``: read hourly."""
     if not query.days_suffice or query.since_hour % 24 or query.until_hour % 24:
@@ -48,8 +56,6 @@ def _daily_dimension(query: RollupQuery) -> str | None:
     dimensions = query.dimensions
     if query.with_costs:
         return None if "template" in dimensions else "channel_country"
-    if dimensions in ((), ("hour",), ("account",)):
-        return "total"
     if dimensions == ("country",):
         return "country"
     if dimensions == ("template",):
@@ -75,9 +81,7 @@ def _read_daily(connection: Connection, query: RollupQuery, dimension: str) -> l
         keys.append(d.account_id)
     if "hour" in query.dimensions:
         keys.append(d.day)
-    if dimension != "total":
-        keys.append(d.value)
-    keys += [d.currency, d.status]
+    keys += [d.value, d.currency, d.status]
     statement = (
         select(*keys, *_sums(report_daily))
         .where(
@@ -90,22 +94,45 @@ def _read_daily(connection: Connection, query: RollupQuery, dimension: str) -> l
     )
     if query.account_id is not None:
         statement = statement.where(d.account_id == query.account_id)
+    elif "account" not in query.dimensions and dimension == "channel_country":
+        statement = statement.where(d.account_id == ALL_ACCOUNTS)
+    else:
+        statement = statement.where(d.account_id != ALL_ACCOUNTS)
     found = []
     for row in connection.execute(statement):
         values = dict(row._mapping)
         if "day" in values:
             values["hour"] = values.pop("day") * 24
-        value = values.pop("value", None)
+        value = values.pop("value")
         if dimension == "country":
             values["country"] = value
         elif dimension == "template":
             values["template_id"] = value
-        elif dimension == "channel_country":
-            assert value is not None
+        else:
             values["country"] = value[:_COUNTRY_LENGTH]
             values["channel"] = value[_COUNTRY_LENGTH:]
         found.append(values)
     return found
+
+
+def _read_hour_totals(connection: Connection, query: RollupQuery) -> list[dict[str, Any]]:
+    h = report_hours.c
+    keys: list[ColumnElement[Any]] = []
+    if "account" in query.dimensions:
+        keys.append(h.account_id)
+    if "hour" in query.dimensions:
+        # Days are enough: group by the first hour of each UTC day in SQL.
+        keys.append((h.hour // 24 * 24).label("hour") if query.days_suffice else h.hour)
+    keys += [h.currency, h.status]
+    statement = (
+        select(*keys, *_sums(report_hours))
+        .where(h.hour >= query.since_hour, h.hour < query.until_hour)
+        .group_by(*keys)
+        .having(func.sum(h.messages) != 0)
+    )
+    if query.account_id is not None:
+        statement = statement.where(h.account_id == query.account_id)
+    return [dict(row._mapping) for row in connection.execute(statement)]
 
 
 def _read_hourly(connection: Connection, query: RollupQuery) -> list[dict[str, Any]]:
@@ -130,10 +157,12 @@ def _read_hourly(connection: Connection, query: RollupQuery) -> list[dict[str, A
 def read_rollup_sums(connection: Connection, query: RollupQuery) -> list[RollupSum]:
     """The rollups of ``query`` summed per group, status and currency."""
     dimension = _daily_dimension(query)
-    if dimension is None:
-        rows = _read_hourly(connection, query)
-    else:
+    if not query.with_costs and query.dimensions in _HOUR_TOTALS:
+        rows = _read_hour_totals(connection, query)
+    elif dimension is not None:
         rows = _read_daily(connection, query, dimension)
+    else:
+        rows = _read_hourly(connection, query)
     costs = cost_lookup(read_channel_costs(connection)) if query.with_costs else None
     return _folded(rows, query.dimensions, costs)
 

@@ -16,7 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
-from parcelsms.adapters.storage.engine.schema.report_tables import report_daily, report_rollups
+from parcelsms.adapters.storage.engine.schema.report_tables import (
+    report_daily,
+    report_hours,
+    report_rollups,
+)
 from parcelsms.adapters.storage.reports.rollup_rows import RollupDeltas, charged
 from parcelsms.domain.report_figures import hour_of, latency_bucket
 from parcelsms.domain.status import MessageStatus
@@ -75,4 +79,5 @@ def rebuild_rollups(connection: Connection) -> int:
     counted = count_messages(connection)
     connection.execute(delete(report_rollups))
     connection.execute(delete(report_daily))
+    connection.execute(delete(report_hours))
     return counted.write(connection)

@@ -9,10 +9,10 @@ A batch function collects the changes of all its messages in a :class:`RollupDel
 accepted message adds one, a status change moves one from its old row to its new one — and
 writes them at its end with :meth:`RollupDeltas.write`: one ``INSERT … ON CONFLICT DO
 UPDATE SET n = n + excluded.n`` row per distinct key, however many messages moved, into the
-hourly table and into the daily one (one row per dimension of the key: total, country,
-template, channel and country). A batch that moves 500 messages of one account, country and
-template from ``queued`` to ``submitted`` writes two hourly and eight daily rows, in two
-statements.
+hourly table, into the daily one (a row per dimension of the key: country, template,
+channel and country, and channel and country over all accounts) and into the hour totals
+(account and status). A batch that moves 500 messages of one account, country and template
+from ``queued`` to ``submitted`` writes 2 + 8 + 2 rows in three statements.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy.sql.dml import Insert
 from parcelsms.adapters.storage.engine.schema.report_tables import (
     LATENCY_COLUMNS,
     report_daily,
+    report_hours,
     report_rollups,
 )
 from parcelsms.adapters.storage.messages.message_state_rows import MessageState
@@ -77,19 +78,48 @@ def _execute_upsert(connection: Connection, table: Table, rows: list[dict[str, A
 DailyKey = tuple[int, str, str, str, str, str]
 """``(day, account_id, currency, dimension, value, status)``."""
 DAILY_COLUMNS: Final = ("day", "account_id", "currency", "dimension", "value", "status")
-DAILY_DIMENSIONS: Final = ("total", "country", "template", "channel_country")
+ALL_ACCOUNTS: Final = "*"
+HOURS_COLUMNS: Final = ("hour", "account_id", "currency", "status")
 
 
 def daily_keys(key: RollupKey) -> tuple[DailyKey, ...]:
-    """The daily rows an hourly key counts in: one per dimension."""
+    """The daily rows an hourly key counts in: one per dimension, and the all-accounts
+    channel and country row."""
     hour, account_id, currency, country, channel, template_id, status = key
     day = hour // 24
     return (
-        (day, account_id, currency, "total", "", status),
         (day, account_id, currency, "country", country, status),
         (day, account_id, currency, "template", template_id, status),
         (day, account_id, currency, "channel_country", country + channel, status),
+        (day, ALL_ACCOUNTS, currency, "channel_country", country + channel, status),
     )
+
+
+def hours_key(key: RollupKey) -> tuple[int, str, str, str]:
+    """The ``report_hours`` row an hourly key counts in."""
+    return (key[0], key[1], key[2], key[6])
+
+
+def _summed(counts: dict[RollupKey, list[int]], slices: Any) -> dict[tuple[Any, ...], list[int]]:
+    """``counts`` added up per slice key (``slices(key)`` gives the slice keys of a key)."""
+    summed: dict[tuple[Any, ...], list[int]] = {}
+    for key, row in counts.items():
+        for slice_key in slices(key):
+            total = summed.get(slice_key)
+            if total is None:
+                summed[slice_key] = list(row)
+            else:
+                for index, count in enumerate(row):
+                    total[index] += count
+    return summed
+
+
+def _rows(columns: Sequence[str], counts: dict[Any, list[int]]) -> list[dict[str, Any]]:
+    return [
+        dict(zip(columns, key, strict=True)) | dict(zip(COUNT_COLUMNS, row, strict=True))
+        for key, row in counts.items()
+        if any(row)
+    ]
 
 
 def charged(billing: str, price_micros: int) -> int:
@@ -125,38 +155,17 @@ class RollupDeltas:
             counts[_FIRST_LATENCY + latency] += messages
 
     def write(self, connection: Connection) -> int:
-        """Upsert every changed key, hourly and daily, in the caller's transaction.
-
-        Returns the hourly rows written (the daily ones are at most four times as many)."""
-        hourly: list[dict[str, Any]] = []
-        daily: dict[DailyKey, list[int]] = {}
-        for key, counts in self._counts.items():
-            if not any(counts):
-                continue
-            hourly.append(
-                dict(zip(KEY_COLUMNS, key, strict=True))
-                | dict(zip(COUNT_COLUMNS, counts, strict=True))
-            )
-            for daily_key in daily_keys(key):
-                total = daily.get(daily_key)
-                if total is None:
-                    daily[daily_key] = list(counts)
-                else:
-                    for index, count in enumerate(counts):
-                        total[index] += count
+        """Upsert every changed key in the caller's transaction: the hourly rows, their
+        daily slices and their hour totals (three statements). Returns the hourly rows."""
+        counts = {key: row for key, row in self._counts.items() if any(row)}
         self._counts = {}
-        _execute_upsert(connection, report_rollups, hourly)
-        _execute_upsert(
-            connection,
-            report_daily,
-            [
-                dict(zip(DAILY_COLUMNS, key, strict=True))
-                | dict(zip(COUNT_COLUMNS, counts, strict=True))
-                for key, counts in daily.items()
-                if any(counts)
-            ],
-        )
-        return len(hourly)
+        if not counts:
+            return 0
+        _execute_upsert(connection, report_rollups, _rows(KEY_COLUMNS, counts))
+        _execute_upsert(connection, report_daily, _rows(DAILY_COLUMNS, _summed(counts, daily_keys)))
+        hours = _summed(counts, lambda key: (hours_key(key),))
+        _execute_upsert(connection, report_hours, _rows(HOURS_COLUMNS, hours))
+        return len(counts)
 
 
 def count_accepted(

@@ -51,9 +51,10 @@ report_daily = Table(
     Column("day", Integer, nullable=False),
     Column("account_id", String(ID), nullable=False),
     Column("currency", String(3), nullable=False),
-    # One slice of the hourly key per dimension (see reports.rollup_rows.DAILY_DIMENSIONS):
-    # 'total' (value ''), 'country', 'template' and 'channel_country' (the country's two
-    # letters, then the channel; '' channel before submission).
+    # One slice of the hourly key per dimension (see reports.rollup_rows.daily_keys):
+    # 'country', 'template' and 'channel_country' (the country's two letters, then the
+    # channel; '' before submission). 'channel_country' also sums every account under
+    # account_id '*', for the operator's reports.
     Column("dimension", String(16), nullable=False),
     Column("value", String(110), nullable=False),
     Column("status", String(16), nullable=False),
@@ -72,3 +73,21 @@ A report groups by one dimension, so a day holds a few hundred rows per account 
 hourly table holds thousands per hour (every combination of country, channel, template and
 status); a 30-day report reads ~10^4 rows instead of ~10^6.
 """
+
+report_hours = Table(
+    "report_hours",
+    metadata,
+    Column("hour", Integer, nullable=False),
+    Column("account_id", String(ID), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("segments", BigInteger, nullable=False),
+    Column("charged_micros", BigInteger, nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in LATENCY_COLUMNS),
+    PrimaryKeyConstraint("account_id", "hour", "status", "currency"),
+    Index(None, "hour"),
+    sqlite_with_rowid=False,
+)
+"""The counts per hour, account and status only: reports by day (of any time zone), hour,
+status or account read a handful of rows per hour."""

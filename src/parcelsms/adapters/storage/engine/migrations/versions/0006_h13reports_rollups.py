@@ -1,7 +1,7 @@
 """Report rollups, and the message list's country filter index.
 
-* ``report_daily``: the same per UTC day, one dimension at a time (what whole-day
-  reports read).
+* ``report_daily``: the same per UTC day, one dimension at a time, and ``report_hours``:
+  per hour, account and status only (what most reports read).
 * ``report_rollups``: message counts per hour × account × country × channel × template ×
   status, with segments, money charged and a time-to-delivery histogram; filled here from
   the existing messages (the same computation as ``parcelsms reports rebuild``).
@@ -89,6 +89,26 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_report_daily_dimension_day"), ["dimension", "day"], unique=False
         )
+    op.create_table(
+        "report_hours",
+        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.String(length=_ID), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("messages", sa.BigInteger(), nullable=False),
+        sa.Column("segments", sa.BigInteger(), nullable=False),
+        sa.Column("charged_micros", sa.BigInteger(), nullable=False),
+        *(
+            sa.Column(f"latency_{index:02d}", sa.BigInteger(), nullable=False)
+            for index in range(_LATENCY_BUCKETS)
+        ),
+        sa.PrimaryKeyConstraint(
+            "account_id", "hour", "status", "currency", name=op.f("pk_report_hours")
+        ),
+        sqlite_with_rowid=False,
+    )
+    with op.batch_alter_table("report_hours", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_report_hours_hour"), ["hour"], unique=False)
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_messages_account_id_country_id"),
@@ -104,6 +124,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_account_id_country_id"))
+    with op.batch_alter_table("report_hours", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_report_hours_hour"))
+    op.drop_table("report_hours")
     with op.batch_alter_table("report_daily", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_daily_dimension_day"))
     op.drop_table("report_daily")
