@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +101,27 @@ def test_instruments_of_another_process_show_in_multiprocess_mode(tmp_path: Path
 
     samples = _samples(text)
     assert samples[("parcelsms_submit_latency_seconds_count", (("channel", "eu-carrier"),))] == 1
+
+
+async def test_every_metric_of_the_grafana_dashboard_is_served(tmp_path: Path) -> None:
+    dashboard = json.loads(
+        (Path(__file__).parents[3] / "examples" / "grafana-dashboard.json").read_text()
+    )
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    # A histogram is declared under its base name; a counter keeps its _total.
+    used = {
+        re.sub(r"_bucket$", "", name)
+        for expression in expressions
+        for name in re.findall(r"parcelsms_[a-z0-9_]+", expression)
+    }
+    api = await build_api(tmp_path, admin_token=TOKEN)
+    operator = client_for(api.app, TOKEN)
+    try:
+        served = (await operator.get("/metrics")).text
+    finally:
+        await operator.aclose()
+        await close_api(api)
+
+    missing = sorted(name for name in used if f"# TYPE {name} " not in served)
+    assert used
+    assert missing == []
