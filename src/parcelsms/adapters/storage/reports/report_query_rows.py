@@ -4,10 +4,10 @@ One ``SELECT … GROUP BY`` per report, from one of three tables:
 
 * ``report_hours`` for totals, or groups by day (any time zone), hour, status or account
   (without costs): a few rows per account and hour;
-* ``report_daily`` when the period is whole UTC days and the grouping is one of its
+* ``report_daily`` for the whole UTC days of the period when the grouping is one of its
   dimensions (country, template, channel and country; the operator's costs read channel
   and country over all accounts): a few hundred rows per account and day, whatever the
-  volume;
+  volume; the hours before the first and after the last whole day read ``report_rollups``;
 * ``report_rollups`` (hourly, every dimension) otherwise: a sender's report reads a
   contiguous run of its key (account, hour), the operator's goes through the hour index.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+import msgspec
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.engine import Connection
 
@@ -50,8 +51,9 @@ _HOUR_TOTALS: Final = ((), ("hour",), ("account",))
 
 
 def _daily_dimension(query: RollupQuery) -> str | None:
-    """The ``report_daily`` dimension that answers ``query``, or ``None``: read hourly."""
-    if not query.days_suffice or query.since_hour % 24 or query.until_hour % 24:
+    """The ``report_daily`` dimension that answers ``query``'s whole UTC days, or ``None``:
+    read hourly."""
+    if not query.days_suffice:
         return None
     dimensions = query.dimensions
     if query.with_costs:
@@ -157,10 +159,21 @@ def _read_hourly(connection: Connection, query: RollupQuery) -> list[dict[str, A
 def read_rollup_sums(connection: Connection, query: RollupQuery) -> list[RollupSum]:
     """The rollups of ``query`` summed per group, status and currency."""
     dimension = _daily_dimension(query)
+    # The whole UTC days inside the period; the hours before and after them read hourly.
+    first_day = -(-query.since_hour // 24) * 24
+    last_day = query.until_hour // 24 * 24
     if not query.with_costs and query.dimensions in _HOUR_TOTALS:
         rows = _read_hour_totals(connection, query)
-    elif dimension is not None:
-        rows = _read_daily(connection, query, dimension)
+    elif dimension is not None and first_day < last_day:
+        rows = _read_daily(
+            connection,
+            msgspec.structs.replace(query, since_hour=first_day, until_hour=last_day),
+            dimension,
+        )
+        for since, until in ((query.since_hour, first_day), (last_day, query.until_hour)):
+            if since < until:
+                edge = msgspec.structs.replace(query, since_hour=since, until_hour=until)
+                rows += _read_hourly(connection, edge)
     else:
         rows = _read_hourly(connection, query)
     costs = cost_lookup(read_channel_costs(connection)) if query.with_costs else None
