@@ -34,6 +34,10 @@ JSON_ONLY = "application/json"
 SEMANTIC_RULES = (
     # Relations between two parameters.
     ("invalid_filter", "until", "until must be after since"),
+    ("invalid_filter", "until", "covers at most"),
+    # The time zone database, and a date at its edge moved by a zone.
+    ("invalid_filter", "tz", "IANA time zone"),
+    ("invalid_filter", "since|until", "out of the range of dates"),
     # Whether a well-formed number exists is libphonenumber's data, not a pattern.
     ("invalid_filter", "to", "not a valid mobile number"),
     ("invalid_filter", "from", "not a valid mobile number"),

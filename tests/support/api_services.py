@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from parcelsms.adapters.metrics.exposition import MetricsExposition
 from parcelsms.adapters.webhooks.signing import new_signing_secret
 from parcelsms.adapters.webhooks.target_guard import check_target
 from parcelsms.api import ApiServices
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.content_authoring import ContentAuthoring
+from parcelsms.pipeline.reports import Reports
 
 
 def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiServices:
@@ -32,6 +34,8 @@ def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiSer
         "new_webhook_secret": new_signing_secret,
         "check_webhook_url": functools.partial(check_target, allow_private=False),
         "version": "0.0.0-test",
+        "reports": Reports(storage.reports),
+        "metrics": MetricsExposition(storage.reports),
     }
     ports: dict[str, Any] = {
         "accounts": storage.accounts,

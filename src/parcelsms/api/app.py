@@ -42,7 +42,9 @@ from parcelsms.api.resources.keys import KeyEndpoints
 from parcelsms.api.resources.message_settings import MessageSettingsEndpoints
 from parcelsms.api.resources.messages.endpoints import MessageEndpoints
 from parcelsms.api.resources.meta import MetaEndpoints
+from parcelsms.api.resources.metrics import MetricsEndpoints
 from parcelsms.api.resources.previews import PreviewEndpoints
+from parcelsms.api.resources.reports import ReportEndpoints
 from parcelsms.api.resources.sandbox_numbers import SandboxNumberEndpoints
 from parcelsms.api.resources.sender_ids import SenderIdEndpoints
 from parcelsms.api.resources.suppressions import SuppressionEndpoints
@@ -131,12 +133,15 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
         max_body_bytes=limit,
     ).routes()
     table += AdminReportEndpoints(services.billing, authenticator).routes()
+    table += ReportEndpoints(services.reports, authenticator).routes()
     table += AdminKeyEndpoints(services.accounts, authenticator, limit).routes()
     table += AdminReceiptEndpoints(services.receipts).routes()
     table += AdminChannelEndpoints(services.channel_health).routes()
     table += AdminMessageEndpoints(
         services.message_queries, accept.compose_settings.country_rules
     ).routes()
+    if services.metrics is not None:
+        table += MetricsEndpoints(services.metrics, public=services.metrics_public).routes()
     table += MetaEndpoints(lambda: table, services.version).routes()
     table[:] = with_audit_fallback(table, services.accounts)
     return table

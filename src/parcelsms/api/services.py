@@ -21,7 +21,9 @@ from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.inbound_ports import EventFeed, InboundStore, RecipientBlockStore
 from parcelsms.pipeline.message_ports import MessageQueries
+from parcelsms.pipeline.metrics_ports import MetricsText
 from parcelsms.pipeline.receipt_ports import ReceiptStore
+from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
 from parcelsms.pipeline.webhook_ports import WebhookDeliveryLog, WebhookEndpointStore
 
@@ -63,6 +65,7 @@ class ApiServices:
       review of both.
     * ``limits``: the per-account limits in force (``GET /v1/limits``; the operator's limit
       routes forget an account's entry on change).
+    * ``reports``: the summary reports (``/v1/reports/summary`` and the operator's).
     * ``new_webhook_secret``: makes a fresh ``whsec_`` signing secret.
     * ``check_webhook_url``: raises :class:`~parcelsms.errors.CatalogueError` for a URL that
       must not receive webhooks (scheme, private targets, ...); returns ``None`` otherwise.
@@ -99,6 +102,7 @@ class ApiServices:
     accept: AcceptMessages
     authoring: ContentAuthoring
     limits: AccountLimitsCache
+    reports: Reports
     new_webhook_secret: Callable[[], str]
     check_webhook_url: Callable[[str], None]
     version: str
@@ -115,3 +119,6 @@ class ApiServices:
     # The bootstrap operator token ([security] admin_token), accepted on /admin/v1 routes
     # besides operator keys (scope admin); None: operator keys only.
     admin_token: str | None = None
+    # /metrics (None: no such route); public: without the operator's credentials.
+    metrics: MetricsText | None = None
+    metrics_public: bool = False

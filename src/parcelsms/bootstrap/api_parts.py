@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from parcelsms import __version__
+from parcelsms.adapters.metrics.exposition import MetricsExposition
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.signing import new_signing_secret
 from parcelsms.adapters.webhooks.target_guard import check_resolved_host, check_target
@@ -23,6 +24,7 @@ from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
+from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberSettings, SandboxNumberVerification
 from parcelsms.pipeline.signing_secrets import SigningSecretLookup
 from parcelsms.pipeline.verification_guard import VerificationGuard
@@ -145,6 +147,9 @@ async def build_api(
         test_numbers=test_numbers,
         prices_changed=price_book.invalidate,
         limits=limits,
+        reports=Reports(storage.reports),
+        metrics=MetricsExposition(storage.reports) if settings.metrics.enabled else None,
+        metrics_public=settings.metrics.public,
         key_rates=RateDefaults(
             per_second=settings.security.key_rate_limit,
             burst=settings.security.key_rate_burst,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 from parcelsms.adapters.channels.smpp_channel import SmppChannel, SmppChannelSettings
+from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.process.wake_socket import WakeListener
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
@@ -196,4 +197,9 @@ async def build_pipeline(
         wake_listener=listener,
         simulator=simulator,
         health_publisher=health_publisher(health, storage.channel_health, channels),
+        metrics_sampler=MetricsSampler(
+            storage.writer.statistics, channels, settings.metrics.sample_interval
+        )
+        if settings.metrics.enabled
+        else None,
     )

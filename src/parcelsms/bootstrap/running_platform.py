@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parcelsms.adapters.channels.smpp_channel import SmppChannel
+from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.process.wake_socket import WakeListener
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.sender import WebhookSender
@@ -52,6 +53,7 @@ class PipelineWorkers:
     wake_listener: WakeListener
     simulator: CarrierSimulator | None = None
     health_publisher: ChannelHealthPublisher | None = None
+    metrics_sampler: MetricsSampler | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     recovered: int = 0
 
@@ -84,6 +86,8 @@ class PipelineWorkers:
             self.tasks.append(
                 asyncio.create_task(self.health_publisher.run(), name="channel-health")
             )
+        if self.metrics_sampler is not None:
+            self.tasks.append(asyncio.create_task(self.metrics_sampler.run(), name="metrics"))
 
     async def wait_channels_bound(self, timeout: float) -> bool:
         results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.channels.values()))

@@ -24,6 +24,7 @@ COMMANDS = {
     "receipts": "parcelsms.cli.receipt_commands:receipts",
     "channels": "parcelsms.cli.channel_commands:channels",
     "console-user": "parcelsms.cli.console_user_commands:console_user",
+    "reports": "parcelsms.cli.report_commands:reports",
     "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",
 }
 

@@ -28,11 +28,14 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from parcelsms.bootstrap import open_platform_storage
@@ -189,6 +192,9 @@ class Supervisor:
         code = await child.process.wait()
         if self.stopping():
             return
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Its live gauges must stop counting (prometheus-client's multiprocess mode).
+            multiprocess.mark_process_dead(child.process.pid)
         lived = time.monotonic() - child.started_at
         if lived > _HEALTHY_AFTER:
             child.restart_delay = _FIRST_RESTART_DELAY
@@ -238,6 +244,7 @@ async def supervise(
 ) -> None:
     """Run ``parcelsms serve`` as processes until SIGTERM/SIGINT (see the module)."""
     listener.listen(2048)
+    metrics_directory = prepare_metrics_directory(settings)
     # Migrate here, once, before any role process opens the database.
     storage = await open_platform_storage(settings, os.environ)
     try:
@@ -260,3 +267,22 @@ async def supervise(
     _log.info("shutting down")
     await supervisor.stop()
     listener.close()
+    if metrics_directory is not None:
+        shutil.rmtree(metrics_directory, ignore_errors=True)
+
+
+def prepare_metrics_directory(settings: Settings) -> Path | None:
+    """Where every process writes its metrics (prometheus-client's multiprocess mode), so
+    that any API process answers ``/metrics`` for all of them: ``$PROMETHEUS_MULTIPROC_DIR``
+    (emptied, as the library asks) or a new private directory, removed at stop. ``None`` when
+    metrics are off or the operator's directory is used."""
+    if not settings.metrics.enabled:
+        return None
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return None
+    directory = Path(tempfile.mkdtemp(prefix="parcelsms-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)  # inherited by the processes
+    return directory

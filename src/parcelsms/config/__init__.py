@@ -101,6 +101,7 @@ from parcelsms.config.tables import (
     InboundSettings,
     LimitSettings,
     LoggingSettings,
+    MetricsSettings,
     PriceSettings,
     ReceiptSettingsTable,
     RouteSettings,
@@ -139,6 +140,7 @@ class Settings(SettingsTable, frozen=True):
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
     simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
 
     @property
     def simulator_embedded(self) -> bool:

@@ -169,6 +169,13 @@ class SimulatorSettings(SettingsTable, frozen=True):
     scenario: str | None = None
 
 
+class MetricsSettings(SettingsTable, frozen=True):
+    enabled: bool = True
+    # True: /metrics without the operator's credentials (an API on a private address).
+    public: bool = False
+    sample_interval: Annotated[float, msgspec.Meta(gt=0, le=300)] = 5.0
+
+
 class LoggingSettings(SettingsTable, frozen=True):
     level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     format: Literal["json", "console"] = "json"

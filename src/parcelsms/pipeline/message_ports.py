@@ -255,6 +255,8 @@ class MessageFilter(msgspec.Struct, frozen=True, kw_only=True):
     status: MessageStatus | None = None
     to_e164: str | None = None
     client_ref: str | None = None
+    country: str | None = None
+    template_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 

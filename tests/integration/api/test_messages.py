@@ -364,6 +364,32 @@ async def test_listing_filters_by_status_number_and_client_ref(
     assert await ids(to="0044 (7400) 123456") == [failed_id, delivered_id]
 
 
+async def test_listing_filters_by_country_and_template_with_the_cursor_kept(
+    api: Any, shipped: Any
+) -> None:
+    british = []
+    for index in range(3):
+        sent = await api.alpha.client.post("/v1/messages", json=shipped(client_ref=f"gb{index}"))
+        british.append(sent.json()["id"])
+    spanish = await api.alpha.client.post(
+        "/v1/messages", json=shipped(to=ES_MOBILE, template=api.shipped_es_id)
+    )
+
+    async def ids(**params: str) -> tuple[list[str], str | None]:
+        response = await api.alpha.client.get("/v1/messages", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return [message["id"] for message in body["data"]], body["next_cursor"]
+
+    first, cursor = await ids(country="gb", limit="2")
+    assert cursor is not None
+    rest, last = await ids(country="GB", limit="2", cursor=cursor)
+    assert (first + rest, last) == (list(reversed(british)), None)
+    assert await ids(country="ES") == ([spanish.json()["id"]], None)
+    assert await ids(template_id=api.shipped_es_id) == ([spanish.json()["id"]], None)
+    assert await ids(country="ES", template_id=api.shipped_en_id) == ([], None)
+
+
 async def test_listing_by_time_window(api: Any, shipped: Any) -> None:
     first = (await api.alpha.client.post("/v1/messages", json=shipped())).json()
     created = datetime.fromisoformat(first["created_at"])
@@ -414,6 +440,8 @@ async def test_listing_pages_with_a_cursor_until_the_last_page(api: Any, shipped
         ({"until": "2024-05-01T12:00:00"}, "until"),
         ({"to": "not a number"}, "to"),
         ({"statuss": "queued"}, "statuss"),
+        ({"country": "GBR"}, "country"),
+        ({"template_id": "shipped"}, "template_id"),
     ],
 )
 async def test_bad_listing_parameters_are_invalid_filter_naming_the_parameter(

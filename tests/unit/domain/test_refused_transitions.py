@@ -32,6 +32,9 @@ def _state(status: str) -> MessageState:
         route_index=0,
         claim_token=None,
         last_error=None,
+        template_id=None,
+        created_at=datetime(2030, 1, 1, tzinfo=UTC),
+        counted_as=(status, "alpha", "settled"),
     )
 
 

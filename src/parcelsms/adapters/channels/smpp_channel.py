@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from parcelsms.adapters.metrics.instruments import SUBMIT_LATENCY
 from parcelsms.domain.status import MessageStatus, status_for_receipt_state
 from parcelsms.pipeline.channel_health import ChannelHealthBoard, ChannelLiveState
 from parcelsms.pipeline.channel_port import (
@@ -91,6 +92,8 @@ class SmppChannel:
     ) -> None:
         self.name = settings.name
         self._settings = settings
+        # Labelled once: a labels() lookup per submit costs more than the observation.
+        self._submit_latency = SUBMIT_LATENCY.labels(settings.name)
         self._receipt_sink = receipt_sink
         self._inbound_sink = inbound_sink
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -251,6 +254,7 @@ class SmppChannel:
     async def _submit(self, client: SmppClient, pdu: Pdu) -> tuple[SubmitOutcome, int]:
         """Submit one part; an accepted one is reported to the receipt sink at once."""
         outcome = await client.submit(pdu)
+        self._submit_latency.observe(outcome.latency)
         if outcome.kind is not SubmitOutcomeKind.ACCEPTED:
             return outcome, 0
         return outcome, self._receipt_sink.responded(self.name, outcome.message_id)

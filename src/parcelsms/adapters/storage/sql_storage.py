@@ -9,8 +9,8 @@ through the one writer (group commit); reads use the reader pool and never wait 
 
 Rooms (sub-packages): ``engine`` (connections, writer, schema, migrations), ``messages``,
 ``accounts``, ``billing``, ``content``, ``webhooks``, ``channels``, ``inbound`` (replies,
-suppressions and the blacklist, the events feed). In each, ``*_rows`` modules hold the row
-operations and ``*_stores`` the classes that implement the ports with them.
+suppressions and the blacklist, the events feed), ``reports``. In each, ``*_rows`` modules hold
+the row operations and ``*_stores`` the classes that implement the ports with them.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from parcelsms.adapters.storage.messages.message_stores import (
     SqlMessageStore,
     SqlReceiptStore,
 )
+from parcelsms.adapters.storage.reports.report_stores import SqlReportStore
 from parcelsms.adapters.storage.webhooks.webhook_stores import (
     SqlWebhookDeliveryLog,
     SqlWebhookEndpointStore,
@@ -76,6 +77,7 @@ class SqlStorage:
         self.inbound = SqlInboundStore(runner)
         self.recipient_blocks = SqlRecipientBlockStore(runner)
         self.events = SqlEventFeed(runner)
+        self.reports = SqlReportStore(runner)
 
     @property
     def writer(self) -> BatchingWriter:

@@ -135,6 +135,12 @@ class SmppClient:
     def is_bound(self) -> bool:
         return self._bound.is_set()
 
+    @property
+    def requests_in_flight(self) -> int:
+        """Requests sent on the current connection and not yet answered (window in use)."""
+        connection = self._connection
+        return 0 if connection is None else connection.session.outstanding
+
     async def close(self, drain_seconds: float = 2.0) -> None:
         """Unbind and disconnect; stop reconnecting."""
         self._stopping = True

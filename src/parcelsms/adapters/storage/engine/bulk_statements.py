@@ -78,6 +78,11 @@ class BulkStatement:
         self._types = types
         self._compiled: dict[str, _Compiled] = {}
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names a row's values are given in."""
+        return self._names
+
     def execute(self, connection: Connection, rows: Sequence[Row]) -> None:
         """Run the statement once per row, inside the caller's transaction."""
         if not rows:

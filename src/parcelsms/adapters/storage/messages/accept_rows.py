@@ -27,6 +27,7 @@ from parcelsms.adapters.storage.engine.schema.message_tables import message_even
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.accept_billing_rows import AcceptBilling, Funding
 from parcelsms.adapters.storage.messages.recent_send_rows import RecentSends
+from parcelsms.adapters.storage.reports.rollup_rows import count_accepted
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
 from parcelsms.domain.status import MessageStatus
@@ -133,6 +134,7 @@ class AcceptOperation:
             _MESSAGE_INSERT.execute(connection, message_rows)
             _EVENT_INSERT.execute(connection, event_rows)
             ledger_moves.write_ledger(connection, moves)
+            count_accepted(connection, _MESSAGE_INSERT.names, message_rows)
         billing.finish(connection)
         return results
 

@@ -182,6 +182,10 @@ def read_message_page(
         query = query.where(messages.c.to_e164 == filters.to_e164)
     if filters.client_ref is not None:
         query = query.where(messages.c.client_ref == filters.client_ref)
+    if filters.country is not None:
+        query = query.where(messages.c.country == filters.country)
+    if filters.template_id is not None:
+        query = query.where(messages.c.template_id == filters.template_id)
     if filters.since is not None:
         query = query.where(messages.c.created_at >= filters.since)
     if filters.until is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +39,9 @@ _STATE_COLUMNS = (
     messages.c.route_index,
     messages.c.claim_token,
     messages.c.last_error,
+    # What the report rollups count the message under (.reports.rollup_rows).
+    messages.c.template_id,
+    messages.c.created_at,
 )
 
 
@@ -66,6 +70,11 @@ class MessageState:
     route_index: int
     claim_token: str | None
     last_error: dict[str, Any] | None
+    template_id: str | None
+    created_at: datetime
+    # (status, channel, billing) as the report rollups count the row: as loaded, until
+    # the rollups are moved along with a change (rollup_rows.count_state_changes).
+    counted_as: tuple[str, str | None, str]
     changes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -85,7 +94,7 @@ class MessageState:
             self.changes["flags"] = self.flags
 
 
-_LOADED = frozenset(MessageState.__dataclass_fields__) - {"changes"}
+_LOADED = frozenset(MessageState.__dataclass_fields__) - {"changes", "counted_as"}
 
 
 def state_query() -> Any:
@@ -112,6 +121,9 @@ def state_from_row(row: Any) -> MessageState:
         route_index=row.route_index,
         claim_token=row.claim_token,
         last_error=row.last_error,
+        template_id=row.template_id,
+        created_at=row.created_at,
+        counted_as=(row.status, row.channel, row.billing),
     )
 
 

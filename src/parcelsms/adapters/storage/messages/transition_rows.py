@@ -13,6 +13,7 @@ always brings, in the same transaction:
   (:func:`~parcelsms.domain.webhook_routing.route_event`: subscribed endpoints or the
   message's callback URL); a destination that wants none of a change's event types
   costs nothing.
+* the move of the message between report rollup rows (:mod:`..reports.rollup_rows`).
 
 Writing costs a few statements per batch, not per row: message rows that received the same
 changes (a batch submitted or delivered at one instant: the usual case) are updated by one
@@ -42,6 +43,7 @@ from parcelsms.adapters.storage.messages.message_state_rows import (
     error_document,
     error_from_document,
 )
+from parcelsms.adapters.storage.reports.rollup_rows import count_state_changes
 from parcelsms.adapters.storage.webhooks.outbox_routing_rows import (
     OUTBOX_INSERT,
     outbox_rows,
@@ -213,6 +215,7 @@ class Transitions:
     def write(self, connection: Connection) -> None:
         """Write every collected change; the caller's transaction commits them together."""
         if self._dirty:
+            count_state_changes(connection, self._dirty.values())
             self._write_messages(connection)
         _EVENT_INSERT.execute(connection, self._events)
         ledger_moves.write_ledger(connection, self._ledger)

@@ -16,6 +16,7 @@ from starlette.datastructures import QueryParams
 from parcelsms.api.route_table import Parameter
 from parcelsms.api.value_formats import CURSOR, PHONE_PATTERN
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.ids import is_valid_id
 from parcelsms.domain.numbers import parse_recipient
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
@@ -44,6 +45,18 @@ PARAMETERS: Final = (
         "query",
         "Only messages with this client_ref.",
         {"type": "string", "maxLength": _MAX_CLIENT_REF},
+    ),
+    Parameter(
+        "country",
+        "query",
+        "Only messages to this country (ISO 3166-1 alpha-2, e.g. `DE`).",
+        {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+    ),
+    Parameter(
+        "template_id",
+        "query",
+        "Only messages rendered from this template (`tpl_…`).",
+        {"type": "string", "pattern": "^tpl_[0-9A-HJKMNP-TV-Z]{26}$"},
     ),
     Parameter(
         "since",
@@ -132,6 +145,12 @@ def parse_message_query(params: QueryParams) -> MessageQuery:
     client_ref = values.get("client_ref")
     if client_ref is not None and len(client_ref) > _MAX_CLIENT_REF:
         raise _invalid("client_ref", f"client_ref has at most {_MAX_CLIENT_REF} characters.")
+    country = values.get("country")
+    if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        raise _invalid("country", "country must be a two-letter country code such as DE.")
+    template_id = values.get("template_id")
+    if template_id is not None and not is_valid_id(template_id, "tpl"):
+        raise _invalid("template_id", "template_id must be a template id (tpl_…).")
     to = values.get("to")
     since = values.get("since")
     until = values.get("until")
@@ -141,6 +160,8 @@ def parse_message_query(params: QueryParams) -> MessageQuery:
             status=cast("MessageStatus | None", status),
             to_e164=_to(to) if to is not None else None,
             client_ref=client_ref,
+            country=None if country is None else country.upper(),
+            template_id=template_id,
             since=parse_query_time("since", since) if since is not None else None,
             until=parse_query_time("until", until) if until is not None else None,
         ),

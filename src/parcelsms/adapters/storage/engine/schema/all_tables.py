@@ -20,6 +20,7 @@ from parcelsms.adapters.storage.engine.schema import (
     message_tables,
     receipt_tables,
     recipient_block_tables,
+    report_tables,
     webhook_tables,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
@@ -34,6 +35,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     webhook_tables,
     channel_tables,
     console_tables,
+    report_tables,
 )
 """The modules declaring the schema's tables, accounts first (most tables refer to them)."""
 

@@ -80,6 +80,8 @@ messages = Table(
     Index(None, "status", "valid_until"),
     Index(None, "account_id", "id"),
     Index(None, "account_id", "client_ref"),
+    # The message list's country filter (newest first within the country).
+    Index(None, "account_id", "country", "id"),
     Index(None, "account_id", "to_e164"),
     # A reply is owned by the latest message sent to its number (migration 0006).
     Index(None, "to_e164", "created_at"),

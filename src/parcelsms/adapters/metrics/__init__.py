@@ -1,0 +1,1 @@
+"""Prometheus metrics: in-process instruments, their sampler, and the ``/metrics`` text."""

@@ -1,0 +1,229 @@
+"""Report rollups kept in the transactions that change messages, one upsert per key per batch.
+
+A rollup row counts the messages created in one hour for one account, currency, country,
+channel, template and status, with their segments, the money charged for them and the
+time-to-delivery histogram of the delivered ones (:mod:`parcelsms.domain.report_figures`).
+A message is counted in exactly one row: the one of its current status, channel and billing.
+
+A batch function collects the changes of all its messages in a :class:`RollupDeltas` — an
+accepted message adds one, a status change moves one from its old row to its new one — and
+writes them at its end with :meth:`RollupDeltas.write`: one ``INSERT … ON CONFLICT DO
+UPDATE SET n = n + excluded.n`` row per distinct key, however many messages moved, into the
+hourly table, into the daily one (a row per dimension of the key: country, template,
+channel and country, and channel and country over all accounts) and into the hour totals
+(account and status). A batch that moves 500 messages of one account, country and template
+from ``queued`` to ``submitted`` writes 2 + 8 + 2 rows in three statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
+
+from parcelsms.adapters.storage.engine.schema.report_tables import (
+    LATENCY_COLUMNS,
+    report_daily,
+    report_hours,
+    report_rollups,
+)
+from parcelsms.adapters.storage.messages.message_state_rows import MessageState
+from parcelsms.domain.report_figures import LATENCY_BUCKETS, hour_of, latency_bucket
+from parcelsms.domain.status import MessageStatus
+
+RollupKey = tuple[int, str, str, str, str, str, str]
+"""``(hour, account_id, currency, country, channel, template_id, status)``; '' for none."""
+
+KEY_COLUMNS: Final = (
+    "hour",
+    "account_id",
+    "currency",
+    "country",
+    "channel",
+    "template_id",
+    "status",
+)
+COUNT_COLUMNS: Final = ("messages", "segments", "charged_micros", *LATENCY_COLUMNS)
+_FIRST_LATENCY: Final = 3  # index of the first latency column in a row of counts
+
+
+def _upsert(table: Table, dialect: str) -> Insert:
+    """The upsert into ``table`` on ``dialect``: both spell it ``ON CONFLICT … DO UPDATE``."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={name: table.c[name] + statement.excluded[name] for name in COUNT_COLUMNS},
+    )
+
+
+_upserts: dict[tuple[str, str], Insert] = {}
+
+
+def _execute_upsert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    key = (table.name, connection.dialect.name)
+    upsert = _upserts.get(key)
+    if upsert is None:
+        upsert = _upserts[key] = _upsert(table, connection.dialect.name)
+    connection.execute(upsert, rows)
+
+
+DailyKey = tuple[int, str, str, str, str, str]
+"""``(day, account_id, currency, dimension, value, status)``."""
+DAILY_COLUMNS: Final = ("day", "account_id", "currency", "dimension", "value", "status")
+ALL_ACCOUNTS: Final = "*"
+HOURS_COLUMNS: Final = ("hour", "account_id", "currency", "status")
+
+
+def daily_keys(key: RollupKey) -> tuple[DailyKey, ...]:
+    """The daily rows an hourly key counts in: one per dimension, and the all-accounts
+    channel and country row."""
+    hour, account_id, currency, country, channel, template_id, status = key
+    day = hour // 24
+    return (
+        (day, account_id, currency, "country", country, status),
+        (day, account_id, currency, "template", template_id, status),
+        (day, account_id, currency, "channel_country", country + channel, status),
+        (day, ALL_ACCOUNTS, currency, "channel_country", country + channel, status),
+    )
+
+
+def hours_key(key: RollupKey) -> tuple[int, str, str, str]:
+    """The ``report_hours`` row an hourly key counts in."""
+    return (key[0], key[1], key[2], key[6])
+
+
+def _summed(counts: dict[RollupKey, list[int]], slices: Any) -> dict[tuple[Any, ...], list[int]]:
+    """``counts`` added up per slice key (``slices(key)`` gives the slice keys of a key)."""
+    summed: dict[tuple[Any, ...], list[int]] = {}
+    for key, row in counts.items():
+        for slice_key in slices(key):
+            total = summed.get(slice_key)
+            if total is None:
+                summed[slice_key] = list(row)
+            else:
+                for index, count in enumerate(row):
+                    total[index] += count
+    return summed
+
+
+def _rows(columns: Sequence[str], counts: dict[Any, list[int]]) -> list[dict[str, Any]]:
+    return [
+        dict(zip(columns, key, strict=True)) | dict(zip(COUNT_COLUMNS, row, strict=True))
+        for key, row in counts.items()
+        if any(row)
+    ]
+
+
+def charged(billing: str, price_micros: int) -> int:
+    """What a message counts as charged: its price once its billing is settled."""
+    return price_micros if billing == "settled" else 0
+
+
+class RollupDeltas:
+    """Rollup changes collected during one batch; :meth:`write` applies them at once."""
+
+    def __init__(self) -> None:
+        self._counts: dict[RollupKey, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def add(
+        self,
+        key: RollupKey,
+        messages: int,
+        segments: int,
+        charged_micros: int,
+        latency: int | None = None,
+    ) -> None:
+        """Add (or, with negative numbers, take away) messages to ``key``'s row."""
+        counts = self._counts.get(key)
+        if counts is None:
+            counts = self._counts[key] = [0] * (_FIRST_LATENCY + LATENCY_BUCKETS)
+        counts[0] += messages
+        counts[1] += segments
+        counts[2] += charged_micros
+        if latency is not None:
+            counts[_FIRST_LATENCY + latency] += messages
+
+    def write(self, connection: Connection) -> int:
+        """Upsert every changed key in the caller's transaction: the hourly rows, their
+        daily slices and their hour totals (three statements). Returns the hourly rows."""
+        counts = {key: row for key, row in self._counts.items() if any(row)}
+        self._counts = {}
+        if not counts:
+            return 0
+        _execute_upsert(connection, report_rollups, _rows(KEY_COLUMNS, counts))
+        _execute_upsert(connection, report_daily, _rows(DAILY_COLUMNS, _summed(counts, daily_keys)))
+        hours = _summed(counts, lambda key: (hours_key(key),))
+        _execute_upsert(connection, report_hours, _rows(HOURS_COLUMNS, hours))
+        return len(counts)
+
+
+def count_accepted(
+    connection: Connection, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Count newly inserted message rows (tuples in the order of ``columns``)."""
+    position = {name: index for index, name in enumerate(columns)}
+    hour_at = position["created_at"]
+    account, currency, country = position["account_id"], position["currency"], position["country"]
+    template, status = position["template_id"], position["status"]
+    segments, billing, price = position["segments"], position["billing"], position["price_micros"]
+    deltas = RollupDeltas()
+    for row in rows:
+        key = (
+            hour_of(row[hour_at]),
+            row[account],
+            row[currency],
+            row[country],
+            "",
+            row[template] or "",
+            row[status],
+        )
+        deltas.add(key, 1, row[segments], charged(row[billing], row[price]))
+    deltas.write(connection)
+
+
+def count_state_changes(connection: Connection, states: Iterable[MessageState]) -> None:
+    """Move each changed message from the row it was counted in to the row it is in now.
+
+    Call before the message rows are written: a new ``final_at`` is read from the state's
+    pending changes (it gives a delivered message's time to delivery).
+    """
+    deltas = RollupDeltas()
+    for state in states:
+        now_counted = (state.status, state.channel, state.billing)
+        if now_counted == state.counted_as:
+            continue
+        old_status, old_channel, old_billing = state.counted_as
+        hour = hour_of(state.created_at)
+        template = state.template_id or ""
+        base = (state.account_id, state.currency, state.country)
+        deltas.add(
+            (hour, *base, old_channel or "", template, old_status),
+            -1,
+            -state.segments,
+            -charged(old_billing, state.price_micros),
+        )
+        latency = None
+        final_at: datetime | None = state.changes.get("final_at")
+        # Delivered is final: a message enters the histogram once and never leaves it.
+        if state.status == MessageStatus.DELIVERED and final_at is not None:
+            latency = latency_bucket(state.created_at, final_at)
+        deltas.add(
+            (hour, *base, state.channel or "", template, state.status),
+            1,
+            state.segments,
+            charged(state.billing, state.price_micros),
+            latency,
+        )
+        state.counted_as = now_counted
+    deltas.write(connection)

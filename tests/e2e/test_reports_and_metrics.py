@@ -1,0 +1,120 @@
+"""``parcelsms serve`` as a process: messages delivered through the embedded simulator show in
+the sender's report, and ``/metrics`` shows the SMPP session, the submit latency (through
+prometheus-client's multiprocess files) and the day's deliveries by country."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from platform_process import mobile_numbers, start_serve
+from prometheus_client.parser import text_string_to_metric_families
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "operator-token-for-the-e2e-metrics-0123456789"
+CONFIG = f"""
+[server]
+host = "127.0.0.1"
+port = 0
+
+[database]
+url = "sqlite+aiosqlite:///./parcelsms.db"
+
+[security]
+admin_token = "{TOKEN}"
+
+[simulator]
+scenario = "scenario.toml"
+
+[metrics]
+sample_interval = 0.05
+"""
+SCENARIO = """
+name = "reports"
+seed = 3
+
+[defaults]
+outcomes = { DELIVRD = 1.0 }
+receipt_delay = 0.01
+"""
+
+
+async def _until(condition: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.05)
+
+
+def _values(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+async def test_delivered_messages_show_in_the_report_and_the_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "prometheus").mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prometheus"))
+    (tmp_path / "scenario.toml").write_text(SCENARIO)
+    config = tmp_path / "parcelsms.toml"
+    config.write_text(CONFIG)
+    serve = await start_serve(config, demo=True)
+    try:
+        assert serve.api_key, serve.stdout_lines
+        sender = httpx.AsyncClient(
+            base_url=serve.base_url, headers={"Authorization": f"Bearer {serve.api_key}"}
+        )
+        operator = httpx.AsyncClient(
+            base_url=serve.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        async with sender, operator:
+            for number in mobile_numbers("ES", 3):
+                params = {"shop": "Shop", "tracking_number": "T1"}
+                body = {"to": number, "template": "in_customs", "params": params}
+                sent = await sender.post("/v1/messages", json={**body, "language": "es"})
+                assert sent.status_code == 202, sent.text
+            today = datetime.now(UTC).date()
+            period = {
+                "since": today.isoformat(),
+                "until": (today + timedelta(days=1)).isoformat(),
+                "group_by": "country",
+            }
+
+            async def all_delivered() -> bool:
+                report = (await sender.get("/v1/reports/summary", params=period)).json()
+                return [(row["group"], row["delivered"]) for row in report["data"]] == [("ES", 3)]
+
+            await _until(all_delivered)
+            scraped = ""
+
+            async def sampled() -> bool:
+                nonlocal scraped
+                scraped = (await operator.get("/metrics")).text
+                return bool(_values(scraped, "parcelsms_smpp_sessions_bound"))
+
+            await _until(sampled)
+
+        delivered = _values(scraped, "parcelsms_messages_last_24h")
+        assert (
+            delivered[(("channel", "simulator"), ("country", "ES"), ("status", "delivered"))] == 3
+        )
+        submits = _values(scraped, "parcelsms_submit_latency_seconds_count")
+        assert sum(submits.values()) >= 3
+        bound = _values(scraped, "parcelsms_smpp_sessions_bound")
+        assert sum(bound.values()) >= 1
+        assert list((tmp_path / "prometheus").glob("*.db"))  # the multiprocess files
+        assert serve.error_lines() == []
+    finally:
+        await serve.stop()
