@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import multiprocess
+
 from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.serve_announcement import Announcement, existing_accounts
 from parcelsms.config import Settings
