@@ -196,7 +196,7 @@ class Supervisor:
             return
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             # Its live gauges must stop counting (prometheus-client's multiprocess mode).
-            multiprocess.mark_process_dead(child.process.pid)
+            multiprocess.mark_process_dead(child.process.pid)  # type: ignore[no-untyped-call]
         lived = time.monotonic() - child.started_at
         if lived > _HEALTHY_AFTER:
             child.restart_delay = _FIRST_RESTART_DELAY
