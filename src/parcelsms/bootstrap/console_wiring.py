@@ -18,7 +18,7 @@ from parcelsms.api.services import ApiServices
 from parcelsms.config import Settings
 from parcelsms.console.app import create_console
 from parcelsms.console.channel_status import ChannelStatus
-from parcelsms.console.dashboard_data import MessageScanDashboard
+from parcelsms.console.report_dashboard import ReportDashboard
 from parcelsms.console.services import ConsoleServices, RouteRow
 from parcelsms.pipeline.channel_health import ChannelHealthSnapshot, ChannelHealthStore
 from parcelsms.pipeline.console_users import ConsoleUsers
@@ -94,8 +94,7 @@ def build_console(
             webhook_endpoints=storage.webhook_endpoints,
             webhook_deliveries=storage.webhook_deliveries,
             limits=api.limits,
-            # TEMPORARY: the report service's rollups replace the scan (issue 13, reports).
-            dashboard=MessageScanDashboard(storage.message_queries),
+            dashboard=ReportDashboard(api.reports, storage.message_queries),
             channels=StoredChannelHealth(storage.channel_health),
             new_webhook_secret=new_webhook_secret,
             check_webhook_url=api.check_webhook_url,
