@@ -3,7 +3,7 @@ country, in the volume chart and in the totals, in the reader's time zone."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sender_accounts import new_account
