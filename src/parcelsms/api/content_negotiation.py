@@ -113,6 +113,7 @@ def _wrapped(route: ApiRoute, max_body_bytes: int) -> ApiRoute:
     handler = route.handler
     request_type = route.request
     response_type = route.response
+    others = tuple(media.encode("ascii") for media in route.other_media_types)
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
@@ -124,7 +125,9 @@ def _wrapped(route: ApiRoute, max_body_bytes: int) -> ApiRoute:
                 content_type = value
         answer = negotiate(accept)
         if answer is None:
-            raise error("not_acceptable")
+            if accept is None or not any(media in accept for media in others):
+                raise error("not_acceptable")
+            answer = Format.JSON  # the handler answers in the other format itself
         if (
             request_type is not None
             and content_type is not None

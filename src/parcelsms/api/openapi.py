@@ -98,6 +98,8 @@ def _success_response(route: ApiRoute, refs: dict[type, dict[str, Any]]) -> dict
         )
     elif route.media_type != "application/json":
         response["content"] = {route.media_type: {"schema": {"type": "string"}}}
+    for media in route.other_media_types:
+        response.setdefault("content", {})[media] = {"schema": {"type": "string"}}
     if route.response_headers:
         response["headers"] = {
             name: {"description": description, "schema": {"type": "string"}}

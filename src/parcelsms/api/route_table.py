@@ -64,6 +64,9 @@ class ApiRoute:
     status: int = 200
     other_statuses: dict[int, str] = field(default_factory=dict)
     media_type: str = "application/json"
+    # Further formats the handler itself answers when ``Accept`` asks for them (a report
+    # as ``text/csv``); content negotiation lets such requests through to it.
+    other_media_types: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     authenticated: bool = True
     parameters: tuple[Parameter, ...] = ()

@@ -327,6 +327,7 @@ class ReportEndpoints:
                 parameters=_parameters(SENDER_GROUPINGS, operator=False),
                 errors=("invalid_filter",),
                 scope="messages:read",
+                other_media_types=("text/csv",),
             ),
             admin_route(
                 method="GET",
