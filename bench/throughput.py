@@ -213,9 +213,10 @@ async def setup_account(base: str, hook_url: str, events: str, workdir: Path, co
     headers = {"Authorization": f"Bearer {key}"}
     async with aiohttp.ClientSession(headers=headers) as session:
         body: dict[str, Any] = {"url": hook_url}
+        path = "/v1/webhooks"
         if events == "final":
-            body["events"] = ["message.final"]
-        async with session.post(f"{base}/v1/webhooks", json=body) as response:
+            path, body["event_types"] = "/v1/webhooks/endpoints", ["message.final"]
+        async with session.post(f"{base}{path}", json=body) as response:
             if response.status >= 300:
                 raise SystemExit(f"webhook setup: {response.status} {await response.text()}")
         template = {
