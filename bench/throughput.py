@@ -402,7 +402,13 @@ async def main() -> int:
     base = match.group(1)
     await asyncio.sleep(1.0)  # the rest of the announcement; channels bind
     hook_url = f"http://127.0.0.1:{receiver_port}/hook"
-    key = await setup_account(base, hook_url, args.events, workdir, config)
+    try:
+        key = await setup_account(base, hook_url, args.events, workdir, config)
+    except BaseException:
+        for process in (serve, simulator, receiver):  # leave nothing running behind
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+        raise
     recipients = numbers(args.count)
     tree = process_tree(serve.pid)
     roles = {pid: role_of(pid) for pid in tree}
