@@ -277,7 +277,10 @@ class AcceptMessages:
         self._settle_guards(contexts, stored)
         if self._on_accepted is not None:
             self._on_accepted()
-        return stored
+        return [
+            _with_field_prefix(result, context)
+            for result, context in zip(stored, contexts, strict=True)
+        ]
 
     async def _refused(
         self, items: list[NewMessage], contexts: list[GuardContext]
@@ -401,6 +404,16 @@ class AcceptMessages:
             else await self._recipient_rules(account_id),
         )
         return message, context
+
+
+def _with_field_prefix(
+    result: Accepted | CatalogueError, context: GuardContext
+) -> Accepted | CatalogueError:
+    """A storage refusal naming a field of the item (``to``: the per-recipient rule checked
+    in the accept transaction) named as the caller sent it: ``messages[3].to`` in a batch."""
+    if isinstance(result, CatalogueError) and result.field == "to" and context.field_prefix:
+        result.field = f"{context.field_prefix}to"
+    return result
 
 
 def _with_idempotency(new: NewMessage, key: str, request_hash: str | None) -> NewMessage:
