@@ -28,6 +28,7 @@ from parcelsms.bootstrap.pipeline_parts import build_pipeline, build_webhook_del
 from parcelsms.bootstrap.roles import Role
 from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.config import Settings
+from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.pricing import PriceList
 from parcelsms.pipeline.ttl_cache import share_changes
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
@@ -58,19 +59,23 @@ def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
 
 
 async def open_platform_storage(
-    settings: Settings, environ: Mapping[str, str], *, checkpoints: bool = False
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    checkpoints: bool = False,
+    country_rules: CountryRules | None = None,
 ) -> SqlStorage:
     """Open (and migrate) the configured storage; on the first start, seed the database's
     price list from ``[prices]``. With ``checkpoints``, this process checkpoints the WAL in
-    the background (the pipeline's job: one process per database)."""
+    the background (the pipeline's job: one process per database). ``country_rules``: the
+    registry already loaded by the caller (else loaded here)."""
+    rules = country_rules or load_settings_country_rules(settings)
     storage = await open_storage(
         settings.database.url,
         settings=SqliteSettings(background_checkpoint=checkpoints),
         pepper=resolve_pepper(settings, environ),
         webhook_policy=StatusWebhookPolicy(
-            functools.partial(
-                build_webhook_payload, country_rules=load_settings_country_rules(settings)
-            )
+            functools.partial(build_webhook_payload, country_rules=rules)
         ),
         refund_on_reject=settings.dispatch.refund_on_carrier_reject,
         receipt_early_window=settings.receipts.early_window,
@@ -90,6 +95,14 @@ def cross_process_signals(settings: Settings) -> tuple[SharedChangeFile, str | N
     return SharedChangeFile(path), wake_address(path)
 
 
+def announce_change(settings: Settings) -> None:
+    """Tell the running platform's processes that something they may cache has changed
+    (a CLI command wrote to the database), so their caches read it again at once."""
+    changes, _ = cross_process_signals(settings)
+    changes.announce()
+    changes.close()
+
+
 async def build_platform(
     settings: Settings, environ: Mapping[str, str], role: Role = Role.ALL
 ) -> Platform:
@@ -102,7 +115,11 @@ async def build_platform(
     process).
     """
     pepper = resolve_pepper(settings, environ)
-    storage = await open_platform_storage(settings, environ, checkpoints=role.runs_pipeline)
+    # Loaded and validated once: a bad operator copy stops the start with its key named.
+    country_rules = load_settings_country_rules(settings)
+    storage = await open_platform_storage(
+        settings, environ, checkpoints=role.runs_pipeline, country_rules=country_rules
+    )
     platform = Platform(settings=settings, storage=storage, role=role)
     try:
         address: str | None = None
@@ -111,16 +128,21 @@ async def build_platform(
             share_changes(changes)
             platform.release.append(changes.close)
         if role.runs_pipeline:
-            platform.pipeline = await build_pipeline(settings, storage, address)
+            platform.pipeline = await build_pipeline(settings, storage, country_rules, address)
         if role.runs_api:
             if platform.pipeline is not None:
                 pipeline = platform.pipeline
                 platform.api = await build_api(
-                    settings, storage, pepper, pipeline.dispatcher.wake, pipeline.webhooks.wake
+                    settings,
+                    storage,
+                    pepper,
+                    country_rules,
+                    pipeline.dispatcher.wake,
+                    pipeline.webhooks.wake,
                 )
             else:
                 ring = WakeSender(address)
-                platform.api = await build_api(settings, storage, pepper, ring.ring)
+                platform.api = await build_api(settings, storage, pepper, country_rules, ring.ring)
                 platform.api.close_wake = ring.close
     except BaseException:
         await platform.close()
@@ -132,6 +154,7 @@ __all__ = [
     "Platform",
     "PriceList",
     "Role",
+    "announce_change",
     "build_platform",
     "build_webhook_delivery",
     "cross_process_signals",

@@ -14,10 +14,10 @@ from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
 from parcelsms.bootstrap.console_wiring import build_console
-from parcelsms.bootstrap.country_rules_wiring import load_settings_country_rules
 from parcelsms.bootstrap.inbound_wiring import recipient_blocks
 from parcelsms.bootstrap.running_platform import ApiParts
 from parcelsms.config import Settings
+from parcelsms.domain.country_rules import CountryRules
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.content_authoring import ContentAuthoring
@@ -38,6 +38,7 @@ async def build_api(
     settings: Settings,
     storage: SqlStorage,
     pepper: bytes,
+    country_rules: CountryRules,
     on_accepted: Callable[[], None],
     webhooks_due: Callable[[], None] | None = None,
 ) -> ApiParts:
@@ -48,7 +49,6 @@ async def build_api(
     prices = settings.price_list()
     route_table = settings.route_table()
     # Loaded and validated once: a bad operator copy stops the start with its key named.
-    country_rules = load_settings_country_rules(settings)
     allow_private = settings.webhooks.allow_private_targets
 
     def check_url(url: str) -> None:

@@ -12,11 +12,11 @@ from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.bootstrap.channel_flow import health_board, health_publisher, unanswered_policies
-from parcelsms.bootstrap.country_rules_wiring import load_settings_country_rules
 from parcelsms.bootstrap.inbound_wiring import inbound_sink
 from parcelsms.bootstrap.running_platform import PipelineWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
+from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.magic_numbers import simulator_prefixes
 from parcelsms.domain.numbers import mask_number
 from parcelsms.domain.receipt_correlation import MessageIdFormat
@@ -127,7 +127,10 @@ def build_webhook_delivery(
 
 
 async def build_pipeline(
-    settings: Settings, storage: SqlStorage, wake_address: str | None = None
+    settings: Settings,
+    storage: SqlStorage,
+    country_rules: CountryRules,
+    wake_address: str | None = None,
 ) -> PipelineWorkers:
     """Wire the pipeline; rings at ``wake_address`` (none: only its own poll) wake its
     dispatcher."""
@@ -149,9 +152,7 @@ async def build_pipeline(
     )
     await correlator.load()
 
-    replies = inbound_sink(
-        settings, storage, settings.route_table(), load_settings_country_rules(settings)
-    )
+    replies = inbound_sink(settings, storage, settings.route_table(), country_rules)
     health = health_board(channel_settings)
     channels = {
         c.name: SmppChannel(

@@ -12,7 +12,7 @@ from typing import TypeVar
 import click
 
 from parcelsms.adapters.storage import SqlStorage
-from parcelsms.bootstrap import cross_process_signals, open_platform_storage
+from parcelsms.bootstrap import announce_change, open_platform_storage
 from parcelsms.cli.async_runner import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.domain.money import format_micros, parse_amount, parse_currency
@@ -37,9 +37,7 @@ def with_storage(config_path: str | None, work: Callable[[SqlStorage], Awaitable
             result.append(await work(storage))
         finally:
             await storage.close()
-            changes, _ = cross_process_signals(settings)
-            changes.announce()
-            changes.close()
+            announce_change(settings)
 
     try:
         run_async(main())

@@ -15,7 +15,7 @@ from typing import TypeVar, cast
 import click
 
 from parcelsms.adapters.storage import SqlStorage
-from parcelsms.bootstrap import cross_process_signals, open_platform_storage
+from parcelsms.bootstrap import announce_change, open_platform_storage
 from parcelsms.cli.async_runner import run_async
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.domain.country_rules_loading import load_country_rules
@@ -49,9 +49,7 @@ def _run(
             result.append(await work(storage, authoring))
         finally:
             await storage.close()
-            changes, _ = cross_process_signals(settings)
-            changes.announce()  # running processes read approvals again at once
-            changes.close()
+            announce_change(settings)
 
     try:
         run_async(main())

@@ -17,7 +17,6 @@ from parcelsms.pipeline.message_ports import Message
 
 Period = Literal["today", "7d", "30d"]
 PERIOD_DAYS: dict[Period, int] = {"today": 1, "7d": 7, "30d": 30}
-_UNDELIVERED: frozenset[str] = frozenset({"undelivered", "expired", "rejected", "failed"})
 
 
 class VolumePoint(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,7 +1,8 @@
 """The sender's dashboard drawn from the report service (rollups), not from the messages.
 
-Implements :class:`~parcelsms.console.dashboard_data.DashboardData` with three summary
-reports (the whole period; by hour today or by day in the reader's time zone; by country),
+Implements :class:`~parcelsms.console.dashboard_data.DashboardData` with two summary
+reports (by country, whose totals are the period's; by hour today or by day in the reader's
+time zone),
 each a sum over rollup rows, so the page costs the same with ten messages or ten million.
 Only the list of recent failures reads messages: the newest few of each failure status,
 through the indexed message list.
@@ -13,6 +14,7 @@ of the current hour.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,7 +31,7 @@ from parcelsms.console.dashboard_data import (
 from parcelsms.domain.report_figures import ReportFigures
 from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.message_ports import Message, MessageFilter, MessageQueries
-from parcelsms.pipeline.reports import GroupBy, ReportGroup, ReportRequest, Reports
+from parcelsms.pipeline.reports import GroupBy, Report, ReportGroup, ReportRequest, Reports
 
 _FAILURES = (
     MessageStatus.UNDELIVERED,
@@ -62,15 +64,16 @@ class ReportDashboard:
         since = _hour_floor(first_day.astimezone(UTC))
         until = _hour_floor(now) + timedelta(hours=1)
 
-        async def report(group_by: GroupBy) -> list[ReportGroup]:
+        async def report(group_by: GroupBy) -> Report:
             request = ReportRequest(
                 since=since, until=until, group_by=group_by, account_id=account_id, time_zone=zone
             )
-            return (await self._reports.summary(request)).groups
+            return await self._reports.summary(request)
 
         hourly = period == "today"
-        totals = _summed(group.figures for group in await report("status"))
-        volume = _volume(await report("hour" if hourly else "day"), hourly, zone)
+        by_country = await report("country")
+        totals = _summed(group.figures for group in by_country.totals)
+        volume = _volume((await report("hour" if hourly else "day")).groups, hourly, zone)
         countries = tuple(
             sorted(
                 (
@@ -81,7 +84,7 @@ class ReportDashboard:
                         undelivered=_undelivered(figures),
                         pending=figures.pending,
                     )
-                    for country, figures in _by_label(await report("country")).items()
+                    for country, figures in _by_label(by_country.groups).items()
                 ),
                 key=lambda row: (-row.messages, row.country),
             )
@@ -119,39 +122,20 @@ def _undelivered(figures: ReportFigures) -> int:
 
 
 def _summed(groups: Iterable[ReportFigures]) -> ReportFigures:
-    zero = ReportFigures(
-        messages=0,
-        segments=0,
-        delivered=0,
-        undelivered=0,
-        expired=0,
-        rejected=0,
-        failed=0,
-        canceled=0,
-        pending=0,
-        delivery_rate=None,
-        spend_micros=0,
-        median_seconds=None,
-        p95_seconds=None,
-    )
-    total = zero
+    """The counts of ``groups`` (one per currency) added up; the rates and latencies, which
+    do not add, are left out (the dashboard derives its own rates from the counts)."""
+    totals = dict.fromkeys(_COUNTS, 0)
     for figures in groups:
-        total = ReportFigures(
-            messages=total.messages + figures.messages,
-            segments=total.segments + figures.segments,
-            delivered=total.delivered + figures.delivered,
-            undelivered=total.undelivered + figures.undelivered,
-            expired=total.expired + figures.expired,
-            rejected=total.rejected + figures.rejected,
-            failed=total.failed + figures.failed,
-            canceled=total.canceled + figures.canceled,
-            pending=total.pending + figures.pending,
-            delivery_rate=None,
-            spend_micros=total.spend_micros + figures.spend_micros,
-            median_seconds=None,
-            p95_seconds=None,
-        )
-    return total
+        for name in _COUNTS:
+            totals[name] += getattr(figures, name)
+    return ReportFigures(**totals, delivery_rate=None, median_seconds=None, p95_seconds=None)
+
+
+_COUNTS = tuple(
+    field.name
+    for field in dataclasses.fields(ReportFigures)
+    if field.name not in ("delivery_rate", "median_seconds", "p95_seconds")
+)
 
 
 def _by_label(groups: list[ReportGroup]) -> dict[str, ReportFigures]:

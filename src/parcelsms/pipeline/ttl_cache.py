@@ -73,11 +73,6 @@ def share_changes(signal: ChangeSignal | None) -> None:
     _changes = _LocalChanges() if signal is None else signal
 
 
-def announce_change() -> None:
-    """Announce a change made outside any cache (a CLI command, say) to every process."""
-    _changes.announce()
-
-
 class TtlCache(Generic[K, V]):
     """Values by key, each fresh for ``ttl_seconds`` after :meth:`put` (``<= 0``: no caching).
 
