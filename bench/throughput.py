@@ -317,9 +317,13 @@ def write_statistics(stats_dir: Path, roles: dict[int, str]) -> tuple[dict[str, 
     for path in sorted(stats_dir.glob("*.json")):
         counts = json.loads(path.read_text())
         wait, held = counts.pop("lock_wait_us", 0), counts.pop("lock_held_us", 0)
+        held_cpu = counts.pop("lock_held_cpu_us", 0)
         role = roles.get(int(path.stem), "?")
         if wait or held:
-            lock_lines.append(f"  {role:<12} waited {wait / 1e6:.1f} s, held {held / 1e6:.1f} s")
+            lock_lines.append(
+                f"  {role:<12} waited {wait / 1e6:.1f} s, held {held / 1e6:.1f} s"
+                f" (writer thread CPU {held_cpu / 1e6:.1f} s)"
+            )
         for name, value in counts.items():
             totals[name] = totals.get(name, 0) + int(value)
     return totals, lock_lines

@@ -14,7 +14,6 @@ from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
 from parcelsms.bootstrap.console_wiring import build_console
-from parcelsms.bootstrap.inbound_wiring import recipient_blocks
 from parcelsms.bootstrap.running_platform import ApiParts
 from parcelsms.config import Settings
 from parcelsms.domain.country_rules import CountryRules
@@ -104,7 +103,7 @@ async def build_api(
         price_source=price_book,
         sends_free=verification_guard.sends_free,
         recipient_rules=recipient_guard.rule_for,
-        recipient_blocks=recipient_blocks(storage),
+        refuse_blocked_recipients=True,
     )
     # Templates, sender IDs and their review; a change tells the accept step to forget the
     # account's cached templates and senders.

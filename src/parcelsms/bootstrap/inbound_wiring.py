@@ -12,7 +12,6 @@ from parcelsms.domain.routing import RouteTable
 from parcelsms.pipeline.inbound import InboundReplies
 from parcelsms.pipeline.message_ports import InboundMessage
 from parcelsms.pipeline.opt_out_confirmation import OptOutConfirmations
-from parcelsms.pipeline.recipient_blocks import RecipientBlocks
 
 
 def inbound_sink(
@@ -39,8 +38,3 @@ def inbound_sink(
         await replies.received(message)
 
     return received
-
-
-def recipient_blocks(storage: SqlStorage) -> RecipientBlocks:
-    """The accept step's check of suppression lists and the blacklist."""
-    return RecipientBlocks(storage.recipient_blocks)

@@ -22,12 +22,16 @@ _last_ms = 0
 _last_random = 0
 
 
+# Every pair of digits by its 10-bit value: 13 lookups make an id instead of 26 (the
+# encoder runs for every message, event and webhook; this halves its cost).
+_PAIRS = [first + second for first in _ALPHABET for second in _ALPHABET]
+_PAIR_SHIFTS = tuple(range(120, -1, -10))
+
+
 def _encode(value: int) -> str:
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    """The 26 base32 digits of a 130-bit ``value``, most significant first."""
+    pairs = _PAIRS
+    return "".join([pairs[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
 def new_id(prefix: str) -> str:

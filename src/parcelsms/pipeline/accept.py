@@ -35,7 +35,6 @@ from parcelsms.pipeline.compose import (
 from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.message_ports import Accepted, MessageStore, NewMessage
 from parcelsms.pipeline.preview import MessagePreview, build_preview
-from parcelsms.pipeline.recipient_blocks import RecipientBlocks
 from parcelsms.pipeline.send_guards import GuardContext, SendGuard
 from parcelsms.protocol.text.segments import Encoding
 
@@ -112,8 +111,11 @@ class AcceptMessages:
     nothing (magic numbers for unverified accounts); ``None``: nothing is free.
     ``recipient_rules(account_id)``: the per-recipient rule the storage checks again when it
     stores the message (see :mod:`parcelsms.domain.recipient_rule`); ``None``: no such check.
-    ``recipient_blocks``: refuses numbers that opted out or are blacklisted (``None``: none
-    are checked).
+    ``refuse_blocked_recipients``: the storage refuses numbers that opted out of the account
+    or are blacklisted, in the accept transaction (one indexed lookup per group of accepts,
+    exact against a STOP that committed a moment before); the refusal is free and counted.
+    Guards run first and release a refused item, so a number that is both opted out and
+    over a rate limit is refused for the limit.
     """
 
     def __init__(
@@ -130,11 +132,11 @@ class AcceptMessages:
         sends_free: Callable[[str, str], Awaitable[bool]] | None = None,
         has_signing_secret: Callable[[str], Awaitable[bool]] | None = None,
         recipient_rules: Callable[[str], Awaitable[RecipientRule | None]] | None = None,
-        recipient_blocks: RecipientBlocks | None = None,
+        refuse_blocked_recipients: bool = False,
     ) -> None:
         self._settings = settings
         self._recipient_rules = recipient_rules
-        self._blocks = recipient_blocks
+        self._check_blocks = refuse_blocked_recipients
         self._guards = tuple(guards)
         self._messages = messages
         self._sends_free = sends_free
@@ -196,9 +198,6 @@ class AcceptMessages:
                     raise answer
                 return answer
         new, context = await self._prepare(account_id, currency, request, field_prefix="")
-        refused = await self._refused([new], [context])
-        if refused:
-            raise refused[0]
         await self._admit(context)
         if idempotency_key is not None:
             new = _with_idempotency(new, idempotency_key, request_hash)
@@ -238,17 +237,10 @@ class AcceptMessages:
                 results[index] = problem
             else:
                 composed.append((index, new, context))
-        # One lookup for the whole batch, before any guard counts a refused recipient.
-        refused = await self._refused(
-            [new for _, new, _ in composed], [context for _, _, context in composed]
-        )
         ready: list[NewMessage] = []
         contexts: list[GuardContext] = []
         positions: list[int] = []
-        for position, (index, new, context) in enumerate(composed):
-            if position in refused:
-                results[index] = refused[position]
-                continue
+        for index, new, context in composed:
             try:
                 await self._admit(context)
             except CatalogueError as problem:
@@ -281,29 +273,6 @@ class AcceptMessages:
             _with_field_prefix(result, context)
             for result, context in zip(stored, contexts, strict=True)
         ]
-
-    async def _refused(
-        self, items: list[NewMessage], contexts: list[GuardContext]
-    ) -> dict[int, CatalogueError]:
-        """Items (by position) whose recipient the account may not text, as their errors:
-        one lookup for all of them (see ``pipeline.recipient_blocks``); refusals are counted."""
-        blocks = self._blocks
-        if blocks is None or not items:
-            return {}
-        refused: dict[int, CatalogueError] = {}
-        for account_id in {item.account_id for item in items}:
-            mine = [i for i, item in enumerate(items) if item.account_id == account_id]
-            reasons = await blocks.refusals(account_id, [items[i].to_e164 for i in mine])
-            if not reasons:
-                continue
-            counted = []
-            for i in mine:
-                reason = reasons.get(items[i].to_e164)
-                if reason is not None:
-                    refused[i] = blocks.refusal(reason, contexts[i].field_prefix)
-                    counted.append(reason)
-            await blocks.count(account_id, counted)
-        return refused
 
     def _settle_guards(
         self, contexts: list[GuardContext], stored: list[Accepted | CatalogueError]
@@ -402,6 +371,7 @@ class AcceptMessages:
             recipient_rule=None
             if self._recipient_rules is None
             else await self._recipient_rules(account_id),
+            check_blocks=self._check_blocks,
         )
         return message, context
 
@@ -409,8 +379,9 @@ class AcceptMessages:
 def _with_field_prefix(
     result: Accepted | CatalogueError, context: GuardContext
 ) -> Accepted | CatalogueError:
-    """A storage refusal naming a field of the item (``to``: the per-recipient rule checked
-    in the accept transaction) named as the caller sent it: ``messages[3].to`` in a batch."""
+    """A storage refusal naming a field of the item (``to``: the per-recipient rule, the
+    suppression list and the blacklist, checked in the accept transaction) named as the
+    caller sent it: ``messages[3].to`` in a batch."""
     if isinstance(result, CatalogueError) and result.field == "to" and context.field_prefix:
         result.field = f"{context.field_prefix}to"
     return result

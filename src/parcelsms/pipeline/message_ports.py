@@ -85,6 +85,11 @@ class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
     request_hash: str | None = None
     recipient_rule: RecipientRule | None = None
     """Checked again by the storage against every process's committed messages."""
+    check_blocks: bool = False
+    """Refuse (``recipient_opted_out`` / ``recipient_blacklisted``, field ``to``) when the
+    number is on the account's suppression list or the global blacklist, decided in the
+    accept transaction. Senders' messages set it; the platform's own confirmation texts
+    (the reply to STOP, a test number's code) do not."""
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,7 +25,6 @@ from parcelsms.api import create_app
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.routing import Route, RouteTable
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
-from parcelsms.pipeline.recipient_blocks import RecipientBlocks
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
@@ -105,7 +104,7 @@ async def build_api(tmp_path: Path, **service_options: Any) -> Api:
         storage.messages,
         storage.content,
         check_callback_url=check_url,
-        recipient_blocks=RecipientBlocks(storage.recipient_blocks),
+        refuse_blocked_recipients=True,
     )
     services = api_services(storage, accept, check_webhook_url=check_url, **service_options)
     app = create_app(services)

@@ -6,7 +6,10 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from parcelsms.protocol.smpp import receipt as receipt_module
 from parcelsms.protocol.smpp.receipt import (
     Receipt,
     ReceiptState,
@@ -332,3 +335,50 @@ def test_receipt_is_immutable() -> None:
     assert isinstance(receipt, Receipt)
     with pytest.raises(dataclasses.FrozenInstanceError):
         receipt.state = ReceiptState.EXPIRED  # type: ignore[misc]
+
+
+_VALUE = st.text(alphabet="0123456789abcdefABCDEF-_x.:", max_size=12)
+
+
+def _as_read(fields: dict[str, str]) -> dict[str, str | None]:
+    """What parse_receipt takes from the fields: the first word, the whole text stripped."""
+    return {
+        key: value.strip() if key == "text" else receipt_module._first_token(value)
+        for key, value in fields.items()
+    }
+
+
+@given(
+    message_id=_VALUE,
+    counts=st.tuples(_VALUE, _VALUE),
+    dates=st.tuples(st.text("0123456789", max_size=12), st.text("0123456789", max_size=12)),
+    stat=_VALUE,
+    err=_VALUE,
+    text=st.none() | st.text(max_size=30),
+)
+def test_the_standard_layout_reads_as_the_tolerant_scan_reads_it(
+    message_id: str,
+    counts: tuple[str, str],
+    dates: tuple[str, str],
+    stat: str,
+    err: str,
+    text: str | None,
+) -> None:
+    raw = (
+        f"id:{message_id} sub:{counts[0]} dlvrd:{counts[1]} submit date:{dates[0]} "
+        f"done date:{dates[1]} stat:{stat} err:{err}"
+    )
+    if text is not None:
+        raw += f" text:{text}"
+    assert _as_read(receipt_module._text_fields(raw)) == _as_read(
+        receipt_module._scanned_fields(raw)
+    )
+
+
+def test_the_usual_receipt_takes_the_anchored_reading() -> None:
+    raw = (
+        "id:1a sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 "
+        "stat:DELIVRD err:000 text:Hi"
+    )
+    assert receipt_module._STANDARD_LAYOUT.match(raw) is not None
+    assert receipt_module._text_fields(raw)["stat"] == "DELIVRD"

@@ -116,6 +116,13 @@ _KEY_PATTERN = re.compile(
     r"[ \t]*:",
     re.IGNORECASE,
 )
+# Values without spaces or colons, so that the scan would cut them at the same places.
+_STANDARD_LAYOUT = re.compile(
+    r"id:(?P<id>[^\s:]+) sub:(?P<sub>[^\s:]*) dlvrd:(?P<dlvrd>[^\s:]*) "
+    r"submit date:(?P<submit_date>[0-9]*) done date:(?P<done_date>[0-9]*) "
+    r"stat:(?P<stat>[^\s:]*) err:(?P<err>[^\s:]*)(?: [Tt]ext:(?P<text>.*))?\Z",
+    re.DOTALL,
+)
 _KEY_NAMES = {
     "id": "id",
     "sub": "sub",
@@ -236,7 +243,21 @@ def _decode(short_message: bytes) -> str:
 
 
 def _text_fields(raw: str) -> dict[str, str]:
-    """Values of the receipt text by canonical key; the first occurrence of a key wins."""
+    """Values of the receipt text by canonical key; the first occurrence of a key wins.
+
+    The layout of the SMPP 3.4 appendix B, which nearly every SMSC writes, is read with one
+    anchored match (a receipt is parsed for every message, on the event loop); anything
+    else goes through the tolerant scan (:func:`_scanned_fields`), which reads the
+    standard layout to the same values.
+    """
+    standard = _STANDARD_LAYOUT.match(raw)
+    if standard is not None:
+        return {key: value for key, value in standard.groupdict().items() if value is not None}
+    return _scanned_fields(raw)
+
+
+def _scanned_fields(raw: str) -> dict[str, str]:
+    """:func:`_text_fields` for any layout: keys found anywhere, values up to the next key."""
     fields: dict[str, str] = {}
     matches = list(_KEY_PATTERN.finditer(raw))
     for index, match in enumerate(matches):

@@ -161,6 +161,9 @@ def create_sqlite_engine(
         max_overflow=0,
         json_serializer=_json_serializer,
         json_deserializer=_json_deserializer,
+        # Room for every statement text the writer repeats (multi-row inserts add up to five
+        # per table) so SQLite parses each once per connection; sqlite3's default is 128.
+        connect_args={"cached_statements": 512},
     )
     _install_listeners(engine, settings, begin)
     return engine

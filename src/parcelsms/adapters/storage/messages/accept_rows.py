@@ -2,8 +2,8 @@
 
 For a group of items (of any accounts) the bulk function issues a fixed number of statements:
 look up idempotency keys, read (and lock) the accounts and their usable packages, read what
-was recently sent to the recipients whose per-recipient rule applies (:mod:`.recent_send_rows`),
-then one
+was recently sent to the recipients whose per-recipient rule applies (:mod:`.recent_send_rows`)
+and which recipients opted out or are blacklisted, then one
 ``executemany`` each for messages, events, ledger rows and account balances (rows as tuples,
 through :class:`~.bulk_statements.BulkStatement`). The per-item decisions — replay,
 conflict, who pays (a package or the balance, :mod:`.accept_billing`), insufficient balance
@@ -13,8 +13,9 @@ left by the items before it in the same group.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,10 @@ from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.conditions import pair_in
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
+from parcelsms.adapters.storage.inbound.recipient_block_rows import (
+    add_refusal_counts,
+    read_blocked_recipients,
+)
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.accept_billing_rows import AcceptBilling, Funding
 from parcelsms.adapters.storage.messages.recent_send_rows import RecentSends
@@ -99,6 +104,8 @@ class AcceptOperation:
         owners = self._existing_owners(connection, items)
         billing = AcceptBilling.load(connection, [item.account_id for item in items], now)
         recent = RecentSends.load(connection, items, now)
+        blocked = _blocked_recipients(connection, items)
+        refused: dict[str, Counter[str]] = {}
 
         results: list[AcceptResult] = []
         message_rows: list[tuple[Any, ...]] = []
@@ -115,6 +122,11 @@ class AcceptOperation:
                 continue
             if status != "active":
                 results.append(error("account_suspended", field="account_id"))
+                continue
+            reason = blocked.get((item.account_id, item.to_e164)) if item.check_blocks else None
+            if reason is not None:
+                results.append(error(reason, field="to"))
+                refused.setdefault(item.account_id, Counter())[reason] += 1
                 continue
             refusal = recent.refusal(item, now)
             if refusal is not None:
@@ -136,6 +148,10 @@ class AcceptOperation:
             ledger_moves.write_ledger(connection, moves)
             count_accepted(connection, _MESSAGE_INSERT.names, message_rows)
         billing.finish(connection)
+        if refused:
+            day = now.astimezone(UTC).date().isoformat()
+            for account_id, counts in refused.items():
+                add_refusal_counts(connection, account_id, day, counts)
         return results
 
     def _insert_rows(
@@ -216,6 +232,24 @@ class AcceptOperation:
             )
         )
         return {(row.account_id, row.idempotency_key): _idempotent_request(row) for row in rows}
+
+
+def _blocked_recipients(
+    connection: Connection, items: list[NewMessage]
+) -> dict[tuple[str, str], str]:
+    """``(account, number)`` of the items that check blocks and may not be texted, with the
+    catalogued reason: one statement per account in the group (usually one)."""
+    numbers: dict[str, set[str]] = {}
+    for item in items:
+        if item.check_blocks:
+            numbers.setdefault(item.account_id, set()).add(item.to_e164)
+    found: dict[tuple[str, str], str] = {}
+    for account_id, wanted in numbers.items():
+        for number, reason in read_blocked_recipients(
+            connection, account_id, sorted(wanted)
+        ).items():
+            found[(account_id, number)] = reason
+    return found
 
 
 def read_idempotent_request(
