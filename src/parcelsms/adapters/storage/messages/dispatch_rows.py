@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
 from parcelsms.adapters.storage.engine.schema.message_tables import (
+    IS_QUEUED,
+    IS_SUBMITTED,
     message_parts,
     messages,
 )
@@ -107,7 +109,7 @@ class ExpireRequest:
 _DUE_IDS = (
     select(messages.c.id)
     .where(
-        messages.c.status == "queued",
+        IS_QUEUED,
         messages.c.claim_token.is_(None),
         messages.c.next_attempt_at <= bindparam("b_now", type_=UtcDateTime),
     )
@@ -254,16 +256,7 @@ class RecoverOperation:
     def __call__(self, connection: Connection, requests: list[RecoverRequest]) -> Sequence[int]:
         counts = []
         for request in requests:
-            rows = connection.execute(
-                state_query()
-                .where(
-                    messages.c.status == "queued",
-                    messages.c.claim_token.is_not(None),
-                    messages.c.claim_token != request.claim_token,
-                )
-                .limit(request.limit)
-                .with_for_update()
-            )
+            rows = connection.execute(claimed_by_others(request.claim_token, request.limit))
             now = self._context.clock()
             transitions = Transitions(self._context)
             count = 0
@@ -291,6 +284,38 @@ class RecoverOperation:
 _HAS_PARTS = exists().where(message_parts.c.message_id == messages.c.id)
 
 
+def claimed_by_others(claim_token: str, limit: int) -> Select[Any]:
+    """Queued messages claimed by another (dead) dispatcher (through ``ix_messages_queue``)."""
+    return (
+        state_query()
+        .where(
+            IS_QUEUED,
+            messages.c.claim_token.is_not(None),
+            messages.c.claim_token != claim_token,
+        )
+        .limit(limit)
+        .with_for_update()
+    )
+
+
+def overdue_submissions(now: datetime, grace: timedelta, limit: int) -> Select[Any]:
+    """Submitted messages whose receipt can no longer be waited for (through
+    ``ix_messages_awaiting_receipt``): past validity plus grace, or past validity without
+    any part."""
+    return (
+        state_query()
+        .where(
+            IS_SUBMITTED,
+            or_(
+                messages.c.valid_until < now - grace,
+                and_(messages.c.valid_until < now, ~_HAS_PARTS),
+            ),
+        )
+        .limit(limit)
+        .with_for_update()
+    )
+
+
 class ExpireOperation:
     """Ends submitted messages whose receipt never came within validity plus grace, and
     those submitted without any part (an unanswered submit left for review: no receipt
@@ -303,16 +328,7 @@ class ExpireOperation:
         counts = []
         for request in requests:
             rows = connection.execute(
-                state_query()
-                .where(
-                    messages.c.status == "submitted",
-                    or_(
-                        messages.c.valid_until < request.now - request.grace,
-                        and_(messages.c.valid_until < request.now, ~_HAS_PARTS),
-                    ),
-                )
-                .limit(request.limit)
-                .with_for_update()
+                overdue_submissions(request.now, request.grace, request.limit)
             )
             transitions = Transitions(self._context)
             count = 0

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.schema.message_tables import messages
+from parcelsms.adapters.storage.engine.schema.message_tables import IS_QUEUED, messages
 from parcelsms.adapters.storage.engine.schema.report_tables import LATENCY_COLUMNS, report_rollups
 from parcelsms.adapters.storage.engine.schema.webhook_tables import webhook_outbox
 from parcelsms.domain.report_figures import hour_of
@@ -30,11 +30,11 @@ def _age(now: datetime, since: datetime | None) -> float | None:
 
 def read_platform_figures(connection: Connection, now: datetime) -> PlatformFigures:
     queued = connection.execute(
-        select(func.count()).select_from(messages).where(messages.c.status == "queued")
+        select(func.count()).select_from(messages).where(IS_QUEUED)
     ).scalar_one()
     oldest_due = connection.execute(
         select(func.min(messages.c.next_attempt_at)).where(
-            messages.c.status == "queued", messages.c.claim_token.is_(None)
+            IS_QUEUED, messages.c.claim_token.is_(None)
         )
     ).scalar_one()
     messages_sum = func.sum(_r.messages)

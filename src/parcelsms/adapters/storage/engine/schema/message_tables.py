@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    literal_column,
     text,
     true,
 )
@@ -75,9 +76,23 @@ messages = Table(
     ),
     CheckConstraint("billing IN ('reserved', 'settled', 'refunded')", name="billing"),
     # Claiming seeks (queued, unclaimed) and reads in due order; recovery seeks (queued,
-    # claimed by someone).
-    Index(None, "status", "claim_token", "next_attempt_at"),
-    Index(None, "status", "valid_until"),
+    # claimed by someone); expiry seeks submitted messages past their validity. Both indexes
+    # hold only the messages in that status (partial, migration 0012): a message leaves
+    # them as it moves on, so they stay as small as the traffic in flight however large the
+    # table grows, and a final message's status change touches neither.
+    Index(
+        "ix_messages_queue",
+        "claim_token",
+        "next_attempt_at",
+        sqlite_where=text("status = 'queued'"),
+        postgresql_where=text("status = 'queued'"),
+    ),
+    Index(
+        "ix_messages_awaiting_receipt",
+        "valid_until",
+        sqlite_where=text("status = 'submitted'"),
+        postgresql_where=text("status = 'submitted'"),
+    ),
     Index(None, "account_id", "id"),
     Index(None, "account_id", "client_ref"),
     # The message list's country filter (newest first within the country).
@@ -150,3 +165,9 @@ inbound_messages = Table(
     Index(None, "account_id", "seq"),
     Index(None, "seq", unique=True),
 )
+
+
+# Conditions naming the status as a literal: a partial index is used only when the query's
+# WHERE repeats the index's own condition, and a bound parameter (``status = ?``) does not.
+IS_QUEUED = messages.c.status == literal_column("'queued'")
+IS_SUBMITTED = messages.c.status == literal_column("'submitted'")
