@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
@@ -99,7 +99,7 @@ class MessageState:
 _LOADED = frozenset(MessageState.__dataclass_fields__) - {"changes", "counted_as"}
 
 
-def state_query() -> Any:
+def state_query() -> Select[Any]:
     """``SELECT`` of the state columns, to be narrowed with ``.where`` by the caller."""
     return select(*_STATE_COLUMNS)
 
