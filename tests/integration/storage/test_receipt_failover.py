@@ -108,7 +108,8 @@ async def test_an_undeliverable_receipt_sends_the_message_through_the_next_chann
     failed_attempt = seen.events[2].detail
     assert failed_attempt is not None
     assert "channel" not in failed_attempt
-    assert failed_attempt["route"] and failed_attempt["stat"] == "UNDELIV"
+    assert failed_attempt["route"]
+    assert failed_attempt["stat"] == "UNDELIV"
     with database(tmp_path) as connection:
         assert double_billed_messages(connection) == []
         assert unbalanced_accounts(connection) == []
@@ -183,10 +184,12 @@ async def test_a_multi_part_message_is_resubmitted_whole_when_a_part_failed(
     await submit_on(storage, clock, message_id, "alpha", "A1", "A2")
     await storage.receipts.apply_receipts([receipt_record("A1", "delivered", clock())])
     detail = await storage.message_queries.get_message(shop, message_id)
-    assert detail is not None and detail.message.status == "submitted"
+    assert detail is not None
+    assert detail.message.status == "submitted"
     await storage.receipts.apply_receipts([receipt_record("A2", "undelivered", clock())])
     detail = await storage.message_queries.get_message(shop, message_id)
-    assert detail is not None and detail.message.status == "queued"
+    assert detail is not None
+    assert detail.message.status == "queued"
     await submit_on(storage, clock, message_id, "beta", "B1", "B2")
     detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None

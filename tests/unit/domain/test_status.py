@@ -85,9 +85,7 @@ def test_only_a_submitted_message_gets_a_carrier_outcome() -> None:
             assert can_transition(current, outcome) == (current is S.SUBMITTED)
 
 
-def test_a_queued_message_may_end_undelivered_after_a_receipt_failover_found_no_channel() -> (
-    None
-):
+def test_a_queued_message_may_end_undelivered_after_a_receipt_failover_found_no_channel() -> None:
     allowed = {current for current in S if can_transition(current, S.UNDELIVERED)}
     assert allowed == {S.SUBMITTED, S.QUEUED}
 
