@@ -79,6 +79,7 @@ async def open_platform_storage(
         ),
         refund_on_reject=settings.dispatch.refund_on_carrier_reject,
         receipt_early_window=settings.receipts.early_window,
+        receipt_failover=settings.receipt_failover_policies(),
     )
     try:
         await storage.billing.seed_prices(settings.price_list())

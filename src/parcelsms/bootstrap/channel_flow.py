@@ -19,6 +19,7 @@ from parcelsms.pipeline.channel_health import (
     ChannelLiveState,
 )
 from parcelsms.pipeline.dispatch import ChannelUnanswered
+from parcelsms.pipeline.receipt_failover import SilentAttemptStore, SilentAttemptSweeper
 
 
 def breaker_settings(channel: ChannelSettings) -> BreakerSettings:
@@ -56,3 +57,12 @@ def health_publisher(
         return {name: channel.live_state() for name, channel in channels.items()}
 
     return ChannelHealthPublisher(board, store, live, clock=lambda: datetime.now(UTC))
+
+
+def silence_sweeper(
+    channels: Iterable[ChannelSettings], store: SilentAttemptStore
+) -> SilentAttemptSweeper | None:
+    """The sweep of attempts without a receipt in time, when some channel sets a limit."""
+    if any(rule.no_receipt_after for channel in channels for rule in channel.receipt_failover):
+        return SilentAttemptSweeper(store)
+    return None

@@ -11,7 +11,12 @@ from parcelsms.adapters.process.wake_socket import WakeListener
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
-from parcelsms.bootstrap.channel_flow import health_board, health_publisher, unanswered_policies
+from parcelsms.bootstrap.channel_flow import (
+    health_board,
+    health_publisher,
+    silence_sweeper,
+    unanswered_policies,
+)
 from parcelsms.bootstrap.inbound_wiring import inbound_sink
 from parcelsms.bootstrap.running_platform import PipelineWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
@@ -198,6 +203,7 @@ async def build_pipeline(
         wake_listener=listener,
         simulator=simulator,
         health_publisher=health_publisher(health, storage.channel_health, channels),
+        silence_sweeper=silence_sweeper(channel_settings, storage.messages),
         metrics_sampler=MetricsSampler(
             storage.writer.statistics, channels, settings.metrics.sample_interval
         )

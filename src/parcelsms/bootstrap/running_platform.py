@@ -29,6 +29,7 @@ from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.channel_health import ChannelHealthPublisher
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher
+from parcelsms.pipeline.receipt_failover import SilentAttemptSweeper
 from parcelsms.pipeline.receipts import ReceiptCorrelator
 from parcelsms.pipeline.webhook_delivery import WebhookDeliveryWorker
 from parcelsms.simulator.carrier import CarrierSimulator
@@ -54,6 +55,7 @@ class PipelineWorkers:
     simulator: CarrierSimulator | None = None
     health_publisher: ChannelHealthPublisher | None = None
     metrics_sampler: MetricsSampler | None = None
+    silence_sweeper: SilentAttemptSweeper | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     recovered: int = 0
 
@@ -88,6 +90,10 @@ class PipelineWorkers:
             )
         if self.metrics_sampler is not None:
             self.tasks.append(asyncio.create_task(self.metrics_sampler.run(), name="metrics"))
+        if self.silence_sweeper is not None:
+            self.tasks.append(
+                asyncio.create_task(self.silence_sweeper.run(), name="receipt-silence")
+            )
 
     async def wait_channels_bound(self, timeout: float) -> bool:
         results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.channels.values()))

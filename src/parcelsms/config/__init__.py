@@ -46,7 +46,10 @@ Tables and their defaults::
                  breaker_error_rate = 0.5, breaker_min_submits = 20, breaker_sample = 50,
                  breaker_open_seconds = 5, breaker_probe_interval = 1,
                  breaker_probes_to_close = 3, source_ton, source_npi (0..255),
-                 default_sender_id
+                 default_sender_id;
+                 [[channels.receipt_failover]] rules: states = ["UNDELIV"] (receipt stat
+                 words), error_codes = [] and countries = [] (empty: any),
+                 no_receipt_after (a duration; unset: wait for the receipt)
     [[routes]]   countries = ["ES", "MX"] or ["*"], channels = ["name", ...] (failover order);
                  no [[routes]] at all means one "*" route over every channel in file order
     [prices]     default = "0.05" per segment (decimal string or number, account currency,
@@ -114,6 +117,7 @@ from parcelsms.config.tables import (
 )
 from parcelsms.config.values import Duration, amount_micros, parse_duration
 from parcelsms.domain.pricing import PriceList
+from parcelsms.domain.receipt_failover import ReceiptFailoverPolicies, ReceiptRetryRule
 from parcelsms.domain.routing import Route, RouteTable
 from parcelsms.errors import ConfigError
 
@@ -162,6 +166,24 @@ class Settings(SettingsTable, frozen=True):
                 country: amount_micros(amount, f"prices.countries.{country}")
                 for country, amount in self.prices.countries.items()
             },
+        )
+
+    def receipt_failover_policies(self) -> ReceiptFailoverPolicies:
+        """The channels' ``[[channels.receipt_failover]]`` rules as domain policies."""
+        return ReceiptFailoverPolicies(
+            {
+                channel.name: tuple(
+                    ReceiptRetryRule(
+                        states=frozenset(rule.states),
+                        error_codes=frozenset(rule.error_codes),
+                        countries=frozenset(rule.countries),
+                        no_receipt_after=rule.no_receipt_after,
+                    )
+                    for rule in channel.receipt_failover
+                )
+                for channel in self.channels
+                if channel.receipt_failover
+            }
         )
 
     def route_table(self) -> RouteTable:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 
 from parcelsms.config.values import Amount, Byte, Duration, Port, Positive, amount_micros
+from parcelsms.domain.numbers import KNOWN_REGIONS
+from parcelsms.domain.receipt_failover import RECEIPT_FAILURE_STATS
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///./parcelsms.db"
 
@@ -52,6 +54,30 @@ class CountrySettings(SettingsTable, frozen=True):
     file: str | None = None
 
 
+class ReceiptFailoverSettings(SettingsTable, frozen=True):
+    """``[[channels.receipt_failover]]``: failed receipts worth the next channel of the plan
+    (:mod:`parcelsms.domain.receipt_failover`; docs/operator.md, "Failover on receipts")."""
+
+    states: tuple[str, ...] = ("UNDELIV",)
+    error_codes: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    no_receipt_after: Duration | None = None
+
+    def __post_init__(self) -> None:
+        for state in self.states:
+            if state not in RECEIPT_FAILURE_STATS:
+                known = ", ".join(sorted(RECEIPT_FAILURE_STATS))
+                raise ValueError(f"{state!r} is not a failed receipt state; one of {known}")
+        for country in self.countries:
+            if country not in KNOWN_REGIONS:
+                raise ValueError(
+                    f"{country!r} is not an ISO 3166 alpha-2 country code with a numbering "
+                    "plan (write capitals; the United Kingdom is GB)"
+                )
+        if not self.states and self.no_receipt_after is None:
+            raise ValueError("a rule needs states or no_receipt_after, else it retries nothing")
+
+
 class ChannelSettings(SettingsTable, frozen=True):
     name: str
     host: str
@@ -74,6 +100,8 @@ class ChannelSettings(SettingsTable, frozen=True):
     # What happens to a submit never answered (docs/operator.md, "Channels").
     unanswered: Literal["resubmit", "wait_receipt", "review"] | None = None
     unanswered_wait: Duration = Duration(seconds=60)
+    # Failed receipts (or none in time) that send a message to the next channel of its plan.
+    receipt_failover: tuple[ReceiptFailoverSettings, ...] = ()
     # The circuit breaker: opens when this share of the last breaker_sample submits failed.
     breaker_error_rate: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.5
     breaker_min_submits: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20

@@ -16,8 +16,12 @@
   reached a carrier, so it is refunded); ``canceled`` by the sender.
 * ``submitted`` → ``submitted``: another segment, or a failover resubmission to the next
   channel, was accepted. ``submitted`` → ``queued``: a retryable failure receipt sends it
-  back for the next channel. ``submitted`` → ``failed``: a later segment could not be
-  submitted on any channel. ``submitted`` → a carrier outcome from a receipt.
+  back for the next channel (:mod:`parcelsms.domain.receipt_failover`). ``submitted`` →
+  ``failed``: a later segment could not be submitted on any channel. ``submitted`` → a
+  carrier outcome from a receipt.
+* ``queued`` → ``undelivered``: a message sent back to the queue by a failed receipt that
+  no further channel accepted before its validity ended: it did reach a carrier, so it
+  ends with that carrier's outcome (and is billed as such), not ``failed``.
 * Final statuses (:data:`FINAL_STATUSES`) never change; a late or duplicate receipt for a
   final message is recorded in its history but does not change its status. A receipt that
   overtakes its submit response is applied after ``submitted`` is recorded.
@@ -63,7 +67,7 @@ FAILURE_STATUSES: Final[frozenset[MessageStatus]] = frozenset(
 # Keyed by the values: a status read from the database (plain text) looks up the same.
 _TRANSITIONS: Final[dict[str, frozenset[MessageStatus]]] = {
     _S.SCHEDULED: frozenset({_S.QUEUED, _S.CANCELED, _S.FAILED}),
-    _S.QUEUED: frozenset({_S.QUEUED, _S.SUBMITTED, _S.FAILED, _S.CANCELED}),
+    _S.QUEUED: frozenset({_S.QUEUED, _S.SUBMITTED, _S.FAILED, _S.CANCELED, _S.UNDELIVERED}),
     _S.SUBMITTED: frozenset({_S.SUBMITTED, _S.QUEUED, _S.FAILED} | CARRIER_OUTCOMES),
 }
 

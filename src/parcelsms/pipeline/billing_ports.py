@@ -189,6 +189,9 @@ class MarginRow(msgspec.Struct, frozen=True, kw_only=True):
     ``revenue_micros``: settled prices (a refunded rejection earns nothing).
     ``cost_micros``: segments times the channel's cost for the country (else the channel's
     default cost); ``None``, like ``margin_micros``, when the operator set neither.
+    ``failover_segments``: segments this channel carried for attempts given up after a
+    failed receipt (their messages went on through another channel and are counted there):
+    they cost, and earn nothing.
     """
 
     country: str
@@ -200,6 +203,7 @@ class MarginRow(msgspec.Struct, frozen=True, kw_only=True):
     revenue_micros: int
     cost_micros: int | None
     margin_micros: int | None
+    failover_segments: int = 0
 
 
 class RecipientSend(msgspec.Struct, frozen=True, kw_only=True):

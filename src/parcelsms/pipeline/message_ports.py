@@ -57,6 +57,11 @@ FLAG_DUPLICATE_POSSIBLE = "duplicate_possible"
 # The channel's policy for unanswered submits is "review": an operator decides.
 FLAG_NEEDS_REVIEW = "needs_review"
 
+# A failed receipt (or none in time) sent the message again through another channel of its
+# plan (domain.receipt_failover): it has reached a carrier already, so if no channel takes
+# it again it ends ``undelivered``, not ``failed``.
+FLAG_RECEIPT_FAILOVER = "receipt_failover"
+
 
 class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
     """A validated, rendered and priced message ready to be stored as ``queued``.

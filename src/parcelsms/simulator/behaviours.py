@@ -12,6 +12,8 @@ no_response        submits are never answered (the client's response timeout dec
 slow_receipts      accepted at once, DELIVRD receipts 1 to 3 seconds later
 flaky_connection   the TCP connection is aborted at every 100th submit of a bind
 malformed          a quarter of receipts are preceded by a deliver_sm with a bad TLV length
+undeliverable_br   every submit accepted; DELIVRD after 50 ms, except UNDELIV (err 001) for
+                   Brazil (+55): a carrier that silently stopped delivering to one country
 =================  ==========================================================================
 """
 
@@ -38,6 +40,10 @@ BEHAVIOURS: Mapping[str, Mapping[str, Any]] = {
     "slow_receipts": {"defaults": {"receipt_delay": [1.0, 3.0]}},
     "flaky_connection": {"defaults": {"drop_connection_every": 100}},
     "malformed": {"defaults": {"malformed_rate": 0.25}},
+    "undeliverable_br": {
+        "defaults": {"outcomes": {"DELIVRD": 1}, "receipt_delay": 0.05},
+        "rules": [{"prefix": "55", "outcomes": {"UNDELIV": 1}}],
+    },
 }
 
 

@@ -259,6 +259,7 @@ async def test_the_margins_report_prices_delivered_messages_against_channel_cost
             "revenue": "0.05",
             "cost": "0.02",
             "margin": "0.03",
+            "failover_segments": 0,
         }
     ]
     assert missing.status_code == 400

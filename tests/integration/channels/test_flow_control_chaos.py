@@ -5,79 +5,18 @@ away and coming back. Each test counts: lost 0, billed twice 0."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from ledger_audit import audit_ledger
+from channel_chaos import assert_money_exact, platform_on, send, statuses
 from platform_process import mobile_numbers
-from secured_platform import FINAL, RunningPlatform, Sender, running_platform
+from secured_platform import FINAL
 
 from parcelsms.simulator import parse_scenario
 from parcelsms.simulator.carrier import CarrierSimulator
 from parcelsms.testing import started_simulator
 
 NUMBERS = mobile_numbers("GB", 1000)
-
-
-def channel_config(port: int, **settings: Any) -> str:
-    """A ``[[channels]]`` table for the simulator at ``port``; ``settings`` added as TOML."""
-    lines = [
-        "[[channels]]",
-        'name = "carrier-a"',
-        'host = "127.0.0.1"',
-        f"port = {port}",
-        'system_id = "parcelsms"',
-        'password = "secret"',
-    ]
-    for key, value in settings.items():
-        lines.append(f"{key} = {value!r}".replace("'", '"'))
-    # No per-recipient limits: the tests send hundreds of messages quickly.
-    return "\n".join(lines) + "\n[limits]\nrecipient_per_hour = 0\nrecipient_per_day = 0\n"
-
-
-@asynccontextmanager
-async def platform_on(
-    tmp_path: Path, port: int, extra: str = "", **settings: Any
-) -> AsyncIterator[tuple[RunningPlatform, Sender]]:
-    # The tests read every message back: no request rate limit on the key.
-    security = "key_rate_limit = 100000.0\nkey_rate_burst = 1000000\n"
-    config = channel_config(port, **settings) + extra
-    async with running_platform(tmp_path, config, security=security) as platform:
-        sender = await platform.sender("shop", balance_micros=1_000_000_000)
-        yield platform, sender
-
-
-async def send(sender: Sender, numbers: list[str]) -> list[str]:
-    """Accept one message per number (batches of 500); their ids."""
-    ids: list[str] = []
-    for start in range(0, len(numbers), 500):
-        items = [{"to": n, "params": {"tracking": "PX1"}} for n in numbers[start : start + 500]]
-        response = await sender.client.post(
-            "/v1/messages/batch", json={"template": "shipped", "messages": items}
-        )
-        assert response.status_code == 200, response.text
-        results = response.json()["results"]
-        assert all(result["status"] == "accepted" for result in results), results[:3]
-        ids.extend(result["message"]["id"] for result in results)
-    return ids
-
-
-async def statuses(sender: Sender, ids: list[str]) -> dict[str, dict[str, Any]]:
-    found = {}
-    for message_id in ids:
-        response = await sender.client.get(f"/v1/messages/{message_id}")
-        assert response.status_code == 200
-        found[message_id] = response.json()
-    return found
-
-
-def assert_money_exact(tmp_path: Path) -> None:
-    double_billed, unbalanced = audit_ledger(tmp_path / "parcelsms.db")
-    assert double_billed == []
-    assert unbalanced == []
 
 
 @pytest.mark.slow

@@ -52,6 +52,7 @@ def test_status_names_are_the_api_names() -> None:
         (S.SUBMITTED, S.UNDELIVERED),
         (S.SUBMITTED, S.EXPIRED),
         (S.SUBMITTED, S.REJECTED),
+        (S.QUEUED, S.UNDELIVERED),
     ],
 )
 def test_lifecycle_steps_are_allowed(current: MessageStatus, new: MessageStatus) -> None:
@@ -80,8 +81,13 @@ def test_final_statuses_never_change() -> None:
 
 def test_only_a_submitted_message_gets_a_carrier_outcome() -> None:
     for current in S:
-        for outcome in (S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED):
+        for outcome in (S.DELIVERED, S.EXPIRED, S.REJECTED):
             assert can_transition(current, outcome) == (current is S.SUBMITTED)
+
+
+def test_a_queued_message_may_end_undelivered_after_a_receipt_failover_found_no_channel() -> None:
+    allowed = {current for current in S if can_transition(current, S.UNDELIVERED)}
+    assert allowed == {S.SUBMITTED, S.QUEUED}
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from parcelsms.domain.receipt_failover import ReceiptFailoverPolicies
 from parcelsms.pipeline.webhook_ports import WebhookPolicy
 
 
@@ -24,6 +25,8 @@ class StorageContext:
     ``webhook_policy``: the pipeline's rule for which status changes make which webhooks.
     ``receipt_early_window_us``: how long after a receipt its submission may still be
     recorded (:func:`parcelsms.domain.receipt_correlation.choose_part`).
+    ``receipt_failover``: which failed receipts send a message to the next channel of its
+    plan (:mod:`parcelsms.domain.receipt_failover`); none by default.
     """
 
     webhook_policy: WebhookPolicy
@@ -31,3 +34,4 @@ class StorageContext:
     refund_on_reject: bool = False
     receipt_early_window_us: int = 5_000_000
     clock: Callable[[], datetime] = utc_now
+    receipt_failover: ReceiptFailoverPolicies = field(default_factory=ReceiptFailoverPolicies)

@@ -50,6 +50,7 @@ from parcelsms.adapters.storage.webhooks.webhook_stores import (
     SqlWebhookEndpointStore,
     SqlWebhookOutbox,
 )
+from parcelsms.domain.receipt_failover import ReceiptFailoverPolicies
 from parcelsms.pipeline.webhook_ports import WebhookPolicy
 
 
@@ -103,6 +104,7 @@ async def open_storage(
     max_batch: int = 1000,
     max_delay: float = 0.0,
     receipt_early_window: timedelta = timedelta(seconds=5),
+    receipt_failover: ReceiptFailoverPolicies | None = None,
 ) -> SqlStorage:
     """Migrate the database at ``url`` and open a storage on it.
 
@@ -120,6 +122,7 @@ async def open_storage(
         refund_on_reject=refund_on_reject,
         receipt_early_window_us=receipt_early_window // timedelta(microseconds=1),
         clock=clock,
+        receipt_failover=receipt_failover or ReceiptFailoverPolicies(),
     )
     writer = BatchingWriter(database, max_batch=max_batch, max_delay=max_delay)
     return SqlStorage(SqlRunner(context, database, writer))

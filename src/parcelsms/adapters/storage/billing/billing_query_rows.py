@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.billing.price_rows import cost_lookup, read_channel_costs, unit_cost
 from parcelsms.adapters.storage.engine.id_cursors import decode_id_cursor, encode_id_cursor
 from parcelsms.adapters.storage.engine.schema.billing_tables import ledger
-from parcelsms.adapters.storage.engine.schema.message_tables import messages
+from parcelsms.adapters.storage.engine.schema.message_tables import message_attempts, messages
 from parcelsms.pipeline.billing_ports import LedgerEntry, LedgerFilter, LedgerPage, MarginRow
 
 MAX_PAGE_SIZE = 1000
@@ -63,7 +63,9 @@ def read_ledger_page(
 
 
 def read_margin_report(connection: Connection, since: datetime, until: datetime) -> list[MarginRow]:
-    """Messages accepted in ``[since, until)`` that reached a carrier, grouped."""
+    """Messages accepted in ``[since, until)`` that reached a carrier, grouped; with the
+    segments of their earlier attempts given up after a failed receipt (``message_attempts``:
+    a cost on the channel that carried them, no revenue — the message is billed once)."""
     from_package = case((messages.c.package_id.is_not(None), messages.c.segments), else_=0)
     earned = case((messages.c.billing == "settled", messages.c.price_micros), else_=0)
     rows = connection.execute(
@@ -87,24 +89,56 @@ def read_margin_report(connection: Connection, since: datetime, until: datetime)
         .group_by(messages.c.country, messages.c.channel, messages.c.currency)
         .order_by(messages.c.country, messages.c.channel, messages.c.currency)
     )
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for row in rows:
+        groups[(row.country, row.channel, row.currency)] = [
+            int(row.messages),
+            int(row.segments or 0),
+            int(row.package_segments or 0),
+            int(row.revenue or 0),
+            0,
+        ]
+    for key, failover_segments in _failover_segments(connection, since, until).items():
+        groups.setdefault(key, [0, 0, 0, 0, 0])[4] = failover_segments
     costs = cost_lookup(read_channel_costs(connection))
     report = []
-    for row in rows:
-        segments = int(row.segments or 0)
-        revenue = int(row.revenue or 0)
-        per_segment = unit_cost(costs, row.channel, row.country)
-        cost = None if per_segment is None else per_segment * segments
+    for (country, channel, currency), figures in sorted(groups.items()):
+        count, segments, package_segments, revenue, failover_segments = figures
+        per_segment = unit_cost(costs, channel, country)
+        cost = None if per_segment is None else per_segment * (segments + failover_segments)
         report.append(
             MarginRow(
-                country=row.country,
-                channel=row.channel,
-                currency=row.currency,
-                messages=int(row.messages),
+                country=country,
+                channel=channel,
+                currency=currency,
+                messages=count,
                 segments=segments,
-                package_segments=int(row.package_segments or 0),
+                package_segments=package_segments,
                 revenue_micros=revenue,
                 cost_micros=cost,
                 margin_micros=None if cost is None else revenue - cost,
+                failover_segments=failover_segments,
             )
         )
     return report
+
+
+def _failover_segments(
+    connection: Connection, since: datetime, until: datetime
+) -> dict[tuple[str, str, str], int]:
+    """Segments of abandoned attempts of the period's messages, by country, channel and
+    currency."""
+    rows = connection.execute(
+        select(
+            messages.c.country,
+            message_attempts.c.channel,
+            messages.c.currency,
+            func.sum(message_attempts.c.segments).label("segments"),
+        )
+        .select_from(
+            message_attempts.join(messages, messages.c.id == message_attempts.c.message_id)
+        )
+        .where(messages.c.created_at >= since, messages.c.created_at < until)
+        .group_by(messages.c.country, message_attempts.c.channel, messages.c.currency)
+    )
+    return {(row.country, row.channel, row.currency): int(row.segments or 0) for row in rows}

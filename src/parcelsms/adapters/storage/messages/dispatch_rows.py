@@ -38,6 +38,7 @@ from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.message_ports import (
     FLAG_DUPLICATE_POSSIBLE,
     FLAG_NO_RECEIPT,
+    FLAG_RECEIPT_FAILOVER,
     FLAG_RESENT_AFTER_CRASH,
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
     DispatchItem,
@@ -233,7 +234,7 @@ class SubmissionOperation:
                     state.add_flag(flag)
                 transitions.change(
                     state,
-                    MessageStatus.FAILED,
+                    _failed_status(state.flags),
                     now,
                     detail=error_document(outcome.error),
                     error=outcome.error,
@@ -245,6 +246,12 @@ class SubmissionOperation:
             # Receipts that arrived before their submission was recorded: same transaction.
             self._receipts.apply_for_parts(connection, new_parts)
         return applied
+
+
+def _failed_status(flags: list[str]) -> MessageStatus:
+    """``failed`` — unless a receipt failover queued it again after it had reached a carrier:
+    then ``undelivered`` (the status machine's ``queued → undelivered``)."""
+    return MessageStatus.UNDELIVERED if FLAG_RECEIPT_FAILOVER in flags else MessageStatus.FAILED
 
 
 class RecoverOperation:

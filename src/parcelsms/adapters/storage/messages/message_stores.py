@@ -36,6 +36,10 @@ from parcelsms.adapters.storage.messages.pending_receipt_rows import (
     list_unmatched,
     load_readings,
 )
+from parcelsms.adapters.storage.messages.receipt_failover_rows import (
+    SilenceOperation,
+    SilenceRequest,
+)
 from parcelsms.adapters.storage.messages.receipt_rows import ReceiptOperation
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.receipt_correlation import Reading
@@ -58,7 +62,8 @@ _RECOVERY_CHUNK = 1000
 
 
 class SqlMessageStore:
-    """Implements ``MessageStore``: accept, claim, record outcomes, recover, expire."""
+    """Implements ``MessageStore``: accept, claim, record outcomes, recover, expire; and
+    ``SilentAttemptStore``."""
 
     def __init__(self, runner: SqlRunner) -> None:
         self._runner = runner
@@ -69,6 +74,7 @@ class SqlMessageStore:
         self._submissions = SubmissionOperation(context, ReceiptOperation(context))
         self._recover = RecoverOperation(context)
         self._expire = ExpireOperation(context)
+        self._silence = SilenceOperation(context)
 
     async def accept_messages(self, items: Sequence[NewMessage]) -> list[Accepted | CatalogueError]:
         """See the port. An item the database failed to store answers ``service_unavailable``."""
@@ -113,6 +119,10 @@ class SqlMessageStore:
             total += count
             if count < _RECOVERY_CHUNK:
                 return total
+
+    async def fail_over_silent_attempts(self, now: datetime, since: datetime | None) -> int:
+        """Implements ``SilentAttemptStore`` (:mod:`parcelsms.pipeline.receipt_failover`)."""
+        return await self._writer.run(self._silence, SilenceRequest(now, since))
 
 
 class SqlReceiptStore:

@@ -15,7 +15,9 @@ decision and writes it in the caller's transaction:
 
 A part's first final receipt wins; a later one for a final part is a duplicate and changes
 nothing. When every part of a ``submitted`` message is final the message becomes final as
-:func:`parcelsms.domain.status.combine_part_statuses` says.
+:func:`parcelsms.domain.status.combine_part_statuses` says — unless its channel's receipt
+failover rules retry the failure: then it goes back to the queue for the next channel of its
+plan (:mod:`.receipt_failover_rows`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ from parcelsms.adapters.storage.engine.conditions import pair_in
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
 from parcelsms.adapters.storage.engine.schema.message_tables import message_parts
 from parcelsms.adapters.storage.engine.schema.receipt_tables import pending_receipts
-from parcelsms.adapters.storage.messages.message_state_rows import load_states
+from parcelsms.adapters.storage.messages.message_state_rows import MessageState, load_states
+from parcelsms.adapters.storage.messages.receipt_failover_rows import (
+    FailedAttempt,
+    ReceiptFailover,
+)
 from parcelsms.adapters.storage.messages.transition_rows import Transitions
 from parcelsms.domain.receipt_correlation import (
     Apply,
@@ -47,6 +53,7 @@ from parcelsms.domain.receipt_correlation import (
     choose_part,
     micros,
 )
+from parcelsms.domain.receipt_failover import PartReceipt
 from parcelsms.domain.status import (
     FINAL_STATUSES,
     MessageStatus,
@@ -169,6 +176,7 @@ class ReceiptOperation:
 
     def __init__(self, context: StorageContext) -> None:
         self._context = context
+        self._failover = ReceiptFailover(context)
 
     def __call__(
         self, connection: Connection, receipts: list[ReceiptRecord]
@@ -302,6 +310,8 @@ class ReceiptOperation:
         states = load_states(connection, finished)
         now = self._context.clock()
         transitions = Transitions(self._context)
+        failover = self._failover
+        failed_attempts: list[FailedAttempt] = []
         for message_id, parts in parts_of.items():
             state = states.get(message_id)
             if state is None or state.status != MessageStatus.SUBMITTED:
@@ -315,17 +325,43 @@ class ReceiptOperation:
                 if combined is None:
                     continue
                 status = combined
-            deciding = next((part for part in parts if part.status == status), parts[0])
-            detail = {"stat": deciding.stat, "err": deciding.err, "parts": len(parts)}
-            failure = None
-            if status is not MessageStatus.DELIVERED:
-                failure = ErrorDetail(
-                    detail=f"the carrier reported {status} (stat {deciding.stat})",
-                    stat=deciding.stat,
-                    err=deciding.err,
+            if failover.considers(state, status):
+                failed_attempts.append(
+                    FailedAttempt(
+                        state,
+                        status,
+                        [PartReceipt(part.status, part.stat, part.err) for part in parts],
+                    )
                 )
-            transitions.change(state, status, now, detail=detail, error=failure)
+                continue
+            self._finish(transitions, state, status, parts, now)
+        if failed_attempts:
+            # Retryable failed receipts go to the next channel; the others end as usual.
+            requeued = failover.fail_over(connection, transitions, failed_attempts, now)
+            for attempt in failed_attempts:
+                if attempt.state.id not in requeued:
+                    parts = parts_of[attempt.state.id]
+                    self._finish(transitions, attempt.state, attempt.status, parts, now)
         transitions.write(connection)
+
+    @staticmethod
+    def _finish(
+        transitions: Transitions,
+        state: MessageState,
+        status: MessageStatus,
+        parts: Sequence[Any],
+        now: datetime,
+    ) -> None:
+        deciding = next((part for part in parts if part.status == status), parts[0])
+        detail = {"stat": deciding.stat, "err": deciding.err, "parts": len(parts)}
+        failure = None
+        if status is not MessageStatus.DELIVERED:
+            failure = ErrorDetail(
+                detail=f"the carrier reported {status} (stat {deciding.stat})",
+                stat=deciding.stat,
+                err=deciding.err,
+            )
+        transitions.change(state, status, now, detail=detail, error=failure)
 
 
 def _choose(parts: list[_Part], receipt: ReceiptRecord, now_us: int, window_us: int) -> Choice:

@@ -73,6 +73,7 @@ class AdminReportEndpoints:
                         revenue=format_micros(row.revenue_micros),
                         cost=optional_money(row.cost_micros),
                         margin=optional_money(row.margin_micros),
+                        failover_segments=row.failover_segments,
                     )
                     for row in rows
                 ],

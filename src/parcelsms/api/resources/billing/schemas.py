@@ -245,11 +245,14 @@ class MarginRowOut(msgspec.Struct, kw_only=True):
     revenue: Money
     cost: Money | None
     margin: SignedMoney | None
+    failover_segments: int = 0
 
 
 class MarginReport(msgspec.Struct, kw_only=True):
     """Messages accepted in ``[since, until)`` that reached a carrier. ``revenue``: settled
-    prices; ``cost``: segments × the channel's cost (``null`` without one)."""
+    prices; ``cost``: segments × the channel's cost (``null`` without one), counting also
+    ``failover_segments``: what the channel carried for attempts given up after a failed
+    receipt (the message went on through another channel; it is billed once)."""
 
     since: datetime
     until: datetime

@@ -166,6 +166,27 @@ inbound_messages = Table(
     Index(None, "seq", unique=True),
 )
 
+message_attempts = Table(
+    "message_attempts",
+    metadata,
+    # An earlier attempt of a message that reached a carrier and was given up after a
+    # failed receipt (or no receipt): its parts as they were, and what it cost the operator
+    # (``segments`` over ``channel``, for the margins report). The message's current
+    # attempt is in ``message_parts`` (migration 0013).
+    Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    Column("message_id", String(ID), ForeignKey("messages.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("segments", Integer, nullable=False),
+    # "receipt" (a retryable failed receipt) or "no_receipt" (silence past the limit).
+    Column("reason", String(16), nullable=False),
+    Column("stat", String(16)),
+    Column("err", String(16)),
+    Column("parts", json_column(), nullable=False),
+    Column("submitted_at", UtcDateTime),
+    Column("ended_at", UtcDateTime, nullable=False),
+    Index(None, "message_id", "id"),
+)
 
 # Conditions naming the status as a literal: a partial index is used only when the query's
 # WHERE repeats the index's own condition, and a bound parameter (``status = ?``) does not.
