@@ -65,6 +65,7 @@ from parcelsms.pipeline.message_ports import (
     FLAG_DUPLICATE_POSSIBLE,
     FLAG_NEEDS_REVIEW,
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
+    Deferred,
     DispatchItem,
     ErrorDetail,
     Failed,
@@ -107,6 +108,10 @@ class DispatchSettings:
     round_delays: tuple[float, ...] = (1.0, 5.0, 15.0, 30.0, 60.0)
     unknown_outcome_policy: RecoveryPolicy = "resend"
     unanswered: Mapping[str, ChannelUnanswered] = field(default_factory=dict)
+    queue_seconds: float = 1.0
+    """A channel with a send rate holds at most this many seconds of sending (and at least
+    ``min_queue`` messages) waiting in front of it; the dispatcher defers the rest."""
+    min_queue: int = 32
 
 
 class Dispatcher:
@@ -134,6 +139,8 @@ class Dispatcher:
             for name, unanswered in settings.unanswered.items()
         }
         self.claim_token = claim_token or new_id("clm")
+        self._waiting: dict[str, int] = {}
+        self._deferred_until: dict[str, float] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
         self._loop: ClaimLoop[DispatchItem, SubmissionOutcome] = ClaimLoop(
             name="dispatcher",
@@ -204,15 +211,22 @@ class Dispatcher:
                 detail="no channel of the plan can take it now (down or circuit open)",
             )
         else:
-            result = await channel.send(
-                OutboundSms(
-                    message_id=item.message_id,
-                    to_e164=item.to_e164,
-                    sender_id=item.sender_id,
-                    body=item.body,
-                    country=item.country,
+            deferred = self._deferral(item, channel_name, channel)
+            if deferred is not None:
+                return deferred
+            self._waiting[channel_name] = self._waiting.get(channel_name, 0) + 1
+            try:
+                result = await channel.send(
+                    OutboundSms(
+                        message_id=item.message_id,
+                        to_e164=item.to_e164,
+                        sender_id=item.sender_id,
+                        body=item.body,
+                        country=item.country,
+                    )
                 )
-            )
+            finally:
+                self._waiting[channel_name] -= 1
             self._health.record_submit(
                 channel_name, item.country, result.kind, result.latency_seconds
             )
@@ -224,6 +238,32 @@ class Dispatcher:
         if isinstance(outcome, Submitted):
             self.sent += 1
         return outcome
+
+    def _deferral(self, item: DispatchItem, name: str, channel: Channel) -> Deferred | None:
+        """Keep a slow channel from filling every slot in flight.
+
+        Messages in flight wait for the channel their plan names. Without a bound, a bulk
+        send to a country whose carrier allows 50 msgs/s would hold all the slots while the
+        other channels idle. So a channel gets at most ``queue_seconds`` of its send rate
+        waiting in front of it (at least ``min_queue``); the next messages go back to the
+        queue unclaimed, each due one send interval after the previous deferral, so that
+        they come back about when the channel can take them, in their order, and are
+        deferred about once.
+        """
+        rate = channel.send_rate
+        if rate is None or rate <= 0:
+            return None
+        settings = self._settings
+        if self._waiting.get(name, 0) < max(settings.min_queue, rate * settings.queue_seconds):
+            return None
+        now = self._clock()
+        horizon = max(self._deferred_until.get(name, 0.0), now.timestamp() + settings.queue_seconds)
+        horizon += 1.0 / rate
+        self._deferred_until[name] = horizon
+        return Deferred(
+            message_id=item.message_id,
+            next_attempt_at=datetime.fromtimestamp(horizon, UTC),
+        )
 
 
 def _message_id(record: DispatchItem | SubmissionOutcome) -> str:

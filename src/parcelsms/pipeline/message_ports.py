@@ -188,6 +188,15 @@ class Retry(msgspec.Struct, frozen=True, kw_only=True):
     flags: tuple[str, ...] = ()
 
 
+class Deferred(msgspec.Struct, frozen=True, kw_only=True):
+    """Not sent: the plan's channel already has more waiting in front of it than it sends in
+    a moment. Back to ``queued`` unclaimed, due at ``next_attempt_at``; not an attempt (no
+    event, no error, the route index stays)."""
+
+    message_id: str
+    next_attempt_at: datetime
+
+
 class Failed(msgspec.Struct, frozen=True, kw_only=True):
     """The message will never reach a carrier: ``failed`` and refunded."""
 
@@ -196,7 +205,7 @@ class Failed(msgspec.Struct, frozen=True, kw_only=True):
     flags: tuple[str, ...] = ()
 
 
-SubmissionOutcome = Submitted | Retry | Failed
+SubmissionOutcome = Submitted | Retry | Deferred | Failed
 
 
 class MessageEvent(msgspec.Struct, frozen=True, kw_only=True):

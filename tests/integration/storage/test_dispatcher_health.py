@@ -20,6 +20,7 @@ class ScriptedChannel:
     """A carrier channel that answers every submit with ``kind``."""
 
     is_available = True
+    send_rate: float | None = None
 
     def __init__(self, name: str, kind: SendResultKind) -> None:
         self.name = name

@@ -25,6 +25,7 @@ class AcceptingChannel:
 
     name = "alpha"
     is_available = True
+    send_rate: float | None = None
 
     def __init__(self) -> None:
         self.sent = 0

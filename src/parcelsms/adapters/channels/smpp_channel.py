@@ -129,6 +129,13 @@ class SmppChannel:
     def is_available(self) -> bool:
         return any(client.is_bound for client in self.clients)
 
+    @property
+    def send_rate(self) -> float | None:
+        rates = [client.limiter.rate for client in self.clients if client.is_bound]
+        if not rates or None in rates:
+            return None
+        return sum(rate or 0.0 for rate in rates)
+
     def live_state(self) -> ChannelLiveState:
         """The binds right now, for the health snapshot."""
         rates = [client.limiter.rate for client in self.clients]

@@ -41,6 +41,7 @@ from parcelsms.pipeline.message_ports import (
     FLAG_RECEIPT_FAILOVER,
     FLAG_RESENT_AFTER_CRASH,
     FLAG_SUBMIT_OUTCOME_UNKNOWN,
+    Deferred,
     DispatchItem,
     ErrorDetail,
     Failed,
@@ -229,6 +230,11 @@ class SubmissionOperation:
                         **(error_document(outcome.error) or {}),
                     },
                 )
+            elif isinstance(outcome, Deferred):
+                state.assign(
+                    next_attempt_at=outcome.next_attempt_at, claim_token=None, claimed_at=None
+                )
+                transitions.keep(state)
             elif isinstance(outcome, Failed):
                 for flag in outcome.flags:
                     state.add_flag(flag)

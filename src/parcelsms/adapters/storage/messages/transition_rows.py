@@ -147,6 +147,10 @@ class Transitions:
             self._webhooks.append((state, event))
         return True
 
+    def keep(self, state: MessageState) -> None:
+        """Write ``state``'s assigned columns, nothing else (no event, no webhook)."""
+        self._dirty[state.id] = state
+
     def note(self, state: MessageState, at: datetime, detail: dict[str, Any]) -> None:
         """Record something that happened without a status change (a failover, a recovery)."""
         state.assign(updated_at=at)
