@@ -144,8 +144,9 @@ def _role_processes(supervisor: int) -> dict[str, list[int]]:
 async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and_bills_once(
     tmp_path: Path,
 ) -> None:
-    """``serve`` itself survives: it restarts the killed processes; the other API worker
-    keeps answering. Every message answered 2xx reaches a final state, once billed."""
+    """``serve`` itself survives: it restarts the killed processes (an API worker, the
+    pipeline, the webhook worker); the other API worker keeps answering. Every message
+    answered 2xx reaches a final state, once billed."""
     scenario = tmp_path / "scenario.toml"
     scenario.write_text(SCENARIO)
     simulator, port = await _start_simulator(scenario)
@@ -153,11 +154,12 @@ async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and
     config.write_text(CONFIG.replace("{port}", str(port)))
     numbers = mobile_numbers("ES", 1500) + mobile_numbers("US", 1500)
     accepted: set[str] = set()
-    serve = await start_serve(config, "--api-workers", "2", demo=True)
+    serve = await start_serve(config, "--api-workers", "2", "--webhook-workers", "1", demo=True)
     try:
         roles = _role_processes(serve.process.pid)
         assert len(roles.get("api", [])) == 2, roles
         assert len(roles.get("pipeline", [])) == 1, roles
+        assert len(roles.get("webhooks", [])) == 1, roles
         async with aiohttp.ClientSession() as session:
             enough = asyncio.Event()
             refused_after_kill = 0
@@ -180,6 +182,7 @@ async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and
             await enough.wait()
             os.kill(roles["api"][0], signal.SIGKILL)
             os.kill(roles["pipeline"][0], signal.SIGKILL)
+            os.kill(roles["webhooks"][0], signal.SIGKILL)
             await sending
             # Most batches still went through the surviving worker (or a restarted one).
             assert len(accepted) >= 1500, (len(accepted), refused_after_kill)
@@ -201,6 +204,8 @@ async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and
             assert len(restarted.get("api", [])) == 2, restarted
             assert len(restarted.get("pipeline", [])) == 1, restarted
             assert roles["pipeline"][0] not in restarted["pipeline"]
+            assert len(restarted.get("webhooks", [])) == 1, restarted
+            assert roles["webhooks"][0] not in restarted["webhooks"]
         await serve.wait_for_log("a parcelsms process died; restarting it")
     finally:
         await serve.stop()

@@ -26,7 +26,7 @@ from parcelsms.bootstrap.api_parts import build_api
 from parcelsms.bootstrap.country_rules_wiring import load_settings_country_rules
 from parcelsms.bootstrap.pipeline_parts import build_pipeline, build_webhook_delivery
 from parcelsms.bootstrap.roles import Role
-from parcelsms.bootstrap.running_platform import Platform
+from parcelsms.bootstrap.running_platform import Platform, WebhookWorkers
 from parcelsms.config import Settings
 from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.pricing import PriceList
@@ -105,7 +105,11 @@ def announce_change(settings: Settings) -> None:
 
 
 async def build_platform(
-    settings: Settings, environ: Mapping[str, str], role: Role = Role.ALL
+    settings: Settings,
+    environ: Mapping[str, str],
+    role: Role = Role.ALL,
+    *,
+    webhooks_apart: bool = False,
 ) -> Platform:
     """Wire the parts of ``role`` from settings (the pipeline starts the embedded simulator
     when no channel is configured).
@@ -113,7 +117,8 @@ async def build_platform(
     In a process of its own (``api`` or ``pipeline``), caches and the dispatcher hear of the
     other processes' changes and new messages through :func:`cross_process_signals`; an
     ``all`` process needs neither and uses none (several platforms may then share one test
-    process).
+    process). A ``pipeline`` with ``webhooks_apart`` leaves the outbox to a ``webhooks``
+    process.
     """
     pepper = resolve_pepper(settings, environ)
     # Loaded and validated once: a bad operator copy stops the start with its key named.
@@ -129,10 +134,19 @@ async def build_platform(
             share_changes(changes)
             platform.release.append(changes.close)
         if role.runs_pipeline:
-            platform.pipeline = await build_pipeline(settings, storage, country_rules, address)
+            platform.pipeline = await build_pipeline(
+                settings,
+                storage,
+                country_rules,
+                address,
+                deliver_webhooks=role is Role.ALL or not webhooks_apart,
+            )
+        if role is Role.WEBHOOKS:
+            platform.webhooks = WebhookWorkers(*build_webhook_delivery(settings, storage))
         if role.runs_api:
             if platform.pipeline is not None:
                 pipeline = platform.pipeline
+                assert pipeline.webhooks is not None  # one process: it delivers them too
                 platform.api = await build_api(
                     settings,
                     storage,

@@ -18,7 +18,7 @@ from parcelsms.bootstrap.channel_flow import (
     unanswered_policies,
 )
 from parcelsms.bootstrap.inbound_wiring import inbound_sink
-from parcelsms.bootstrap.running_platform import PipelineWorkers
+from parcelsms.bootstrap.running_platform import PipelineWorkers, WebhookWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
 from parcelsms.domain.country_rules import CountryRules
@@ -136,9 +136,11 @@ async def build_pipeline(
     storage: SqlStorage,
     country_rules: CountryRules,
     wake_address: str | None = None,
+    *,
+    deliver_webhooks: bool = True,
 ) -> PipelineWorkers:
     """Wire the pipeline; rings at ``wake_address`` (none: only its own poll) wake its
-    dispatcher."""
+    dispatcher. Without ``deliver_webhooks`` a ``webhooks`` process delivers the outbox."""
     channel_settings = list(settings.channels)
     simulator: CarrierSimulator | None = None
     if settings.simulator_embedded:
@@ -191,14 +193,15 @@ async def build_pipeline(
         health=health,
     )
     listener = WakeListener(wake_address, dispatcher.wake)
-    sender, webhooks = build_webhook_delivery(settings, storage)
+    webhooks = (
+        WebhookWorkers(*build_webhook_delivery(settings, storage)) if deliver_webhooks else None
+    )
     return PipelineWorkers(
         settings=settings,
         storage=storage,
         channels=channels,
         dispatcher=dispatcher,
         webhooks=webhooks,
-        webhook_sender=sender,
         receipts=correlator,
         wake_listener=listener,
         simulator=simulator,

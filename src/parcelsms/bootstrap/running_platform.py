@@ -41,6 +41,36 @@ EXPIRY_GRACE = timedelta(hours=1)
 
 
 @dataclass
+class WebhookWorkers:
+    """The webhook sender and the worker delivering the outbox with it: part of the
+    pipeline, or the whole of a ``webhooks`` process."""
+
+    sender: WebhookSender
+    worker: WebhookDeliveryWorker
+    task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.sender.start()
+        self.task = asyncio.create_task(self.worker.run(), name="webhooks")
+
+    def wake(self) -> None:
+        self.worker.wake()
+
+    async def stop(self) -> None:
+        """Claim nothing more; wait for requests in flight and record their results."""
+        await self.worker.stop()
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+            self.task = None
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.sender.close()
+
+
+@dataclass
 class PipelineWorkers:
     """The pipeline's parts: what sends, correlates, notifies and expires."""
 
@@ -48,8 +78,8 @@ class PipelineWorkers:
     storage: SqlStorage
     channels: dict[str, SmppChannel]
     dispatcher: Dispatcher
-    webhooks: WebhookDeliveryWorker
-    webhook_sender: WebhookSender
+    webhooks: WebhookWorkers | None
+    """``None`` when a ``webhooks`` process delivers them."""
     receipts: ReceiptCorrelator
     wake_listener: WakeListener
     simulator: CarrierSimulator | None = None
@@ -66,7 +96,8 @@ class PipelineWorkers:
         another pipeline process works on this database.
         """
         await self.wake_listener.start()
-        await self.webhook_sender.start()
+        if self.webhooks is not None:
+            await self.webhooks.start()
         for channel in self.channels.values():
             await channel.start()
         self.recovered = await self.dispatcher.recover()
@@ -80,7 +111,6 @@ class PipelineWorkers:
             )
         self.tasks = [
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
-            asyncio.create_task(self.webhooks.run(), name="webhooks"),
             asyncio.create_task(self._expire_loop(), name="expiry"),
             asyncio.create_task(self.receipts.run(), name="receipt-sweep"),
         ]
@@ -114,7 +144,8 @@ class PipelineWorkers:
         """Stop in dependency order; accepted messages stay queued in storage."""
         self.wake_listener.close()
         await self.dispatcher.stop()
-        await self.webhooks.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -124,7 +155,8 @@ class PipelineWorkers:
             await channel.close()
         if self.simulator is not None:
             await self.simulator.close()
-        await self.webhook_sender.close()
+        if self.webhooks is not None:
+            await self.webhooks.close()
         await self.receipts.close()
 
 
@@ -151,6 +183,8 @@ class Platform:
     role: Role
     api: ApiParts | None = None
     pipeline: PipelineWorkers | None = None
+    webhooks: WebhookWorkers | None = None
+    """The webhook worker of a ``webhooks`` process (a pipeline's own is in ``pipeline``)."""
     release: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -169,9 +203,11 @@ class Platform:
         return None if self.pipeline is None else self.pipeline.simulator
 
     async def start_workers(self) -> None:
-        """Start the pipeline's loops (nothing to start for an API process)."""
+        """Start the pipeline's or the webhook worker's loops (nothing for an API process)."""
         if self.pipeline is not None:
             await self.pipeline.start()
+        if self.webhooks is not None:
+            await self.webhooks.start()
 
     async def wait_channels_bound(self, timeout: float) -> bool:
         return True if self.pipeline is None else await self.pipeline.wait_channels_bound(timeout)
@@ -180,6 +216,8 @@ class Platform:
         """Stop everything in dependency order; accepted messages stay queued in storage."""
         if self.pipeline is not None:
             await self.pipeline.close()
+        if self.webhooks is not None:
+            await self.webhooks.close()
         if self.api is not None:
             await self.api.close()
         await self.storage.close()

@@ -19,6 +19,7 @@ from parcelsms.cli.serve_roles import (
     serve_all,
     serve_api,
     serve_pipeline,
+    serve_webhooks,
 )
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.cli.supervisor import supervise
@@ -45,12 +46,25 @@ from parcelsms.cli.supervisor import supervise
     help="API processes sharing the port (default: one per CPU core).",
 )
 @click.option(
+    "--webhook-workers",
+    type=click.IntRange(0, 1),
+    default=None,
+    help="1: webhooks are delivered by a process of their own; 0: by the pipeline process "
+    "(default: 1 on a machine with more than one core).",
+)
+@click.option(
     "--role",
     type=click.Choice([role.value for role in Role]),
     default=None,
-    help="Run one part only: `api` (HTTP), `pipeline` (channels, receipts, webhooks; one per "
-    "database), or `all` in one process. Default: a supervisor running one pipeline and "
-    "--api-workers API processes.",
+    help="Run one part only: `api` (HTTP), `pipeline` (channels, receipts, and webhooks "
+    "unless --webhooks-apart; one per database), `webhooks` (the webhook worker), or `all` in "
+    "one process. Default: a supervisor running one pipeline, --api-workers API processes "
+    "and --webhook-workers webhook processes.",
+)
+@click.option(
+    "--webhooks-apart",
+    is_flag=True,
+    help="With --role pipeline: leave webhooks to a `--role webhooks` process.",
 )
 @click.option("--listen-fd", type=int, default=None, hidden=True)
 @click.option("--ready-fd", type=int, default=None, hidden=True)
@@ -60,18 +74,21 @@ def serve(
     port: int | None,
     demo: bool,
     api_workers: int | None,
+    webhook_workers: int | None,
     role: str | None,
+    webhooks_apart: bool,
     listen_fd: int | None,
     ready_fd: int | None,
 ) -> None:
     """Start the platform (API on [server] host:port, workers, SMPP channels).
 
     By default as cooperating processes: one pipeline process (SMPP channels, dispatcher,
-    receipts, webhooks, timers) and one API process per CPU core sharing the port, restarted
-    when they die. With no channel configured, an embedded carrier simulator is started and
-    every route goes to it. The port is bound before anything is written to the database.
-    With --demo, a demo account, templates and API key are created (once) and printed;
-    without it an empty database gets no account, and the output says how to create one.
+    receipts, timers), one API process per CPU core sharing the port and, with more than one
+    core, one webhook process, restarted when they die. With no channel configured, an
+    embedded carrier simulator is started and every route goes to it. The port is bound
+    before anything is written to the database. With --demo, a demo account, templates and
+    API key are created (once) and printed; without it an empty database gets no account,
+    and the output says how to create one.
     """
     settings = load_settings(config_path)
     server = msgspec.structs.replace(
@@ -85,7 +102,10 @@ def serve(
         die_with_parent()
     favour_the_writer()
     if role == Role.PIPELINE:
-        run_async(serve_pipeline(settings, ready_fd))
+        run_async(serve_pipeline(settings, ready_fd, webhooks_apart=webhooks_apart))
+        return
+    if role == Role.WEBHOOKS:
+        run_async(serve_webhooks(settings, ready_fd))
         return
     listener = (
         socket.socket(fileno=listen_fd)
@@ -97,7 +117,10 @@ def serve(
     elif role == Role.ALL:
         run_async(serve_all(settings, listener, demo=demo, config_path=config_path))
     else:
-        workers = api_workers if api_workers is not None else max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+        workers = api_workers if api_workers is not None else cores
+        if webhook_workers is None:
+            webhook_workers = 1 if cores > 1 else 0
         base = [*(["--config", config_path] if config_path else [])]
         base += ["--host", server.host, "--port", str(server.port)]
         run_async(
@@ -105,6 +128,7 @@ def serve(
                 settings,
                 listener,
                 api_workers=workers,
+                webhook_workers=webhook_workers,
                 base_arguments=base,
                 demo=demo,
                 config_path=config_path,

@@ -160,9 +160,14 @@ async def serve_api(settings: Settings, listener: socket.socket, ready_fd: int |
     await platform.close()
 
 
-async def serve_pipeline(settings: Settings, ready_fd: int | None) -> None:
-    """The pipeline alone (``--role pipeline``): channels, dispatcher, receipts, webhooks."""
-    platform = await build_platform(settings, os.environ, Role.PIPELINE)
+async def serve_pipeline(
+    settings: Settings, ready_fd: int | None, *, webhooks_apart: bool = False
+) -> None:
+    """The pipeline alone (``--role pipeline``): channels, dispatcher, receipts, and the
+    webhooks unless ``webhooks_apart`` (a ``webhooks`` process delivers them)."""
+    platform = await build_platform(
+        settings, os.environ, Role.PIPELINE, webhooks_apart=webhooks_apart
+    )
     stop = _stop_event()
     try:
         await platform.start_workers()
@@ -183,6 +188,24 @@ async def serve_pipeline(settings: Settings, ready_fd: int | None) -> None:
         channels=states,
         embedded_simulator=platform.simulator is not None,
     )
+    await _until_stopped(stop, None)
+    await platform.close()
+
+
+async def serve_webhooks(settings: Settings, ready_fd: int | None) -> None:
+    """The webhook worker alone (``--role webhooks``): claims the outbox rows the pipeline
+    writes and delivers them, on a core of its own. Several may run on one database (claims
+    are leased), one per pipeline is what ``serve`` starts."""
+    platform = await build_platform(settings, os.environ, Role.WEBHOOKS)
+    stop = _stop_event()
+    try:
+        await platform.start_workers()
+    except BaseException:
+        await platform.close()
+        raise
+    if ready_fd is None:
+        print("parcelsms webhook worker running", flush=True)
+    report_ready(ready_fd, role="webhooks", pid=os.getpid())
     await _until_stopped(stop, None)
     await platform.close()
 

@@ -1,11 +1,14 @@
-"""``parcelsms serve`` as cooperating processes: one pipeline and N API workers.
+"""``parcelsms serve`` as cooperating processes: one pipeline, N API workers and a webhook
+worker.
 
 The supervisor binds the API's port (once, before anything is written), migrates the database
-and seeds the demo account, then starts the role processes (``serve --role pipeline`` and
-``serve --role api``) with the same configuration. The API workers share the listening socket
-it hands them (the kernel spreads connections across them); all of them share the SQLite
-database in WAL mode, each through its own batching writer, taking turns by a file lock
-(:mod:`parcelsms.adapters.storage.engine.write_lock`). API workers ring the pipeline's
+and seeds the demo account, then starts the role processes (``serve --role pipeline``,
+``serve --role api`` and, unless ``--webhook-workers 0``, ``serve --role webhooks``) with the
+same configuration. The webhook worker delivers the outbox the pipeline writes on a core of
+its own; it finds new rows by polling (0.2 s when idle, at once while busy). The API workers
+share the listening socket it hands them (the kernel spreads connections across them); all of
+them share the SQLite database in WAL mode, each through its own batching writer, taking
+turns by a file lock (:mod:`parcelsms.adapters.storage.engine.write_lock`). API workers ring the pipeline's
 doorbell after every commit of new messages (:mod:`parcelsms.adapters.process.wake_socket`)
 and every process's caches watch a shared change epoch
 (:mod:`parcelsms.adapters.process.shared_changes`).
@@ -13,7 +16,8 @@ and every process's caches watch a shared change epoch
 It prints the announcement when every process reported ready, restarts a process that dies
 (after 1 s, doubling to 30 s while it keeps dying within a minute of its start), and on
 SIGTERM/SIGINT stops the API workers first — their in-flight requests finish and commit —
-then the pipeline, which leaves unsent messages queued. Nothing an API worker answered 2xx for
+then the pipeline, which leaves unsent messages queued, then the webhook worker, which leaves
+undelivered rows in the outbox. Nothing an API worker answered 2xx for
 can be lost by any of these deaths: the answer is sent only after the commit.
 
 Why not uvicorn's own ``--workers``: it forks copies of one app, while parcelsms runs two kinds
@@ -70,7 +74,7 @@ class _Child:
 
     @property
     def name(self) -> str:
-        return self.role if self.role == "pipeline" else f"api#{self.index}"
+        return f"{self.role}#{self.index}" if self.role == "api" else self.role
 
 
 async def _read_ready(read_fd: int) -> dict[str, Any]:
@@ -98,12 +102,18 @@ class Supervisor:
         *,
         api_workers: int,
         base_arguments: list[str],
+        webhook_workers: int = 0,
     ) -> None:
         self._settings = settings
         self._listener = listener
         self._stopping = False
         fd = listener.fileno()
-        self._pipeline = _Child("pipeline", 0, [*base_arguments, "--role", "pipeline"])
+        apart = ["--webhooks-apart"] if webhook_workers else []
+        self._pipeline = _Child("pipeline", 0, [*base_arguments, "--role", "pipeline", *apart])
+        self._webhooks = [
+            _Child("webhooks", index, [*base_arguments, "--role", "webhooks"])
+            for index in range(webhook_workers)
+        ]
         self._api = [
             _Child(
                 "api",
@@ -119,7 +129,7 @@ class Supervisor:
 
     @property
     def children(self) -> list[_Child]:
-        return [self._pipeline, *self._api]
+        return [self._pipeline, *self._webhooks, *self._api]
 
     async def _spawn(self, child: _Child) -> dict[str, Any]:
         read_fd, write_fd = os.pipe()
@@ -164,7 +174,8 @@ class Supervisor:
             channels=dict(ready.get("channels", {})),
             embedded_simulator=bool(ready.get("embedded_simulator")),
             processes=f"1 pipeline + {len(self._api)} API worker"
-            + ("s" if len(self._api) != 1 else ""),
+            + ("s" if len(self._api) != 1 else "")
+            + (" + 1 webhook worker" if self._webhooks else ""),
         )
 
     async def watch(self, stop: asyncio.Event) -> None:
@@ -212,10 +223,14 @@ class Supervisor:
             _log.error("restart failed", extra={"worker": child.name, "error": str(problem)})
 
     async def stop(self) -> None:
-        """API workers first (their requests finish), then the pipeline."""
+        """API workers first (their requests finish), then the pipeline, then the webhook
+        worker (it delivers what the pipeline's last receipts queued, as far as it can)."""
         self._stopping = True
         await asyncio.gather(*(_terminate(child, API_STOP_TIMEOUT) for child in self._api))
         await _terminate(self._pipeline, PIPELINE_STOP_TIMEOUT)
+        await asyncio.gather(
+            *(_terminate(child, PIPELINE_STOP_TIMEOUT) for child in self._webhooks)
+        )
 
 
 async def _terminate(child: _Child, timeout: float) -> None:
@@ -243,6 +258,7 @@ async def supervise(
     base_arguments: list[str],
     demo: bool,
     config_path: str | None,
+    webhook_workers: int = 0,
 ) -> None:
     """Run ``parcelsms serve`` as processes until SIGTERM/SIGINT (see the module)."""
     listener.listen(2048)
@@ -255,7 +271,11 @@ async def supervise(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         supervisor = Supervisor(
-            settings, listener, api_workers=api_workers, base_arguments=base_arguments
+            settings,
+            listener,
+            api_workers=api_workers,
+            webhook_workers=webhook_workers,
+            base_arguments=base_arguments,
         )
         await supervisor.start()
         # Only now, with every process running, is a demo key created: it is printed below.
