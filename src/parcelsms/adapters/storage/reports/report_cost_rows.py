@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.billing.price_rows import joined_unit_cost
@@ -53,7 +53,8 @@ def read_group_costs(connection: Connection, query: RollupQuery) -> GroupCosts:
             rows.c.grp,
             rows.c.currency,
             func.sum(rows.c.segments * per_segment),
-            func.sum(case((per_segment.is_(None), 1), else_=0)),
+            # Rows that messages moved out of stay behind with 0 segments: no cost needed.
+            func.sum(case((and_(per_segment.is_(None), rows.c.segments != 0), 1), else_=0)),
         )
         .select_from(joined)
         .group_by(rows.c.grp, rows.c.currency)
