@@ -33,11 +33,14 @@ JSON_ONLY = "application/json"
 # (code, field, message) regular expressions of refusals the schema cannot state.
 SEMANTIC_RULES = (
     # Relations between two parameters.
-    ("invalid_filter", "until", "until must be after since"),
-    ("invalid_filter", "until", "covers at most"),
+    ("invalid_filter", "until|to", "(until|to) must be after (since|from)"),
+    ("invalid_filter", "until|to", "covers at most"),
+    # A report's bound has two names: one of them is required, and both agree.
+    ("invalid_filter", "from|to", "is required \\(or its other name"),
+    ("invalid_filter", "since|until", "are the same parameter"),
     # The time zone database, and a date at its edge moved by a zone.
     ("invalid_filter", "tz", "IANA time zone"),
-    ("invalid_filter", "since|until", "out of the range of dates"),
+    ("invalid_filter", "since|until|from|to", "out of the range of dates"),
     # Whether a well-formed number exists is libphonenumber's data, not a pattern.
     ("invalid_filter", "to", "not a valid mobile number"),
     ("invalid_filter", "from", "not a valid mobile number"),

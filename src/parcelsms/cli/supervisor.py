@@ -8,9 +8,10 @@ same configuration. The webhook worker delivers the outbox the pipeline writes o
 its own; it finds new rows by polling (0.2 s when idle, at once while busy). The API workers
 share the listening socket it hands them (the kernel spreads connections across them); all of
 them share the SQLite database in WAL mode, each through its own batching writer, taking
-turns by a file lock (:mod:`parcelsms.adapters.storage.engine.write_lock`). API workers ring the pipeline's
-doorbell after every commit of new messages (:mod:`parcelsms.adapters.process.wake_socket`)
-and every process's caches watch a shared change epoch
+turns by a file lock (:mod:`parcelsms.adapters.storage.engine.write_lock`). API workers ring
+the pipeline's doorbell after every commit of new messages
+(:mod:`parcelsms.adapters.process.wake_socket`) and every process's caches watch a shared
+change epoch
 (:mod:`parcelsms.adapters.process.shared_changes`).
 
 It prints the announcement when every process reported ready, restarts a process that dies

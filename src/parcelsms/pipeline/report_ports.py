@@ -41,7 +41,9 @@ class RollupSum(msgspec.Struct, frozen=True, kw_only=True):
     the others strings; '' for no channel or no template). ``latency`` is the delivered
     messages' time-to-delivery histogram. ``cost_micros`` (asked with ``with_costs``) is
     the channel cost of the segments that reached a carrier, ``None`` when a channel and
-    country of the group has no cost set.
+    country of the group has no cost set. Costs add up exactly per group and currency; per
+    status only when the query has no dimensions (otherwise a group's cost may sit on one
+    of its rows, 0 on the others).
     """
 
     group: tuple[int | str, ...]

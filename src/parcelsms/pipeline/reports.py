@@ -17,8 +17,8 @@ the rollups' grain. ``group_by``:
 Where storage reads (fast at any volume unless said): totals and groups by day (any time
 zone), hour, status or account read per-hour totals; groups by country, template or channel
 read daily sums for the whole UTC days of the period and the full hourly rollups for the
-hours around them; the operator's report by template reads the hourly rollups throughout
-(fine over days, slower over months of a busy platform).
+hours around them; the operator's channel costs come from per-hour and per-day segment
+sums priced in SQL (see docs/reports.md, "Rollups").
 
 Every group is per currency too (an operator's report may span accounts of several); the
 operator's report adds the channel cost of the segments that reached a carrier and the

@@ -140,10 +140,31 @@ async def test_the_operator_sees_channels_with_cost_and_margin(reporting: Report
     assert refused.status_code == 403
 
 
+async def test_a_report_period_may_be_given_as_from_and_to_or_as_since_and_until(
+    reporting: Reporting,
+) -> None:
+    client = reporting.api.alpha.client
+    since, until = reporting.period["since"], reporting.period["until"]
+
+    as_since = await client.get("/v1/reports/summary", params=reporting.period)
+    as_from = await client.get("/v1/reports/summary", params={"from": since, "to": until})
+    both = await client.get(
+        "/v1/reports/summary", params={"from": since, "since": since, "to": until}
+    )
+
+    assert as_since.status_code == as_from.status_code == both.status_code == 200, as_from.text
+    assert as_from.json() == as_since.json() == both.json()
+    assert as_from.json()["totals"][0]["messages"] == 3
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"until": "2030-01-02"}, "since"),
+        ({"until": "2030-01-02"}, "from"),
+        ({"since": "2030-01-01"}, "to"),
+        ({"from": "2030-01-01", "since": "2030-01-02", "to": "2030-01-03"}, "since"),
+        ({"from": "2030-01-01", "to": "2030-01-03", "until": "2030-01-04"}, "until"),
+        ({"from": "2030-01-01T10:30:00Z", "to": "2030-01-02"}, "from"),
         ({"since": "2030-01-01T10:30:00Z", "until": "2030-01-02"}, "since"),
         ({"since": "2030-01-02", "until": "2030-01-01"}, "until"),
         ({"since": "2030-01-01", "until": "2030-03-01", "group_by": "hour"}, "until"),

@@ -44,10 +44,18 @@ from .conftest import START, Clock, json_payload, message
 
 COUNTRIES = ("GB", "DE", "FR")
 TEMPLATES = (None, "tpl_01J00000000000000000000001", "tpl_01J00000000000000000000002")
-CHANNELS = ("alpha", "beta")
+CHANNELS = ("alpha", "beta", "gamma")
 OUTCOMES = (*sorted(CARRIER_OUTCOMES), None)  # None: an intermediate (ENROUTE) receipt
 REACHED = frozenset({MessageStatus.SUBMITTED, *CARRIER_OUTCOMES})
 ZONES = (ZoneInfo("UTC"), ZoneInfo("Asia/Kolkata"))
+# alpha: a cost per country; beta: GB's, and a default for the others; gamma: none (null).
+COSTS = {
+    ("alpha", "GB"): 3_000,
+    ("alpha", "DE"): 2_000,
+    ("alpha", "FR"): 1_000,
+    ("beta", "GB"): 4_000,
+    ("beta", "*"): 500,
+}
 
 Step = tuple[Any, ...]
 
@@ -225,7 +233,7 @@ def _expected(
             final = datetime.fromisoformat(final_text).replace(tzinfo=UTC)
             group["latency"][latency_bucket(created, final)] += 1
         if status in REACHED and channel and group["cost"] is not None:
-            cost = costs.get((channel, country))
+            cost = costs.get((channel, country), costs.get((channel, "*")))
             group["cost"] = None if cost is None else group["cost"] + cost * segments
     expected = {}
     for key, group in groups.items():
@@ -257,7 +265,7 @@ async def _check_reports(storage: SqlStorage, path: Path, accounts: list[str]) -
 async def _check_period(
     reports: Reports, path: Path, accounts: list[str], since: datetime, until: datetime
 ) -> None:
-    costs = {("alpha", "GB"): 3_000, ("alpha", "DE"): 2_000, ("alpha", "FR"): 1_000}
+    costs = COSTS
     readers: list[tuple[str | None, bool, tuple[str, ...]]] = [
         (account, False, SENDER_GROUPINGS) for account in accounts
     ]
@@ -304,11 +312,7 @@ def test_every_report_figure_equals_a_direct_count_over_the_messages(steps: list
                     (await new_account(storage, name, balance_micros=100_000_000)).id
                     for name in ("shop", "forwarder")
                 ]
-                for (channel, country), micros in {
-                    ("alpha", "GB"): 3_000,
-                    ("alpha", "DE"): 2_000,
-                    ("alpha", "FR"): 1_000,
-                }.items():
+                for (channel, country), micros in COSTS.items():
                     await storage.billing.set_channel_cost(channel, country, micros, TEST_ACTOR)
                 await _play(History(storage, clock, accounts, []), steps)
                 await _check_reports(storage, path, accounts)

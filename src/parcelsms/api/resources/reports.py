@@ -5,12 +5,17 @@ prefers ``text/csv``. The figures and their meaning are the pipeline's
 (:mod:`parcelsms.pipeline.reports`, :mod:`parcelsms.domain.report_figures`); this module
 checks the query string and renders. Every problem is an ``invalid_filter`` naming its
 parameter (an unknown or repeated one too).
+
+The period is ``from``/``to`` (the names the reports were specified with) or, the same
+parameters under the names the other lists use, ``since``/``until``; both names of a bound
+may be given only with one value.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, time
 from typing import Final, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +39,7 @@ from parcelsms.pipeline.reports import (
     ReportGroup,
     ReportRequest,
     Reports,
+    check_period,
 )
 
 _MAX_VALUE_LENGTH: Final = 64
@@ -53,20 +59,33 @@ _TIME: Final[dict[str, object]] = {
 def _parameters(groupings: tuple[GroupBy, ...], operator: bool) -> tuple[Parameter, ...]:
     parameters: tuple[Parameter, ...] = (
         Parameter(
-            "since",
+            "from",
             "query",
             "Messages created at or after this whole hour (ISO 8601 with a time zone), or "
-            "from the start of this date (`YYYY-MM-DD`) in `tz`.",
+            "from the start of this date (`YYYY-MM-DD`) in `tz`. Required, as `from` or "
+            "`since`.",
             _TIME,
-            required=True,
+        ),
+        Parameter(
+            "to",
+            "query",
+            "Messages created before this whole hour (ISO 8601 with a time zone), or before "
+            "the start of this date (`YYYY-MM-DD`) in `tz`. Required, as `to` or `until`.",
+            _TIME,
+        ),
+        Parameter(
+            "since",
+            "query",
+            "The same as `from` (the name the other lists use); both may be given only "
+            "with the same value.",
+            _TIME,
         ),
         Parameter(
             "until",
             "query",
-            "Messages created before this whole hour (ISO 8601 with a time zone), or before "
-            "the start of this date (`YYYY-MM-DD`) in `tz`.",
+            "The same as `to` (the name the other lists use); both may be given only with "
+            "the same value.",
             _TIME,
-            required=True,
         ),
         Parameter(
             "group_by",
@@ -198,6 +217,24 @@ def _moment(name: str, value: str, zone: ZoneInfo) -> datetime:
         ) from None
 
 
+_PERIOD: Final = {"from": "since", "to": "until"}
+"""The period's parameters, and the other name each is accepted under."""
+
+
+def _period_bound(values: dict[str, str], name: str, alias: str) -> tuple[str, str]:
+    """``(parameter given, value)`` of a bound of the period, under either of its names."""
+    given = [(key, values[key]) for key in (name, alias) if key in values]
+    if not given:
+        raise _invalid(name, f"{name} is required (or its other name, {alias}).")
+    if len(given) == 2 and given[0][1] != given[1][1]:
+        raise _invalid(
+            alias,
+            f"{name} and {alias} are the same parameter and were given different values; "
+            "give one of them.",
+        )
+    return given[0]
+
+
 def _zone(value: str) -> ZoneInfo:
     try:
         return ZoneInfo(value)
@@ -208,7 +245,7 @@ def _zone(value: str) -> ZoneInfo:
 def parse_report_request(request: Request, account_id: str | None, operator: bool) -> ReportRequest:
     """The report a query string asks for (rules in the module docstring)."""
     groupings = OPERATOR_GROUPINGS if operator else SENDER_GROUPINGS
-    known = {"since", "until", "group_by", "tz", *(("account_id",) if operator else ())}
+    known = {*_PERIOD, *_PERIOD.values(), "group_by", "tz", *(("account_id",) if operator else ())}
     values: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
         if name not in known:
@@ -218,9 +255,7 @@ def parse_report_request(request: Request, account_id: str | None, operator: boo
         if len(value) > _MAX_VALUE_LENGTH:
             raise _invalid(name, f"{name} is too long.")
         values[name] = value
-    for name in ("since", "until"):
-        if name not in values:
-            raise _invalid(name, f"{name} is required.")
+    period = {name: _period_bound(values, name, alias) for name, alias in _PERIOD.items()}
     group_by = values.get("group_by", "day")
     if group_by not in groupings:
         raise _invalid("group_by", f"group_by must be one of: {', '.join(groupings)}.")
@@ -229,9 +264,22 @@ def parse_report_request(request: Request, account_id: str | None, operator: boo
         account_id = values["account_id"]
         if not is_valid_id(account_id, "acc"):
             raise _invalid("account_id", "account_id is not an account id.")
+    since = _moment(*period["from"], zone)
+    until = _moment(*period["to"], zone)
+    try:
+        check_period(since, until, group_by)
+    except CatalogueError as problem:
+        # The pipeline names the bounds since and until: name them as the caller did.
+        given = {"since": period["from"][0], "until": period["to"][0]}
+        if problem.field not in given:
+            raise
+        message = problem.message
+        for name, used in given.items():
+            message = re.sub(rf"\b{name}\b", used, message)
+        raise _invalid(given[problem.field], message) from None
     return ReportRequest(
-        since=_moment("since", values["since"], zone),
-        until=_moment("until", values["until"], zone),
+        since=since,
+        until=until,
         group_by=group_by,
         account_id=account_id,
         operator=operator,
@@ -265,7 +313,8 @@ def _csv(report: Report, operator: bool, filename: str) -> Response:
 
 _DESCRIPTION: Final = (
     "Volume, delivery, spend and time to delivery of the messages created in "
-    "`[since, until)`, per group, from rollups kept with every status change. "
+    "`[from, to)` (also accepted as `since`/`until`), per group, from rollups kept with "
+    "every status change. "
     "`Accept: text/csv` answers the same rows as CSV (totals last, group `total`). "
     "See docs/reports.md."
 )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, FromClause, and_, func, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.accounts.audit_rows import write_audit
@@ -238,3 +239,18 @@ def unit_cost(lookup: dict[tuple[str, str], int], channel: str, country: str) ->
     """The per-segment cost over ``channel`` to ``country``; ``None`` when none is set."""
     found = lookup.get((channel, country))
     return found if found is not None else lookup.get((channel, DEFAULT_COUNTRY))
+
+
+def joined_unit_cost(rows: FromClause) -> tuple[FromClause, ColumnElement[Any]]:
+    """:func:`unit_cost` in SQL, for reads that price many rows at once: ``rows`` (with
+    ``channel`` and ``country`` columns) joined to the cost table, and the per-segment cost
+    column of the join (NULL when none is set). The same rule: the country's cost, else
+    the channel's default."""
+    exact = channel_costs.alias("exact_cost")
+    default = channel_costs.alias("default_cost")
+    joined = rows.outerjoin(
+        exact, and_(exact.c.channel == rows.c.channel, exact.c.country == rows.c.country)
+    ).outerjoin(
+        default, and_(default.c.channel == rows.c.channel, default.c.country == DEFAULT_COUNTRY)
+    )
+    return joined, func.coalesce(exact.c.cost_micros, default.c.cost_micros)

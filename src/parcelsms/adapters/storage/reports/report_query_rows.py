@@ -2,18 +2,19 @@
 
 One ``SELECT … GROUP BY`` per report, from one of three tables:
 
-* ``report_hours`` for totals, or groups by day (any time zone), hour, status or account
-  (without costs): a few rows per account and hour;
+* ``report_hours`` for totals, or groups by day (any time zone), hour, status or account:
+  a few rows per account and hour (the operator's, but by account, read the rows summed
+  over all accounts);
 * ``report_daily`` for the whole UTC days of the period when the grouping is one of its
-  dimensions (country, template, channel and country; the operator's costs read channel
-  and country over all accounts): a few hundred rows per account and day, whatever the
-  volume; the hours before the first and after the last whole day read ``report_rollups``;
+  dimensions (country, template, channel): a few hundred rows per account and day,
+  whatever the volume; the hours before the first and after the last whole day read
+  ``report_rollups`` (the operator's groups by channel read the channel-and-country rows
+  summed over all accounts);
 * ``report_rollups`` (hourly, every dimension) otherwise: a sender's report reads a
   contiguous run of its key (account, hour), the operator's goes through the hour index.
 
-Channel costs reuse the operator's cost table and its lookup rule (:mod:`..billing.price_rows`,
-as the margins report does): the segments of messages that reached a carrier (submitted or
-a carrier outcome, on a channel), times the cost per segment of their channel and country.
+The operator's channel costs are read apart and priced in SQL (:mod:`.report_cost_rows`),
+then put on the figures: a group's cost on its first row.
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ import msgspec
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.billing.price_rows import cost_lookup, read_channel_costs, unit_cost
 from parcelsms.adapters.storage.engine.schema.report_tables import (
     LATENCY_COLUMNS,
     report_daily,
     report_hours,
     report_rollups,
 )
+from parcelsms.adapters.storage.reports.report_cost_rows import GroupCosts, read_group_costs
 from parcelsms.adapters.storage.reports.rollup_rows import ALL_ACCOUNTS
-from parcelsms.domain.status import CARRIER_OUTCOMES, MessageStatus
 from parcelsms.pipeline.report_ports import Dimension, RollupQuery, RollupSum
 
 _HOURLY_COLUMN: Final[dict[str, str]] = {
@@ -43,11 +43,15 @@ _HOURLY_COLUMN: Final[dict[str, str]] = {
     "channel": "channel",
     "template": "template_id",
 }
-_REACHED_CARRIER: Final = frozenset({MessageStatus.SUBMITTED, *CARRIER_OUTCOMES})
 _COUNTRY_LENGTH: Final = 2
 
 
 _HOUR_TOTALS: Final = ((), ("hour",), ("account",))
+_DAILY_DIMENSIONS: Final[dict[tuple[Dimension, ...], str]] = {
+    ("country",): "country",
+    ("template",): "template",
+    ("channel",): "channel_country",
+}
 
 
 def _daily_dimension(query: RollupQuery) -> str | None:
@@ -55,16 +59,7 @@ def _daily_dimension(query: RollupQuery) -> str | None:
     read hourly."""
     if not query.days_suffice:
         return None
-    dimensions = query.dimensions
-    if query.with_costs:
-        return None if "template" in dimensions else "channel_country"
-    if dimensions == ("country",):
-        return "country"
-    if dimensions == ("template",):
-        return "template"
-    if dimensions == ("channel",):
-        return "channel_country"
-    return None
+    return _DAILY_DIMENSIONS.get(query.dimensions)
 
 
 def _sums(table: Table) -> list[ColumnElement[Any]]:
@@ -134,15 +129,17 @@ def _read_hour_totals(connection: Connection, query: RollupQuery) -> list[dict[s
     )
     if query.account_id is not None:
         statement = statement.where(h.account_id == query.account_id)
+    elif "account" in query.dimensions:
+        statement = statement.where(h.account_id != ALL_ACCOUNTS)
+    else:
+        statement = statement.where(h.account_id == ALL_ACCOUNTS)
     return [dict(row._mapping) for row in connection.execute(statement)]
 
 
 def _read_hourly(connection: Connection, query: RollupQuery) -> list[dict[str, Any]]:
     r = report_rollups.c
     names = [_HOURLY_COLUMN[dimension] for dimension in query.dimensions]
-    # Costs depend on channel and country: group by them too, then fold them away.
-    extra = [name for name in ("channel", "country") if query.with_costs and name not in names]
-    keys: list[ColumnElement[Any]] = [r[name] for name in (*names, *extra)]
+    keys: list[ColumnElement[Any]] = [r[name] for name in names]
     keys += [r.currency, r.status]
     statement = (
         select(*keys, *_sums(report_rollups))
@@ -162,7 +159,7 @@ def read_rollup_sums(connection: Connection, query: RollupQuery) -> list[RollupS
     # The whole UTC days inside the period; the hours before and after them read hourly.
     first_day = -(-query.since_hour // 24) * 24
     last_day = query.until_hour // 24 * 24
-    if not query.with_costs and query.dimensions in _HOUR_TOTALS:
+    if query.dimensions in _HOUR_TOTALS:
         rows = _read_hour_totals(connection, query)
     elif dimension is not None and first_day < last_day:
         rows = _read_daily(
@@ -176,24 +173,16 @@ def read_rollup_sums(connection: Connection, query: RollupQuery) -> list[RollupS
                 rows += _read_hourly(connection, edge)
     else:
         rows = _read_hourly(connection, query)
-    costs = cost_lookup(read_channel_costs(connection)) if query.with_costs else None
-    return _folded(rows, query.dimensions, costs)
+    sums = _folded(rows, query.dimensions)
+    if not query.with_costs:
+        return sums
+    return _with_costs(sums, read_group_costs(connection, query), by_status=not query.dimensions)
 
 
-def _folded(
-    rows: Sequence[dict[str, Any]],
-    dimensions: Sequence[Dimension],
-    costs: dict[tuple[str, str], int] | None,
-) -> list[RollupSum]:
+def _folded(rows: Sequence[dict[str, Any]], dimensions: Sequence[Dimension]) -> list[RollupSum]:
     names = [_HOURLY_COLUMN[dimension] for dimension in dimensions]
     folded: dict[tuple[Any, ...], RollupSum] = {}
     for row in rows:
-        cost: int | None = None
-        if costs is not None:
-            cost = 0
-            if row["status"] in _REACHED_CARRIER and row["channel"]:
-                per_segment = unit_cost(costs, row["channel"], row["country"])
-                cost = None if per_segment is None else per_segment * int(row["segments"])
         found = RollupSum(
             group=tuple(row[name] for name in names),
             currency=row["currency"],
@@ -202,7 +191,6 @@ def _folded(
             segments=int(row["segments"]),
             charged_micros=int(row["charged_micros"]),
             latency=tuple(int(row[name]) for name in LATENCY_COLUMNS),
-            cost_micros=cost,
         )
         key = (found.group, found.currency, found.status)
         before = folded.get(key)
@@ -210,10 +198,21 @@ def _folded(
     return list(folded.values())
 
 
+def _with_costs(sums: list[RollupSum], costs: GroupCosts, by_status: bool) -> list[RollupSum]:
+    """``sums`` with each group's cost on its first row (0 on the others)."""
+    priced: set[tuple[tuple[int | str, ...], str, str]] = set()
+    found = []
+    for row in sums:
+        key = (row.group, row.currency, row.status if by_status else "")
+        cost: int | None = 0
+        if key not in priced:
+            priced.add(key)
+            cost = costs.get(key, 0)
+        found.append(msgspec.structs.replace(row, cost_micros=cost))
+    return found
+
+
 def _added(one: RollupSum, other: RollupSum) -> RollupSum:
-    cost = None
-    if one.cost_micros is not None and other.cost_micros is not None:
-        cost = one.cost_micros + other.cost_micros
     return RollupSum(
         group=one.group,
         currency=one.currency,
@@ -222,5 +221,4 @@ def _added(one: RollupSum, other: RollupSum) -> RollupSum:
         segments=one.segments + other.segments,
         charged_micros=one.charged_micros + other.charged_micros,
         latency=tuple(a + b for a, b in zip(one.latency, other.latency, strict=True)),
-        cost_micros=cost,
     )

@@ -17,6 +17,8 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.adapters.storage.engine.schema.report_tables import (
+    report_carrier_days,
+    report_carrier_hours,
     report_daily,
     report_hours,
     report_rollups,
@@ -80,4 +82,6 @@ def rebuild_rollups(connection: Connection) -> int:
     connection.execute(delete(report_rollups))
     connection.execute(delete(report_daily))
     connection.execute(delete(report_hours))
+    connection.execute(delete(report_carrier_hours))
+    connection.execute(delete(report_carrier_days))
     return counted.write(connection)

@@ -11,8 +11,11 @@ writes them at its end with :meth:`RollupDeltas.write`: one ``INSERT … ON CONF
 UPDATE SET n = n + excluded.n`` row per distinct key, however many messages moved, into the
 hourly table, into the daily one (a row per dimension of the key: country, template,
 channel and country, and channel and country over all accounts) and into the hour totals
-(account and status). A batch that moves 500 messages of one account, country and template
-from ``queued`` to ``submitted`` writes 2 + 8 + 2 rows in three statements.
+(account and status, and status over all accounts); and the segments that reached a
+carrier into the carrier tables (per hour, country and channel, and per day, template,
+country and channel, over all accounts).
+A batch that moves 500 messages of one account, country and template from ``queued`` to
+``submitted`` writes 2 + 8 + 4 + 1 + 1 rows in five statements; an accepting batch three.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
 from parcelsms.adapters.storage.engine.schema.report_tables import (
     LATENCY_COLUMNS,
+    report_carrier_days,
+    report_carrier_hours,
     report_daily,
     report_hours,
     report_rollups,
 )
 from parcelsms.adapters.storage.messages.message_state_rows import MessageState
 from parcelsms.domain.report_figures import LATENCY_BUCKETS, hour_of, latency_bucket
-from parcelsms.domain.status import MessageStatus
+from parcelsms.domain.status import CARRIER_OUTCOMES, MessageStatus
 
 RollupKey = tuple[int, str, str, str, str, str, str]
 """``(hour, account_id, currency, country, channel, template_id, status)``; '' for none."""
@@ -52,19 +57,25 @@ COUNT_COLUMNS: Final = ("messages", "segments", "charged_micros", *LATENCY_COLUM
 _FIRST_LATENCY: Final = 3  # index of the first latency column in a row of counts
 
 
+def _count_columns(table: Table) -> tuple[str, ...]:
+    """The counts ``table`` keeps (the carrier tables keep segments only)."""
+    return tuple(name for name in COUNT_COLUMNS if name in table.c)
+
+
 def _upsert(table: Table, key_columns: Sequence[str], dialect: str) -> BulkStatement:
     """The upsert into ``table`` on ``dialect``: both spell it ``ON CONFLICT … DO UPDATE``.
 
-    A :class:`BulkStatement` (compiled once, rows as tuples): three upserts run in every
+    A :class:`BulkStatement` (compiled once, rows as tuples): these upserts run in every
     transaction that changes a status, where SQLAlchemy's per-execution compile-cache
     lookup and dictionary rows were a visible share of the writer's time.
     """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    names = (*key_columns, *COUNT_COLUMNS)
+    counts = _count_columns(table)
+    names = (*key_columns, *counts)
     statement = insert(table).values({name: bindparam(name) for name in names})
     upsert = statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),
-        set_={name: table.c[name] + statement.excluded[name] for name in COUNT_COLUMNS},
+        set_={name: table.c[name] + statement.excluded[name] for name in counts},
     )
     return BulkStatement(upsert, names, {})
 
@@ -78,7 +89,18 @@ def _execute_upsert(
     key_columns: Sequence[str],
     counts: dict[Any, list[int]],
 ) -> None:
-    rows = [(*key, *row) for key, row in counts.items() if any(row)]
+    """Add ``counts`` (key → a row of :data:`COUNT_COLUMNS`) to ``table``; rows whose counts
+    that the table keeps are all zero are left out."""
+    kept = _count_columns(table)
+    if kept == COUNT_COLUMNS:
+        rows = [(*key, *row) for key, row in counts.items() if any(row)]
+    else:
+        indexes = [COUNT_COLUMNS.index(name) for name in kept]
+        rows = []
+        for key, row in counts.items():
+            values = [row[index] for index in indexes]
+            if any(values):
+                rows.append((*key, *values))
     if not rows:
         return
     cache_key = (table.name, connection.dialect.name)
@@ -108,9 +130,32 @@ def daily_keys(key: RollupKey) -> tuple[DailyKey, ...]:
     )
 
 
-def hours_key(key: RollupKey) -> tuple[int, str, str, str]:
-    """The ``report_hours`` row an hourly key counts in."""
-    return (key[0], key[1], key[2], key[6])
+def hours_keys(key: RollupKey) -> tuple[tuple[int, str, str, str], ...]:
+    """The ``report_hours`` rows an hourly key counts in: its account's, and all accounts'."""
+    return ((key[0], key[1], key[2], key[6]), (key[0], ALL_ACCOUNTS, key[2], key[6]))
+
+
+REACHED_CARRIER: Final = frozenset({MessageStatus.SUBMITTED, *CARRIER_OUTCOMES})
+CARRIER_HOURS_COLUMNS: Final = ("hour", "currency", "country", "channel")
+CARRIER_DAYS_COLUMNS: Final = ("day", "currency", "template_id", "country", "channel")
+
+
+def reached_carrier(status: str, channel: str) -> bool:
+    """Whether messages counted with ``status`` on ``channel`` cost the operator their segments
+    (submitted or a carrier outcome, on a channel: what channel costs multiply)."""
+    return bool(channel) and status in REACHED_CARRIER
+
+
+def carrier_hours_key(key: RollupKey) -> tuple[tuple[int, str, str, str]]:
+    """The ``report_carrier_hours`` row of an hourly key that reached a carrier."""
+    hour, _, currency, country, channel, _, _ = key
+    return ((hour, currency, country, channel),)
+
+
+def carrier_days_key(key: RollupKey) -> tuple[tuple[int, str, str, str, str]]:
+    """The ``report_carrier_days`` row of an hourly key that reached a carrier."""
+    hour, _, currency, country, channel, template_id, _ = key
+    return ((hour // 24, currency, template_id, country, channel),)
 
 
 def _summed(counts: dict[RollupKey, list[int]], slices: Any) -> dict[tuple[Any, ...], list[int]]:
@@ -125,6 +170,18 @@ def _summed(counts: dict[RollupKey, list[int]], slices: Any) -> dict[tuple[Any, 
                 for index, count in enumerate(row):
                     total[index] += count
     return summed
+
+
+def write_carrier_segments(connection: Connection, counts: dict[RollupKey, list[int]]) -> None:
+    """Upsert the segments of the hourly ``counts`` (rows of :data:`COUNT_COLUMNS`) that
+    reached a carrier into the carrier tables."""
+    carried = {key: row for key, row in counts.items() if reached_carrier(key[6], key[4])}
+    if not carried:
+        return
+    hours = _summed(carried, carrier_hours_key)
+    _execute_upsert(connection, report_carrier_hours, CARRIER_HOURS_COLUMNS, hours)
+    days = _summed(carried, carrier_days_key)
+    _execute_upsert(connection, report_carrier_days, CARRIER_DAYS_COLUMNS, days)
 
 
 def charged(billing: str, price_micros: int) -> int:
@@ -161,15 +218,17 @@ class RollupDeltas:
 
     def write(self, connection: Connection) -> int:
         """Upsert every changed key in the caller's transaction: the hourly rows, their
-        daily slices and their hour totals (three statements). Returns the hourly rows."""
+        daily slices, their hour totals and the segments that reached a carrier (three to
+        five statements). Returns the hourly rows."""
         counts = {key: row for key, row in self._counts.items() if any(row)}
         self._counts = {}
         if not counts:
             return 0
         _execute_upsert(connection, report_rollups, KEY_COLUMNS, counts)
         _execute_upsert(connection, report_daily, DAILY_COLUMNS, _summed(counts, daily_keys))
-        hours = _summed(counts, lambda key: (hours_key(key),))
+        hours = _summed(counts, hours_keys)
         _execute_upsert(connection, report_hours, HOURS_COLUMNS, hours)
+        write_carrier_segments(connection, counts)
         return len(counts)
 
 

@@ -89,5 +89,38 @@ report_hours = Table(
     Index(None, "hour"),
     sqlite_with_rowid=False,
 )
-"""The counts per hour, account and status only: reports by day (of any time zone), hour,
-status or account read a handful of rows per hour."""
+"""The counts per hour, account and status only, and per hour and status over all accounts
+(account_id '*'): reports by day (of any time zone), hour, status or account read a
+handful of rows per hour."""
+
+report_carrier_hours = Table(
+    "report_carrier_hours",
+    metadata,
+    Column("hour", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("segments", BigInteger, nullable=False),
+    PrimaryKeyConstraint("hour", "country", "channel", "currency"),
+    sqlite_with_rowid=False,
+)
+"""Segments that reached a carrier (submitted or a carrier outcome, on a channel) per hour,
+country and channel, over every account: what the operator's channel costs multiply when
+a report groups by hour (or by days of a time zone). A few rows per hour, whatever the
+number of accounts, templates and statuses."""
+
+report_carrier_days = Table(
+    "report_carrier_days",
+    metadata,
+    # Whole days since the Unix epoch of the messages' created_at (UTC).
+    Column("day", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    # '' for a message without a template.
+    Column("template_id", String(ID), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("segments", BigInteger, nullable=False),
+    PrimaryKeyConstraint("day", "template_id", "country", "channel", "currency"),
+    sqlite_with_rowid=False,
+)
+"""The same per UTC day and template: the operator's costs of a report by template."""

@@ -3,8 +3,8 @@
 * ``report_daily``: the same per UTC day, one dimension at a time, and ``report_hours``:
   per hour, account and status only (what most reports read).
 * ``report_rollups``: message counts per hour × account × country × channel × template ×
-  status, with segments, money charged and a time-to-delivery histogram; filled here from
-  the existing messages (the same computation as ``parcelsms reports rebuild``).
+  status, with segments, money charged and a time-to-delivery histogram; filled from the
+  existing messages by migration 0014 (the same computation as ``parcelsms reports rebuild``).
 * ``messages`` gains an index on ``(account_id, country, id)`` for ``GET /v1/messages?country``.
 
 Revision ID: 0011
@@ -115,10 +115,8 @@ def upgrade() -> None:
             ["account_id", "country", "id"],
             unique=False,
         )
-    # Imported here, not at the top: only an upgrade that finds messages needs it.
-    from parcelsms.adapters.storage.reports.rollup_rebuild import rebuild_rollups
-
-    rebuild_rollups(op.get_bind())
+    # The rollups of the existing messages are counted by the newest migration that
+    # changes the rollup tables (0014): the rebuild is today's code and writes every table.
 
 
 def downgrade() -> None:
