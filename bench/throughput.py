@@ -338,6 +338,9 @@ async def main() -> int:
     parser.add_argument("--paced", type=float, default=None, help="requests/s, single sends")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds, with --paced")
     parser.add_argument("--api-workers", type=int, default=None, help="0: serve --role all")
+    parser.add_argument(
+        "--webhook-workers", type=int, choices=(0, 1), default=None, help="default: serve's"
+    )
     parser.add_argument("--events", choices=["final", "all"], default="final")
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--receipt-delay-ms", type=float, default=50.0)
@@ -390,6 +393,8 @@ async def main() -> int:
         env["PARCELSMS_WRITE_STATS"] = str(stats_dir)
     role = ["--role", "all"] if args.api_workers == 0 else []
     workers = [] if args.api_workers in (None, 0) else ["--api-workers", str(args.api_workers)]
+    if args.webhook_workers is not None and args.api_workers != 0:
+        workers += ["--webhook-workers", str(args.webhook_workers)]
     serve, match, _lines = await start(
         python,
         "-m",
@@ -480,7 +485,9 @@ async def main() -> int:
     mode = f"paced {args.paced:g}/s" if args.paced else args.mode
     print(
         f"mode: {mode}  messages: {args.count}  connections: {connections}  "
-        f"api workers: {workers_label}  webhooks: {args.events}"
+        f"api workers: {workers_label}  webhook workers: "
+        f"{'default' if args.webhook_workers is None else args.webhook_workers}  "
+        f"webhooks: {args.events}"
     )
     print(f"accepted: {accepted}  refused: {load.refused}  missing final webhook: {len(missing)}")
     if load.problem:
