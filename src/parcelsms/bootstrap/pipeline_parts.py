@@ -13,6 +13,7 @@ from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.bootstrap.channel_flow import health_board, health_publisher, unanswered_policies
 from parcelsms.bootstrap.inbound_wiring import inbound_sink
+from parcelsms.bootstrap.route_wiring import build_route_book
 from parcelsms.bootstrap.running_platform import PipelineWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
@@ -152,7 +153,7 @@ async def build_pipeline(
     )
     await correlator.load()
 
-    replies = inbound_sink(settings, storage, settings.route_table(), country_rules)
+    replies = inbound_sink(settings, storage, build_route_book(settings, storage), country_rules)
     health = health_board(channel_settings)
     channels = {
         c.name: SmppChannel(
