@@ -234,7 +234,7 @@ class AdminRouteEndpoints:
         body = decode_body(_order_decoder, await read_json_body(request, self._max_body_bytes))
         if not await routes.reorder(body.ids, caller.actor):
             raise error(
-                "invalid_request",
+                "invalid_route",
                 "Name every stored route's id exactly once (GET /admin/v1/routes lists them).",
                 field="ids",
             )
@@ -243,10 +243,9 @@ class AdminRouteEndpoints:
     async def admin_explain_route(self, request: Request) -> Response:
         routes = self._administration()
         values = query_values(request.query_params, {"to": None, "account": None, "sender": None})
-        to = values["to"]
-        if not to:
-            raise error("invalid_request", "The destination number is required.", field="to")
-        explanation = await routes.explain(to, values["account"], values["sender"])
+        # A missing or empty number is an invalid one (invalid_number, field to).
+        to = values.get("to", "")
+        explanation = await routes.explain(to, values.get("account"), values.get("sender"))
         return JsonResponse(explanation_out(explanation))
 
     def routes(self) -> list[ApiRoute]:
@@ -285,7 +284,7 @@ class AdminRouteEndpoints:
                 "plan the matched route gives now, with the health and costs it read.",
                 response=RouteExplanationOut,
                 parameters=_EXPLAIN_PARAMETERS,
-                errors=("invalid_number", "not_mobile"),
+                errors=("invalid_number", "not_mobile", "invalid_filter"),
             ),
             admin_route(
                 method="POST",
@@ -295,6 +294,7 @@ class AdminRouteEndpoints:
                 description="`ids` names every stored route once, in the new order.",
                 request=RouteOrder,
                 response=RouteList,
+                errors=("invalid_route",),
                 self_audited=True,
             ),
             admin_route(
