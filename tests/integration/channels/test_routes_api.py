@@ -89,8 +89,10 @@ async def test_an_operator_creates_replaces_reorders_and_deletes_routes_each_cha
         ("route.delete", second_id),
     ]
     replace_entry = next(entry for entry in audit.items if entry.action == "route.replace")
-    assert replace_entry.before is not None and replace_entry.before["countries"] == ["US"]
-    assert replace_entry.after is not None and replace_entry.after["countries"] == ["US", "CA"]
+    assert replace_entry.before is not None
+    assert replace_entry.before["countries"] == ["US"]
+    assert replace_entry.after is not None
+    assert replace_entry.after["countries"] == ["US", "CA"]
 
 
 @pytest.mark.parametrize(

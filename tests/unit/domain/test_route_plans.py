@@ -124,7 +124,8 @@ def test_explain_gives_each_routes_verdict_and_the_plan_now() -> None:
         ("spain", "shadowed", None),
         ("rest", "shadowed", None),
     ]
-    assert explanation.matched is not None and explanation.matched.name == "spain-prefix"
+    assert explanation.matched is not None
+    assert explanation.matched.name == "spain-prefix"
     assert [(n.channel, n.down, n.cost_micros) for n in explanation.plan] == [
         ("a", False, 3000),
         ("b", True, None),
