@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -75,6 +75,8 @@ class Route:
     weights: tuple[int, ...] = ()
     delivery_floor: float = 0.0
     name: str = ""
+    # The carriers casefolded, once: matching compares with them on every message.
+    carrier_keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Accept the spellings a loader naturally produces: ["*"] and lists.
@@ -87,6 +89,7 @@ class Route:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for name in ("accounts", "sender_ids"):
             object.__setattr__(self, name, frozenset(getattr(self, name)))
+        object.__setattr__(self, "carrier_keys", frozenset(c.casefold() for c in self.carriers))
 
     @property
     def is_catch_all(self) -> bool:
@@ -137,7 +140,7 @@ def failed_filter(route: Route, facts: MessageFacts) -> tuple[str, str] | None:
         return "prefixes", "the number starts with none of the prefixes"
     if route.carriers:
         carrier = carrier_of(facts.e164)
-        if carrier.casefold() not in {name.casefold() for name in route.carriers}:
+        if carrier.casefold() not in route.carrier_keys:
             return "carriers", f"the number's carrier is {carrier or 'unknown'}"
     if route.sender_ids and facts.sender_id not in route.sender_ids:
         return "sender_ids", f"sender ID {facts.sender_id or '(channel default)'} is not listed"
@@ -228,9 +231,9 @@ def check_route(route: Route, known_channels: frozenset[str] | None) -> None:
     for index, prefix in enumerate(route.prefixes):
         if not _PREFIX.fullmatch(prefix):
             raise RouteInvalid("a prefix is + and 1 to 15 digits (+5511)", f"prefixes[{index}]")
-    for field in ("carriers", "sender_ids", "accounts"):
-        if any(not value.strip() for value in getattr(route, field)):
-            raise RouteInvalid("an empty name", field)
+    for filter_name in ("carriers", "sender_ids", "accounts"):
+        if any(not value.strip() for value in getattr(route, filter_name)):
+            raise RouteInvalid("an empty name", filter_name)
     if route.strategy not in STRATEGIES:
         raise RouteInvalid(f"one of {', '.join(STRATEGIES)}", "strategy")
     if route.strategy == "weighted":
