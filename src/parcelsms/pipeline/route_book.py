@@ -69,7 +69,8 @@ class CostReads(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FixedRoutes:
-    """A table that never changes, planned without conditions (tests, the CLI's file view)."""
+    """A table that never changes, planned without conditions (a use case given only the
+    file's table)."""
 
     table: RouteTable
     conditions: ChannelConditions = NO_CONDITIONS
