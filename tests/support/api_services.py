@@ -17,12 +17,20 @@ from parcelsms.api import ApiServices
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.content_authoring import ContentAuthoring
+from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.reports import Reports
+from parcelsms.pipeline.route_admin import RouteAdministration
+from parcelsms.pipeline.route_book import RouteBook
 
 
 def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiServices:
     """``ApiServices`` on ``storage`` and ``accept``; ``options`` override any other field."""
     compose = accept.compose_settings
+    file_routes = compose.routes.routes
+    channels = {name for route in file_routes for name in route.channels}
+    route_book = RouteBook(
+        file_routes, channels, storage.routes, storage.channel_health, storage.billing
+    )
     defaults: dict[str, Any] = {
         "authoring": ContentAuthoring(
             storage.content,
@@ -36,6 +44,9 @@ def api_services(storage: Any, accept: AcceptMessages, **options: Any) -> ApiSer
         "version": "0.0.0-test",
         "reports": Reports(storage.reports),
         "metrics": MetricsExposition(storage.reports),
+        "routes": RouteAdministration(
+            storage.routes, route_book, channels, PriceBook(storage.billing, compose.prices)
+        ),
     }
     ports: dict[str, Any] = {
         "accounts": storage.accounts,

@@ -33,10 +33,12 @@ from parcelsms.api.resources.admin_keys import AdminKeyEndpoints
 from parcelsms.api.resources.admin_messages import AdminMessageEndpoints
 from parcelsms.api.resources.admin_receipts import AdminReceiptEndpoints
 from parcelsms.api.resources.admin_reviews import AdminReviewEndpoints
+from parcelsms.api.resources.admin_routes import AdminRouteEndpoints
 from parcelsms.api.resources.billing.admin_account_billing import AdminAccountBillingEndpoints
 from parcelsms.api.resources.billing.admin_prices import AdminPriceEndpoints
 from parcelsms.api.resources.billing.admin_reports import AdminReportEndpoints
 from parcelsms.api.resources.billing.endpoints import BillingEndpoints
+from parcelsms.api.resources.coverage import CoverageEndpoints
 from parcelsms.api.resources.inbound import InboundEndpoints
 from parcelsms.api.resources.keys import KeyEndpoints
 from parcelsms.api.resources.message_settings import MessageSettingsEndpoints
@@ -137,6 +139,8 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     table += AdminKeyEndpoints(services.accounts, authenticator, limit).routes()
     table += AdminReceiptEndpoints(services.receipts).routes()
     table += AdminChannelEndpoints(services.channel_health).routes()
+    table += AdminRouteEndpoints(services.routes, authenticator, max_body_bytes=limit).routes()
+    table += CoverageEndpoints(services.routes).routes()
     table += AdminMessageEndpoints(
         services.message_queries, accept.compose_settings.country_rules
     ).routes()

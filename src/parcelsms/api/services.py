@@ -24,6 +24,7 @@ from parcelsms.pipeline.message_ports import MessageQueries
 from parcelsms.pipeline.metrics_ports import MetricsText
 from parcelsms.pipeline.receipt_ports import ReceiptStore
 from parcelsms.pipeline.reports import Reports
+from parcelsms.pipeline.route_admin import RouteAdministration
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
 from parcelsms.pipeline.webhook_ports import WebhookDeliveryLog, WebhookEndpointStore
 
@@ -87,6 +88,8 @@ class ApiServices:
       reactivated or verified (the send guard drops its cached state).
     * ``channel_health``: the channels' stored health snapshots (``None``: no channels;
       ``GET /admin/v1/channels`` lists none).
+    * ``routes``: the operator's routes (``/admin/v1/routes``, explain) and the senders'
+      coverage (``GET /v1/coverage``); ``None``: those answer 503.
     """
 
     accounts: AccountsAndKeys
@@ -114,6 +117,8 @@ class ApiServices:
     key_rates: RateDefaults = field(default_factory=RateDefaults)
     account_changed: Callable[[str], None] = _ignore_account
     channel_health: ChannelHealthStore | None = None
+    # The operator's routes, explain and coverage (None: those routes answer 503).
+    routes: RouteAdministration | None = None
     # Told when a sender asked for a redelivery: the webhook worker looks at once.
     webhooks_due: Callable[[], None] = _nothing_due
     # The bootstrap operator token ([security] admin_token), accepted on /admin/v1 routes

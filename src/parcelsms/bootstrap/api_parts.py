@@ -14,6 +14,7 @@ from parcelsms.api.app import create_app
 from parcelsms.api.authentication import RateDefaults
 from parcelsms.api.services import ApiServices
 from parcelsms.bootstrap.console_wiring import build_console
+from parcelsms.bootstrap.route_wiring import build_route_book, route_administration
 from parcelsms.bootstrap.running_platform import ApiParts
 from parcelsms.config import Settings
 from parcelsms.domain.country_rules import CountryRules
@@ -81,6 +82,7 @@ async def build_api(
     await recipient_guard.load(storage.billing)
     await daily_guard.load(storage.billing)
     price_book = PriceBook(storage.billing, prices)
+    route_book = build_route_book(settings, storage)
 
     def account_changed(account_id: str) -> None:
         verification_guard.forget(account_id)
@@ -101,6 +103,7 @@ async def build_api(
         on_accepted=on_accepted,
         guards=[verification_guard, recipient_guard, daily_guard],
         price_source=price_book,
+        route_source=route_book,
         sends_free=verification_guard.sends_free,
         recipient_rules=recipient_guard.rule_for,
         refuse_blocked_recipients=True,
@@ -128,6 +131,7 @@ async def build_api(
             sender_id=verification.code_sender_id,
         ),
         on_accepted=on_accepted,
+        route_source=route_book,
     )
     services = ApiServices(
         accounts=storage.accounts,
@@ -145,6 +149,7 @@ async def build_api(
         admin_token=settings.security.admin_token,
         test_numbers=test_numbers,
         prices_changed=price_book.invalidate,
+        routes=route_administration(settings, storage, route_book, price_book),
         limits=limits,
         reports=Reports(storage.reports),
         metrics=MetricsExposition(storage.reports) if settings.metrics.enabled else None,

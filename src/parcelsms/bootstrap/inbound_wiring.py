@@ -8,14 +8,14 @@ from parcelsms.adapters.storage import SqlStorage
 from parcelsms.config import Settings
 from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.reply_keywords import packaged_reply_keywords
-from parcelsms.domain.routing import RouteTable
 from parcelsms.pipeline.inbound import InboundReplies
 from parcelsms.pipeline.message_ports import InboundMessage
 from parcelsms.pipeline.opt_out_confirmation import OptOutConfirmations
+from parcelsms.pipeline.route_book import RouteSource
 
 
 def inbound_sink(
-    settings: Settings, storage: SqlStorage, routes: RouteTable, country_rules: CountryRules
+    settings: Settings, storage: SqlStorage, routes: RouteSource, country_rules: CountryRules
 ) -> InboundSink:
     """What every channel hands its replies to: the replies use case on ``storage``, which
     confirms opt-outs where the account or the country asks for it. (The dispatcher finds
@@ -24,7 +24,8 @@ def inbound_sink(
         storage.content,
         storage.accounts,
         storage.messages,
-        routes=routes,
+        routes=settings.route_table(),
+        route_source=routes,
         country_rules=country_rules,
     )
     replies = InboundReplies(

@@ -18,6 +18,7 @@ from parcelsms.bootstrap.channel_flow import (
     unanswered_policies,
 )
 from parcelsms.bootstrap.inbound_wiring import inbound_sink
+from parcelsms.bootstrap.route_wiring import build_route_book
 from parcelsms.bootstrap.running_platform import PipelineWorkers, WebhookWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
@@ -159,7 +160,7 @@ async def build_pipeline(
     )
     await correlator.load()
 
-    replies = inbound_sink(settings, storage, settings.route_table(), country_rules)
+    replies = inbound_sink(settings, storage, build_route_book(settings, storage), country_rules)
     health = health_board(channel_settings)
     channels = {
         c.name: SmppChannel(

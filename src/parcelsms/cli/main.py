@@ -23,6 +23,7 @@ COMMANDS = {
     "packages": "parcelsms.cli.billing_commands:packages",
     "receipts": "parcelsms.cli.receipt_commands:receipts",
     "channels": "parcelsms.cli.channel_commands:channels",
+    "routes": "parcelsms.cli.route_commands:routes",
     "console-user": "parcelsms.cli.console_user_commands:console_user",
     "reports": "parcelsms.cli.report_commands:reports",
     "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",

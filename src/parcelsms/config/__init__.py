@@ -50,8 +50,12 @@ Tables and their defaults::
                  [[channels.receipt_failover]] rules: states = ["UNDELIV"] (receipt stat
                  words), error_codes = [] and countries = [] (empty: any),
                  no_receipt_after (a duration; unset: wait for the receipt)
-    [[routes]]   countries = ["ES", "MX"] or ["*"], channels = ["name", ...] (failover order);
-                 no [[routes]] at all means one "*" route over every channel in file order
+    [[routes]]   channels = ["name", ...] (the plan), filters (ANDed, each optional):
+                 countries = ["ES", "MX"] or ["*"] (the default), accounts, prefixes
+                 (["+5511"]), carriers (["Vivo"]), sender_ids; strategy = "priority" |
+                 "weighted" (weights = [3, 1]) | "least_cost" (delivery_floor = 0.9);
+                 first match wins, a catch-all (only ["*"]) last (docs/routing.md); no
+                 [[routes]] at all means one catch-all over every channel in file order
     [prices]     default = "0.05" per segment (decimal string or number, account currency,
                  at most 6 decimals), [prices.countries] ES = "0.04", ... — seeds the
                  database's price list on the first start only; afterwards the operator
@@ -118,7 +122,7 @@ from parcelsms.config.tables import (
 from parcelsms.config.values import Duration, amount_micros, parse_duration
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.receipt_failover import ReceiptFailoverPolicies, ReceiptRetryRule
-from parcelsms.domain.routing import Route, RouteTable
+from parcelsms.domain.routing import Route, RouteInvalid, RouteTable
 from parcelsms.errors import ConfigError
 
 DEFAULT_CONFIG_FILE: Final = "parcelsms.toml"
@@ -186,16 +190,34 @@ class Settings(SettingsTable, frozen=True):
             }
         )
 
-    def route_table(self) -> RouteTable:
-        """The routes as a domain :class:`RouteTable` (one ``*`` route when none given)."""
+    def file_routes(self) -> tuple[Route, ...]:
+        """The ``[[routes]]`` as domain routes (one catch-all over every channel when none)."""
         names = self.channel_names()
         if not self.routes:
-            routes = [Route(countries="*", channels=names)] if names else []
-            return RouteTable(routes, names)
-        return RouteTable(
-            [Route(frozenset(route.countries), route.channels) for route in self.routes],
-            names,
+            return (Route(countries="*", channels=names, name="routes[0]"),) if names else ()
+        return tuple(
+            Route(
+                countries=frozenset(route.countries),
+                channels=route.channels,
+                accounts=frozenset(route.accounts),
+                prefixes=route.prefixes,
+                carriers=route.carriers,
+                sender_ids=frozenset(route.sender_ids),
+                strategy=route.strategy,
+                weights=route.weights,
+                delivery_floor=route.delivery_floor,
+                name=f"routes[{index}]",
+            )
+            for index, route in enumerate(self.routes)
         )
+
+    def route_table(self) -> RouteTable:
+        """The ``[[routes]]`` as a validated :class:`RouteTable`; raises :class:`ConfigError`
+        naming the route's key (``routes[2].channels``)."""
+        try:
+            return RouteTable(self.file_routes(), self.channel_names())
+        except RouteInvalid as exc:
+            raise ConfigError(exc.message, key=exc.field) from None
 
 
 def resolve_config_path(

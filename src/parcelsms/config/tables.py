@@ -125,8 +125,17 @@ class ChannelSettings(SettingsTable, frozen=True):
 
 
 class RouteSettings(SettingsTable, frozen=True):
-    countries: tuple[str, ...]
+    """One ``[[routes]]`` entry: filters (empty: any) and a plan (docs/routing.md)."""
+
     channels: tuple[str, ...]
+    countries: tuple[str, ...] = ("*",)
+    accounts: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    carriers: tuple[str, ...] = ()
+    sender_ids: tuple[str, ...] = ()
+    strategy: Literal["priority", "weighted", "least_cost"] = "priority"
+    weights: tuple[int, ...] = ()
+    delivery_floor: float = 0.0
 
 
 class PriceSettings(SettingsTable, frozen=True):

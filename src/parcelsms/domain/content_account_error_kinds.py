@@ -129,6 +129,16 @@ CONTENT_ACCOUNT_ERROR_KINDS: tuple[ErrorKind, ...] = (
         "top-up that would take a balance past that maximum is refused and changes nothing.",
     ),
     ErrorKind(
+        "invalid_route",
+        422,
+        "The route cannot be used.",
+        "An operator's route (`/admin/v1/routes`) names a channel that is not configured, "
+        "lists a channel twice, has a country code without a numbering plan, a prefix that "
+        "is not `+` and digits, or weights that do not match its channels; or a reorder does "
+        "not name every stored route once. `field` names the part (`channels`, `weights`, "
+        "`prefixes[0]`, `ids`); `docs/routing.md` describes routes.",
+    ),
+    ErrorKind(
         "batch_too_large",
         422,
         "The batch has too many messages.",

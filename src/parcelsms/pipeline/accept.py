@@ -35,6 +35,7 @@ from parcelsms.pipeline.compose import (
 from parcelsms.pipeline.content_ports import ContentStore
 from parcelsms.pipeline.message_ports import Accepted, MessageStore, NewMessage
 from parcelsms.pipeline.preview import MessagePreview, build_preview
+from parcelsms.pipeline.route_book import RouteSource
 from parcelsms.pipeline.send_guards import GuardContext, SendGuard
 from parcelsms.protocol.text.segments import Encoding
 
@@ -107,6 +108,7 @@ class AcceptMessages:
     """The accept use case. One instance per process; safe for concurrent use.
 
     ``price_source``: the operator's live price list (``None``: ``settings.prices``).
+    ``route_source``: the live routes and channel conditions (``None``: ``settings.routes``).
     ``sends_free(account_id, e164)``: whether this account's message to this number costs
     nothing (magic numbers for unverified accounts); ``None``: nothing is free.
     ``recipient_rules(account_id)``: the per-recipient rule the storage checks again when it
@@ -129,6 +131,7 @@ class AcceptMessages:
         clock: Callable[[], datetime] | None = None,
         guards: Sequence[SendGuard] = (),
         price_source: PriceSource | None = None,
+        route_source: RouteSource | None = None,
         sends_free: Callable[[str, str], Awaitable[bool]] | None = None,
         has_signing_secret: Callable[[str], Awaitable[bool]] | None = None,
         recipient_rules: Callable[[str], Awaitable[RecipientRule | None]] | None = None,
@@ -141,7 +144,9 @@ class AcceptMessages:
         self._messages = messages
         self._sends_free = sends_free
         self._has_signing_secret = has_signing_secret
-        self._composer = MessageComposer(settings.compose_settings(), templates, price_source)
+        self._composer = MessageComposer(
+            settings.compose_settings(), templates, price_source, route_source
+        )
         self._check_callback_url = check_callback_url
         self._on_accepted = on_accepted
         self._clock = clock or (lambda: datetime.now(UTC))

@@ -45,7 +45,8 @@ from parcelsms.domain.languages import (
 )
 from parcelsms.domain.numbers import Recipient, parse_recipient
 from parcelsms.domain.pricing import PriceList
-from parcelsms.domain.routing import RouteTable
+from parcelsms.domain.route_plans import NO_CONDITIONS, route
+from parcelsms.domain.routing import MessageFacts, RouteTable
 from parcelsms.domain.sender_selection import (
     ANY_COUNTRY,
     RegisteredSender,
@@ -64,6 +65,7 @@ from parcelsms.pipeline.content_ports import (
     Template,
     TemplateVariants,
 )
+from parcelsms.pipeline.route_book import RouteSource
 from parcelsms.pipeline.ttl_cache import TtlCache
 from parcelsms.protocol.text.segments import SegmentInfo, count_segments
 
@@ -124,6 +126,14 @@ class _AccountContent:
     senders: tuple[RegisteredSender, ...]
 
 
+def _unsupported(country: str, field: str) -> CatalogueError:
+    return error(
+        "unsupported_country",
+        f"Messages to {country} are not supported: no route is configured for it.",
+        field=field,
+    )
+
+
 def registered_sender(record: SenderIdRecord) -> RegisteredSender:
     """A stored registration as the sender-selection rule sees it."""
     status: SenderStatus = "pending" if record.status == "pending_review" else record.status
@@ -143,11 +153,15 @@ class MessageComposer:
         settings: ComposeSettings,
         content: ContentStore,
         price_source: PriceSource | None = None,
+        route_source: RouteSource | None = None,
     ) -> None:
-        """``price_source``: the live price list; ``None`` prices with ``settings.prices``."""
+        """``price_source``: the live price list; ``None`` prices with ``settings.prices``.
+        ``route_source``: the live routes and channel conditions; ``None`` plans with
+        ``settings.routes`` alone."""
         self._settings = settings
         self._content = content
         self._price_source = price_source
+        self._route_source = route_source
         self._variants: TtlCache[
             tuple[str, str], tuple[TemplateVariants | None, dict[str, ParsedTemplate]]
         ] = TtlCache(settings.cache_seconds)
@@ -177,7 +191,13 @@ class MessageComposer:
         """Validate, render, encode, pick the sender and price; raise ``CatalogueError``."""
         settings = self._settings
         recipient = parse_recipient(to, field=f"{field_prefix}to")
-        plan = settings.routes.plan_for(recipient.country, field=f"{field_prefix}to")
+        routes = self._route_source
+        if routes is None:
+            table, conditions = settings.routes, NO_CONDITIONS
+        else:
+            table, conditions = await routes.current()
+        if not table.candidates(recipient.country):  # before the template: the usual order
+            raise _unsupported(recipient.country, f"{field_prefix}to")
         variants, parsed_by_id = await self._template_variants(account_id, template)
         version, choice = self._variant(variants, template, language, recipient, field_prefix)
         parsed = parsed_by_id[version.id]
@@ -211,6 +231,15 @@ class MessageComposer:
                 field=f"{field_prefix}params",
             )
         chosen, sender = self._sender(rule, sender_id, account, f"{field_prefix}sender_id")
+        # Planned once the sender is known: a route may filter on it.
+        facts = MessageFacts(
+            country=recipient.country,
+            e164=recipient.e164,
+            account_id=account_id,
+            sender_id=chosen,
+            key=recipient.e164,
+        )
+        plan = route(facts, table, conditions, field=f"{field_prefix}to")
         source = self._price_source
         prices = settings.prices if source is None else await source.current()
         return Draft(

@@ -18,13 +18,15 @@ from typing import Final
 
 from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.numbers import mask_number, parse_recipient
-from parcelsms.domain.routing import RouteTable
+from parcelsms.domain.route_plans import route
+from parcelsms.domain.routing import MessageFacts, RouteTable
 from parcelsms.domain.sender_selection import canonical_sender_id
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import AccountStore
 from parcelsms.pipeline.content_ports import MessageSettingsStore
 from parcelsms.pipeline.inbound_ports import InboundReply
 from parcelsms.pipeline.message_ports import MessageStore, NewMessage
+from parcelsms.pipeline.route_book import FixedRoutes, RouteSource
 from parcelsms.protocol.text.segments import Encoding, count_segments
 
 _log = logging.getLogger(__name__)
@@ -46,13 +48,14 @@ class OptOutConfirmations:
         messages: MessageStore,
         *,
         routes: RouteTable,
+        route_source: RouteSource | None = None,
         country_rules: CountryRules,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._settings = settings
         self._accounts = accounts
         self._messages = messages
-        self._routes = routes
+        self._routes = route_source or FixedRoutes(routes)
         self._rules = country_rules
         self._clock = clock or (lambda: datetime.now(UTC))
 
@@ -63,7 +66,14 @@ class OptOutConfirmations:
             return None
         try:
             recipient = parse_recipient(reply.from_number)
-            plan = self._routes.plan_for(recipient.country)
+            table, conditions = await self._routes.current()
+            plan = route(
+                MessageFacts(
+                    recipient.country, recipient.e164, reply.account_id, key=recipient.e164
+                ),
+                table,
+                conditions,
+            )
         except CatalogueError as problem:
             _log.warning(
                 "opt-out confirmation not sent",

@@ -30,7 +30,8 @@ from typing import Protocol
 
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.numbers import parse_recipient
-from parcelsms.domain.routing import RouteTable
+from parcelsms.domain.route_plans import route
+from parcelsms.domain.routing import MessageFacts, RouteTable
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import (
     Account,
@@ -40,6 +41,7 @@ from parcelsms.pipeline.account_security_ports import (
     TestNumber,
 )
 from parcelsms.pipeline.message_ports import Accepted, NewMessage
+from parcelsms.pipeline.route_book import FixedRoutes, RouteSource
 from parcelsms.protocol.text.segments import Encoding, count_segments
 
 CODE_TEXT = "Your parcelsms verification code is {code}. It expires in {minutes} minutes."
@@ -110,10 +112,13 @@ class SandboxNumberVerification:
         *,
         on_accepted: Callable[[], None] | None = None,
         clock: Callable[[], datetime] | None = None,
+        route_source: RouteSource | None = None,
     ) -> None:
+        """``route_source``: the live routes (``None``: ``settings.routes``)."""
         self._storage = storage
         self._messages = messages
         self._settings = settings
+        self._routes = route_source or FixedRoutes(settings.routes)
         self._on_accepted = on_accepted
         self._clock = clock or (lambda: datetime.now(UTC))
 
@@ -126,7 +131,15 @@ class SandboxNumberVerification:
         """
         settings = self._settings
         recipient = parse_recipient(raw_number, field="number")
-        plan = settings.routes.plan_for(recipient.country, field="number")
+        table, conditions = await self._routes.current()
+        facts = MessageFacts(
+            recipient.country,
+            recipient.e164,
+            account_id,
+            sender_id=settings.sender_id,
+            key=recipient.e164,
+        )
+        plan = route(facts, table, conditions, field="number")
         number = await self._storage.add_test_number(
             account_id, recipient.e164, recipient.country, settings.max_numbers, actor
         )

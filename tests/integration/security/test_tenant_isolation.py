@@ -137,6 +137,8 @@ async def _alpha(running: RunningPlatform) -> Alpha:
         "/v1/suppressions": ALPHA_SUPPRESSED,
         # The operator's blacklist is global: beta's key is refused before any lookup.
         "/admin/v1/blacklist": ALPHA_SUPPRESSED,
+        # So are the operator's routes (no account owns one).
+        "/admin/v1/routes": "rte_operator_route",
     }
     notifications = (await client.get("/v1/notifications")).json()["data"]
     assert [item["kind"] for item in notifications] == ["balance.low"]

@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL
 from parcelsms.adapters.storage.accounts.account_stores import SqlAccountStore
 from parcelsms.adapters.storage.billing.billing_stores import SqlBillingStore
 from parcelsms.adapters.storage.channels.channel_health_stores import SqlChannelHealthStore
+from parcelsms.adapters.storage.channels.route_stores import SqlRouteStore
 from parcelsms.adapters.storage.console.console_user_stores import SqlConsoleUserStore
 from parcelsms.adapters.storage.content.content_stores import SqlContentStore
 from parcelsms.adapters.storage.context import StorageContext, utc_now
@@ -73,6 +74,7 @@ class SqlStorage:
         self.webhook_endpoints = SqlWebhookEndpointStore(runner)
         self.webhook_outbox = SqlWebhookOutbox(runner)
         self.channel_health = SqlChannelHealthStore(runner)
+        self.routes = SqlRouteStore(runner)
         self.webhook_deliveries = SqlWebhookDeliveryLog(runner)
         self.console_users = SqlConsoleUserStore(runner)
         self.inbound = SqlInboundStore(runner)

@@ -21,6 +21,7 @@ from parcelsms.adapters.storage.engine.schema import (
     receipt_tables,
     recipient_block_tables,
     report_tables,
+    route_tables,
     webhook_tables,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
@@ -36,6 +37,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     channel_tables,
     console_tables,
     report_tables,
+    route_tables,
 )
 """The modules declaring the schema's tables, accounts first (most tables refer to them)."""
 
