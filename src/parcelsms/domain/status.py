@@ -19,6 +19,9 @@
   back for the next channel (:mod:`parcelsms.domain.receipt_failover`). ``submitted`` →
   ``failed``: a later segment could not be submitted on any channel. ``submitted`` → a
   carrier outcome from a receipt.
+* ``queued`` → ``rejected``: the carrier refused the submit itself with a permanent
+  ``command_status`` (an invalid destination, a barred sender): the carrier's verdict, not
+  a platform failure; refunded unless the message had reached a carrier before.
 * ``queued`` → ``undelivered``: a message sent back to the queue by a failed receipt that
   no further channel accepted before its validity ended: it did reach a carrier, so it
   ends with that carrier's outcome (and is billed as such), not ``failed``.
@@ -67,7 +70,9 @@ FAILURE_STATUSES: Final[frozenset[MessageStatus]] = frozenset(
 # Keyed by the values: a status read from the database (plain text) looks up the same.
 _TRANSITIONS: Final[dict[str, frozenset[MessageStatus]]] = {
     _S.SCHEDULED: frozenset({_S.QUEUED, _S.CANCELED, _S.FAILED}),
-    _S.QUEUED: frozenset({_S.QUEUED, _S.SUBMITTED, _S.FAILED, _S.CANCELED, _S.UNDELIVERED}),
+    _S.QUEUED: frozenset(
+        {_S.QUEUED, _S.SUBMITTED, _S.FAILED, _S.CANCELED, _S.UNDELIVERED, _S.REJECTED}
+    ),
     _S.SUBMITTED: frozenset({_S.SUBMITTED, _S.QUEUED, _S.FAILED} | CARRIER_OUTCOMES),
 }
 

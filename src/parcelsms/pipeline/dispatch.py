@@ -10,7 +10,8 @@ message's validity) and turned into the record by :func:`attempt_outcome` (pure)
 ============  ===================================================================
 ACCEPTED      ``submitted`` with the carrier ids of its parts (flag
               ``partially_submitted`` when a later part was refused)
-PERMANENT     ``failed`` (the carrier refused the message itself), refunded
+PERMANENT     ``rejected`` with the carrier's ``command_status`` (the carrier refused the
+              message itself; another would too), refunded if it never reached a carrier
 THROTTLED,    failover: back to ``queued`` for the next channel of the plan at once;
 TEMPORARY,    after a full round of the plan, again after a growing delay — until
 NOT_SENT      the message's validity ends, then ``failed`` and refunded
@@ -315,7 +316,12 @@ def attempt_outcome(
     )
     if decision.step is NextStep.FAIL:
         if not decision.validity_ended:
-            return Failed(message_id=item.message_id, error=detail, flags=flags)
+            return Failed(
+                message_id=item.message_id,
+                error=detail,
+                flags=flags,
+                carrier_rejected=kind is SendResultKind.PERMANENT,
+            )
         return Failed(
             message_id=item.message_id,
             error=ErrorDetail(

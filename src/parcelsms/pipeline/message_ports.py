@@ -198,11 +198,15 @@ class Deferred(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Failed(msgspec.Struct, frozen=True, kw_only=True):
-    """The message will never reach a carrier: ``failed`` and refunded."""
+    """The message will never reach a carrier: ``failed`` and refunded — or, with
+    ``carrier_rejected`` (the carrier refused the submit for good: a permanent
+    ``command_status``), ``rejected`` with the carrier's status in ``error.err``, refunded
+    too when it never reached a carrier before."""
 
     message_id: str
     error: ErrorDetail
     flags: tuple[str, ...] = ()
+    carrier_rejected: bool = False
 
 
 SubmissionOutcome = Submitted | Retry | Deferred | Failed

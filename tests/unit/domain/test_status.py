@@ -81,8 +81,13 @@ def test_final_statuses_never_change() -> None:
 
 def test_only_a_submitted_message_gets_a_carrier_outcome() -> None:
     for current in S:
-        for outcome in (S.DELIVERED, S.EXPIRED, S.REJECTED):
+        for outcome in (S.DELIVERED, S.EXPIRED):
             assert can_transition(current, outcome) == (current is S.SUBMITTED)
+
+
+def test_a_queued_message_may_be_rejected_by_the_carrier_at_submit() -> None:
+    allowed = {current for current in S if can_transition(current, S.REJECTED)}
+    assert allowed == {S.SUBMITTED, S.QUEUED}
 
 
 def test_a_queued_message_may_end_undelivered_after_a_receipt_failover_found_no_channel() -> None:

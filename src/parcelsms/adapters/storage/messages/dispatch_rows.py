@@ -240,7 +240,9 @@ class SubmissionOperation:
                     state.add_flag(flag)
                 transitions.change(
                     state,
-                    _failed_status(state.flags),
+                    MessageStatus.REJECTED
+                    if outcome.carrier_rejected
+                    else _failed_status(state.flags),
                     now,
                     detail=error_document(outcome.error),
                     error=outcome.error,
