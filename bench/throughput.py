@@ -498,6 +498,10 @@ async def main() -> int:
     print(f"CPU ms per message (all):     {1000 * cpu_total / max(accepted, 1):.3f}")
     for name, seconds in sorted(cpu_by_role.items()):
         print(f"  {name:<12} {1000 * seconds / max(accepted, 1):.3f} ms/msg, {seconds:.1f} s")
+    requests = len(load.request_latencies)
+    if requests and "api" in cpu_by_role:
+        # With batches, per request minus (per message x batch) is the per-request overhead.
+        print(f"API CPU per request:          {1000 * cpu_by_role['api'] / requests:.3f} ms")
     p50, p99 = percentile(load.request_latencies, 0.5), percentile(load.request_latencies, 0.99)
     print(f"request latency p50/p99 ms:   {1000 * p50:.1f} / {1000 * p99:.1f}")
     f50, f99 = percentile(to_final, 0.5), percentile(to_final, 0.99)
