@@ -1,4 +1,5 @@
-"""Fixtures for the storage suite: a real SQLite file per test."""
+"""Fixtures for the storage suite: each test runs on a real SQLite file AND on a database of
+the throwaway PostgreSQL cluster (those runs carry the ``postgres`` marker)."""
 
 from __future__ import annotations
 
@@ -75,8 +76,12 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test's database: a new SQLite file, or a new migrated PostgreSQL database."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_database_url")
+        return url
     return f"sqlite:///{tmp_path / 'parcelsms.db'}"
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import sqlite3
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
+from database_peek import peek
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
@@ -165,12 +164,12 @@ async def test_an_invalid_cursor_is_a_catalogued_error(storage: SqlStorage, curs
 
 
 async def test_times_are_stored_as_sortable_utc_text(
-    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     clock.now = datetime(2030, 6, 1, 14, 30, 5, 120, tzinfo=timezone(timedelta(hours=2)))
     (message_id,) = await enqueue(storage, account.id)
-    with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
+    with peek(database_url) as connection:
         (created,) = connection.execute(
             "SELECT created_at FROM messages WHERE id = ?", (message_id,)
         ).fetchone()
