@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,10 @@ def peek(database: str | Path) -> Iterator[Peek]:
 def json_value(stored: Any) -> Any:
     """A JSON column's value as Python (SQLite gives its text, PostgreSQL the parsed value)."""
     return json.loads(stored) if isinstance(stored, str | bytes) else stored
+
+
+def stored_time(stored: str | datetime) -> datetime:
+    """A time column's value as an aware UTC ``datetime`` (SQLite gives naive UTC text)."""
+    if isinstance(stored, str):
+        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return stored.astimezone(UTC)

@@ -127,6 +127,13 @@ async def test_a_key_revoked_by_another_process_is_refused_once_the_cache_expire
     assert await api.accounts.authorize_key(plaintext) is None
 
 
+def sqlite_file_text(database_url: str) -> str:
+    """The bytes of a SQLite database file, as text to search ("" on PostgreSQL)."""
+    if not database_url.startswith("sqlite:///"):
+        return ""
+    return Path(database_url.removeprefix("sqlite:///")).read_bytes().decode("latin-1")
+
+
 async def test_only_the_peppered_hash_of_the_secret_is_stored(
     storage: SqlStorage, database_url: str
 ) -> None:
@@ -138,9 +145,7 @@ async def test_only_the_peppered_hash_of_the_secret_is_stored(
             "SELECT secret_hash FROM api_keys WHERE id = ?", (key_id,)
         ).fetchone()
     assert stored == hmac.new(PEPPER, secret.encode(), hashlib.sha256).hexdigest()
-    if database_url.startswith("sqlite:///"):  # the file itself holds no trace of it either
-        database_file = Path(database_url.removeprefix("sqlite:///"))
-        assert secret not in database_file.read_bytes().decode("latin-1")
+    assert secret not in sqlite_file_text(database_url)
 
 
 async def test_key_usage_records_each_time_it_is_told(storage: SqlStorage, clock: Any) -> None:

@@ -102,7 +102,8 @@ async def test_storage_errors_do_not_carry_the_statement_parameters(
     with pytest.raises(StorageError) as caught:
         await writer.run(insert_values, 5)
     assert "+4479" not in str(caught.value)
-    assert "UNIQUE" in str(caught.value)
+    assert "=(5)" not in str(caught.value)  # PostgreSQL's DETAIL line quotes the key
+    assert "unique" in str(caught.value).lower()
 
 
 async def test_input_errors_are_results_and_leave_the_group_alone(

@@ -11,9 +11,9 @@ from database_peek import peek
 from sender_accounts import new_account
 from sqlalchemy import select
 
+from parcelsms.adapters.storage.engine.backends import migration_engine
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events
-from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import StorageError
@@ -192,7 +192,7 @@ async def test_bulk_insert_converts_values_like_core(
 
     # Read back through Core, on a connection of its own: the values must come back as
     # written (aware UTC datetimes, JSON documents, NULL for None).
-    engine = create_sqlite_engine(database_url, begin="DEFERRED")
+    engine = migration_engine(database_url)
     with engine.connect() as connection:
         query = (
             select(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from database_peek import json_value, peek
+from database_peek import json_value, peek, stored_time
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.inbound import event_feed_rows
@@ -234,7 +234,7 @@ async def test_the_events_feed_neither_skips_nor_repeats_under_concurrent_writer
             "SELECT id FROM inbound_messages WHERE account_id = ?", (alpha.id,)
         ).fetchall()
     expected = {f"reply {row[0]}" for row in replies} | {
-        f"{message_id} {status} {datetime.fromisoformat(at).replace(tzinfo=UTC).isoformat()}"
+        f"{message_id} {status} {stored_time(at).isoformat()}"
         for message_id, status, at in statuses
     }
     assert len(seen) == len(set(seen)), "an event was given twice"

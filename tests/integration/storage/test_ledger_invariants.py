@@ -187,7 +187,9 @@ def check_invariants(path: str | Path, refund_on_reject: bool) -> dict[str, int]
 
         rows = db.execute(
             "SELECT m.id, m.status, m.billing, m.price_micros, "
-            " sum(l.kind = 'reserve'), sum(l.kind = 'settle'), sum(l.kind = 'refund') "
+            " count(*) FILTER (WHERE l.kind = 'reserve'),"
+            " count(*) FILTER (WHERE l.kind = 'settle'),"
+            " count(*) FILTER (WHERE l.kind = 'refund') "
             "FROM messages m JOIN ledger l ON l.message_id = m.id GROUP BY m.id"
         ).fetchall()
         (message_count,) = db.execute("SELECT count(*) FROM messages").fetchone()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -163,7 +163,7 @@ async def test_an_invalid_cursor_is_a_catalogued_error(storage: SqlStorage, curs
     assert (caught.value.code, caught.value.field) == ("invalid_cursor", "cursor")
 
 
-async def test_times_are_stored_as_sortable_utc_text(
+async def test_times_are_stored_in_utc_as_sortable_text_or_timestamptz(
     storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
@@ -173,7 +173,11 @@ async def test_times_are_stored_as_sortable_utc_text(
         (created,) = connection.execute(
             "SELECT created_at FROM messages WHERE id = ?", (message_id,)
         ).fetchone()
-    assert created == "2030-06-01 12:30:05.000120"
+    if isinstance(created, str):  # SQLite: text that sorts as the time does
+        assert created == "2030-06-01 12:30:05.000120"
+    else:  # PostgreSQL: timestamptz, read back in the connection's zone (UTC)
+        assert created == datetime(2030, 6, 1, 12, 30, 5, 120, tzinfo=UTC)
+        assert created.utcoffset() == timedelta(0)
     detail = await storage.message_queries.get_message(account.id, message_id)
     assert detail is not None
     assert detail.message.created_at == clock.now

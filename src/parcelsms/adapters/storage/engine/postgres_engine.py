@@ -60,9 +60,7 @@ def postgres_url(url: str | URL) -> URL:
         url = "postgresql:" + url.removeprefix("postgres:")
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
-        raise ConfigError(
-            f"not a PostgreSQL URL: {parsed.render_as_string()}", key="database.url"
-        )
+        raise ConfigError(f"not a PostgreSQL URL: {parsed.render_as_string()}", key="database.url")
     if not parsed.database:
         raise ConfigError("the PostgreSQL URL names no database", key="database.url")
     return parsed.set(drivername="postgresql+psycopg")
