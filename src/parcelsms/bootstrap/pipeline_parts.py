@@ -13,6 +13,7 @@ from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.bootstrap.channel_flow import health_board, health_publisher, unanswered_policies
 from parcelsms.bootstrap.inbound_wiring import inbound_sink
+from parcelsms.bootstrap.process_signals import ListenerFactory
 from parcelsms.bootstrap.running_platform import PipelineWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
@@ -130,10 +131,10 @@ async def build_pipeline(
     settings: Settings,
     storage: SqlStorage,
     country_rules: CountryRules,
-    wake_address: str | None = None,
+    wake_listener: ListenerFactory | None = None,
 ) -> PipelineWorkers:
-    """Wire the pipeline; rings at ``wake_address`` (none: only its own poll) wake its
-    dispatcher."""
+    """Wire the pipeline; rings heard by the listener ``wake_listener`` makes (none: only its
+    own poll) wake its dispatcher."""
     channel_settings = list(settings.channels)
     simulator: CarrierSimulator | None = None
     if settings.simulator_embedded:
@@ -185,7 +186,11 @@ async def build_pipeline(
         ),
         health=health,
     )
-    listener = WakeListener(wake_address, dispatcher.wake)
+    listener = (
+        wake_listener(dispatcher.wake)
+        if wake_listener is not None
+        else WakeListener(None, dispatcher.wake)
+    )
     sender, webhooks = build_webhook_delivery(settings, storage)
     return PipelineWorkers(
         settings=settings,

@@ -26,10 +26,10 @@ from parcelsms.adapters.storage.channels.channel_health_stores import SqlChannel
 from parcelsms.adapters.storage.console.console_user_stores import SqlConsoleUserStore
 from parcelsms.adapters.storage.content.content_stores import SqlContentStore
 from parcelsms.adapters.storage.context import StorageContext, utc_now
+from parcelsms.adapters.storage.engine.backends import open_database
 from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
 from parcelsms.adapters.storage.engine.migrate import migrate
 from parcelsms.adapters.storage.engine.runner import SqlRunner
-from parcelsms.adapters.storage.engine.backends import open_database
 from parcelsms.adapters.storage.engine.sqlite_engine import (
     DEFAULT_SQLITE_SETTINGS,
     SqliteSettings,

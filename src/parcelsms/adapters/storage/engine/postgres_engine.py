@@ -119,3 +119,8 @@ def open_postgres_database(
         reader=create_postgres_engine(url, settings, pool_size=readers),
         readers=readers,
     )
+
+
+def libpq_conninfo(url: str | URL) -> str:
+    """``url`` as libpq reads it (``postgresql://…``), for connections outside SQLAlchemy."""
+    return postgres_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
