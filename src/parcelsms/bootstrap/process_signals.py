@@ -11,11 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from parcelsms.adapters.process.postgres_notify import (
-    NotifiedChanges,
-    NotifyListener,
-    NotifySender,
-)
 from parcelsms.adapters.process.shared_changes import SharedChangeFile
 from parcelsms.adapters.process.signal_shapes import Doorbell, DoorbellListener, SharedChanges
 from parcelsms.adapters.process.wake_socket import WakeListener, WakeSender, wake_address
@@ -39,6 +34,13 @@ def cross_process_signals(settings: Settings) -> CrossProcessSignals:
     """The signals for the configured database (see the module)."""
     url = settings.database.url
     if is_postgres_url(url):
+        # Imported here: psycopg is the optional ``postgres`` extra, absent on SQLite installs.
+        from parcelsms.adapters.process.postgres_notify import (
+            NotifiedChanges,
+            NotifyListener,
+            NotifySender,
+        )
+
         conninfo = libpq_conninfo(url)
         return CrossProcessSignals(
             changes=NotifiedChanges(conninfo),
