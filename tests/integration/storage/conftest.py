@@ -3,7 +3,9 @@ the throwaway PostgreSQL cluster (those runs carry the ``postgres`` marker)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url: str = request.getfixturevalue("postgres_database_url")
         return url
     return f"sqlite:///{tmp_path / 'parcelsms.db'}"
+
+
+FreshDatabase = Callable[[], AbstractContextManager[str]]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_database(request: pytest.FixtureRequest) -> FreshDatabase:
+    """``with fresh_database() as url:`` a new database each time (for property tests, which
+    need one per example): a SQLite file in a temporary directory, or a new migrated
+    database of the throwaway PostgreSQL cluster, dropped afterwards."""
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("postgres_cluster")
+        template = request.getfixturevalue("migrated_postgres_template")
+
+        @contextmanager
+        def new_postgres_database() -> Iterator[str]:
+            url: str = cluster.create_database(template=template)
+            try:
+                yield url
+            finally:
+                cluster.drop_database(url)
+
+        return new_postgres_database
+
+    @contextmanager
+    def new_sqlite_file() -> Iterator[str]:
+        with tempfile.TemporaryDirectory() as directory:
+            yield f"sqlite:///{Path(directory) / 'parcelsms.db'}"
+
+    return new_sqlite_file
 
 
 @pytest.fixture
