@@ -87,6 +87,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'parcelsms.db'}"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new EMPTY database, for tests of the migrations themselves: a SQLite file, or a
+    database of the throwaway PostgreSQL cluster."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("empty_postgres_database_url")
+        return url
+    return f"sqlite:///{tmp_path / 'parcelsms.db'}"
+
+
 FreshDatabase = Callable[[], AbstractContextManager[str]]
 
 

@@ -20,13 +20,10 @@ from parcelsms.adapters.storage.engine.sqlite_engine import open_sqlite_database
 from parcelsms.errors import ConfigError, StorageError
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An EMPTY database (the suite's own fixture gives migrated PostgreSQL databases)."""
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("empty_postgres_database_url")
-        return url
-    return f"sqlite:///{tmp_path / 'parcelsms.db'}"
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """Migrations start from an empty database (the suite's own fixture gives migrated ones)."""
+    return empty_database_url
 
 
 async def test_migrating_an_empty_database_reaches_the_head_revision(database_url: str) -> None:
