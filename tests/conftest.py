@@ -1,1 +1,45 @@
-"""Shared test configuration."""
+"""Shared test configuration: the throwaway PostgreSQL cluster for tests marked ``postgres``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from postgres_cluster import ThrowawayCluster
+
+from parcelsms.adapters.storage.engine.migrate import migrate_blocking
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[ThrowawayCluster]:
+    """One PostgreSQL server for the session, started on first use and removed at the end."""
+    cluster = ThrowawayCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_template(postgres_cluster: ThrowawayCluster) -> str:
+    """A database migrated to the newest revision, which the tests' databases copy."""
+    return postgres_cluster.template("migrated", migrate_blocking)
+
+
+@pytest.fixture
+def empty_postgres_database_url(postgres_cluster: ThrowawayCluster) -> Iterator[str]:
+    """A new, empty database of the throwaway cluster, dropped after the test."""
+    url = postgres_cluster.create_database()
+    yield url
+    postgres_cluster.drop_database(url)
+
+
+@pytest.fixture
+def postgres_database_url(
+    postgres_cluster: ThrowawayCluster, migrated_postgres_template: str
+) -> Iterator[str]:
+    """A new, migrated database of the throwaway cluster, dropped after the test."""
+    url = postgres_cluster.create_database(template=migrated_postgres_template)
+    yield url
+    postgres_cluster.drop_database(url)

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from database_peek import peek
 from platform_process import ServeProcess, mobile_numbers, start_serve
 from standardwebhooks.webhooks import Webhook
 
@@ -167,12 +168,22 @@ async def _send_batches(
     return expected, prices
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The platform's database: a SQLite file beside the config, or a migrated database of
+    the throwaway PostgreSQL cluster (the API processes and the pipeline share it)."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_database_url")
+        return url
+    return "sqlite+aiosqlite:///./parcelsms.db"
+
+
 async def test_thousand_messages_reach_their_scenario_outcome_with_signed_webhooks(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
     (tmp_path / "scenario.toml").write_text(SCENARIO)
     config = tmp_path / "parcelsms.toml"
-    config.write_text(CONFIG)
+    config.write_text(CONFIG.replace("sqlite+aiosqlite:///./parcelsms.db", database_url))
     receiver = WebhookReceiver()
     await receiver.start()
     serve = await start_serve(config, demo=True)
@@ -224,3 +235,7 @@ async def test_thousand_messages_reach_their_scenario_outcome_with_signed_webhoo
         await receiver.close()
     assert code == 0, serve.stderr_lines[-20:]
     assert serve.error_lines() == [], serve.stderr_lines[-60:]
+    # The messages are where the configuration said the database is.
+    stored = database_url.replace("./", f"{tmp_path}/").replace("+aiosqlite", "")
+    with peek(stored) as database:
+        assert database.execute("SELECT count(*) FROM messages").fetchone() == (1000,)

@@ -18,13 +18,18 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from parcelsms.adapters.process.shared_changes import SharedChangeFile
-from parcelsms.adapters.process.wake_socket import WakeSender, wake_address
+from parcelsms.adapters.process.wake_socket import WakeSender
 from parcelsms.adapters.storage import SqlStorage, open_storage
-from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings, database_file
+from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings
 from parcelsms.bootstrap.api_parts import build_api
 from parcelsms.bootstrap.country_rules_wiring import load_settings_country_rules
 from parcelsms.bootstrap.pipeline_parts import build_pipeline, build_webhook_delivery
+from parcelsms.bootstrap.process_signals import (
+    CrossProcessSignals,
+    ListenerFactory,
+    announce_change,
+    cross_process_signals,
+)
 from parcelsms.bootstrap.roles import Role
 from parcelsms.bootstrap.running_platform import Platform, WebhookWorkers
 from parcelsms.config import Settings
@@ -89,21 +94,6 @@ async def open_platform_storage(
     return storage
 
 
-def cross_process_signals(settings: Settings) -> tuple[SharedChangeFile, str | None]:
-    """The change epoch every process's caches watch and the pipeline's wake-up address,
-    both named after the database file (see :mod:`parcelsms.adapters.process`)."""
-    path = database_file(settings.database.url)
-    return SharedChangeFile(path), wake_address(path)
-
-
-def announce_change(settings: Settings) -> None:
-    """Tell the running platform's processes that something they may cache has changed
-    (a CLI command wrote to the database), so their caches read it again at once."""
-    changes, _ = cross_process_signals(settings)
-    changes.announce()
-    changes.close()
-
-
 async def build_platform(
     settings: Settings,
     environ: Mapping[str, str],
@@ -128,17 +118,19 @@ async def build_platform(
     )
     platform = Platform(settings=settings, storage=storage, role=role)
     try:
-        address: str | None = None
+        signals: CrossProcessSignals | None = None
+        listener: ListenerFactory | None = None
         if role is not Role.ALL:
-            changes, address = cross_process_signals(settings)
-            share_changes(changes)
-            platform.release.append(changes.close)
+            signals = cross_process_signals(settings)
+            share_changes(signals.changes)
+            platform.release.append(signals.changes.close)
+            listener = signals.listener
         if role.runs_pipeline:
             platform.pipeline = await build_pipeline(
                 settings,
                 storage,
                 country_rules,
-                address,
+                listener,
                 deliver_webhooks=role is Role.ALL or not webhooks_apart,
             )
         if role is Role.WEBHOOKS:
@@ -156,7 +148,7 @@ async def build_platform(
                     pipeline.webhooks.wake,
                 )
             else:
-                ring = WakeSender(address)
+                ring = signals.doorbell() if signals is not None else WakeSender(None)
                 platform.api = await build_api(settings, storage, pepper, country_rules, ring.ring)
                 platform.api.close_wake = ring.close
     except BaseException:

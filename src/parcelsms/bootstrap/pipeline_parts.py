@@ -18,6 +18,7 @@ from parcelsms.bootstrap.channel_flow import (
     unanswered_policies,
 )
 from parcelsms.bootstrap.inbound_wiring import inbound_sink
+from parcelsms.bootstrap.process_signals import ListenerFactory
 from parcelsms.bootstrap.route_wiring import build_route_book
 from parcelsms.bootstrap.running_platform import PipelineWorkers, WebhookWorkers
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
@@ -136,12 +137,13 @@ async def build_pipeline(
     settings: Settings,
     storage: SqlStorage,
     country_rules: CountryRules,
-    wake_address: str | None = None,
+    wake_listener: ListenerFactory | None = None,
     *,
     deliver_webhooks: bool = True,
 ) -> PipelineWorkers:
-    """Wire the pipeline; rings at ``wake_address`` (none: only its own poll) wake its
-    dispatcher. Without ``deliver_webhooks`` a ``webhooks`` process delivers the outbox."""
+    """Wire the pipeline; rings heard by the listener ``wake_listener`` makes (none: only its
+    own poll) wake its dispatcher. Without ``deliver_webhooks`` a ``webhooks`` process
+    delivers the outbox."""
     channel_settings = list(settings.channels)
     simulator: CarrierSimulator | None = None
     if settings.simulator_embedded:
@@ -193,7 +195,11 @@ async def build_pipeline(
         ),
         health=health,
     )
-    listener = WakeListener(wake_address, dispatcher.wake)
+    listener = (
+        wake_listener(dispatcher.wake)
+        if wake_listener is not None
+        else WakeListener(None, dispatcher.wake)
+    )
     webhooks = (
         WebhookWorkers(*build_webhook_delivery(settings, storage)) if deliver_webhooks else None
     )

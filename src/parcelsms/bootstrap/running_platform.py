@@ -20,7 +20,7 @@ from typing import Any
 
 from parcelsms.adapters.channels.smpp_channel import SmppChannel
 from parcelsms.adapters.metrics.sampler import MetricsSampler
-from parcelsms.adapters.process.wake_socket import WakeListener
+from parcelsms.adapters.process.signal_shapes import DoorbellListener
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.sender import WebhookSender
 from parcelsms.bootstrap.roles import Role
@@ -81,7 +81,7 @@ class PipelineWorkers:
     webhooks: WebhookWorkers | None
     """``None`` when a ``webhooks`` process delivers them."""
     receipts: ReceiptCorrelator
-    wake_listener: WakeListener
+    wake_listener: DoorbellListener
     simulator: CarrierSimulator | None = None
     health_publisher: ChannelHealthPublisher | None = None
     metrics_sampler: MetricsSampler | None = None

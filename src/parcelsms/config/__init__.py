@@ -23,7 +23,8 @@ Tables and their defaults::
     [server]     host = "127.0.0.1", port = 8080, public_url (for the printed curl),
                  trusted_proxies = [] (addresses or CIDR networks of reverse proxies whose
                  X-Forwarded-For / X-Forwarded-Proto are believed; none by default)
-    [database]   url = "sqlite:///./parcelsms.db" (``sqlite+aiosqlite://`` is read the same)
+    [database]   url = "sqlite:///./parcelsms.db" (``sqlite+aiosqlite://`` is read the same),
+                 or "postgresql://user:password@host/database" (psycopg 3, the postgres extra)
     [security]   pepper: unset means the composition root reads or creates
                  <database directory>/parcelsms.pepper (mode 0600); at least 16 characters.
                  admin_token: a bootstrap operator token accepted on /admin/v1 besides

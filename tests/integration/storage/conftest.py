@@ -1,8 +1,11 @@
-"""Fixtures for the storage suite: a real SQLite file per test."""
+"""Fixtures for the storage suite: each test runs on a real SQLite file AND on a database of
+the throwaway PostgreSQL cluster (those runs carry the ``postgres`` marker)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,9 +78,53 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test's database: a new SQLite file, or a new migrated PostgreSQL database."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_database_url")
+        return url
     return f"sqlite:///{tmp_path / 'parcelsms.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new EMPTY database, for tests of the migrations themselves: a SQLite file, or a
+    database of the throwaway PostgreSQL cluster."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("empty_postgres_database_url")
+        return url
+    return f"sqlite:///{tmp_path / 'parcelsms.db'}"
+
+
+FreshDatabase = Callable[[], AbstractContextManager[str]]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_database(request: pytest.FixtureRequest) -> FreshDatabase:
+    """``with fresh_database() as url:`` a new database each time (for property tests, which
+    need one per example): a SQLite file in a temporary directory, or a new migrated
+    database of the throwaway PostgreSQL cluster, dropped afterwards."""
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("postgres_cluster")
+        template = request.getfixturevalue("migrated_postgres_template")
+
+        @contextmanager
+        def new_postgres_database() -> Iterator[str]:
+            url: str = cluster.create_database(template=template)
+            try:
+                yield url
+            finally:
+                cluster.drop_database(url)
+
+        return new_postgres_database
+
+    @contextmanager
+    def new_sqlite_file() -> Iterator[str]:
+        with tempfile.TemporaryDirectory() as directory:
+            yield f"sqlite:///{Path(directory) / 'parcelsms.db'}"
+
+    return new_sqlite_file
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from database_peek import peek
 from sender_accounts import TEST_ACTOR, new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
@@ -16,8 +16,8 @@ from parcelsms.pipeline.message_ports import Accepted, MessageFilter, NewMessage
 MakeMessage = Callable[..., NewMessage]
 
 
-def ledger_rows(path: Path, message_id: str) -> list[tuple[str, int, int]]:
-    with sqlite3.connect(path) as connection:
+def ledger_rows(path: str | Path, message_id: str) -> list[tuple[str, int, int]]:
+    with peek(path) as connection:
         return connection.execute(
             "SELECT kind, amount_micros, reserved_delta_micros FROM ledger "
             "WHERE message_id = ? ORDER BY id",
@@ -26,7 +26,7 @@ def ledger_rows(path: Path, message_id: str) -> list[tuple[str, int, int]]:
 
 
 async def test_an_accepted_message_is_queued_reserved_and_has_its_first_event(
-    storage: SqlStorage, make_message: MakeMessage, tmp_path: Path
+    storage: SqlStorage, make_message: MakeMessage, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=100_000)
     (accepted,) = await storage.messages.accept_messages(
@@ -43,9 +43,7 @@ async def test_an_accepted_message_is_queued_reserved_and_has_its_first_event(
     after = await storage.accounts.get_account(account.id)
     assert after is not None
     assert (after.balance_micros, after.reserved_micros) == (57_500, 42_500)
-    assert ledger_rows(tmp_path / "parcelsms.db", accepted.message_id) == [
-        ("reserve", -42_500, 42_500)
-    ]
+    assert ledger_rows(database_url, accepted.message_id) == [("reserve", -42_500, 42_500)]
 
 
 async def test_the_same_idempotency_key_and_body_replays_the_message(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from database_peek import peek
 from sender_accounts import TEST_ACTOR, new_account, new_api_key, top_up
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
@@ -127,18 +127,25 @@ async def test_a_key_revoked_by_another_process_is_refused_once_the_cache_expire
     assert await api.accounts.authorize_key(plaintext) is None
 
 
+def sqlite_file_text(database_url: str) -> str:
+    """The bytes of a SQLite database file, as text to search ("" on PostgreSQL)."""
+    if not database_url.startswith("sqlite:///"):
+        return ""
+    return Path(database_url.removeprefix("sqlite:///")).read_bytes().decode("latin-1")
+
+
 async def test_only_the_peppered_hash_of_the_secret_is_stored(
-    storage: SqlStorage, tmp_path: Path
+    storage: SqlStorage, database_url: str
 ) -> None:
     account = await new_account(storage, "shop")
     key_id, plaintext = await new_api_key(storage, account.id)
     secret = plaintext.split(".", 1)[1]
-    with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
+    with peek(database_url) as connection:
         (stored,) = connection.execute(
             "SELECT secret_hash FROM api_keys WHERE id = ?", (key_id,)
         ).fetchone()
     assert stored == hmac.new(PEPPER, secret.encode(), hashlib.sha256).hexdigest()
-    assert secret not in (tmp_path / "parcelsms.db").read_bytes().decode("latin-1")
+    assert secret not in sqlite_file_text(database_url)
 
 
 async def test_key_usage_records_each_time_it_is_told(storage: SqlStorage, clock: Any) -> None:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from database_peek import peek
 from sender_accounts import new_account
 from sqlalchemy import select
 
+from parcelsms.adapters.storage.engine.backends import migration_engine
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events
-from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import StorageError
@@ -35,9 +35,9 @@ def submitted(
     )
 
 
-def ledger_kinds(path: Path) -> dict[str, list[str]]:
+def ledger_kinds(path: str | Path) -> dict[str, list[str]]:
     kinds: dict[str, list[str]] = {}
-    with sqlite3.connect(path) as connection:
+    with peek(path) as connection:
         for message_id, kind in connection.execute(
             "SELECT message_id, kind FROM ledger WHERE message_id IS NOT NULL ORDER BY id"
         ):
@@ -46,7 +46,7 @@ def ledger_kinds(path: Path) -> dict[str, list[str]]:
 
 
 async def test_outcomes_of_every_kind_in_one_call_each_end_right(
-    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.webhook_endpoints.set_webhook_endpoint(
@@ -89,7 +89,7 @@ async def test_outcomes_of_every_kind_in_one_call_each_end_right(
     assert messages[e].last_error == ErrorDetail(detail="throttled", err="0x58")
     assert messages[f].final_at == clock()
     assert messages[f].last_error == ErrorDetail(detail="refused", err="0x0B")
-    kinds = ledger_kinds(tmp_path / "parcelsms.db")
+    kinds = ledger_kinds(database_url)
     assert {i: kinds[i] for i in (a, b, c, d)} == {i: ["reserve", "settle"] for i in (a, b, c, d)}
     assert kinds[e] == ["reserve"]
     assert kinds[f] == ["reserve", "refund"]
@@ -192,7 +192,7 @@ async def test_bulk_insert_converts_values_like_core(
 
     # Read back through Core, on a connection of its own: the values must come back as
     # written (aware UTC datetimes, JSON documents, NULL for None).
-    engine = create_sqlite_engine(database_url, begin="DEFERRED")
+    engine = migration_engine(database_url)
     with engine.connect() as connection:
         query = (
             select(

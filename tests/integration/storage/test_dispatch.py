@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from database_peek import peek
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
@@ -26,8 +26,8 @@ def submitted(message_id: str, *carrier_ids: str, channel: str = "alpha") -> Sub
     )
 
 
-def ledger_kinds(path: Path, message_id: str) -> list[str]:
-    with sqlite3.connect(path) as connection:
+def ledger_kinds(path: str | Path, message_id: str) -> list[str]:
+    with peek(path) as connection:
         return [
             kind
             for (kind,) in connection.execute(
@@ -62,7 +62,7 @@ async def test_messages_are_claimed_only_when_due(
 
 
 async def test_a_submission_settles_and_records_parts_event_and_webhook(
-    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.webhook_endpoints.set_webhook_endpoint(
@@ -80,7 +80,7 @@ async def test_a_submission_settles_and_records_parts_event_and_webhook(
         (1, "a1", "submitted"),
         (2, "a2", "submitted"),
     ]
-    assert ledger_kinds(tmp_path / "parcelsms.db", message_id) == ["reserve", "settle"]
+    assert ledger_kinds(database_url, message_id) == ["reserve", "settle"]
     after = await storage.accounts.get_account(account.id)
     assert after is not None
     assert (after.balance_micros, after.reserved_micros) == (920_000, 0)
@@ -115,7 +115,7 @@ async def test_a_retry_requeues_the_message_for_later_on_the_next_route(
 
 
 async def test_a_failed_message_is_refunded(
-    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id, price_micros=50_000)
@@ -126,14 +126,14 @@ async def test_a_failed_message_is_refunded(
     assert detail is not None
     assert detail.message.status == "failed"
     assert detail.message.last_error == ErrorDetail(detail="no route", err="0x0B")
-    assert ledger_kinds(tmp_path / "parcelsms.db", message_id) == ["reserve", "refund"]
+    assert ledger_kinds(database_url, message_id) == ["reserve", "refund"]
     after = await storage.accounts.get_account(account.id)
     assert after is not None
     assert (after.balance_micros, after.reserved_micros) == (1_000_000, 0)
 
 
 async def test_an_outcome_for_a_message_no_longer_queued_changes_nothing(
-    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     (message_id,) = await enqueue(storage, account.id)
@@ -147,11 +147,11 @@ async def test_an_outcome_for_a_message_no_longer_queued_changes_nothing(
         [submitted("msg_01HZZZZZZZZZZZZZZZZZZZZZZZ")]
     )
     assert unknown == [False]
-    assert ledger_kinds(tmp_path / "parcelsms.db", message_id) == ["reserve", "settle"]
+    assert ledger_kinds(database_url, message_id) == ["reserve", "settle"]
 
 
 async def test_with_refund_on_reject_the_reserve_waits_for_the_final_state(
-    open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
+    open_test_storage: Any, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     storage = await open_test_storage(refund_on_reject=True)
     account = await new_account(storage, "shop", balance_micros=1_000_000)
@@ -160,7 +160,7 @@ async def test_with_refund_on_reject_the_reserve_waits_for_the_final_state(
     await storage.messages.record_submissions(
         [submitted(rejected_id, "r1"), submitted(delivered_id, "d1")]
     )
-    path = tmp_path / "parcelsms.db"
+    path = database_url
     assert ledger_kinds(path, rejected_id) == ["reserve"]
     await storage.receipts.apply_receipts(
         [

@@ -5,12 +5,11 @@ writers (no event skipped, none given twice)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from database_peek import json_value, peek, stored_time
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.inbound import event_feed_rows
@@ -35,10 +34,6 @@ def _reply(
         channel="sim", source=source, destination=destination, text=text, received_at=clock()
     )
     return ReplyToStore(message=message, keyword=keyword, match_window=WEEK)
-
-
-def _db(database_url: str) -> sqlite3.Connection:
-    return sqlite3.connect(database_url.removeprefix("sqlite:///"))
 
 
 async def test_a_reply_belongs_to_the_latest_message_sent_to_its_number(
@@ -135,12 +130,12 @@ async def test_a_reply_queues_a_message_inbound_webhook_for_its_owners_endpoint(
 
     [reply] = await storage.inbound.store_replies([_reply(clock, "你好，我的包裹在哪里？")])
 
-    with _db(database_url) as db:
+    with peek(database_url) as db:
         rows = db.execute(
             "SELECT url, payload FROM webhook_outbox WHERE id = ?", (reply.id,)
         ).fetchall()
     [(url, payload)] = rows
-    body = json.loads(payload)
+    body = json_value(payload)
     assert url == "https://hooks.example/in"
     assert body["type"] == "message.inbound"
     assert body["data"]["message_id"] == message_id
@@ -229,7 +224,7 @@ async def test_the_events_feed_neither_skips_nor_repeats_under_concurrent_writer
     writing = False
     seen = await poller
 
-    with _db(database_url) as db:
+    with peek(database_url) as db:
         statuses = db.execute(
             "SELECT e.message_id, e.status, e.at FROM message_events e "
             "JOIN messages m ON m.id = e.message_id WHERE m.account_id = ?",
@@ -239,7 +234,7 @@ async def test_the_events_feed_neither_skips_nor_repeats_under_concurrent_writer
             "SELECT id FROM inbound_messages WHERE account_id = ?", (alpha.id,)
         ).fetchall()
     expected = {f"reply {row[0]}" for row in replies} | {
-        f"{message_id} {status} {datetime.fromisoformat(at).replace(tzinfo=UTC).isoformat()}"
+        f"{message_id} {status} {stored_time(at).isoformat()}"
         for message_id, status, at in statuses
     }
     assert len(seen) == len(set(seen)), "an event was given twice"

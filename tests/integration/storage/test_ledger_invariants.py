@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from database_peek import peek
 from sender_accounts import new_account, top_up
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
@@ -166,8 +166,8 @@ class Traffic:
         self.clock.advance(self.rng.randint(1, 90))
 
 
-def check_invariants(path: Path, refund_on_reject: bool) -> dict[str, int]:
-    with sqlite3.connect(path) as db:
+def check_invariants(path: str | Path, refund_on_reject: bool) -> dict[str, int]:
+    with peek(path) as db:
         for account_id, balance, reserved in db.execute(
             "SELECT id, balance_micros, reserved_micros FROM accounts"
         ):
@@ -187,7 +187,9 @@ def check_invariants(path: Path, refund_on_reject: bool) -> dict[str, int]:
 
         rows = db.execute(
             "SELECT m.id, m.status, m.billing, m.price_micros, "
-            " sum(l.kind = 'reserve'), sum(l.kind = 'settle'), sum(l.kind = 'refund') "
+            " count(*) FILTER (WHERE l.kind = 'reserve'),"
+            " count(*) FILTER (WHERE l.kind = 'settle'),"
+            " count(*) FILTER (WHERE l.kind = 'refund') "
             "FROM messages m JOIN ledger l ON l.message_id = m.id GROUP BY m.id"
         ).fetchall()
         (message_count,) = db.execute("SELECT count(*) FROM messages").fetchone()
@@ -238,7 +240,7 @@ async def test_ledger_and_balances_agree_after_random_traffic(
     open_test_storage: Any,
     clock: Any,
     make_message: Any,
-    tmp_path: Path,
+    database_url: str,
     seed: int,
     refund_on_reject: bool,
 ) -> None:
@@ -247,7 +249,7 @@ async def test_ledger_and_balances_agree_after_random_traffic(
     await traffic.setup()
     for _ in range(60):
         await traffic.step()
-    statuses = check_invariants(tmp_path / "parcelsms.db", refund_on_reject)
+    statuses = check_invariants(database_url, refund_on_reject)
     # the run must have exercised the interesting paths, or it proves little
     assert statuses.get("delivered", 0) > 0
     assert sum(statuses.get(status, 0) for status in FINAL) > 10

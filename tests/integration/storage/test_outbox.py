@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
+from database_peek import peek
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
@@ -121,7 +120,7 @@ async def test_the_payload_is_the_builders_output_for_the_event(
 
 
 async def test_status_change_and_webhook_commit_together_or_not_at_all(
-    open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
+    open_test_storage: Any, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     def builder(event: WebhookEvent) -> str:
         if event.client_ref == "poison":
@@ -143,7 +142,7 @@ async def test_status_change_and_webhook_commit_together_or_not_at_all(
     )
     assert outcomes[0] == [True]
     assert isinstance(outcomes[1], StorageError)
-    with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
+    with peek(database_url) as connection:
         statuses = dict(connection.execute("SELECT client_ref, status FROM messages"))
         hooks = connection.execute("SELECT message_id FROM webhook_outbox").fetchall()
         kinds = connection.execute(
@@ -175,7 +174,7 @@ async def test_a_claimed_webhook_is_leased_until_reported(
 
 
 async def test_delivery_results_settle_retry_or_give_up(
-    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     await storage.webhook_endpoints.set_webhook_endpoint(
@@ -198,7 +197,7 @@ async def test_delivery_results_settle_retry_or_give_up(
     )
     (retried,) = await storage.webhook_outbox.claim_due_webhooks(10, later, 30)
     assert (retried.id, retried.attempts) == (retry.id, 1)
-    with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
+    with peek(database_url) as connection:
         rows = dict(
             (row[0], row[1:])
             for row in connection.execute(

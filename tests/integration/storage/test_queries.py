@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import sqlite3
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from database_peek import peek
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
@@ -164,17 +163,21 @@ async def test_an_invalid_cursor_is_a_catalogued_error(storage: SqlStorage, curs
     assert (caught.value.code, caught.value.field) == ("invalid_cursor", "cursor")
 
 
-async def test_times_are_stored_as_sortable_utc_text(
-    storage: SqlStorage, enqueue: Any, clock: Any, tmp_path: Path
+async def test_times_are_stored_in_utc_as_sortable_text_or_timestamptz(
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     clock.now = datetime(2030, 6, 1, 14, 30, 5, 120, tzinfo=timezone(timedelta(hours=2)))
     (message_id,) = await enqueue(storage, account.id)
-    with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
+    with peek(database_url) as connection:
         (created,) = connection.execute(
             "SELECT created_at FROM messages WHERE id = ?", (message_id,)
         ).fetchone()
-    assert created == "2030-06-01 12:30:05.000120"
+    if isinstance(created, str):  # SQLite: text that sorts as the time does
+        assert created == "2030-06-01 12:30:05.000120"
+    else:  # PostgreSQL: timestamptz, read back in the connection's zone (UTC)
+        assert created == datetime(2030, 6, 1, 12, 30, 5, 120, tzinfo=UTC)
+        assert created.utcoffset() == timedelta(0)
     detail = await storage.message_queries.get_message(account.id, message_id)
     assert detail is not None
     assert detail.message.created_at == clock.now

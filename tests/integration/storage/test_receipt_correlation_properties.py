@@ -12,10 +12,8 @@ receipt's outcome. The ground truth is the generator's, not the code's.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import msgspec
 from hypothesis import HealthCheck, given, settings
@@ -30,7 +28,7 @@ from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
 from parcelsms.pipeline.receipts import ReceiptCorrelator
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
-from .conftest import json_payload, message
+from .conftest import FreshDatabase, json_payload, message
 
 CHANNEL = "alpha"
 SPACING_MS = 10  # between two submit responses on the wire
@@ -161,14 +159,14 @@ async def _play(
 )
 @given(case=traffic(), reading=st.sampled_from([Reading.SAME, Reading.HEX_TO_DECIMAL]))
 def test_each_receipt_is_applied_to_the_submission_it_was_for(
-    case: Traffic, reading: Reading
+    case: Traffic, reading: Reading, fresh_database: FreshDatabase
 ) -> None:
     async def run() -> list[str]:
         # The storage's clock is the wire clock: the early window is measured on it.
         wire_ms = [0]
-        with tempfile.TemporaryDirectory() as directory:
+        with fresh_database() as url:
             storage = await open_storage(
-                f"sqlite:///{Path(directory) / 'p.db'}",
+                url,
                 webhook_policy=StatusWebhookPolicy(json_payload),
                 pepper=b"pepper",
                 receipt_early_window=timedelta(milliseconds=WINDOW_MS),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from database_peek import json_value, peek
 from receipt_records import receipt_record
 from sender_accounts import new_account
 
@@ -41,8 +41,8 @@ def submission(
     )
 
 
-def count_rows(path: Path, table: str) -> int:
-    with sqlite3.connect(path) as connection:
+def count_rows(path: str | Path, table: str) -> int:
+    with peek(path) as connection:
         (count,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
     return int(count)
 
@@ -92,13 +92,13 @@ async def test_a_delivery_receipt_makes_the_message_delivered(
 
 
 async def test_a_receipt_before_its_submission_is_kept_and_applied_later(
-    storage: SqlStorage, shop: str, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     (message_id,) = await enqueue(storage, shop)
     await storage.messages.claim_for_dispatch("worker", 10, clock())
     early = await storage.receipts.apply_receipts([receipt("c9", "undelivered", clock())])
     assert early == ReceiptCounts(matched=0, duplicates=0, pending=1)
-    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 1
+    assert count_rows(database_url, "pending_receipts") == 1
 
     await storage.messages.record_submissions([submission(message_id, "c9")])
     detail = await storage.message_queries.get_message(shop, message_id)
@@ -106,11 +106,11 @@ async def test_a_receipt_before_its_submission_is_kept_and_applied_later(
     assert [event.status for event in detail.events] == ["queued", "submitted", "undelivered"]
     assert detail.message.last_error is not None
     assert detail.message.last_error.stat == "UNDELIV"
-    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
+    assert count_rows(database_url, "pending_receipts") == 0
 
 
 async def test_a_duplicate_receipt_changes_nothing(
-    storage: SqlStorage, shop: str, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     message_id = await dispatched(storage, enqueue, clock, shop, "c1")
     await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())])
@@ -122,7 +122,7 @@ async def test_a_duplicate_receipt_changes_nothing(
     assert detail is not None
     assert detail.message.status == "delivered"
     assert [event.status for event in detail.events].count("delivered") == 1
-    assert count_rows(tmp_path / "parcelsms.db", "webhook_outbox") == 2  # submitted, delivered
+    assert count_rows(database_url, "webhook_outbox") == 2  # submitted, delivered
 
 
 async def test_duplicates_inside_one_call_are_recognised(
@@ -137,7 +137,7 @@ async def test_duplicates_inside_one_call_are_recognised(
 
 
 async def test_an_early_receipt_delivered_twice_is_applied_once(
-    storage: SqlStorage, shop: str, enqueue: Any, clock: Any, tmp_path: Path
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     (message_id,) = await enqueue(storage, shop)
     await storage.messages.claim_for_dispatch("worker", 10, clock())
@@ -147,7 +147,7 @@ async def test_an_early_receipt_delivered_twice_is_applied_once(
     detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert [event.status for event in detail.events] == ["queued", "submitted", "delivered"]
-    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
+    assert count_rows(database_url, "pending_receipts") == 0
 
 
 @pytest.mark.parametrize(
@@ -324,7 +324,7 @@ async def test_a_receipt_for_a_final_part_waits_for_a_newer_one_within_the_early
 
 
 async def test_a_duplicate_is_recognised_once_the_early_window_closes(
-    open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
+    open_test_storage: Any, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     storage = await open_test_storage(receipt_early_window=timedelta(seconds=5))
     account = await new_account(storage, "shop", balance_micros=10_000_000)
@@ -334,20 +334,20 @@ async def test_a_duplicate_is_recognised_once_the_early_window_closes(
         await storage.receipts.apply_receipts([receipt("9", "delivered", clock())])
     ).pending == 1
     assert await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
-    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 1
+    assert count_rows(database_url, "pending_receipts") == 1
     clock.advance(6)
     assert await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
-    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
+    assert count_rows(database_url, "pending_receipts") == 0
 
 
 async def test_receipts_that_never_match_are_set_aside_for_the_operator(
-    storage: SqlStorage, clock: Any, tmp_path: Path
+    storage: SqlStorage, clock: Any, database_url: str
 ) -> None:
     await storage.receipts.apply_receipts([receipt("404", "delivered", clock(), channel="beta")])
     assert await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72)) == 0
     clock.advance(72 * 3600 + 1)
     assert await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72)) == 1
-    assert count_rows(tmp_path / "parcelsms.db", "pending_receipts") == 0
+    assert count_rows(database_url, "pending_receipts") == 0
     [unmatched] = await storage.receipts.list_unmatched_receipts(
         channel="beta", limit=10, before=None
     )
@@ -374,14 +374,14 @@ async def test_receipts_wait_for_the_channel_reading_and_are_placed_once_it_is_l
     assert detail.message.status == "delivered"
 
 
-def outbox_payloads(path: Path) -> list[dict[str, Any]]:
-    with sqlite3.connect(path) as connection:
+def outbox_payloads(path: str | Path) -> list[dict[str, Any]]:
+    with peek(path) as connection:
         rows = connection.execute("SELECT payload FROM webhook_outbox ORDER BY created_at, id")
-        return [json.loads(payload) for (payload,) in rows]
+        return [json_value(payload) for (payload,) in rows]
 
 
 async def test_webhooks_name_the_previous_status_the_attempt_and_a_route_label_not_the_channel(
-    open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
+    open_test_storage: Any, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     storage = await open_test_storage(webhook_policy=StatusWebhookPolicy(build_webhook_payload))
     account = await new_account(storage, "shop", balance_micros=10_000_000)
@@ -390,9 +390,7 @@ async def test_webhooks_name_the_previous_status_the_attempt_and_a_route_label_n
     )
     await dispatched(storage, enqueue, clock, account.id, "c1")
     await storage.receipts.apply_receipts([receipt("c1", "delivered", clock())])
-    submitted, delivered = (
-        payload["data"] for payload in outbox_payloads(tmp_path / "parcelsms.db")
-    )
+    submitted, delivered = (payload["data"] for payload in outbox_payloads(database_url))
     assert (submitted["previous_status"], submitted["status"]) == ("queued", "submitted")
     assert (delivered["previous_status"], delivered["status"]) == ("submitted", "delivered")
     assert delivered["attempt"] == 1
@@ -402,7 +400,7 @@ async def test_webhooks_name_the_previous_status_the_attempt_and_a_route_label_n
 
 
 async def test_a_message_without_receipt_expires_with_the_reason_no_receipt(
-    open_test_storage: Any, enqueue: Any, clock: Any, tmp_path: Path
+    open_test_storage: Any, enqueue: Any, clock: Any, database_url: str
 ) -> None:
     storage = await open_test_storage(webhook_policy=StatusWebhookPolicy(build_webhook_payload))
     account = await new_account(storage, "shop", balance_micros=10_000_000)
@@ -418,6 +416,6 @@ async def test_a_message_without_receipt_expires_with_the_reason_no_receipt(
     assert detail.message.status == "expired"
     assert detail.message.last_error is not None
     assert detail.message.last_error.reason == "no_receipt"
-    expired = outbox_payloads(tmp_path / "parcelsms.db")[-1]["data"]
+    expired = outbox_payloads(database_url)[-1]["data"]
     assert (expired["status"], expired["previous_status"]) == ("expired", "submitted")
     assert expired["error"]["reason"] == "no_receipt"

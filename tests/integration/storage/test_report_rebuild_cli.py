@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
+from database_peek import peek
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import open_storage
@@ -18,16 +18,16 @@ from .conftest import json_payload, message
 PEPPER = "reports-cli-pepper-0123"
 
 
-def _rollups(path: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(path) as connection:
+def _rollups(url: str) -> list[tuple[object, ...]]:
+    with peek(url) as connection:
         return connection.execute(
             "SELECT * FROM report_rollups WHERE messages != 0 ORDER BY 1, 2, 3, 4, 5, 6, 7"
         ).fetchall()
 
 
-async def _accept_three_messages(path: Path) -> None:
+async def _accept_three_messages(url: str) -> None:
     storage = await open_storage(
-        f"sqlite:///{path}",
+        url,
         webhook_policy=StatusWebhookPolicy(json_payload),
         pepper=PEPPER.encode(),
     )
@@ -40,19 +40,18 @@ async def _accept_three_messages(path: Path) -> None:
         await storage.close()
 
 
-def test_rebuild_restores_the_rollups_from_the_messages(tmp_path: Path) -> None:
-    path = tmp_path / "parcelsms.db"
-    asyncio.run(_accept_three_messages(path))
-    kept = _rollups(path)
-    with sqlite3.connect(path) as connection:
+def test_rebuild_restores_the_rollups_from_the_messages(tmp_path: Path, database_url: str) -> None:
+    asyncio.run(_accept_three_messages(database_url))
+    kept = _rollups(database_url)
+    with peek(database_url) as connection:
         connection.execute("DELETE FROM report_rollups WHERE country = 'GB'")
         connection.execute("UPDATE report_rollups SET messages = 7")
     config = tmp_path / "cli.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{path}"\n[security]\npepper = "{PEPPER}"\n')
+    config.write_text(f'[database]\nurl = "{database_url}"\n[security]\npepper = "{PEPPER}"\n')
 
     result = CliRunner().invoke(main, ["reports", "rebuild", "--config", str(config)])
 
     assert result.exit_code == 0, result.output
     assert result.output.startswith("rebuilt 2 rollup rows")
     assert [row[6] for row in kept] == ["queued", "queued"]
-    assert _rollups(path) == kept
+    assert _rollups(database_url) == kept

@@ -13,15 +13,13 @@ rebuild of the rollups must change nothing.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from database_peek import peek, stored_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from receipt_records import receipt_record
@@ -40,7 +38,7 @@ from parcelsms.pipeline.reports import (
 )
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
-from .conftest import START, Clock, json_payload, message
+from .conftest import START, Clock, FreshDatabase, json_payload, message
 
 COUNTRIES = ("GB", "DE", "FR")
 TEMPLATES = (None, "tpl_01J00000000000000000000001", "tpl_01J00000000000000000000002")
@@ -184,7 +182,7 @@ async def _play(history: History, steps: list[Step]) -> None:
 
 
 def _expected(
-    path: Path,
+    path: str,
     since: datetime,
     until: datetime,
     account_id: str | None,
@@ -193,7 +191,7 @@ def _expected(
     costs: dict[tuple[str, str], int],
 ) -> dict[tuple[str | None, str], tuple[Any, ...]]:
     """The report computed from the message rows themselves."""
-    with sqlite3.connect(path) as connection:
+    with peek(path) as connection:
         rows = connection.execute(
             "SELECT account_id, currency, country, channel, template_id, status, segments, "
             "billing, price_micros, created_at, final_at FROM messages"
@@ -212,7 +210,7 @@ def _expected(
         billing, price, created_text, final_text = row[7:]
         if account_id is not None and account != account_id:
             continue
-        created = datetime.fromisoformat(created_text).replace(tzinfo=UTC)
+        created = stored_time(created_text)
         if not since <= created < until:
             continue
         local = created.replace(minute=0, second=0, microsecond=0).astimezone(zone)
@@ -230,7 +228,7 @@ def _expected(
         group["segments"] += segments
         group["spend"] += price if billing == "settled" else 0
         if status == MessageStatus.DELIVERED:
-            final = datetime.fromisoformat(final_text).replace(tzinfo=UTC)
+            final = stored_time(final_text)
             group["latency"][latency_bucket(created, final)] += 1
         if status in REACHED and channel and group["cost"] is not None:
             cost = costs.get((channel, country), costs.get((channel, "*")))
@@ -253,7 +251,7 @@ def _actual(groups: list[ReportGroup]) -> dict[tuple[str | None, str], tuple[Any
     }
 
 
-async def _check_reports(storage: SqlStorage, path: Path, accounts: list[str]) -> None:
+async def _check_reports(storage: SqlStorage, path: str, accounts: list[str]) -> None:
     reports = Reports(storage.reports)
     # Whole UTC days read the daily sums; other hours the hourly rollups: both must agree.
     midnight = START.replace(hour=0)
@@ -263,7 +261,7 @@ async def _check_reports(storage: SqlStorage, path: Path, accounts: list[str]) -
 
 
 async def _check_period(
-    reports: Reports, path: Path, accounts: list[str], since: datetime, until: datetime
+    reports: Reports, path: str, accounts: list[str], since: datetime, until: datetime
 ) -> None:
     costs = COSTS
     readers: list[tuple[str | None, bool, tuple[str, ...]]] = [
@@ -295,13 +293,14 @@ async def _check_period(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(steps=rounds())
-def test_every_report_figure_equals_a_direct_count_over_the_messages(steps: list[Step]) -> None:
+def test_every_report_figure_equals_a_direct_count_over_the_messages(
+    steps: list[Step], fresh_database: FreshDatabase
+) -> None:
     async def run() -> None:
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(directory) / "reports.db"
+        with fresh_database() as path:
             clock = Clock()
             storage = await open_storage(
-                f"sqlite:///{path}",
+                path,
                 webhook_policy=StatusWebhookPolicy(json_payload),
                 pepper=b"pepper",
                 receipt_early_window=timedelta(0),

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 from alembic import command
+from database_peek import peek
 from sender_accounts import new_account
 
+from parcelsms.adapters.storage.engine.backends import migration_engine
 from parcelsms.adapters.storage.engine.migrate import alembic_config
-from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.content_ports import NewTemplateVersion, TemplateFinding, TemplateVariable
@@ -176,17 +174,17 @@ async def test_message_settings_default_and_change_one_field_at_a_time(storage: 
 
 
 def test_migrating_existing_templates_numbers_versions_and_keeps_the_sending_one(
-    tmp_path: Path,
+    empty_database_url: str,
 ) -> None:
     """A database created before revision 0002 keeps sending what it sent."""
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_sqlite_engine(url)
+    url = empty_database_url
+    engine = migration_engine(url)
     config = alembic_config(url)
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "0001")
-        with sqlite3.connect(tmp_path / "old.db") as raw:
+        with peek(url) as raw:
             raw.execute(
                 "INSERT INTO accounts VALUES ('acc_1', 'a', 'active', 'EUR', 0, 0, "
                 "'2030-01-01 00:00:00')"
@@ -208,7 +206,7 @@ def test_migrating_existing_templates_numbers_versions_and_keeps_the_sending_one
             command.upgrade(config, "0002")
     finally:
         engine.dispose()
-    with sqlite3.connect(tmp_path / "old.db") as raw:
+    with peek(url) as raw:
         rows = raw.execute(
             "SELECT id, status, version, superseded_by FROM templates ORDER BY id"
         ).fetchall()

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from pathlib import Path
-
 from alembic import command
+from database_peek import json_value, peek
 
+from parcelsms.adapters.storage.engine.backends import migration_engine
 from parcelsms.adapters.storage.engine.migrate import alembic_config
-from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 
 AT = "2030-01-01 00:00:00"
 
 
 def test_the_one_endpoint_becomes_the_default_and_its_deliveries_follow_it(
-    tmp_path: Path,
+    empty_database_url: str,
 ) -> None:
-    path = tmp_path / "old.db"
-    url = f"sqlite:///{path}"
-    engine = create_sqlite_engine(url)
+    url = empty_database_url
+    engine = migration_engine(url)
     config = alembic_config(url)
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "0005")
-        with sqlite3.connect(path) as raw:
+        with peek(url) as raw:
             raw.execute(
                 "INSERT INTO accounts (id, name, status, currency, balance_micros,"
                 " reserved_micros, created_at) VALUES ('acc_1', 'a', 'active', 'EUR', 0, 0, ?)",
@@ -44,7 +40,7 @@ def test_the_one_endpoint_becomes_the_default_and_its_deliveries_follow_it(
                 " 'whsec_old', ?)",
                 (AT,),
             )
-            for row_id, message_id, url, payload, status in [
+            for row_id, message_id, target, payload, status in [
                 ("evt_1", "msg_1", "https://all.example/h", "{}", "failed"),
                 ("evt_2", "msg_1", "https://own.example/cb", "{}", "pending"),
                 (
@@ -60,7 +56,7 @@ def test_the_one_endpoint_becomes_the_default_and_its_deliveries_follow_it(
                     "INSERT INTO webhook_outbox (id, account_id, message_id, url, payload,"
                     " status, attempts, next_attempt_at, created_at) VALUES"
                     " (?, 'acc_1', ?, ?, ?, ?, 1, ?, ?)",
-                    (row_id, message_id, url, payload, status, AT, AT),
+                    (row_id, message_id, target, payload, status, AT, AT),
                 )
         with engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -68,25 +64,27 @@ def test_the_one_endpoint_becomes_the_default_and_its_deliveries_follow_it(
     finally:
         engine.dispose()
 
-    with sqlite3.connect(path) as raw:
-        ((endpoint_id, account_id, url, types, is_default, enabled, secret),) = raw.execute(
-            "SELECT id, account_id, url, event_types, is_default, enabled, secret"
-            " FROM webhook_endpoints"
-        ).fetchall()
+    with peek(url) as raw:
+        ((endpoint_id, account_id, endpoint_url, types, is_default, enabled, secret),) = (
+            raw.execute(
+                "SELECT id, account_id, url, event_types, is_default, enabled, secret"
+                " FROM webhook_endpoints"
+            ).fetchall()
+        )
         rows = raw.execute(
             "SELECT id, event_id, endpoint_id, event_type, status FROM webhook_outbox ORDER BY id"
         ).fetchall()
 
     assert endpoint_id.startswith("whe_")
     assert len(endpoint_id) == len("whe_") + 26
-    assert (account_id, url, is_default, enabled, secret) == (
+    assert (account_id, endpoint_url, is_default, enabled, secret) == (
         "acc_1",
         "https://all.example/h",
         1,
         1,
         "whsec_old",
     )
-    assert json.loads(types) == [
+    assert json_value(types) == [
         "message.status",
         "message.inbound",
         "balance.low",

@@ -3,12 +3,12 @@ writes, secrets with a rotation's overlap, leases renewed and released, redelive
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from database_peek import peek
 from outbox_messages import expire_all, submitted_messages
 from sender_accounts import new_account
 
@@ -18,9 +18,9 @@ from parcelsms.domain.ids import new_id
 from parcelsms.pipeline.webhook_ports import DeliveryFilter, EndpointChanges, WebhookResult
 
 
-def outbox(path: Path) -> list[tuple[str, str, str, str]]:
+def outbox(path: str | Path) -> list[tuple[str, str, str, str]]:
     """``(endpoint_id, event_type, event_id, status)`` of every outbox row."""
-    with sqlite3.connect(path) as connection:
+    with peek(path) as connection:
         return list(
             connection.execute(
                 "SELECT coalesce(endpoint_id, '-'), event_type, event_id, status"
@@ -30,22 +30,22 @@ def outbox(path: Path) -> list[tuple[str, str, str, str]]:
 
 
 async def test_a_final_only_endpoint_gets_one_row_per_message_and_none_for_submissions(
-    storage: SqlStorage, clock: Any, tmp_path: Path
+    storage: SqlStorage, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     final = await storage.webhook_endpoints.create_endpoint(
         account.id, "https://final.example/h", ("message.final",), "whsec_f"
     )
     await submitted_messages(storage, account.id, 5, now=clock())
-    assert outbox(tmp_path / "parcelsms.db") == []
+    assert outbox(database_url) == []
 
     assert await expire_all(storage, clock()) == 5
-    rows = outbox(tmp_path / "parcelsms.db")
+    rows = outbox(database_url)
     assert [(endpoint, kind) for endpoint, kind, _, _ in rows] == [(final.id, "message.final")] * 5
 
 
 async def test_one_event_to_two_endpoints_is_two_deliveries_with_one_webhook_id(
-    storage: SqlStorage, clock: Any, tmp_path: Path
+    storage: SqlStorage, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     every = await storage.webhook_endpoints.set_webhook_endpoint(
@@ -57,7 +57,7 @@ async def test_one_event_to_two_endpoints_is_two_deliveries_with_one_webhook_id(
     (message_id,) = await submitted_messages(storage, account.id, 1, now=clock())
     await expire_all(storage, clock())
 
-    rows = outbox(tmp_path / "parcelsms.db")
+    rows = outbox(database_url)
     assert Counter((endpoint, kind) for endpoint, kind, _, _ in rows) == Counter(
         {
             (every.id, "message.status"): 2,  # submitted, expired
@@ -74,7 +74,7 @@ async def test_one_event_to_two_endpoints_is_two_deliveries_with_one_webhook_id(
 
 
 async def test_disabled_endpoints_and_unsubscribed_types_write_nothing(
-    storage: SqlStorage, clock: Any, tmp_path: Path
+    storage: SqlStorage, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     money = await storage.webhook_endpoints.create_endpoint(
@@ -87,12 +87,12 @@ async def test_disabled_endpoints_and_unsubscribed_types_write_nothing(
         account.id, off.id, EndpointChanges(enabled=False)
     )
     await submitted_messages(storage, account.id, 2, now=clock())
-    assert outbox(tmp_path / "parcelsms.db") == []
+    assert outbox(database_url) == []
     assert money.event_types == ("balance.low",)
 
 
 async def test_account_events_go_to_the_endpoints_subscribed_to_their_type(
-    storage: SqlStorage, clock: Any, tmp_path: Path
+    storage: SqlStorage, clock: Any, database_url: str
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=1_000_000)
     default = await storage.webhook_endpoints.set_webhook_endpoint(
@@ -117,7 +117,7 @@ async def test_account_events_go_to_the_endpoints_subscribed_to_their_type(
     )
     await storage.billing.record_account_event(event)
 
-    rows = outbox(tmp_path / "parcelsms.db")
+    rows = outbox(database_url)
     assert sorted((endpoint, kind, event_id) for endpoint, kind, event_id, _ in rows) == sorted(
         [
             (default.id, "limit.warning", event.event_id),

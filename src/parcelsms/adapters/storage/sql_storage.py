@@ -1,4 +1,4 @@
-"""The storage ports implemented on SQLAlchemy Core (SQLite today), room by room.
+"""The storage ports implemented on SQLAlchemy Core (SQLite or PostgreSQL), room by room.
 
 :func:`open_storage` migrates the database, opens the batching writer on the writer engine
 and a reader pool, and returns a :class:`SqlStorage`: a small holder of one object per port,
@@ -27,13 +27,13 @@ from parcelsms.adapters.storage.channels.route_stores import SqlRouteStore
 from parcelsms.adapters.storage.console.console_user_stores import SqlConsoleUserStore
 from parcelsms.adapters.storage.content.content_stores import SqlContentStore
 from parcelsms.adapters.storage.context import StorageContext, utc_now
+from parcelsms.adapters.storage.engine.backends import open_database
 from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
 from parcelsms.adapters.storage.engine.migrate import migrate
 from parcelsms.adapters.storage.engine.runner import SqlRunner
 from parcelsms.adapters.storage.engine.sqlite_engine import (
     DEFAULT_SQLITE_SETTINGS,
     SqliteSettings,
-    open_sqlite_database,
 )
 from parcelsms.adapters.storage.inbound.inbound_stores import (
     SqlEventFeed,
@@ -117,7 +117,7 @@ async def open_storage(
     be opened or migrated.
     """
     await migrate(url, settings)
-    database = open_sqlite_database(url, settings)
+    database = open_database(url, settings)
     context = StorageContext(
         webhook_policy=webhook_policy,
         pepper=pepper,

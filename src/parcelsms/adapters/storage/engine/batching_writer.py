@@ -77,9 +77,10 @@ def translate_exception(exc: BaseException) -> BaseException:
         return exc
     if isinstance(exc, SQLAlchemyError):
         # str() of a DBAPIError includes the SQL and its parameters (phone numbers); keep
-        # only the driver's message.
+        # only the driver's message, and only its first line: PostgreSQL's DETAIL line
+        # quotes the offending values ("Key (to_e164)=(+44…) already exists").
         original = getattr(exc, "orig", None)
-        detail = str(original) if original is not None else type(exc).__name__
+        detail = str(original).partition("\n")[0] if original is not None else type(exc).__name__
         error = StorageError(f"database error: {detail}")
     else:
         error = StorageError(f"storage failure: {type(exc).__name__}: {exc}")

@@ -1,8 +1,9 @@
 """Bring a database to the newest schema; called at every start.
 
-Migrations run in one ``BEGIN IMMEDIATE`` transaction: two processes starting at once are
+Migrations run in one transaction that excludes every other writer (``BEGIN IMMEDIATE`` on
+SQLite, the writers' advisory lock on PostgreSQL): two processes starting at once are
 serialised, and the second finds the schema current. A failed migration leaves the database
-as it was (SQLite's DDL is transactional).
+as it was (DDL is transactional on both engines).
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Connection
 
+from parcelsms.adapters.storage.engine.backends import migration_engine, normalised_url
 from parcelsms.adapters.storage.engine.batching_writer import translate_exception
 from parcelsms.adapters.storage.engine.sqlite_engine import (
     DEFAULT_SQLITE_SETTINGS,
     SqliteSettings,
-    create_sqlite_engine,
-    sqlite_url,
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -32,7 +32,7 @@ def alembic_config(url: str | URL | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url is not None:
-        rendered = sqlite_url(url).render_as_string(hide_password=False)
+        rendered = normalised_url(url).render_as_string(hide_password=False)
         config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     return config
 
@@ -49,7 +49,7 @@ async def migrate(url: str | URL, settings: SqliteSettings = DEFAULT_SQLITE_SETT
     """Upgrade the database at ``url`` to the newest revision; returns that revision.
 
     Raises ``StorageError`` when the database cannot be opened or migrated, ``ConfigError``
-    for a URL that is not a file SQLite database.
+    for a URL that is neither a file SQLite database nor a PostgreSQL one.
     """
     try:
         return await asyncio.to_thread(migrate_blocking, url, settings)
@@ -60,7 +60,7 @@ async def migrate(url: str | URL, settings: SqliteSettings = DEFAULT_SQLITE_SETT
 def migrate_blocking(url: str | URL, settings: SqliteSettings = DEFAULT_SQLITE_SETTINGS) -> str:
     """:func:`migrate` for code without an event loop (it blocks)."""
     config = alembic_config(url)
-    engine = create_sqlite_engine(url, settings, begin="IMMEDIATE")
+    engine = migration_engine(url, settings)
     try:
         with engine.connect() as connection:
             config.attributes["connection"] = connection

@@ -13,7 +13,6 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -56,8 +55,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("rate_burst", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("signing_key", sa.Text(), nullable=True))
     op.execute(
+        # Bound as JSON, not text: PostgreSQL will not put a VARCHAR into a json column.
         sa.text("UPDATE api_keys SET scopes = :scopes").bindparams(
-            scopes=json.dumps(_SENDER_SCOPES)
+            sa.bindparam("scopes", _SENDER_SCOPES, type_=sa.JSON())
         )
     )
 

@@ -16,7 +16,6 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
@@ -77,12 +76,14 @@ def upgrade() -> None:
         sa.column("id", sa.String),
         sa.column("account_id", sa.String),
         sa.column("url", sa.Text),
-        sa.column("event_types", sa.Text),
+        # JSON and untyped times: PostgreSQL takes no VARCHAR into json or timestamptz
+        # columns; the old rows' times go back as they came (text on SQLite).
+        sa.column("event_types", sa.JSON),
         sa.column("is_default", sa.Boolean),
         sa.column("enabled", sa.Boolean),
         sa.column("secret", sa.String),
-        sa.column("created_at", sa.String),
-        sa.column("updated_at", sa.String),
+        sa.column("created_at"),
+        sa.column("updated_at"),
     )
     if old:
         op.bulk_insert(
@@ -92,7 +93,7 @@ def upgrade() -> None:
                     "id": _endpoint_id(),
                     "account_id": row.account_id,
                     "url": row.url,
-                    "event_types": json.dumps(_DEFAULT_EVENT_TYPES),
+                    "event_types": list(_DEFAULT_EVENT_TYPES),
                     "is_default": True,
                     "enabled": True,
                     "secret": row.secret,
