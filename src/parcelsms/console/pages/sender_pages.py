@@ -114,7 +114,7 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
         figures = await services.dashboard.figures(
             viewer.account_id,
             period,  # type: ignore[arg-type]
-            viewer.user.time_zone,
+            viewer.time_zone,
         )
         account = await services.accounts.get_account(viewer.account_id)
         return {
@@ -149,10 +149,10 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
                 status=status,
                 to_e164=to,
                 client_ref=values["client_ref"] or None,
-                since=_local_day_start(values["since"], viewer.user.time_zone, "since"),
+                since=_local_day_start(values["since"], viewer.time_zone, "since"),
                 until=(
                     until + timedelta(days=1)
-                    if (until := _local_day_start(values["until"], viewer.user.time_zone, "until"))
+                    if (until := _local_day_start(values["until"], viewer.time_zone, "until"))
                     else None
                 ),
             )
