@@ -149,6 +149,7 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
                 status=status,
                 to_e164=to,
                 client_ref=values["client_ref"] or None,
+                country=values["country"].upper() or None,
                 since=_local_day_start(values["since"], viewer.time_zone, "since"),
                 until=(
                     until + timedelta(days=1)
@@ -156,14 +157,11 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
                     else None
                 ),
             )
-            country = values["country"].upper()
             cursor = query.get("cursor") or None
-            # TEMPORARY until MessageFilter gains ``country`` (the reports helper adds it to
-            # GET /v1/messages): the country is matched on the page read.
             result = await services.message_queries.list_messages(
                 viewer.account_id, filters, cursor, limit=50
             )
-            page_items = tuple(m for m in result.items if not country or m.country == country)
+            page_items = result.items
             next_cursor = result.next_cursor
         except ValueError:
             message = "Unknown status."
