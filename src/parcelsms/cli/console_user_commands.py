@@ -33,7 +33,10 @@ def console_user() -> None:
 @click.option("--role", type=click.Choice(ACCOUNT_ROLES), help="Their role in the account.")
 @click.option("--operator", is_flag=True, help="An operator log-in instead (no account).")
 @click.option(
-    "--time-zone", default="UTC", show_default=True, help="IANA time zone of times shown."
+    "--time-zone",
+    default=None,
+    help="IANA time zone of the times shown to the user (default: the account's; UTC for "
+    "an operator).",
 )
 @config_option
 def add_console_user(
@@ -41,7 +44,7 @@ def add_console_user(
     account: str | None,
     role: str | None,
     operator: bool,
-    time_zone: str,
+    time_zone: str | None,
     config_path: str | None,
 ) -> None:
     """Create a console log-in (the password is asked for, or read from the environment)."""

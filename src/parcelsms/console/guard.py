@@ -26,6 +26,7 @@ from parcelsms.console.rendering import render
 from parcelsms.console.services import ConsoleServices
 from parcelsms.console.session_cookies import CSRF_FIELD, CSRF_HEADER, ConsoleCookies
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.time_zones import DEFAULT_TIME_ZONE
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.console_user_ports import ConsoleRole, ConsoleUser
@@ -38,12 +39,16 @@ EDITORS: tuple[ConsoleRole, ...] = ("owner", "developer", "operator")
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The signed-in user of one request, with what pages need to answer them."""
+    """The signed-in user of one request, with what pages need to answer them.
+
+    ``time_zone``: where this reader's times and days are — the user's own zone when they
+    chose one, else their account's (UTC for operators)."""
 
     user: ConsoleUser
     session_token: str
     csrf_token: str
     format: Formatter
+    time_zone: str
 
     @property
     def account_id(self) -> str:
@@ -88,13 +93,13 @@ def page(
             if request.headers.get("hx-request"):
                 return Response(status_code=401, headers={"HX-Redirect": "/console/login"})
             return RedirectResponse("/console/login", status_code=303)
+        time_zone = user.time_zone or await _account_time_zone(services, user)
         viewer = Viewer(
             user=user,
             session_token=token,
             csrf_token=cookies.csrf_for_session(token),
-            format=Formatter(
-                negotiate_locale(request.headers.get("accept-language")), user.time_zone
-            ),
+            format=Formatter(negotiate_locale(request.headers.get("accept-language")), time_zone),
+            time_zone=time_zone,
         )
         if (kind == "operator") != user.is_operator and kind != "any":
             return forbidden(viewer, "This page is not part of your console.")
@@ -110,6 +115,14 @@ def page(
         return await handler(request, viewer)
 
     return endpoint
+
+
+async def _account_time_zone(services: ConsoleServices, user: ConsoleUser) -> str:
+    """The zone of the user's account (one primary-key read); UTC for an operator."""
+    if user.account_id is None:
+        return DEFAULT_TIME_ZONE
+    account = await services.accounts.get_account(user.account_id)
+    return DEFAULT_TIME_ZONE if account is None else account.time_zone
 
 
 def form_of(request: Request) -> Mapping[str, str]:

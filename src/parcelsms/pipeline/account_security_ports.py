@@ -32,7 +32,8 @@ CodeOutcome = Literal["confirmed", "already_verified", "invalid", "expired"]
 
 
 class Account(msgspec.Struct, frozen=True, kw_only=True):
-    """A sender account. ``balance_micros`` is what is available to spend."""
+    """A sender account. ``balance_micros`` is what is available to spend; ``time_zone``
+    (IANA) is the zone its console shows times and days in."""
 
     id: str
     name: str
@@ -41,6 +42,7 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     balance_micros: int
     reserved_micros: int
     created_at: datetime
+    time_zone: str = "UTC"
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -251,6 +253,13 @@ class AccountReviewStore(Protocol):
         self, account_id: str, micros: int, note: str | None, actor: Actor
     ) -> Account:
         """An audited top-up (``not_found`` for an unknown account)."""
+        ...
+
+    async def set_account_time_zone(
+        self, account_id: str, time_zone: str, actor: Actor
+    ) -> AccountProfile:
+        """An audited change of the account's time zone (an IANA name the caller checked;
+        ``not_found`` for an unknown account)."""
         ...
 
     async def operator_account(self) -> Account:

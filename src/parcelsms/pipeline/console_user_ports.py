@@ -17,14 +17,17 @@ ACCOUNT_ROLES: tuple[ConsoleRole, ...] = ("owner", "developer", "viewer")
 
 
 class ConsoleUser(msgspec.Struct, frozen=True, kw_only=True):
-    """A console user. ``account_id`` is ``None`` exactly when ``role`` is ``operator``."""
+    """A console user. ``account_id`` is ``None`` exactly when ``role`` is ``operator``.
+
+    ``time_zone``: the IANA zone the user chose for the times the console shows them;
+    ``None``: their account's time zone (UTC for operators)."""
 
     id: str
     email: str
     account_id: str | None
     role: ConsoleRole
     password_hash: str
-    time_zone: str
+    time_zone: str | None
     created_at: datetime
     password_changed_at: datetime
 
@@ -40,7 +43,7 @@ class NewConsoleUser(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str | None
     role: ConsoleRole
     password_hash: str
-    time_zone: str = "UTC"
+    time_zone: str | None = None
 
 
 class ConsoleUserStore(Protocol):
@@ -62,7 +65,9 @@ class ConsoleUserStore(Protocol):
         """Replace the hash and end every session of the user."""
         ...
 
-    async def set_console_time_zone(self, user_id: str, time_zone: str) -> None: ...
+    async def set_console_time_zone(self, user_id: str, time_zone: str | None) -> None:
+        """The user's own time zone; ``None``: follow the account's."""
+        ...
 
     async def start_console_session(
         self, user_id: str, token_hash: str, expires_at: datetime

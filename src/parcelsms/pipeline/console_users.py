@@ -12,12 +12,12 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.time_zones import check_time_zone
 from parcelsms.pipeline.console_user_ports import (
     ACCOUNT_ROLES,
     ConsoleRole,
@@ -33,17 +33,6 @@ DEFAULT_SESSION_LIFETIME = timedelta(hours=12)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def check_time_zone(name: str) -> str:
-    """``name`` when it is an IANA time zone; raises ``invalid_time_zone`` otherwise."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise error(
-            "invalid_time_zone", f"Unknown time zone {name!r}.", field="time_zone"
-        ) from None
-    return name
 
 
 def _check_password(password: str, field: str) -> None:
@@ -84,11 +73,12 @@ class ConsoleUsers:
         *,
         account_id: str | None,
         role: str,
-        time_zone: str = "UTC",
+        time_zone: str | None = None,
     ) -> ConsoleUser:
         """A new user of ``account_id`` with ``role``, or an operator (``account_id`` None,
         role ``operator``). Raises catalogued errors for a taken e-mail, a short password, a
-        role that does not fit, an unknown time zone."""
+        role that does not fit, an unknown time zone. Without ``time_zone`` the user sees
+        times in the account's zone (UTC for operators)."""
         operator = account_id is None
         if (operator and role != "operator") or (not operator and role not in ACCOUNT_ROLES):
             raise error("invalid_console_role", field="role")
@@ -100,7 +90,7 @@ class ConsoleUsers:
                 account_id=account_id,
                 role=typed_role,
                 password_hash=self._hasher.hash(password),
-                time_zone=check_time_zone(time_zone),
+                time_zone=None if time_zone is None else check_time_zone(time_zone),
             )
         )
 
@@ -119,8 +109,10 @@ class ConsoleUsers:
         _check_password(new, "new_password")
         await self._store.set_console_password(user.id, self._hasher.hash(new))
 
-    async def set_time_zone(self, user: ConsoleUser, time_zone: str) -> None:
-        await self._store.set_console_time_zone(user.id, check_time_zone(time_zone))
+    async def set_time_zone(self, user: ConsoleUser, time_zone: str | None) -> None:
+        """The user's own zone; ``None`` or ``""``: follow the account's from now on."""
+        chosen = check_time_zone(time_zone) if time_zone else None
+        await self._store.set_console_time_zone(user.id, chosen)
 
     async def list_users(self, account_id: str | None) -> list[ConsoleUser]:
         return await self._store.list_console_users(account_id)

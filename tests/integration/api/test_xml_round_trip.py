@@ -75,6 +75,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/suppressions"): {"number": "+447400123999"},
     ("POST", "/v1/suppression_imports"): {"csv": "number\n+447400123998\nnot a number\n"},
     ("POST", "/v1/balance/alerts"): {"threshold": "1.5"},
+    ("POST", "/v1/account"): {"time_zone": "Europe/Berlin"},
     ("POST", "/v1/account/verification"): DETAILS,
     ("POST", "/v1/test_numbers"): {"number": "+447700100999"},
     ("POST", "/v1/test_numbers/{id}/confirm"): {"code": "123456"},

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.migrate import migrate_blocking
-from parcelsms.adapters.storage.engine.schema.message_tables import IS_QUEUED, messages
 from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.messages import dispatch_rows
+from parcelsms.adapters.storage.reports import metrics_rows
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -39,7 +38,7 @@ def _plan(connection: Connection, statement: Any) -> list[str]:
             dispatch_rows.overdue_submissions(NOW, timedelta(hours=1), 100),
             "ix_messages_awaiting_receipt",
         ),
-        ("queue depth", select(func.count()).select_from(messages).where(IS_QUEUED), None),
+        ("queue depth", metrics_rows.QUEUE_DEPTH, None),
     ],
 )
 def test_the_in_flight_queries_use_the_partial_indexes(

@@ -22,6 +22,7 @@ from parcelsms.api.value_formats import (
 )
 from parcelsms.domain.company_details import CompanyDetails, checked_company_details
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.time_zones import check_time_zone
 from parcelsms.pipeline.account_security_ports import AccountProfile, AccountReviewStore
 
 AccountState = Literal["unverified", "verified", "suspended"]
@@ -72,6 +73,25 @@ class CompanyDetailsIn(RequestBody):
     ]
 
 
+class AccountSettingsUpdate(RequestBody):
+    """Change the account's settings; a field left out keeps its value."""
+
+    time_zone: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=64,
+                description="IANA time zone the console shows the account's times and days "
+                "in (a console user may choose their own). An unknown name is "
+                "`invalid_time_zone`.",
+                examples=["Europe/Berlin"],
+                extra_json_schema=PRINTABLE,
+            ),
+        ]
+        | None
+    ) = None
+
+
 class CompanyDetailsOut(msgspec.Struct, kw_only=True):
     legal_name: str
     registration_number: str
@@ -100,6 +120,7 @@ class AccountOut(msgspec.Struct, kw_only=True):
     name: str
     status: AccountState
     currency: str
+    time_zone: str
     verification: VerificationOut
     company: CompanyDetailsOut | None
     suspended_reason: str | None
@@ -116,6 +137,7 @@ def account_fields(profile: AccountProfile) -> dict[str, Any]:
         "name": profile.account.name,
         "status": profile.state,
         "currency": profile.account.currency,
+        "time_zone": profile.account.time_zone,
         "verification": VerificationOut(
             review=profile.review,
             reason=profile.review_reason,
@@ -147,6 +169,7 @@ def account_out(profile: AccountProfile) -> AccountOut:
 
 
 _details_decoder = msgspec.json.Decoder(CompanyDetailsIn)
+_settings_decoder = msgspec.json.Decoder(AccountSettingsUpdate)
 
 
 class AccountEndpoints:
@@ -165,6 +188,22 @@ class AccountEndpoints:
         profile = await self._store.get_account_profile(caller.account_id)
         if profile is None:
             raise error("unauthorized", "The API key's account does not exist.")
+        return JsonResponse(account_out(profile))
+
+    async def change_settings(self, request: Request) -> Response:
+        """Change the account's settings (its time zone); fields left out keep their value."""
+        caller = await self._auth.authenticate(request)
+        body = await read_json_body(request, self._max_body_bytes)
+        payload = decode_body(_settings_decoder, body)
+        if payload.time_zone is not None:
+            profile = await self._store.set_account_time_zone(
+                caller.account_id, check_time_zone(payload.time_zone), caller.actor
+            )
+        else:
+            found = await self._store.get_account_profile(caller.account_id)
+            if found is None:
+                raise error("unauthorized", "The API key's account does not exist.")
+            profile = found
         return JsonResponse(account_out(profile))
 
     async def submit_verification(self, request: Request) -> Response:
@@ -199,6 +238,19 @@ class AccountEndpoints:
                 response=AccountOut,
                 scope="account",
                 allowed_when_suspended=True,
+            ),
+            ApiRoute(
+                method="POST",
+                path="/v1/account",
+                handler=self.change_settings,
+                summary="Change the account's settings",
+                description="`time_zone` is the IANA zone the console shows the account's "
+                "times and days in (console users who chose a zone of their own keep it).",
+                tag="account",
+                request=AccountSettingsUpdate,
+                response=AccountOut,
+                errors=("invalid_time_zone",),
+                scope="account",
             ),
             ApiRoute(
                 method="POST",

@@ -179,7 +179,6 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
                 form.get("password", ""),
                 account_id=viewer.account_id,
                 role=form.get("role", ""),
-                time_zone=viewer.user.time_zone,
             )
         except CatalogueError as problem:
             return await team(request, viewer, problem_text(problem), problem.status or 422)

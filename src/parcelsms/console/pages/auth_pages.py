@@ -1,4 +1,5 @@
-"""Log-in, log-out, and the user's own settings (password, time zone).
+"""Log-in, log-out, the user's own settings (password, time zone) and the account's time
+zone (its owners set it; users who chose no zone of their own see times in it).
 
 Log-ins are limited per e-mail and per client address (token buckets refilled over five
 minutes, :class:`~parcelsms.domain.request_rate.RequestRateLimiter`); every attempt spends a
@@ -17,6 +18,7 @@ from parcelsms.console.services import ConsoleServices
 from parcelsms.console.session_cookies import CSRF_FIELD, ConsoleCookies
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.request_rate import RequestRateLimiter
+from parcelsms.domain.time_zones import check_time_zone
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.console_users import normalized_email
 
@@ -87,8 +89,15 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
     async def show_profile(
         request: Request, viewer: Viewer, message: str | None = None, status: int = 200
     ) -> Response:
+        account = (
+            None
+            if viewer.user.is_operator
+            else await services.accounts.get_account(viewer.account_id)
+        )
         return render(
-            "profile.html", {"viewer": viewer, "message": message, "section": "profile"}, status
+            "profile.html",
+            {"viewer": viewer, "message": message, "section": "profile", "account": account},
+            status,
         )
 
     async def change_password(request: Request, viewer: Viewer) -> Response:
@@ -114,6 +123,14 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
             return await show_profile(request, viewer, problem_text(problem), problem.status or 422)
         return RedirectResponse("/console/profile", status_code=303)
 
+    async def change_account_time_zone(request: Request, viewer: Viewer) -> Response:
+        try:
+            zone = check_time_zone(form_of(request).get("account_time_zone", "").strip())
+            await services.accounts.set_account_time_zone(viewer.account_id, zone, viewer.actor)
+        except CatalogueError as problem:
+            return await show_profile(request, viewer, problem_text(problem), problem.status or 422)
+        return RedirectResponse("/console/profile", status_code=303)
+
     return [
         Route("/login", show_login, methods=["GET"]),
         Route("/login", log_in, methods=["POST"]),
@@ -131,6 +148,13 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
         Route(
             "/profile/time-zone",
             page(services, cookies, change_time_zone, kind="any", write_roles=ALL_ROLES),
+            methods=["POST"],
+        ),
+        Route(
+            "/account/time-zone",
+            page(
+                services, cookies, change_account_time_zone, kind="sender", write_roles=("owner",)
+            ),
             methods=["POST"],
         ),
     ]

@@ -114,7 +114,7 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
         figures = await services.dashboard.figures(
             viewer.account_id,
             period,  # type: ignore[arg-type]
-            viewer.user.time_zone,
+            viewer.time_zone,
         )
         account = await services.accounts.get_account(viewer.account_id)
         return {
@@ -149,21 +149,19 @@ def routes(services: ConsoleServices, cookies: ConsoleCookies) -> list[BaseRoute
                 status=status,
                 to_e164=to,
                 client_ref=values["client_ref"] or None,
-                since=_local_day_start(values["since"], viewer.user.time_zone, "since"),
+                country=values["country"].upper() or None,
+                since=_local_day_start(values["since"], viewer.time_zone, "since"),
                 until=(
                     until + timedelta(days=1)
-                    if (until := _local_day_start(values["until"], viewer.user.time_zone, "until"))
+                    if (until := _local_day_start(values["until"], viewer.time_zone, "until"))
                     else None
                 ),
             )
-            country = values["country"].upper()
             cursor = query.get("cursor") or None
-            # TEMPORARY until MessageFilter gains ``country`` (the reports helper adds it to
-            # GET /v1/messages): the country is matched on the page read.
             result = await services.message_queries.list_messages(
                 viewer.account_id, filters, cursor, limit=50
             )
-            page_items = tuple(m for m in result.items if not country or m.country == country)
+            page_items = result.items
             next_cursor = result.next_cursor
         except ValueError:
             message = "Unknown status."

@@ -61,6 +61,7 @@ def account_from_row(row: Any) -> Account:
         balance_micros=row.balance_micros,
         reserved_micros=row.reserved_micros,
         created_at=row.created_at,
+        time_zone=row.time_zone,
     )
 
 

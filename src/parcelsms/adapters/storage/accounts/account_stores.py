@@ -144,6 +144,12 @@ class SqlAccountStore:
         result: Account | CatalogueError = await self._writer.run(self._profiles.top_up, item)
         return raised(result)
 
+    async def set_account_time_zone(
+        self, account_id: str, time_zone: str, actor: Actor
+    ) -> AccountProfile:
+        item = profile_rows.TimeZoneChange(account_id, time_zone, actor)
+        return _present(await self._writer.run(self._profiles.set_time_zone, item))
+
     async def operator_account(self) -> Account:
         return await self._writer.run(self._profiles.operator_account, None)
 

@@ -24,7 +24,7 @@ from parcelsms.adapters.storage.accounts.profile_read_rows import (
     read_profile,
 )
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.schema.account_tables import account_profiles
+from parcelsms.adapters.storage.engine.schema.account_tables import account_profiles, accounts
 from parcelsms.domain.company_details import CompanyDetails
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
@@ -94,6 +94,13 @@ class AuditedTopUp:
     account_id: str
     micros: int
     note: str | None
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class TimeZoneChange:
+    account_id: str
+    time_zone: str
     actor: Actor
 
 
@@ -260,6 +267,33 @@ class ProfileOperations:
                     "amount": format_micros(item.micros),
                     "note": item.note,
                 },
+            )
+            results.append(after)
+        return results
+
+    def set_time_zone(
+        self, connection: Connection, items: list[TimeZoneChange]
+    ) -> Sequence[ProfileResult]:
+        results: list[ProfileResult] = []
+        for item in items:
+            before = read_profile(connection, item.account_id)
+            if before is None:
+                results.append(error("not_found", "No such account.", field="account_id"))
+                continue
+            connection.execute(
+                accounts.update()
+                .where(accounts.c.id == item.account_id)
+                .values(time_zone=item.time_zone)
+            )
+            after = read_profile(connection, item.account_id)
+            assert after is not None  # read in this transaction
+            self._audit(
+                connection,
+                item.actor,
+                "account.time_zone",
+                after,
+                {"time_zone": before.account.time_zone},
+                {"time_zone": item.time_zone},
             )
             results.append(after)
         return results

@@ -32,7 +32,7 @@ class PasswordChange:
 @dataclass(frozen=True, slots=True)
 class TimeZoneChange:
     user_id: str
-    time_zone: str
+    time_zone: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,9 @@ def _user(row: Any) -> ConsoleUser:
         account_id=row.account_id,
         role=row.role,
         password_hash=row.password_hash,
-        time_zone=row.time_zone,
+        # Stored as "" when the user follows the account's zone (the column predates the
+        # account time zone and is NOT NULL; migration 0016).
+        time_zone=row.time_zone or None,
         created_at=row.created_at,
         password_changed_at=row.password_changed_at,
     )
@@ -82,7 +84,11 @@ class ConsoleUserOperations:
                 created_at=now,
                 password_changed_at=now,
             )
-            connection.execute(console_users.insert().values(msgspec.structs.asdict(user)))
+            connection.execute(
+                console_users.insert().values(
+                    {**msgspec.structs.asdict(user), "time_zone": user.time_zone or ""}
+                )
+            )
             results.append(user)
         return results
 
@@ -104,7 +110,7 @@ class ConsoleUserOperations:
             connection.execute(
                 console_users.update()
                 .where(console_users.c.id == item.user_id)
-                .values(time_zone=item.time_zone)
+                .values(time_zone=item.time_zone or "")
             )
         return [None] * len(items)
 

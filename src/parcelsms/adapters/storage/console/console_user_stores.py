@@ -31,7 +31,7 @@ class SqlConsoleUserStore:
             self._operations.set_password, rows.PasswordChange(user_id, password_hash)
         )
 
-    async def set_console_time_zone(self, user_id: str, time_zone: str) -> None:
+    async def set_console_time_zone(self, user_id: str, time_zone: str | None) -> None:
         await self._writer.run(
             self._operations.set_time_zone, rows.TimeZoneChange(user_id, time_zone)
         )

@@ -28,10 +28,15 @@ def _age(now: datetime, since: datetime | None) -> float | None:
     return None if since is None else max(0.0, (now - since).total_seconds())
 
 
+# Counts next_attempt_at (never NULL) rather than rows: only the partial index of queued
+# messages covers that column, so SQLite counts in it instead of scanning the message
+# search's (account_id, status, id) index, which holds every message
+# (tests/integration/storage/test_in_flight_index_plans.py).
+QUEUE_DEPTH = select(func.count(messages.c.next_attempt_at)).where(IS_QUEUED)
+
+
 def read_platform_figures(connection: Connection, now: datetime) -> PlatformFigures:
-    queued = connection.execute(
-        select(func.count()).select_from(messages).where(IS_QUEUED)
-    ).scalar_one()
+    queued = connection.execute(QUEUE_DEPTH).scalar_one()
     oldest_due = connection.execute(
         select(func.min(messages.c.next_attempt_at)).where(
             IS_QUEUED, messages.c.claim_token.is_(None)

@@ -51,6 +51,8 @@ accounts = Table(
     # The latest expiry of the account's packages: the accept step looks for packages
     # only while it is in the future, so accounts without any cost no extra query.
     Column("packages_until", UtcDateTime),
+    # The IANA zone the account's console shows times and days in (migration 0016).
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),
     CheckConstraint("status IN ('active', 'suspended')", name="status"),
     # A safety net under the reservation logic: money never goes below zero.
     CheckConstraint("balance_micros >= 0", name="balance_not_negative"),
