@@ -1,4 +1,7 @@
-"""Money checks on a stopped platform's SQLite file: nothing billed twice, balances add up."""
+"""Money checks on a stopped platform's database: nothing billed twice, balances add up.
+
+The queries are plain SQL that SQLite and PostgreSQL both read (``database`` is a
+``sqlite3`` connection or a ``database_peek.Peek``)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ def double_billed_messages(database: sqlite3.Connection) -> list[str]:
     """Messages reserved other than once, or settled/refunded more than once."""
     rows = database.execute(
         "SELECT message_id FROM ledger WHERE message_id IS NOT NULL "
-        "GROUP BY message_id HAVING SUM(kind = 'reserve') != 1 "
-        "OR SUM(kind IN ('settle', 'refund')) > 1"
+        "GROUP BY message_id HAVING SUM(CASE WHEN kind = 'reserve' THEN 1 ELSE 0 END) != 1 "
+        "OR SUM(CASE WHEN kind IN ('settle', 'refund') THEN 1 ELSE 0 END) > 1"
     ).fetchall()
     return [row[0] for row in rows]
 

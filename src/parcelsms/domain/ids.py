@@ -14,12 +14,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+from datetime import datetime
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_BITS = 80
-_lock = threading.Lock()
-_last_ms = 0
-_last_random = 0
 
 
 # Every pair of digits by its 10-bit value: 13 lookups make an id instead of 26 (the
@@ -34,19 +32,43 @@ def _encode(value: int) -> str:
     return "".join([pairs[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
+class _Sequence:
+    """Strictly increasing values of (milliseconds << 80 | random) for one source of time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._last_random = 0
+
+    def next(self, moment_ms: int) -> int:
+        with self._lock:
+            if moment_ms <= self._last_ms:
+                moment_ms = self._last_ms
+                self._last_random = (self._last_random + 1) & ((1 << _RANDOM_BITS) - 1)
+            else:
+                self._last_ms = moment_ms
+                self._last_random = int.from_bytes(os.urandom(10), "big") >> 1
+            return (moment_ms << _RANDOM_BITS) | self._last_random
+
+
+_wall_clock = _Sequence()
+_given_times = _Sequence()
+
+
 def new_id(prefix: str) -> str:
     """Return a new id such as ``msg_01JD3K4Z6Y8X0V2T4R6P8N0M2K``."""
-    global _last_ms, _last_random
-    with _lock:
-        now_ms = time.time_ns() // 1_000_000
-        if now_ms <= _last_ms:
-            now_ms = _last_ms
-            _last_random = (_last_random + 1) & ((1 << _RANDOM_BITS) - 1)
-        else:
-            _last_ms = now_ms
-            _last_random = int.from_bytes(os.urandom(10), "big") >> 1
-        value = (now_ms << _RANDOM_BITS) | _last_random
-    return f"{prefix}_{_encode(value)}"
+    return f"{prefix}_{_encode(_wall_clock.next(time.time_ns() // 1_000_000))}"
+
+
+def new_id_at(prefix: str, moment: datetime) -> str:
+    """A new id made at ``moment`` (the time the row it names is stamped with).
+
+    Messages take their id this way, from the same clock as their ``created_at``, so that a
+    range of creation times is a range of ids (:func:`first_id_at`) whatever clock the storage
+    runs on. Increasing within this process like :func:`new_id`, on a sequence of its own.
+    """
+    moment_ms = int(moment.timestamp() * 1000)
+    return f"{prefix}_{_encode(_given_times.next(max(moment_ms, 0)))}"
 
 
 def is_valid_id(value: str, prefix: str) -> bool:

@@ -3,13 +3,12 @@ message queued for the next channel, billed once, one final webhook, costs for m
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from database_peek import json_value, peek
 from ledger_audit import double_billed_messages, unbalanced_accounts
 from receipt_records import receipt_record
 from sender_accounts import TEST_ACTOR, new_account
@@ -58,22 +57,18 @@ async def submit_on(storage: SqlStorage, clock: Any, message_id: str, channel: s
     return claimed[0]
 
 
-def database(tmp_path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(tmp_path / "parcelsms.db")
-
-
-def webhook_statuses(tmp_path: Path, message_id: str) -> list[str]:
+def webhook_statuses(database_url: str, message_id: str) -> list[str]:
     """The statuses the sender's webhooks told of the message, in order."""
-    with database(tmp_path) as connection:
+    with peek(database_url) as connection:
         rows = connection.execute(
             "SELECT payload FROM webhook_outbox WHERE message_id = ? ORDER BY created_at, id",
             (message_id,),
         ).fetchall()
-    return [json.loads(payload)["status"] for (payload,) in rows]
+    return [json_value(payload)["status"] for (payload,) in rows]
 
 
 async def test_an_undeliverable_receipt_sends_the_message_through_the_next_channel_billed_once(
-    failover_storage: SqlStorage, enqueue: Any, clock: Any, shop: str, tmp_path: Path
+    failover_storage: SqlStorage, enqueue: Any, clock: Any, shop: str, database_url: str
 ) -> None:
     storage = failover_storage
     (message_id,) = await enqueue(storage, shop, **BRAZIL)
@@ -110,7 +105,7 @@ async def test_an_undeliverable_receipt_sends_the_message_through_the_next_chann
     assert "channel" not in failed_attempt
     assert failed_attempt["route"]
     assert failed_attempt["stat"] == "UNDELIV"
-    with database(tmp_path) as connection:
+    with peek(database_url) as connection:
         assert double_billed_messages(connection) == []
         assert unbalanced_accounts(connection) == []
         kinds = connection.execute(
@@ -122,7 +117,7 @@ async def test_an_undeliverable_receipt_sends_the_message_through_the_next_chann
     assert [kind for (kind,) in kinds] == ["reserve", "settle"]
     assert attempts == [("alpha", 1, 1, "receipt", "UNDELIV")]
     # Each submission is news; the failed attempt is not; the final outcome comes once.
-    assert webhook_statuses(tmp_path, message_id) == ["submitted", "submitted", "delivered"]
+    assert webhook_statuses(database_url, message_id) == ["submitted", "submitted", "delivered"]
 
 
 async def test_a_receipt_no_rule_retries_ends_the_message_as_before(
@@ -157,7 +152,7 @@ async def test_the_last_channel_of_the_plan_keeps_its_failed_receipt_final(
 
 
 async def test_a_failed_over_message_no_channel_takes_ends_undelivered_and_stays_charged(
-    failover_storage: SqlStorage, enqueue: Any, clock: Any, shop: str, tmp_path: Path
+    failover_storage: SqlStorage, enqueue: Any, clock: Any, shop: str, database_url: str
 ) -> None:
     storage = failover_storage
     (message_id,) = await enqueue(storage, shop, **BRAZIL)
@@ -169,7 +164,7 @@ async def test_a_failed_over_message_no_channel_takes_ends_undelivered_and_stays
     detail = await storage.message_queries.get_message(shop, message_id)
     assert detail is not None
     assert detail.message.status == "undelivered"
-    with database(tmp_path) as connection:
+    with peek(database_url) as connection:
         kinds = connection.execute(
             "SELECT kind FROM ledger WHERE message_id = ? ORDER BY id", (message_id,)
         ).fetchall()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,3 +36,14 @@ def test_ids_made_one_after_another_are_valid_and_increase() -> None:
     assert made == sorted(made)
     assert len(set(made)) == len(made)
     assert ids.first_id_at("msg", time.time_ns() // 1_000_000 - 60_000) < made[0]
+
+
+def test_an_id_made_at_a_moment_falls_in_that_moments_range_of_ids() -> None:
+    moment = datetime(2030, 1, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+    made = [ids.new_id_at("msg", moment) for _ in range(3)]
+    moment_ms = int(moment.timestamp() * 1000)
+    assert made == sorted(made)
+    assert len(set(made)) == 3
+    assert all(
+        ids.first_id_at("msg", moment_ms) <= m < ids.first_id_at("msg", moment_ms + 1) for m in made
+    )

@@ -34,7 +34,7 @@ from parcelsms.adapters.storage.messages.accept_billing_rows import AcceptBillin
 from parcelsms.adapters.storage.messages.recent_send_rows import RecentSends
 from parcelsms.adapters.storage.reports.rollup_rows import count_accepted
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.ids import new_id
+from parcelsms.domain.ids import new_id_at
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.message_ports import Accepted, IdempotentRequest, NewMessage
@@ -163,7 +163,7 @@ class AcceptOperation:
         event_rows: list[tuple[Any, ...]],
         moves: list[ledger_moves.LedgerMove],
     ) -> Accepted:
-        message_id = new_id("msg")
+        message_id = new_id_at("msg", now)
         message_rows.append(
             (
                 message_id,
