@@ -33,16 +33,19 @@ def _encode(value: int) -> str:
 
 
 class _Sequence:
-    """Strictly increasing values of (milliseconds << 80 | random) for one source of time."""
+    """Values of (milliseconds << 80 | random) for one source of time, increasing within a
+    millisecond. ``never_back``: also when the time goes back (the value keeps the latest
+    millisecond seen) — otherwise an earlier time gives an earlier value."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, never_back: bool) -> None:
         self._lock = threading.Lock()
-        self._last_ms = 0
+        self._never_back = never_back
+        self._last_ms = -1
         self._last_random = 0
 
     def next(self, moment_ms: int) -> int:
         with self._lock:
-            if moment_ms <= self._last_ms:
+            if moment_ms == self._last_ms or (self._never_back and moment_ms < self._last_ms):
                 moment_ms = self._last_ms
                 self._last_random = (self._last_random + 1) & ((1 << _RANDOM_BITS) - 1)
             else:
@@ -51,8 +54,8 @@ class _Sequence:
             return (moment_ms << _RANDOM_BITS) | self._last_random
 
 
-_wall_clock = _Sequence()
-_given_times = _Sequence()
+_wall_clock = _Sequence(never_back=True)
+_given_times = _Sequence(never_back=False)
 
 
 def new_id(prefix: str) -> str:
@@ -65,7 +68,9 @@ def new_id_at(prefix: str, moment: datetime) -> str:
 
     Messages take their id this way, from the same clock as their ``created_at``, so that a
     range of creation times is a range of ids (:func:`first_id_at`) whatever clock the storage
-    runs on. Increasing within this process like :func:`new_id`, on a sequence of its own.
+    runs on. Ids made at one moment increase in the order they are made; an id made at an
+    earlier moment than the one before (a clock set back, a test's clock) is earlier too,
+    so an id always carries its own moment.
     """
     moment_ms = int(moment.timestamp() * 1000)
     return f"{prefix}_{_encode(_given_times.next(max(moment_ms, 0)))}"
