@@ -179,9 +179,11 @@ class Transitions:
             state.assign(billing="settled")
             move = ledger_moves.settle(state.account_id, state.id, state.price_micros, at)
         elif status in FINAL_STATUSES:
-            # A carrier outcome of a message no carrier ever accepted (``rejected`` at
-            # submit) costs the sender nothing, like ``failed``.
-            never_reached_carrier = status not in CARRIER_OUTCOMES or state.channel is None
+            # ``rejected`` at submit (no carrier ever accepted the message: it has no
+            # channel) costs the sender nothing, like ``failed``.
+            never_reached_carrier = status not in CARRIER_OUTCOMES or (
+                status == MessageStatus.REJECTED and state.channel is None
+            )
             if never_reached_carrier or (status == MessageStatus.REJECTED and refund_on_reject):
                 state.assign(billing="refunded")
                 move = ledger_moves.refund(state.account_id, state.id, state.price_micros, at)
