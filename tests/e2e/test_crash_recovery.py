@@ -9,13 +9,13 @@ import contextlib
 import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 from ledger_audit import audit_ledger
 from platform_process import ServeProcess, mobile_numbers, start_serve
+from simulator_process import start_simulator_process
 
 pytestmark = pytest.mark.slow
 
@@ -50,26 +50,6 @@ level = "warning"
 """
 FINAL = {"delivered", "undelivered", "expired", "rejected", "failed"}
 PARAMS = {"shop": "Acme", "tracking_number": "1Z999AA1", "carrier": "DHL", "eta": "2 Dec"}
-
-
-async def _start_simulator(scenario: Path) -> tuple[asyncio.subprocess.Process, int]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "parcelsms.cli.main",
-        "simulate-carrier",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--scenario",
-        str(scenario),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
-    assert "listening on" in line, line
-    return process, int(line.rsplit(":", 1)[1])
 
 
 async def _send_until_killed(
@@ -149,7 +129,7 @@ async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and
     answered 2xx reaches a final state, once billed."""
     scenario = tmp_path / "scenario.toml"
     scenario.write_text(SCENARIO)
-    simulator, port = await _start_simulator(scenario)
+    simulator, port = await start_simulator_process(scenario)
     config = tmp_path / "parcelsms.toml"
     config.write_text(CONFIG.replace("{port}", str(port)))
     numbers = mobile_numbers("ES", 1500) + mobile_numbers("US", 1500)
@@ -218,7 +198,7 @@ async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and
 async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> None:
     scenario = tmp_path / "scenario.toml"
     scenario.write_text(SCENARIO)
-    simulator, port = await _start_simulator(scenario)
+    simulator, port = await start_simulator_process(scenario)
     config = tmp_path / "parcelsms.toml"
     config.write_text(CONFIG.replace("{port}", str(port)))
     numbers = mobile_numbers("ES", 1500) + mobile_numbers("US", 1500)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 from platform_process import mobile_numbers, start_serve
+from simulator_process import start_simulator_process
 
 pytestmark = pytest.mark.slow
 
@@ -66,26 +66,6 @@ PARAMS = {"shop": "Acme", "tracking_number": "1Z999AA1", "carrier": "DHL", "eta"
 FINAL = {"delivered", "undelivered", "expired", "rejected", "failed"}
 
 
-async def _start_simulator(scenario: Path) -> tuple[asyncio.subprocess.Process, int]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "parcelsms.cli.main",
-        "simulate-carrier",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--scenario",
-        str(scenario),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
-    assert "listening on" in line, line
-    return process, int(line.rsplit(":", 1)[1])
-
-
 async def _send(
     session: aiohttp.ClientSession, base_url: str, key: str, numbers: list[str]
 ) -> list[str]:
@@ -119,8 +99,8 @@ async def test_a_route_sends_its_country_and_prefix_to_carrier_b_and_the_rest_to
 ) -> None:
     scenario = tmp_path / "scenario.toml"
     scenario.write_text(SCENARIO)
-    simulator_a, port_a = await _start_simulator(scenario)
-    simulator_b, port_b = await _start_simulator(scenario)
+    simulator_a, port_a = await start_simulator_process(scenario)
+    simulator_b, port_b = await start_simulator_process(scenario)
     config = tmp_path / "parcelsms.toml"
     config.write_text(
         CONFIG.replace("{port_a}", str(port_a))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, select
 
 
 def pair_in(
@@ -27,3 +27,13 @@ def pair_in(
             for value, others in sorted(grouped.items())
         )
     )
+
+
+def in_json_array(column: ColumnElement[Any], parameter: str) -> ColumnElement[bool]:
+    """``column IN (the values of the JSON array bound as parameter)`` (SQLite's ``json_each``).
+
+    One statement text whatever the number of values: an expanding ``IN`` is rendered again
+    for every execution, and its text differs by count (SQLite parses each anew).
+    """
+    values = func.json_each(bindparam(parameter)).table_valued("value")
+    return column.in_(select(values.c.value).scalar_subquery())

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.engine.conditions import in_json_array
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.domain.status import FINAL_STATUSES
 from parcelsms.pipeline.message_ports import ErrorDetail
@@ -144,10 +145,9 @@ def load_states(connection: Connection, message_ids: Iterable[str]) -> dict[str,
 # submission loads the states of its messages inside the write transaction, where the
 # SQLAlchemy row (a Row object, name lookups, a result processor per column) cost about as
 # much as SQLite's own work. One statement text for any number of ids (a JSON array).
-_IDS_IN_JSON = func.json_each(bindparam("ids")).table_valued("value")
 _SQLITE_STATES = str(
     select(*_STATE_COLUMNS)
-    .where(messages.c.id.in_(select(_IDS_IN_JSON.c.value)))
+    .where(in_json_array(messages.c.id, "ids"))
     .compile(dialect=sqlite.dialect())
 )
 

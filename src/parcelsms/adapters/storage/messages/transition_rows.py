@@ -30,12 +30,13 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Update
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.conditions import in_json_array
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.message_state_rows import (
@@ -73,7 +74,6 @@ _UPDATE_CHUNK = 500
 
 
 _updates: dict[tuple[tuple[str, ...], bool], Update] = {}
-_IDS_IN_JSON = func.json_each(bindparam("b_ids")).table_valued("value")
 
 
 def _grouped_update(columns: tuple[str, ...], json_ids: bool) -> Update:
@@ -86,14 +86,14 @@ def _grouped_update(columns: tuple[str, ...], json_ids: bool) -> Update:
     key = (columns, json_ids)
     statement = _updates.get(key)
     if statement is None:
-        ids = (
-            select(_IDS_IN_JSON.c.value).scalar_subquery()
+        condition = (
+            in_json_array(messages.c.id, "b_ids")
             if json_ids
-            else bindparam("b_ids", expanding=True)
+            else messages.c.id.in_(bindparam("b_ids", expanding=True))
         )
         statement = (
             messages.update()
-            .where(messages.c.id.in_(ids))
+            .where(condition)
             .values({name: bindparam(f"b_{name}", type_=messages.c[name].type) for name in columns})
         )
         _updates[key] = statement
