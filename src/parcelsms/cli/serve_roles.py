@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import json
 import logging
 import os
@@ -56,8 +57,28 @@ def favour_the_writer() -> None:
     sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
 
 
+GC_THRESHOLDS = (7_000, 20, 100)
+"""The garbage collector's generation thresholds once a process has started (Python's: 700,
+10, 10). Nearly everything a request or a message allocates is freed by reference counting;
+collections find little, yet at the default rate the API and pipeline processes ran several
+hundred a run, and full ones that walked the whole heap, some 150,000 objects, stalled the
+event loop for tens of milliseconds: a request's tail latency."""
+
+
+def settle_the_heap() -> None:
+    """Set aside what start-up made (modules, settings, caches: it lives as long as the
+    process) so that no collection walks it again, and collect the young less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def report_ready(ready_fd: int | None, **facts: Any) -> None:
-    """Tell the supervisor this process is ready (one JSON line, then the pipe closes)."""
+    """Tell the supervisor this process is ready (one JSON line, then the pipe closes).
+
+    Every role calls it once it has started, so it is also where the start-up heap is set
+    aside from the garbage collector (:func:`settle_the_heap`)."""
+    settle_the_heap()
     if ready_fd is None:
         return
     with os.fdopen(ready_fd, "w") as pipe:
@@ -122,6 +143,7 @@ async def serve_all(
     seed = await seed_demo(platform.storage.accounts, platform.storage.content) if demo else None
     accounts = await existing_accounts(platform.storage.accounts)
     await platform.wait_channels_bound(5.0)
+    settle_the_heap()
     announcement = Announcement(
         settings,
         port,
