@@ -7,9 +7,10 @@ binds live on exactly one of them, the holder of the channel's lease (``channel_
 * **Fair share.** A node holds at most ``ceil(channels / live nodes)`` channels. At each
   heartbeat it takes free channels (no lease, or an expired one) up to its share, in name
   order.
-* **Nothing left unowned.** A free channel that no live node has room for within its share
-  (every other live node is at or over its share) is taken anyway, beyond the share: every
-  channel always has an owner within the takeover time, whatever the count of nodes.
+* **Nothing left unowned.** A free channel that no other live node has room for within its
+  share is taken anyway, beyond the share: every channel has an owner within a heartbeat of
+  becoming free, whatever the count of nodes. (The shares add up to at least the channels,
+  so on a consistent view the node then has room anyway; this is the rule that makes sure.)
 * **Rebalancing.** A node over its share while another live node is under it gives up the
   surplus (its most recently acquired channels), so that a node that joins (or comes back)
   gets work. The channel is free between the release and the other node's next heartbeat.

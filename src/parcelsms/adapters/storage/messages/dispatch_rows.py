@@ -17,11 +17,11 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     exists,
     func,
-    literal,
     or_,
     select,
 )
@@ -359,9 +359,9 @@ def current_channel(dialect: str) -> ColumnElement[Any]:
     """The channel the message stands at: ``route_plan[route_index % len(route_plan)]``."""
     plan, index = messages.c.route_plan, messages.c.route_index
     if dialect == "postgresql":
-        return plan.op("->>")(index % func.json_array_length(plan))
+        return plan.op("->>", return_type=String())(index % func.json_array_length(plan))
     position = index % func.json_array_length(plan)
-    return func.json_extract(plan, literal("$[").concat(position).concat("]"))
+    return func.json_extract(plan, func.printf("$[%d]", position))
 
 
 _CLAIM_SKIPPING: dict[str, Any] = {}
