@@ -3,7 +3,7 @@ and recovery that follow them (SQLite and PostgreSQL; lease times on the databas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from database_peek import peek
@@ -29,14 +29,15 @@ async def joined_together(storage: SqlStorage) -> tuple[frozenset[str], frozense
 
 
 def silence(database_url: str, node: NodeIdentity) -> None:
-    """The node died a while ago: its heartbeat and its leases are in the past."""
+    """The node died long ago: its heartbeat and its leases are in the past."""
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
     with peek(database_url) as db:
-        past = "now() - interval '1 hour'" if db.is_postgres else "'2000-01-01 00:00:00.000000'"
+        past = long_ago if db.is_postgres else long_ago.strftime("%Y-%m-%d %H:%M:%S.%f")
         db.execute(
-            f"UPDATE pipeline_nodes SET heartbeat_at = {past} WHERE node_id = ?", [node.node_id]
+            "UPDATE pipeline_nodes SET heartbeat_at = ? WHERE node_id = ?", [past, node.node_id]
         )
         db.execute(
-            f"UPDATE channel_leases SET expires_at = {past} WHERE node_id = ?", [node.node_id]
+            "UPDATE channel_leases SET expires_at = ? WHERE node_id = ?", [past, node.node_id]
         )
 
 
