@@ -136,6 +136,12 @@ async def start_role(config: Path, role: str, *args: str, timeout: float = 60.0)
     return await start_serve(config, "--role", role, *args, ready=ready, timeout=timeout)
 
 
+async def start_pipeline(config: Path, *args: str, timeout: float = 60.0) -> ServeProcess:
+    """:func:`start_role` for a pipeline: one more pipeline node on a PostgreSQL database;
+    returns once it runs (it has joined and bound its share)."""
+    return await start_role(config, "pipeline", *args, timeout=timeout)
+
+
 def serve_command(config: Path, *args: str, demo: bool = False) -> list[str]:
     """The command line of ``parcelsms serve`` run by this interpreter."""
     command = [sys.executable, "-m", "parcelsms.cli.main", "serve", "--config", str(config)]

@@ -96,13 +96,17 @@ class LeaseKeeper:
         takeover: timedelta,
         recover: Callable[[], Awaitable[int]],
         monotonic: Callable[[], float] = time.monotonic,
+        settle_seconds: float | None = None,
     ) -> None:
+        """``settle_seconds``: how long a joining node waits for the nodes started with it
+        to register (default: one heartbeat)."""
         self._store = store
         self.node = node
         self._channels = channels
         self._ownership = ownership
         self._takeover = takeover
         self.interval = takeover.total_seconds() / 3
+        self._settle = self.interval if settle_seconds is None else settle_seconds
         self._recover = recover
         self._monotonic = monotonic
         self._fence_at = 0.0
@@ -119,7 +123,7 @@ class LeaseKeeper:
         """Register, resolve dead nodes' claims, wait one heartbeat, take a share."""
         await self._round(acquire=False)
         await self._resolve_dead_claims()
-        await asyncio.sleep(self.interval)
+        await asyncio.sleep(self._settle)
         await self._round(acquire=True)
 
     async def run(self) -> None:
@@ -127,20 +131,25 @@ class LeaseKeeper:
             started = self._monotonic()
             next_beat = started + self.interval
             try:
-                await self._beat()
+                await self.heartbeat()
             except Exception:  # the next beat tries again; the fence deadline still holds
                 _log.warning("lease heartbeat failed", exc_info=True, extra=self._extra())
             await self._fence_if_overdue()
             await asyncio.sleep(max(0.0, next_beat - self._monotonic()))
 
-    async def _beat(self) -> None:
+    async def heartbeat(self) -> None:
+        """One heartbeat: a lease round, then the dead nodes' claims resolved."""
         # Without an answer by the fence deadline the node fences itself and keeps waiting.
         beat = asyncio.ensure_future(self._round(acquire=True))
-        timeout = max(0.0, self._fence_at - self._monotonic())
-        done, _ = await asyncio.wait({beat}, timeout=timeout)
-        if not done:
-            await self._fence_if_overdue()
-        await beat
+        try:
+            timeout = max(0.0, self._fence_at - self._monotonic())
+            done, _ = await asyncio.wait({beat}, timeout=timeout)
+            if not done:
+                await self._fence_if_overdue()
+            await beat
+        except asyncio.CancelledError:
+            beat.cancel()  # a round finishing after a stop would bind channels again
+            raise
         await self._resolve_dead_claims()
 
     async def _resolve_dead_claims(self) -> None:

@@ -190,10 +190,15 @@ class Dispatcher:
 
     def _any_channel_available(self) -> bool:
         health = self._health
-        return any(
+        if any(
             channel.is_available and health.may_admit_soon(name)
             for name, channel in self._channels.items()
-        )
+        ):
+            return True
+        # Only this node claims the messages at its channels: with its own down, it still
+        # claims them to hand them on to the nodes holding the next channels of their plans.
+        ownership = self._ownership
+        return ownership is not None and bool(ownership.owned) and bool(ownership.elsewhere)
 
     async def _claim(self, limit: int) -> list[DispatchItem]:
         if self._ownership is None:

@@ -3,13 +3,16 @@ and recovery that follow them (SQLite and PostgreSQL; lease times on the databas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from database_peek import peek
+from scripted_channels import ScriptedChannel
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.pipeline.channel_leases import ChannelOwnership, LeasedChannel, LeaseKeeper
+from parcelsms.pipeline.channel_port import OutboundSms, SendResultKind
 from parcelsms.pipeline.lease_ports import NodeIdentity
 from parcelsms.pipeline.message_ports import HandedOver
 
@@ -29,14 +32,15 @@ async def joined_together(storage: SqlStorage) -> tuple[frozenset[str], frozense
 
 
 def silence(database_url: str, node: NodeIdentity) -> None:
-    """The node died a while ago: its heartbeat and its leases are in the past."""
+    """The node died long ago: its heartbeat and its leases are in the past."""
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
     with peek(database_url) as db:
-        past = "now() - interval '1 hour'" if db.is_postgres else "'2000-01-01 00:00:00.000000'"
+        past = long_ago if db.is_postgres else long_ago.strftime("%Y-%m-%d %H:%M:%S.%f")
         db.execute(
-            f"UPDATE pipeline_nodes SET heartbeat_at = {past} WHERE node_id = ?", [node.node_id]
+            "UPDATE pipeline_nodes SET heartbeat_at = ? WHERE node_id = ?", [past, node.node_id]
         )
         db.execute(
-            f"UPDATE channel_leases SET expires_at = {past} WHERE node_id = ?", [node.node_id]
+            "UPDATE channel_leases SET expires_at = ? WHERE node_id = ?", [past, node.node_id]
         )
 
 
@@ -141,3 +145,39 @@ async def test_a_claim_skips_messages_standing_at_channels_held_elsewhere(
     assert sorted(item.message_id for item in theirs) == sorted(at_alpha + at_beta)
     handed = next(item for item in theirs if item.message_id == at_alpha[0])
     assert handed.route_index == 3
+
+
+async def test_a_node_whose_lease_was_taken_from_it_stops_submitting_on_that_channel(
+    storage: SqlStorage, database_url: str
+) -> None:
+    channels = {name: ScriptedChannel(name, SendResultKind.ACCEPTED) for name in CHANNELS}
+    ownership = ChannelOwnership(frozenset(channels))
+
+    async def recover() -> int:
+        return 0
+
+    keeper = LeaseKeeper(
+        storage.leases,
+        FIRST,
+        channels,  # type: ignore[arg-type]
+        ownership,
+        takeover=TAKEOVER,
+        recover=recover,
+        settle_seconds=0.0,
+    )
+    await keeper.join()
+    assert ownership.owned == {"alpha", "beta"}
+    beta = LeasedChannel(channels["beta"], ownership)  # type: ignore[arg-type]
+    with peek(database_url) as db:  # another node took it (an operator's hand, a bug)
+        db.execute("UPDATE channel_leases SET node_id = 'clm_thief' WHERE channel = 'beta'")
+    await keeper.heartbeat()
+    assert ownership.owned == {"alpha"}
+    sms = OutboundSms(message_id="msg_1", to_e164="+447911123456", sender_id=None, body="x")
+    assert (await beta.send(sms)).kind is SendResultKind.NOT_SENT
+    assert channels["beta"].sent == []
+    await keeper.wait_stopped()
+    assert channels["beta"].closes == 1
+    await keeper.leave()
+    with peek(database_url) as db:  # leaving gives up its own leases, not the thief's
+        rows = db.execute("SELECT channel, node_id FROM channel_leases").fetchall()
+    assert [tuple(row) for row in rows] == [("beta", "clm_thief")]
