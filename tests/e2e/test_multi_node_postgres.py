@@ -33,7 +33,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.e2e]
 MESSAGES = 20_000
 KILL_AFTER_DELIVERED = 3_000
 TAKEOVER_SECONDS = 10
-TAKEOVER_MARGIN = 5  # a heartbeat, the bind itself, and the simulator's once-a-second stats
+# The survivor takes a channel at its first heartbeat (every third of takeover_seconds) after
+# the dead node's lease expired (docs/operator.md); then it binds, on a machine under load.
+TAKEOVER_MARGIN = TAKEOVER_SECONDS / 3 + 3
 BATCH = 100
 CONNECTIONS = 4
 DELIVERED = "SELECT COUNT(*) FROM messages WHERE status = 'delivered'"
@@ -184,6 +186,15 @@ def _holders(pipelines: list[ServeProcess], simulators: list[WatchedSimulator]) 
     return held
 
 
+async def _wait_held_by(pid: int, ports: set[int], timeout: float) -> float:
+    """The ``time.monotonic()`` at which ``pid`` holds a connection to each of ``ports``."""
+    deadline = time.monotonic() + timeout
+    while not ports <= connected_ports(pid):
+        assert time.monotonic() < deadline, f"{ports} not taken over in {timeout} s"
+        await asyncio.sleep(0.05)
+    return time.monotonic()
+
+
 async def _wait_bound_apart(
     pipelines: list[ServeProcess], simulators: list[WatchedSimulator], timeout: float
 ) -> dict[int, int]:
@@ -256,14 +267,17 @@ async def test_two_api_and_two_pipeline_nodes_lose_nothing_when_a_pipeline_is_ki
             binds_before = {s.port: s.binds for s in orphaned}
             killed_at = time.monotonic()
             await victim.kill()
-            accepted = await sending
-
-            takeovers = []
-            for simulator in orphaned:
-                rebound_at = await simulator.wait_for_binds(
-                    binds_before[simulator.port] + 1, TAKEOVER_SECONDS + 4 * TAKEOVER_MARGIN
+            taking_over = asyncio.create_task(
+                _wait_held_by(
+                    survivor.process.pid,
+                    {s.port for s in orphaned},
+                    TAKEOVER_SECONDS + 4 * TAKEOVER_MARGIN,
                 )
-                takeovers.append(rebound_at - killed_at)
+            )
+            accepted = await sending
+            takeover = await taking_over - killed_at
+            for simulator in orphaned:  # the carrier saw a new bind, not just a connection
+                await simulator.wait_for_binds(binds_before[simulator.port] + 1, 10)
             final = await _wait_count(postgres_database_url, FINAL, len(accepted), 150)
         held_after = _holders([survivor], simulators)
     finally:
@@ -278,7 +292,7 @@ async def test_two_api_and_two_pipeline_nodes_lose_nothing_when_a_pipeline_is_ki
         carrier_a.port: survivor.process.pid,
         carrier_b.port: survivor.process.pid,
     }
-    assert max(takeovers) <= TAKEOVER_SECONDS + TAKEOVER_MARGIN, takeovers
+    assert takeover <= TAKEOVER_SECONDS + TAKEOVER_MARGIN, takeover
 
     stored = _stored(postgres_database_url)
     lost = [message_id for message_id in accepted if message_id not in stored]
@@ -304,7 +318,7 @@ async def test_two_api_and_two_pipeline_nodes_lose_nothing_when_a_pipeline_is_ki
         assert process.error_lines() == [], process.error_lines()[:5]
     flagged = sum(1 for i in accepted if stored[i][2] & MAY_BE_SENT_TWICE)
     print(
-        f"delivered at the kill {delivered}; takeover {max(takeovers):.1f} s; "
+        f"delivered at the kill {delivered}; takeover {takeover:.1f} s; "
         f"flagged as maybe sent twice {flagged}, sent twice {sent_twice}; "
         f"test time {time.monotonic() - started:.0f} s"
     )
