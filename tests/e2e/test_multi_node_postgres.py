@@ -129,6 +129,23 @@ async def _seed_sender(config: Path, balance: str = "0") -> str:
     return seed.api_key
 
 
+async def _start_together(
+    config: Path, role: str, count: int, started: list[ServeProcess]
+) -> list[ServeProcess]:
+    """``count`` processes of ``role`` started at once (pipelines started together split the
+    channels); each one started is added to ``started`` (to be stopped), even when another
+    failed to start."""
+    results = await asyncio.gather(
+        *(start_role(config, role) for _ in range(count)), return_exceptions=True
+    )
+    processes = [result for result in results if isinstance(result, ServeProcess)]
+    started += processes
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return processes
+
+
 async def _send_through_both(
     session: aiohttp.ClientSession, apis: list[ServeProcess], key: str, numbers: list[str]
 ) -> dict[str, str]:
@@ -226,29 +243,27 @@ async def test_two_api_and_two_pipeline_nodes_lose_nothing_when_a_pipeline_is_ki
     started = time.monotonic()
     scenario = tmp_path / "scenario.toml"
     scenario.write_text(SCENARIO)
-    carrier_a = await start_watched_simulator(scenario, tmp_path / "submits-a.jsonl")
-    carrier_b = await start_watched_simulator(scenario, tmp_path / "submits-b.jsonl")
-    simulators = [carrier_a, carrier_b]
-    config = tmp_path / "parcelsms.toml"
-    config.write_text(
-        CONFIG.replace("{database_url}", postgres_database_url)
-        .replace("{pepper}", PEPPER)
-        .replace("{takeover}", str(TAKEOVER_SECONDS))
-        .replace("{port_a}", str(carrier_a.port))
-        .replace("{port_b}", str(carrier_b.port))
-    )
-    key = await _seed_sender(config, balance="5000")
     # Half the messages for each carrier: Spain and Germany through A, the US and Britain B.
     numbers_a = mobile_numbers("ES", MESSAGES // 4) + mobile_numbers("DE", MESSAGES // 4)
     numbers_b = mobile_numbers("US", MESSAGES // 4) + mobile_numbers("GB", MESSAGES // 4)
     numbers = [number for pair in zip(numbers_a, numbers_b, strict=True) for number in pair]
-
+    carrier_a = await start_watched_simulator(scenario, tmp_path / "submits-a.jsonl")
+    simulators = [carrier_a]
     processes: list[ServeProcess] = []
     try:
-        pipelines = list(await asyncio.gather(*(start_role(config, "pipeline") for _ in "12")))
-        processes += pipelines
-        apis = list(await asyncio.gather(*(start_role(config, "api") for _ in "12")))
-        processes += apis
+        carrier_b = await start_watched_simulator(scenario, tmp_path / "submits-b.jsonl")
+        simulators.append(carrier_b)
+        config = tmp_path / "parcelsms.toml"
+        config.write_text(
+            CONFIG.replace("{database_url}", postgres_database_url)
+            .replace("{pepper}", PEPPER)
+            .replace("{takeover}", str(TAKEOVER_SECONDS))
+            .replace("{port_a}", str(carrier_a.port))
+            .replace("{port_b}", str(carrier_b.port))
+        )
+        key = await _seed_sender(config, balance="5000")
+        pipelines = await _start_together(config, "pipeline", 2, processes)
+        apis = await _start_together(config, "api", 2, processes)
         held = await _wait_bound_apart(pipelines, simulators, 30)
         assert len(held) == 2, f"not every channel is bound: {held}"
         # Each node owns one channel: both pipelines have work.
@@ -341,9 +356,10 @@ async def test_a_key_revoked_through_one_api_node_is_refused_by_the_other_within
         API_ONLY_CONFIG.replace("{database_url}", postgres_database_url).replace("{pepper}", PEPPER)
     )
     owner_key = await _seed_sender(config)
-    first, second = await asyncio.gather(start_role(config, "api"), start_role(config, "api"))
+    processes: list[ServeProcess] = []
     delays = []
     try:
+        first, second = await _start_together(config, "api", 2, processes)
         async with aiohttp.ClientSession() as session:
             owner = {"Authorization": f"Bearer {owner_key}"}
             for attempt in range(3):
@@ -363,7 +379,7 @@ async def test_a_key_revoked_through_one_api_node_is_refused_by_the_other_within
                     assert time.monotonic() - revoked_at < 3, "the second node kept the key"
                 delays.append(time.monotonic() - revoked_at)
     finally:
-        await first.stop()
-        await second.stop()
+        for process in processes:
+            await process.stop()
     assert max(delays) < 0.1, [f"{1000 * d:.0f} ms" for d in delays]
     assert first.error_lines() == second.error_lines() == []
