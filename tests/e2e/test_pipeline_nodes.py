@@ -8,15 +8,15 @@ other. Takeover times are printed (``-s``) for the record: the figures of the no
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
+from channel_lease_peek import lease_holders, until
 from database_peek import peek
 from ledger_audit import double_billed_messages, unbalanced_accounts
 from platform_process import ServeProcess, mobile_numbers, start_pipeline, start_serve
@@ -81,27 +81,6 @@ class Cluster:
     takeover: float
 
 
-def holders(url: str) -> dict[str, int]:
-    """Channel → process id of the node holding its unexpired lease."""
-    with peek(url) as db:
-        rows = db.execute(
-            "SELECT l.channel, n.pid FROM channel_leases l "
-            "JOIN pipeline_nodes n ON n.node_id = l.node_id WHERE l.expires_at > now()"
-        ).fetchall()
-    return {row[0]: row[1] for row in rows}
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    """Poll ``condition`` every 50 ms; the seconds it took (fails after ``timeout``)."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    while not condition():
-        if loop.time() - started > timeout:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.05)
-    return loop.time() - started
-
-
 @contextlib.asynccontextmanager
 async def two_nodes(tmp_path: Path, url: str, takeover: float) -> AsyncIterator[Cluster]:
     (tmp_path / "scenario.toml").write_text(SCENARIO)
@@ -119,7 +98,9 @@ async def two_nodes(tmp_path: Path, url: str, takeover: float) -> AsyncIterator[
         pid = other.process.pid
         # The first node, alone at first, gives one channel up to the newcomer.
         await until(
-            lambda: len(set(holders(url).values())) == 2 and pid in holders(url).values(),
+            lambda: (
+                len(set(lease_holders(url).values())) == 2 and pid in lease_holders(url).values()
+            ),
             takeover * 3,
             "each pipeline holds one channel",
         )
@@ -187,7 +168,9 @@ async def test_a_killed_pipelines_channel_is_taken_over_and_nothing_is_lost_or_b
 ) -> None:
     async with two_nodes(tmp_path, postgres_database_url, takeover=3) as cluster:
         url = cluster.url
-        theirs = next(c for c, pid in holders(url).items() if pid == cluster.other.process.pid)
+        theirs = next(
+            c for c, pid in lease_holders(url).items() if pid == cluster.other.process.pid
+        )
         accepted = await send(cluster, 400)
         # Mid-load: both channels have sent some, and messages are still being submitted.
         await until(
@@ -196,7 +179,7 @@ async def test_a_killed_pipelines_channel_is_taken_over_and_nothing_is_lost_or_b
         assert count_where(url, "status = 'queued'") > 0
         await cluster.other.kill()
         taken = await until(
-            lambda: holders(url).get(theirs) not in (None, cluster.other.process.pid),
+            lambda: lease_holders(url).get(theirs) not in (None, cluster.other.process.pid),
             cluster.takeover * 3 + 10,
             f"{theirs} taken over",
         )
@@ -228,7 +211,7 @@ async def test_a_stopped_pipeline_hands_its_channel_over_without_waiting_for_exp
     async with two_nodes(tmp_path, postgres_database_url, takeover=takeover) as cluster:
         url = cluster.url
         pid = cluster.other.process.pid
-        theirs = next(c for c, holder in holders(url).items() if holder == pid)
+        theirs = next(c for c, holder in lease_holders(url).items() if holder == pid)
         assert await cluster.other.stop() == 0
         with peek(url) as db:  # gone at once: no lease, no node row
             leases = db.execute(
@@ -239,7 +222,7 @@ async def test_a_stopped_pipeline_hands_its_channel_over_without_waiting_for_exp
             nodes = db.execute("SELECT COUNT(*) FROM pipeline_nodes WHERE pid = ?", [pid])
             assert (leases, nodes.fetchone()[0]) == ([], 0)
         taken = await until(
-            lambda: holders(url).get(theirs) is not None, takeover, f"{theirs} taken over"
+            lambda: lease_holders(url).get(theirs) is not None, takeover, f"{theirs} taken over"
         )
         print(f"\ntakeover after a graceful stop: {taken:.2f} s (takeover_seconds = {takeover})")
         assert taken < takeover / 3 + 2  # the next heartbeat, not the expiry

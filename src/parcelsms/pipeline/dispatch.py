@@ -36,6 +36,13 @@ After a crash, messages the dead process had claimed are resolved at start-up by
 ``recover_claims`` with the same policy and flagged, so none is lost and none is billed
 twice (billing belongs to the message, not to the attempt).
 
+Several pipeline nodes (PostgreSQL, :mod:`~parcelsms.pipeline.channel_leases`): with an
+``ownership``, the dispatcher claims no message standing at a channel another node holds,
+and a message whose next usable channel in this round of its plan is held elsewhere is
+handed over (:class:`~parcelsms.pipeline.message_ports.HandedOver`: queued at that channel,
+due now) instead of sent; only forward within a round, so two nodes never pass a message
+back and forth. Without one (SQLite, one pipeline) nothing of this runs.
+
 Throughput: the loop is a :class:`~parcelsms.pipeline.claim_loop.ClaimLoop` — outcomes are
 recorded in lists, not one storage call per message, and a message counts as in flight
 from its claim until its outcome is recorded; a new claim waits until a quarter of a batch
