@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from channel_lease_peek import lease_holders
 from database_peek import json_value, peek
 from ledger_audit import double_billed_messages, unbalanced_accounts
 from platform_process import ServeProcess, mobile_numbers, start_role
@@ -266,8 +267,12 @@ async def test_two_api_and_two_pipeline_nodes_lose_nothing_when_a_pipeline_is_ki
         apis = await _start_together(config, "api", 2, processes)
         held = await _wait_bound_apart(pipelines, simulators, 30)
         assert len(held) == 2, f"not every channel is bound: {held}"
-        # Each node owns one channel: both pipelines have work.
+        # Each node owns one channel: both pipelines have work; the leases say the same.
         assert len(set(held.values())) == 2, held
+        assert lease_holders(postgres_database_url) == {
+            "carrier-a": held[carrier_a.port],
+            "carrier-b": held[carrier_b.port],
+        }
 
         connector = aiohttp.TCPConnector(limit=CONNECTIONS * 2)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -295,6 +300,7 @@ async def test_two_api_and_two_pipeline_nodes_lose_nothing_when_a_pipeline_is_ki
                 await simulator.wait_for_binds(binds_before[simulator.port] + 1, 10)
             final = await _wait_count(postgres_database_url, FINAL, len(accepted), 150)
         held_after = _holders([survivor], simulators)
+        leases_after = lease_holders(postgres_database_url)
     finally:
         for process in processes:
             await process.stop()
@@ -307,6 +313,7 @@ async def test_two_api_and_two_pipeline_nodes_lose_nothing_when_a_pipeline_is_ki
         carrier_a.port: survivor.process.pid,
         carrier_b.port: survivor.process.pid,
     }
+    assert leases_after == {"carrier-a": survivor.process.pid, "carrier-b": survivor.process.pid}
     assert takeover <= TAKEOVER_SECONDS + TAKEOVER_MARGIN, takeover
 
     stored = _stored(postgres_database_url)
