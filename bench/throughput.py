@@ -10,6 +10,7 @@ and the load generator (this script; the receiver runs in a process of its own).
     python bench/throughput.py --mode single [--count 20000] [--connections 50]
     python bench/throughput.py --paced 1000 [--duration 20]        # open loop, single sends
     common: [--api-workers N] [--events final|all] [--window 100] [--db FILE] [--profile DIR]
+    PostgreSQL: --database postgres [--database-url URL] [--pipeline-workers N] [--channels N]
 
 Prints, for the measured messages:
 * msgs/s accepted (API) and end to end (first request → last final-status webhook), only
@@ -20,8 +21,18 @@ Prints, for the measured messages:
   falls behind shows it) and accept → final-webhook latency p50/p99;
 * rows and statements written per message (each parcelsms process counts its own writes
   with ``PARCELSMS_WRITE_STATS``, see ``adapters/storage/engine/write_statistics.py``).
+* on PostgreSQL, the server's own CPU per message (its processes, from /proc).
 ``--db FILE`` starts from a copy of an existing database (say, one already holding 1M
 messages). Exits non-zero when a message is missing its final webhook.
+
+``--database postgres`` runs the platform on a throwaway PostgreSQL cluster started for the run
+(``tests/support/postgres_cluster.py``: Debian's binaries, fsync on, ``synchronous_commit=off``
+like SQLite's ``synchronous=NORMAL``) or, with ``--database-url``, on that server's database
+(then its CPU is not measured). ``--pipeline-workers N`` adds N-1 ``serve --role pipeline``
+processes beside ``serve``'s own (several pipelines need PostgreSQL: they share the channels by
+lease). ``--channels N`` (default: one per pipeline process) configures N SMPP channels, each to
+a simulator process of its own, the eight test countries split over them by route, so every
+pipeline has a channel to send on.
 """
 
 from __future__ import annotations
@@ -48,13 +59,20 @@ host = "127.0.0.1"
 port = 0
 
 [database]
-url = "sqlite:///{database}"
+url = "{database_url}"
 
 [security]
 key_rate_limit = 0
 
+[webhooks]
+allow_private_targets = true
+
+[logging]
+level = "warning"
+"""
+CHANNEL = """
 [[channels]]
-name = "bench-carrier"
+name = "{name}"
 host = "127.0.0.1"
 port = {port}
 system_id = "bench"
@@ -63,12 +81,11 @@ bind = "transceiver"
 window = {window}
 tps = 1000000
 sessions = 1
-
-[webhooks]
-allow_private_targets = true
-
-[logging]
-level = "warning"
+"""
+ROUTE = """
+[[routes]]
+countries = {countries}
+channels = ["{name}"]
 """
 SCENARIO = """
 name = "bench"
@@ -100,23 +117,45 @@ TEMPLATE_PARAMS = {"shop": "Acme", "tracking_number": "1Z999AA1", "carrier": "DH
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed")
 
 
+REGIONS = ["ES", "US", "GB", "DE", "FR", "MX", "BR", "IT"]
+
+
+def channels_config(ports: list[int], window: int) -> str:
+    """One channel per simulator port; with several, the regions split over them by route."""
+    names = (
+        ["bench-carrier"] if len(ports) == 1 else [f"bench-carrier-{i}" for i in range(len(ports))]
+    )
+    text = "".join(
+        CHANNEL.format(name=name, port=port, window=window)
+        for name, port in zip(names, ports, strict=True)
+    )
+    if len(ports) > 1:
+        for index, name in enumerate(names):
+            countries = json.dumps(REGIONS[index :: len(names)])
+            text += ROUTE.format(countries=countries, name=name)
+    return text
+
+
 def numbers(count: int) -> list[str]:
-    """``count`` distinct valid mobile numbers over eight countries."""
-    regions = ["ES", "US", "GB", "DE", "FR", "MX", "BR", "IT"]
-    out: list[str] = []
+    """``count`` distinct valid mobile numbers over eight countries (interleaved, so every
+    stretch of the list reaches every channel)."""
+    regions = REGIONS
+    by_region: list[list[str]] = []
     per_region = count // len(regions) + 1
     for region in regions:
         example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
         assert example is not None
         base = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
         made = suffix = 0
+        found: list[str] = []
         while made < per_region:
             candidate = base[:-5] + f"{(int(base[-5:]) + suffix) % 100000:05d}"
             suffix += 1
             if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
-                out.append(candidate)
+                found.append(candidate)
                 made += 1
-    return out[:count]
+        by_region.append(found)
+    return [number for group in zip(*by_region, strict=True) for number in group][:count]
 
 
 async def start(*args: str, cwd: Path, pattern: str, env: dict[str, str] | None = None) -> Any:
@@ -175,6 +214,26 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_with_children(pid: int) -> float:
+    """``pid``'s CPU and that of its children that exited (a server's ended backends)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(postmaster: int | None) -> float | None:
+    """CPU of the PostgreSQL server so far: the postmaster with its ended children, and its
+    live ones (``None`` when the server is not one this script started)."""
+    if postmaster is None:
+        return None
+    return cpu_seconds_with_children(postmaster) + sum(
+        cpu_seconds(pid) for pid in process_tree(postmaster) if pid != postmaster
+    )
 
 
 def role_of(pid: int) -> str:
@@ -348,6 +407,14 @@ async def main() -> int:
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
     parser.add_argument("--keep-db", type=Path, default=None, help="copy the database here")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--database-url", default=None, help="postgresql+psycopg://… (default: a throwaway cluster)"
+    )
+    parser.add_argument("--pipeline-workers", type=int, default=1, help="more than 1: PostgreSQL")
+    parser.add_argument(
+        "--channels", type=int, default=None, help="default: one per pipeline process"
+    )
     parser.add_argument(
         "--no-write-stats",
         action="store_true",
@@ -358,9 +425,49 @@ async def main() -> int:
         args.mode = "single"
         args.count = int(args.paced * args.duration)
     connections = args.connections or (4 if args.mode == "batch" else 50)
+    if args.database_url:
+        args.database = "postgres"
+    if args.database == "postgres" and (args.db or args.keep_db):
+        raise SystemExit("--db and --keep-db are for SQLite")
+    if args.pipeline_workers > 1 and args.database != "postgres":
+        raise SystemExit("several pipeline processes need PostgreSQL (--database postgres)")
+    channel_count = args.channels or args.pipeline_workers
 
     workdir = Path(tempfile.mkdtemp(prefix="parcelsms-throughput-"))
     database = workdir / "parcelsms.db"
+    database_url, cluster = start_database(args, database)
+    try:
+        return await run(args, connections, channel_count, workdir, database, database_url, cluster)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def start_database(args: argparse.Namespace, database: Path) -> tuple[str, Any]:
+    """The database URL, and the throwaway PostgreSQL cluster started for it (or ``None``)."""
+    if args.database != "postgres":
+        return f"sqlite:///{database}", None
+    if args.database_url:
+        return str(args.database_url), None
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
+    from postgres_cluster import ThrowawayCluster
+
+    cluster = ThrowawayCluster()
+    cluster.start(durable=True)
+    return cluster.create_database(), cluster
+
+
+async def run(
+    args: argparse.Namespace,
+    connections: int,
+    channel_count: int,
+    workdir: Path,
+    database: Path,
+    database_url: str,
+    cluster: Any,
+) -> int:
+    """Start the processes, send, wait for the final webhooks, print the figures."""
     if args.db is not None:
         shutil.copy(args.db, database)
         pepper = args.db.parent / "parcelsms.pepper"
@@ -368,20 +475,26 @@ async def main() -> int:
             shutil.copy(pepper, workdir / "parcelsms.pepper")
     (workdir / "scenario.toml").write_text(SCENARIO.format(delay=args.receipt_delay_ms / 1000))
     python = sys.executable
-    simulator, match, _ = await start(
-        python,
-        "-m",
-        "parcelsms.cli.main",
-        "simulate-carrier",
-        "--port",
-        "0",
-        "--scenario",
-        "scenario.toml",
-        cwd=workdir,
-        pattern=r"listening on [\d.]+:(\d+)",
-    )
+    simulators, ports = [], []
+    for _ in range(channel_count):
+        simulator, match, _ = await start(
+            python,
+            "-m",
+            "parcelsms.cli.main",
+            "simulate-carrier",
+            "--port",
+            "0",
+            "--scenario",
+            "scenario.toml",
+            cwd=workdir,
+            pattern=r"listening on [\d.]+:(\d+)",
+        )
+        simulators.append(simulator)
+        ports.append(int(match.group(1)))
     config = workdir / "parcelsms.toml"
-    config.write_text(CONFIG.format(database=database, port=match.group(1), window=args.window))
+    config.write_text(
+        CONFIG.format(database_url=database_url) + channels_config(ports, args.window)
+    )
     receiver_port = 38000 + os.getpid() % 1000
     receiver, _, _ = await start(
         python, "-c", RECEIVER, str(receiver_port), cwd=workdir, pattern="ready"
@@ -409,19 +522,45 @@ async def main() -> int:
         env=env,
     )
     base = match.group(1)
+    # Further pipelines, as on other machines; webhooks stay with serve's webhook process
+    # when it runs one (its default on more than one core).
+    cores = os.cpu_count() or 1
+    webhook_process = args.api_workers != 0 and (
+        args.webhook_workers if args.webhook_workers is not None else cores > 1
+    )
+    pipelines = []
+    for _ in range(args.pipeline_workers - 1):
+        pipeline, _match, _lines = await start(
+            python,
+            "-m",
+            "parcelsms.cli.main",
+            "serve",
+            "--config",
+            str(config),
+            "--role",
+            "pipeline",
+            *(["--webhooks-apart"] if webhook_process else []),
+            cwd=workdir,
+            pattern="pipeline running",
+            env=env,
+        )
+        pipelines.append(pipeline)
     await asyncio.sleep(1.0)  # the rest of the announcement; channels bind
     hook_url = f"http://127.0.0.1:{receiver_port}/hook"
     try:
         key = await setup_account(base, hook_url, args.events, workdir, config)
     except BaseException:
-        for process in (serve, simulator, receiver):  # leave nothing running behind
+        # Leave nothing running behind.
+        for process in (*pipelines, serve, *simulators, receiver):
             process.send_signal(signal.SIGTERM)
             await process.wait()
         raise
     recipients = numbers(args.count)
-    tree = process_tree(serve.pid)
+    tree = [pid for root in (serve, *pipelines) for pid in process_tree(root.pid)]
+    postmaster = cluster.postmaster_pid if cluster is not None else None
     roles = {pid: role_of(pid) for pid in tree}
     before = {pid: cpu_seconds(pid) for pid in tree}
+    server_before = server_cpu_seconds(postmaster)
     profilers = []
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
@@ -463,12 +602,14 @@ async def main() -> int:
                 break
             await asyncio.sleep(0.25)
     after = {pid: cpu_seconds(pid) for pid in tree}
+    server_after = server_cpu_seconds(postmaster)
     for profiler in profilers:
         profiler.send_signal(signal.SIGINT)
         await profiler.wait()
-    serve.send_signal(signal.SIGTERM)
-    await serve.wait()
-    for process in (simulator, receiver):
+    for process in (*pipelines, serve):
+        process.send_signal(signal.SIGTERM)
+        await process.wait()
+    for process in (*simulators, receiver):
         process.send_signal(signal.SIGTERM)
         await process.wait()
 
@@ -489,6 +630,10 @@ async def main() -> int:
         f"{'default' if args.webhook_workers is None else args.webhook_workers}  "
         f"webhooks: {args.events}"
     )
+    print(
+        f"database: {args.database}  pipeline processes: {args.pipeline_workers}  "
+        f"channels: {channel_count}"
+    )
     print(f"accepted: {accepted}  refused: {load.refused}  missing final webhook: {len(missing)}")
     if load.problem:
         print(f"first refusal: {load.problem[:300]}")
@@ -498,6 +643,16 @@ async def main() -> int:
     print(f"CPU ms per message (all):     {1000 * cpu_total / max(accepted, 1):.3f}")
     for name, seconds in sorted(cpu_by_role.items()):
         print(f"  {name:<12} {1000 * seconds / max(accepted, 1):.3f} ms/msg, {seconds:.1f} s")
+    if args.pipeline_workers > 1:  # how the work split over the pipelines
+        for pid in tree:
+            if roles[pid] == "pipeline":
+                print(f"    pipeline {pid}: {after[pid] - before[pid]:.1f} s")
+    if server_before is not None and server_after is not None:
+        server = server_after - server_before
+        print(
+            f"PostgreSQL CPU per message:   {1000 * server / max(accepted, 1):.3f} ms"
+            f" ({server:.1f} s)"
+        )
     requests = len(load.request_latencies)
     if requests and "api" in cpu_by_role:
         # With batches, per request minus (per message x batch) is the per-request overhead.
@@ -521,7 +676,6 @@ async def main() -> int:
     if args.keep_db is not None:
         shutil.copy(database, args.keep_db)
         shutil.copy(workdir / "parcelsms.pepper", args.keep_db.parent / "parcelsms.pepper")
-    shutil.rmtree(workdir, ignore_errors=True)
     return 1 if missing or not accepted else 0
 
 

@@ -8,6 +8,16 @@ import pytest
 from postgres_cluster import ThrowawayCluster
 
 from parcelsms.adapters.storage.engine.migrate import migrate_blocking
+from parcelsms.pipeline.ttl_cache import share_changes
+
+
+@pytest.fixture(autouse=True)
+def _changes_stay_local_between_tests() -> Iterator[None]:
+    """A test that builds an ``api`` or ``pipeline`` platform in this process shares its
+    change signal process-wide (as ``serve --role`` does); the next test starts with local
+    changes again, so a cache test does not see another test's epoch move."""
+    yield
+    share_changes(None)
 
 
 @pytest.fixture(scope="session")

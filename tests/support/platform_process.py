@@ -16,6 +16,7 @@ from pathlib import Path
 import phonenumbers
 
 _LISTENING = re.compile(r"parcelsms API listening on (http://[\d.]+:\d+)")
+_PIPELINE_RUNNING = re.compile(r"parcelsms pipeline running")
 _KEY = re.compile(r"Demo API key \(shown once\): (\S+)")
 
 
@@ -74,10 +75,15 @@ class ServeProcess:
 
 
 async def start_serve(
-    config: Path, *args: str, demo: bool = False, timeout: float = 60.0
+    config: Path,
+    *args: str,
+    demo: bool = False,
+    timeout: float = 60.0,
+    ready: re.Pattern[str] = _LISTENING,
 ) -> ServeProcess:
-    """Start ``parcelsms serve --config CONFIG [--demo] ARGS``; returns once the API
-    announced itself (``api_key`` holds the demo key when this start created it)."""
+    """Start ``parcelsms serve --config CONFIG [--demo] ARGS``; returns once a stdout line
+    matched ``ready`` (default: the API announced itself; ``api_key`` holds the demo key when
+    this start created it)."""
     env = dict(os.environ)
     env.pop("PARCELSMS_CONFIG", None)
     process = await asyncio.create_subprocess_exec(
@@ -88,7 +94,7 @@ async def start_serve(
         env=env,
     )
     serve = ServeProcess(process)
-    ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def read_stdout() -> None:
         assert process.stdout is not None
@@ -99,10 +105,10 @@ async def start_serve(
                 serve.base_url = match.group(1)
             if match := _KEY.search(line):
                 serve.api_key = match.group(1)
-            if serve.base_url and not ready.done():
-                ready.set_result(None)
-        if not ready.done():
-            ready.set_exception(RuntimeError("serve exited before it was ready"))
+            if ready.search(line) and not started.done():
+                started.set_result(None)
+        if not started.done():
+            started.set_exception(RuntimeError("serve exited before it was ready"))
 
     async def read_stderr() -> None:
         assert process.stderr is not None
@@ -112,7 +118,7 @@ async def start_serve(
 
     serve._readers = [asyncio.create_task(read_stdout()), asyncio.create_task(read_stderr())]
     try:
-        await asyncio.wait_for(ready, timeout)
+        await asyncio.wait_for(started, timeout)
     except BaseException:
         process.kill()
         await process.wait()
@@ -120,6 +126,20 @@ async def start_serve(
     # The announcement is printed in one write; give the reader a moment to take every line.
     await asyncio.sleep(0.2)
     return serve
+
+
+async def start_role(config: Path, role: str, *args: str, timeout: float = 60.0) -> ServeProcess:
+    """Start one ``parcelsms serve --role ROLE`` process on its own (no supervisor), as a node
+    of a platform whose processes run on several machines would be; returns once it said it
+    runs (an API process: ``base_url`` is its own port)."""
+    ready = _PIPELINE_RUNNING if role == "pipeline" else _LISTENING
+    return await start_serve(config, "--role", role, *args, ready=ready, timeout=timeout)
+
+
+async def start_pipeline(config: Path, *args: str, timeout: float = 60.0) -> ServeProcess:
+    """:func:`start_role` for a pipeline: one more pipeline node on a PostgreSQL database;
+    returns once it runs (it has joined and bound its share)."""
+    return await start_role(config, "pipeline", *args, timeout=timeout)
 
 
 def serve_command(config: Path, *args: str, demo: bool = False) -> list[str]:

@@ -5,7 +5,9 @@ unprivileged user when the tests run as root (PostgreSQL refuses to run as root:
 directory is handed to the ``postgres`` user and the commands run through ``runuser``). The
 server listens on 127.0.0.1 on a free port and on a unix socket in its directory, with
 ``fsync`` off (a test cluster never needs to survive a power cut), and the directory is
-removed when it stops.
+removed when it stops. ``start(durable=True)`` keeps ``fsync`` and full-page writes on, as a
+benchmark wants (commits are still not waited for on disk, as SQLite's ``synchronous=NORMAL``
+in WAL mode: a power cut may lose the last commits, never the database).
 
 Databases: :meth:`ThrowawayCluster.template` migrates one database once; each test then gets
 a copy (``CREATE DATABASE … TEMPLATE``, a file copy, some tens of milliseconds) from
@@ -80,7 +82,17 @@ class ThrowawayCluster:
         base, _, _ = self.server_url.rpartition("/")
         return f"{base}/{database}"
 
-    def start(self) -> None:
+    @property
+    def postmaster_pid(self) -> int | None:
+        """The server's main process (``None`` for a server given by URL, or stopped)."""
+        if self._directory is None:
+            return None
+        try:
+            return int((self._directory / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def start(self, *, durable: bool = False) -> None:
         if self._server_url is not None:
             return
         binaries = postgres_binaries()
@@ -106,9 +118,11 @@ class ThrowawayCluster:
         )
         port = _free_port()
         options = (
-            f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            f"-p {port} -k {directory} -c listen_addresses=127.0.0.1"
+            " -c synchronous_commit=off -c max_connections=300"
         )
+        if not durable:
+            options += " -c fsync=off -c full_page_writes=off"
         subprocess.run(
             [
                 *as_user,

@@ -123,6 +123,10 @@ async def build_platform(
         if role is not Role.ALL:
             signals = cross_process_signals(settings)
             share_changes(signals.changes)
+            # Listen from the start, not from the first cached read: on PostgreSQL the
+            # listener's connection takes a moment, and a change announced before it listens
+            # would only reach this process's caches once it is connected.
+            signals.changes.current()
             platform.release.append(signals.changes.close)
             listener = signals.listener
         if role.runs_pipeline:

@@ -18,6 +18,7 @@ from parcelsms.pipeline.channel_health import (
     ChannelHealthStore,
     ChannelLiveState,
 )
+from parcelsms.pipeline.channel_leases import ChannelOwnership
 from parcelsms.pipeline.dispatch import ChannelUnanswered
 from parcelsms.pipeline.receipt_failover import SilentAttemptStore, SilentAttemptSweeper
 
@@ -49,11 +50,20 @@ def unanswered_policies(channels: Iterable[ChannelSettings]) -> dict[str, Channe
 
 
 def health_publisher(
-    board: ChannelHealthBoard, store: ChannelHealthStore, channels: Mapping[str, SmppChannel]
+    board: ChannelHealthBoard,
+    store: ChannelHealthStore,
+    channels: Mapping[str, SmppChannel],
+    ownership: ChannelOwnership | None = None,
 ) -> ChannelHealthPublisher:
-    """Writes the board's snapshots, with each channel's live binds, about every second."""
+    """Writes the board's snapshots, with each channel's live binds, about every second.
+
+    With several pipeline nodes (``ownership``), each writes only the channels it holds:
+    one row per channel, written by its owner, is what every reader merges."""
 
     def live() -> dict[str, ChannelLiveState]:
+        if ownership is not None:
+            owned = ownership.owned
+            return {name: c.live_state() for name, c in channels.items() if name in owned}
         return {name: channel.live_state() for name, channel in channels.items()}
 
     return ChannelHealthPublisher(board, store, live, clock=lambda: datetime.now(UTC))

@@ -17,6 +17,7 @@ from parcelsms.bootstrap.channel_flow import (
     silence_sweeper,
     unanswered_policies,
 )
+from parcelsms.bootstrap.cluster_wiring import channel_ownership, lease_keeper, leased_channels
 from parcelsms.bootstrap.inbound_wiring import inbound_sink
 from parcelsms.bootstrap.process_signals import ListenerFactory
 from parcelsms.bootstrap.route_wiring import build_route_book
@@ -180,7 +181,8 @@ async def build_pipeline(
         )
         for c in channel_settings
     }
-    typed_channels: dict[str, Channel] = dict(channels)
+    ownership = channel_ownership(settings, channels)
+    typed_channels: dict[str, Channel] = leased_channels(channels, ownership)
     # Claim no more than the channels can have in flight (plus as much again queued in
     # front of them): a crash then leaves few messages claimed-but-unsent to resolve.
     capacity = sum(c.window * c.sessions for c in channel_settings) * 2
@@ -194,6 +196,7 @@ async def build_pipeline(
             unanswered=unanswered_policies(channel_settings),
         ),
         health=health,
+        ownership=ownership,
     )
     listener = (
         wake_listener(dispatcher.wake)
@@ -212,7 +215,8 @@ async def build_pipeline(
         receipts=correlator,
         wake_listener=listener,
         simulator=simulator,
-        health_publisher=health_publisher(health, storage.channel_health, channels),
+        health_publisher=health_publisher(health, storage.channel_health, channels, ownership),
+        lease_keeper=lease_keeper(settings, storage, channels, ownership, dispatcher),
         silence_sweeper=silence_sweeper(channel_settings, storage.messages),
         metrics_sampler=MetricsSampler(
             storage.writer.statistics, channels, settings.metrics.sample_interval

@@ -27,6 +27,7 @@ from parcelsms.bootstrap.roles import Role
 from parcelsms.config import Settings
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.channel_health import ChannelHealthPublisher
+from parcelsms.pipeline.channel_leases import LeaseKeeper
 from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher
 from parcelsms.pipeline.receipt_failover import SilentAttemptSweeper
@@ -86,6 +87,8 @@ class PipelineWorkers:
     health_publisher: ChannelHealthPublisher | None = None
     metrics_sampler: MetricsSampler | None = None
     silence_sweeper: SilentAttemptSweeper | None = None
+    lease_keeper: LeaseKeeper | None = None
+    """PostgreSQL: binds only the channels this node leases (:mod:`.cluster_wiring`)."""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     recovered: int = 0
 
@@ -93,22 +96,29 @@ class PipelineWorkers:
         """Listen for wake-ups, bind channels, resolve a previous crash, start the loops.
 
         Raises :class:`~parcelsms.adapters.process.wake_socket.PipelineAlreadyRunning` when
-        another pipeline process works on this database.
+        another pipeline process works on this SQLite database (on PostgreSQL several run,
+        each binding the channels it leases).
         """
         await self.wake_listener.start()
         if self.webhooks is not None:
             await self.webhooks.start()
-        for channel in self.channels.values():
-            await channel.start()
-        self.recovered = await self.dispatcher.recover()
-        if self.recovered:
-            _log.warning(
-                "resolved messages left claimed by a previous process",
-                extra={
-                    "count": self.recovered,
-                    "policy": self.settings.dispatch.unknown_outcome_policy,
-                },
-            )
+        keeper = self.lease_keeper
+        if keeper is not None:
+            # Registers, resolves dead nodes' claims, waits a heartbeat, binds its share.
+            await keeper.join()
+            self.recovered = keeper.recovered
+        else:
+            for channel in self.channels.values():
+                await channel.start()
+            self.recovered = await self.dispatcher.recover()
+            if self.recovered:
+                _log.warning(
+                    "resolved messages left claimed by a previous process",
+                    extra={
+                        "count": self.recovered,
+                        "policy": self.settings.dispatch.unknown_outcome_policy,
+                    },
+                )
         self.tasks = [
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
             asyncio.create_task(self._expire_loop(), name="expiry"),
@@ -124,14 +134,24 @@ class PipelineWorkers:
             self.tasks.append(
                 asyncio.create_task(self.silence_sweeper.run(), name="receipt-silence")
             )
+        if keeper is not None:
+            self.tasks.append(asyncio.create_task(keeper.run(), name="channel-leases"))
+
+    def _own_channels(self) -> dict[str, SmppChannel]:
+        if self.lease_keeper is None:
+            return self.channels
+        owned = self.lease_keeper.owned
+        return {name: channel for name, channel in self.channels.items() if name in owned}
 
     async def wait_channels_bound(self, timeout: float) -> bool:
-        results = await asyncio.gather(*(c.wait_bound(timeout) for c in self.channels.values()))
+        """Whether every channel this process binds (with leases: holds) bound in time."""
+        channels = self._own_channels().values()
+        results = await asyncio.gather(*(c.wait_bound(timeout) for c in channels))
         return all(results)
 
     def channel_states(self) -> dict[str, bool]:
-        """Each channel's name and whether it is bound now."""
-        return {name: channel.is_available for name, channel in self.channels.items()}
+        """Each channel this process binds (with leases: holds now) and whether it is bound."""
+        return {name: channel.is_available for name, channel in self._own_channels().items()}
 
     async def _expire_loop(self) -> None:
         while True:
@@ -151,6 +171,12 @@ class PipelineWorkers:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.lease_keeper is not None:
+            # Unbind, then give the leases up: another node takes them without waiting.
+            try:
+                await self.lease_keeper.leave()
+            except Exception:  # the leases then expire by themselves
+                _log.warning("channel leases not released at stop", exc_info=True)
         for channel in self.channels.values():
             await channel.close()
         if self.simulator is not None:

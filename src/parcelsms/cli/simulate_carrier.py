@@ -10,6 +10,9 @@ SMSC on the same port, numbering message ids from the first one again
 test-number verification codes received (``to`` masked, ``code``, ``at``); each is also
 logged on stderr when it arrives, the only place a code sent to a simulated phone can be
 read.
+With ``--submit-log FILE``, every submit_sm kept in the simulator's submit log (the last
+100,000) is written to FILE when the process stops, one JSON object per line (see
+:func:`_write_submit_log`): the record of what the carrier was sent, for tests that count it.
 """
 
 from __future__ import annotations
@@ -79,6 +82,12 @@ STATS_INTERVAL = 1.0
     help="Outstanding deliver_sm allowed per bind.",
 )
 @click.option(
+    "--submit-log",
+    "submit_log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="At exit, write every submit_sm received (the last 100,000) to this file as JSON lines.",
+)
+@click.option(
     "--no-uvloop",
     is_flag=True,
     help="Use the standard asyncio loop even when uvloop is installed.",
@@ -91,6 +100,7 @@ def simulate_carrier(
     id_style: str | None,
     stats: bool,
     window: int,
+    submit_log: Path | None,
     no_uvloop: bool,
 ) -> None:
     """Run a simulated carrier SMSC (SMPP 3.4) until interrupted.
@@ -114,7 +124,10 @@ def simulate_carrier(
     except ScenarioError as error:
         raise click.ClickException(f"invalid scenario: {error}") from None
     configure_logging("info", "json")
-    _run(_serve(scenario, host, port, stats=stats, window=window), use_uvloop=not no_uvloop)
+    _run(
+        _serve(scenario, host, port, stats=stats, window=window, submit_log=submit_log),
+        use_uvloop=not no_uvloop,
+    )
 
 
 def _run(main: Coroutine[Any, Any, None], *, use_uvloop: bool) -> None:
@@ -129,7 +142,15 @@ def _run(main: Coroutine[Any, Any, None], *, use_uvloop: bool) -> None:
     asyncio.run(main)
 
 
-async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, window: int) -> None:
+async def _serve(
+    scenario: Scenario,
+    host: str,
+    port: int,
+    *,
+    stats: bool,
+    window: int,
+    submit_log: Path | None = None,
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -159,6 +180,8 @@ async def _serve(scenario: Scenario, host: str, port: int, *, stats: bool, windo
     finally:
         await asyncio.gather(*restarts, return_exceptions=True)  # then close for good
         await simulator.close()
+        if submit_log is not None:
+            _write_submit_log(simulator, submit_log)
         if stats:
             _emit(_stats_line(simulator, loop.time() - started, final=True))
 
@@ -172,6 +195,24 @@ def _stats_line(simulator: CarrierSimulator, uptime: float, *, final: bool = Fal
     if final:
         line["final"] = True
     return json.dumps(line, separators=(",", ":"))
+
+
+def _write_submit_log(simulator: CarrierSimulator, path: Path) -> None:
+    """One JSON line per submit kept, oldest first: ``system_id``, ``source``,
+    ``destination``, ``text``, ``message_id`` ("" when not accepted) and ``command_status``
+    (``null``: never answered). Numbers are written in full: the file is the operator's own
+    record of their test traffic, unlike the log."""
+    with path.open("w", encoding="utf-8") as log:
+        for record in simulator.submits:
+            entry = {
+                "system_id": record.system_id,
+                "source": record.source,
+                "destination": record.destination,
+                "text": record.text,
+                "message_id": record.message_id,
+                "command_status": record.command_status,
+            }
+            log.write(json.dumps(entry, separators=(",", ":")) + "\n")
 
 
 def _emit(line: str) -> None:

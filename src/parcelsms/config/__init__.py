@@ -83,6 +83,8 @@ Tables and their defaults::
                  named "simulator"), scenario (a path, relative to the config file's
                  directory; to the working directory when there is no file)
     [logging]    level = "info", format = "json" | "console"
+    [cluster]    takeover_seconds = 10 (3..600; PostgreSQL, several pipeline processes: a
+                 dead pipeline's channels are bound by another within this time)
 
 The tables are :mod:`parcelsms.config.tables`, their value types :mod:`parcelsms.config.values`,
 the environment overrides :mod:`parcelsms.config.environment`.
@@ -103,6 +105,7 @@ from parcelsms.config.environment import apply_environment
 from parcelsms.config.tables import (
     DEFAULT_DATABASE_URL,
     ChannelSettings,
+    ClusterSettings,
     CountrySettings,
     DatabaseSettings,
     DispatchSettings,
@@ -150,6 +153,7 @@ class Settings(SettingsTable, frozen=True):
     simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
+    cluster: ClusterSettings = msgspec.field(default_factory=ClusterSettings)
 
     @property
     def simulator_embedded(self) -> bool:

@@ -7,6 +7,7 @@ wrong types and out-of-range numbers); the cross-field checks live in
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
@@ -204,6 +205,18 @@ class WebhookSettings(SettingsTable, frozen=True):
 class SimulatorSettings(SettingsTable, frozen=True):
     embedded: bool | None = None
     scenario: str | None = None
+
+
+class ClusterSettings(SettingsTable, frozen=True):
+    """``[cluster]``: several pipeline processes on one PostgreSQL (docs/operator.md
+    "Processes"). A channel whose pipeline died is bound by another within
+    ``takeover_seconds``; each pipeline heartbeats every third of it."""
+
+    takeover_seconds: Annotated[float, msgspec.Meta(ge=3, le=600)] = 10.0
+
+    @property
+    def takeover(self) -> timedelta:
+        return timedelta(seconds=self.takeover_seconds)
 
 
 class MetricsSettings(SettingsTable, frozen=True):

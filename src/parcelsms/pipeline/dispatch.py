@@ -36,6 +36,13 @@ After a crash, messages the dead process had claimed are resolved at start-up by
 ``recover_claims`` with the same policy and flagged, so none is lost and none is billed
 twice (billing belongs to the message, not to the attempt).
 
+Several pipeline nodes (PostgreSQL, :mod:`~parcelsms.pipeline.channel_leases`): with an
+``ownership``, the dispatcher claims no message standing at a channel another node holds,
+and a message whose next usable channel in this round of its plan is held elsewhere is
+handed over (:class:`~parcelsms.pipeline.message_ports.HandedOver`: queued at that channel,
+due now) instead of sent; only forward within a round, so two nodes never pass a message
+back and forth. Without one (SQLite, one pipeline) nothing of this runs.
+
 Throughput: the loop is a :class:`~parcelsms.pipeline.claim_loop.ClaimLoop` — outcomes are
 recorded in lists, not one storage call per message, and a message counts as in flight
 from its claim until its outcome is recorded; a new claim waits until a quarter of a batch
@@ -46,7 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import msgspec
@@ -60,6 +67,7 @@ from parcelsms.domain.failover import (
 )
 from parcelsms.domain.ids import new_id
 from parcelsms.pipeline.channel_health import ChannelHealthBoard
+from parcelsms.pipeline.channel_leases import ChannelOwnership
 from parcelsms.pipeline.channel_port import Channel, ChannelResult, OutboundSms
 from parcelsms.pipeline.claim_loop import ClaimLoop
 from parcelsms.pipeline.message_ports import (
@@ -70,6 +78,7 @@ from parcelsms.pipeline.message_ports import (
     DispatchItem,
     ErrorDetail,
     Failed,
+    HandedOver,
     MessageStore,
     RecoveryPolicy,
     Retry,
@@ -127,8 +136,10 @@ class Dispatcher:
         claim_token: str | None = None,
         clock: Callable[[], datetime] | None = None,
         health: ChannelHealthBoard | None = None,
+        ownership: ChannelOwnership | None = None,
     ) -> None:
         self._store = store
+        self._ownership = ownership
         self._channels = channels
         self._settings = settings = settings or DispatchSettings()
         self._health = health or ChannelHealthBoard(())
@@ -164,10 +175,17 @@ class Dispatcher:
         """New messages were queued: look now instead of at the next poll."""
         self._loop.wake()
 
-    async def recover(self) -> int:
-        """Resolve claims of a previous (crashed) process; run once before :meth:`run`."""
+    async def recover(self, live_within: timedelta | None = None) -> int:
+        """Resolve claims of a previous (crashed) process; run once before :meth:`run`.
+
+        With ``live_within`` (several pipeline nodes), only the claims of nodes without a
+        heartbeat within it; safe to run at any time, while others run."""
+        if live_within is None:
+            return await self._store.recover_claims(
+                self.claim_token, self._settings.unknown_outcome_policy
+            )
         return await self._store.recover_claims(
-            self.claim_token, self._settings.unknown_outcome_policy
+            self.claim_token, self._settings.unknown_outcome_policy, live_within=live_within
         )
 
     async def run(self) -> None:
@@ -179,31 +197,51 @@ class Dispatcher:
 
     def _any_channel_available(self) -> bool:
         health = self._health
-        return any(
+        if any(
             channel.is_available and health.may_admit_soon(name)
             for name, channel in self._channels.items()
-        )
+        ):
+            return True
+        # Only this node claims the messages at its channels: with its own down, it still
+        # claims them to hand them on to the nodes holding the next channels of their plans.
+        ownership = self._ownership
+        return ownership is not None and bool(ownership.owned) and bool(ownership.elsewhere)
 
     async def _claim(self, limit: int) -> list[DispatchItem]:
-        return await self._store.claim_for_dispatch(self.claim_token, limit, self._clock())
+        if self._ownership is None:
+            return await self._store.claim_for_dispatch(self.claim_token, limit, self._clock())
+        return await self._store.claim_for_dispatch(
+            self.claim_token, limit, self._clock(), skip_channels=self._ownership.elsewhere
+        )
 
-    def _choose(self, item: DispatchItem) -> tuple[str, Channel | None, int]:
+    def _choose(self, item: DispatchItem) -> tuple[str, Channel | None, int, bool]:
         """The first channel of the plan, from the item's turn, that can take it now: its
-        name, the channel and the route index it stands at. None of them: the plan's
-        channel at the last index of this round, and no channel."""
+        name, the channel and the route index it stands at. A channel another pipeline
+        node holds, within this round: its name and index, no channel, and ``True`` (hand
+        it over). None of them: the plan's channel at the last index of this round, and no
+        channel."""
         plan = item.route_plan
         length = len(plan)
         route_index = item.route_index
+        last = (route_index // length + 1) * length - 1
+        elsewhere = () if self._ownership is None else self._ownership.elsewhere
         for index in range(route_index, route_index + length):
             name = plan[index % length]
             channel = self._channels.get(name)
             if channel is not None and channel.is_available and self._health.admits(name):
-                return name, channel, index
-        last = (route_index // length + 1) * length - 1
-        return plan[last % length], None, last
+                return name, channel, index, False
+            # Only forward within the round: two nodes handing a message to each other
+            # reach the round's end, and its delay, in at most one pass over the plan.
+            if name in elsewhere and index <= last:
+                return name, None, index, True
+        return plan[last % length], None, last, False
 
     async def _dispatch(self, item: DispatchItem) -> SubmissionOutcome:
-        channel_name, channel, route_index = self._choose(item)
+        channel_name, channel, route_index, handover = self._choose(item)
+        if handover:
+            return HandedOver(
+                message_id=item.message_id, route_index=route_index, channel=channel_name
+            )
         if route_index != item.route_index:
             item = msgspec.structs.replace(item, route_index=route_index)
         if channel is None:

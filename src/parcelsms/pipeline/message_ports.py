@@ -197,6 +197,16 @@ class Deferred(msgspec.Struct, frozen=True, kw_only=True):
     next_attempt_at: datetime
 
 
+class HandedOver(msgspec.Struct, frozen=True, kw_only=True):
+    """Not sent here: the plan's next channel that can take it is held by another pipeline
+    node. Back to ``queued`` unclaimed at ``route_index`` (that channel), due now, so that
+    its owner claims it; an event notes the handover, not an attempt."""
+
+    message_id: str
+    route_index: int
+    channel: str
+
+
 class Failed(msgspec.Struct, frozen=True, kw_only=True):
     """The message will never reach a carrier: ``failed`` and refunded — or, with
     ``carrier_rejected`` (the carrier refused the submit for good: a permanent
@@ -209,7 +219,7 @@ class Failed(msgspec.Struct, frozen=True, kw_only=True):
     carrier_rejected: bool = False
 
 
-SubmissionOutcome = Submitted | Retry | Deferred | Failed
+SubmissionOutcome = Submitted | Retry | Deferred | HandedOver | Failed
 
 
 class MessageEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -342,9 +352,16 @@ class MessageStore(Protocol):
         ...
 
     async def claim_for_dispatch(
-        self, claim_token: str, limit: int, now: datetime
+        self,
+        claim_token: str,
+        limit: int,
+        now: datetime,
+        *,
+        skip_channels: frozenset[str] = frozenset(),
     ) -> list[DispatchItem]:
-        """Claim up to ``limit`` queued, due, unclaimed messages, oldest due first."""
+        """Claim up to ``limit`` queued, due, unclaimed messages, oldest due first; none
+        whose current channel (``route_plan[route_index % len]``) is in ``skip_channels``
+        (the channels other pipeline nodes hold)."""
         ...
 
     async def record_submissions(self, outcomes: Sequence[SubmissionOutcome]) -> list[bool]:
@@ -357,8 +374,17 @@ class MessageStore(Protocol):
         """
         ...
 
-    async def recover_claims(self, new_claim_token: str, policy: RecoveryPolicy) -> int:
+    async def recover_claims(
+        self,
+        new_claim_token: str,
+        policy: RecoveryPolicy,
+        *,
+        live_within: timedelta | None = None,
+    ) -> int:
         """Resolve messages left claimed by another (dead) claim token.
+
+        With ``live_within``, a token is dead only when no pipeline node of that id has
+        sent a heartbeat within it (database clock); the claims of live nodes stay.
 
         ``resend``: unclaim, flag ``resent_after_crash`` (the carrier may see it twice).
         ``assume_submitted``: ``submitted`` with flag ``submit_outcome_unknown`` (no parts,

@@ -13,7 +13,6 @@ from parcelsms.adapters.process.postgres_notify import (
     NotifyListener,
     NotifySender,
 )
-from parcelsms.adapters.process.wake_socket import PipelineAlreadyRunning
 from parcelsms.adapters.storage.engine.postgres_engine import libpq_conninfo
 
 pytestmark = pytest.mark.postgres
@@ -53,19 +52,27 @@ async def test_a_ring_sent_by_an_api_process_wakes_the_pipeline(conninfo: str) -
         await listener.wait_closed()
 
 
-async def test_a_second_pipeline_on_one_database_is_refused(conninfo: str) -> None:
-    first = NotifyListener(conninfo, lambda: None)
-    await first.start()
+async def test_several_pipelines_on_one_database_all_listen_and_all_hear_a_ring(
+    conninfo: str,
+) -> None:
+    rungs = [asyncio.Event(), asyncio.Event()]
+    listeners = [NotifyListener(conninfo, rung.set) for rung in rungs]
+    sender = NotifySender(conninfo)
+    for listener in listeners:
+        await listener.start()  # the second is not refused: channels are leased instead
     try:
-        with pytest.raises(PipelineAlreadyRunning):
-            await NotifyListener(conninfo, lambda: None).start()
+        for listener in listeners:
+            await asyncio.wait_for(listener.listening.wait(), 10)
+        for rung in rungs:
+            rung.clear()
+        sender.ring()
+        for rung in rungs:
+            await asyncio.wait_for(rung.wait(), 10)
     finally:
-        first.close()
-        await first.wait_closed()
-    second = NotifyListener(conninfo, lambda: None)
-    await second.start()  # the lock went with the first listener's connection
-    second.close()
-    await second.wait_closed()
+        sender.close()
+        for listener in listeners:
+            listener.close()
+            await listener.wait_closed()
 
 
 async def test_a_change_announced_by_one_process_moves_the_epoch_of_another_at_once(

@@ -68,6 +68,38 @@ async def test_the_process_announces_its_port_prints_stats_and_a_final_line_on_s
     assert process.returncode == 0
 
 
+async def test_the_submit_log_option_writes_every_submit_received_at_exit(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "submits.jsonl"
+    process = await _start("--port", "0", "--behaviour", "reject_all", "--submit-log", str(log))
+    try:
+        match = LISTENING.match(await _line(process))
+        assert match
+        client = SmppClient(SmppClientConfig("127.0.0.1", int(match[1]), "shop-a", "x"))
+        await client.start()
+        try:
+            assert await client.wait_bound(5)
+            for number in ("34600000001", "34600000002", "34600000001"):
+                await client.submit(submit_sm(number, f"parcel for {number}"))
+        finally:
+            await client.close()
+        assert not log.exists()  # written when the process stops, off the submit path
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 15)
+
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["destination"], e["text"]) for e in entries] == [
+        ("34600000001", "parcel for 34600000001"),
+        ("34600000002", "parcel for 34600000002"),
+        ("34600000001", "parcel for 34600000001"),
+    ]
+    assert {e["system_id"] for e in entries} == {"shop-a"}
+    assert {e["message_id"] for e in entries} == {""}  # reject_all: none accepted
+    assert all(e["command_status"] not in (None, 0) for e in entries)
+
+
 async def test_a_bad_scenario_file_stops_the_process_naming_the_key(tmp_path: Path) -> None:
     scenario = tmp_path / "bad.toml"
     scenario.write_text('[[rules]]\nprefix = "34"\nthrottle_tps = -3\n')

@@ -6,40 +6,14 @@ import asyncio
 import time
 from typing import Any
 
+from scripted_channels import ScriptedChannel
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.circuit_breaker import BreakerSettings
 from parcelsms.pipeline.channel_health import ChannelHealthBoard
-from parcelsms.pipeline.channel_port import ChannelResult, OutboundSms, SendResultKind
+from parcelsms.pipeline.channel_port import SendResultKind
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
-from parcelsms.pipeline.message_ports import SubmittedPart
-
-
-class ScriptedChannel:
-    """A carrier channel that answers every submit with ``kind``."""
-
-    is_available = True
-    send_rate: float | None = None
-
-    def __init__(self, name: str, kind: SendResultKind) -> None:
-        self.name = name
-        self.kind = kind
-        self.sent: list[str] = []
-
-    async def send(self, sms: OutboundSms) -> ChannelResult:
-        self.sent.append(sms.message_id)
-        await asyncio.sleep(0)
-        if self.kind is SendResultKind.ACCEPTED:
-            part = SubmittedPart(part_no=1, carrier_id_raw=f"{self.name}-{len(self.sent)}")
-            return ChannelResult(self.kind, (part,), latency_seconds=0.003)
-        return ChannelResult(self.kind, detail="scripted", latency_seconds=0.003)
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 async def test_a_channel_whose_breaker_opened_is_skipped_for_the_next_channel_of_the_plan(

@@ -453,3 +453,13 @@ def test_list_items_added_from_the_environment_follow_numeric_order() -> None:
             environ[f"PARCELSMS_CHANNELS__{index}__{key.upper()}"] = value
     settings = load_config(None, environ)
     assert [channel.name for channel in settings.channels] == [f"c{i}" for i in range(11)]
+
+
+def test_the_takeover_time_of_pipeline_leases_defaults_to_ten_seconds_and_is_bounded(
+    tmp_path: Path,
+) -> None:
+    assert load_config(None, {}).cluster.takeover == timedelta(seconds=10)
+    assert load_text(tmp_path, "[cluster]\ntakeover_seconds = 30\n").cluster.takeover_seconds == 30
+    error = config_error(tmp_path, "[cluster]\ntakeover_seconds = 1\n")
+    assert error.key == "cluster.takeover_seconds"
+    assert ">= 3" in str(error)

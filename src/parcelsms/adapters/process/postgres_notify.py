@@ -17,9 +17,9 @@ connection, and rings that come while it sends are folded into one. A lost notif
 caches' time-to-live. Listeners reconnect by themselves and, having been deaf meanwhile, move
 the epoch once more when they are back.
 
-The pipeline's listener also holds a session advisory lock, :data:`PIPELINE_LOCK_KEY`, while it
-runs: until SMPP binds are leased to pipeline processes, one pipeline runs per database, and a
-second one is refused (:class:`~.wake_socket.PipelineAlreadyRunning`), as on SQLite.
+Every pipeline process listens: on PostgreSQL any number of them may run on one database,
+each binding the channels it holds a lease on (:mod:`parcelsms.pipeline.channel_leases`), so
+none is refused (on SQLite a second pipeline still is).
 """
 
 from __future__ import annotations
@@ -34,11 +34,8 @@ from typing import Any
 
 import psycopg
 
-from parcelsms.adapters.process.wake_socket import PipelineAlreadyRunning
-
 WAKE_CHANNEL = "parcelsms_wake"
 CHANGES_CHANNEL = "parcelsms_changes"
-PIPELINE_LOCK_KEY = 0x70697065  # "pipe"
 _RECONNECT_SECONDS = 1.0
 
 _log = logging.getLogger(__name__)
@@ -169,11 +166,7 @@ class NotifiedChanges:
 
 
 class NotifyListener:
-    """Calls ``on_ring`` for every ring heard; :meth:`start` takes the pipeline's lock.
-
-    Raises :class:`~.wake_socket.PipelineAlreadyRunning` from :meth:`start` when another
-    pipeline process holds the lock.
-    """
+    """Calls ``on_ring`` for every ring heard (any number of pipelines may listen)."""
 
     def __init__(self, conninfo: str, on_ring: Callable[[], None]) -> None:
         self._conninfo = conninfo
@@ -191,14 +184,6 @@ class NotifyListener:
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
         try:
-            cursor = await connection.execute(
-                "SELECT pg_try_advisory_lock(%s)", (PIPELINE_LOCK_KEY,)
-            )
-            row = await cursor.fetchone()
-            if row is None or not row[0]:
-                raise PipelineAlreadyRunning(
-                    "another parcelsms pipeline process is already running on this database"
-                )
             await connection.execute(f"LISTEN {WAKE_CHANNEL}")
         except BaseException:
             await connection.close()
@@ -234,12 +219,11 @@ class NotifyListener:
             await asyncio.sleep(_RECONNECT_SECONDS)
             try:
                 return await self._connect()
-            except (psycopg.Error, PipelineAlreadyRunning) as problem:
+            except psycopg.Error as problem:
                 _log.warning("wake-up listener not reconnected: %s", problem)
 
     def close(self) -> None:
-        """Stop listening; the connection (and the pipeline's lock) goes at the loop's next
-        turn (:meth:`wait_closed`)."""
+        """Stop listening; the connection goes at the loop's next turn (:meth:`wait_closed`)."""
         if self._task is not None:
             self._task.cancel()
 

@@ -24,6 +24,7 @@ from parcelsms.adapters.storage.accounts.account_stores import SqlAccountStore
 from parcelsms.adapters.storage.billing.billing_stores import SqlBillingStore
 from parcelsms.adapters.storage.channels.channel_health_stores import SqlChannelHealthStore
 from parcelsms.adapters.storage.channels.route_stores import SqlRouteStore
+from parcelsms.adapters.storage.cluster.lease_stores import SqlLeaseStore
 from parcelsms.adapters.storage.console.console_user_stores import SqlConsoleUserStore
 from parcelsms.adapters.storage.content.content_stores import SqlContentStore
 from parcelsms.adapters.storage.context import StorageContext, utc_now
@@ -81,6 +82,7 @@ class SqlStorage:
         self.recipient_blocks = SqlRecipientBlockStore(runner)
         self.events = SqlEventFeed(runner)
         self.reports = SqlReportStore(runner)
+        self.leases = SqlLeaseStore(runner)
 
     @property
     def writer(self) -> BatchingWriter:

@@ -165,6 +165,7 @@ class SmppClient:
         for task in list(self._handler_tasks):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, drain_seconds)
+        self._bound.clear()  # a closed client may be started again (a channel's lease back)
 
     async def _supervise(self) -> None:
         config = self.config

@@ -13,11 +13,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.database_clock import database_now
+from parcelsms.adapters.storage.engine.schema.cluster_tables import pipeline_nodes
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
 from parcelsms.adapters.storage.engine.schema.message_tables import (
     IS_QUEUED,
@@ -45,6 +58,7 @@ from parcelsms.pipeline.message_ports import (
     DispatchItem,
     ErrorDetail,
     Failed,
+    HandedOver,
     RecoveryPolicy,
     Retry,
     SubmissionOutcome,
@@ -89,6 +103,7 @@ class ClaimRequest:
     claim_token: str
     limit: int
     now: datetime
+    skip_channels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +111,7 @@ class RecoverRequest:
     claim_token: str
     policy: RecoveryPolicy
     limit: int
+    live_within: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +154,16 @@ class ClaimOperation:
     ) -> Sequence[list[DispatchItem]]:
         results = []
         for request in requests:
-            claimed = connection.execute(
-                _CLAIM,
-                {"b_now": request.now, "b_limit": request.limit, "b_token": request.claim_token},
-            )
+            parameters: dict[str, Any] = {
+                "b_now": request.now,
+                "b_limit": request.limit,
+                "b_token": request.claim_token,
+            }
+            statement = _CLAIM
+            if request.skip_channels:  # several pipeline nodes: leave the others' channels
+                statement = claim_skipping(connection.dialect.name)
+                parameters["b_skip"] = sorted(request.skip_channels)
+            claimed = connection.execute(statement, parameters)
             # RETURNING comes in no promised order: oldest due first, then oldest message.
             rows = sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
             results.append([_dispatch_item(row) for row in rows])
@@ -235,6 +257,14 @@ class SubmissionOperation:
                     next_attempt_at=outcome.next_attempt_at, claim_token=None, claimed_at=None
                 )
                 transitions.keep(state)
+            elif isinstance(outcome, HandedOver):
+                state.assign(
+                    route_index=outcome.route_index,
+                    next_attempt_at=now,
+                    claim_token=None,
+                    claimed_at=None,
+                )
+                transitions.note(state, now, {"handed_over": outcome.channel})
             elif isinstance(outcome, Failed):
                 for flag in outcome.flags:
                     state.add_flag(flag)
@@ -271,7 +301,11 @@ class RecoverOperation:
     def __call__(self, connection: Connection, requests: list[RecoverRequest]) -> Sequence[int]:
         counts = []
         for request in requests:
-            rows = connection.execute(claimed_by_others(request.claim_token, request.limit))
+            query = claimed_by_others(request.claim_token, request.limit)
+            if request.live_within is not None:
+                cutoff = database_now(connection, self._context.clock) - request.live_within
+                query = query.where(~live_node_claim(cutoff))
+            rows = connection.execute(query)
             now = self._context.clock()
             transitions = Transitions(self._context)
             count = 0
@@ -311,6 +345,43 @@ def claimed_by_others(claim_token: str, limit: int) -> Select[Any]:
         .limit(limit)
         .with_for_update()
     )
+
+
+def live_node_claim(cutoff: datetime) -> ColumnElement[bool]:
+    """The message's claim token is a pipeline node whose heartbeat came after ``cutoff``."""
+    return exists().where(
+        pipeline_nodes.c.node_id == messages.c.claim_token,
+        pipeline_nodes.c.heartbeat_at >= cutoff,
+    )
+
+
+def current_channel(dialect: str) -> ColumnElement[Any]:
+    """The channel the message stands at: ``route_plan[route_index % len(route_plan)]``."""
+    plan, index = messages.c.route_plan, messages.c.route_index
+    if dialect == "postgresql":
+        return plan.op("->>", return_type=String())(index % func.json_array_length(plan))
+    position = index % func.json_array_length(plan)
+    return func.json_extract(plan, func.printf("$[%d]", position))
+
+
+_CLAIM_SKIPPING: dict[str, Any] = {}
+
+
+def claim_skipping(dialect: str) -> Any:
+    """:data:`_CLAIM` leaving out the messages whose current channel is in ``b_skip``."""
+    statement = _CLAIM_SKIPPING.get(dialect)
+    if statement is None:
+        due = _DUE_IDS.where(current_channel(dialect).not_in(bindparam("b_skip", expanding=True)))
+        statement = _CLAIM_SKIPPING[dialect] = (
+            messages.update()
+            .where(messages.c.id.in_(due))
+            .values(
+                claim_token=bindparam("b_token"),
+                claimed_at=bindparam("b_now", type_=UtcDateTime),
+            )
+            .returning(*_DISPATCH_COLUMNS, messages.c.next_attempt_at)
+        )
+    return statement
 
 
 def overdue_submissions(now: datetime, grace: timedelta, limit: int) -> Select[Any]:

@@ -96,17 +96,29 @@ class SqlMessageStore:
         return await self._runner.read(read_idempotent_request, account_id, idempotency_key)
 
     async def claim_for_dispatch(
-        self, claim_token: str, limit: int, now: datetime
+        self,
+        claim_token: str,
+        limit: int,
+        now: datetime,
+        *,
+        skip_channels: frozenset[str] = frozenset(),
     ) -> list[DispatchItem]:
-        return await self._writer.run(self._claim, ClaimRequest(claim_token, limit, now))
+        request = ClaimRequest(claim_token, limit, now, skip_channels)
+        return await self._writer.run(self._claim, request)
 
     async def record_submissions(self, outcomes: Sequence[SubmissionOutcome]) -> list[bool]:
         return await self._writer.run_list(self._submissions, outcomes)
 
-    async def recover_claims(self, new_claim_token: str, policy: RecoveryPolicy) -> int:
+    async def recover_claims(
+        self,
+        new_claim_token: str,
+        policy: RecoveryPolicy,
+        *,
+        live_within: timedelta | None = None,
+    ) -> int:
         total = 0
         while True:
-            request = RecoverRequest(new_claim_token, policy, _RECOVERY_CHUNK)
+            request = RecoverRequest(new_claim_token, policy, _RECOVERY_CHUNK, live_within)
             count = await self._writer.run(self._recover, request)
             total += count
             if count < _RECOVERY_CHUNK:

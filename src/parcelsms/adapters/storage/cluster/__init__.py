@@ -1,0 +1,1 @@
+"""The cluster's stored state: pipeline nodes and their channel leases."""
