@@ -22,6 +22,7 @@ from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.languages import CountryLanguages, packaged_country_languages
 from parcelsms.domain.pricing import PriceList
+from parcelsms.domain.daily_rule import DailyRule
 from parcelsms.domain.recipient_rule import RecipientRule
 from parcelsms.domain.routing import RouteTable
 from parcelsms.domain.sender_selection import canonical_sender_id
@@ -113,6 +114,8 @@ class AcceptMessages:
     nothing (magic numbers for unverified accounts); ``None``: nothing is free.
     ``recipient_rules(account_id)``: the per-recipient rule the storage checks again when it
     stores the message (see :mod:`parcelsms.domain.recipient_rule`); ``None``: no such check.
+    ``daily_rules(account_id)``: the daily thresholds the storage counts and decides in the
+    accept transaction (:mod:`parcelsms.domain.daily_rule`); ``None``: messages not counted.
     ``refuse_blocked_recipients``: the storage refuses numbers that opted out of the account
     or are blacklisted, in the accept transaction (one indexed lookup per group of accepts,
     exact against a STOP that committed a moment before); the refusal is free and counted.
@@ -136,9 +139,11 @@ class AcceptMessages:
         has_signing_secret: Callable[[str], Awaitable[bool]] | None = None,
         recipient_rules: Callable[[str], Awaitable[RecipientRule | None]] | None = None,
         refuse_blocked_recipients: bool = False,
+        daily_rules: Callable[[str], Awaitable[DailyRule | None]] | None = None,
     ) -> None:
         self._settings = settings
         self._recipient_rules = recipient_rules
+        self._daily_rules = daily_rules
         self._check_blocks = refuse_blocked_recipients
         self._guards = tuple(guards)
         self._messages = messages
@@ -377,6 +382,7 @@ class AcceptMessages:
             if self._recipient_rules is None
             else await self._recipient_rules(account_id),
             check_blocks=self._check_blocks,
+            daily_rule=None if self._daily_rules is None else await self._daily_rules(account_id),
         )
         return message, context
 

@@ -215,14 +215,6 @@ class RecipientSend(msgspec.Struct, frozen=True, kw_only=True):
     body: str | None
 
 
-class DailyUsage(msgspec.Struct, frozen=True, kw_only=True):
-    """An account's stored messages and their charged prices since a moment."""
-
-    account_id: str
-    messages: int
-    spend_micros: int
-
-
 class PriceStore(Protocol):
     """The operator's price list and channel costs."""
 
@@ -326,10 +318,6 @@ class LimitHistory(Protocol):
         """Messages stored since ``since``; with their body when stored since
         ``bodies_since``."""
         ...
-
-    async def daily_usage(self, since: datetime) -> list[DailyUsage]: ...
-
-    async def notifications_since(self, kind: str, since: datetime) -> list[Notification]: ...
 
     async def record_account_event(self, event: AccountEvent) -> None:
         """Store the notification and its webhook (to the account's endpoint, if any)."""

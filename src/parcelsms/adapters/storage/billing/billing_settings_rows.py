@@ -26,7 +26,6 @@ from parcelsms.pipeline.billing_ports import (
     AccountLimits,
     BillingSettings,
     BillingSettingsChange,
-    DailyUsage,
     RecipientSend,
 )
 
@@ -256,19 +255,4 @@ def read_recipient_history(
             body=bodies.get((row.account_id, row.to_e164, row.created_at)),
         )
         for row in rows
-    ]
-
-
-def read_daily_usage(connection: Connection, since: datetime) -> list[DailyUsage]:
-    """Per account: messages stored since ``since`` and the prices charged for them."""
-    rows = connection.execute(
-        select(
-            messages.c.account_id, func.count(), func.coalesce(func.sum(messages.c.price_micros), 0)
-        )
-        .where(messages.c.id >= _since_id(since), messages.c.created_at >= since)
-        .group_by(messages.c.account_id)
-    )
-    return [
-        DailyUsage(account_id=account_id, messages=int(count), spend_micros=int(spend))
-        for account_id, count, spend in rows
     ]

@@ -26,7 +26,6 @@ from parcelsms.pipeline.billing_ports import (
     BillingSettings,
     BillingSettingsChange,
     ChannelCost,
-    DailyUsage,
     LedgerFilter,
     LedgerPage,
     MarginRow,
@@ -166,12 +165,6 @@ class SqlBillingStore:
         self, since: datetime, bodies_since: datetime
     ) -> list[RecipientSend]:
         return await self._runner.read(settings_rows.read_recipient_history, since, bodies_since)
-
-    async def daily_usage(self, since: datetime) -> list[DailyUsage]:
-        return await self._runner.read(settings_rows.read_daily_usage, since)
-
-    async def notifications_since(self, kind: str, since: datetime) -> list[Notification]:
-        return await self._runner.read(notification_rows.read_notifications_since, kind, since)
 
     async def record_account_event(self, event: AccountEvent) -> None:
         await self._writer.run(_write_events, event)
