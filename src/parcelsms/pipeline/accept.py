@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from parcelsms.domain.country_rules import CountryRules
+from parcelsms.domain.daily_rule import DailyRule
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.languages import CountryLanguages, packaged_country_languages
 from parcelsms.domain.pricing import PriceList
-from parcelsms.domain.daily_rule import DailyRule
 from parcelsms.domain.recipient_rule import RecipientRule
 from parcelsms.domain.routing import RouteTable
 from parcelsms.domain.sender_selection import canonical_sender_id

@@ -37,8 +37,8 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.daily_rule import DailyRule
+from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.recipient_rule import RecipientRule
 from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError

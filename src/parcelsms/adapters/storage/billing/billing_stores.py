@@ -29,7 +29,6 @@ from parcelsms.pipeline.billing_ports import (
     LedgerFilter,
     LedgerPage,
     MarginRow,
-    Notification,
     NotificationPage,
     Package,
     PackageSpec,

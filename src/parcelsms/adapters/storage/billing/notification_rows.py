@@ -10,7 +10,6 @@ once here, so every retry sends the same bytes and signature input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import msgspec
