@@ -26,6 +26,7 @@ from parcelsms.pipeline.price_book import PriceBook
 from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
 from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberSettings, SandboxNumberVerification
+from parcelsms.pipeline.shared_request_rate import SharedRequestRate
 from parcelsms.pipeline.signing_secrets import SigningSecretLookup
 from parcelsms.pipeline.verification_guard import VerificationGuard
 
@@ -157,6 +158,8 @@ async def build_api(
             per_second=settings.security.key_rate_limit,
             burst=settings.security.key_rate_burst,
         ),
+        # One bucket per key in the database: the limit holds across API processes and nodes.
+        shared_key_rates=SharedRequestRate(storage.accounts),
         account_changed=account_changed,
         channel_health=storage.channel_health,
         webhook_deliveries=storage.webhook_deliveries,
