@@ -23,7 +23,7 @@ from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimit
 from parcelsms.pipeline.content_authoring import ContentAuthoring
 from parcelsms.pipeline.daily_limits import DailyRules
 from parcelsms.pipeline.price_book import PriceBook
-from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
+from parcelsms.pipeline.recipient_limits import RecipientRules
 from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberSettings, SandboxNumberVerification
 from parcelsms.pipeline.shared_request_rate import SharedRequestRate
@@ -75,11 +75,9 @@ async def build_api(
             daily_spend_micros=limit_settings.daily_spend_micros,
         ),
     )
-    recipient_guard = RecipientLimitGuard(limits)
-    # Counted and decided in the accept transaction, against the day's use in the database.
+    # Both decided in the accept transaction, against what every process committed.
+    recipient_rules = RecipientRules(limits)
     daily_rules = DailyRules(limits, warning_percent=limit_settings.warning_percent)
-    # Seeded from the database so that a restart does not reset the counters.
-    await recipient_guard.load(storage.billing)
     price_book = PriceBook(storage.billing, prices)
     route_book = build_route_book(settings, storage)
 
@@ -100,11 +98,11 @@ async def build_api(
         check_callback_url=check_url,
         has_signing_secret=signing_secrets.exists,
         on_accepted=on_accepted,
-        guards=[verification_guard, recipient_guard],
+        guards=[verification_guard],
         price_source=price_book,
         route_source=route_book,
         sends_free=verification_guard.sends_free,
-        recipient_rules=recipient_guard.rule_for,
+        recipient_rules=recipient_rules.rule_for,
         refuse_blocked_recipients=True,
         daily_rules=daily_rules.rule_for,
     )

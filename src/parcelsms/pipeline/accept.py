@@ -119,8 +119,8 @@ class AcceptMessages:
     ``refuse_blocked_recipients``: the storage refuses numbers that opted out of the account
     or are blacklisted, in the accept transaction (one indexed lookup per group of accepts,
     exact against a STOP that committed a moment before); the refusal is free and counted.
-    Guards run first and release a refused item, so a number that is both opted out and
-    over a rate limit is refused for the limit.
+    The limits are decided before the blocks, so a number that is both opted out and over
+    a rate limit is refused for the limit.
     """
 
     def __init__(

@@ -33,7 +33,6 @@ from parcelsms.pipeline.billing_ports import (
     Package,
     PackageSpec,
     PriceEntry,
-    RecipientSend,
 )
 
 
@@ -158,12 +157,7 @@ class SqlBillingStore:
             raise error("invalid_filter", "until must be after since.", field="until")
         return await self._runner.read(billing_queries.read_margin_report, since, until)
 
-    # --- limit history and account events ------------------------------------------
-
-    async def recipient_history(
-        self, since: datetime, bodies_since: datetime
-    ) -> list[RecipientSend]:
-        return await self._runner.read(settings_rows.read_recipient_history, since, bodies_since)
+    # --- account events ------------------------------------------------------------
 
     async def record_account_event(self, event: AccountEvent) -> None:
         await self._writer.run(_write_events, event)

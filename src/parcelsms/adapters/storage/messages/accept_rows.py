@@ -126,18 +126,16 @@ class AcceptOperation:
             if status != "active":
                 results.append(error("account_suspended", field="account_id"))
                 continue
-            over_daily = daily.refusal(item)
-            if over_daily is not None:
-                results.append(over_daily)
+            # The limits first: a number both opted out and over a limit is refused for
+            # the limit (the refusal the sender can act on by waiting).
+            refusal = recent.refusal(item, now) or daily.refusal(item)
+            if refusal is not None:
+                results.append(refusal)
                 continue
             reason = blocked.get((item.account_id, item.to_e164)) if item.check_blocks else None
             if reason is not None:
                 results.append(error(reason, field="to"))
                 refused.setdefault(item.account_id, Counter())[reason] += 1
-                continue
-            refusal = recent.refusal(item, now)
-            if refusal is not None:
-                results.append(refusal)
                 continue
             funding = billing.pay(item)
             if isinstance(funding, CatalogueError):
