@@ -10,6 +10,7 @@ and the load generator (this script; the receiver runs in a process of its own).
     python bench/throughput.py --mode single [--count 20000] [--connections 50]
     python bench/throughput.py --paced 1000 [--duration 20]        # open loop, single sends
     common: [--api-workers N] [--events final|all] [--window 100] [--db FILE] [--profile DIR]
+            [--key-rate R]  (a key request rate high enough not to refuse: its cost alone)
 
 Prints, for the measured messages:
 * msgs/s accepted (API) and end to end (first request → last final-status webhook), only
@@ -51,7 +52,8 @@ port = 0
 url = "sqlite:///{database}"
 
 [security]
-key_rate_limit = 0
+key_rate_limit = {key_rate}
+key_rate_burst = {key_burst}
 
 [[channels]]
 name = "bench-carrier"
@@ -342,6 +344,12 @@ async def main() -> int:
         "--webhook-workers", type=int, choices=(0, 1), default=None, help="default: serve's"
     )
     parser.add_argument("--events", choices=["final", "all"], default="final")
+    parser.add_argument(
+        "--key-rate",
+        type=float,
+        default=0.0,
+        help="requests/s per API key, burst the same (default 0: no limit, no rate cost)",
+    )
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--receipt-delay-ms", type=float, default=50.0)
     parser.add_argument("--db", type=Path, default=None, help="start from a copy of this DB")
@@ -381,7 +389,15 @@ async def main() -> int:
         pattern=r"listening on [\d.]+:(\d+)",
     )
     config = workdir / "parcelsms.toml"
-    config.write_text(CONFIG.format(database=database, port=match.group(1), window=args.window))
+    config.write_text(
+        CONFIG.format(
+            database=database,
+            port=match.group(1),
+            window=args.window,
+            key_rate=args.key_rate,
+            key_burst=max(1, int(args.key_rate)),
+        )
+    )
     receiver_port = 38000 + os.getpid() % 1000
     receiver, _, _ = await start(
         python, "-c", RECEIVER, str(receiver_port), cwd=workdir, pattern="ready"
