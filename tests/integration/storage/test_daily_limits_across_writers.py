@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from sender_accounts import new_account
+from sender_accounts import TEST_ACTOR, new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.daily_rule import DailyRule
 from parcelsms.errors import CatalogueError
+from parcelsms.pipeline.billing_ports import AccountLimits
 from parcelsms.pipeline.message_ports import Accepted, NewMessage
 
 OpenStorage = Callable[..., Awaitable[SqlStorage]]
@@ -144,3 +145,26 @@ async def test_each_limit_warns_once_per_day_whichever_writer_crosses_it(
     assert [warning.data["limit"] for warning in warnings] == ["daily_messages"]
     assert warnings[0].data["used"] == 8
     assert warnings[0].data["percent"] == 80
+
+
+async def test_a_limit_lifted_and_set_again_counts_what_was_sent_meanwhile(
+    storage: SqlStorage, make_message: MakeMessage
+) -> None:
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
+    rule = DailyRule(messages=3)
+    await storage.messages.accept_messages([make_message(account.id, daily_rule=rule)])
+    # Lifted: messages carry no rule and are not counted...
+    await storage.billing.set_account_limits(account.id, AccountLimits(), TEST_ACTOR)
+    await storage.messages.accept_messages(
+        [make_message(account.id, body=f"free {n}") for n in range(2)]
+    )
+    # ...until the limit is set again: the day restarts from the stored messages.
+    await storage.billing.set_account_limits(
+        account.id, AccountLimits(daily_messages=3), TEST_ACTOR
+    )
+    results = await storage.messages.accept_messages(
+        [make_message(account.id, daily_rule=rule, body="again")]
+    )
+
+    assert isinstance(results[0], CatalogueError)
+    assert results[0].code == "daily_limit_reached"

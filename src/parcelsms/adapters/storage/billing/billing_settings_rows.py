@@ -15,6 +15,7 @@ from parcelsms.adapters.storage.billing.package_rows import home_country
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.schema.account_tables import account_profiles, accounts
 from parcelsms.adapters.storage.engine.schema.billing_tables import account_limits
+from parcelsms.adapters.storage.messages.daily_usage_rows import restart_day_usage
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.money import format_micros
 from parcelsms.errors import CatalogueError
@@ -191,6 +192,7 @@ class BillingSettingsOperations:
                 results.append(None)
                 continue
             before = read_limits(connection, item.account_id)
+            restart_day_usage(connection, item.account_id)
             now = self._context.clock()
             values = {name: getattr(item.limits, name) for name in _LIMIT_FIELDS}
             updated = connection.execute(

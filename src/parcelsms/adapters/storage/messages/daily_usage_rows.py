@@ -1,13 +1,13 @@
 """The daily thresholds, counted and decided inside the accept transaction.
 
-Items carrying a :class:`~parcelsms.domain.daily_rule.DailyRule` (a sender's messages; the
-platform's own texts carry none and are not counted) are checked against the day's use of
-their account as the database holds it — written by every process, read under the engine's
-single write lock — plus the items accepted before them in the same group. One statement
-reads the group's accounts' rows for the day; one upsert per account adds the group's use at
-its end. A row missing for the day (the account's first message today, or the first day
-after the upgrade that added the table) is started from the day's stored messages and
-warnings, so nothing sent earlier is forgotten.
+Items carrying a :class:`~parcelsms.domain.daily_rule.DailyRule` (a sender's messages to an
+account with a daily limit; others carry none, cost nothing here and are not counted) are
+checked against the day's use of their account as the database holds it — written by every
+process, read under the engine's single write lock — plus the items accepted before them in
+the same group. One statement reads the group's accounts' rows for the day; one upsert adds
+the group's use at its end. A row missing for the day (the account's first limited message
+today, or its limits were just changed: :func:`restart_day_usage`) is started from the day's
+stored messages and warnings, so nothing sent earlier — while no limit counted — is forgotten.
 
 Warnings: when the day's use reaches the rule's warning level of a limit whose warning the row
 has not recorded, the ``account.threshold_warning`` event is written in the same transaction
@@ -168,6 +168,15 @@ class DailyUsageCounts:
             )
         write_account_events(connection, self._events)
         self._events = []
+
+
+def restart_day_usage(connection: Connection, account_id: str) -> None:
+    """Forget ``account_id``'s counters (call when its limits change): its next limited
+    message starts the day again from the stored messages and warnings, so a limit set,
+    lifted and set again counts what was sent while it was lifted."""
+    connection.execute(
+        account_day_usage.delete().where(account_day_usage.c.account_id == account_id)
+    )
 
 
 def _started_from_messages(
