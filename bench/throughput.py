@@ -10,6 +10,7 @@ and the load generator (this script; the receiver runs in a process of its own).
     python bench/throughput.py --mode single [--count 20000] [--connections 50]
     python bench/throughput.py --paced 1000 [--duration 20]        # open loop, single sends
     common: [--api-workers N] [--events final|all] [--window 100] [--db FILE] [--profile DIR]
+            [--key-rate R]  (a key request rate high enough not to refuse: its cost alone)
     PostgreSQL: --database postgres [--database-url URL] [--pipeline-workers N] [--channels N]
 
 Prints, for the measured messages:
@@ -62,7 +63,8 @@ port = 0
 url = "{database_url}"
 
 [security]
-key_rate_limit = 0
+key_rate_limit = {key_rate}
+key_rate_burst = {key_burst}
 
 [webhooks]
 allow_private_targets = true
@@ -401,6 +403,12 @@ async def main() -> int:
         "--webhook-workers", type=int, choices=(0, 1), default=None, help="default: serve's"
     )
     parser.add_argument("--events", choices=["final", "all"], default="final")
+    parser.add_argument(
+        "--key-rate",
+        type=float,
+        default=0.0,
+        help="requests/s per API key, burst the same (default 0: no limit, no rate cost)",
+    )
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--receipt-delay-ms", type=float, default=50.0)
     parser.add_argument("--db", type=Path, default=None, help="start from a copy of this DB")
@@ -493,7 +501,12 @@ async def run(
         ports.append(int(match.group(1)))
     config = workdir / "parcelsms.toml"
     config.write_text(
-        CONFIG.format(database_url=database_url) + channels_config(ports, args.window)
+        CONFIG.format(
+            database_url=database_url,
+            key_rate=args.key_rate,
+            key_burst=max(1, int(args.key_rate)),
+        )
+        + channels_config(ports, args.window)
     )
     receiver_port = 38000 + os.getpid() % 1000
     receiver, _, _ = await start(

@@ -169,6 +169,7 @@ def create_app(services: ApiServices, *, console: ASGIApp | None = None) -> Star
         services.accounts,
         cache_seconds=services.auth_cache_seconds,
         rates=services.key_rates,
+        shared_rates=services.shared_key_rates,
         max_body_bytes=services.max_body_bytes,
         admin_token_matches=(
             token_matcher(services.admin_token) if services.admin_token is not None else None

@@ -15,7 +15,10 @@ logged. Then, in this order:
 2. a key that must sign was not sent as Bearer (``unauthorized``);
 3. the caller's address is inside the key's IP allowlist (``forbidden``);
 4. the key holds the route's scope (``forbidden`` naming it);
-5. the key is within its request rate (``rate_limited`` with ``Retry-After``).
+5. the key is within its request rate (``rate_limited`` with ``Retry-After``): one bucket per
+   key shared by every API process through storage when the composition root passes
+   ``shared_rates`` (:mod:`parcelsms.pipeline.shared_request_rate`, which states the
+   tolerance), else a bucket in this process.
 
 Every route of the table declares its scope; :meth:`Authenticator.authorize_route` runs the
 checks before the handler, and the handler's own ``authenticate(request)`` call returns the
@@ -25,7 +28,9 @@ Caching (the platform's one key cache; storage reads keys afresh): a verified Be
 key's signing grant and an account's state are reused for ``cache_seconds`` (2 s by
 default), so the hot path usually asks storage nothing. :meth:`forget_key` and
 :meth:`forget_account` drop entries at once (revocation and suspension through this
-process); a change made by another process is seen after at most ``cache_seconds``. Bearer
+process) and announce the change to every process through the cache change signal
+(:mod:`parcelsms.pipeline.ttl_cache`), whose caches then start empty; without a signal a
+change made by another process is seen after at most ``cache_seconds``. Bearer
 keys are cached under a SHA-256 digest of the presented key, so plaintext keys are not kept
 as dictionary keys.
 
@@ -56,6 +61,7 @@ from parcelsms.domain.ip_allowlist import address_allowed
 from parcelsms.domain.request_rate import RequestRateLimiter
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Account, Actor, KeyGrant
+from parcelsms.pipeline.shared_request_rate import SharedRequestRate
 from parcelsms.pipeline.ttl_cache import TtlCache
 
 _log = logging.getLogger(__name__)
@@ -158,11 +164,13 @@ class Authenticator:
         max_body_bytes: int = 1_048_576,
         wall_clock: Callable[[], float] = time.time,
         admin_token_matches: Callable[[str], bool] | None = None,
+        shared_rates: SharedRequestRate | None = None,
     ) -> None:
         self._keys = keys
         self._clock = clock
         self._rates = rates or RateDefaults()
         self._limiter = RequestRateLimiter(clock)
+        self._shared_rates = shared_rates
         # The one key cache: verified Bearer keys (by digest) and signing grants (by key id).
         self._signing_grants: TtlCache[str, tuple[KeyGrant, bytes]] = TtlCache(
             cache_seconds, clock=clock
@@ -232,7 +240,7 @@ class Authenticator:
                 )
         if scope is not None and scope not in grant.scopes:
             raise _missing_scope(scope)
-        self._check_rate(grant)
+        await self._check_rate(grant)
         self._touch(grant.key_id, now)
         caller = Caller(
             key_id=grant.key_id,
@@ -303,12 +311,16 @@ class Authenticator:
         self._account_cache.put(account_id, account)
         return account
 
-    def _check_rate(self, grant: KeyGrant) -> None:
+    async def _check_rate(self, grant: KeyGrant) -> None:
         rate = (
             grant.rate_per_second if grant.rate_per_second is not None else self._rates.per_second
         )
         burst = grant.rate_burst if grant.rate_burst is not None else self._rates.burst
-        wait = self._limiter.take(grant.key_id, rate, burst)
+        shared = self._shared_rates
+        if shared is None:
+            wait = self._limiter.take(grant.key_id, rate, burst)
+        else:
+            wait = await shared.take(grant.key_id, rate, burst)
         if wait > 0:
             raise error(
                 "rate_limited",

@@ -26,6 +26,7 @@ from parcelsms.pipeline.receipt_ports import ReceiptStore
 from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.route_admin import RouteAdministration
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberVerification
+from parcelsms.pipeline.shared_request_rate import SharedRequestRate
 from parcelsms.pipeline.webhook_ports import WebhookDeliveryLog, WebhookEndpointStore
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
@@ -84,6 +85,8 @@ class ApiServices:
     * ``prices_changed``: told when the operator API changed the price list (the accept
       step's price book rereads it).
     * ``key_rates``: the request rate of keys without their own.
+    * ``shared_key_rates``: the keys' request rates shared by every API process through
+      storage (``None``: each process keeps its own buckets).
     * ``account_changed``: told the id of an account the operator API suspended,
       reactivated or verified (the send guard drops its cached state).
     * ``channel_health``: the channels' stored health snapshots (``None``: no channels;
@@ -115,6 +118,7 @@ class ApiServices:
     prices_changed: Callable[[], None] = _ignore_prices
     check_webhook_host: Callable[[str], Awaitable[None]] = _resolve_nothing
     key_rates: RateDefaults = field(default_factory=RateDefaults)
+    shared_key_rates: SharedRequestRate | None = None
     account_changed: Callable[[str], None] = _ignore_account
     channel_health: ChannelHealthStore | None = None
     # The operator's routes, explain and coverage (None: those routes answer 503).

@@ -21,11 +21,12 @@ from parcelsms.domain.country_rules import CountryRules
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
 from parcelsms.pipeline.content_authoring import ContentAuthoring
-from parcelsms.pipeline.daily_limits import DailyLimitGuard
+from parcelsms.pipeline.daily_limits import DailyRules
 from parcelsms.pipeline.price_book import PriceBook
-from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
+from parcelsms.pipeline.recipient_limits import RecipientRules
 from parcelsms.pipeline.reports import Reports
 from parcelsms.pipeline.sandbox_numbers import SandboxNumberSettings, SandboxNumberVerification
+from parcelsms.pipeline.shared_request_rate import SharedRequestRate
 from parcelsms.pipeline.signing_secrets import SigningSecretLookup
 from parcelsms.pipeline.verification_guard import VerificationGuard
 
@@ -74,13 +75,9 @@ async def build_api(
             daily_spend_micros=limit_settings.daily_spend_micros,
         ),
     )
-    recipient_guard = RecipientLimitGuard(limits)
-    daily_guard = DailyLimitGuard(
-        limits, storage.billing, warning_percent=limit_settings.warning_percent
-    )
-    # Seeded from the database so that a restart does not reset the counters.
-    await recipient_guard.load(storage.billing)
-    await daily_guard.load(storage.billing)
+    # Both decided in the accept transaction, against what every process committed.
+    recipient_rules = RecipientRules(limits)
+    daily_rules = DailyRules(limits, warning_percent=limit_settings.warning_percent)
     price_book = PriceBook(storage.billing, prices)
     route_book = build_route_book(settings, storage)
 
@@ -101,12 +98,13 @@ async def build_api(
         check_callback_url=check_url,
         has_signing_secret=signing_secrets.exists,
         on_accepted=on_accepted,
-        guards=[verification_guard, recipient_guard, daily_guard],
+        guards=[verification_guard],
         price_source=price_book,
         route_source=route_book,
         sends_free=verification_guard.sends_free,
-        recipient_rules=recipient_guard.rule_for,
+        recipient_rules=recipient_rules.rule_for,
         refuse_blocked_recipients=True,
+        daily_rules=daily_rules.rule_for,
     )
     # Templates, sender IDs and their review; a change tells the accept step to forget the
     # account's cached templates and senders.
@@ -158,6 +156,8 @@ async def build_api(
             per_second=settings.security.key_rate_limit,
             burst=settings.security.key_rate_burst,
         ),
+        # One bucket per key in the database: the limit holds across API processes and nodes.
+        shared_key_rates=SharedRequestRate(storage.accounts),
         account_changed=account_changed,
         channel_health=storage.channel_health,
         webhook_deliveries=storage.webhook_deliveries,
@@ -170,4 +170,4 @@ async def build_api(
         settings, storage, services, pepper, new_webhook_secret=new_signing_secret
     )
     app = create_app(services, console=console)
-    return ApiParts(app=app, accept=accept, daily_limits=daily_guard)
+    return ApiParts(app=app, accept=accept)

@@ -28,7 +28,6 @@ from parcelsms.config import Settings
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.channel_health import ChannelHealthPublisher
 from parcelsms.pipeline.channel_leases import LeaseKeeper
-from parcelsms.pipeline.daily_limits import DailyLimitGuard
 from parcelsms.pipeline.dispatch import Dispatcher
 from parcelsms.pipeline.receipt_failover import SilentAttemptSweeper
 from parcelsms.pipeline.receipts import ReceiptCorrelator
@@ -192,11 +191,9 @@ class ApiParts:
 
     app: Any
     accept: AcceptMessages
-    daily_limits: DailyLimitGuard
     close_wake: Callable[[], None] = lambda: None
 
     async def close(self) -> None:
-        await self.daily_limits.drain()
         self.close_wake()
 
 

@@ -1,9 +1,10 @@
-"""Requests per second per API key: a token bucket for each key, in this process.
+"""Requests per second per API key: token buckets, in one process or shared through storage.
 
-A key may make ``burst`` requests at once and ``rate`` per second on average. The buckets
-live in memory, so with several API processes each enforces the limit on its own (the
-effective limit is ``processes × rate``); a multi-node installation that needs one global
-limit per key must keep the buckets in a shared store (Redis, PostgreSQL) instead.
+A key may make ``burst`` requests at once and ``rate`` per second on average.
+:class:`RequestRateLimiter` keeps the buckets in this process's memory (the console's login
+attempts, and an API without shared storage). The API's key limits are one bucket per key in
+the database that every API process takes slices of (:mod:`parcelsms.pipeline.shared_request_rate`);
+:func:`take_tokens` is that bucket's arithmetic.
 """
 
 from __future__ import annotations
@@ -60,6 +61,32 @@ class RequestRateLimiter:
             del self._buckets[key]
         if len(self._buckets) >= _MAX_BUCKETS:
             self._buckets.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """Tokens taken from a shared bucket; ``wait``: seconds until the next one when fewer
+    than asked were left (0 when all were granted)."""
+
+    granted: int
+    wait: float = 0.0
+
+
+def take_tokens(
+    tokens: float, updated: float, now: float, rate: float, burst: int, want: int
+) -> tuple[TokenGrant, float]:
+    """Refill a bucket holding ``tokens`` at ``updated`` up to ``now`` and take up to ``want``
+    whole tokens; returns the grant and the tokens left.
+
+    A clock behind ``updated`` (another machine's) refills nothing rather than draining.
+    """
+    capacity = float(max(burst, 1))
+    tokens = min(capacity, tokens + max(0.0, now - updated) * rate)
+    granted = min(want, int(tokens))
+    tokens -= granted
+    if granted == want:
+        return TokenGrant(granted), tokens
+    return TokenGrant(granted, (1.0 - tokens) / rate), tokens
 
 
 def retry_after_header(seconds: float) -> str:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from parcelsms.domain.country_rules import CountryRules
+from parcelsms.domain.daily_rule import DailyRule
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.languages import CountryLanguages, packaged_country_languages
 from parcelsms.domain.pricing import PriceList
@@ -113,11 +114,13 @@ class AcceptMessages:
     nothing (magic numbers for unverified accounts); ``None``: nothing is free.
     ``recipient_rules(account_id)``: the per-recipient rule the storage checks again when it
     stores the message (see :mod:`parcelsms.domain.recipient_rule`); ``None``: no such check.
+    ``daily_rules(account_id)``: the daily thresholds the storage counts and decides in the
+    accept transaction (:mod:`parcelsms.domain.daily_rule`); ``None``: messages not counted.
     ``refuse_blocked_recipients``: the storage refuses numbers that opted out of the account
     or are blacklisted, in the accept transaction (one indexed lookup per group of accepts,
     exact against a STOP that committed a moment before); the refusal is free and counted.
-    Guards run first and release a refused item, so a number that is both opted out and
-    over a rate limit is refused for the limit.
+    The limits are decided before the blocks, so a number that is both opted out and over
+    a rate limit is refused for the limit.
     """
 
     def __init__(
@@ -136,9 +139,11 @@ class AcceptMessages:
         has_signing_secret: Callable[[str], Awaitable[bool]] | None = None,
         recipient_rules: Callable[[str], Awaitable[RecipientRule | None]] | None = None,
         refuse_blocked_recipients: bool = False,
+        daily_rules: Callable[[str], Awaitable[DailyRule | None]] | None = None,
     ) -> None:
         self._settings = settings
         self._recipient_rules = recipient_rules
+        self._daily_rules = daily_rules
         self._check_blocks = refuse_blocked_recipients
         self._guards = tuple(guards)
         self._messages = messages
@@ -377,6 +382,7 @@ class AcceptMessages:
             if self._recipient_rules is None
             else await self._recipient_rules(account_id),
             check_blocks=self._check_blocks,
+            daily_rule=None if self._daily_rules is None else await self._daily_rules(account_id),
         )
         return message, context
 

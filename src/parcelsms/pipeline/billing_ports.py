@@ -206,23 +206,6 @@ class MarginRow(msgspec.Struct, frozen=True, kw_only=True):
     failover_segments: int = 0
 
 
-class RecipientSend(msgspec.Struct, frozen=True, kw_only=True):
-    """A stored message as the per-recipient limits count it (``body`` only when asked)."""
-
-    account_id: str
-    to_e164: str
-    created_at: datetime
-    body: str | None
-
-
-class DailyUsage(msgspec.Struct, frozen=True, kw_only=True):
-    """An account's stored messages and their charged prices since a moment."""
-
-    account_id: str
-    messages: int
-    spend_micros: int
-
-
 class PriceStore(Protocol):
     """The operator's price list and channel costs."""
 
@@ -313,23 +296,8 @@ class BillingQueries(Protocol):
         ...
 
 
-class LimitHistory(Protocol):
-    """What in-process limit counters are seeded from at start.
-
-    Reads select messages by id range (ids sort by creation time), so they use the
-    primary-key index; they assume ids were made by clocks close to the storage's.
-    """
-
-    async def recipient_history(
-        self, since: datetime, bodies_since: datetime
-    ) -> list[RecipientSend]:
-        """Messages stored since ``since``; with their body when stored since
-        ``bodies_since``."""
-        ...
-
-    async def daily_usage(self, since: datetime) -> list[DailyUsage]: ...
-
-    async def notifications_since(self, kind: str, since: datetime) -> list[Notification]: ...
+class AccountEventLog(Protocol):
+    """Account events recorded outside a message's transaction."""
 
     async def record_account_event(self, event: AccountEvent) -> None:
         """Store the notification and its webhook (to the account's endpoint, if any)."""
@@ -337,7 +305,7 @@ class LimitHistory(Protocol):
 
 
 class BillingStore(
-    PriceStore, PackageStore, BillingSettingsStore, BillingQueries, LimitHistory, Protocol
+    PriceStore, PackageStore, BillingSettingsStore, BillingQueries, AccountEventLog, Protocol
 ):
     """Every billing protocol of this module."""
 

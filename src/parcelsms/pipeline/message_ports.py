@@ -37,6 +37,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
+from parcelsms.domain.daily_rule import DailyRule
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.recipient_rule import RecipientRule
 from parcelsms.domain.status import MessageStatus
@@ -90,6 +91,10 @@ class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
     request_hash: str | None = None
     recipient_rule: RecipientRule | None = None
     """Checked again by the storage against every process's committed messages."""
+    daily_rule: DailyRule | None = None
+    """Counted against the account's daily thresholds and decided in the accept
+    transaction (``daily_limit_reached``), with the day's warnings; ``None``: not counted
+    (the platform's own texts)."""
     check_blocks: bool = False
     """Refuse (``recipient_opted_out`` / ``recipient_blacklisted``, field ``to``) when the
     number is on the account's suppression list or the global blacklist, decided in the

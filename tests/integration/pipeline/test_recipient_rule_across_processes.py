@@ -1,6 +1,6 @@
-"""Two API processes, each with its own in-memory recipient guard and its own storage
-writer on one database: the per-recipient rule still holds, and a refusal found in the
-accept transaction names the batch item's field as the caller sent it."""
+"""Two API processes, each with its own storage writer on one database: the per-recipient
+rule holds (the accept transaction decides it), and its refusal names the batch item's field
+as the caller sent it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from parcelsms.domain.routing import Route, RouteTable
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.accept import AcceptMessages, AcceptSettings, SendRequest
 from parcelsms.pipeline.account_limits import AccountLimitsCache, EffectiveLimits
-from parcelsms.pipeline.recipient_limits import RecipientLimitGuard
+from parcelsms.pipeline.recipient_limits import RecipientRules
 from parcelsms.pipeline.webhook_payload import build_webhook_payload
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
@@ -30,8 +30,8 @@ LIMITS = EffectiveLimits(
 
 
 def api_process(storage: SqlStorage) -> AcceptMessages:
-    """The accept step as one API process builds it: its own guard, its own storage."""
-    guard = RecipientLimitGuard(AccountLimitsCache(storage.billing, LIMITS))
+    """The accept step as one API process builds it, on its own storage."""
+    rules = RecipientRules(AccountLimitsCache(storage.billing, LIMITS))
     return AcceptMessages(
         AcceptSettings(
             prices=PriceList(default_micros=50_000, per_country={}),
@@ -39,8 +39,7 @@ def api_process(storage: SqlStorage) -> AcceptMessages:
         ),
         storage.messages,
         storage.content,
-        guards=[guard],
-        recipient_rules=guard.rule_for,
+        recipient_rules=rules.rule_for,
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.accounts import (
     account_rows,
+    key_rate_rows,
     key_rows,
     profile_read_rows,
     profile_rows,
@@ -33,6 +34,7 @@ from parcelsms.domain import api_keys
 from parcelsms.domain.company_details import CompanyDetails
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
+from parcelsms.domain.request_rate import TokenGrant
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import (
     Account,
@@ -76,6 +78,7 @@ class SqlAccountStore:
         self._accounts = account_rows.AccountOperations(runner.context)
         self._key_rows = key_rows.KeyOperations(runner.context)
         self._numbers = number_rows.SandboxNumberOperations(runner.context)
+        self._key_rates = key_rate_rows.KeyRateOperations(runner.context)
         self._cipher = SigningKeyCipher(runner.context.pepper)
         self._nonces_purged = 0.0
 
@@ -223,6 +226,11 @@ class SqlAccountStore:
 
     async def touch_key_usage(self, key_id: str, at: datetime) -> None:
         await self._writer.run(self._accounts.touch_keys, account_rows.KeyUse(key_id, at))
+
+    async def take_key_tokens(self, key_id: str, want: int, rate: float, burst: int) -> TokenGrant:
+        item = key_rate_rows.TokenRequest(key_id, want, rate, burst)
+        grant: TokenGrant = await self._writer.run(self._key_rates.take_key_tokens, item)
+        return grant
 
     # --- sandbox numbers -----------------------------------------------------------
 

@@ -1,14 +1,13 @@
 """Per-account billing settings (package-only, home country, low-balance threshold) and
-limits, with audited changes; and the reads that seed the in-process limit counters."""
+limits, with audited changes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.accounts.audit_rows import write_audit
@@ -16,9 +15,8 @@ from parcelsms.adapters.storage.billing.package_rows import home_country
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.schema.account_tables import account_profiles, accounts
 from parcelsms.adapters.storage.engine.schema.billing_tables import account_limits
-from parcelsms.adapters.storage.engine.schema.message_tables import messages
+from parcelsms.adapters.storage.messages.daily_usage_rows import restart_day_usage
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.ids import first_id_at
 from parcelsms.domain.money import format_micros
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Actor
@@ -26,13 +24,8 @@ from parcelsms.pipeline.billing_ports import (
     AccountLimits,
     BillingSettings,
     BillingSettingsChange,
-    DailyUsage,
-    RecipientSend,
 )
 
-# Rows a clock a little behind the storage's may have made still count: ids carry the
-# creating process's wall clock, created_at the storage's.
-_ID_CLOCK_MARGIN_MS = 60_000
 _LIMIT_FIELDS = (
     "recipient_per_hour",
     "recipient_per_day",
@@ -199,6 +192,7 @@ class BillingSettingsOperations:
                 results.append(None)
                 continue
             before = read_limits(connection, item.account_id)
+            restart_day_usage(connection, item.account_id)
             now = self._context.clock()
             values = {name: getattr(item.limits, name) for name in _LIMIT_FIELDS}
             updated = connection.execute(
@@ -225,50 +219,3 @@ class BillingSettingsOperations:
             )
             results.append(item.limits)
         return results
-
-
-def _since_id(since: datetime) -> str:
-    return first_id_at("msg", int(since.timestamp() * 1000) - _ID_CLOCK_MARGIN_MS)
-
-
-def read_recipient_history(
-    connection: Connection, since: datetime, bodies_since: datetime
-) -> list[RecipientSend]:
-    """Messages stored since ``since`` (oldest first), with bodies since ``bodies_since``."""
-    rows = connection.execute(
-        select(messages.c.account_id, messages.c.to_e164, messages.c.created_at)
-        .where(messages.c.id >= _since_id(since), messages.c.created_at >= since)
-        .order_by(messages.c.id)
-    )
-    bodies: dict[tuple[str, str, datetime], str] = {
-        (row.account_id, row.to_e164, row.created_at): row.body
-        for row in connection.execute(
-            select(
-                messages.c.account_id, messages.c.to_e164, messages.c.created_at, messages.c.body
-            ).where(messages.c.id >= _since_id(bodies_since), messages.c.created_at >= bodies_since)
-        )
-    }
-    return [
-        RecipientSend(
-            account_id=row.account_id,
-            to_e164=row.to_e164,
-            created_at=row.created_at,
-            body=bodies.get((row.account_id, row.to_e164, row.created_at)),
-        )
-        for row in rows
-    ]
-
-
-def read_daily_usage(connection: Connection, since: datetime) -> list[DailyUsage]:
-    """Per account: messages stored since ``since`` and the prices charged for them."""
-    rows = connection.execute(
-        select(
-            messages.c.account_id, func.count(), func.coalesce(func.sum(messages.c.price_micros), 0)
-        )
-        .where(messages.c.id >= _since_id(since), messages.c.created_at >= since)
-        .group_by(messages.c.account_id)
-    )
-    return [
-        DailyUsage(account_id=account_id, messages=int(count), spend_micros=int(spend))
-        for account_id, count, spend in rows
-    ]

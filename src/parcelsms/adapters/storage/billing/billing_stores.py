@@ -26,16 +26,13 @@ from parcelsms.pipeline.billing_ports import (
     BillingSettings,
     BillingSettingsChange,
     ChannelCost,
-    DailyUsage,
     LedgerFilter,
     LedgerPage,
     MarginRow,
-    Notification,
     NotificationPage,
     Package,
     PackageSpec,
     PriceEntry,
-    RecipientSend,
 )
 
 
@@ -160,18 +157,7 @@ class SqlBillingStore:
             raise error("invalid_filter", "until must be after since.", field="until")
         return await self._runner.read(billing_queries.read_margin_report, since, until)
 
-    # --- limit history and account events ------------------------------------------
-
-    async def recipient_history(
-        self, since: datetime, bodies_since: datetime
-    ) -> list[RecipientSend]:
-        return await self._runner.read(settings_rows.read_recipient_history, since, bodies_since)
-
-    async def daily_usage(self, since: datetime) -> list[DailyUsage]:
-        return await self._runner.read(settings_rows.read_daily_usage, since)
-
-    async def notifications_since(self, kind: str, since: datetime) -> list[Notification]:
-        return await self._runner.read(notification_rows.read_notifications_since, kind, since)
+    # --- account events ------------------------------------------------------------
 
     async def record_account_event(self, event: AccountEvent) -> None:
         await self._writer.run(_write_events, event)

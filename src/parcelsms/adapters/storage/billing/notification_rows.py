@@ -10,7 +10,6 @@ once here, so every retry sends the same bytes and signature input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -101,15 +100,3 @@ def read_notification_page(
     items = tuple(_notification(row) for row in rows[:limit])
     next_cursor = encode_id_cursor(items[-1].id) if len(rows) > limit else None
     return NotificationPage(items=items, next_cursor=next_cursor)
-
-
-def read_notifications_since(
-    connection: Connection, kind: str, since: datetime
-) -> list[Notification]:
-    """Every account's notifications of ``kind`` created since ``since``, oldest first."""
-    rows = connection.execute(
-        select(notifications)
-        .where(notifications.c.kind == kind, notifications.c.created_at >= since)
-        .order_by(notifications.c.id)
-    )
-    return [_notification(row) for row in rows]

@@ -2,8 +2,9 @@
 
 For a group of items (of any accounts) the bulk function issues a fixed number of statements:
 look up idempotency keys, read (and lock) the accounts and their usable packages, read what
-was recently sent to the recipients whose per-recipient rule applies (:mod:`.recent_send_rows`)
-and which recipients opted out or are blacklisted, then one
+was recently sent to the recipients whose per-recipient rule applies (:mod:`.recent_send_rows`),
+which recipients opted out or are blacklisted, and the day's use of the accounts whose items
+carry a daily rule (:mod:`.daily_usage_rows`), then one
 ``executemany`` each for messages, events, ledger rows and account balances (rows as tuples,
 through :class:`~.bulk_statements.BulkStatement`). The per-item decisions — replay,
 conflict, who pays (a package or the balance, :mod:`.accept_billing`), insufficient balance
@@ -31,6 +32,7 @@ from parcelsms.adapters.storage.inbound.recipient_block_rows import (
 )
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.accept_billing_rows import AcceptBilling, Funding
+from parcelsms.adapters.storage.messages.daily_usage_rows import DailyUsageCounts
 from parcelsms.adapters.storage.messages.recent_send_rows import RecentSends
 from parcelsms.adapters.storage.reports.rollup_rows import count_accepted
 from parcelsms.domain.error_catalogue import error
@@ -105,6 +107,7 @@ class AcceptOperation:
         billing = AcceptBilling.load(connection, [item.account_id for item in items], now)
         recent = RecentSends.load(connection, items, now)
         blocked = _blocked_recipients(connection, items)
+        daily = DailyUsageCounts.load(connection, items, now)
         refused: dict[str, Counter[str]] = {}
 
         results: list[AcceptResult] = []
@@ -123,14 +126,16 @@ class AcceptOperation:
             if status != "active":
                 results.append(error("account_suspended", field="account_id"))
                 continue
+            # The limits first: a number both opted out and over a limit is refused for
+            # the limit (the refusal the sender can act on by waiting).
+            refusal = recent.refusal(item, now) or daily.refusal(item)
+            if refusal is not None:
+                results.append(refusal)
+                continue
             reason = blocked.get((item.account_id, item.to_e164)) if item.check_blocks else None
             if reason is not None:
                 results.append(error(reason, field="to"))
                 refused.setdefault(item.account_id, Counter())[reason] += 1
-                continue
-            refusal = recent.refusal(item, now)
-            if refusal is not None:
-                results.append(refusal)
                 continue
             funding = billing.pay(item)
             if isinstance(funding, CatalogueError):
@@ -138,6 +143,7 @@ class AcceptOperation:
                 continue
             accepted = self._insert_rows(item, funding, now, message_rows, event_rows, moves)
             recent.add(item, now)
+            daily.add(item, funding.price_micros)
             if item.idempotency_key is not None:
                 owners[key] = IdempotentRequest(request_hash=item.request_hash, accepted=accepted)
             results.append(accepted)
@@ -148,6 +154,7 @@ class AcceptOperation:
             ledger_moves.write_ledger(connection, moves)
             count_accepted(connection, _MESSAGE_INSERT.names, message_rows)
         billing.finish(connection)
+        daily.write(connection)
         if refused:
             day = now.astimezone(UTC).date().isoformat()
             for account_id, counts in refused.items():

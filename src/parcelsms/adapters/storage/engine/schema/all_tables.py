@@ -23,6 +23,7 @@ from parcelsms.adapters.storage.engine.schema import (
     recipient_block_tables,
     report_tables,
     route_tables,
+    shared_limit_tables,
     webhook_tables,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
@@ -40,6 +41,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     console_tables,
     report_tables,
     route_tables,
+    shared_limit_tables,
 )
 """The modules declaring the schema's tables, accounts first (most tables refer to them)."""
 
