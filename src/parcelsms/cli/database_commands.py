@@ -1,12 +1,15 @@
-"""``parcelsms backup FILE`` and ``parcelsms restore FILE``: copies of the database.
+"""``parcelsms migrate``, ``parcelsms backup FILE`` and ``parcelsms restore FILE``.
 
-The work is in :mod:`parcelsms.adapters.storage.engine.backups`; these commands pick the
-engine from ``[database] url``, refuse a restore while the platform runs, and remind the
-operator of what a database copy does not hold: the pepper.
+Every process migrates the database at its start; ``migrate`` does it alone (an upgrade step
+run once before the processes start). Backups: the work is in
+:mod:`parcelsms.adapters.storage.engine.backups`; these commands pick the engine from
+``[database] url``, refuse a restore while the platform runs, and remind the operator of what
+a database copy does not hold: the pepper.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from pathlib import Path
@@ -21,12 +24,28 @@ from parcelsms.adapters.storage.engine.backups import (
     dump_postgres,
     restore_sqlite,
 )
+from parcelsms.adapters.storage.engine.migrate import head_revision
+from parcelsms.adapters.storage.engine.migrate import migrate as migrate_database
 from parcelsms.adapters.storage.engine.sqlite_engine import database_file
 from parcelsms.bootstrap import pepper_source
 from parcelsms.cli.settings_loader import config_option, load_settings
 from parcelsms.errors import ConfigError, StorageError
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command("migrate")
+@config_option
+def migrate(config_path: str | None) -> None:
+    """Bring the database to this version's schema, then stop (every process also does it at
+    its start; run this once before starting the processes of an upgrade)."""
+    settings = load_settings(config_path)
+    try:
+        revision = asyncio.run(migrate_database(settings.database.url))
+    except (StorageError, ConfigError) as problem:
+        raise click.ClickException(f"migration failed: {problem}") from None
+    newest = "the newest" if revision == head_revision() else f"not {head_revision()}"
+    click.echo(f"database schema at revision {revision} ({newest} this version knows)")
 
 
 @click.command("backup")
