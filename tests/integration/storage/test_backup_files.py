@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from parcelsms.adapters.storage.engine.backups import (
     backup_sqlite,
@@ -18,6 +19,7 @@ from parcelsms.adapters.storage.engine.backups import (
     restore_sqlite,
 )
 from parcelsms.adapters.storage.engine.migrate import head_revision, migrate_blocking
+from parcelsms.cli.main import main
 from parcelsms.errors import StorageError
 
 NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -141,3 +143,14 @@ def test_a_dump_without_pg_dump_says_what_to_install(tmp_path: Path) -> None:
         )
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_migrate_brings_a_new_database_to_the_newest_revision_and_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "parcelsms.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "new.db"}"\n')
+
+    result = CliRunner().invoke(main, ["migrate", "--config", str(config)])
+
+    assert result.exit_code == 0, result.output
+    assert f"revision {head_revision()} (the newest" in result.output
+    assert check_sqlite_copy(tmp_path / "new.db").revision == head_revision()
