@@ -147,6 +147,29 @@ class ThrowawayCluster:
         shutil.chown(directory, user=UNPRIVILEGED_USER, group=UNPRIVILEGED_USER)
         return ["runuser", "-u", UNPRIVILEGED_USER, "--"]
 
+    def restart(self) -> None:
+        """Stop the server at once (``-m immediate``: every connection breaks, as in a crash or
+        a failover) and start it again on the same port and data."""
+        directory = self._directory
+        if directory is None:
+            raise RuntimeError("only a cluster started here can be restarted")
+        subprocess.run(
+            [
+                *self._as_unprivileged_user(directory),
+                str(postgres_binaries() / "pg_ctl"),
+                "-D",
+                str(directory / "data"),
+                "-m",
+                "immediate",
+                "-w",
+                "-l",
+                str(directory / "server.log"),
+                "restart",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
     def stop(self) -> None:
         """Stop the server and remove its directory (a server given by URL is left alone)."""
         directory = self._directory

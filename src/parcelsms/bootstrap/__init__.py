@@ -51,16 +51,33 @@ def resolve_pepper(settings: Settings, environ: Mapping[str, str]) -> bytes:
     configured = settings.security.pepper or environ.get("PARCELSMS_PEPPER")
     if configured:
         return configured.encode("utf-8")
-    url = make_url(settings.database.url)
-    database = url.database or ""
-    directory = Path(database).resolve().parent if database and database != ":memory:" else Path()
-    path = directory / "parcelsms.pepper"
+    path = pepper_file(settings)
+    directory = path.parent
     if not path.exists():
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
     return path.read_text().strip().encode("utf-8")
+
+
+def pepper_file(settings: Settings) -> Path:
+    """Where the pepper is kept when neither the configuration nor the environment gives it:
+    ``parcelsms.pepper`` beside the SQLite database (the working directory on PostgreSQL)."""
+    url = make_url(settings.database.url)
+    database = url.database or ""
+    is_file = database and database != ":memory:" and url.get_backend_name() == "sqlite"
+    directory = Path(database).resolve().parent if is_file else Path().resolve()
+    return directory / "parcelsms.pepper"
+
+
+def pepper_source(settings: Settings, environ: Mapping[str, str]) -> str:
+    """Where this configuration takes the pepper from, in words (never the pepper itself)."""
+    if settings.security.pepper:
+        return "[security] pepper in the configuration file"
+    if environ.get("PARCELSMS_PEPPER"):
+        return "the environment variable PARCELSMS_PEPPER"
+    return f"the file {pepper_file(settings)}"
 
 
 async def open_platform_storage(
@@ -170,5 +187,7 @@ __all__ = [
     "build_webhook_delivery",
     "cross_process_signals",
     "open_platform_storage",
+    "pepper_file",
+    "pepper_source",
     "resolve_pepper",
 ]

@@ -25,6 +25,7 @@ from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.webhooks.sender import WebhookSender
 from parcelsms.bootstrap.roles import Role
 from parcelsms.config import Settings
+from parcelsms.errors import StorageError
 from parcelsms.pipeline.accept import AcceptMessages
 from parcelsms.pipeline.channel_health import ChannelHealthPublisher
 from parcelsms.pipeline.channel_leases import LeaseKeeper
@@ -155,7 +156,11 @@ class PipelineWorkers:
     async def _expire_loop(self) -> None:
         while True:
             await asyncio.sleep(30)
-            count = await self.storage.messages.expire_overdue(datetime.now(UTC), EXPIRY_GRACE)
+            try:
+                count = await self.storage.messages.expire_overdue(datetime.now(UTC), EXPIRY_GRACE)
+            except StorageError:  # the database is away (a failover): the next round retries
+                _log.warning("expiry round failed; retrying in 30 s", exc_info=True)
+                continue
             if count:
                 _log.info("expired messages without receipt", extra={"count": count})
 

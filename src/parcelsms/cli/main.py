@@ -26,6 +26,9 @@ COMMANDS = {
     "routes": "parcelsms.cli.route_commands:routes",
     "console-user": "parcelsms.cli.console_user_commands:console_user",
     "reports": "parcelsms.cli.report_commands:reports",
+    "migrate": "parcelsms.cli.database_commands:migrate",
+    "backup": "parcelsms.cli.database_commands:backup",
+    "restore": "parcelsms.cli.database_commands:restore",
     "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",
 }
 

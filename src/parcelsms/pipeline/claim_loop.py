@@ -20,6 +20,9 @@ result that arrived while the previous call ran). Its contract:
   and its items' slots are freed too. Either way the item stays claimed in storage and the
   owner's recovery (claims resolved at start, leases running out) handles it —
   ``unrecorded`` says how, in the log line.
+* **The database away.** A claim that fails with a ``StorageError`` (a PostgreSQL failover
+  or restart, a connection lost) is logged once and tried again every ``idle_poll_seconds``
+  until one succeeds (logged too): the worker never ends on it.
 * **Stopping.** :meth:`stop` stops claiming; a claim already under way completes and its
   items are worked like the others; then it waits for the work in flight and the recording
   of its results, all within ``drain_seconds``. What is not recorded by then is left to the
@@ -37,6 +40,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
+from parcelsms.errors import StorageError
 from parcelsms.pipeline.list_recorder import ListRecorder
 
 ItemT = TypeVar("ItemT")
@@ -87,6 +91,7 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         self._exited = asyncio.Event()
         self._running = False
         self._stopping = False
+        self._claims_failing = False
 
     @property
     def in_flight(self) -> int:
@@ -114,7 +119,14 @@ class ClaimLoop(Generic[ItemT, ResultT]):
                     await self._idle()
                     continue
                 self._wake.clear()
-                items = await self._claim(min(self._batch_size, room))
+                try:
+                    items = await self._claim(min(self._batch_size, room))
+                except StorageError as problem:
+                    await self._claim_failed(problem)
+                    continue
+                if self._claims_failing:
+                    self._claims_failing = False
+                    _log.warning("%s: claims work again", self._name)
                 if not self._start(items):
                     await self._idle()
         finally:
@@ -134,6 +146,13 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - loop.time()))
         await self._recorder.drain(deadline - loop.time())
+
+    async def _claim_failed(self, problem: StorageError) -> None:
+        if not self._claims_failing:
+            self._claims_failing = True
+            _log.warning("%s: claim failed, retrying until it works: %s", self._name, problem)
+        # A pause, not _idle(): the doorbell may ring on and must not turn this into a spin.
+        await asyncio.sleep(self._idle_poll_seconds)
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from parcelsms.errors import StorageError
 from parcelsms.pipeline.claim_loop import ClaimLoop
 
 
@@ -315,3 +316,33 @@ async def test_stop_gives_up_waiting_after_the_drain_time() -> None:
     never.set()  # the work ends later; its result is still recorded
     async with asyncio.timeout(5):
         await queue.all_recorded.wait()
+
+
+async def test_claims_failing_while_the_database_is_away_are_retried_until_they_work(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue = Queue(range(5))
+    queue.expected = 5
+    failures = 3
+    claim = queue.claim
+
+    async def flaky_claim(limit: int) -> list[int]:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise StorageError("database error: connection failed")
+        return await claim(limit)
+
+    queue.claim = flaky_claim  # type: ignore[method-assign]
+    loop = make_loop(queue, idle_poll_seconds=0.001)
+    running = asyncio.create_task(loop.run())
+    with caplog.at_level(logging.WARNING):
+        async with asyncio.timeout(10):
+            await queue.all_recorded.wait()
+    await loop.stop(drain_seconds=5)
+    await running
+
+    assert sorted(queue.recorded, key=int) == ["0", "1", "2", "3", "4"]
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("claim failed" in message for message in messages) == 1
+    assert sum("claims work again" in message for message in messages) == 1
