@@ -185,7 +185,7 @@ async def test_a_killed_pipelines_channel_is_taken_over_and_nothing_is_lost_or_b
         )
         print(f"\ntakeover after kill -9: {taken:.2f} s (takeover_seconds = {cluster.takeover})")
         # The lease can only be taken once expired: within takeover plus a heartbeat.
-        assert taken <= cluster.takeover * 4 / 3 + 5
+        assert taken <= cluster.takeover + 5
         await until(
             lambda: count_where(url, f"status NOT IN {FINAL}") == 0, 150, "every message final"
         )
@@ -225,7 +225,7 @@ async def test_a_stopped_pipeline_hands_its_channel_over_without_waiting_for_exp
             lambda: lease_holders(url).get(theirs) is not None, takeover, f"{theirs} taken over"
         )
         print(f"\ntakeover after a graceful stop: {taken:.2f} s (takeover_seconds = {takeover})")
-        assert taken < takeover / 3 + 2  # the next heartbeat, not the expiry
+        assert taken < takeover / 5 + 2  # the next heartbeat, not the expiry
         accepted = await send(cluster, 50)
         await until(
             lambda: count_where(url, f"status NOT IN {FINAL}") == 0, 60, "every message final"

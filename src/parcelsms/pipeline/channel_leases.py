@@ -6,14 +6,17 @@ A pipeline process (node) on PostgreSQL runs a :class:`LeaseKeeper`. Its contrac
   resolves the claims of dead nodes, waits one heartbeat (so that nodes started together
   all count each other before anyone takes a channel), then takes its fair share of the
   free channels (:func:`parcelsms.domain.channel_leases.plan_leases`) and binds them.
-* **Heartbeat** every ``takeover / 3``: renews the node and its leases (database clock),
-  takes free channels (a dead node's, once its lease expired), gives up a surplus, and
-  resolves the claims of nodes silent for ``takeover`` (:meth:`Dispatcher.recover`).
-* **Fencing.** A lease is only ever renewed to ``takeover`` after the round that renewed
-  it began, so the node stops using a channel one heartbeat before the lease could
-  expire: a channel whose lease a round did not renew (stolen, expired) is stopped at
-  once, and every channel is stopped when no round has succeeded for ``takeover`` minus
-  one heartbeat (the database unreachable). Stopping means: no more submits at once
+* **Heartbeat** every ``takeover / 5``: renews the node and its leases for ``takeover``
+  minus one heartbeat (database clock), takes free channels (a dead node's, once its lease
+  expired), gives up a surplus, and resolves the claims of dead nodes
+  (:meth:`Dispatcher.recover`). A dead node's lease thus expires at most ``takeover``
+  minus one heartbeat after its last round, and the others' next heartbeat, at most one
+  heartbeat later, takes the channel: within ``takeover`` (then the bind).
+* **Fencing.** A lease is only ever renewed to ``takeover`` minus one heartbeat after the
+  round that renewed it began, so the node stops using a channel one heartbeat before the
+  lease could expire: a channel whose lease a round did not renew (stolen, expired) is
+  stopped at once, and every channel is stopped when no round has succeeded for
+  ``takeover`` minus two heartbeats (the database unreachable: three missed heartbeats). Stopping means: no more submits at once
   (:class:`LeasedChannel` refuses them), then unbind.
 * **Leaving** (graceful stop): after the dispatcher stopped and the channels unbound, the
   node's leases and row are deleted, so the other nodes take its channels at their next
@@ -39,6 +42,10 @@ from parcelsms.pipeline.channel_port import Channel, ChannelResult, OutboundSms
 from parcelsms.pipeline.lease_ports import LeaseRound, LeaseStore, NodeIdentity
 
 _log = logging.getLogger(__name__)
+
+HEARTBEATS_PER_TAKEOVER = 5
+"""Heartbeats in ``takeover_seconds``: a lease lasts four of them, and a node fences itself
+after three missed ones."""
 
 
 class ChannelOwnership:
@@ -105,7 +112,8 @@ class LeaseKeeper:
         self._channels = channels
         self._ownership = ownership
         self._takeover = takeover
-        self.interval = takeover.total_seconds() / 3
+        self.interval = takeover.total_seconds() / HEARTBEATS_PER_TAKEOVER
+        self._lease = takeover - timedelta(seconds=self.interval)
         self._settle = self.interval if settle_seconds is None else settle_seconds
         self._recover = recover
         self._monotonic = monotonic
@@ -164,11 +172,11 @@ class LeaseKeeper:
     async def _round(self, *, acquire: bool) -> LeaseRound:
         started = self._monotonic()
         result = await self._store.lease_round(
-            self.node, sorted(self._ownership.channels), self._takeover, acquire=acquire
+            self.node, sorted(self._ownership.channels), self._lease, acquire=acquire
         )
         self.rounds += 1
-        # Renewed to ``takeover`` after the database's now(), which is after ``started``.
-        self._fence_at = started + self._takeover.total_seconds() - self.interval
+        # Renewed to ``lease`` after the database's now(), which is after ``started``.
+        self._fence_at = started + self._lease.total_seconds() - self.interval
         before = self._ownership.owned
         keep = result.owned - frozenset(result.surplus) - self._releasing
         self._ownership.set_owned(keep)

@@ -14,7 +14,7 @@ from parcelsms.pipeline.channel_port import OutboundSms, SendResultKind
 from parcelsms.pipeline.lease_ports import LeaseRound, NodeIdentity
 
 NODE = NodeIdentity("clm_node", "host", 1)
-TAKEOVER = timedelta(seconds=3)  # a heartbeat every second
+TAKEOVER = timedelta(seconds=3)  # a heartbeat every 0.6 s, leases of 2.4 s
 
 
 class ScriptedLeases:
@@ -116,8 +116,8 @@ async def test_a_node_without_an_answer_from_the_database_stops_every_channel_be
     lease_keeper, channels, ownership = keeper(store, clock)
     await lease_keeper.join()
     store.hang = asyncio.Event()
-    # Leases run for 3 s from the last round's start; the node stops one beat (1 s) before.
-    clock.now += 1.9
+    # Leases run for 2.4 s from the last round's start; the node stops one beat (0.6 s) before.
+    clock.now += 1.7
     beat = asyncio.create_task(lease_keeper.heartbeat())
     await asyncio.sleep(0.01)
     assert ownership.owned == {"alpha", "beta"}  # not yet
