@@ -122,7 +122,7 @@ async def test_a_node_without_an_answer_from_the_database_stops_every_channel_be
     await asyncio.sleep(0.01)
     assert ownership.owned == {"alpha", "beta"}  # not yet
     beat.cancel()
-    clock.now += 0.1
+    clock.now += 0.15
     beat = asyncio.create_task(lease_keeper.heartbeat())
     await asyncio.sleep(0.01)
     assert ownership.owned == frozenset()
