@@ -16,8 +16,9 @@ A pipeline process (node) on PostgreSQL runs a :class:`LeaseKeeper`. Its contrac
   round that renewed it began, so the node stops using a channel one heartbeat before the
   lease could expire: a channel whose lease a round did not renew (stolen, expired) is
   stopped at once, and every channel is stopped when no round has succeeded for
-  ``takeover`` minus two heartbeats (the database unreachable: three missed heartbeats). Stopping means: no more submits at once
-  (:class:`LeasedChannel` refuses them), then unbind.
+  ``takeover`` minus two heartbeats (the database unreachable: three missed heartbeats).
+  Stopping means: no more submits at once (:class:`LeasedChannel` refuses them), then
+  unbind.
 * **Leaving** (graceful stop): after the dispatcher stopped and the channels unbound, the
   node's leases and row are deleted, so the other nodes take its channels at their next
   heartbeat instead of waiting for the expiry.
