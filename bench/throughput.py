@@ -521,13 +521,9 @@ async def run(
     workers = [] if args.api_workers in (None, 0) else ["--api-workers", str(args.api_workers)]
     if args.webhook_workers is not None and args.api_workers != 0:
         workers += ["--webhook-workers", str(args.webhook_workers)]
+    serve_command = (python, "-m", "parcelsms.cli.main", "serve", "--config", str(config))
     serve, match, _lines = await start(
-        python,
-        "-m",
-        "parcelsms.cli.main",
-        "serve",
-        "--config",
-        str(config),
+        *serve_command,
         *role,
         *workers,
         cwd=workdir,
@@ -544,12 +540,7 @@ async def run(
     pipelines = []
     for _ in range(args.pipeline_workers - 1):
         pipeline, _match, _lines = await start(
-            python,
-            "-m",
-            "parcelsms.cli.main",
-            "serve",
-            "--config",
-            str(config),
+            *serve_command,
             "--role",
             "pipeline",
             *(["--webhooks-apart"] if webhook_process else []),

@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 from database_peek import peek
 from ledger_audit import double_billed_messages, unbalanced_accounts
-from platform_process import ServeProcess, mobile_numbers, start_serve
+from platform_process import ServeProcess, message_statuses, mobile_numbers, start_serve
 
 from parcelsms.adapters.storage.engine.backups import check_sqlite_copy
 
@@ -116,23 +116,6 @@ async def _backup_while_accepting(
     return accepted
 
 
-async def _messages(session: aiohttp.ClientSession, serve: ServeProcess) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {serve.api_key}"}
-    statuses: dict[str, str] = {}
-    cursor: str | None = None
-    while True:
-        params = {"limit": "200"} | ({"cursor": cursor} if cursor else {})
-        async with session.get(
-            f"{serve.base_url}/v1/messages", params=params, headers=headers
-        ) as response:
-            assert response.status == 200, await response.text()
-            page = await response.json()
-        statuses.update({m["id"]: m["status"] for m in page["data"]})
-        cursor = page["next_cursor"]
-        if not cursor:
-            return statuses
-
-
 async def _check_restored_platform(serve: ServeProcess, copied: set[str]) -> Decimal:
     """The demo key works, the platform lists exactly the copied messages and sends those
     the copy holds unsent; returns the available balance it shows at the end.
@@ -143,7 +126,7 @@ async def _check_restored_platform(serve: ServeProcess, copied: set[str]) -> Dec
     async with aiohttp.ClientSession() as session:
         deadline = asyncio.get_running_loop().time() + 90
         while True:
-            statuses = await _messages(session, serve)
+            statuses = await message_statuses(session, serve)
             pending = [i for i in copied if statuses.get(i) not in SENT]
             if not pending or asyncio.get_running_loop().time() > deadline:
                 break

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from ledger_audit import audit_ledger
-from platform_process import ServeProcess, mobile_numbers, start_serve
+from platform_process import ServeProcess, message_statuses, mobile_numbers, start_serve
 from simulator_process import start_simulator_process
 
 pytestmark = pytest.mark.slow
@@ -78,23 +78,6 @@ async def _send_until_killed(
         accepted.update(r["message"]["id"] for r in body["results"] if "message" in r)
         if len(accepted) >= 1000:
             enough.set()
-
-
-async def _statuses(session: aiohttp.ClientSession, serve: ServeProcess) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {serve.api_key}"}
-    statuses: dict[str, str] = {}
-    cursor: str | None = None
-    while True:
-        params = {"limit": "200"} | ({"cursor": cursor} if cursor else {})
-        async with session.get(
-            f"{serve.base_url}/v1/messages", params=params, headers=headers
-        ) as response:
-            assert response.status == 200, await response.text()
-            page = await response.json()
-        statuses.update({m["id"]: m["status"] for m in page["data"]})
-        cursor = page["next_cursor"]
-        if not cursor:
-            return statuses
 
 
 def _assert_billed_once(database_path: Path) -> None:
@@ -169,7 +152,7 @@ async def test_killing_an_api_worker_and_the_pipeline_mid_load_loses_nothing_and
 
             deadline = asyncio.get_running_loop().time() + 150
             while True:
-                statuses = await _statuses(session, serve)
+                statuses = await message_statuses(session, serve)
                 pending = [i for i in accepted if statuses.get(i) not in FINAL]
                 if not pending or asyncio.get_running_loop().time() > deadline:
                     break
@@ -225,7 +208,7 @@ async def test_kill_9_mid_load_loses_nothing_and_bills_once(tmp_path: Path) -> N
             second.api_key = api_key  # the demo key is printed only on the first start
             deadline = asyncio.get_running_loop().time() + 120
             while True:
-                statuses = await _statuses(session, second)
+                statuses = await message_statuses(session, second)
                 pending = [i for i in accepted if statuses.get(i) not in FINAL]
                 if not pending or asyncio.get_running_loop().time() > deadline:
                     break

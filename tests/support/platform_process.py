@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import phonenumbers
 
 _LISTENING = re.compile(r"parcelsms API listening on (http://[\d.]+:\d+)")
@@ -170,6 +171,24 @@ def serve_in_background(
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
+
+
+async def message_statuses(session: aiohttp.ClientSession, serve: ServeProcess) -> dict[str, str]:
+    """Every message of the demo key's account and its status, read page by page."""
+    headers = {"Authorization": f"Bearer {serve.api_key}"}
+    statuses: dict[str, str] = {}
+    cursor: str | None = None
+    while True:
+        params = {"limit": "200"} | ({"cursor": cursor} if cursor else {})
+        async with session.get(
+            f"{serve.base_url}/v1/messages", params=params, headers=headers
+        ) as response:
+            assert response.status == 200, await response.text()
+            page = await response.json()
+        statuses.update({m["id"]: m["status"] for m in page["data"]})
+        cursor = page["next_cursor"]
+        if not cursor:
+            return statuses
 
 
 def mobile_numbers(region: str, count: int) -> list[str]:

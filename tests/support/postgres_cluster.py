@@ -123,23 +123,22 @@ class ThrowawayCluster:
         )
         if not durable:
             options += " -c fsync=off -c full_page_writes=off"
+        self._pg_ctl(directory, "-o", options, "-l", str(directory / "server.log"), "-w", "start")
+        self._server_url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+
+    def _pg_ctl(self, directory: Path, *arguments: str) -> None:
+        """``pg_ctl -D <directory>/data <arguments>``, as the unprivileged user."""
         subprocess.run(
             [
-                *as_user,
-                str(binaries / "pg_ctl"),
+                *self._as_unprivileged_user(directory),
+                str(postgres_binaries() / "pg_ctl"),
                 "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(directory / "server.log"),
-                "-w",
-                "start",
+                str(directory / "data"),
+                *arguments,
             ],
             check=True,
             capture_output=True,
         )
-        self._server_url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
 
     def _as_unprivileged_user(self, directory: Path) -> list[str]:
         if os.geteuid() != 0:
@@ -153,21 +152,8 @@ class ThrowawayCluster:
         directory = self._directory
         if directory is None:
             raise RuntimeError("only a cluster started here can be restarted")
-        subprocess.run(
-            [
-                *self._as_unprivileged_user(directory),
-                str(postgres_binaries() / "pg_ctl"),
-                "-D",
-                str(directory / "data"),
-                "-m",
-                "immediate",
-                "-w",
-                "-l",
-                str(directory / "server.log"),
-                "restart",
-            ],
-            check=True,
-            capture_output=True,
+        self._pg_ctl(
+            directory, "-m", "immediate", "-w", "-l", str(directory / "server.log"), "restart"
         )
 
     def stop(self) -> None:
@@ -178,20 +164,7 @@ class ThrowawayCluster:
         self._directory = None
         self._server_url = None
         try:
-            subprocess.run(
-                [
-                    *self._as_unprivileged_user(directory),
-                    str(postgres_binaries() / "pg_ctl"),
-                    "-D",
-                    str(directory / "data"),
-                    "-m",
-                    "immediate",
-                    "-w",
-                    "stop",
-                ],
-                check=True,
-                capture_output=True,
-            )
+            self._pg_ctl(directory, "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 

@@ -39,19 +39,15 @@ class RequestRateLimiter:
         if rate <= 0:
             return 0.0
         now = self._clock()
-        capacity = float(max(burst, 1))
         bucket = self._buckets.get(key)
         if bucket is None:
+            capacity = float(max(burst, 1))
             if len(self._buckets) >= _MAX_BUCKETS:
                 self._forget_idle(now, rate, capacity)
             bucket = self._buckets[key] = _Bucket(capacity, now)
-        else:
-            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
-            bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return 0.0
-        return (1.0 - bucket.tokens) / rate
+        grant, bucket.tokens = take_tokens(bucket.tokens, bucket.updated, now, rate, burst, 1)
+        bucket.updated = now
+        return grant.wait
 
     def _forget_idle(self, now: float, rate: float, capacity: float) -> None:
         # A bucket that has refilled completely holds no state worth keeping.

@@ -112,7 +112,6 @@ class LeaseKeeper:
         self.node = node
         self._channels = channels
         self._ownership = ownership
-        self._takeover = takeover
         self.interval = takeover.total_seconds() / HEARTBEATS_PER_TAKEOVER
         self._lease = takeover - timedelta(seconds=self.interval)
         self._settle = self.interval if settle_seconds is None else settle_seconds

@@ -46,12 +46,12 @@ class LeaseStore(Protocol):
         self,
         node: NodeIdentity,
         channels: Sequence[str],
-        takeover: timedelta,
+        lease: timedelta,
         *,
         acquire: bool,
     ) -> LeaseRound:
         """One heartbeat, in one transaction: register or renew the node, renew its
-        unexpired leases for ``takeover``, forget nodes silent for longer than ``takeover``;
+        unexpired leases for ``lease``, forget nodes silent for longer than ``lease``;
         with ``acquire``, take free channels by
         :func:`parcelsms.domain.channel_leases.plan_leases`. A lease that had already
         expired is not renewed (its channel is free; the plan may take it again)."""

@@ -28,7 +28,7 @@ class ScriptedLeases:
         self.hang: asyncio.Event | None = None
 
     async def lease_round(
-        self, node: NodeIdentity, channels: Sequence[str], takeover: timedelta, *, acquire: bool
+        self, node: NodeIdentity, channels: Sequence[str], lease: timedelta, *, acquire: bool
     ) -> LeaseRound:
         if self.hang is not None:
             await self.hang.wait()

@@ -25,7 +25,7 @@ from parcelsms.pipeline.lease_ports import LeaseRound, NodeIdentity
 class RoundRequest:
     node: NodeIdentity
     channels: tuple[str, ...]
-    takeover: timedelta
+    lease: timedelta
     acquire: bool
 
 
@@ -50,7 +50,7 @@ class LeaseRoundOperation:
     def _round(self, connection: Connection, request: RoundRequest) -> LeaseRound:
         now = database_now(connection, self._context.clock)
         node = request.node
-        until = now + request.takeover
+        until = now + request.lease
         beat = connection.execute(
             update(pipeline_nodes)
             .where(pipeline_nodes.c.node_id == node.node_id)
@@ -66,7 +66,7 @@ class LeaseRoundOperation:
                     heartbeat_at=now,
                 )
             )
-        cutoff = now - request.takeover
+        cutoff = now - request.lease
         connection.execute(delete(pipeline_nodes).where(pipeline_nodes.c.heartbeat_at < cutoff))
         connection.execute(
             update(channel_leases)

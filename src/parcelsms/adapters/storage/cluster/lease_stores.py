@@ -26,11 +26,11 @@ class SqlLeaseStore:
         self,
         node: NodeIdentity,
         channels: Sequence[str],
-        takeover: timedelta,
+        lease: timedelta,
         *,
         acquire: bool,
     ) -> LeaseRound:
-        request = RoundRequest(node, tuple(channels), takeover, acquire)
+        request = RoundRequest(node, tuple(channels), lease, acquire)
         return await self._writer.run(self._round, request)
 
     async def release_leases(self, node_id: str, channels: Sequence[str]) -> None:
