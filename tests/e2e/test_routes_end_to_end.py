@@ -83,6 +83,33 @@ async def _send(
     return ids
 
 
+async def _until_both_channels_plan_as_up(
+    session: aiohttp.ClientSession, base_url: str, spain: str
+) -> None:
+    """Until the API processes plan with both channels up.
+
+    Each API process plans with the channel health the pipeline last published, read at most
+    once a second. Right after start carrier-b may still be binding, and a plan made then
+    puts it last (Spain would go out through carrier-a, as it should when B is down). Ten
+    answers in a row, each on a new connection, reach both processes.
+    """
+    deadline = asyncio.get_running_loop().time() + 30
+    in_a_row = 0
+    while in_a_row < 10:
+        async with session.get(
+            f"{base_url}/admin/v1/routes/explain",
+            params={"to": spain},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        ) as response:
+            body = await response.json()
+            assert response.status == 200, body
+        plan = [(entry["channel"], entry["down"]) for entry in body["plan"]]
+        in_a_row = in_a_row + 1 if plan == [("carrier-b", False), ("carrier-a", False)] else 0
+        assert asyncio.get_running_loop().time() < deadline, plan
+        if in_a_row == 0:
+            await asyncio.sleep(0.2)
+
+
 def _channels(database: Path, ids: list[str]) -> dict[str, tuple[str, str | None]]:
     connection = sqlite3.connect(database)
     try:
@@ -118,6 +145,7 @@ async def test_a_route_sends_its_country_and_prefix_to_carrier_b_and_the_rest_to
         # A connection per request: the kernel spreads them over both API processes.
         connector = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(connector=connector) as session:
+            await _until_both_channels_plan_as_up(session, serve.base_url, spain[0])
             before = await _send(session, serve.base_url, serve.api_key, united_states[:10])
             async with session.post(
                 f"{serve.base_url}/admin/v1/routes",
