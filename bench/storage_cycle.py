@@ -134,7 +134,7 @@ class Cycle:
             if not rows:
                 break
             self.webhooks += len(rows)  # type: ignore[arg-type]
-            results = [WebhookResult(id=row.id, ok=True, status=204) for row in rows]  # type: ignore[attr-defined]
+            results = [WebhookResult(id=row.id, ok=True, status=204, latency_ms=3) for row in rows]  # type: ignore[attr-defined]
             await self.stage(
                 "webhook results", storage.webhook_outbox.record_webhook_results(results)
             )
@@ -147,10 +147,10 @@ async def run(count: int, size: int, profile: Path | None) -> None:
             webhook_policy=StatusWebhookPolicy(build_webhook_payload),
             pepper=b"bench",
         )
-        profile = await storage.accounts.create_sender_account(
+        created = await storage.accounts.create_sender_account(
             "bench", 10**15, "EUR", verified=True, actor=Actor(name="bench")
         )
-        account = profile.account
+        account = created.account
         await storage.webhook_endpoints.set_webhook_endpoint(
             account.id, "http://127.0.0.1:9/hook", "whsec_" + "A" * 32
         )

@@ -10,10 +10,13 @@ import pytest
 from database_peek import peek
 from sender_accounts import new_account
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.backends import migration_engine
-from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.bulk_statements import _multi_row_inserts, insert_statement
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events
+from parcelsms.adapters.storage.engine.schema.report_tables import report_rollups
+from parcelsms.adapters.storage.reports.rollup_rows import RollupDeltas
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.errors import StorageError
@@ -207,3 +210,60 @@ async def test_bulk_insert_converts_values_like_core(
         stored = [tuple(row) for row in connection.execute(query)]
     engine.dispose()
     assert stored == rows
+
+
+def _code(index: int) -> str:
+    """A two-letter country code of its own for each index below 676."""
+    return chr(65 + index // 26) + chr(65 + index % 26)
+
+
+async def test_rollup_upserts_of_hundreds_of_keys_add_up(storage: SqlStorage) -> None:
+    """On SQLite the rollup upserts go out as multi-row statements (256 + 16 + …): every key
+    must be inserted once and then added to, as one statement per row did."""
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
+    hour = 500_000
+    keys = [
+        (hour, account.id, "EUR", _code(index), "alpha", "", "delivered") for index in range(301)
+    ]
+
+    def write(connection: Connection, items: list[int]) -> list[None]:
+        deltas = RollupDeltas()
+        for index, key in enumerate(keys):
+            deltas.add(key, 1 + index % 3, 2, 1_000)
+        deltas.write(connection)
+        return [None for _ in items]
+
+    await storage.writer.run(write, 0)
+    await storage.writer.run(write, 0)
+
+    def read(connection: Connection) -> dict[str, tuple[int, int, int]]:
+        r = report_rollups.c
+        rows = connection.execute(
+            select(r.country, r.messages, r.segments, r.charged_micros).where(
+                r.account_id == account.id
+            )
+        )
+        return {row.country: (row.messages, row.segments, row.charged_micros) for row in rows}
+
+    stored = await storage._runner.read(read)
+    assert stored == {_code(index): (2 * (1 + index % 3), 4, 2_000) for index in range(len(keys))}
+
+
+def test_inserts_and_parameterless_upserts_become_multi_row_statements() -> None:
+    upsert = "INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO UPDATE SET b = t.b + excluded.b"
+    statements = _multi_row_inserts(upsert)
+    assert statements is not None
+    assert statements[4] == (
+        "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?), (?, ?)"
+        " ON CONFLICT (a) DO UPDATE SET b = t.b + excluded.b"
+    )
+    plain = _multi_row_inserts("INSERT INTO t (a, b) VALUES (?, ?)")
+    assert plain is not None
+    assert plain[1] == "INSERT INTO t (a, b) VALUES (?, ?)"
+    # A tail that binds values of its own would shift every row's parameters: left alone.
+    assert (
+        _multi_row_inserts("INSERT INTO t (a) VALUES (?) ON CONFLICT (a) DO UPDATE SET a = ?")
+        is None
+    )
+    assert _multi_row_inserts("INSERT INTO t (a) VALUES (?) RETURNING a") is None
+    assert _multi_row_inserts("UPDATE t SET a = ? WHERE b = ?") is None

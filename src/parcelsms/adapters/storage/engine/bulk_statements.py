@@ -146,14 +146,21 @@ def _multi_row_inserts(sql: str) -> dict[int, str] | None:
     One statement inserting many rows makes SQLite step once instead of once per row. Python's
     ``sqlite3`` releases the GIL around every step, and the writer thread then queues behind
     the event loop to take it back, while it holds the machine-wide write lock: an
-    ``executemany`` of 100 rows costs up to 100 such hand-overs, this one.
+    ``executemany`` of 100 rows costs up to 100 such hand-overs, this one. An upsert (``…
+    ON CONFLICT … DO UPDATE`` with no parameters of its own, the report rollups) goes the
+    same way: SQLite applies the rows of one statement in order, so a key given twice is
+    inserted, then updated, as with one statement per row.
     """
-    head, marker, group = sql.rpartition(" VALUES ")
-    if not (marker and head.startswith("INSERT INTO ") and group.startswith("(")):
+    head, marker, rest = sql.partition(" VALUES (")
+    if not (marker and head.startswith("INSERT INTO ")):
         return None
-    if not group.endswith(")") or set(group[1:-1].replace(" ", "")) - {"?", ","}:
+    close = rest.find(")")
+    group, tail = f"({rest[: close + 1]}", rest[close + 1 :]
+    if close < 0 or set(group[1:-1].replace(" ", "")) - {"?", ","}:
         return None
-    return {size: f"{head} VALUES {', '.join([group] * size)}" for size in MULTI_ROW_SIZES}
+    if tail and (not tail.startswith(" ON CONFLICT ") or "?" in tail):
+        return None
+    return {size: f"{head} VALUES {', '.join([group] * size)}{tail}" for size in MULTI_ROW_SIZES}
 
 
 def _insert_in_chunks(
