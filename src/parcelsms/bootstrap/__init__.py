@@ -94,7 +94,9 @@ async def open_platform_storage(
     rules = country_rules or load_settings_country_rules(settings)
     storage = await open_storage(
         settings.database.url,
-        settings=SqliteSettings(background_checkpoint=checkpoints),
+        # Every process of a platform leaves the WAL to the pipeline's checkpointer: a commit
+        # that checkpoints holds the machine-wide write lock while it copies (and syncs).
+        settings=SqliteSettings(background_checkpoint=checkpoints, checkpointed_elsewhere=True),
         pepper=resolve_pepper(settings, environ),
         webhook_policy=StatusWebhookPolicy(
             functools.partial(build_webhook_payload, country_rules=rules)

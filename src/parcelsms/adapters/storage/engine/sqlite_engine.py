@@ -57,6 +57,9 @@ class SqliteSettings:
     background_checkpoint: bool = False
     """Checkpoint the WAL from a thread of this process, not from inside commits
     (:mod:`.checkpointer`); one process per database does (the pipeline)."""
+    checkpointed_elsewhere: bool = False
+    """Another process of the platform checkpoints this database (the pipeline): this one's
+    commits leave the WAL to it, as the checkpointing process's own commits do."""
 
 
 DEFAULT_SQLITE_SETTINGS = SqliteSettings()
@@ -116,7 +119,7 @@ def _install_listeners(engine: Engine, settings: SqliteSettings, begin: Begin) -
         "PRAGMA temp_store=MEMORY",
         *(
             [f"PRAGMA wal_autocheckpoint={BACKGROUND_AUTOCHECKPOINT_PAGES}"]
-            if settings.background_checkpoint
+            if settings.background_checkpoint or settings.checkpointed_elsewhere
             else []
         ),
     )
