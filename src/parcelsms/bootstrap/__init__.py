@@ -96,7 +96,9 @@ async def open_platform_storage(
         settings.database.url,
         # Every process of a platform leaves the WAL to the pipeline's checkpointer: a commit
         # that checkpoints holds the machine-wide write lock while it copies (and syncs).
-        settings=SqliteSettings(background_checkpoint=checkpoints, checkpointed_elsewhere=True),
+        settings=SqliteSettings(
+            background_checkpoint=checkpoints, checkpointed_elsewhere=not checkpoints
+        ),
         pepper=resolve_pepper(settings, environ),
         webhook_policy=StatusWebhookPolicy(
             functools.partial(build_webhook_payload, country_rules=rules)

@@ -155,8 +155,10 @@ def _multi_row_inserts(sql: str) -> dict[int, str] | None:
     if not (marker and head.startswith("INSERT INTO ")):
         return None
     close = rest.find(")")
+    if close < 0:
+        return None
     group, tail = f"({rest[: close + 1]}", rest[close + 1 :]
-    if close < 0 or set(group[1:-1].replace(" ", "")) - {"?", ","}:
+    if set(group[1:-1].replace(" ", "")) - {"?", ","}:
         return None
     if tail and (not tail.startswith(" ON CONFLICT ") or "?" in tail):
         return None
