@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import contextlib
+import fcntl
+import os
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
@@ -12,6 +16,7 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.engine.backends import migration_engine, open_database
 from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
 from parcelsms.adapters.storage.engine.database import Database
+from parcelsms.adapters.storage.engine.sqlite_engine import database_file
 from parcelsms.domain.error_catalogue import error
 from parcelsms.errors import CatalogueError, StorageError
 
@@ -181,6 +186,54 @@ async def test_flushes_never_exceed_max_batch(database: Database) -> None:
         await writer.close()
     assert max(writer.statistics.flush_sizes) <= 16
     assert sum(writer.statistics.flush_sizes) == 100
+
+
+@contextlib.contextmanager
+def another_process_writing(database_url: str) -> Iterator[None]:
+    """Holds the machine-wide write lock the way another writing process would."""
+    descriptor = os.open(f"{database_file(database_url)}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+async def waiting_for_the_lock(writer: BatchingWriter, first: asyncio.Future[int]) -> None:
+    """Until the writer has taken ``first`` from its queue into a flush (now at the lock)."""
+    for _ in range(2000):
+        if not writer._queue:
+            await asyncio.sleep(0.05)  # the flush's thread reaches flock
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"the writer never started its flush (done: {first.done()})")
+
+
+async def test_a_flush_that_waited_for_the_lock_takes_what_queued_meanwhile(
+    tmp_path: Path,
+) -> None:
+    # SQLite only: the machine-wide write lock is SQLite's.
+    database_url = f"sqlite:///{tmp_path / 'lock.db'}"
+    engine = migration_engine(database_url)
+    scratch.create_all(engine)
+    engine.dispose()
+    database = open_database(database_url)
+    writer = BatchingWriter(database, max_batch=4, keep_flush_sizes=True)
+    try:
+        with another_process_writing(database_url):
+            first = writer.submit(insert_values, 1)
+            await waiting_for_the_lock(writer, first)
+            later = [writer.submit(insert_values, value) for value in range(2, 8)]
+        results = await asyncio.gather(first, *later)
+        stored = await stored_values(database)
+    finally:
+        await writer.close()
+        await database.close()
+    assert results == [value * 2 for value in range(1, 8)]
+    assert stored == list(range(1, 8))
+    # One commit for the first item and the three that queued during the wait (max_batch
+    # 4), then the rest; without the top-up the waiting flush would have carried one item.
+    assert writer.statistics.flush_sizes == [4, 3]
 
 
 async def test_max_delay_holds_the_first_item_until_the_batch_fills(database: Database) -> None:

@@ -16,7 +16,9 @@ so only the bad item fails. Exceptions that are not parcelsms errors reach the c
 When to flush: at once when the writer is idle (after one turn of the event loop, so callers
 that are already running join in), or after ``max_delay`` seconds when that is set. While a
 flush runs, new items queue up and go in the next flush: under load the groups grow by
-themselves and commits (an fsync at most) stay few. A flush takes at most ``max_batch`` items.
+themselves and commits (an fsync at most) stay few. A flush that had to wait for the write
+lock (another process was writing) also takes the items queued during that wait, once it
+has the lock. A flush takes at most ``max_batch`` items.
 
 A caller that is cancelled does not cancel its write: the item is committed or fails as if the
 caller were still waiting.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -89,13 +92,18 @@ def translate_exception(exc: BaseException) -> BaseException:
 
 
 def _run_flush(
-    connection: Connection, batch: list[_Pending[Any, Any]]
+    connection: Connection,
+    batch: list[_Pending[Any, Any]],
+    top_up: Callable[[list[_Pending[Any, Any]]], None] | None = None,
 ) -> tuple[list[_Outcome], bool]:
     """Run ``batch`` in one transaction, else item by item; ``True`` when the group failed.
 
-    Runs wherever the database runs its work (a thread): it reads the pending items but
-    leaves their futures alone.
+    Runs wherever the database runs its work (a thread), once that has the write lock:
+    ``top_up`` first adds to ``batch`` the items queued while the lock was awaited. It reads
+    the pending items but leaves their futures alone.
     """
+    if top_up is not None:
+        top_up(batch)
     groups: dict[BulkOperation[Any, Any], list[int]] = {}
     for index, pending in enumerate(batch):
         groups.setdefault(pending.operation, []).append(index)
@@ -173,6 +181,9 @@ class BatchingWriter:
         self._keep_flush_sizes = keep_flush_sizes
         self.statistics = WriterStatistics()
         self._flattened: dict[BulkOperation[Any, Any], _Flattened[Any, Any]] = {}
+        # Guards the hand-over of queued items to a running flush (see _top_up).
+        self._top_up_lock = threading.Lock()
+        self._flush_abandoned = False
         self._task = asyncio.create_task(self._run(), name="parcelsms-batching-writer")
 
     def submit(
@@ -263,9 +274,13 @@ class BatchingWriter:
 
     async def _flush(self, batch: list[_Pending[Any, Any]]) -> None:
         try:
-            outcomes, group_failed = await self._database.write(partial(_run_flush, batch=batch))
+            outcomes, group_failed = await self._database.write(
+                partial(_run_flush, batch=batch, top_up=self._top_up)
+            )
         except asyncio.CancelledError:
-            self._fail_all(batch, StorageError("the batching writer was cancelled"))
+            with self._top_up_lock:
+                self._flush_abandoned = True
+                self._fail_all(batch, StorageError("the batching writer was cancelled"))
             raise
         except Exception as exc:
             # The database could not even be reached (no connection, thread gone).
@@ -282,6 +297,24 @@ class BatchingWriter:
             else:
                 pending.future.set_exception(outcome.value)
         self._count(len(batch))
+
+    def _top_up(self, batch: list[_Pending[Any, Any]]) -> None:
+        """Move the items queued since ``batch`` was taken into it, up to ``max_batch``.
+
+        Called by the flush once it holds the write lock, in the database's thread: a
+        writer that waited for the lock (another process was writing) takes what arrived
+        meanwhile in the same transaction, instead of leaving it for a second wait and a
+        second commit. The event loop only appends to the queue while a flush runs, so
+        taking from its head here is safe under the GIL; the lock guards against a flush
+        abandoned by a cancelled writer, whose items must all get an answer.
+        """
+        with self._top_up_lock:
+            room = self._max_batch - len(batch)
+            if room <= 0 or not self._queue or self._flush_abandoned:
+                return
+            taken = self._queue[:room]
+            del self._queue[:room]
+            batch.extend(taken)
 
     def _fail_all(self, batch: list[_Pending[Any, Any]], error: BaseException) -> None:
         for pending in batch:

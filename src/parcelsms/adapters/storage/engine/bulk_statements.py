@@ -30,7 +30,7 @@ Processor = Callable[[Any], Any]
 _MISSING = object()
 
 
-def _remembering(processor: Processor) -> Processor:
+def remembering(processor: Processor) -> Processor:
     """``processor`` that returns the previous answer when given the same object again.
 
     The memo is one tuple swapped in whole, so threads sharing a statement (one writer per
@@ -105,7 +105,7 @@ class BulkStatement:
             )
             return
         if compiled.processors:
-            rows = [_processed(row, compiled.processors) for row in rows]
+            rows = [processed(row, compiled.processors) for row in rows]
         if compiled.order is not None:
             order = compiled.order
             rows = [tuple(row[index] for index in order) for row in rows]
@@ -124,7 +124,7 @@ class BulkStatement:
                 continue
             processor = type_.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
-                processors.append((index, _remembering(processor)))
+                processors.append((index, remembering(processor)))
         compiled = self._statement.compile(dialect=dialect)
         positions = compiled.positiontup or []
         if sorted(positions) != sorted(self._names) or len(positions) != len(self._names):
@@ -179,7 +179,7 @@ def _insert_in_chunks(
             start += size
 
 
-def _processed(row: Row, processors: tuple[tuple[int, Processor], ...]) -> Row:
+def processed(row: Row, processors: tuple[tuple[int, Processor], ...]) -> Row:
     values = list(row)
     for index, processor in processors:
         value = values[index]

@@ -29,12 +29,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
 from parcelsms.adapters.storage.engine.conditions import pair_in
+from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
 from parcelsms.adapters.storage.engine.schema.message_tables import message_parts
 from parcelsms.adapters.storage.engine.schema.receipt_tables import pending_receipts
@@ -87,21 +87,24 @@ class _Part:
         return self.status in FINAL_STATUSES
 
 
-_PART_UPDATE = BulkStatement(
-    message_parts.update()
-    .where(
-        message_parts.c.message_id == bindparam("b_message_id"),
-        message_parts.c.part_no == bindparam("b_part_no"),
-    )
-    .values(
-        status=bindparam("b_status"),
-        stat=bindparam("b_stat"),
-        err=bindparam("b_err"),
-        receipt_raw=bindparam("b_receipt_raw"),
-        done_at=bindparam("b_done_at", type_=UtcDateTime),
+_PART_UPDATE = KeyedUpdate(
+    ("status", "stat", "err", "receipt_raw", "done_at", "message_id", "part_no"),
+    ("message_id", "part_no"),
+    {"done_at": UtcDateTime()},
+    lambda row: (
+        message_parts.update()
+        .where(
+            message_parts.c.message_id == row.c.message_id,
+            message_parts.c.part_no == row.c.part_no,
+        )
+        .values(
+            status=row.c.status,
+            stat=row.c.stat,
+            err=row.c.err,
+            receipt_raw=row.c.receipt_raw,
+            done_at=row.c.done_at,
+        )
     ),
-    ("b_status", "b_stat", "b_err", "b_receipt_raw", "b_done_at", "b_message_id", "b_part_no"),
-    {"b_done_at": UtcDateTime()},
 )
 _sibling_parts = message_parts.alias("sibling_parts")
 # How many parts the message of a part has: one (the usual case) spares a second query.

@@ -17,7 +17,7 @@ from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
+from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
 from parcelsms.adapters.storage.engine.schema.webhook_tables import (
     webhook_endpoints,
@@ -167,31 +167,24 @@ class WebhookClaimOperation:
         return found
 
 
-_RESULT_COLUMNS = ("status", "next_attempt_at", "last_status", "last_error", "delivered_at")
-_RESULT_UPDATE = (
-    webhook_outbox.update()
-    .where(
-        webhook_outbox.c.id.in_(bindparam("b_ids", expanding=True)),
-        webhook_outbox.c.status == "pending",
-    )
-    .values(
-        status=bindparam("b_status"),
-        attempts=webhook_outbox.c.attempts + 1,
-        next_attempt_at=func.coalesce(
-            bindparam("b_next_attempt_at", type_=UtcDateTime), webhook_outbox.c.next_attempt_at
-        ),
-        last_status=bindparam("b_last_status"),
-        last_error=bindparam("b_last_error"),
-        delivered_at=bindparam("b_delivered_at", type_=UtcDateTime),
-    )
-)
-# Latencies differ row by row: one executemany of tuples rather than breaking the groups.
-_LATENCY_UPDATE = BulkStatement(
-    webhook_outbox.update()
-    .where(webhook_outbox.c.id == bindparam("b_id"))
-    .values(latency_ms=bindparam("b_latency_ms")),
-    ("b_latency_ms", "b_id"),
-    {},
+# Each result its own row of values (status, retry time, latency), one statement for a batch.
+_RESULT_UPDATE = KeyedUpdate(
+    ("status", "next_attempt_at", "last_status", "last_error", "delivered_at", "latency", "id"),
+    ("id",),
+    {"next_attempt_at": UtcDateTime(), "delivered_at": UtcDateTime()},
+    lambda row: (
+        webhook_outbox.update()
+        .where(webhook_outbox.c.id == row.c.id, webhook_outbox.c.status == "pending")
+        .values(
+            status=row.c.status,
+            attempts=webhook_outbox.c.attempts + 1,
+            next_attempt_at=func.coalesce(row.c.next_attempt_at, webhook_outbox.c.next_attempt_at),
+            last_status=row.c.last_status,
+            last_error=row.c.last_error,
+            delivered_at=row.c.delivered_at,
+            latency_ms=func.coalesce(row.c.latency, webhook_outbox.c.latency_ms),
+        )
+    ),
 )
 # A deferred row (its endpoint was busy) goes back untried: no attempt is counted.
 _DEFER_UPDATE = (
@@ -213,11 +206,8 @@ class WebhookResultOperation:
 
     def __call__(self, connection: Connection, results: list[WebhookResult]) -> Sequence[None]:
         now = self._context.clock()
-        # Results with the same values (every "delivered, 204" of a batch) share one
-        # UPDATE ... WHERE id IN (...) instead of one statement execution per row.
-        groups: dict[tuple[Any, ...], list[str]] = {}
         deferred: dict[datetime | None, list[str]] = {}
-        latencies: list[tuple[int, str]] = []
+        attempted: list[tuple[Any, ...]] = []
         for result in results:
             if result.deferred:
                 deferred.setdefault(result.next_attempt_at or now, []).append(result.id)
@@ -228,24 +218,18 @@ class WebhookResultOperation:
                 status = "dead"
             else:
                 status = "pending"
-            values = (
-                status,
-                None if result.ok else result.next_attempt_at,
-                result.status,
-                result.error,
-                now if result.ok else None,
+            attempted.append(
+                (
+                    status,
+                    None if result.ok else result.next_attempt_at,
+                    result.status,
+                    result.error,
+                    now if result.ok else None,
+                    result.latency_ms,
+                    result.id,
+                )
             )
-            groups.setdefault(values, []).append(result.id)
-            if result.latency_ms is not None:
-                latencies.append((result.latency_ms, result.id))
-        for values, ids in groups.items():
-            parameters = {
-                f"b_{name}": value for name, value in zip(_RESULT_COLUMNS, values, strict=True)
-            }
-            for start in range(0, len(ids), _RESULT_CHUNK):
-                chunk = ids[start : start + _RESULT_CHUNK]
-                connection.execute(_RESULT_UPDATE, {"b_ids": chunk, **parameters})
-        _LATENCY_UPDATE.execute(connection, latencies)
+        _RESULT_UPDATE.execute(connection, attempted)
         for due, ids in deferred.items():
             for start in range(0, len(ids), _RESULT_CHUNK):
                 chunk = ids[start : start + _RESULT_CHUNK]
