@@ -62,8 +62,15 @@ class KeyedUpdate:
     ``build(source)`` returns the UPDATE, using ``source.c.<name>`` for a row's values and
     matching the target's rows on the ``keys`` (names among ``names``). ``types`` gives the
     SQL type of the names whose values need a bind processor (``UtcDateTime``). Constants
-    in the statement (``attempts + 1``, ``status = 'pending'``) are bound as compiled, with
-    no bind processor: keep them plain strings and numbers.
+    in the statement (``attempts + 1``) are bound as compiled, with no bind processor: keep
+    them plain strings and numbers.
+
+    Every condition on the target must involve the row's values (``t.status = v.was``, with
+    ``was`` a column of every row), never the target alone (``t.status = 'pending'``): with
+    such a condition and table statistics, SQLite may add a Bloom filter to the join, which
+    it fills by scanning the target's matching rows in every statement. With a 1M-row
+    webhook outbox that made each statement of 256 rows scan the table, and the webhook
+    process's writer went from 0.6 to 6 s per 20,000 messages.
     """
 
     def __init__(

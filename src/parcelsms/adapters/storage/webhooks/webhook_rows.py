@@ -168,13 +168,24 @@ class WebhookClaimOperation:
 
 
 # Each result its own row of values (status, retry time, latency), one statement for a batch.
+# Only a row still pending is updated; "still" is a value of the row (``was``, always
+# 'pending'), not a constant: see KeyedUpdate on why a condition on the table alone is slow.
 _RESULT_UPDATE = KeyedUpdate(
-    ("status", "next_attempt_at", "last_status", "last_error", "delivered_at", "latency", "id"),
+    (
+        "status",
+        "next_attempt_at",
+        "last_status",
+        "last_error",
+        "delivered_at",
+        "latency",
+        "id",
+        "was",
+    ),
     ("id",),
     {"next_attempt_at": UtcDateTime(), "delivered_at": UtcDateTime()},
     lambda row: (
         webhook_outbox.update()
-        .where(webhook_outbox.c.id == row.c.id, webhook_outbox.c.status == "pending")
+        .where(webhook_outbox.c.id == row.c.id, webhook_outbox.c.status == row.c.was)
         .values(
             status=row.c.status,
             attempts=webhook_outbox.c.attempts + 1,
@@ -227,6 +238,7 @@ class WebhookResultOperation:
                     now if result.ok else None,
                     result.latency_ms,
                     result.id,
+                    "pending",
                 )
             )
         _RESULT_UPDATE.execute(connection, attempted)
