@@ -30,7 +30,7 @@ Processor = Callable[[Any], Any]
 _MISSING = object()
 
 
-def remembering(processor: Processor) -> Processor:
+def _remembering(processor: Processor) -> Processor:
     """``processor`` that returns the previous answer when given the same object again.
 
     The memo is one tuple swapped in whole, so threads sharing a statement (one writer per
@@ -112,19 +112,12 @@ class BulkStatement:
         if compiled.multi_row is None or len(rows) == 1:
             connection.exec_driver_sql(compiled.sql, list(rows))
             return
-        _insert_in_chunks(connection, compiled.multi_row, rows)
+        execute_in_chunks(connection, compiled.multi_row, rows)
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         if not dialect.positional:
             return _Compiled("", None, (), positional=False)
-        processors: list[tuple[int, Processor]] = []
-        for index, name in enumerate(self._names):
-            type_ = self._types.get(name)
-            if type_ is None:
-                continue
-            processor = type_.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                processors.append((index, remembering(processor)))
+        processors = bind_processors(self._names, self._types, dialect)
         compiled = self._statement.compile(dialect=dialect)
         positions = compiled.positiontup or []
         if sorted(positions) != sorted(self._names) or len(positions) != len(self._names):
@@ -134,7 +127,7 @@ class BulkStatement:
         return _Compiled(
             sql=sql,
             order=None if order == tuple(range(len(order))) else order,
-            processors=tuple(processors),
+            processors=processors,
             positional=True,
             multi_row=_multi_row_inserts(sql) if dialect.paramstyle == "qmark" else None,
         )
@@ -165,16 +158,37 @@ def _multi_row_inserts(sql: str) -> dict[int, str] | None:
     return {size: f"{head} VALUES {', '.join([group] * size)}{tail}" for size in MULTI_ROW_SIZES}
 
 
-def _insert_in_chunks(
-    connection: Connection, statements: dict[int, str], rows: Sequence[Row]
+def bind_processors(
+    names: Sequence[str], types: dict[str, TypeEngine[Any]], dialect: Dialect
+) -> tuple[tuple[int, Processor], ...]:
+    """``(index in names, processor)`` for each name whose type has a bind processor on
+    ``dialect``; each processor remembers its last answer (see :func:`_remembering`)."""
+    processors: list[tuple[int, Processor]] = []
+    for index, name in enumerate(names):
+        type_ = types.get(name)
+        if type_ is None:
+            continue
+        processor = type_.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors.append((index, _remembering(processor)))
+    return tuple(processors)
+
+
+def execute_in_chunks(
+    connection: Connection,
+    statements: dict[int, str],
+    rows: Sequence[Row],
+    before: tuple[Any, ...] = (),
+    after: tuple[Any, ...] = (),
 ) -> None:
-    """Insert ``rows`` with the fewest multi-row statements (see :data:`MULTI_ROW_SIZES`)."""
+    """Run ``rows`` through the fewest multi-row statements (see :data:`MULTI_ROW_SIZES`):
+    ``statements[size]`` binds ``before``, then ``size`` rows' values, then ``after``."""
     start, total = 0, len(rows)
     for size in MULTI_ROW_SIZES:
         while total - start >= size:
             chunk = rows[start : start + size]
             connection.exec_driver_sql(
-                statements[size], tuple(value for row in chunk for value in row)
+                statements[size], (*before, *(value for row in chunk for value in row), *after)
             )
             start += size
 

@@ -38,14 +38,15 @@ from parcelsms.adapters.storage.engine.bulk_statements import (
     MULTI_ROW_SIZES,
     Processor,
     Row,
+    bind_processors,
+    execute_in_chunks,
     processed,
-    remembering,
 )
 
 Source = Any  # anything with ``.c.<name>`` for every name of a row
 """What a :class:`KeyedUpdate`'s builder is given: a CTE of values, or bound parameters."""
 
-_VALUE = re.compile(r"^kv_(\d+)_(\d+)$")
+_VALUE = re.compile(r"^kv_\d+_\d+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +105,7 @@ class KeyedUpdate:
             return
         if chunked.processors:
             rows = [processed(row, chunked.processors) for row in rows]
-        start, total = 0, len(rows)
-        for size in MULTI_ROW_SIZES:
-            while total - start >= size:
-                flat = [value for row in rows[start : start + size] for value in row]
-                connection.exec_driver_sql(
-                    chunked.statements[size], (*chunked.before, *flat, *chunked.after)
-                )
-                start += size
+        execute_in_chunks(connection, chunked.statements, rows, chunked.before, chunked.after)
 
     def _last_per_key(self, rows: Sequence[Row]) -> Sequence[Row]:
         indexes = self._key_indexes
@@ -135,13 +129,6 @@ class KeyedUpdate:
     def _compile(self, dialect: Dialect) -> _Chunked | None:
         if dialect.name != "sqlite":
             return None
-        processors: list[tuple[int, Processor]] = []
-        for index, name in enumerate(self._names):
-            type_ = self._types.get(name)
-            if type_ is not None:
-                processor = type_.dialect_impl(dialect).bind_processor(dialect)
-                if processor is not None:
-                    processors.append((index, remembering(processor)))
         statements: dict[int, str] = {}
         before: tuple[Any, ...] = ()
         after: tuple[Any, ...] = ()
@@ -161,7 +148,8 @@ class KeyedUpdate:
                 compiled.positiontup or [], compiled.params, size, len(self._names)
             )
             statements[size] = str(compiled)
-        return _Chunked(statements, before, after, tuple(processors))
+        processors = bind_processors(self._names, self._types, dialect)
+        return _Chunked(statements, before, after, processors)
 
 
 def _constants_around_rows(
