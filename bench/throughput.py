@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -96,7 +97,7 @@ outcomes = {{ DELIVRD = 1.0 }}
 receipt_delay = {delay}
 """
 RECEIVER = r"""
-import json, sys, time
+import json, socket, sys, time
 from aiohttp import web
 final = {}
 async def hook(request):
@@ -111,9 +112,10 @@ async def stats(request):
 app = web.Application()
 app.router.add_post("/hook", hook)
 app.router.add_get("/final", stats)
-web.run_app(
-    app, host="127.0.0.1", port=int(sys.argv[1]), print=lambda *a: print("ready", flush=True)
-)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+port = listener.getsockname()[1]
+web.run_app(app, sock=listener, print=lambda *a: print(f"ready on {port}", flush=True))
 """
 TEMPLATE_PARAMS = {"shop": "Acme", "tracking_number": "1Z999AA1", "carrier": "DHL", "eta": "2 Dec"}
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed")
@@ -160,10 +162,16 @@ def numbers(count: int) -> list[str]:
     return [number for group in zip(*by_region, strict=True) for number in group][:count]
 
 
+_STARTED: list[Any] = []
+"""Every process this script started: :func:`stop_all` ends those still running, however
+the run ends (a process that fails to start must not leave the others behind)."""
+
+
 async def start(*args: str, cwd: Path, pattern: str, env: dict[str, str] | None = None) -> Any:
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd, env=env
     )
+    _STARTED.append(process)
     assert process.stdout is not None
     regex = re.compile(pattern)
     lines: list[str] = []
@@ -180,6 +188,20 @@ async def start(*args: str, cwd: Path, pattern: str, env: dict[str, str] | None 
 
 
 _DRAINS: set[asyncio.Task[None]] = set()
+
+
+async def stop_all() -> None:
+    """SIGTERM to every started process still running (the latest first), SIGKILL after 20 s."""
+    for process in reversed(_STARTED):
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
 
 
 async def _drain(process: Any) -> None:
@@ -379,11 +401,14 @@ def write_statistics(stats_dir: Path, roles: dict[int, str]) -> tuple[dict[str, 
         counts = json.loads(path.read_text())
         wait, held = counts.pop("lock_wait_us", 0), counts.pop("lock_held_us", 0)
         held_cpu = counts.pop("lock_held_cpu_us", 0)
+        runnable = counts.pop("lock_held_runnable_us", 0)
         role = roles.get(int(path.stem), "?")
         if wait or held:
             lock_lines.append(
                 f"  {role:<12} waited {wait / 1e6:.1f} s, held {held / 1e6:.1f} s"
-                f" (writer thread CPU {held_cpu / 1e6:.1f} s)"
+                f" (writer thread CPU {held_cpu / 1e6:.1f} s, runnable {runnable / 1e6:.1f} s),"
+                f" {counts.get('commit', 0):,} transactions,"
+                f" {counts.get('statements', 0):,} statements"
             )
         for name, value in counts.items():
             totals[name] = totals.get(name, 0) + int(value)
@@ -413,6 +438,7 @@ async def main() -> int:
     parser.add_argument("--receipt-delay-ms", type=float, default=50.0)
     parser.add_argument("--db", type=Path, default=None, help="start from a copy of this DB")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
+    parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples/s")
     parser.add_argument("--keep-db", type=Path, default=None, help="copy the database here")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -447,6 +473,7 @@ async def main() -> int:
     try:
         return await run(args, connections, channel_count, workdir, database, database_url, cluster)
     finally:
+        await stop_all()
         if cluster is not None:
             cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -508,10 +535,8 @@ async def run(
         )
         + channels_config(ports, args.window)
     )
-    receiver_port = 38000 + os.getpid() % 1000
-    receiver, _, _ = await start(
-        python, "-c", RECEIVER, str(receiver_port), cwd=workdir, pattern="ready"
-    )
+    receiver, match, _ = await start(python, "-c", RECEIVER, cwd=workdir, pattern=r"ready on (\d+)")
+    receiver_port = int(match.group(1))
     stats_dir = workdir / "write-stats"
     stats_dir.mkdir()
     env = dict(os.environ)
@@ -551,14 +576,7 @@ async def run(
         pipelines.append(pipeline)
     await asyncio.sleep(1.0)  # the rest of the announcement; channels bind
     hook_url = f"http://127.0.0.1:{receiver_port}/hook"
-    try:
-        key = await setup_account(base, hook_url, args.events, workdir, config)
-    except BaseException:
-        # Leave nothing running behind.
-        for process in (*pipelines, serve, *simulators, receiver):
-            process.send_signal(signal.SIGTERM)
-            await process.wait()
-        raise
+    key = await setup_account(base, hook_url, args.events, workdir, config)
     recipients = numbers(args.count)
     tree = [pid for root in (serve, *pipelines) for pid in process_tree(root.pid)]
     postmaster = cluster.postmaster_pid if cluster is not None else None
@@ -578,7 +596,7 @@ async def run(
                     "-f",
                     "raw",
                     "-r",
-                    "100",
+                    str(args.profile_rate),
                     "--nonblocking",
                     "-o",
                     str(args.profile / f"{roles[pid]}-{pid}.txt"),

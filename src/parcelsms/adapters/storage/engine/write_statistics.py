@@ -6,7 +6,9 @@ of 100 rows counts as 100 executions, which is what SQLite does) and, when the p
 exits, writes ``<pid>.json`` there: ``statements`` (all but BEGIN/COMMIT), ``insert``,
 ``update``, ``delete``, ``select``, ``commit`` (transactions), ``rows`` (rows inserted,
 updated or deleted: SQLite's ``total_changes``), and ``lock_wait_us`` / ``lock_held_us``:
-time spent waiting for and holding the machine-wide write lock (:mod:`.write_lock`).
+time spent waiting for and holding the machine-wide write lock (:mod:`.write_lock`), and of
+the held time ``lock_held_cpu_us`` (the writer thread on a core) and ``lock_held_runnable_us``
+(the writer thread ready to run, waiting for a core; Linux).
 ``bench/throughput.py`` sums the files of all processes and divides by the messages it sent.
 The trace costs about a microsecond per statement, so it is for measuring what is written,
 not how fast.
