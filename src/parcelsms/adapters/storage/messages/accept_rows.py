@@ -235,7 +235,9 @@ class AcceptOperation:
             return {}
         rows = connection.execute(
             select(*_REPLAY_COLUMNS).where(
-                pair_in(messages.c.account_id, messages.c.idempotency_key, keys)
+                pair_in(messages.c.account_id, messages.c.idempotency_key, keys),
+                # The partial index's own condition, stated (test_hot_lookup_plans.py).
+                messages.c.idempotency_key.is_not(None),
             )
         )
         return {(row.account_id, row.idempotency_key): _idempotent_request(row) for row in rows}

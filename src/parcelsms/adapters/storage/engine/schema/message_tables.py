@@ -97,7 +97,15 @@ messages = Table(
     # Searches by reference or number list newest first: the index ends in id so no sort
     # is needed and no statistics have to talk the planner out of walking (account_id, id)
     # (migration 0017).
-    Index(None, "account_id", "client_ref", "id"),
+    # Partial (migration 0020): only messages that carry a reference are indexed.
+    Index(
+        None,
+        "account_id",
+        "client_ref",
+        "id",
+        sqlite_where=text("client_ref IS NOT NULL"),
+        postgresql_where=text("client_ref IS NOT NULL"),
+    ),
     # The message list's country filter (newest first within the country).
     Index(None, "account_id", "country", "id"),
     # Its status filter (migration 0017): a rare status is a short stretch, not a walk.
@@ -105,8 +113,17 @@ messages = Table(
     Index(None, "account_id", "to_e164", "id"),
     # A reply is owned by the latest message sent to its number (migration 0006).
     Index(None, "to_e164", "created_at"),
-    # NULL keys are distinct on SQLite and PostgreSQL: only keyed requests are constrained.
-    Index(None, "account_id", "idempotency_key", unique=True),
+    # Only keyed requests are indexed (and constrained), partial since migration 0020: a full
+    # index gave every unkeyed message an entry, and under ANALYZE statistics, which count
+    # those NULL keys as one value, SQLite planned a keyed lookup as a scan of the table.
+    Index(
+        None,
+        "account_id",
+        "idempotency_key",
+        unique=True,
+        sqlite_where=text("idempotency_key IS NOT NULL"),
+        postgresql_where=text("idempotency_key IS NOT NULL"),
+    ),
 )
 
 message_parts = Table(
