@@ -31,6 +31,10 @@ from parcelsms.adapters.storage.messages.accept_rows import (
     read_idempotent_request,
 )
 from parcelsms.adapters.storage.messages.message_query_rows import read_message_page
+from parcelsms.adapters.storage.messages.pending_receipt_rows import (
+    PendingSweepOperation,
+    SweepRequest,
+)
 from parcelsms.adapters.storage.messages.receipt_rows import (
     NewPart,
     ReceiptOperation,
@@ -50,6 +54,10 @@ MILLION_MESSAGE_STATISTICS = [
     ("messages", "ix_messages_account_id_to_e164_id", "1020000 1020000 51 1"),
     ("messages", "ix_messages_to_e164_created_at", "1020000 51 26"),
     ("messages", "sqlite_autoindex_messages_1", "1020000 1"),
+    # Receipts for ids the carrier never gave us, waiting out the pending TTL (checked).
+    ("pending_receipts", "ix_pending_receipts_channel_match_key", "500000 500000 1"),
+    ("pending_receipts", "ix_pending_receipts_received_at", "500000 1"),
+    ("pending_receipts", "ix_pending_receipts_unchecked", "20 1"),
 ]
 # What ANALYZE wrote for the full index of idempotency keys before migration 0020: every
 # NULL key counted as one value.
@@ -127,11 +135,16 @@ def _plans(engine: Engine, call: Callable[[Connection], object]) -> list[list[st
         ]
 
 
-def _assert_searched(plans: list[list[str]]) -> None:
+def _assert_searched(plans: list[list[str]], walks: tuple[str, ...] = ()) -> None:
+    """No step scans a large table, but for ``walks`` (an ordered walk of a small index)."""
     for plan in plans:
-        scans = [step for step in plan if step.startswith(tuple(f"SCAN {t}" for t in TABLES))]
+        scans = [
+            step
+            for step in plan
+            if step.startswith(tuple(f"SCAN {t}" for t in TABLES)) and step not in walks
+        ]
         assert not scans, plan
-        assert any(step.startswith("SEARCH ") for step in plan), plan
+        assert any(step.startswith("SEARCH ") or step in walks for step in plan), plan
 
 
 def _owners(connection: Connection) -> object:
@@ -166,6 +179,32 @@ LOOKUPS: dict[str, Callable[[Connection], object]] = {
 @pytest.mark.parametrize("lookup", list(LOOKUPS), ids=list(LOOKUPS))
 def test_each_lookup_searches_an_index(large_database: Engine, lookup: str) -> None:
     _assert_searched(_plans(large_database, LOOKUPS[lookup]))
+
+
+_UNCHECKED_WALK = "SCAN pending_receipts USING INDEX ix_pending_receipts_unchecked"
+
+
+def _sweep(connection: Connection) -> object:
+    context = StorageContext(webhook_policy=StatusWebhookPolicy(), pepper=b"")
+    sweep = PendingSweepOperation(context, ReceiptOperation(context))
+    return sweep(connection, [SweepRequest(now=NOW, pending_ttl=timedelta(hours=72))])
+
+
+def test_the_receipt_sweep_walks_only_the_unchecked_receipts(large_database: Engine) -> None:
+    plans = _plans(large_database, _sweep)
+    _assert_searched(plans, walks=(_UNCHECKED_WALK,))
+    assert any(_UNCHECKED_WALK in plan for plan in plans), plans
+
+
+def test_without_the_unchecked_index_the_sweep_scanned_every_pending_receipt(
+    large_database: Engine,
+) -> None:
+    """The control: the index of migration 0021 dropped, the sweep walks the whole table."""
+    with large_database.connect() as connection:
+        connection.exec_driver_sql("DROP INDEX ix_pending_receipts_unchecked")
+        connection.commit()
+    plans = _plans(large_database, _sweep)
+    assert any("SCAN pending_receipts" in plan for plan in plans), plans
 
 
 def test_with_the_full_key_index_and_its_statistics_the_lookup_scanned(tmp_path: Path) -> None:

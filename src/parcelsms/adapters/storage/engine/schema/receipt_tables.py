@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
 )
 
 from parcelsms.adapters.storage.engine.schema.column_types import (
@@ -23,6 +24,11 @@ from parcelsms.adapters.storage.engine.schema.column_types import (
     json_column,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
+
+# The sweep's conditions as each dialect renders them (``checked.is_(False)``), so that the
+# planner sees that the query implies the partial index's condition.
+_UNCHECKED_SQLITE = "match_key IS NOT NULL AND responded_at_us IS NULL AND checked IS 0"
+_UNCHECKED_POSTGRESQL = "match_key IS NOT NULL AND responded_at_us IS NULL AND checked IS false"
 
 pending_receipts = Table(
     "pending_receipts",
@@ -41,6 +47,16 @@ pending_receipts = Table(
     Column("checked", Boolean, nullable=False, server_default=false()),
     Column("payload", json_column(), nullable=False),
     Index(None, "channel", "match_key"),
+    # The receipts the sweep still has to look at, in arrival order (partial, migration
+    # 0021): checked receipts wait up to the pending TTL (72 h), and a carrier that sends
+    # receipts for ids it never gave us can leave millions; without this index the sweep
+    # walked them all every second, holding the write lock (43 ms per 500,000).
+    Index(
+        "ix_pending_receipts_unchecked",
+        "id",
+        sqlite_where=text(_UNCHECKED_SQLITE),
+        postgresql_where=text(_UNCHECKED_POSTGRESQL),
+    ),
 )
 
 unmatched_receipts = Table(
