@@ -510,9 +510,9 @@ async def run(
             shutil.copy(pepper, workdir / "parcelsms.pepper")
     (workdir / "scenario.toml").write_text(SCENARIO.format(delay=args.receipt_delay_ms / 1000))
     python = sys.executable
-    simulators, ports = [], []
+    ports = []
     for _ in range(channel_count):
-        simulator, match, _ = await start(
+        _, match, _ = await start(
             python,
             "-m",
             "parcelsms.cli.main",
@@ -524,7 +524,6 @@ async def run(
             cwd=workdir,
             pattern=r"listening on [\d.]+:(\d+)",
         )
-        simulators.append(simulator)
         ports.append(int(match.group(1)))
     config = workdir / "parcelsms.toml"
     config.write_text(
@@ -535,7 +534,7 @@ async def run(
         )
         + channels_config(ports, args.window)
     )
-    receiver, match, _ = await start(python, "-c", RECEIVER, cwd=workdir, pattern=r"ready on (\d+)")
+    _, match, _ = await start(python, "-c", RECEIVER, cwd=workdir, pattern=r"ready on (\d+)")
     receiver_port = int(match.group(1))
     stats_dir = workdir / "write-stats"
     stats_dir.mkdir()
@@ -628,12 +627,7 @@ async def run(
     for profiler in profilers:
         profiler.send_signal(signal.SIGINT)
         await profiler.wait()
-    for process in (*pipelines, serve):
-        process.send_signal(signal.SIGTERM)
-        await process.wait()
-    for process in (*simulators, receiver):
-        process.send_signal(signal.SIGTERM)
-        await process.wait()
+    await stop_all()  # the platform's processes write their statistics as they exit
 
     accepted = len(load.accepted)
     missing = [m for m in load.accepted if m not in finals]

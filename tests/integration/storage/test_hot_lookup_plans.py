@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from billing_storage import message
+from planner_statistics import with_statistics
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -42,7 +44,7 @@ from parcelsms.adapters.storage.messages.receipt_rows import (
 )
 from parcelsms.adapters.storage.messages.recent_send_rows import RecentSends
 from parcelsms.domain.recipient_rule import RecipientRule
-from parcelsms.pipeline.message_ports import MessageFilter, NewMessage
+from parcelsms.pipeline.message_ports import MessageFilter
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
 
 MILLION_MESSAGE_STATISTICS = [
@@ -67,51 +69,17 @@ FULL_KEY_INDEX_STATISTICS = (
     "1020000 1020000 1020000",
 )
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+CONTEXT = StorageContext(webhook_policy=StatusWebhookPolicy(), pepper=b"")
 TABLES = ("messages", "message_parts", "pending_receipts", "suppressions", "blacklist")
-
-
-def _analyzed(url: str, statistics: list[tuple[str, str, str]]) -> Engine:
-    engine = create_sqlite_engine(url)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")  # creates sqlite_stat1
-        connection.exec_driver_sql("DELETE FROM sqlite_stat1")
-        for row in statistics:
-            connection.exec_driver_sql(
-                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", row
-            )
-        connection.commit()
-    engine.dispose()
-    return create_sqlite_engine(url)  # new connections read the statistics
 
 
 @pytest.fixture
 def large_database(tmp_path: Path) -> Iterator[Engine]:
     url = f"sqlite:///{tmp_path / 'plans.db'}"
     migrate_blocking(url)
-    engine = _analyzed(url, MILLION_MESSAGE_STATISTICS)
+    engine = with_statistics(url, MILLION_MESSAGE_STATISTICS)
     yield engine
     engine.dispose()
-
-
-def _message(number: int, **extra: Any) -> NewMessage:
-    return NewMessage(
-        account_id="acc_a",
-        to_e164=f"+4479{number:08d}",
-        country="GB",
-        template_id=None,
-        language="en",
-        body="Your parcel is out for delivery.",
-        encoding="GSM7",
-        segments=1,
-        price_micros=42_500,
-        currency="EUR",
-        sender_id=None,
-        client_ref=None,
-        callback_url=None,
-        route_plan=("carrier-a",),
-        valid_until=NOW + timedelta(days=2),
-        **extra,
-    )
 
 
 def _plans(engine: Engine, call: Callable[[Connection], object]) -> list[list[str]]:
@@ -148,8 +116,11 @@ def _assert_searched(plans: list[list[str]], walks: tuple[str, ...] = ()) -> Non
 
 
 def _owners(connection: Connection) -> object:
-    keyed = [_message(n, idempotency_key=f"key-{n}", request_hash="h") for n in range(3)]
-    operation = AcceptOperation(StorageContext(webhook_policy=StatusWebhookPolicy(), pepper=b""))
+    keyed = [
+        message("acc_a", to_e164=f"+4479{n:08d}", idempotency_key=f"key-{n}", request_hash="h")
+        for n in range(3)
+    ]
+    operation = AcceptOperation(CONTEXT)
     return operation._existing_owners(connection, keyed)
 
 
@@ -158,7 +129,10 @@ LOOKUPS: dict[str, Callable[[Connection], object]] = {
     "idempotent replay (reader)": lambda c: read_idempotent_request(c, "acc_a", "key-1"),
     "recent sends (accept)": lambda c: RecentSends.load(
         c,
-        [_message(n, recipient_rule=RecipientRule(per_hour=3)) for n in range(3)],
+        [
+            message("acc_a", to_e164=f"+4479{n:08d}", recipient_rule=RecipientRule(per_hour=3))
+            for n in range(3)
+        ],
         NOW,
     ),
     "blocked recipients (accept)": lambda c: read_blocked_recipients(
@@ -167,9 +141,9 @@ LOOKUPS: dict[str, Callable[[Connection], object]] = {
     "receipt parts (receipts)": lambda c: _candidate_index(
         c, [("carrier-a", "1a"), ("carrier-a", "1b"), ("carrier-b", "7")]
     ),
-    "pending receipts (submissions)": lambda c: ReceiptOperation(
-        StorageContext(webhook_policy=StatusWebhookPolicy(), pepper=b"")
-    ).apply_for_parts(c, [NewPart("carrier-a", "1a"), NewPart("carrier-b", "7")]),
+    "pending receipts (submissions)": lambda c: ReceiptOperation(CONTEXT).apply_for_parts(
+        c, [NewPart("carrier-a", "1a"), NewPart("carrier-b", "7")]
+    ),
     "search by client_ref (reader)": lambda c: read_message_page(
         c, "acc_a", MessageFilter(client_ref="order-1"), None, 50
     ),
@@ -185,8 +159,7 @@ _UNCHECKED_WALK = "SCAN pending_receipts USING INDEX ix_pending_receipts_uncheck
 
 
 def _sweep(connection: Connection) -> object:
-    context = StorageContext(webhook_policy=StatusWebhookPolicy(), pepper=b"")
-    sweep = PendingSweepOperation(context, ReceiptOperation(context))
+    sweep = PendingSweepOperation(CONTEXT, ReceiptOperation(CONTEXT))
     return sweep(connection, [SweepRequest(now=NOW, pending_ttl=timedelta(hours=72))])
 
 
@@ -220,7 +193,7 @@ def test_with_the_full_key_index_and_its_statistics_the_lookup_scanned(tmp_path:
         )
         connection.commit()
     engine.dispose()
-    engine = _analyzed(url, [*MILLION_MESSAGE_STATISTICS, FULL_KEY_INDEX_STATISTICS])
+    engine = with_statistics(url, [*MILLION_MESSAGE_STATISTICS, FULL_KEY_INDEX_STATISTICS])
     try:
         plans = _plans(engine, _owners)
     finally:

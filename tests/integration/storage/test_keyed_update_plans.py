@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planner_statistics import with_statistics
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
@@ -20,7 +21,6 @@ from parcelsms.adapters.storage.engine.bulk_statements import MULTI_ROW_SIZES
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
 from parcelsms.adapters.storage.engine.migrate import migrate_blocking
 from parcelsms.adapters.storage.engine.schema.webhook_tables import webhook_outbox
-from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
 from parcelsms.adapters.storage.messages.receipt_rows import _PART_UPDATE
 from parcelsms.adapters.storage.webhooks.webhook_rows import _RESULT_UPDATE
 
@@ -51,17 +51,7 @@ _WITH_A_CONSTANT = KeyedUpdate(
 def large_database(tmp_path: Path) -> Any:
     url = f"sqlite:///{tmp_path / 'plans.db'}"
     migrate_blocking(url)
-    engine = create_sqlite_engine(url)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")  # creates sqlite_stat1
-        connection.exec_driver_sql("DELETE FROM sqlite_stat1")
-        for table, index, stat in MILLION_ROW_STATISTICS:
-            connection.exec_driver_sql(
-                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", (table, index, stat)
-            )
-        connection.commit()
-    engine.dispose()
-    engine = create_sqlite_engine(url)  # new connections read the statistics
+    engine = with_statistics(url, MILLION_ROW_STATISTICS)
     yield engine
     engine.dispose()
 
