@@ -24,6 +24,7 @@ Which number types can receive a notification SMS:
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import Final
@@ -92,33 +93,52 @@ def parse_recipient(raw: str, *, field: str = "to") -> Recipient:
     valid numbers that cannot receive SMS; ``unsupported_country`` for non-geographic
     numbers. ``field`` is reported with the error. Messages never repeat the number itself,
     so they are safe to log.
+
+    The verdict on the number's digits is remembered (:data:`DIGITS_CACHE_SIZE` numbers, the
+    least recently used forgotten first): a parcel's recipient gets a text when it ships,
+    clears customs, goes out for delivery and is delivered, and checking a number against
+    its country's numbering plan is most of what composing a message costs.
     """
-    digits = _international_digits(raw, field)
+    verdict = _verdict(_international_digits(raw, field))
+    if isinstance(verdict, Recipient):
+        return verdict
+    code, message = verdict
+    raise error(code, message, field=field)
+
+
+DIGITS_CACHE_SIZE: Final = 65_536
+"""Numbers whose verdict :func:`parse_recipient` keeps (a few MB)."""
+
+_Refusal = tuple[str, str]  # (catalogue code, message)
+
+
+@functools.lru_cache(maxsize=DIGITS_CACHE_SIZE)
+def _verdict(digits: str) -> Recipient | _Refusal:
+    """The :class:`Recipient` of international ``digits``, or why they are refused: the same
+    for any field (the caller names it), so both are remembered."""
     try:
         number = phonenumbers.parse("+" + digits, None)
     except NumberParseException as exc:
-        raise _invalid(field, _parse_failure_message(exc)) from None
+        return ("invalid_number", _parse_failure_message(exc))
     calling_code = number.country_code or 0  # always set after a successful parse
     # number_type() is UNKNOWN exactly when is_valid_number() is False; asking it alone
     # saves a second pass over the country's number patterns (a third of the time).
     number_type = phonenumbers.number_type(number)
     if number_type == PhoneNumberType.UNKNOWN:
-        raise _invalid(field, _invalid_reason(number, calling_code))
+        return ("invalid_number", _invalid_reason(number, calling_code))
     region = phonenumbers.region_code_for_number(number)
     if region not in KNOWN_REGIONS:
-        raise error(
+        return (
             "unsupported_country",
             f"+{calling_code} numbers are non-geographic (not of any country) and cannot "
             "be routed.",
-            field=field,
         )
     accepted = _ACCEPTED_TYPES.get(number_type)
     if accepted is None:
         kind = _REFUSED_TYPES.get(number_type, "not a mobile number")
-        raise error(
+        return (
             "not_mobile",
             f"The number is {kind} in {region} and cannot receive SMS; send a mobile number.",
-            field=field,
         )
     return Recipient(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),

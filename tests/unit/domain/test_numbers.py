@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from parcelsms.domain.numbers import KNOWN_REGIONS, mask_number, parse_recipient
+from parcelsms.domain.numbers import (
+    DIGITS_CACHE_SIZE,
+    KNOWN_REGIONS,
+    _verdict,
+    mask_number,
+    parse_recipient,
+)
 from parcelsms.errors import CatalogueError
 
 # Spellings of the same numbers that people paste; the expected E.164 is the digits after
@@ -214,3 +220,27 @@ def test_mask_never_raises_on_odd_input() -> None:
     assert mask_number("") == ""
     assert mask_number("+") == "+"
     assert "*" in mask_number("abc")
+
+
+def test_a_remembered_refusal_names_the_field_of_each_call() -> None:
+    """The verdict on the digits is remembered; the field is the caller's, every time."""
+    for field in ("messages[0].to", "messages[7].to", "to"):
+        with pytest.raises(CatalogueError) as refused:
+            parse_recipient("+44 20 7946 0958", field=field)  # a London fixed line
+        assert refused.value.code == "not_mobile"
+        assert refused.value.field == field
+        assert "GB" in refused.value.message
+
+
+def test_spellings_of_one_number_share_the_remembered_verdict() -> None:
+    cache = _verdict.cache_info()
+    first = parse_recipient("+34 699 12 34 56")
+    again = parse_recipient("0034699123456", field="messages[1].to")
+    assert again == first
+    assert _verdict.cache_info().hits > cache.hits
+    assert again.e164 == "+34699123456"
+    assert again.country == "ES"
+
+
+def test_the_remembered_verdicts_are_bounded() -> None:
+    assert _verdict.cache_info().maxsize == DIGITS_CACHE_SIZE

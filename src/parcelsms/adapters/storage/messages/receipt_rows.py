@@ -29,13 +29,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.conditions import pair_in
+from parcelsms.adapters.storage.engine.conditions import in_json_array, pair_in
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
-from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
+from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime, sqlite_datetime
 from parcelsms.adapters.storage.engine.schema.message_tables import message_parts
 from parcelsms.adapters.storage.engine.schema.receipt_tables import pending_receipts
 from parcelsms.adapters.storage.messages.message_state_rows import MessageState, load_states
@@ -150,28 +151,82 @@ def _candidate_index(
     found: dict[tuple[str, str], list[_Part]] = {}
     if not pairs:
         return found
-    rows = connection.execute(
-        select(*_PART_COLUMNS).where(
-            pair_in(message_parts.c.channel, message_parts.c.carrier_id, pairs)
+    rows: Iterable[Sequence[Any]]
+    if connection.dialect.name == "sqlite":
+        rows = _candidate_rows_from_sqlite(connection, pairs)
+    else:
+        rows = connection.execute(
+            select(*_PART_COLUMNS).where(
+                pair_in(message_parts.c.channel, message_parts.c.carrier_id, pairs)
+            )
         )
-    )
-    for row in rows:
-        found.setdefault((row.channel, row.carrier_id), []).append(
+    for (
+        message_id,
+        part_no,
+        channel,
+        carrier_id,
+        responded_at_us,
+        status,
+        stat,
+        err,
+        receipt_raw,
+        done_at,
+        parts_of_message,
+    ) in rows:
+        found.setdefault((channel, carrier_id), []).append(
             _Part(
-                message_id=row.message_id,
-                part_no=row.part_no,
-                channel=row.channel,
-                key=row.carrier_id,
-                responded_at_us=row.responded_at_us,
-                status=row.status,
-                stat=row.stat,
-                err=row.err,
-                receipt_raw=row.receipt_raw,
-                done_at=row.done_at,
-                parts_of_message=row.parts_of_message,
+                message_id=message_id,
+                part_no=part_no,
+                channel=channel,
+                key=carrier_id,
+                responded_at_us=responded_at_us,
+                status=status,
+                stat=stat,
+                err=err,
+                receipt_raw=receipt_raw,
+                done_at=done_at,
+                parts_of_message=parts_of_message,
             )
         )
     return found
+
+
+# The same columns, read with the driver's cursor on SQLite (as ``load_states`` does): one
+# statement text per channel for any number of keys (a JSON array), searched through
+# ``ix_message_parts_channel_carrier_id`` (test_hot_lookup_plans.py). Every receipt runs it
+# inside the write transaction, where building the expression, looking up its compiled form
+# and SQLAlchemy's rows cost more than SQLite's search.
+_SQLITE_CANDIDATES = select(*_PART_COLUMNS).where(
+    message_parts.c.channel == bindparam("channel"),
+    in_json_array(message_parts.c.carrier_id, "keys"),
+)
+_SQLITE_CANDIDATES_COMPILED = _SQLITE_CANDIDATES.compile(dialect=sqlite_dialect.dialect())
+SQLITE_CANDIDATES_SQL = str(_SQLITE_CANDIDATES_COMPILED)
+_CANDIDATE_PARAMETERS = tuple(_SQLITE_CANDIDATES_COMPILED.positiontup or ())
+
+
+def _candidate_rows_from_sqlite(
+    connection: Connection, pairs: set[tuple[str, str]]
+) -> list[tuple[Any, ...]]:
+    by_channel: dict[str, list[str]] = {}
+    for channel, key in pairs:
+        by_channel.setdefault(channel, []).append(key)
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection inside the caller's transaction
+    rows: list[tuple[Any, ...]] = []
+    cursor = driver.cursor()
+    try:
+        for channel, channel_keys in by_channel.items():
+            given = {"channel": channel, "keys": msgspec.json.encode(channel_keys).decode()}
+            parameters = tuple(given[name] for name in _CANDIDATE_PARAMETERS)
+            for row in cursor.execute(SQLITE_CANDIDATES_SQL, parameters):
+                done_at = row[9]
+                rows.append(
+                    row if done_at is None else (*row[:9], sqlite_datetime(done_at), row[10])
+                )
+    finally:
+        cursor.close()
+    return rows
 
 
 class ReceiptOperation:

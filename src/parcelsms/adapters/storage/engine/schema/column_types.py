@@ -71,6 +71,11 @@ def _sqlite_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
+sqlite_datetime = _sqlite_datetime
+"""A :class:`UtcDateTime` column's SQLite text (or NULL) as an aware UTC datetime, for code
+that reads rows with the driver's cursor."""
+
+
 def json_column() -> JSON:
     """A JSON column type; ``None`` is SQL NULL."""
     # none_as_null: a Python None is SQL NULL, not the JSON text 'null'.
