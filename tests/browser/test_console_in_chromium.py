@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from console_browser import ConsoleSite, log_in, screenshot
 from console_users import CONSOLE_PASSWORD, add_console_user
-from playwright.async_api import Browser
+from playwright.async_api import Browser, expect
 
 pytestmark = pytest.mark.browser
 
@@ -134,7 +134,10 @@ async def test_the_console_is_usable_with_the_keyboard_and_fits_a_phone_screen(
     page.on("pageerror", lambda error: problems.append(str(error)))
 
     await page.goto(f"{console_site.base_url}/console/login")
-    await page.keyboard.type("k@courier.test")  # the e-mail field has the focus
+    # The e-mail field takes the focus by itself (autofocus); wait for it rather than type
+    # into a page that has not applied it yet (under load, the keys went nowhere).
+    await expect(page.locator("input[name=email]")).to_be_focused()
+    await page.keyboard.type("k@courier.test")
     await page.keyboard.press("Tab")
     await page.keyboard.type(CONSOLE_PASSWORD)
     await page.keyboard.press("Enter")
