@@ -15,10 +15,10 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.domain.status import FINAL_STATUSES
 from parcelsms.pipeline.message_ports import ErrorDetail
@@ -142,24 +142,15 @@ def load_states(connection: Connection, message_ids: Iterable[str]) -> dict[str,
 
 
 # The same columns as state_query(), read with the driver's cursor: every receipt and every
-# submission loads the states of its messages inside the write transaction, where the
-# SQLAlchemy row (a Row object, name lookups, a result processor per column) cost about as
-# much as SQLite's own work. One statement text for any number of ids (a JSON array).
-_SQLITE_STATES = str(
-    select(*_STATE_COLUMNS)
-    .where(in_json_array(messages.c.id, "ids"))
-    .compile(dialect=sqlite.dialect())
+# submission loads the states of its messages inside the write transaction. One statement
+# text for any number of ids (a JSON array).
+_SQLITE_STATES = SqliteDriverQuery(
+    select(*_STATE_COLUMNS).where(in_json_array(messages.c.id, "ids"))
 )
 
 
 def _load_states_from_sqlite(connection: Connection, ids: list[str]) -> dict[str, MessageState]:
-    driver = connection.connection.driver_connection
-    assert driver is not None  # an open connection inside the caller's transaction
-    cursor = driver.cursor()
-    try:
-        rows = cursor.execute(_SQLITE_STATES, (msgspec.json.encode(ids).decode(),)).fetchall()
-    finally:
-        cursor.close()
+    rows = _SQLITE_STATES.rows(connection, ids=msgspec.json.encode(ids).decode())
     states = {}
     for (
         message_id,

@@ -30,11 +30,11 @@ from typing import Any, Literal
 
 import msgspec
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.conditions import in_json_array, pair_in
+from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime, sqlite_datetime
 from parcelsms.adapters.storage.engine.schema.message_tables import message_parts
@@ -193,16 +193,13 @@ def _candidate_index(
 
 # The same columns, read with the driver's cursor on SQLite (as ``load_states`` does): one
 # statement text per channel for any number of keys (a JSON array), searched through
-# ``ix_message_parts_channel_carrier_id`` (test_hot_lookup_plans.py). Every receipt runs it
-# inside the write transaction, where building the expression, looking up its compiled form
-# and SQLAlchemy's rows cost more than SQLite's search.
-_SQLITE_CANDIDATES = select(*_PART_COLUMNS).where(
-    message_parts.c.channel == bindparam("channel"),
-    in_json_array(message_parts.c.carrier_id, "keys"),
+# ``ix_message_parts_channel_carrier_id`` (test_hot_lookup_plans.py).
+_SQLITE_CANDIDATES = SqliteDriverQuery(
+    select(*_PART_COLUMNS).where(
+        message_parts.c.channel == bindparam("channel"),
+        in_json_array(message_parts.c.carrier_id, "keys"),
+    )
 )
-_SQLITE_CANDIDATES_COMPILED = _SQLITE_CANDIDATES.compile(dialect=sqlite_dialect.dialect())
-SQLITE_CANDIDATES_SQL = str(_SQLITE_CANDIDATES_COMPILED)
-_CANDIDATE_PARAMETERS = tuple(_SQLITE_CANDIDATES_COMPILED.positiontup or ())
 
 
 def _candidate_rows_from_sqlite(
@@ -211,21 +208,12 @@ def _candidate_rows_from_sqlite(
     by_channel: dict[str, list[str]] = {}
     for channel, key in pairs:
         by_channel.setdefault(channel, []).append(key)
-    driver = connection.connection.driver_connection
-    assert driver is not None  # an open connection inside the caller's transaction
     rows: list[tuple[Any, ...]] = []
-    cursor = driver.cursor()
-    try:
-        for channel, channel_keys in by_channel.items():
-            given = {"channel": channel, "keys": msgspec.json.encode(channel_keys).decode()}
-            parameters = tuple(given[name] for name in _CANDIDATE_PARAMETERS)
-            for row in cursor.execute(SQLITE_CANDIDATES_SQL, parameters):
-                done_at = row[9]
-                rows.append(
-                    row if done_at is None else (*row[:9], sqlite_datetime(done_at), row[10])
-                )
-    finally:
-        cursor.close()
+    for channel, channel_keys in by_channel.items():
+        keys = msgspec.json.encode(channel_keys).decode()
+        for row in _SQLITE_CANDIDATES.rows(connection, channel=channel, keys=keys):
+            done_at = row[9]
+            rows.append(row if done_at is None else (*row[:9], sqlite_datetime(done_at), row[10]))
     return rows
 
 

@@ -36,7 +36,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
         if dialect.name == "sqlite":
-            return _sqlite_datetime
+            return sqlite_datetime
         return super().result_processor(dialect, coltype)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -65,15 +65,12 @@ def _sqlite_text(value: datetime | None) -> str | None:
     return utc.isoformat(" ", "microseconds")
 
 
-def _sqlite_datetime(value: str | None) -> datetime | None:
+def sqlite_datetime(value: str | None) -> datetime | None:
+    """A :class:`UtcDateTime` column's SQLite text (or NULL) as an aware UTC datetime (also
+    for code that reads rows with the driver's cursor)."""
     if value is None:
         return None
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-sqlite_datetime = _sqlite_datetime
-"""A :class:`UtcDateTime` column's SQLite text (or NULL) as an aware UTC datetime, for code
-that reads rows with the driver's cursor."""
 
 
 def json_column() -> JSON:
