@@ -1,4 +1,5 @@
-"""The parts a receipt may name, read with SQLite's cursor as SQLAlchemy would read them."""
+"""The parts a receipt may name, and the receipts waiting for a recorded part, read with
+SQLite's cursor as SQLAlchemy would read them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ from sqlalchemy.engine import Connection, Engine
 from parcelsms.adapters.storage.engine.conditions import pair_in
 from parcelsms.adapters.storage.engine.migrate import migrate_blocking
 from parcelsms.adapters.storage.engine.schema.message_tables import message_parts
+from parcelsms.adapters.storage.engine.schema.receipt_tables import pending_receipts
 from parcelsms.adapters.storage.engine.sqlite_engine import create_sqlite_engine
-from parcelsms.adapters.storage.messages.receipt_rows import _PART_COLUMNS, _candidate_index
+from parcelsms.adapters.storage.messages.receipt_rows import (
+    _PART_COLUMNS,
+    PENDING_COLUMNS,
+    _candidate_index,
+    _pending_rows_from_sqlite,
+)
 
 DONE = datetime(2026, 12, 5, 9, 30, 15, 123456, tzinfo=UTC)
 PARTS = [
@@ -107,3 +114,44 @@ def test_a_final_part_keeps_its_time_and_a_split_message_its_part_count(
     assert by_message["msg_d"].done_at is None
     assert by_message["msg_b"].parts_of_message == 2
     assert by_message["msg_a"].parts_of_message == 1
+
+
+def test_the_cursor_reads_the_pending_receipts_sqlalchemy_reads(parts_database: Engine) -> None:
+    """The lookup of a recorded submission's early receipts: same rows, oldest first, with
+    the payload decoded as the JSON column decodes it."""
+    waiting = [
+        # channel, carrier id, match key, responded_at_us, payload
+        ("carrier-a", "1A", "1a", None, {"stat": "DELIVRD", "parts": [1, 2]}),
+        ("carrier-b", "1A", "1a", 7, {"stat": "UNDELIV"}),
+        ("carrier-a", "1B", "1b", None, {"stat": "EXPIRED"}),
+        ("carrier-a", "1A", "1a", 9, {"stat": "DELIVRD", "raw": "id:1A stat:DELIVRD"}),
+        ("carrier-a", "zz", None, None, {"stat": "DELIVRD"}),  # no key: never looked up
+    ]
+    with parts_database.connect() as connection:
+        connection.execute(
+            pending_receipts.insert(),
+            [
+                {
+                    "channel": channel,
+                    "carrier_id": carrier_id,
+                    "match_key": key,
+                    "responded_at_us": responded,
+                    "received_at": DONE,
+                    "received_at_us": 1,
+                    "payload": payload,
+                }
+                for channel, carrier_id, key, responded, payload in waiting
+            ],
+        )
+        pairs = {("carrier-a", "1a"), ("carrier-b", "1a"), ("carrier-b", "9")}
+        read = [tuple(row) for row in _pending_rows_from_sqlite(connection, pairs)]
+        expected = [
+            tuple(row)
+            for row in connection.execute(
+                select(*PENDING_COLUMNS)
+                .where(pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, pairs))
+                .order_by(pending_receipts.c.id)
+            )
+        ]
+    assert read == expected
+    assert [row[3] for row in read] == [waiting[0][4], waiting[1][4], waiting[3][4]]

@@ -6,12 +6,13 @@ transaction on the database's writer connection. After the commit every caller's
 receives its own result.
 
 A bulk function is synchronous SQLAlchemy Core code (see :mod:`.database`) and returns one
-result per item, in order. Input problems of an item (a ``CatalogueError`` such as
-``insufficient_balance``) are results, not exceptions, so they do not disturb the group. If a
-flush raises (an unexpected database error, a constraint violated by one bad item), the
-transaction is rolled back and its items are retried one by one, each in its own transaction,
-so only the bad item fails. Exceptions that are not parcelsms errors reach the caller as
-:class:`~parcelsms.errors.StorageError`.
+result per item, in order. Sums the operations of a transaction add to (report rollups) are
+written once, after the last of them (:mod:`.deferred_writes`). Input problems of an item
+(a ``CatalogueError`` such as ``insufficient_balance``) are results, not exceptions, so they
+do not disturb the group. If a flush raises (an unexpected database error, a constraint
+violated by one bad item), the transaction is rolled back and its items are retried one by
+one, each in its own transaction, so only the bad item fails. Exceptions that are not
+parcelsms errors reach the caller as :class:`~parcelsms.errors.StorageError`.
 
 When to flush: at once when the writer is idle (after one turn of the event loop, so callers
 that are already running join in), or after ``max_delay`` seconds when that is set. While a
@@ -39,6 +40,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from parcelsms.adapters.storage.engine.database import Database
+from parcelsms.adapters.storage.engine.deferred_writes import writing_deferred
 from parcelsms.errors import ParcelsmsError, StorageError
 
 ItemT = TypeVar("ItemT")
@@ -109,7 +111,7 @@ def _run_flush(
         groups.setdefault(pending.operation, []).append(index)
     outcomes: list[_Outcome | None] = [None] * len(batch)
     try:
-        with connection.begin():
+        with connection.begin(), writing_deferred(connection):
             for operation, indexes in groups.items():
                 results = operation(connection, [batch[index].item for index in indexes])
                 if len(results) != len(indexes):
@@ -148,7 +150,7 @@ class _Flattened(Generic[ItemT, ResultT]):
 
 def _run_one(connection: Connection, pending: _Pending[Any, Any]) -> _Outcome:
     try:
-        with connection.begin():
+        with connection.begin(), writing_deferred(connection):
             (result,) = pending.operation(connection, [pending.item])
     except Exception as exc:
         return _Outcome(False, translate_exception(exc))

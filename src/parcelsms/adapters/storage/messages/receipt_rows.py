@@ -26,7 +26,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 from sqlalchemy import bindparam, delete, func, select, update
@@ -217,6 +217,46 @@ def _candidate_rows_from_sqlite(
     return rows
 
 
+class _PendingRow(NamedTuple):
+    """A row of :data:`PENDING_COLUMNS` as read by the driver (``payload`` decoded)."""
+
+    id: int
+    match_key: str | None
+    responded_at_us: int | None
+    payload: Any
+
+
+# The pending receipts that may name a just recorded part, looked up for every recorded
+# submission and almost always none: on SQLite one statement text per channel for any number
+# of keys (a JSON array), searched through ``ix_pending_receipts_channel_match_key``
+# (test_hot_lookup_plans.py), run on the driver's cursor like the receipt parts.
+_SQLITE_PENDING = SqliteDriverQuery(
+    select(*PENDING_COLUMNS).where(
+        pending_receipts.c.channel == bindparam("channel"),
+        in_json_array(pending_receipts.c.match_key, "keys"),
+    )
+)
+
+
+def _pending_rows_from_sqlite(
+    connection: Connection, pairs: set[tuple[str, str]]
+) -> list[_PendingRow]:
+    by_channel: dict[str, list[str]] = {}
+    for channel, key in pairs:
+        by_channel.setdefault(channel, []).append(key)
+    rows: list[_PendingRow] = []
+    for channel, channel_keys in by_channel.items():
+        keys = msgspec.json.encode(channel_keys).decode()
+        for row_id, match_key, responded_at_us, payload in _SQLITE_PENDING.rows(
+            connection, channel=channel, keys=keys
+        ):
+            rows.append(
+                _PendingRow(row_id, match_key, responded_at_us, msgspec.json.decode(payload))
+            )
+    rows.sort(key=lambda row: row.id)  # oldest first, as the other backends read them
+    return rows
+
+
 class ReceiptOperation:
     """The bulk function behind :meth:`MessageStore.apply_receipts`."""
 
@@ -245,11 +285,15 @@ class ReceiptOperation:
         if not parts:
             return 0
         pairs = {(part.channel, part.key) for part in parts}
-        rows = connection.execute(
-            select(*PENDING_COLUMNS)
-            .where(pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, pairs))
-            .order_by(pending_receipts.c.id)
-        ).all()
+        rows: Sequence[Any]
+        if connection.dialect.name == "sqlite":
+            rows = _pending_rows_from_sqlite(connection, pairs)
+        else:
+            rows = connection.execute(
+                select(*PENDING_COLUMNS)
+                .where(pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, pairs))
+                .order_by(pending_receipts.c.id)
+            ).all()
         return self.resolve_rows(connection, rows, mark_checked=False)
 
     def resolve_rows(

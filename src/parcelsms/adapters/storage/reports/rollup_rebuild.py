@@ -15,6 +15,7 @@ from typing import Final
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.engine.deferred_writes import write_deferred_now
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.adapters.storage.engine.schema.report_tables import (
     report_carrier_days,
@@ -78,6 +79,9 @@ def count_messages(connection: Connection) -> RollupDeltas:
 
 def rebuild_rollups(connection: Connection) -> int:
     """Replace every rollup row by a count of the messages; returns the rows written."""
+    # Deltas of the operations before this one in the transaction are in the messages
+    # counted here: written first, they are then replaced with everything else.
+    write_deferred_now(connection, RollupDeltas)
     counted = count_messages(connection)
     connection.execute(delete(report_rollups))
     connection.execute(delete(report_daily))

@@ -6,9 +6,12 @@ time-to-delivery histogram of the delivered ones (:mod:`parcelsms.domain.report_
 A message is counted in exactly one row: the one of its current status, channel and billing.
 
 A batch function collects the changes of all its messages in a :class:`RollupDeltas` — an
-accepted message adds one, a status change moves one from its old row to its new one — and
-writes them at its end with :meth:`RollupDeltas.write`: one ``INSERT … ON CONFLICT DO
-UPDATE SET n = n + excluded.n`` row per distinct key, however many messages moved, into the
+accepted message adds one, a status change moves one from its old row to its new one — the
+one of its transaction when the batching writer runs it (:mod:`..engine.deferred_writes`:
+the submissions and receipts of a pipeline flush share it, and moves that cancel out write
+nothing), and they are written before the commit with :meth:`RollupDeltas.write`: one
+``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` row per distinct key, however
+many messages moved, into the
 hourly table, into the daily one (a row per dimension of the key: country, template,
 channel and country, and channel and country over all accounts) and into the hour totals
 (account and status, and status over all accounts); and the segments that reached a
@@ -29,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
+from parcelsms.adapters.storage.engine.deferred_writes import deferred
 from parcelsms.adapters.storage.engine.schema.report_tables import (
     LATENCY_COLUMNS,
     report_carrier_days,
@@ -241,7 +245,7 @@ def count_accepted(
     account, currency, country = position["account_id"], position["currency"], position["country"]
     template, status = position["template_id"], position["status"]
     segments, billing, price = position["segments"], position["billing"], position["price_micros"]
-    deltas = RollupDeltas()
+    deltas, later = _collector(connection)
     for row in rows:
         key = (
             hour_of(row[hour_at]),
@@ -253,7 +257,8 @@ def count_accepted(
             row[status],
         )
         deltas.add(key, 1, row[segments], charged(row[billing], row[price]))
-    deltas.write(connection)
+    if not later:
+        deltas.write(connection)
 
 
 def count_state_changes(connection: Connection, states: Iterable[MessageState]) -> None:
@@ -262,7 +267,7 @@ def count_state_changes(connection: Connection, states: Iterable[MessageState]) 
     Call before the message rows are written: a new ``final_at`` is read from the state's
     pending changes (it gives a delivered message's time to delivery).
     """
-    deltas = RollupDeltas()
+    deltas, later = _collector(connection)
     for state in states:
         now_counted = (state.status, state.channel, state.billing)
         if now_counted == state.counted_as:
@@ -290,4 +295,14 @@ def count_state_changes(connection: Connection, states: Iterable[MessageState]) 
             latency,
         )
         state.counted_as = now_counted
-    deltas.write(connection)
+    if not later:
+        deltas.write(connection)
+
+
+def _collector(connection: Connection) -> tuple[RollupDeltas, bool]:
+    """The transaction's deltas, written before it commits (``True``: deferred), or new ones
+    for the caller to write at once (:mod:`~..engine.deferred_writes`)."""
+    deltas = deferred(connection, RollupDeltas)
+    if deltas is None:
+        return RollupDeltas(), False
+    return deltas, True

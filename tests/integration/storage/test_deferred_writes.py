@@ -1,0 +1,194 @@
+"""Sums written once per transaction (``engine/deferred_writes``), and the rollups kept that
+way when the batching writer runs submissions and receipts in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from database_peek import peek
+from receipt_records import receipt_record
+from sender_accounts import new_account
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
+
+from parcelsms.adapters.storage.engine.deferred_writes import (
+    deferred,
+    write_deferred_now,
+    writing_deferred,
+)
+from parcelsms.adapters.storage.reports.rollup_rows import COUNT_COLUMNS
+from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
+
+ROLLUP_TABLES = (
+    "report_rollups",
+    "report_daily",
+    "report_hours",
+    "report_carrier_hours",
+    "report_carrier_days",
+)
+
+
+class Tally:
+    """A collector that records each write: what it holds and where it was written."""
+
+    writes: ClassVar[list[tuple[str, list[int]]]] = []
+
+    def __init__(self) -> None:
+        self.values: list[int] = []
+
+    def write(self, connection: Connection) -> None:
+        Tally.writes.append((type(self).__name__, list(self.values)))
+
+
+class OtherTally(Tally):
+    pass
+
+
+@pytest.fixture
+def connection(tmp_path: Path) -> Iterator[Connection]:
+    Tally.writes = []
+    engine = create_engine(f"sqlite:///{tmp_path / 'deferred.db'}")
+    with engine.connect() as opened:
+        yield opened
+    engine.dispose()
+
+
+def test_outside_a_block_there_is_nothing_to_defer_to(connection: Connection) -> None:
+    assert deferred(connection, Tally) is None
+    write_deferred_now(connection, Tally)  # nothing collected, nothing written
+    assert Tally.writes == []
+
+
+def test_a_block_writes_each_collector_once_at_its_end_in_first_use_order(
+    connection: Connection,
+) -> None:
+    with writing_deferred(connection):
+        other = deferred(connection, OtherTally)
+        tally = deferred(connection, Tally)
+        assert tally is not None
+        assert other is not None
+        tally.values.append(1)
+        again = deferred(connection, Tally)
+        assert again is tally  # every operation of the transaction adds to the same one
+        again.values.append(2)
+        other.values.append(3)
+        assert Tally.writes == []  # nothing before the operations are done
+    assert Tally.writes == [("OtherTally", [3]), ("Tally", [1, 2])]
+    assert deferred(connection, Tally) is None  # the block is closed
+
+
+def _collect_then_fail(connection: Connection) -> None:
+    with writing_deferred(connection):
+        tally = deferred(connection, Tally)
+        assert tally is not None
+        tally.values.append(1)
+        raise RuntimeError("the transaction rolls back")
+
+
+def test_a_block_that_raises_writes_nothing(connection: Connection) -> None:
+    with pytest.raises(RuntimeError, match="rolls back"):
+        _collect_then_fail(connection)
+    assert Tally.writes == []
+    assert deferred(connection, Tally) is None
+
+
+def test_a_nested_block_belongs_to_the_outer_one(connection: Connection) -> None:
+    with writing_deferred(connection):
+        with writing_deferred(connection):
+            tally = deferred(connection, Tally)
+            assert tally is not None
+            tally.values.append(1)
+        assert Tally.writes == []
+        assert deferred(connection, Tally) is tally
+    assert Tally.writes == [("Tally", [1])]
+
+
+def test_writing_now_empties_the_collector_and_later_additions_come_at_the_end(
+    connection: Connection,
+) -> None:
+    with writing_deferred(connection):
+        first = deferred(connection, Tally)
+        assert first is not None
+        first.values.append(1)
+        write_deferred_now(connection, Tally)
+        assert Tally.writes == [("Tally", [1])]
+        later = deferred(connection, Tally)
+        assert later is not None
+        assert later is not first
+        later.values.append(2)
+    assert Tally.writes == [("Tally", [1]), ("Tally", [2])]
+
+
+def _rollups(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Each rollup table's rows that count something (a row moved down to zero stays,
+    where a rebuild writes none)."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    with peek(database_url) as connection:
+        for table in ROLLUP_TABLES:
+            cursor = connection.execute(f"SELECT * FROM {table}")  # noqa: S608
+            names = [column[0] for column in cursor.description]
+            counts = [index for index, name in enumerate(names) if name in COUNT_COLUMNS]
+            found[table] = sorted(
+                tuple(row) for row in cursor.fetchall() if any(row[i] for i in counts)
+            )
+    return found
+
+
+def _submitted(message_id: str, carrier_id: str) -> Submitted:
+    return Submitted(
+        message_id=message_id,
+        channel="alpha",
+        parts=(SubmittedPart(part_no=1, carrier_id_raw=carrier_id, responded_at_us=None),),
+    )
+
+
+async def test_submissions_and_receipts_sharing_a_transaction_count_as_a_rebuild_does(
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
+) -> None:
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
+    ids = await enqueue(storage, account.id, count=12)
+    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    first, second = ids[:6], ids[6:]
+    await storage.messages.record_submissions(
+        [_submitted(message_id, f"c{n}") for n, message_id in enumerate(first)]
+    )
+    # Queued together, these run in one flush: the second half moves queued → submitted
+    # while the first moves submitted → delivered (or undelivered), all into one collector.
+    receipts = [
+        receipt_record(f"c{n}", "delivered" if n % 3 else "undelivered", clock(), channel="alpha")
+        for n in range(len(first))
+    ]
+    await asyncio.gather(
+        storage.messages.record_submissions(
+            [_submitted(message_id, f"d{n}") for n, message_id in enumerate(second)]
+        ),
+        storage.receipts.apply_receipts(receipts),
+    )
+    kept = _rollups(database_url)
+    assert kept["report_rollups"], "the changes were counted"
+    await storage.reports.rebuild_rollups()
+    assert _rollups(database_url) == kept
+
+
+async def test_a_rebuild_sharing_a_transaction_with_changes_counts_them_once(
+    storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
+) -> None:
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
+    ids = await enqueue(storage, account.id, count=5)
+    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    # The submissions are queued first: their deltas are collected before the rebuild runs.
+    await asyncio.gather(
+        storage.messages.record_submissions(
+            [_submitted(message_id, f"c{n}") for n, message_id in enumerate(ids)]
+        ),
+        storage.reports.rebuild_rollups(),
+    )
+    kept = _rollups(database_url)
+    assert kept["report_hours"], "the submissions were counted"
+    await storage.reports.rebuild_rollups()
+    assert _rollups(database_url) == kept
