@@ -82,8 +82,8 @@ class WebhookMessageFields(TypedDict):
 
 def format_timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and ``Z``: ``2024-05-01T12:00:03.250Z``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat is C and twice as fast as strftime; it always writes four year digits.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def webhook_payload(
