@@ -1,4 +1,4 @@
-"""SELECTs of the write transactions' hottest lookups, run on SQLite's own cursor.
+"""The write transactions' hottest lookups (and the queue claim), run on SQLite's own cursor.
 
 Inside a write transaction every microsecond is spent holding the machine-wide write lock.
 For the lookups made for every receipt and submission, SQLAlchemy's execution (the compiled
@@ -6,26 +6,32 @@ form looked up, a ``Row`` per result with a result processor per column) cost ab
 as SQLite's search. A :class:`SqliteDriverQuery` compiles the Core SELECT once for SQLite —
 the SQL stays SQLAlchemy's, and its parameters are usually one JSON array, so one statement
 text serves any number of keys — and runs it on the driver's cursor, returning plain tuples
-with SQLite's own values (text for ``UtcDateTime``: the caller converts what it reads,
-:func:`~.schema.column_types.sqlite_datetime`). Other dialects run the Core statement.
+with SQLite's own values (text for ``UtcDateTime``: the caller converts what it binds and
+reads, :func:`~.schema.column_types.sqlite_text` and
+:func:`~.schema.column_types.sqlite_datetime`; JSON as text). Other dialects run the Core
+statement. An ``UPDATE … RETURNING`` runs the same way (the claim of queued messages).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 class SqliteDriverQuery:
     """``statement`` compiled for SQLite once; :meth:`rows` runs it with named values."""
 
-    def __init__(self, statement: Select[Any]) -> None:
-        compiled = statement.compile(dialect=sqlite.dialect())
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=sqlite.dialect()))
         self.sql = str(compiled)
         self._names = tuple(compiled.positiontup or ())
+        # Values the statement carries itself (a LIMIT's OFFSET 0); every other name must be
+        # given to :meth:`rows`.
+        self._own = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
 
     def rows(self, connection: Connection, **values: Any) -> list[tuple[Any, ...]]:
         """Every row, inside the caller's transaction on ``connection`` (SQLite)."""
@@ -34,7 +40,8 @@ class SqliteDriverQuery:
         cursor = driver.cursor()
         try:
             found: list[tuple[Any, ...]] = cursor.execute(
-                self.sql, tuple(values[name] for name in self._names)
+                self.sql,
+                tuple(values[name] if name in values else self._own[name] for name in self._names),
             ).fetchall()
         finally:
             cursor.close()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import (
     ColumnElement,
     Integer,
@@ -30,8 +31,9 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.database_clock import database_now
+from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.schema.cluster_tables import pipeline_nodes
-from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
+from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime, sqlite_text
 from parcelsms.adapters.storage.engine.schema.message_tables import (
     IS_QUEUED,
     IS_SUBMITTED,
@@ -159,6 +161,9 @@ class ClaimOperation:
                 "b_limit": request.limit,
                 "b_token": request.claim_token,
             }
+            if not request.skip_channels and connection.dialect.name == "sqlite":
+                results.append(_claim_on_sqlite(connection, request))
+                continue
             statement = _CLAIM
             if request.skip_channels:  # several pipeline nodes: leave the others' channels
                 statement = claim_skipping(connection.dialect.name)
@@ -168,6 +173,56 @@ class ClaimOperation:
             rows = sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
             results.append([_dispatch_item(row) for row in rows])
         return results
+
+
+# The claim on SQLite's cursor (``SqliteDriverQuery``): rows come back as SQLite's values —
+# times as text that sorts as the times do, JSON as text — and become dispatch items here,
+# without a SQLAlchemy row and its result processors per message.
+_SQLITE_CLAIM = SqliteDriverQuery(_CLAIM)
+
+
+def _claim_on_sqlite(connection: Connection, request: ClaimRequest) -> list[DispatchItem]:
+    rows = _SQLITE_CLAIM.rows(
+        connection,
+        b_now=sqlite_text(request.now),
+        b_limit=request.limit,
+        b_token=request.claim_token,
+    )
+    rows.sort(key=lambda row: (row[13], row[0]))  # next_attempt_at, then id
+    decode = msgspec.json.decode
+    return [
+        DispatchItem(
+            message_id=message_id,
+            account_id=account_id,
+            to_e164=to_e164,
+            country=country,
+            body=body,
+            encoding=encoding,
+            segments=segments,
+            sender_id=sender_id,
+            route_plan=tuple(decode(route_plan)),
+            route_index=route_index,
+            valid_until=datetime.fromisoformat(valid_until).replace(tzinfo=UTC),
+            flags=() if flags == "[]" else tuple(decode(flags)),
+            created_at=datetime.fromisoformat(created_at).replace(tzinfo=UTC),
+        )
+        for (
+            message_id,
+            account_id,
+            to_e164,
+            country,
+            body,
+            encoding,
+            segments,
+            sender_id,
+            route_plan,
+            route_index,
+            valid_until,
+            flags,
+            created_at,
+            _next_attempt_at,
+        ) in rows
+    ]
 
 
 def _dispatch_item(row: Any) -> DispatchItem:

@@ -31,7 +31,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name == "sqlite":
-            return _sqlite_text
+            return sqlite_text
         return super().bind_processor(dialect)
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
@@ -58,7 +58,9 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-def _sqlite_text(value: datetime | None) -> str | None:
+def sqlite_text(value: datetime | None) -> str | None:
+    """An aware ``datetime`` (or ``None``) as a :class:`UtcDateTime` column's SQLite text (for
+    code that binds values on the driver's cursor); a naive one raises ``ValueError``."""
     if value is None:
         return None
     utc = _aware(value).astimezone(UTC).replace(tzinfo=None)
