@@ -16,12 +16,15 @@ for any other, rows fall back to ordinary Core execution with dictionaries.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Table, bindparam
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeEngine
 
@@ -110,7 +113,7 @@ class BulkStatement:
             order = compiled.order
             rows = [tuple(row[index] for index in order) for row in rows]
         if compiled.multi_row is None or len(rows) == 1:
-            connection.exec_driver_sql(compiled.sql, list(rows))
+            run_on_driver(connection, compiled.sql, list(rows), many=True)
             return
         execute_in_chunks(connection, compiled.multi_row, rows)
 
@@ -187,10 +190,39 @@ def execute_in_chunks(
     for size in MULTI_ROW_SIZES:
         while total - start >= size:
             chunk = rows[start : start + size]
-            connection.exec_driver_sql(
-                statements[size], (*before, *(value for row in chunk for value in row), *after)
+            run_on_driver(
+                connection, statements[size], (*before, *chain.from_iterable(chunk), *after)
             )
             start += size
+
+
+def run_on_driver(connection: Connection, sql: str, parameters: Any, *, many: bool = False) -> None:
+    """Run ``sql`` once (or, with ``many``, once per parameter row) in the caller's transaction.
+
+    On SQLite straight on the driver's cursor: SQLAlchemy's ``exec_driver_sql`` costs about
+    4 µs per call (an execution context, a cursor wrapper, a result) against 1 µs, and these
+    statements run several times in every write transaction. A driver error is raised as
+    SQLAlchemy's exception for it, as Core raises it, without the parameters (phone numbers).
+    Other dialects, and a connection not yet in a transaction (SQLAlchemy begins one), go
+    through ``exec_driver_sql``.
+    """
+    if connection.dialect.name != "sqlite" or not connection.in_transaction():
+        connection.exec_driver_sql(sql, parameters)
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection inside the caller's transaction
+    cursor = driver.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(
+            sql, None, error, sqlite3.Error, hide_parameters=True, dialect=connection.dialect
+        ) from error
+    finally:
+        cursor.close()
 
 
 def processed(row: Row, processors: tuple[tuple[int, Processor], ...]) -> Row:
