@@ -139,24 +139,32 @@ def _rollups(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
-def _submitted(message_id: str, carrier_id: str) -> Submitted:
-    return Submitted(
-        message_id=message_id,
-        channel="alpha",
-        parts=(SubmittedPart(part_no=1, carrier_id_raw=carrier_id, responded_at_us=None),),
-    )
+def _submissions(message_ids: list[str], prefix: str) -> list[Submitted]:
+    """One accepted single-part submission per message, carrier ids ``<prefix>0``, ``…1``."""
+    return [
+        Submitted(
+            message_id=message_id,
+            channel="alpha",
+            parts=(SubmittedPart(part_no=1, carrier_id_raw=f"{prefix}{n}", responded_at_us=None),),
+        )
+        for n, message_id in enumerate(message_ids)
+    ]
+
+
+async def _claimed(storage: SqlStorage, enqueue: Any, clock: Any, count: int) -> list[str]:
+    """``count`` messages of a new account, accepted and claimed."""
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
+    ids: list[str] = await enqueue(storage, account.id, count=count)
+    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    return ids
 
 
 async def test_submissions_and_receipts_sharing_a_transaction_count_as_a_rebuild_does(
     storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
-    account = await new_account(storage, "shop", balance_micros=10_000_000)
-    ids = await enqueue(storage, account.id, count=12)
-    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    ids = await _claimed(storage, enqueue, clock, 12)
     first, second = ids[:6], ids[6:]
-    await storage.messages.record_submissions(
-        [_submitted(message_id, f"c{n}") for n, message_id in enumerate(first)]
-    )
+    await storage.messages.record_submissions(_submissions(first, "c"))
     # Queued together, these run in one flush: the second half moves queued → submitted
     # while the first moves submitted → delivered (or undelivered), all into one collector.
     receipts = [
@@ -164,9 +172,7 @@ async def test_submissions_and_receipts_sharing_a_transaction_count_as_a_rebuild
         for n in range(len(first))
     ]
     await asyncio.gather(
-        storage.messages.record_submissions(
-            [_submitted(message_id, f"d{n}") for n, message_id in enumerate(second)]
-        ),
+        storage.messages.record_submissions(_submissions(second, "d")),
         storage.receipts.apply_receipts(receipts),
     )
     kept = _rollups(database_url)
@@ -178,14 +184,10 @@ async def test_submissions_and_receipts_sharing_a_transaction_count_as_a_rebuild
 async def test_a_rebuild_sharing_a_transaction_with_changes_counts_them_once(
     storage: SqlStorage, enqueue: Any, clock: Any, database_url: str
 ) -> None:
-    account = await new_account(storage, "shop", balance_micros=10_000_000)
-    ids = await enqueue(storage, account.id, count=5)
-    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    ids = await _claimed(storage, enqueue, clock, 5)
     # The submissions are queued first: their deltas are collected before the rebuild runs.
     await asyncio.gather(
-        storage.messages.record_submissions(
-            [_submitted(message_id, f"c{n}") for n, message_id in enumerate(ids)]
-        ),
+        storage.messages.record_submissions(_submissions(ids, "c")),
         storage.reports.rebuild_rollups(),
     )
     kept = _rollups(database_url)

@@ -16,7 +16,6 @@ for any other, rows fall back to ordinary Core execution with dictionaries.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -24,9 +23,10 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeEngine
+
+from parcelsms.adapters.storage.engine.driver_queries import run_on_driver
 
 Row = tuple[Any, ...]
 Processor = Callable[[Any], Any]
@@ -194,35 +194,6 @@ def execute_in_chunks(
                 connection, statements[size], (*before, *chain.from_iterable(chunk), *after)
             )
             start += size
-
-
-def run_on_driver(connection: Connection, sql: str, parameters: Any, *, many: bool = False) -> None:
-    """Run ``sql`` once (or, with ``many``, once per parameter row) in the caller's transaction.
-
-    On SQLite straight on the driver's cursor: SQLAlchemy's ``exec_driver_sql`` costs about
-    4 µs per call (an execution context, a cursor wrapper, a result) against 1 µs, and these
-    statements run several times in every write transaction. A driver error is raised as
-    SQLAlchemy's exception for it, as Core raises it, without the parameters (phone numbers).
-    Other dialects, and a connection not yet in a transaction (SQLAlchemy begins one), go
-    through ``exec_driver_sql``.
-    """
-    if connection.dialect.name != "sqlite" or not connection.in_transaction():
-        connection.exec_driver_sql(sql, parameters)
-        return
-    driver = connection.connection.driver_connection
-    assert driver is not None  # an open connection inside the caller's transaction
-    cursor = driver.cursor()
-    try:
-        if many:
-            cursor.executemany(sql, parameters)
-        else:
-            cursor.execute(sql, parameters)
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(
-            sql, None, error, sqlite3.Error, hide_parameters=True, dialect=connection.dialect
-        ) from error
-    finally:
-        cursor.close()
 
 
 def processed(row: Row, processors: tuple[tuple[int, Processor], ...]) -> Row:

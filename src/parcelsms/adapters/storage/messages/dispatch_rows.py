@@ -156,14 +156,14 @@ class ClaimOperation:
     ) -> Sequence[list[DispatchItem]]:
         results = []
         for request in requests:
+            if not request.skip_channels and connection.dialect.name == "sqlite":
+                results.append(_claim_on_sqlite(connection, request))
+                continue
             parameters: dict[str, Any] = {
                 "b_now": request.now,
                 "b_limit": request.limit,
                 "b_token": request.claim_token,
             }
-            if not request.skip_channels and connection.dialect.name == "sqlite":
-                results.append(_claim_on_sqlite(connection, request))
-                continue
             statement = _CLAIM
             if request.skip_channels:  # several pipeline nodes: leave the others' channels
                 statement = claim_skipping(connection.dialect.name)

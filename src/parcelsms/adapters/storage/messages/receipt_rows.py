@@ -23,7 +23,7 @@ plan (:mod:`.receipt_failover_rows`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -202,19 +202,25 @@ _SQLITE_CANDIDATES = SqliteDriverQuery(
 )
 
 
-def _candidate_rows_from_sqlite(
-    connection: Connection, pairs: set[tuple[str, str]]
-) -> list[tuple[Any, ...]]:
+def _rows_per_channel(
+    query: SqliteDriverQuery, connection: Connection, pairs: set[tuple[str, str]]
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``query`` (bound by a ``channel`` and a JSON array of ``keys``) for every
+    ``(channel, key)`` pair: one execution per channel."""
     by_channel: dict[str, list[str]] = {}
     for channel, key in pairs:
         by_channel.setdefault(channel, []).append(key)
-    rows: list[tuple[Any, ...]] = []
-    for channel, channel_keys in by_channel.items():
-        keys = msgspec.json.encode(channel_keys).decode()
-        for row in _SQLITE_CANDIDATES.rows(connection, channel=channel, keys=keys):
-            done_at = row[9]
-            rows.append(row if done_at is None else (*row[:9], sqlite_datetime(done_at), row[10]))
-    return rows
+    for channel, keys in by_channel.items():
+        yield from query.rows(connection, channel=channel, keys=msgspec.json.encode(keys).decode())
+
+
+def _candidate_rows_from_sqlite(
+    connection: Connection, pairs: set[tuple[str, str]]
+) -> list[tuple[Any, ...]]:
+    return [
+        row if row[9] is None else (*row[:9], sqlite_datetime(row[9]), row[10])  # done_at
+        for row in _rows_per_channel(_SQLITE_CANDIDATES, connection, pairs)
+    ]
 
 
 class _PendingRow(NamedTuple):
@@ -241,18 +247,12 @@ _SQLITE_PENDING = SqliteDriverQuery(
 def _pending_rows_from_sqlite(
     connection: Connection, pairs: set[tuple[str, str]]
 ) -> list[_PendingRow]:
-    by_channel: dict[str, list[str]] = {}
-    for channel, key in pairs:
-        by_channel.setdefault(channel, []).append(key)
-    rows: list[_PendingRow] = []
-    for channel, channel_keys in by_channel.items():
-        keys = msgspec.json.encode(channel_keys).decode()
-        for row_id, match_key, responded_at_us, payload in _SQLITE_PENDING.rows(
-            connection, channel=channel, keys=keys
-        ):
-            rows.append(
-                _PendingRow(row_id, match_key, responded_at_us, msgspec.json.decode(payload))
-            )
+    rows = [
+        _PendingRow(row_id, match_key, responded_at_us, msgspec.json.decode(payload))
+        for row_id, match_key, responded_at_us, payload in _rows_per_channel(
+            _SQLITE_PENDING, connection, pairs
+        )
+    ]
     rows.sort(key=lambda row: row.id)  # oldest first, as the other backends read them
     return rows
 
