@@ -23,6 +23,7 @@ from typing import Any
 import click
 import uvicorn
 
+from parcelsms.adapters.process.thread_scheduling import run_as_batch
 from parcelsms.bootstrap import Role, build_platform
 from parcelsms.bootstrap.running_platform import Platform
 from parcelsms.cli.serve_announcement import Announcement, existing_accounts
@@ -53,8 +54,11 @@ transaction's own work rather than for the event loop's time slices."""
 
 
 def favour_the_writer() -> None:
-    """Shorten the GIL switch interval for processes that write (see above)."""
+    """Shorten the GIL switch interval for processes that write (see above), and run this
+    thread — the event loop's — as ``SCHED_BATCH``, so that a waking event loop does not take
+    the core from the database writer (:mod:`parcelsms.adapters.process.thread_scheduling`)."""
     sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
+    run_as_batch()
 
 
 GC_THRESHOLDS = (7_000, 20, 100)

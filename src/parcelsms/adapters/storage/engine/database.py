@@ -22,6 +22,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 
+from parcelsms.adapters.process.thread_scheduling import run_as_normal
 from parcelsms.adapters.storage.engine.checkpointer import Checkpointer
 from parcelsms.adapters.storage.engine.write_lock import ProcessWriteLock
 
@@ -68,7 +69,12 @@ class ThreadedDatabase:
         self._writer_engine = writer
         self._reader_engine = reader
         self._writer_connection: Connection | None = None
-        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="parcelsms-db-writer")
+        # The writer thread runs under the normal scheduling policy even when the event loop
+        # that starts it runs as batch: it holds the machine-wide write turn, so it should be
+        # the thread that takes a core first (adapters/process/thread_scheduling.py).
+        self._write_thread = ThreadPoolExecutor(
+            1, thread_name_prefix="parcelsms-db-writer", initializer=run_as_normal
+        )
         self._read_threads = ThreadPoolExecutor(
             max(1, readers), thread_name_prefix="parcelsms-db-reader"
         )
