@@ -47,7 +47,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum, auto
 from typing import Protocol
 from urllib.parse import parse_qsl
 
@@ -88,8 +87,8 @@ class _CachedSigningKeys:
         return await self._keys.remember_nonce(key_id, nonce, expires_at)
 
 
-class _Uncached(Enum):
-    UNCACHED = auto()  # no fresh cached answer (``None`` is a cached answer: no account)
+def _is_grant(grant: KeyGrant | None) -> bool:
+    return grant is not None
 
 
 _CACHE_LIMIT = 10_000
@@ -181,7 +180,8 @@ class Authenticator:
             wall_clock=wall_clock,
         )
         self._admin_token_matches = admin_token_matches
-        self._grants: TtlCache[bytes, KeyGrant] = TtlCache(cache_seconds, clock=clock)
+        # Unknown keys (None) are never kept (see _verified_grant).
+        self._grants: TtlCache[bytes, KeyGrant | None] = TtlCache(cache_seconds, clock=clock)
         self._account_cache: TtlCache[str, Account | None] = TtlCache(cache_seconds, clock=clock)
         self._touched: dict[str, float] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -292,24 +292,20 @@ class Authenticator:
             raise _unauthorized("The API key is not valid.")
         # Headers arrive latin-1 decoded, so this encoding never fails.
         digest = hashlib.sha256(key.encode("latin-1")).digest()
-        cached = self._grants.get(digest)
-        if cached is not None:
-            return cached
-        grant = await self._keys.authorize_key(key)
+        # Concurrent requests with one key share one read; an unknown key is not cached. No
+        # forget() either: a stale entry is never returned, and forgetting announces a change
+        # to every process, which a stream of bad keys must not cause.
+        grant = await self._grants.fetch(
+            digest, lambda: self._keys.authorize_key(key), keep=_is_grant
+        )
         if grant is None:
-            # No forget(): a stale entry is never returned, and forgetting announces a
-            # change to every process, which a stream of bad keys must not cause.
             raise _unauthorized("The API key is not valid, or it was revoked.")
-        self._grants.put(digest, grant)
         return grant
 
     async def _account(self, account_id: str) -> Account | None:
-        cached = self._account_cache.get(account_id, _Uncached.UNCACHED)
-        if cached is not _Uncached.UNCACHED:
-            return cached
-        account = await self._keys.get_account(account_id)
-        self._account_cache.put(account_id, account)
-        return account
+        return await self._account_cache.fetch(
+            account_id, lambda: self._keys.get_account(account_id)
+        )
 
     async def _check_rate(self, grant: KeyGrant) -> None:
         rate = (
@@ -331,7 +327,7 @@ class Authenticator:
 
     def forget_key(self, key_id: str) -> None:
         """Drop cached answers for ``key_id`` (call after revoking it)."""
-        self._grants.forget_where(lambda _, grant: grant.key_id == key_id)
+        self._grants.forget_where(lambda _, grant: grant is not None and grant.key_id == key_id)
         self._signing_grants.forget(key_id)
 
     def forget_account(self, account_id: str) -> None:

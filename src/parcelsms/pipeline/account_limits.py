@@ -68,12 +68,11 @@ class AccountLimitsCache:
 
     async def limits(self, account_id: str) -> EffectiveLimits:
         """The limits in force for ``account_id`` now."""
-        cached = self._cached.get(account_id)
-        if cached is not None:
-            return cached
-        effective = self._defaults.over(await self._store.get_account_limits(account_id))
-        self._cached.put(account_id, effective)
-        return effective
+
+        async def load() -> EffectiveLimits:
+            return self._defaults.over(await self._store.get_account_limits(account_id))
+
+        return await self._cached.fetch(account_id, load)
 
     def cached(self, account_id: str) -> EffectiveLimits | None:
         """The last limits read for ``account_id`` (even if due for a reread), if any."""

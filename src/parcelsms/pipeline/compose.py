@@ -331,26 +331,23 @@ class MessageComposer:
     async def _template_variants(
         self, account_id: str, reference: str
     ) -> tuple[TemplateVariants | None, dict[str, ParsedTemplate]]:
-        key = (account_id, reference)
-        cached = self._variants.get(key)
-        if cached is not None:
-            return cached
-        variants = await self._content.find_template_variants(account_id, reference)
-        parsed: dict[str, ParsedTemplate] = {}
-        if variants is not None:
-            parsed = {version.id: parse_template(version.body) for version in variants.approved}
-        self._variants.put(key, (variants, parsed))
-        return variants, parsed
+        async def load() -> tuple[TemplateVariants | None, dict[str, ParsedTemplate]]:
+            variants = await self._content.find_template_variants(account_id, reference)
+            if variants is None:
+                return None, {}
+            return variants, {
+                version.id: parse_template(version.body) for version in variants.approved
+            }
+
+        return await self._variants.fetch((account_id, reference), load)
 
     async def _account(self, account_id: str) -> _AccountContent:
-        cached = self._accounts.get(account_id)
-        if cached is not None:
-            return cached
-        settings = await self._content.get_message_settings(account_id)
-        records = await self._content.list_sender_ids(account_id)
-        content = _AccountContent(settings, tuple(registered_sender(r) for r in records))
-        self._accounts.put(account_id, content)
-        return content
+        async def load() -> _AccountContent:
+            settings = await self._content.get_message_settings(account_id)
+            records = await self._content.list_sender_ids(account_id)
+            return _AccountContent(settings, tuple(registered_sender(r) for r in records))
+
+        return await self._accounts.fetch(account_id, load)
 
 
 def recipient_time_zone(e164: str, country_zone: str | None) -> str:
