@@ -1,7 +1,10 @@
 """Suppression lists, the global blacklist and refusal counts, as row operations.
 
 :func:`read_blocked_recipients` is what the accept step asks once per batch: ONE statement,
-two primary-key lookups (the account's suppressions, the blacklist) for all its numbers.
+two primary-key lookups (the account's suppressions, the blacklist) for all its numbers. On
+SQLite it runs on the driver's cursor with the numbers as one JSON array
+(:mod:`..engine.driver_queries`): through Core, the union and its two expanding ``IN`` lists
+cost 180–370 µs per accept transaction, under the machine-wide write lock, against 8–32 µs.
 Lists are paged by number with an opaque cursor (the last number of the page).
 """
 
@@ -13,9 +16,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, literal, select, union_all, update
+import msgspec
+from sqlalchemy import bindparam, delete, insert, literal, select, union_all, update
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.schema.recipient_block_tables import (
     blacklist,
     refusal_counts,
@@ -51,20 +57,40 @@ def decode_number_cursor(cursor: str) -> str:
     return value
 
 
+_SQLITE_BLOCKED = SqliteDriverQuery(
+    union_all(
+        select(suppressions.c.number, literal(_OPTED_OUT).label("reason")).where(
+            suppressions.c.account_id == bindparam("b_account"),
+            in_json_array(suppressions.c.number, "b_numbers"),
+        ),
+        select(blacklist.c.number, literal(_BLACKLISTED).label("reason")).where(
+            in_json_array(blacklist.c.number, "b_numbers")
+        ),
+    )
+)
+
+
 def read_blocked_recipients(
     connection: Connection, account_id: str, numbers: Sequence[str]
 ) -> dict[str, BlockReason]:
     """Which of ``numbers`` the account may not text; the blacklist wins."""
-    suppressed = select(suppressions.c.number, literal(_OPTED_OUT).label("reason")).where(
-        suppressions.c.account_id == account_id, suppressions.c.number.in_(numbers)
-    )
-    listed = select(blacklist.c.number, literal(_BLACKLISTED).label("reason")).where(
-        blacklist.c.number.in_(numbers)
-    )
+    rows: Sequence[Any]
+    if connection.dialect.name == "sqlite":
+        rows = _SQLITE_BLOCKED.rows(
+            connection, b_account=account_id, b_numbers=msgspec.json.encode(list(numbers)).decode()
+        )
+    else:
+        suppressed = select(suppressions.c.number, literal(_OPTED_OUT).label("reason")).where(
+            suppressions.c.account_id == account_id, suppressions.c.number.in_(numbers)
+        )
+        listed = select(blacklist.c.number, literal(_BLACKLISTED).label("reason")).where(
+            blacklist.c.number.in_(numbers)
+        )
+        rows = connection.execute(union_all(suppressed, listed)).all()
     found: dict[str, BlockReason] = {}
-    for row in connection.execute(union_all(suppressed, listed)):
-        if found.get(row.number) != _BLACKLISTED:
-            found[row.number] = row.reason
+    for number, reason in rows:
+        if found.get(number) != _BLACKLISTED:
+            found[number] = reason
     return found
 
 

@@ -22,14 +22,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+import msgspec
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.billing.notification_rows import write_account_events
+from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.schema.account_tables import accounts
 from parcelsms.adapters.storage.engine.schema.billing_tables import packages
+from parcelsms.adapters.storage.engine.schema.column_types import sqlite_datetime
 from parcelsms.domain.account_events import AccountEvent, balance_low
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.ids import new_id
@@ -48,6 +52,29 @@ _ACCOUNT_COLUMNS = (
     accounts.c.low_balance_notified,
     accounts.c.packages_until,
 )
+
+
+class _AccountRow(NamedTuple):
+    """An account as :data:`_ACCOUNT_COLUMNS` reads it (from SQLite's cursor)."""
+
+    id: str
+    name: str
+    status: str
+    currency: str
+    balance_micros: int
+    package_only: bool
+    low_balance_threshold_micros: int | None
+    low_balance_notified: bool
+    packages_until: datetime | None
+
+
+# On SQLite the accounts of an accept group are read on the driver's cursor, their ids one
+# JSON array (driver_queries.py): through Core the read cost about 0.6 ms of every accept
+# transaction, under the machine-wide write lock.
+_SQLITE_ACCOUNTS = SqliteDriverQuery(
+    select(*_ACCOUNT_COLUMNS).where(in_json_array(accounts.c.id, "b_ids"))
+)
+
 _PACKAGE_COLUMNS = (
     packages.c.id,
     packages.c.account_id,
@@ -125,9 +152,14 @@ class AcceptBilling:
         ids = sorted(set(account_ids))
         # FOR UPDATE (a no-op on SQLite, whose writer is alone anyway) makes the in-memory
         # balance and segment arithmetic safe against concurrent writers on PostgreSQL.
-        rows = connection.execute(
-            select(*_ACCOUNT_COLUMNS).where(accounts.c.id.in_(ids)).with_for_update()
-        ).all()
+        rows: Sequence[Any]
+        if connection.dialect.name == "sqlite":
+            found = _SQLITE_ACCOUNTS.rows(connection, b_ids=msgspec.json.encode(ids).decode())
+            rows = [_AccountRow._make((*row[:8], sqlite_datetime(row[8]))) for row in found]
+        else:
+            rows = connection.execute(
+                select(*_ACCOUNT_COLUMNS).where(accounts.c.id.in_(ids)).with_for_update()
+            ).all()
         with_packages = [
             row.id for row in rows if row.packages_until is not None and row.packages_until > now
         ]

@@ -17,7 +17,7 @@ from typing import Literal
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement, insert_statement
 from parcelsms.adapters.storage.engine.schema.account_tables import accounts
 from parcelsms.adapters.storage.engine.schema.billing_tables import ledger, packages
 from parcelsms.domain.ids import new_id
@@ -85,13 +85,18 @@ def package_refund(
     )
 
 
-_ACCOUNT_UPDATE = (
+# The relative updates run as bulk statements (plain tuples on SQLite's cursor): through
+# Core's executemany, a one-row update of the account cost about half a millisecond of every
+# accept and submission transaction.
+_ACCOUNT_UPDATE = BulkStatement(
     accounts.update()
     .where(accounts.c.id == bindparam("b_id"))
     .values(
         balance_micros=accounts.c.balance_micros + bindparam("b_amount"),
         reserved_micros=accounts.c.reserved_micros + bindparam("b_reserved"),
-    )
+    ),
+    ("b_id", "b_amount", "b_reserved"),
+    {},
 )
 
 
@@ -111,10 +116,12 @@ _LEDGER_INSERT = insert_statement(
     ),
 )
 
-_PACKAGE_UPDATE = (
+_PACKAGE_UPDATE = BulkStatement(
     packages.update()
     .where(packages.c.id == bindparam("b_id"))
-    .values(remaining_segments=packages.c.remaining_segments + bindparam("b_segments"))
+    .values(remaining_segments=packages.c.remaining_segments + bindparam("b_segments")),
+    ("b_id", "b_segments"),
+    {},
 )
 
 
@@ -147,22 +154,16 @@ def write_ledger(connection: Connection, moves: list[LedgerMove]) -> None:
         total[1] += move.reserved_delta_micros
     # Sorted so concurrent transactions (PostgreSQL) lock accounts in one order. Rows that
     # move no money (free messages, package movements) leave the account row alone.
-    changed = [
-        {"b_id": account_id, "b_amount": amount, "b_reserved": reserved}
-        for account_id, (amount, reserved) in sorted(totals.items())
-        if amount or reserved
-    ]
-    if changed:
-        connection.execute(_ACCOUNT_UPDATE, changed)
+    _ACCOUNT_UPDATE.execute(
+        connection,
+        [
+            (account_id, amount, reserved)
+            for account_id, (amount, reserved) in sorted(totals.items())
+            if amount or reserved
+        ],
+    )
     segments: dict[str, int] = defaultdict(int)
     for move in moves:
         if move.package_id is not None and move.segments_delta:
             segments[move.package_id] += move.segments_delta
-    if segments:
-        connection.execute(
-            _PACKAGE_UPDATE,
-            [
-                {"b_id": package_id, "b_segments": delta}
-                for package_id, delta in sorted(segments.items())
-            ],
-        )
+    _PACKAGE_UPDATE.execute(connection, sorted(segments.items()))

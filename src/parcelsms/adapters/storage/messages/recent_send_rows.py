@@ -2,22 +2,56 @@
 
 The accept operation checks every item's :class:`~parcelsms.domain.recipient_rule.RecipientRule`
 against the messages already committed — by any process, since this runs under the database's
-single write lock — and against the items accepted before it in the same group.
+single write lock — and against the items accepted before it in the same group. On SQLite
+the read runs on the driver's cursor, one statement per account with its numbers as one JSON
+array (:mod:`..engine.driver_queries`): through Core it cost about 0.6 ms of every accept
+transaction, under the machine-wide write lock.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+import msgspec
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.conditions import pair_in
+from parcelsms.adapters.storage.engine.conditions import in_json_array, pair_in
+from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
+from parcelsms.adapters.storage.engine.schema.column_types import sqlite_datetime, sqlite_text
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.domain.recipient_rule import recipient_refusal
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.message_ports import NewMessage
+
+_COLUMNS = (messages.c.account_id, messages.c.to_e164, messages.c.body, messages.c.created_at)
+_SQLITE_RECENT = SqliteDriverQuery(
+    select(*_COLUMNS).where(
+        messages.c.account_id == bindparam("b_account"),
+        in_json_array(messages.c.to_e164, "b_numbers"),
+        messages.c.created_at > bindparam("b_since"),
+    )
+)
+
+
+def _recent_on_sqlite(
+    connection: Connection, pairs: set[tuple[str, str]], since: datetime
+) -> list[tuple[Any, ...]]:
+    numbers: dict[str, list[str]] = defaultdict(list)
+    for account_id, number in sorted(pairs):
+        numbers[account_id].append(number)
+    rows: list[tuple[Any, ...]] = []
+    for account_id, wanted in numbers.items():
+        for found_account, number, body, created_at in _SQLITE_RECENT.rows(
+            connection,
+            b_account=account_id,
+            b_numbers=msgspec.json.encode(wanted).decode(),
+            b_since=sqlite_text(since),
+        ):
+            rows.append((found_account, number, body, sqlite_datetime(created_at)))
+    return rows
 
 
 class RecentSends:
@@ -37,17 +71,18 @@ class RecentSends:
             item.recipient_rule.lookback_seconds for item in ruled if item.recipient_rule
         )
         pairs = {(item.account_id, item.to_e164) for item in ruled}
-        rows = connection.execute(
-            select(
-                messages.c.account_id, messages.c.to_e164, messages.c.body, messages.c.created_at
+        since = now - timedelta(seconds=lookback)
+        rows: Any
+        if connection.dialect.name == "sqlite":
+            rows = _recent_on_sqlite(connection, pairs, since)
+        else:
+            rows = connection.execute(
+                select(*_COLUMNS)
+                .where(pair_in(messages.c.account_id, messages.c.to_e164, pairs))
+                .where(messages.c.created_at > since)
             )
-            .where(pair_in(messages.c.account_id, messages.c.to_e164, pairs))
-            .where(messages.c.created_at > now - timedelta(seconds=lookback))
-        )
-        for row in rows:
-            sends[(row.account_id, row.to_e164)].append(
-                (row.created_at.timestamp(), hash(row.body))
-            )
+        for account_id, number, body, created_at in rows:
+            sends[(account_id, number)].append((created_at.timestamp(), hash(body)))
         return cls(sends)
 
     def refusal(self, item: NewMessage, now: datetime, field: str = "to") -> CatalogueError | None:
