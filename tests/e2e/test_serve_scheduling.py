@@ -57,7 +57,7 @@ def _role(pid: int) -> str:
 async def test_event_loops_run_as_batch_and_the_writers_do_not(tmp_path: Path) -> None:
     config = tmp_path / "parcelsms.toml"
     config.write_text(CONFIG)
-    serve = await start_serve(config, "--api-workers", "2", demo=True)
+    serve = await start_serve(config, "--api-workers", "2", "--webhook-workers", "1", demo=True)
     try:
         headers = {"Authorization": f"Bearer {serve.api_key}"}
         async with aiohttp.ClientSession() as session:
