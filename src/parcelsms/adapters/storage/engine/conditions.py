@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, select
 
 
@@ -37,3 +38,8 @@ def in_json_array(column: ColumnElement[Any], parameter: str) -> ColumnElement[b
     """
     values = func.json_each(bindparam(parameter)).table_valued("value")
     return column.in_(select(values.c.value).scalar_subquery())
+
+
+def json_array(values: Iterable[Any]) -> str:
+    """``values`` as the JSON array text an :func:`in_json_array` parameter is bound to."""
+    return msgspec.json.encode(list(values)).decode()

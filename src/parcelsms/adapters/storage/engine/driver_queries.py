@@ -17,6 +17,7 @@ writes of :mod:`.bulk_statements` too).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 from sqlalchemy.dialects import sqlite
@@ -24,6 +25,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from parcelsms.adapters.storage.engine.conditions import json_array
 
 
 class SqliteDriverQuery:
@@ -36,6 +39,24 @@ class SqliteDriverQuery:
         # Values the statement carries itself (a LIMIT's OFFSET 0); every other name must be
         # given to :meth:`rows`.
         self._own = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+
+    def rows_per_group(
+        self,
+        connection: Connection,
+        pairs: Iterable[tuple[str, str]],
+        *,
+        group: str,
+        keys: str,
+        **values: Any,
+    ) -> Iterator[tuple[Any, ...]]:
+        """The rows for every ``(group value, key)`` pair, one execution per group value:
+        ``group`` bound to it, ``keys`` to its keys as one JSON array (:func:`.json_array`,
+        read by :func:`.in_json_array`), and ``values`` as they are."""
+        by_group: dict[str, list[str]] = {}
+        for first, key in pairs:
+            by_group.setdefault(first, []).append(key)
+        for first, wanted in by_group.items():
+            yield from self.rows(connection, **{group: first, keys: json_array(wanted)}, **values)
 
     def rows(self, connection: Connection, **values: Any) -> list[tuple[Any, ...]]:
         """Every row, inside the caller's transaction on ``connection`` (SQLite)."""

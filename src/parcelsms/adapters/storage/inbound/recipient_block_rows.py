@@ -16,11 +16,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import msgspec
 from sqlalchemy import bindparam, delete, insert, literal, select, union_all, update
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.schema.recipient_block_tables import (
     blacklist,
@@ -76,9 +75,7 @@ def read_blocked_recipients(
     """Which of ``numbers`` the account may not text; the blacklist wins."""
     rows: Sequence[Any]
     if connection.dialect.name == "sqlite":
-        rows = _SQLITE_BLOCKED.rows(
-            connection, b_account=account_id, b_numbers=msgspec.json.encode(list(numbers)).decode()
-        )
+        rows = _SQLITE_BLOCKED.rows(connection, b_account=account_id, b_numbers=json_array(numbers))
     else:
         suppressed = select(suppressions.c.number, literal(_OPTED_OUT).label("reason")).where(
             suppressions.c.account_id == account_id, suppressions.c.number.in_(numbers)

@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-import msgspec
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.billing.notification_rows import write_account_events
-from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.schema.account_tables import accounts
 from parcelsms.adapters.storage.engine.schema.billing_tables import packages
@@ -154,7 +153,7 @@ class AcceptBilling:
         # balance and segment arithmetic safe against concurrent writers on PostgreSQL.
         rows: Sequence[Any]
         if connection.dialect.name == "sqlite":
-            found = _SQLITE_ACCOUNTS.rows(connection, b_ids=msgspec.json.encode(ids).decode())
+            found = _SQLITE_ACCOUNTS.rows(connection, b_ids=json_array(ids))
             rows = [_AccountRow._make((*row[:8], sqlite_datetime(row[8]))) for row in found]
         else:
             rows = connection.execute(

@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.domain.status import FINAL_STATUSES
@@ -150,7 +150,7 @@ _SQLITE_STATES = SqliteDriverQuery(
 
 
 def _load_states_from_sqlite(connection: Connection, ids: list[str]) -> dict[str, MessageState]:
-    rows = _SQLITE_STATES.rows(connection, ids=msgspec.json.encode(ids).decode())
+    rows = _SQLITE_STATES.rows(connection, ids=json_array(ids))
     states = {}
     for (
         message_id,

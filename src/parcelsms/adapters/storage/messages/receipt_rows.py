@@ -23,7 +23,7 @@ plan (:mod:`.receipt_failover_rows`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -202,24 +202,14 @@ _SQLITE_CANDIDATES = SqliteDriverQuery(
 )
 
 
-def _rows_per_channel(
-    query: SqliteDriverQuery, connection: Connection, pairs: set[tuple[str, str]]
-) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``query`` (bound by a ``channel`` and a JSON array of ``keys``) for every
-    ``(channel, key)`` pair: one execution per channel."""
-    by_channel: dict[str, list[str]] = {}
-    for channel, key in pairs:
-        by_channel.setdefault(channel, []).append(key)
-    for channel, keys in by_channel.items():
-        yield from query.rows(connection, channel=channel, keys=msgspec.json.encode(keys).decode())
-
-
 def _candidate_rows_from_sqlite(
     connection: Connection, pairs: set[tuple[str, str]]
 ) -> list[tuple[Any, ...]]:
     return [
         row if row[9] is None else (*row[:9], sqlite_datetime(row[9]), row[10])  # done_at
-        for row in _rows_per_channel(_SQLITE_CANDIDATES, connection, pairs)
+        for row in _SQLITE_CANDIDATES.rows_per_group(
+            connection, pairs, group="channel", keys="keys"
+        )
     ]
 
 
@@ -249,8 +239,8 @@ def _pending_rows_from_sqlite(
 ) -> list[_PendingRow]:
     rows = [
         _PendingRow(row_id, match_key, responded_at_us, msgspec.json.decode(payload))
-        for row_id, match_key, responded_at_us, payload in _rows_per_channel(
-            _SQLITE_PENDING, connection, pairs
+        for row_id, match_key, responded_at_us, payload in _SQLITE_PENDING.rows_per_group(
+            connection, pairs, group="channel", keys="keys"
         )
     ]
     rows.sort(key=lambda row: row.id)  # oldest first, as the other backends read them

@@ -14,7 +14,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-import msgspec
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
@@ -34,24 +33,6 @@ _SQLITE_RECENT = SqliteDriverQuery(
         messages.c.created_at > bindparam("b_since"),
     )
 )
-
-
-def _recent_on_sqlite(
-    connection: Connection, pairs: set[tuple[str, str]], since: datetime
-) -> list[tuple[Any, ...]]:
-    numbers: dict[str, list[str]] = defaultdict(list)
-    for account_id, number in sorted(pairs):
-        numbers[account_id].append(number)
-    rows: list[tuple[Any, ...]] = []
-    for account_id, wanted in numbers.items():
-        for found_account, number, body, created_at in _SQLITE_RECENT.rows(
-            connection,
-            b_account=account_id,
-            b_numbers=msgspec.json.encode(wanted).decode(),
-            b_since=sqlite_text(since),
-        ):
-            rows.append((found_account, number, body, sqlite_datetime(created_at)))
-    return rows
 
 
 class RecentSends:
@@ -74,7 +55,16 @@ class RecentSends:
         since = now - timedelta(seconds=lookback)
         rows: Any
         if connection.dialect.name == "sqlite":
-            rows = _recent_on_sqlite(connection, pairs, since)
+            rows = [
+                (account_id, number, body, sqlite_datetime(created_at))
+                for account_id, number, body, created_at in _SQLITE_RECENT.rows_per_group(
+                    connection,
+                    pairs,
+                    group="b_account",
+                    keys="b_numbers",
+                    b_since=sqlite_text(since),
+                )
+            ]
         else:
             rows = connection.execute(
                 select(*_COLUMNS)

@@ -36,7 +36,7 @@ from sqlalchemy.sql.dml import Update
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
-from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.message_state_rows import (
@@ -268,7 +268,7 @@ class Transitions:
             values = {f"b_{name}": changes[name] for name in columns}
             for start in range(0, len(ids), _UPDATE_CHUNK):
                 chunk = ids[start : start + _UPDATE_CHUNK]
-                given: Any = msgspec.json.encode(chunk).decode() if json_ids else chunk
+                given: Any = json_array(chunk) if json_ids else chunk
                 connection.execute(statement, {"b_ids": given, **values})
 
     def _write_outbox(self, connection: Connection) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
-from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.schema.webhook_tables import (
     webhook_endpoints,
@@ -70,7 +70,7 @@ def read_subscriptions(
     found: dict[str, list[Subscription]] = {}
     if connection.dialect.name == "sqlite":
         for endpoint_id, account_id, url, event_types in _SQLITE_SUBSCRIPTIONS.rows(
-            connection, accounts=msgspec.json.encode(accounts).decode()
+            connection, accounts=json_array(accounts)
         ):
             found.setdefault(account_id, []).append(
                 Subscription(endpoint_id, url, frozenset(msgspec.json.decode(event_types)))

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import msgspec
 from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
-from parcelsms.adapters.storage.engine.conditions import in_json_array
+from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
 from parcelsms.adapters.storage.engine.schema.column_types import (
@@ -152,7 +151,7 @@ def _claimed_on_sqlite(connection: Connection, request: WebhookClaimRequest) -> 
     rows = _SQLITE_CLAIM.rows(
         connection,
         b_now=sqlite_text(request.now),
-        b_busy=msgspec.json.encode(list(request.busy_urls)).decode(),
+        b_busy=json_array(request.busy_urls),
         b_limit=request.limit,
         b_lease=sqlite_text(request.now + timedelta(seconds=request.lease_seconds)),
     )
@@ -234,8 +233,8 @@ class WebhookClaimOperation:
                 (row[0], row[1], bool(row[2]), row[3], row[4], sqlite_datetime(row[5]))
                 for row in _SQLITE_SECRETS.rows(
                     connection,
-                    b_endpoints=msgspec.json.encode(endpoint_ids).decode(),
-                    b_accounts=msgspec.json.encode(callback_accounts).decode(),
+                    b_endpoints=json_array(endpoint_ids),
+                    b_accounts=json_array(callback_accounts),
                 )
             ]
         else:
