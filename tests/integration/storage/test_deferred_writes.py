@@ -20,6 +20,7 @@ from parcelsms.adapters.storage.engine.deferred_writes import (
     write_deferred_now,
     writing_deferred,
 )
+from parcelsms.adapters.storage.messages import transition_rows
 from parcelsms.adapters.storage.reports.rollup_rows import COUNT_COLUMNS
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
@@ -194,3 +195,74 @@ async def test_a_rebuild_sharing_a_transaction_with_changes_counts_them_once(
     assert kept["report_hours"], "the submissions were counted"
     await storage.reports.rebuild_rollups()
     assert _rollups(database_url) == kept
+
+
+def _events_and_hooks(database_url: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """``(message_id, status)`` of every event in id order, and the message of every outbox
+    row."""
+    with peek(database_url) as connection:
+        events = [
+            (str(message_id), str(status))
+            for message_id, status in connection.execute(
+                "SELECT message_id, status FROM message_events ORDER BY id"
+            )
+        ]
+        hooks = sorted(
+            str(message_id)
+            for (message_id,) in connection.execute("SELECT message_id FROM webhook_outbox")
+        )
+    return events, hooks
+
+
+async def test_the_events_and_webhooks_of_a_transaction_are_inserted_once_in_order(
+    storage: SqlStorage,
+    enqueue: Any,
+    clock: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = await new_account(storage, "shop", balance_micros=10_000_000)
+    await storage.webhook_endpoints.set_webhook_endpoint(
+        account.id, "https://hooks.example/sms", "whsec_x"
+    )
+    ids = await enqueue(storage, account.id, count=8)
+    await storage.messages.claim_for_dispatch("worker", 100, clock())
+    first, second = ids[:4], ids[4:]
+    await storage.messages.record_submissions(_submissions(first, "c"))
+    event_inserts: list[int] = []
+    outbox_inserts: list[int] = []
+    original_event_execute = transition_rows._EVENT_INSERT.execute
+    original_outbox_execute = transition_rows.OUTBOX_INSERT.execute
+
+    def count_events(connection: Connection, rows: Any) -> None:
+        if rows:
+            event_inserts.append(len(rows))
+        original_event_execute(connection, rows)
+
+    def count_outbox(connection: Connection, rows: Any) -> None:
+        if rows:
+            outbox_inserts.append(len(rows))
+        original_outbox_execute(connection, rows)
+
+    monkeypatch.setattr(transition_rows._EVENT_INSERT, "execute", count_events)
+    monkeypatch.setattr(transition_rows.OUTBOX_INSERT, "execute", count_outbox)
+    receipts = [receipt_record(f"c{n}", "delivered", clock(), channel="alpha") for n in range(4)]
+    # Queued together: one flush, whose two operations (submissions, receipts) change
+    # eight messages. Their events go in as one insert, their webhooks as another.
+    await asyncio.gather(
+        storage.messages.record_submissions(_submissions(second, "d")),
+        storage.receipts.apply_receipts(receipts),
+    )
+    assert event_inserts == [8]
+    assert outbox_inserts == [8]
+    events, hooks = _events_and_hooks(database_url)
+    for message_id in first:
+        assert [status for i, status in events if i == message_id] == [
+            "queued",
+            "submitted",
+            "delivered",
+        ]
+    for message_id in second:
+        assert [status for i, status in events if i == message_id] == ["queued", "submitted"]
+    # A webhook for every change to submitted, and for every delivery.
+    assert hooks == sorted(ids + first)

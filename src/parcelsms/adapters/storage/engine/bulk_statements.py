@@ -52,11 +52,17 @@ def _remembering(processor: Processor) -> Processor:
     return process
 
 
-MULTI_ROW_SIZES = (256, 64, 16, 4, 1)
-"""Rows per multi-row INSERT: a group of rows goes out as the fewest statements of these sizes
-(100 rows: 64 + 16 + 16 + 4), so each table has at most five statement texts in SQLite's
-statement cache. 256 rows of the widest table (26 columns) bind 6,656 values, far below
-SQLite's limit of 32,766."""
+MULTI_ROW_SIZES = (256, 128, 64, 32, 16, 8, 4, 2, 1)
+"""Rows per multi-row statement: a group of rows goes out as the fewest statements of these
+sizes, one per set bit of its count below 256 (100 rows: 64 + 32 + 4; 10 rows: 8 + 2).
+
+Powers of two rather than of four: a transaction of the single-message API or of a pipeline
+at moderate load writes a few to a few dozen rows per table, and with sizes 64, 16, 4 and 1
+those took up to six executions each (15 rows: 4 + 4 + 4 + 1 + 1 + 1), every one a step for
+which the writer gives up the GIL while it holds the write lock; with these, at most four.
+Each table then has up to nine statement texts, within the writer's statement cache (512,
+:func:`.sqlite_engine.create_sqlite_engine`). 256 rows of the widest table (26 columns) bind
+6,656 values, far below SQLite's limit of 32,766."""
 
 
 @dataclass(frozen=True, slots=True)
