@@ -12,6 +12,10 @@ Outside a :func:`writing_deferred` block :func:`deferred` returns ``None`` and t
 writes at once: an operation run on its own (a CLI command, a test's connection) behaves
 as before. Code that must see the sums written mid-transaction (a rollup rebuild) calls
 :func:`write_deferred_now` first.
+
+The same goes for rows that no operation of the transaction reads back: the event rows and
+webhooks of status changes (:class:`~..messages.transition_rows.TransitionRows`), one insert
+each per transaction instead of one per operation.
 """
 
 from __future__ import annotations
