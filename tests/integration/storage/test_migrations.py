@@ -4,6 +4,8 @@ and on PostgreSQL; they go down to nothing and up again on both."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,12 @@ from sqlalchemy import inspect
 
 from parcelsms.adapters.storage.engine.backends import migration_engine
 from parcelsms.adapters.storage.engine.database import ThreadedDatabase
-from parcelsms.adapters.storage.engine.migrate import alembic_config, head_revision, migrate
+from parcelsms.adapters.storage.engine.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    head_revision,
+    migrate,
+)
 from parcelsms.adapters.storage.engine.schema.all_tables import declared_metadata
 from parcelsms.adapters.storage.engine.sqlite_engine import open_sqlite_database
 from parcelsms.errors import ConfigError, StorageError
@@ -153,3 +160,60 @@ async def test_an_aiosqlite_url_opens_the_same_file_through_the_threaded_executo
         assert revision == head_revision()
     finally:
         await database.close()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    assert head_revision() == HEAD_REVISION, "bump HEAD_REVISION with every new migration"
+
+
+async def test_a_database_behind_the_head_is_migrated_to_it(database_url: str) -> None:
+    """The revision read without Alembic only skips work when it is the head: a database
+    left one revision behind is still brought up."""
+    await migrate(database_url)
+    engine = migration_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            command.downgrade(_with_connection(database_url, connection), "-1")
+            connection.commit()
+    finally:
+        engine.dispose()
+    assert _recorded(database_url) != HEAD_REVISION
+    assert await migrate(database_url) == HEAD_REVISION
+    assert _recorded(database_url) == HEAD_REVISION
+
+
+def _with_connection(url: str, connection: Any) -> Any:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    return config
+
+
+def _recorded(url: str) -> str:
+    engine = migration_engine(url)
+    try:
+        with engine.connect() as connection:
+            return str(
+                connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_process_opening_a_current_database_does_not_import_alembic(tmp_path: Path) -> None:
+    """Every serve process migrates at start; those that find the schema current leave
+    Alembic and the migration scripts unimported (about 10 MB each)."""
+    url = f"sqlite:///{tmp_path / 'current.db'}"
+    program = (
+        "import sys\n"
+        "from parcelsms.adapters.storage.engine.migrate import migrate_blocking\n"
+        f"print(migrate_blocking({url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert first.stdout.split() == [HEAD_REVISION, "True"]  # a new database: Alembic ran
+    again = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert again.stdout.split() == [HEAD_REVISION, "False"]

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from parcelsms.adapters.storage.engine.migrate import alembic_config
@@ -206,6 +205,8 @@ def _run(command: list[str], environment: dict[str, str]) -> str:
 
 
 def _known_revision(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(alembic_config())
     return any(script.revision == revision for script in scripts.walk_revisions())
 
