@@ -50,6 +50,16 @@ def deferred(connection: Connection, kind: Callable[[], CollectorT]) -> Collecto
     return collector  # type: ignore[return-value]  # made by ``kind``
 
 
+def collector(connection: Connection, kind: Callable[[], CollectorT]) -> tuple[CollectorT, bool]:
+    """The collector to add to, and whether it is deferred: this transaction's (``True``,
+    written before the commit), or outside :func:`writing_deferred` a new one the caller
+    writes itself once it has added (``False``)."""
+    found = deferred(connection, kind)
+    if found is None:
+        return kind(), False
+    return found, True
+
+
 def write_deferred_now(connection: Connection, kind: Callable[[], DeferredWrite]) -> None:
     """Write what was collected for ``kind`` so far (nothing outside a block)."""
     scope: dict[object, DeferredWrite] | None = connection.info.get(_SCOPE)

@@ -85,6 +85,20 @@ def run_on_driver(
         return [tuple(row) for row in result] if result.returns_rows else []
     driver = connection.connection.driver_connection
     assert driver is not None  # an open connection inside the caller's transaction
+    return execute_on_driver(connection, driver, sql, parameters, many=many)
+
+
+def execute_on_driver(
+    connection: Connection,
+    driver: sqlite3.Connection,
+    sql: str,
+    parameters: Any = (),
+    *,
+    many: bool = False,
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` on ``driver`` (the SQLite connection under ``connection``), whatever
+    SQLAlchemy's transaction state (``BEGIN`` itself goes this way); a driver error is raised
+    as SQLAlchemy's exception for it, without the parameters."""
     cursor = driver.cursor()
     try:
         if many:

@@ -77,13 +77,9 @@ def migrate_blocking(url: str | URL, settings: SqliteSettings = DEFAULT_SQLITE_S
     try:
         if _recorded_revision(engine) == HEAD_REVISION:
             return HEAD_REVISION
-    finally:
-        engine.dispose()
-    from alembic import command
+        from alembic import command
 
-    config = alembic_config(url)
-    engine = migration_engine(url, settings)
-    try:
+        config = alembic_config(url)
         with engine.connect() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")

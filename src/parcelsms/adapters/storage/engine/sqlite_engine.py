@@ -21,7 +21,6 @@ files it creates later the database file's permission bits, so they are 0600 as 
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,13 +28,13 @@ from typing import Any, Literal
 import msgspec
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError
 
 from parcelsms.adapters.storage.engine.checkpointer import (
     BACKGROUND_AUTOCHECKPOINT_PAGES,
     Checkpointer,
 )
 from parcelsms.adapters.storage.engine.database import Database, ThreadedDatabase
+from parcelsms.adapters.storage.engine.driver_queries import execute_on_driver
 from parcelsms.adapters.storage.engine.write_lock import ProcessWriteLock
 from parcelsms.adapters.storage.engine.write_statistics import write_statistics
 from parcelsms.errors import ConfigError
@@ -153,12 +152,7 @@ def _install_listeners(engine: Engine, settings: SqliteSettings, begin: Begin) -
         # begins hundreds a second. Errors are raised as SQLAlchemy's, as Core raises them.
         driver = connection.connection.driver_connection
         assert driver is not None  # a checked-out connection
-        try:
-            driver.execute(begin_statement)
-        except sqlite3.Error as error:
-            raise DBAPIError.instance(
-                begin_statement, None, error, sqlite3.Error, dialect=connection.dialect
-            ) from error
+        execute_on_driver(connection, driver, begin_statement)
 
 
 def create_sqlite_engine(

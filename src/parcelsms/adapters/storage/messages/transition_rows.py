@@ -37,7 +37,7 @@ from sqlalchemy.sql.dml import Update
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
-from parcelsms.adapters.storage.engine.deferred_writes import deferred
+from parcelsms.adapters.storage.engine.deferred_writes import collector
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
 from parcelsms.adapters.storage.messages import ledger_rows as ledger_moves
 from parcelsms.adapters.storage.messages.message_state_rows import (
@@ -245,10 +245,7 @@ class Transitions:
             count_state_changes(connection, self._dirty.values())
             self._write_messages(connection)
         ledger_moves.write_ledger(connection, self._ledger)
-        rows = deferred(connection, TransitionRows)
-        later = rows is not None
-        if rows is None:
-            rows = TransitionRows()
+        rows, later = collector(connection, TransitionRows)
         rows.add(self._events, self._webhooks, self._context.webhook_policy)
         if not later:
             rows.write(connection)

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
-from parcelsms.adapters.storage.engine.deferred_writes import deferred
+from parcelsms.adapters.storage.engine.deferred_writes import collector
 from parcelsms.adapters.storage.engine.schema.report_tables import (
     LATENCY_COLUMNS,
     report_carrier_days,
@@ -245,7 +245,7 @@ def count_accepted(
     account, currency, country = position["account_id"], position["currency"], position["country"]
     template, status = position["template_id"], position["status"]
     segments, billing, price = position["segments"], position["billing"], position["price_micros"]
-    deltas, later = _collector(connection)
+    deltas, later = collector(connection, RollupDeltas)
     for row in rows:
         key = (
             hour_of(row[hour_at]),
@@ -267,7 +267,7 @@ def count_state_changes(connection: Connection, states: Iterable[MessageState]) 
     Call before the message rows are written: a new ``final_at`` is read from the state's
     pending changes (it gives a delivered message's time to delivery).
     """
-    deltas, later = _collector(connection)
+    deltas, later = collector(connection, RollupDeltas)
     for state in states:
         now_counted = (state.status, state.channel, state.billing)
         if now_counted == state.counted_as:
@@ -297,12 +297,3 @@ def count_state_changes(connection: Connection, states: Iterable[MessageState]) 
         state.counted_as = now_counted
     if not later:
         deltas.write(connection)
-
-
-def _collector(connection: Connection) -> tuple[RollupDeltas, bool]:
-    """The transaction's deltas, written before it commits (``True``: deferred), or new ones
-    for the caller to write at once (:mod:`~..engine.deferred_writes`)."""
-    deltas = deferred(connection, RollupDeltas)
-    if deltas is None:
-        return RollupDeltas(), False
-    return deltas, True
