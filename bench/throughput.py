@@ -55,6 +55,16 @@ from typing import Any
 import aiohttp
 import phonenumbers
 
+
+def hot_paths() -> str:
+    """Whether ``serve`` runs the compiled build (``parcelsms compile``) or plain Python."""
+    from parcelsms.compiled_modules import PURE_PYTHON_VARIABLE, running_compiled
+
+    if os.environ.get(PURE_PYTHON_VARIABLE, "").lower() in ("1", "true", "yes"):
+        return "plain Python (PARCELSMS_PURE_PYTHON)"
+    return "compiled" if running_compiled() else "plain Python"
+
+
 CONFIG = """
 [server]
 host = "127.0.0.1"
@@ -648,7 +658,7 @@ async def run(
     )
     print(
         f"database: {args.database}  pipeline processes: {args.pipeline_workers}  "
-        f"channels: {channel_count}"
+        f"channels: {channel_count}  hot paths: {hot_paths()}"
     )
     print(f"accepted: {accepted}  refused: {load.refused}  missing final webhook: {len(missing)}")
     if load.problem:

@@ -13,4 +13,11 @@ by ``tests/unit/architecture/test_layers.py``)::
 ``errors.py`` (the exception tree) and ``config/`` are shared leaves.
 """
 
+from pathlib import Path as _Path
+
+from parcelsms.compiled_modules import guard_stale_build as _guard_stale_build
+
 __version__ = "0.1.0"
+
+# Before any compiled module is imported: a build older than its sources is not used.
+_guard_stale_build(_Path(__file__).resolve().parent.parent)

@@ -30,6 +30,7 @@ COMMANDS = {
     "backup": "parcelsms.cli.database_commands:backup",
     "restore": "parcelsms.cli.database_commands:restore",
     "simulate-carrier": "parcelsms.cli.simulate_carrier:simulate_carrier",
+    "compile": "parcelsms.cli.compile_command:compile_command",
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
@@ -297,7 +298,7 @@ async def delivered_and_failed(api: Any, shipped: Any) -> tuple[str, str]:
             ReceiptRecord(
                 channel="sim",
                 carrier_id="c-ok",
-                state="delivered",
+                state=MessageStatus.DELIVERED,
                 stat="DELIVRD",
                 err="000",
                 raw="id:c-ok stat:DELIVRD err:000",
@@ -308,7 +309,7 @@ async def delivered_and_failed(api: Any, shipped: Any) -> tuple[str, str]:
             ReceiptRecord(
                 channel="sim",
                 carrier_id="c-bad",
-                state="undelivered",
+                state=MessageStatus.UNDELIVERED,
                 stat="UNDELIV",
                 err="034",
                 raw="id:c-bad stat:UNDELIV err:034",

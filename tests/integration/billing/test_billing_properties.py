@@ -42,6 +42,7 @@ from parcelsms.adapters.storage.engine.migrate import migrate_blocking
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.domain.packages import covers
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.billing_ports import BillingSettingsChange, PackageSpec
@@ -367,7 +368,15 @@ class BillingMachine(RuleBasedStateMachine):
         if not self.parts:
             return
         chosen = data.draw(st.sets(st.sampled_from(sorted(self.parts)), min_size=1, max_size=4))
-        states = st.sampled_from(["delivered", "undelivered", "expired", "rejected", "rejected"])
+        states = st.sampled_from(
+            [
+                MessageStatus.DELIVERED,
+                MessageStatus.UNDELIVERED,
+                MessageStatus.EXPIRED,
+                MessageStatus.REJECTED,
+                MessageStatus.REJECTED,
+            ]
+        )
         carrier_ids = [carrier_id for message_id in chosen for carrier_id in self.parts[message_id]]
         carrier_ids += data.draw(st.lists(st.sampled_from(carrier_ids), max_size=2))  # duplicates
         records = [

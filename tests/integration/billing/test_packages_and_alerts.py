@@ -16,6 +16,7 @@ from sender_accounts import new_account, top_up
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.account_security_ports import AuditFilter
 from parcelsms.pipeline.billing_ports import BillingSettingsChange, LedgerFilter, PackageSpec
@@ -157,7 +158,7 @@ async def test_a_rejection_refunds_package_segments_only_under_the_refund_policy
             ReceiptRecord(
                 channel="alpha",
                 carrier_id="c1",
-                state="rejected",
+                state=MessageStatus.REJECTED,
                 stat="REJECTD",
                 err="002",
                 raw="",

@@ -51,17 +51,9 @@ class ScriptedSmsc:
 
     def on_bound(self, connection: ServerConnection) -> None:
         self.bound.append(connection)
-        session = connection.session
-        receive = session.receive_data
-
-        def recording_receive(data: bytes, now: float | None = None) -> list[Event]:
-            events = receive(data, now)
-            self.events.extend(events)
-            return events
-
         # Instrumentation: lets a test see what the server's session made of the bytes
         # (an unbind from the client is answered inside the session, never reaching us).
-        session.receive_data = recording_receive  # type: ignore[method-assign]
+        connection.connection.observer = self.events.append
 
     def on_request(self, connection: ServerConnection, pdu: Pdu) -> None:
         self.requests.append(pdu)

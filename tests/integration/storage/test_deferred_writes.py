@@ -15,6 +15,7 @@ from sender_accounts import new_account
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
 from parcelsms.adapters.storage.engine.deferred_writes import (
     deferred,
     write_deferred_now,
@@ -197,6 +198,15 @@ async def test_a_rebuild_sharing_a_transaction_with_changes_counts_them_once(
     assert _rollups(database_url) == kept
 
 
+def _writes(statement: BulkStatement) -> tuple[int, int]:
+    return statement.calls, statement.rows
+
+
+def _since(statement: BulkStatement, before: tuple[int, int]) -> tuple[int, int]:
+    """Calls and rows of ``statement`` since ``before`` (``_writes`` then)."""
+    return statement.calls - before[0], statement.rows - before[1]
+
+
 def _events_and_hooks(database_url: str) -> tuple[list[tuple[str, str]], list[str]]:
     """``(message_id, status)`` of every event in id order, and the message of every outbox
     row."""
@@ -219,7 +229,6 @@ async def test_the_events_and_webhooks_of_a_transaction_are_inserted_once_in_ord
     enqueue: Any,
     clock: Any,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     account = await new_account(storage, "shop", balance_micros=10_000_000)
     await storage.webhook_endpoints.set_webhook_endpoint(
@@ -229,23 +238,8 @@ async def test_the_events_and_webhooks_of_a_transaction_are_inserted_once_in_ord
     await storage.messages.claim_for_dispatch("worker", 100, clock())
     first, second = ids[:4], ids[4:]
     await storage.messages.record_submissions(_submissions(first, "c"))
-    event_inserts: list[int] = []
-    outbox_inserts: list[int] = []
-    original_event_execute = transition_rows._EVENT_INSERT.execute
-    original_outbox_execute = transition_rows.OUTBOX_INSERT.execute
-
-    def count_events(connection: Connection, rows: Any) -> None:
-        if rows:
-            event_inserts.append(len(rows))
-        original_event_execute(connection, rows)
-
-    def count_outbox(connection: Connection, rows: Any) -> None:
-        if rows:
-            outbox_inserts.append(len(rows))
-        original_outbox_execute(connection, rows)
-
-    monkeypatch.setattr(transition_rows._EVENT_INSERT, "execute", count_events)
-    monkeypatch.setattr(transition_rows.OUTBOX_INSERT, "execute", count_outbox)
+    events_before = _writes(transition_rows._EVENT_INSERT)
+    outbox_before = _writes(transition_rows.OUTBOX_INSERT)
     receipts = [receipt_record(f"c{n}", "delivered", clock(), channel="alpha") for n in range(4)]
     # Queued together: one flush, whose two operations (submissions, receipts) change
     # eight messages. Their events go in as one insert, their webhooks as another.
@@ -253,8 +247,9 @@ async def test_the_events_and_webhooks_of_a_transaction_are_inserted_once_in_ord
         storage.messages.record_submissions(_submissions(second, "d")),
         storage.receipts.apply_receipts(receipts),
     )
-    assert event_inserts == [8]
-    assert outbox_inserts == [8]
+    # One call each, of eight rows.
+    assert _since(transition_rows._EVENT_INSERT, events_before) == (1, 8)
+    assert _since(transition_rows.OUTBOX_INSERT, outbox_before) == (1, 8)
     events, hooks = _events_and_hooks(database_url)
     for message_id in first:
         assert [status for i, status in events if i == message_id] == [

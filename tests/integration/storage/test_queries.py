@@ -12,6 +12,7 @@ from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.message_ports import MessageFilter, Submitted, SubmittedPart
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
@@ -42,7 +43,7 @@ async def test_a_message_shows_its_history_and_parts(
             ReceiptRecord(
                 channel="alpha",
                 carrier_id=carrier_id,
-                state="delivered",
+                state=MessageStatus.DELIVERED,
                 stat="DELIVRD",
                 err="000",
                 raw="",
@@ -137,8 +138,8 @@ async def test_listings_filter_by_status_number_reference_and_time(
         page = await storage.message_queries.list_messages(account.id, MessageFilter(**filters))
         return [message.id for message in page.items]
 
-    assert await ids(status="submitted") == [early]
-    assert await ids(status="queued") == [late]
+    assert await ids(status=MessageStatus.SUBMITTED) == [early]
+    assert await ids(status=MessageStatus.QUEUED) == [late]
     assert await ids(to_e164="+34600000002") == [late]
     assert await ids(client_ref="a") == [early]
     assert await ids(since=start) == [late]

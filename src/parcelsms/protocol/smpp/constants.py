@@ -7,6 +7,7 @@ specification so that a packet dump, a carrier's documentation and this code rea
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Final
 
 
 class CommandId(IntEnum):
@@ -137,20 +138,20 @@ class DataCoding(IntEnum):
 class EsmClass:
     """Bits of esm_class."""
 
-    MODE_MASK = 0x03
-    TYPE_MASK = 0x3C
-    DELIVERY_RECEIPT = 0x04  # message type: SMSC delivery receipt
-    INTERMEDIATE_NOTIFICATION = 0x20
-    UDHI = 0x40  # short_message starts with a user data header
-    REPLY_PATH = 0x80
+    MODE_MASK: Final = 0x03
+    TYPE_MASK: Final = 0x3C
+    DELIVERY_RECEIPT: Final = 0x04  # message type: SMSC delivery receipt
+    INTERMEDIATE_NOTIFICATION: Final = 0x20
+    UDHI: Final = 0x40  # short_message starts with a user data header
+    REPLY_PATH: Final = 0x80
 
 
 class RegisteredDelivery:
     """Bits of registered_delivery."""
 
-    NONE = 0x00
-    SUCCESS_OR_FAILURE = 0x01
-    FAILURE_ONLY = 0x02
+    NONE: Final = 0x00
+    SUCCESS_OR_FAILURE: Final = 0x01
+    FAILURE_ONLY: Final = 0x02
 
 
 class MessageState(IntEnum):

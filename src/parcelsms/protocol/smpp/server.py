@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from parcelsms.errors import ConnectionLostError, NotBoundError, ResponseTimeoutError
 from parcelsms.protocol.smpp.connection import SmppConnection
@@ -117,12 +117,12 @@ class SmppServer:
         """Start listening; returns the bound port (``port=0`` picks a free one)."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(self._make_protocol, host, port)
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(cast(Any, self._server).sockets[0].getsockname()[1])
 
     @property
     def port(self) -> int:
         assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(cast(Any, self._server).sockets[0].getsockname()[1])
 
     def _make_protocol(self) -> SmppConnection:
         session = Session(Role.SMSC, window=self.window, timeouts=self.timeouts)

@@ -198,7 +198,7 @@ def split_units(
 _GSM7_CHARACTERS: Final = GSM7_BASIC_CHARACTERS | GSM7_EXTENSION_CHARACTERS
 # Surrogate code points (invalid text) would pair up when bytes are decoded back, so
 # such text takes the character-by-character path, which keeps it as given.
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_SURROGATE: Final = re.compile("[" + chr(0xD800) + "-" + chr(0xDFFF) + "]")
 
 
 def _split_code_points(text: str, part_limit: int) -> list[tuple[str, int]]:

@@ -82,6 +82,9 @@ class BulkStatement:
     SQL type, so its bind processor can be applied; names without a type are passed as
     they are. Values must be what the Core statement would accept (``datetime``, lists for
     JSON, ...); ``None`` is always SQL NULL, as for the schema's ``JSON(none_as_null=True)``.
+
+    ``calls`` and ``rows`` count the calls that wrote rows and the rows they wrote, in this
+    process (tests read them; the class may be compiled, so its methods cannot be patched).
     """
 
     def __init__(
@@ -94,6 +97,8 @@ class BulkStatement:
         self._names = tuple(names)
         self._types = types
         self._compiled: dict[str, _Compiled] = {}
+        self.calls = 0
+        self.rows = 0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -104,6 +109,8 @@ class BulkStatement:
         """Run the statement once per row, inside the caller's transaction."""
         if not rows:
             return
+        self.calls += 1
+        self.rows += len(rows)
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:

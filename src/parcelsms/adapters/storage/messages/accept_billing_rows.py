@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.billing.notification_rows import write_account_events
 from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.account_tables import accounts
 from parcelsms.adapters.storage.engine.schema.billing_tables import packages
 from parcelsms.adapters.storage.engine.schema.column_types import sqlite_datetime
@@ -156,20 +157,22 @@ class AcceptBilling:
             found = _SQLITE_ACCOUNTS.rows(connection, b_ids=json_array(ids))
             rows = [_AccountRow._make((*row[:8], sqlite_datetime(row[8]))) for row in found]
         else:
-            rows = connection.execute(
-                select(*_ACCOUNT_COLUMNS).where(accounts.c.id.in_(ids)).with_for_update()
+            rows = run_query(
+                connection,
+                select(*_ACCOUNT_COLUMNS).where(accounts.c.id.in_(ids)).with_for_update(),
             ).all()
         with_packages = [
             row.id for row in rows if row.packages_until is not None and row.packages_until > now
         ]
         package_rows: Sequence[Any] = ()
         if with_packages:
-            package_rows = connection.execute(
+            package_rows = run_query(
+                connection,
                 select(*_PACKAGE_COLUMNS).where(
                     packages.c.account_id.in_(with_packages),
                     packages.c.expires_at > now,
                     packages.c.remaining_segments > 0,
-                )
+                ),
             ).all()
         return cls(rows, package_rows, now)
 

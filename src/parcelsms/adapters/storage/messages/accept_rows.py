@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.conditions import pair_in
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.message_tables import message_events, messages
 from parcelsms.adapters.storage.inbound.recipient_block_rows import (
     add_refusal_counts,
@@ -233,12 +234,13 @@ class AcceptOperation:
         }
         if not keys:
             return {}
-        rows = connection.execute(
+        rows = run_query(
+            connection,
             select(*_REPLAY_COLUMNS).where(
                 pair_in(messages.c.account_id, messages.c.idempotency_key, keys),
                 # The partial index's own condition, stated (test_hot_lookup_plans.py).
                 messages.c.idempotency_key.is_not(None),
-            )
+            ),
         )
         return {(row.account_id, row.idempotency_key): _idempotent_request(row) for row in rows}
 
@@ -265,10 +267,11 @@ def read_idempotent_request(
     connection: Connection, account_id: str, idempotency_key: str
 ) -> IdempotentRequest | None:
     """The message ``account_id`` created with ``idempotency_key`` (a reader's query)."""
-    row = connection.execute(
+    row = run_query(
+        connection,
         select(*_REPLAY_COLUMNS).where(
             messages.c.account_id == account_id, messages.c.idempotency_key == idempotency_key
-        )
+        ),
     ).first()
     return None if row is None else _idempotent_request(row)
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.billing.notification_rows import write_account_events
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.billing_tables import notifications
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.adapters.storage.engine.schema.shared_limit_tables import account_day_usage
@@ -70,10 +70,11 @@ class DailyUsageCounts:
         days: dict[str, _Day] = {}
         if not accounts:
             return cls(day, days, now)
-        rows = connection.execute(
+        rows = run_query(
+            connection,
             select(account_day_usage).where(
                 account_day_usage.c.account_id.in_(accounts), account_day_usage.c.day == day
-            )
+            ),
         )
         for row in rows:
             days[row.account_id] = _Day(
@@ -193,27 +194,31 @@ def _started_from_messages(
         )
         for account_id in account_ids
     }
-    for account_id, count, spend in connection.execute(
+    for account_id, count, spend in run_query(
+        connection,
         select(
-            messages.c.account_id, func.count(), func.coalesce(func.sum(messages.c.price_micros), 0)
+            messages.c.account_id,
+            func.count(),
+            func.coalesce(func.sum(messages.c.price_micros), 0),
         )
         .where(
             messages.c.account_id.in_(account_ids),
             messages.c.id >= since_id,
             messages.c.created_at >= midnight,
         )
-        .group_by(messages.c.account_id)
+        .group_by(messages.c.account_id),
     ):
         days[account_id].messages = int(count)
         days[account_id].spend = int(spend)
-    warned: Any = connection.execute(
+    warned = run_query(
+        connection,
         select(notifications.c.account_id, notifications.c.data).where(
             notifications.c.account_id.in_(account_ids),
             notifications.c.id >= first_id_at("evt", since_ms),
             notifications.c.kind == THRESHOLD_WARNING,
             notifications.c.created_at >= midnight,
             notifications.c.created_at < midnight + timedelta(days=1),
-        )
+        ),
     )
     for account_id, data in warned:
         limit = data.get("limit") if isinstance(data, dict) else None

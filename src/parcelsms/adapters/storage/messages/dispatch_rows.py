@@ -32,6 +32,7 @@ from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
 from parcelsms.adapters.storage.engine.database_clock import database_now
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.cluster_tables import pipeline_nodes
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime, sqlite_text
 from parcelsms.adapters.storage.engine.schema.message_tables import (
@@ -168,7 +169,7 @@ class ClaimOperation:
             if request.skip_channels:  # several pipeline nodes: leave the others' channels
                 statement = claim_skipping(connection.dialect.name)
                 parameters["b_skip"] = sorted(request.skip_channels)
-            claimed = connection.execute(statement, parameters)
+            claimed = run_query(connection, statement, parameters)
             # RETURNING comes in no promised order: oldest due first, then oldest message.
             rows = sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
             results.append([_dispatch_item(row) for row in rows])
@@ -360,7 +361,7 @@ class RecoverOperation:
             if request.live_within is not None:
                 cutoff = database_now(connection, self._context.clock) - request.live_within
                 query = query.where(~live_node_claim(cutoff))
-            rows = connection.execute(query)
+            rows = run_query(connection, query)
             now = self._context.clock()
             transitions = Transitions(self._context)
             count = 0
@@ -468,8 +469,8 @@ class ExpireOperation:
     def __call__(self, connection: Connection, requests: list[ExpireRequest]) -> Sequence[int]:
         counts = []
         for request in requests:
-            rows = connection.execute(
-                overdue_submissions(request.now, request.grace, request.limit)
+            rows = run_query(
+                connection, overdue_submissions(request.now, request.grace, request.limit)
             )
             transitions = Transitions(self._context)
             count = 0

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.message_tables import (
     message_events,
     message_parts,
@@ -132,18 +133,20 @@ def read_message(
     query = select(*_MESSAGE_COLUMNS).where(messages.c.id == message_id)
     if account_id is not None:
         query = query.where(messages.c.account_id == account_id)
-    row = connection.execute(query).first()
+    row = run_query(connection, query).first()
     if row is None:
         return None
-    events = connection.execute(
+    events = run_query(
+        connection,
         select(message_events.c.status, message_events.c.at, message_events.c.detail)
         .where(message_events.c.message_id == message_id)
-        .order_by(message_events.c.id)
+        .order_by(message_events.c.id),
     )
-    parts = connection.execute(
+    parts = run_query(
+        connection,
         select(message_parts)
         .where(message_parts.c.message_id == message_id)
-        .order_by(message_parts.c.part_no)
+        .order_by(message_parts.c.part_no),
     )
     return MessageDetail(
         message=_message(row),
@@ -184,7 +187,7 @@ def read_message_page(
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
     query = message_page_query(account_id, filters, cursor, limit)
-    rows = connection.execute(query).all()
+    rows = run_query(connection, query).all()
     items = tuple(_message(row) for row in rows[:limit])
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
     return MessagePage(items=items, next_cursor=next_cursor)

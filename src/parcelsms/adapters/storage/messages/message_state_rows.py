@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.conditions import in_json_array, json_array
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.domain.status import FINAL_STATUSES
 from parcelsms.pipeline.message_ports import ErrorDetail
@@ -137,7 +138,7 @@ def load_states(connection: Connection, message_ids: Iterable[str]) -> dict[str,
         return {}
     if connection.dialect.name == "sqlite":
         return _load_states_from_sqlite(connection, ids)
-    rows = connection.execute(state_query().where(messages.c.id.in_(ids)).with_for_update())
+    rows = run_query(connection, state_query().where(messages.c.id.in_(ids)).with_for_update())
     return {row.id: state_from_row(row) for row in rows}
 
 

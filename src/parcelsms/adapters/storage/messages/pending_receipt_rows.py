@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.receipt_tables import (
     channel_id_formats,
     pending_receipts,
@@ -60,7 +61,8 @@ class PendingSweepOperation:
 
     def _sweep(self, connection: Connection, request: SweepRequest) -> SweepResult:
         window_us = self._context.receipt_early_window_us
-        rows = connection.execute(
+        rows = run_query(
+            connection,
             select(*PENDING_COLUMNS)
             .where(
                 pending_receipts.c.match_key.is_not(None),
@@ -69,7 +71,7 @@ class PendingSweepOperation:
                 pending_receipts.c.received_at_us <= micros(request.now) - window_us,
             )
             .order_by(pending_receipts.c.id)
-            .limit(_SWEEP_LIMIT)
+            .limit(_SWEEP_LIMIT),
         ).all()
         resolved = self._receipts.resolve_rows(connection, rows, mark_checked=True)
         return SweepResult(resolved, _expire_pending(connection, request))
@@ -77,10 +79,11 @@ class PendingSweepOperation:
 
 def _expire_pending(connection: Connection, request: SweepRequest) -> int:
     horizon = request.now - request.pending_ttl
-    rows = connection.execute(
+    rows = run_query(
+        connection,
         select(pending_receipts.c.id, pending_receipts.c.payload)
         .where(pending_receipts.c.received_at < horizon)
-        .limit(_SWEEP_LIMIT)
+        .limit(_SWEEP_LIMIT),
     ).all()
     if not rows:
         return 0
@@ -126,10 +129,11 @@ class ReadingOperation:
         return [self._record(connection, request) for request in requests]
 
     def _record(self, connection: Connection, request: ReadingRequest) -> int:
-        existing = connection.execute(
+        existing = run_query(
+            connection,
             select(channel_id_formats.c.reading).where(
                 channel_id_formats.c.channel == request.channel
-            )
+            ),
         ).scalar_one_or_none()
         if existing is None:
             connection.execute(
@@ -143,11 +147,12 @@ class ReadingOperation:
                 .where(channel_id_formats.c.channel == request.channel)
                 .values(reading=request.reading.value, learned_at=request.at)
             )
-        rows = connection.execute(
+        rows = run_query(
+            connection,
             select(pending_receipts.c.id, pending_receipts.c.carrier_id).where(
                 pending_receipts.c.channel == request.channel,
                 pending_receipts.c.match_key.is_(None),
-            )
+            ),
         ).all()
         keyed = []
         for row in rows:
@@ -161,10 +166,11 @@ class ReadingOperation:
             )
             keyed.append(row.id)
         if keyed:
-            waiting = connection.execute(
+            waiting = run_query(
+                connection,
                 select(*PENDING_COLUMNS)
                 .where(pending_receipts.c.id.in_(keyed))
-                .order_by(pending_receipts.c.id)
+                .order_by(pending_receipts.c.id),
             ).all()
             self._receipts.resolve_rows(connection, waiting, mark_checked=False)
         return len(keyed)
@@ -172,7 +178,7 @@ class ReadingOperation:
 
 def load_readings(connection: Connection) -> dict[str, Reading]:
     """The id reading learned for each channel so far."""
-    rows = connection.execute(select(channel_id_formats.c.channel, channel_id_formats.c.reading))
+    rows = run_query(connection, select(channel_id_formats.c.channel, channel_id_formats.c.reading))
     return {row.channel: Reading(row.reading) for row in rows}
 
 
@@ -196,5 +202,5 @@ def list_unmatched(
             received_at=row.received_at,
             moved_at=row.moved_at,
         )
-        for row in connection.execute(query)
+        for row in run_query(connection, query)
     ]

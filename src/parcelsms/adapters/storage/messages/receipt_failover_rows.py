@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.bulk_statements import insert_statement
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.message_tables import (
     IS_SUBMITTED,
     message_attempts,
@@ -130,27 +131,30 @@ def requeue(
     ids = [state.id for state in states]
     plans = {
         row.id: row
-        for row in connection.execute(
+        for row in run_query(
+            connection,
             select(
                 messages.c.id,
                 messages.c.route_plan,
                 messages.c.valid_until,
                 messages.c.submitted_at,
-            ).where(messages.c.id.in_(ids))
+            ).where(messages.c.id.in_(ids)),
         )
     }
     failed_before: dict[str, set[str]] = {}
-    for row in connection.execute(
+    for row in run_query(
+        connection,
         select(message_attempts.c.message_id, message_attempts.c.channel).where(
             message_attempts.c.message_id.in_(ids)
-        )
+        ),
     ):
         failed_before.setdefault(row.message_id, set()).add(row.channel)
     parts_of: dict[str, list[Any]] = {}
-    for row in connection.execute(
+    for row in run_query(
+        connection,
         select(message_parts)
         .where(message_parts.c.message_id.in_(ids))
-        .order_by(message_parts.c.message_id, message_parts.c.part_no)
+        .order_by(message_parts.c.message_id, message_parts.c.part_no),
     ):
         parts_of.setdefault(row.message_id, []).append(row)
 
@@ -282,7 +286,7 @@ class SilenceOperation:
                     )
                 if rule.countries:
                     query = query.where(messages.c.country.in_(sorted(rule.countries)))
-                for row in connection.execute(query.with_for_update()):
+                for row in run_query(connection, query.with_for_update()):
                     state = state_from_row(row)
                     # The first rule of the channel for the country decides, once.
                     found = silence_limit(policies.rules(channel), state.country)

@@ -36,6 +36,7 @@ from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.conditions import in_json_array, pair_in
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime, sqlite_datetime
 from parcelsms.adapters.storage.engine.schema.message_tables import message_parts
 from parcelsms.adapters.storage.engine.schema.receipt_tables import pending_receipts
@@ -155,10 +156,11 @@ def _candidate_index(
     if connection.dialect.name == "sqlite":
         rows = _candidate_rows_from_sqlite(connection, pairs)
     else:
-        rows = connection.execute(
+        rows = run_query(
+            connection,
             select(*_PART_COLUMNS).where(
                 pair_in(message_parts.c.channel, message_parts.c.carrier_id, pairs)
-            )
+            ),
         )
     for (
         message_id,
@@ -279,10 +281,11 @@ class ReceiptOperation:
         if connection.dialect.name == "sqlite":
             rows = _pending_rows_from_sqlite(connection, pairs)
         else:
-            rows = connection.execute(
+            rows = run_query(
+                connection,
                 select(*PENDING_COLUMNS)
                 .where(pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, pairs))
-                .order_by(pending_receipts.c.id)
+                .order_by(pending_receipts.c.id),
             ).all()
         return self.resolve_rows(connection, rows, mark_checked=False)
 
@@ -374,7 +377,8 @@ class ReceiptOperation:
         }
         several = sorted(message_id for message_id in finished if message_id not in parts_of)
         if several:
-            rows = connection.execute(
+            rows = run_query(
+                connection,
                 select(
                     message_parts.c.message_id,
                     message_parts.c.part_no,
@@ -383,7 +387,7 @@ class ReceiptOperation:
                     message_parts.c.err,
                 )
                 .where(message_parts.c.message_id.in_(several))
-                .order_by(message_parts.c.message_id, message_parts.c.part_no)
+                .order_by(message_parts.c.message_id, message_parts.c.part_no),
             )
             for row in rows:
                 parts_of.setdefault(row.message_id, []).append(row)

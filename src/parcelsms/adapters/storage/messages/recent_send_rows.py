@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine.conditions import in_json_array, pair_in
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
+from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.column_types import sqlite_datetime, sqlite_text
 from parcelsms.adapters.storage.engine.schema.message_tables import messages
 from parcelsms.domain.recipient_rule import recipient_refusal
@@ -66,10 +67,11 @@ class RecentSends:
                 )
             ]
         else:
-            rows = connection.execute(
+            rows = run_query(
+                connection,
                 select(*_COLUMNS)
                 .where(pair_in(messages.c.account_id, messages.c.to_e164, pairs))
-                .where(messages.c.created_at > since)
+                .where(messages.c.created_at > since),
             )
         for account_id, number, body, created_at in rows:
             sends[(account_id, number)].append((created_at.timestamp(), hash(body)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, cast
+from typing import Final
 
 from starlette.datastructures import QueryParams
 
@@ -157,7 +157,7 @@ def parse_message_query(params: QueryParams) -> MessageQuery:
     limit = values.get("limit")
     return MessageQuery(
         filters=MessageFilter(
-            status=cast("MessageStatus | None", status),
+            status=None if status is None else MessageStatus(status),
             to_e164=_to(to) if to is not None else None,
             client_ref=client_ref,
             country=None if country is None else country.upper(),
