@@ -58,9 +58,9 @@ import phonenumbers
 
 def hot_paths() -> str:
     """Whether ``serve`` runs the compiled build (``parcelsms compile``) or plain Python."""
-    from parcelsms.compiled_modules import PURE_PYTHON_VARIABLE, running_compiled
+    from parcelsms.compiled_modules import pure_python_requested, running_compiled
 
-    if os.environ.get(PURE_PYTHON_VARIABLE, "").lower() in ("1", "true", "yes"):
+    if pure_python_requested():
         return "plain Python (PARCELSMS_PURE_PYTHON)"
     return "compiled" if running_compiled() else "plain Python"
 

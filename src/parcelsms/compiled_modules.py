@@ -167,13 +167,17 @@ class _SourceFirst(importlib.abc.MetaPathFinder):
         return None
 
 
+def pure_python_requested() -> bool:
+    """Whether ``PARCELSMS_PURE_PYTHON`` asks for plain Python (``1``, ``true`` or ``yes``)."""
+    return os.environ.get(PURE_PYTHON_VARIABLE, "").lower() in ("1", "true", "yes")
+
+
 def guard_stale_build(
     root: Path, modules: Sequence[str] = COMPILED_MODULES, package: str = "parcelsms"
 ) -> bool:
     """Import ``modules`` from source unless the build under ``root`` is current and wanted
     (see the module); ``True`` when the compiled modules are to be used."""
-    wanted = os.environ.get(PURE_PYTHON_VARIABLE, "").lower() not in ("1", "true", "yes")
-    if wanted and build_is_current(root, modules, package):
+    if not pure_python_requested() and build_is_current(root, modules, package):
         return True
     wanted_set = frozenset(modules)
     if not any(

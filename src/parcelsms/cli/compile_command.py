@@ -1,8 +1,8 @@
 """``parcelsms compile``: build, check or remove the compiled hot paths (mypyc).
 
-``scripts/serve`` runs it once after installing; a deployment from ``pip install`` runs it
-after each install or upgrade (``docs/deployment.md``, "Compiled hot paths"). Without it,
-or when the sources change afterwards, parcelsms runs the same code as plain Python.
+Experimental (``docs/deployment.md``, "Compiled hot paths"): nothing runs it by itself.
+Without a build, or when the sources changed after it, parcelsms runs the same code as
+plain Python.
 """
 
 from __future__ import annotations
@@ -28,14 +28,13 @@ from parcelsms.compiled_modules import (
 @click.option(
     "--if-possible",
     is_flag=True,
-    help="When compiling is not possible or fails, say so and exit 0 (scripts/serve uses it).",
+    help="When compiling is not possible or fails, say so and exit 0.",
 )
 def compile_command(check: bool, remove: bool, if_possible: bool) -> None:
     """Compile the hot paths (SMPP, receipts, storage rows) to C with mypyc."""
     root = package_root()
-    current = build_is_current(root, COMPILED_MODULES)
     if check:
-        if current:
+        if build_is_current(root, COMPILED_MODULES):
             click.echo(f"compiled: {len(COMPILED_MODULES)} modules, current ({root})")
             return
         click.echo("not compiled (or the sources changed since): plain Python")
@@ -44,7 +43,7 @@ def compile_command(check: bool, remove: bool, if_possible: bool) -> None:
         removed = clean(root)
         click.echo(f"removed {len(removed)} compiled files; parcelsms runs as plain Python")
         return
-    if current:
+    if build_is_current(root, COMPILED_MODULES):
         click.echo(f"already compiled: {len(COMPILED_MODULES)} modules, current")
         return
     problem = build_unavailable()

@@ -30,6 +30,7 @@ from parcelsms.compiled_modules import (
     clean,
     guard_stale_build,
     package_root,
+    pure_python_requested,
     running_compiled,
     source_digest,
 )
@@ -129,8 +130,7 @@ def test_clean_removes_only_the_extensions_the_build_wrote(tmp_path: Path) -> No
 def test_the_platform_runs_the_build_it_has() -> None:
     # scripts/test compiles first and says so; elsewhere the state on disk decides.
     expected = os.environ.get("PARCELSMS_EXPECT_COMPILED") == "1" or (
-        build_is_current(package_root(), COMPILED_MODULES)
-        and os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("1", "true", "yes")
+        build_is_current(package_root(), COMPILED_MODULES) and not pure_python_requested()
     )
     assert running_compiled() is expected
 

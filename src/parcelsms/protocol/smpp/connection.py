@@ -55,7 +55,7 @@ class SmppConnection(asyncio.Protocol):
         self.closed: asyncio.Future[None] = self._loop.create_future()
         self.peername: Any = None
         self._abort_reason: Exception | None = None
-        # Sees every event the session reports, before it is handled (tests and protocol
+        # Sees every event the session reports, before they are handled (tests and protocol
         # traces: the session's methods cannot be wrapped once the module is compiled).
         self.observer: Callable[[Event], None] | None = None
 
@@ -73,10 +73,10 @@ class SmppConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         events = self.session.receive_data(data, self._loop.time())
-        observer = self.observer
+        if self.observer is not None:
+            for event in events:
+                self.observer(event)
         for event in events:
-            if observer is not None:
-                observer(event)
             if isinstance(event, ResponseReceived):
                 future = self._futures.pop(event.request.sequence_number, None)
                 if future is not None and not future.done():
