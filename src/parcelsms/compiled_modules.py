@@ -8,10 +8,9 @@ are already fully typed (``mypy --strict``) — into C extensions that run the s
 far less interpreter overhead (``docs/deployment.md``, "Compiled hot paths", has the figures).
 
 ``parcelsms compile`` builds them next to their sources (in a checkout's ``src/`` or in
-``site-packages``) and writes a stamp with a digest of exactly those sources. It is
-experimental and off unless run: the test suite does not pass on the compiled build yet, and
-nothing (``scripts/serve``, ``scripts/test``, the Dockerfile) compiles by itself. Without a
-build parcelsms runs the same code as plain Python.
+``site-packages``) and writes a stamp with a digest of exactly those sources.
+``scripts/serve``, ``examples/Dockerfile`` and ``scripts/test`` run it; without a build (no C
+compiler, or a ``pip install`` nobody compiled) parcelsms runs the same code as plain Python.
 
 A compiled module is a ``.so`` beside its ``.py``, and Python prefers the ``.so``. An edit,
 a ``git pull`` or an upgrade would then leave the old compiled code running while the source
@@ -216,8 +215,11 @@ def build(
     """Compile ``modules`` next to their sources under ``root`` and stamp the build.
 
     Needs mypyc (``pip install 'parcelsms[compile]'``), setuptools and a C compiler with
-    Python's headers; raises :class:`BuildUnavailable` without them. The C sources and
-    objects go to a temporary directory; only the extension modules land under ``root``.
+    Python's headers; raises :class:`BuildUnavailable` without them. mypyc compiles a copy
+    of the package's sources in a temporary directory, not ``root`` itself: in
+    ``site-packages`` it would read every other installed module as a source of this build
+    (and stop at ``mypy_extensions.py``, which shadows mypy's own stubs). Only the extension
+    modules are copied back under ``root``.
     """
     problem = build_unavailable()
     if problem is not None:
@@ -233,8 +235,14 @@ def build(
     previous = Path.cwd()
     cache_variable = os.environ.get("MYPY_CACHE_DIR")
     with tempfile.TemporaryDirectory(prefix="parcelsms-compile-") as temp:
+        sources = Path(temp) / "src"
+        shutil.copytree(
+            root / package,
+            sources / package,
+            ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc", STAMP_NAME),
+        )
         os.environ["MYPY_CACHE_DIR"] = str(Path(temp) / "mypy-cache")
-        os.chdir(root)  # mypyc names the modules, and places the extensions, from here
+        os.chdir(sources)  # mypyc names the modules, and places the extensions, from here
         try:
             extensions = mypycify(paths, opt_level="3", target_dir=str(Path(temp) / "c"))
             distribution = distribution_class(
@@ -246,7 +254,7 @@ def build(
             command.build_lib = str(Path(temp) / "lib")
             distribution.run_command("build_ext")
             written = sorted(
-                _relative(Path(command.get_ext_fullpath(extension.name)), root)
+                _relative(Path(command.get_ext_fullpath(extension.name)), sources)
                 for extension in extensions
             )
         finally:
@@ -255,6 +263,12 @@ def build(
                 os.environ.pop("MYPY_CACHE_DIR", None)
             else:
                 os.environ["MYPY_CACHE_DIR"] = cache_variable
+        for name in written:
+            # A new file, not an overwrite: a running process may have the old one mapped.
+            target = root / name
+            partial = target.with_name(f"{target.name}.partial")
+            shutil.copy2(sources / name, partial)
+            os.replace(partial, target)
     stamp = {"modules": list(modules), "digest": digest, "files": written}
     (root / package / STAMP_NAME).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
 

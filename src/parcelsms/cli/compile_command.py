@@ -1,8 +1,8 @@
 """``parcelsms compile``: build, check or remove the compiled hot paths (mypyc).
 
-Experimental (``docs/deployment.md``, "Compiled hot paths"): nothing runs it by itself.
-Without a build, or when the sources changed after it, parcelsms runs the same code as
-plain Python.
+``scripts/serve`` runs it with ``--if-possible``, ``scripts/test`` and ``examples/Dockerfile``
+without (``docs/deployment.md``, "Compiled hot paths"). Without a build, or when the sources
+changed after it, parcelsms runs the same code as plain Python.
 """
 
 from __future__ import annotations

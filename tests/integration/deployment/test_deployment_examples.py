@@ -90,6 +90,22 @@ def test_the_image_runs_parcelsms_and_serves_the_mounted_configuration_by_defaul
     assert "USER parcelsms" in dockerfile
 
 
+def test_the_image_is_built_with_the_hot_paths_compiled_and_checked() -> None:
+    dockerfile = (EXAMPLES / "Dockerfile").read_text()
+    _, build_stage, running_stage = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)
+    commands = [
+        parsed_command(line.split())
+        for line in re.findall(r"/opt/parcelsms/bin/parcelsms ([^\\&\n]+)", build_stage)
+    ]
+    # The build fails, rather than shipping plain Python, when compiling or its stamp fails.
+    assert [(c.info_name, c.params["check"], c.params["if_possible"]) for c in commands] == [
+        ("compile", False, False),
+        ("compile", True, False),
+    ]
+    assert "gcc" in build_stage
+    assert "gcc" not in running_stage
+
+
 def test_every_compose_command_parses_and_its_mounted_configuration_loads() -> None:
     commands = {}
     for name, service in parcelsms_services():

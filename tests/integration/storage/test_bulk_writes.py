@@ -19,6 +19,7 @@ from parcelsms.adapters.storage.engine.schema.report_tables import report_rollup
 from parcelsms.adapters.storage.reports.rollup_rows import RollupDeltas
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import StorageError
 from parcelsms.pipeline.message_ports import ErrorDetail, Failed, Retry, Submitted, SubmittedPart
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
@@ -116,7 +117,7 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
         [submitted(single, "s1"), submitted(double, "d1", "d2"), submitted(undelivered, "u1")]
     )
 
-    def receipt(carrier_id: str, state: Any, stat: str) -> ReceiptRecord:
+    def receipt(carrier_id: str, state: MessageStatus, stat: str) -> ReceiptRecord:
         return ReceiptRecord(
             channel="alpha",
             carrier_id=carrier_id,
@@ -131,9 +132,9 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
 
     counts = await storage.receipts.apply_receipts(
         [
-            receipt("s1", "delivered", "DELIVRD"),
-            receipt("d1", "delivered", "DELIVRD"),
-            receipt("u1", "undelivered", "UNDELIV"),
+            receipt("s1", MessageStatus.DELIVERED, "DELIVRD"),
+            receipt("d1", MessageStatus.DELIVERED, "DELIVRD"),
+            receipt("u1", MessageStatus.UNDELIVERED, "UNDELIV"),
         ]
     )
     assert counts.matched == 3
@@ -145,7 +146,7 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
     # The two-part message waits for its second part.
     assert statuses == {single: "delivered", double: "submitted", undelivered: "undelivered"}
 
-    await storage.receipts.apply_receipts([receipt("d2", "delivered", "DELIVRD")])
+    await storage.receipts.apply_receipts([receipt("d2", MessageStatus.DELIVERED, "DELIVRD")])
     detail = await storage.message_queries.get_message(account.id, double)
     assert detail is not None
     assert detail.message.status == "delivered"

@@ -11,6 +11,7 @@ from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.message_ports import ErrorDetail, Failed, Retry, Submitted, SubmittedPart
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
@@ -176,8 +177,8 @@ async def test_with_refund_on_reject_the_reserve_waits_for_the_final_state(
                 match=receipt_key(carrier_id, Reading.SAME),
             )
             for carrier_id, state, stat in (
-                ("r1", "rejected", "REJECTD"),
-                ("d1", "delivered", "DELIVRD"),
+                ("r1", MessageStatus.REJECTED, "REJECTD"),
+                ("d1", MessageStatus.DELIVERED, "DELIVRD"),
             )
         ]
     )

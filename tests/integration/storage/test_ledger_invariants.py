@@ -20,6 +20,7 @@ from sender_accounts import new_account, top_up
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.message_ports import (
     DispatchItem,
     ErrorDetail,
@@ -32,7 +33,16 @@ from parcelsms.pipeline.message_ports import (
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "canceled")
-RECEIPT_STATES = ("delivered", "delivered", "delivered", "undelivered", "expired", "rejected", None)
+DELIVERED = MessageStatus.DELIVERED
+RECEIPT_STATES = (
+    DELIVERED,
+    DELIVERED,
+    DELIVERED,
+    MessageStatus.UNDELIVERED,
+    MessageStatus.EXPIRED,
+    MessageStatus.REJECTED,
+    None,
+)
 
 
 class Traffic:

@@ -205,6 +205,8 @@ def test_build_compiles_and_stamps_a_package(tmp_path: Path) -> None:
         "        result += value\n"
         "    return result\n"
     )
+    # What site-packages holds beside the package must not take part in the build.
+    (tmp_path / "mypy_extensions.py").write_text("")
     build(tmp_path, ["tinypkg.tiny"], package="tinypkg")
     assert build_is_current(tmp_path, ["tinypkg.tiny"], package="tinypkg")
     stamp = json.loads((package / STAMP_NAME).read_text())
