@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from parcelsms.adapters.storage.engine.checkpointer import Checkpointer
 from parcelsms.bootstrap import Role, build_platform
 from parcelsms.config import load_config
 
@@ -197,6 +198,10 @@ async def run(args: argparse.Namespace, directory: Path) -> None:
     platform = await build_platform(settings, {}, Role.API)
     assert platform.api is not None
     app = platform.api.app
+    # In `parcelsms serve` the pipeline process checkpoints the WAL; an API process alone
+    # would do it in its writer's commits instead, which the writer figure must not include.
+    checkpointer = Checkpointer(database)
+    checkpointer.start()
     try:
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {key}"}
@@ -269,6 +274,7 @@ async def run(args: argparse.Namespace, directory: Path) -> None:
         if caller.first_problem is not None or set(caller.statuses) - {200, 201, 202}:
             raise SystemExit(f"refused requests, first: {caller.first_problem!r}")
     finally:
+        checkpointer.stop()
         await platform.close()
 
 
