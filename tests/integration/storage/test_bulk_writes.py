@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from database_peek import peek
+from receipt_records import receipt_record
 from sender_accounts import new_account
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -18,11 +19,8 @@ from parcelsms.adapters.storage.engine.schema.message_tables import message_even
 from parcelsms.adapters.storage.engine.schema.report_tables import report_rollups
 from parcelsms.adapters.storage.reports.rollup_rows import RollupDeltas
 from parcelsms.adapters.storage.sql_storage import SqlStorage
-from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
-from parcelsms.domain.status import MessageStatus
 from parcelsms.errors import StorageError
 from parcelsms.pipeline.message_ports import ErrorDetail, Failed, Retry, Submitted, SubmittedPart
-from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 
 def submitted(
@@ -117,24 +115,11 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
         [submitted(single, "s1"), submitted(double, "d1", "d2"), submitted(undelivered, "u1")]
     )
 
-    def receipt(carrier_id: str, state: MessageStatus, stat: str) -> ReceiptRecord:
-        return ReceiptRecord(
-            channel="alpha",
-            carrier_id=carrier_id,
-            state=state,
-            stat=stat,
-            err="000",
-            raw=f"id:{carrier_id} stat:{stat}",
-            received_at=clock(),
-            received_at_us=micros(clock()),
-            match=receipt_key(carrier_id, Reading.SAME),
-        )
-
     counts = await storage.receipts.apply_receipts(
         [
-            receipt("s1", MessageStatus.DELIVERED, "DELIVRD"),
-            receipt("d1", MessageStatus.DELIVERED, "DELIVRD"),
-            receipt("u1", MessageStatus.UNDELIVERED, "UNDELIV"),
+            receipt_record("s1", "delivered", clock()),
+            receipt_record("d1", "delivered", clock()),
+            receipt_record("u1", "undelivered", clock()),
         ]
     )
     assert counts.matched == 3
@@ -146,7 +131,7 @@ async def test_receipts_for_single_and_multi_part_messages_in_one_call(
     # The two-part message waits for its second part.
     assert statuses == {single: "delivered", double: "submitted", undelivered: "undelivered"}
 
-    await storage.receipts.apply_receipts([receipt("d2", MessageStatus.DELIVERED, "DELIVRD")])
+    await storage.receipts.apply_receipts([receipt_record("d2", "delivered", clock())])
     detail = await storage.message_queries.get_message(account.id, double)
     assert detail is not None
     assert detail.message.status == "delivered"

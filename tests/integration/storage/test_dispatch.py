@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from database_peek import peek
+from receipt_records import receipt_record
 from sender_accounts import new_account
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage
-from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
-from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.message_ports import ErrorDetail, Failed, Retry, Submitted, SubmittedPart
-from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 
 def submitted(message_id: str, *carrier_ids: str, channel: str = "alpha") -> Submitted:
@@ -164,23 +162,7 @@ async def test_with_refund_on_reject_the_reserve_waits_for_the_final_state(
     path = database_url
     assert ledger_kinds(path, rejected_id) == ["reserve"]
     await storage.receipts.apply_receipts(
-        [
-            ReceiptRecord(
-                channel="alpha",
-                carrier_id=carrier_id,
-                state=state,
-                stat=stat,
-                err="000",
-                raw="",
-                received_at=clock(),
-                received_at_us=micros(clock()),
-                match=receipt_key(carrier_id, Reading.SAME),
-            )
-            for carrier_id, state, stat in (
-                ("r1", MessageStatus.REJECTED, "REJECTD"),
-                ("d1", MessageStatus.DELIVERED, "DELIVRD"),
-            )
-        ]
+        [receipt_record("r1", "rejected", clock()), receipt_record("d1", "delivered", clock())]
     )
     assert ledger_kinds(path, rejected_id) == ["reserve", "refund"]
     assert ledger_kinds(path, delivered_id) == ["reserve", "settle"]

@@ -33,11 +33,10 @@ from parcelsms.pipeline.message_ports import (
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "canceled")
-DELIVERED = MessageStatus.DELIVERED
 RECEIPT_STATES = (
-    DELIVERED,
-    DELIVERED,
-    DELIVERED,
+    MessageStatus.DELIVERED,
+    MessageStatus.DELIVERED,
+    MessageStatus.DELIVERED,
     MessageStatus.UNDELIVERED,
     MessageStatus.EXPIRED,
     MessageStatus.REJECTED,
