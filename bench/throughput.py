@@ -20,8 +20,9 @@ Prints, for the measured messages:
   and per role, so it is clear which process is saturated;
 * request latency p50/p99 (paced: from each request's scheduled time, so a server that
   falls behind shows it) and accept → final-webhook latency p50/p99;
-* rows and statements written per message (each parcelsms process counts its own writes
-  with ``PARCELSMS_WRITE_STATS``, see ``adapters/storage/engine/write_statistics.py``).
+* rows and statements written per message, and the rows by table (each parcelsms process
+  counts its own writes with ``PARCELSMS_WRITE_STATS``, see
+  ``adapters/storage/engine/write_statistics.py``).
 * on PostgreSQL, the server's own CPU per message (its processes, from /proc).
 ``--db FILE`` starts from a copy of an existing database (say, one already holding 1M
 messages). Exits non-zero when a message is missing its final webhook.
@@ -412,13 +413,16 @@ def write_statistics(stats_dir: Path, roles: dict[int, str]) -> tuple[dict[str, 
         wait, held = counts.pop("lock_wait_us", 0), counts.pop("lock_held_us", 0)
         held_cpu = counts.pop("lock_held_cpu_us", 0)
         runnable = counts.pop("lock_held_runnable_us", 0)
+        longest = counts.pop("lock_held_max_us", 0)
+        over_10ms = counts.pop("lock_holds_over_10ms", 0)
         role = roles.get(int(path.stem), "?")
         if wait or held:
             lock_lines.append(
                 f"  {role:<12} waited {wait / 1e6:.1f} s, held {held / 1e6:.1f} s"
                 f" (writer thread CPU {held_cpu / 1e6:.1f} s, runnable {runnable / 1e6:.1f} s),"
                 f" {counts.get('commit', 0):,} transactions,"
-                f" {counts.get('statements', 0):,} statements"
+                f" {counts.get('statements', 0):,} statements;"
+                f" longest hold {longest / 1000:.1f} ms, {over_10ms:,} over 10 ms"
             )
         for name, value in counts.items():
             totals[name] = totals.get(name, 0) + int(value)
@@ -688,10 +692,22 @@ async def run(
     f50, f99 = percentile(to_final, 0.5), percentile(to_final, 0.99)
     print(f"accept->final webhook p50/p99 ms: {1000 * f50:.0f} / {1000 * f99:.0f}")
     if writes and accepted:
-        per = {k: v / accepted for k, v in writes.items()}
+        per = {k: v / accepted for k, v in writes.items() if not k.startswith("rows:")}
         print(
             "written per message:          "
             + ", ".join(f"{name} {value:.2f}" for name, value in sorted(per.items()))
+        )
+        by_table = sorted(
+            (
+                (v / accepted, k[5:])
+                for k, v in writes.items()
+                if k.startswith("rows:") and v / accepted >= 0.005
+            ),
+            reverse=True,
+        )
+        print(
+            "rows per message by table:    "
+            + ", ".join(f"{table} {value:.2f}" for value, table in by_table)
         )
     if lock_lines:
         print("write lock (machine-wide), during the whole run:")

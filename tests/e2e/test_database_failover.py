@@ -109,6 +109,10 @@ async def test_the_pipeline_sends_again_by_itself_after_postgres_restarts(
 
             after = await _send_until_accepted(session, serve, second)
             assert await _wait_for_status(session, serve, after, "delivered") == "delivered"
-        await serve.wait_for_log("claims work again")
+        # Which of the pipeline's writers meets the dead connection first (a claim, the
+        # report fold, the receipt sweep) is a matter of timing; a claim loop that met it
+        # says it works again.
+        if any("claim failed" in line for line in serve.stderr_lines):
+            await serve.wait_for_log("claims work again")
     finally:
         await serve.stop()

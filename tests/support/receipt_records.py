@@ -1,4 +1,5 @@
-"""Receipt records as a channel and the receipt step would hand them to storage."""
+"""Receipt records as a channel and the receipt step would hand them to storage, and the
+submissions they answer."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
 from parcelsms.domain.status import MessageStatus
+from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
 
 STATS = {
@@ -45,3 +47,17 @@ def receipt_record(
         match=None if reading is None else receipt_key(carrier_id, reading),
         responded_at_us=responded_at_us,
     )
+
+
+def one_part_submissions(
+    message_ids: list[str], prefix: str, channel: str = "alpha"
+) -> list[Submitted]:
+    """One accepted single-part submission per message, carrier ids ``<prefix>0``, ``…1``."""
+    return [
+        Submitted(
+            message_id=message_id,
+            channel=channel,
+            parts=(SubmittedPart(part_no=1, carrier_id_raw=f"{prefix}{n}", responded_at_us=None),),
+        )
+        for n, message_id in enumerate(message_ids)
+    ]

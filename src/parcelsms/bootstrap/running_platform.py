@@ -22,6 +22,7 @@ from parcelsms.adapters.channels.smpp_channel import SmppChannel
 from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.process.signal_shapes import DoorbellListener
 from parcelsms.adapters.storage import SqlStorage
+from parcelsms.adapters.storage.reports.rollup_rows import FOLD_INTERVAL
 from parcelsms.adapters.webhooks.sender import WebhookSender
 from parcelsms.bootstrap.roles import Role
 from parcelsms.config import Settings
@@ -123,6 +124,7 @@ class PipelineWorkers:
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
             asyncio.create_task(self._expire_loop(), name="expiry"),
             asyncio.create_task(self.receipts.run(), name="receipt-sweep"),
+            asyncio.create_task(self._fold_loop(), name="report-fold"),
         ]
         if self.health_publisher is not None:
             self.tasks.append(
@@ -164,6 +166,16 @@ class PipelineWorkers:
             if count:
                 _log.info("expired messages without receipt", extra={"count": count})
 
+    async def _fold_loop(self) -> None:
+        """Add the transactions' pending rollup changes to the report tables once a second
+        (every process's: see ``storage/reports/rollup_rows.py``)."""
+        while True:
+            await asyncio.sleep(FOLD_INTERVAL)
+            try:
+                await self.storage.reports.fold_if_pending()
+            except StorageError:  # the database is away: the next round folds it all
+                _log.warning("report rollup fold failed; retrying", exc_info=True)
+
     async def close(self) -> None:
         """Stop in dependency order; accepted messages stay queued in storage."""
         self.wake_listener.close()
@@ -188,6 +200,11 @@ class PipelineWorkers:
         if self.webhooks is not None:
             await self.webhooks.close()
         await self.receipts.close()
+        # A clean stop leaves no rollup change pending (a crash may: the next fold adds it).
+        try:
+            await self.storage.reports.fold_if_pending()
+        except StorageError:
+            _log.warning("report rollups not folded at stop", exc_info=True)
 
 
 @dataclass

@@ -216,7 +216,7 @@ async def test_rollup_upserts_of_hundreds_of_keys_add_up(storage: SqlStorage) ->
         deltas = RollupDeltas()
         for index, key in enumerate(keys):
             deltas.add(key, 1 + index % 3, 2, 1_000)
-        deltas.write(connection)
+        deltas.apply(connection)
         return [None for _ in items]
 
     await storage.writer.run(write, 0)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 from database_peek import peek
-from receipt_records import receipt_record
+from receipt_records import one_part_submissions, receipt_record
 from sender_accounts import new_account
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
@@ -24,7 +24,6 @@ from parcelsms.adapters.storage.engine.deferred_writes import (
 from parcelsms.adapters.storage.messages import transition_rows
 from parcelsms.adapters.storage.reports.rollup_rows import COUNT_COLUMNS
 from parcelsms.adapters.storage.sql_storage import SqlStorage
-from parcelsms.pipeline.message_ports import Submitted, SubmittedPart
 
 ROLLUP_TABLES = (
     "report_rollups",
@@ -141,18 +140,6 @@ def _rollups(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
-def _submissions(message_ids: list[str], prefix: str) -> list[Submitted]:
-    """One accepted single-part submission per message, carrier ids ``<prefix>0``, ``…1``."""
-    return [
-        Submitted(
-            message_id=message_id,
-            channel="alpha",
-            parts=(SubmittedPart(part_no=1, carrier_id_raw=f"{prefix}{n}", responded_at_us=None),),
-        )
-        for n, message_id in enumerate(message_ids)
-    ]
-
-
 async def _claimed(storage: SqlStorage, enqueue: Any, clock: Any, count: int) -> list[str]:
     """``count`` messages of a new account, accepted and claimed."""
     account = await new_account(storage, "shop", balance_micros=10_000_000)
@@ -166,7 +153,7 @@ async def test_submissions_and_receipts_sharing_a_transaction_count_as_a_rebuild
 ) -> None:
     ids = await _claimed(storage, enqueue, clock, 12)
     first, second = ids[:6], ids[6:]
-    await storage.messages.record_submissions(_submissions(first, "c"))
+    await storage.messages.record_submissions(one_part_submissions(first, "c"))
     # Queued together, these run in one flush: the second half moves queued → submitted
     # while the first moves submitted → delivered (or undelivered), all into one collector.
     receipts = [
@@ -174,9 +161,10 @@ async def test_submissions_and_receipts_sharing_a_transaction_count_as_a_rebuild
         for n in range(len(first))
     ]
     await asyncio.gather(
-        storage.messages.record_submissions(_submissions(second, "d")),
+        storage.messages.record_submissions(one_part_submissions(second, "d")),
         storage.receipts.apply_receipts(receipts),
     )
+    await storage.reports.fold_pending()
     kept = _rollups(database_url)
     assert kept["report_rollups"], "the changes were counted"
     await storage.reports.rebuild_rollups()
@@ -189,7 +177,7 @@ async def test_a_rebuild_sharing_a_transaction_with_changes_counts_them_once(
     ids = await _claimed(storage, enqueue, clock, 5)
     # The submissions are queued first: their deltas are collected before the rebuild runs.
     await asyncio.gather(
-        storage.messages.record_submissions(_submissions(ids, "c")),
+        storage.messages.record_submissions(one_part_submissions(ids, "c")),
         storage.reports.rebuild_rollups(),
     )
     kept = _rollups(database_url)
@@ -237,14 +225,14 @@ async def test_the_events_and_webhooks_of_a_transaction_are_inserted_once_in_ord
     ids = await enqueue(storage, account.id, count=8)
     await storage.messages.claim_for_dispatch("worker", 100, clock())
     first, second = ids[:4], ids[4:]
-    await storage.messages.record_submissions(_submissions(first, "c"))
+    await storage.messages.record_submissions(one_part_submissions(first, "c"))
     events_before = _writes(transition_rows._EVENT_INSERT)
     outbox_before = _writes(transition_rows.OUTBOX_INSERT)
     receipts = [receipt_record(f"c{n}", "delivered", clock(), channel="alpha") for n in range(4)]
     # Queued together: one flush, whose two operations (submissions, receipts) change
     # eight messages. Their events go in as one insert, their webhooks as another.
     await asyncio.gather(
-        storage.messages.record_submissions(_submissions(second, "d")),
+        storage.messages.record_submissions(one_part_submissions(second, "d")),
         storage.receipts.apply_receipts(receipts),
     )
     # One call each, of eight rows.

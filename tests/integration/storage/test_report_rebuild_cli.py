@@ -36,6 +36,7 @@ async def _accept_three_messages(url: str) -> None:
         await storage.messages.accept_messages(
             [message(account.id, country=country) for country in ("GB", "GB", "DE")]
         )
+        await storage.reports.fold_pending()
     finally:
         await storage.close()
 

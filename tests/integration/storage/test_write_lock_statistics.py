@@ -43,9 +43,14 @@ def test_held_time_splits_into_cpu_and_waiting_for_a_core(statistics: Path, tmp_
     with lock:
         _spin(0.05)
         time.sleep(0.05)
+    with lock:
+        pass
     lock.close()
     counts = _counts(statistics)
     assert counts["lock_held_us"] >= 100_000
+    # The long hold is the longest, and the only one over 10 ms.
+    assert 100_000 <= counts["lock_held_max_us"] <= counts["lock_held_us"]
+    assert counts["lock_holds_over_10ms"] == 1
     assert 50_000 <= counts["lock_held_cpu_us"] < counts["lock_held_us"]
     assert 0 <= counts["lock_held_runnable_us"] < counts["lock_held_us"]
 
@@ -75,3 +80,26 @@ def test_a_holder_that_shares_its_core_is_counted_as_runnable(
     counts = _counts(statistics)
     assert counts["lock_held_cpu_us"] >= 100_000
     assert counts["lock_held_runnable_us"] >= 30_000
+
+
+def test_rows_are_split_by_the_table_each_statement_wrote(statistics: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    connection = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
+    connection.execute("CREATE TABLE parcels (id INTEGER PRIMARY KEY, n INTEGER)")
+    connection.execute("CREATE TABLE counts (k TEXT PRIMARY KEY, n INTEGER)")
+    statistics_module.write_statistics().watch(connection)  # type: ignore[union-attr]
+    connection.execute("BEGIN IMMEDIATE")
+    connection.executemany("INSERT INTO parcels (n) VALUES (?)", [(1,), (2,), (3,)])
+    connection.execute("UPDATE parcels SET n = n + 1 WHERE n >= 2")
+    connection.execute(
+        "INSERT INTO counts (k, n) VALUES ('a', 1) ON CONFLICT (k) DO UPDATE SET n = n + 1"
+    )
+    connection.execute("SELECT count(*) FROM parcels").fetchall()
+    connection.execute('DELETE FROM "counts"')
+    connection.execute("COMMIT")
+    counts = _counts(statistics)
+    connection.close()
+    assert counts["rows:parcels"] == 5  # three inserted, two updated
+    assert counts["rows:counts"] == 2  # one upserted, one deleted
+    assert counts["rows"] == 7

@@ -61,9 +61,11 @@ class ProcessWriteLock:
         traceback: TracebackType | None,
     ) -> None:
         if self._statistics is not None:
-            self._statistics.count(
-                "lock_held_us", int(1e6 * (time.perf_counter() - self._taken_at))
-            )
+            held_us = int(1e6 * (time.perf_counter() - self._taken_at))
+            self._statistics.count("lock_held_us", held_us)
+            self._statistics.longest("lock_held_max_us", held_us)
+            if held_us > 10_000:  # long enough to show in a request's p99
+                self._statistics.count("lock_holds_over_10ms", 1)
             # The writer thread's own CPU while holding it, and its time ready to run but
             # waiting for a core (Linux only); the rest of the held time is spent waiting for
             # the GIL or the disk.

@@ -8,7 +8,10 @@ exits, writes ``<pid>.json`` there: ``statements`` (all but BEGIN/COMMIT), ``ins
 updated or deleted: SQLite's ``total_changes``), and ``lock_wait_us`` / ``lock_held_us``:
 time spent waiting for and holding the machine-wide write lock (:mod:`.write_lock`), and of
 the held time ``lock_held_cpu_us`` (the writer thread on a core) and ``lock_held_runnable_us``
-(the writer thread ready to run, waiting for a core; Linux).
+(the writer thread ready to run, waiting for a core; Linux), ``lock_held_max_us`` (the
+longest hold) and ``lock_holds_over_10ms``. ``rows:<table>`` splits the rows
+by the table the statement wrote (the change count read at the next statement, so an
+``executemany`` row is charged to its own table).
 ``bench/throughput.py`` sums the files of all processes and divides by the messages it sent.
 The trace costs about a microsecond per statement, so it is for measuring what is written,
 not how fast.
@@ -19,12 +22,19 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 _VERBS = ("insert", "update", "delete", "select")
+# The table a writing statement names first: INSERT [OR …] INTO t, UPDATE t, DELETE FROM t.
+_WRITTEN_TABLE = re.compile(
+    r"^\s*(?:insert(?:\s+or\s+\w+)?\s+into|update(?:\s+or\s+\w+)?|delete\s+from)\s+\"?(\w+)",
+    re.IGNORECASE,
+)
 
 
 class WriteStatistics:
@@ -40,9 +50,17 @@ class WriteStatistics:
 
     def watch(self, connection: sqlite3.Connection) -> None:
         counts = self._counts
+        # The table the previous statement wrote, and the change count before it ran.
+        previous: list[Any] = [None, connection.total_changes]
 
         def trace(statement: str) -> None:
+            changes = connection.total_changes
+            if previous[0] is not None:
+                counts["rows:" + previous[0]] += changes - previous[1]
+            previous[1] = changes
             verb = statement.lstrip()[:6].lower()
+            written = _WRITTEN_TABLE.match(statement) if verb in _VERBS else None
+            previous[0] = None if written is None else written.group(1).lower()
             if verb in _VERBS:
                 counts["statements"] += 1
                 counts[verb] += 1
@@ -56,6 +74,11 @@ class WriteStatistics:
     def count(self, name: str, amount: int) -> None:
         """Add ``amount`` to the counter ``name`` (times: microseconds)."""
         self._counts[name] += amount
+
+    def longest(self, name: str, amount: int) -> None:
+        """Keep ``amount`` in ``name`` when it is the largest so far."""
+        if amount > self._counts[name]:
+            self._counts[name] = amount
 
     def closing(self, connection: sqlite3.Connection) -> None:
         """Keep the row count of a connection about to close."""

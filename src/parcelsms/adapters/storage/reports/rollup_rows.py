@@ -9,16 +9,29 @@ A batch function collects the changes of all its messages in a :class:`RollupDel
 accepted message adds one, a status change moves one from its old row to its new one — the
 one of its transaction when the batching writer runs it (:mod:`..engine.deferred_writes`:
 the submissions and receipts of a pipeline flush share it, and moves that cancel out write
-nothing), and they are written before the commit with :meth:`RollupDeltas.write`: one
-``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` row per distinct key, however
-many messages moved, into the
+nothing), and they are written before the commit with :meth:`RollupDeltas.write`: ONE row
+of ``report_pending`` holding the transaction's net changes (JSON), committed with the
+messages it counts — however many messages and keys moved.
+
+A fold (:func:`fold_pending_rollups`: the pipeline runs one every
+:data:`FOLD_INTERVAL` seconds, and every report folds before it reads) deletes the pending
+rows and adds their sum to the tables in one transaction (:meth:`RollupDeltas.apply`): one
+``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` row per distinct key into the
 hourly table, into the daily one (a row per dimension of the key: country, template,
 channel and country, and channel and country over all accounts) and into the hour totals
 (account and status, and status over all accounts); and the segments that reached a
 carrier into the carrier tables (per hour, country and channel, and per day, template,
-country and channel, over all accounts).
-A batch that moves 500 messages of one account, country and template from ``queued`` to
-``submitted`` writes 2 + 8 + 4 + 1 + 1 rows in five statements; an accepting batch three.
+country and channel, over all accounts). A move of 500 messages of one account, country and
+template from ``queued`` to ``submitted`` is 2 + 8 + 4 + 1 + 1 rows in five statements.
+
+Why a journal: upserted by every transaction, the same few dozen hot rows were rewritten
+a few milliseconds apart — on a paced single-message load 12 of the 26 rows written per
+message (2026-12-06, ``bench/throughput.py --paced 1000``), and on PostgreSQL rows every
+writer locks. Folded once a second, a row absorbs a second's changes. Exactness is kept:
+a pending row commits or rolls back with its messages, a fold is one transaction
+(``DELETE … RETURNING`` takes exactly the rows it adds, on PostgreSQL too, where ids need
+not commit in order), and the reports of a platform never read the tables without folding
+first, so a report sees every committed change.
 """
 
 from __future__ import annotations
@@ -27,11 +40,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Table, bindparam
+import msgspec
+from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement
+from parcelsms.adapters.storage.engine.bulk_statements import BulkStatement, insert_statement
 from parcelsms.adapters.storage.engine.deferred_writes import collector
 from parcelsms.adapters.storage.engine.schema.report_tables import (
     LATENCY_COLUMNS,
@@ -39,6 +53,7 @@ from parcelsms.adapters.storage.engine.schema.report_tables import (
     report_carrier_hours,
     report_daily,
     report_hours,
+    report_pending,
     report_rollups,
 )
 from parcelsms.adapters.storage.messages.message_state_rows import MessageState
@@ -59,6 +74,10 @@ KEY_COLUMNS: Final = (
 )
 COUNT_COLUMNS: Final = ("messages", "segments", "charged_micros", *LATENCY_COLUMNS)
 _FIRST_LATENCY: Final = 3  # index of the first latency column in a row of counts
+_KEY_LENGTH: Final = len(KEY_COLUMNS)
+
+FOLD_INTERVAL: Final = 1.0
+"""Seconds between the pipeline's folds of the pending rollup changes."""
 
 
 def _count_columns(table: Table) -> tuple[str, ...]:
@@ -107,6 +126,8 @@ def _execute_upsert(
                 rows.append((*key, *values))
     if not rows:
         return
+    # In key order: two folds on PostgreSQL lock the rows they share in the same order.
+    rows.sort()
     cache_key = (table.name, connection.dialect.name)
     upsert = _upserts.get(cache_key)
     if upsert is None:
@@ -220,7 +241,26 @@ class RollupDeltas:
         if latency is not None:
             counts[_FIRST_LATENCY + latency] += messages
 
+    def add_counts(self, key: RollupKey, counts: Sequence[int]) -> None:
+        """Add a row of :data:`COUNT_COLUMNS` to ``key``'s row."""
+        total = self._counts.get(key)
+        if total is None:
+            self._counts[key] = list(counts)
+            return
+        for index, count in enumerate(counts):
+            total[index] += count
+
     def write(self, connection: Connection) -> int:
+        """Record the net changes in the caller's transaction, as one ``report_pending`` row
+        (none when they cancel out). Returns the hourly keys changed."""
+        entries = [[*key, *row] for key, row in self._counts.items() if any(row)]
+        self._counts = {}
+        if not entries:
+            return 0
+        _PENDING_INSERT.execute(connection, [(msgspec.json.encode(entries).decode(),)])
+        return len(entries)
+
+    def apply(self, connection: Connection) -> int:
         """Upsert every changed key in the caller's transaction: the hourly rows, their
         daily slices, their hour totals and the segments that reached a carrier (three to
         five statements). Returns the hourly rows."""
@@ -234,6 +274,21 @@ class RollupDeltas:
         _execute_upsert(connection, report_hours, HOURS_COLUMNS, hours)
         write_carrier_segments(connection, counts)
         return len(counts)
+
+
+_PENDING_INSERT = insert_statement(report_pending, ("deltas",))
+
+
+def fold_pending_rollups(connection: Connection) -> int:
+    """Add every pending change to the report tables and delete it, in the caller's
+    transaction. Returns the hourly rows written (0: nothing was pending)."""
+    pending = connection.execute(delete(report_pending).returning(report_pending.c.deltas))
+    deltas = RollupDeltas()
+    for (text,) in pending:
+        for entry in msgspec.json.decode(text):
+            key = (entry[0], entry[1], entry[2], entry[3], entry[4], entry[5], entry[6])
+            deltas.add_counts(key, entry[_KEY_LENGTH:])
+    return deltas.apply(connection)
 
 
 def count_accepted(

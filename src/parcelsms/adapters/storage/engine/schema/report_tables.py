@@ -5,9 +5,18 @@ Declared on the one :data:`~.metadata.metadata`; migrations create exactly these
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
-from parcelsms.adapters.storage.engine.schema.column_types import ID
+from parcelsms.adapters.storage.engine.schema.column_types import ID, AutoIncrementId
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
 from parcelsms.domain.report_figures import LATENCY_BUCKETS
 
@@ -124,3 +133,16 @@ report_carrier_days = Table(
     sqlite_with_rowid=False,
 )
 """The same per UTC day and template: the operator's costs of a report by template."""
+
+report_pending = Table(
+    "report_pending",
+    metadata,
+    Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    # JSON: a list of [hour, account_id, currency, country, channel, template_id, status,
+    # messages, segments, charged_micros, latency_00 …] (reports.rollup_rows.RollupDeltas).
+    Column("deltas", Text, nullable=False),
+)
+"""What transactions changed in the rollups and nobody has added to the tables above yet:
+one row per transaction, committed with the messages it counts (migration 0022). A fold
+(:func:`~parcelsms.adapters.storage.reports.rollup_rows.fold_pending_rollups`) deletes the
+rows and adds their sum to the tables, in one transaction; reports fold before they read."""

@@ -62,7 +62,8 @@ def upgrade() -> None:
     # Imported here, not at the top: only an upgrade that finds messages needs it.
     from parcelsms.adapters.storage.reports.rollup_rebuild import rebuild_rollups
 
-    rebuild_rollups(op.get_bind())
+    # Before migration 0022 there is no table of pending changes to empty.
+    rebuild_rollups(op.get_bind(), with_pending=False)
 
 
 def downgrade() -> None:
