@@ -167,8 +167,8 @@ class PipelineWorkers:
                 _log.info("expired messages without receipt", extra={"count": count})
 
     async def _fold_loop(self) -> None:
-        """Add the transactions' pending rollup changes to the report tables once a second
-        (every process's: see ``storage/reports/rollup_rows.py``)."""
+        """Add the pending rollup changes of every process's transactions to the report
+        tables every ``FOLD_INTERVAL`` seconds (``storage/reports/rollup_rows.py``)."""
         while True:
             await asyncio.sleep(FOLD_INTERVAL)
             try:

@@ -139,7 +139,8 @@ report_pending = Table(
     metadata,
     Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
     # JSON: a list of [hour, account_id, currency, country, channel, template_id, status,
-    # messages, segments, charged_micros, latency_00 …] (reports.rollup_rows.RollupDeltas).
+    # messages, segments, charged_micros, then (latency bucket, messages) pairs for the
+    # buckets that changed] (reports.rollup_rows.RollupDeltas.write).
     Column("deltas", Text, nullable=False),
 )
 """What transactions changed in the rollups and nobody has added to the tables above yet:

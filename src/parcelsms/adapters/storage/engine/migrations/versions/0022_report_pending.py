@@ -4,8 +4,8 @@ Every transaction that accepted messages or changed their status upserted its sh
 report rollups itself: on a paced single-message load (1,000 requests/s), 12 of the 26 rows
 written per message (2026-12-06, bench/throughput.py), most of them the same hot rows
 written again a few milliseconds later. Now a transaction writes one row here with its net
-changes, and a fold adds the rows up and upserts the sums once a second (or before a report
-is read).
+changes, and a fold adds the rows up and upserts the sums four times a second (and before a
+report is read).
 
 Revision ID: 0022
 Revises: 0021
