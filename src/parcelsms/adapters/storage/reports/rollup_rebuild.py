@@ -5,7 +5,8 @@ nothing to change; it exists for the upgrade that creates them, for a database r
 from pieces, and as the independent count the property tests compare against. It reads the
 messages in id order, a chunk at a time, counts them in memory exactly as the batch
 functions do (:mod:`.rollup_rows`) and replaces the table's rows, in the caller's
-transaction; the pending changes not yet folded are in that count, and are dropped.
+transaction. The pending changes not yet folded are in that count too: the caller drops them
+(:mod:`.report_stores`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from parcelsms.adapters.storage.engine.schema.report_tables import (
     report_carrier_hours,
     report_daily,
     report_hours,
-    report_pending,
     report_rollups,
 )
 from parcelsms.adapters.storage.reports.rollup_rows import RollupDeltas, charged
@@ -78,11 +78,8 @@ def count_messages(connection: Connection) -> RollupDeltas:
         after = rows[-1].id
 
 
-def rebuild_rollups(connection: Connection, *, with_pending: bool = True) -> int:
-    """Replace every rollup row by a count of the messages; returns the rows written.
-
-    ``with_pending=False``: the schema has no ``report_pending`` yet (a migration before
-    0022 rebuilds)."""
+def rebuild_rollups(connection: Connection) -> int:
+    """Replace every rollup row by a count of the messages; returns the rows written."""
     # Deltas of the operations before this one in the transaction are in the messages
     # counted here: written first, they are then replaced with everything else.
     write_deferred_now(connection, RollupDeltas)
@@ -92,6 +89,4 @@ def rebuild_rollups(connection: Connection, *, with_pending: bool = True) -> int
     connection.execute(delete(report_hours))
     connection.execute(delete(report_carrier_hours))
     connection.execute(delete(report_carrier_days))
-    if with_pending:
-        connection.execute(delete(report_pending))
     return counted.apply(connection)

@@ -261,7 +261,7 @@ class RollupDeltas:
 
         An entry is the key, messages, segments and money charged, then a pair (bucket,
         messages) per latency bucket that changed: most changes touch no bucket, and a fold
-        adds up a second of entries under the write lock.
+        adds up every entry of :data:`FOLD_INTERVAL` under the write lock.
         """
         entries: list[list[Any]] = []
         for key, row in self._counts.items():

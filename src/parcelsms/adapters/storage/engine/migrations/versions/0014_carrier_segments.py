@@ -62,8 +62,7 @@ def upgrade() -> None:
     # Imported here, not at the top: only an upgrade that finds messages needs it.
     from parcelsms.adapters.storage.reports.rollup_rebuild import rebuild_rollups
 
-    # Before migration 0022 there is no table of pending changes to empty.
-    rebuild_rollups(op.get_bind(), with_pending=False)
+    rebuild_rollups(op.get_bind())
 
 
 def downgrade() -> None:
