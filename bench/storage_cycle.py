@@ -26,6 +26,7 @@ from pathlib import Path
 
 from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.domain.receipt_correlation import Reading, micros, receipt_key
+from parcelsms.domain.status import MessageStatus
 from parcelsms.pipeline.account_security_ports import Actor
 from parcelsms.pipeline.message_ports import Accepted, NewMessage, Submitted, SubmittedPart
 from parcelsms.pipeline.receipt_ports import ReceiptRecord
@@ -112,7 +113,7 @@ class Cycle:
             ReceiptRecord(
                 channel="bench-carrier",
                 carrier_id=cid,
-                state="delivered",
+                state=MessageStatus.DELIVERED,
                 stat="DELIVRD",
                 err="000",
                 raw=f"id:{cid} sub:001 dlvrd:001 stat:DELIVRD err:000 text:",

@@ -453,6 +453,11 @@ async def main() -> int:
     parser.add_argument("--db", type=Path, default=None, help="start from a copy of this DB")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples/s")
+    parser.add_argument(
+        "--profile-native",
+        action="store_true",
+        help="py-spy --native: C frames too (compiled modules, SQLite); pauses each sample",
+    )
     parser.add_argument("--keep-db", type=Path, default=None, help="copy the database here")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -610,7 +615,7 @@ async def run(
                     "raw",
                     "-r",
                     str(args.profile_rate),
-                    "--nonblocking",
+                    *(["--native"] if args.profile_native else ["--nonblocking"]),
                     "-o",
                     str(args.profile / f"{roles[pid]}-{pid}.txt"),
                     stdout=asyncio.subprocess.DEVNULL,
