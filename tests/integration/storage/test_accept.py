@@ -111,6 +111,39 @@ async def test_idempotency_keys_are_per_account(
     assert all(isinstance(result, Accepted) and not result.replayed for result in results)
 
 
+async def test_a_group_of_several_accounts_replays_each_account_its_own_messages(
+    storage: SqlStorage, make_message: MakeMessage
+) -> None:
+    """The keys of a group are looked up per account: the same key of two accounts replays
+    two different messages, each as it was accepted (status, price, time)."""
+    one = await new_account(storage, "one", balance_micros=1_000_000)
+    two = await new_account(storage, "two", balance_micros=1_000_000)
+    first_items = [
+        make_message(one.id, idempotency_key="k-1", request_hash="a", price_micros=10_000),
+        make_message(one.id, idempotency_key="k-2", request_hash="a", price_micros=20_000),
+        make_message(two.id, idempotency_key="k-1", request_hash="a", price_micros=30_000),
+    ]
+    first = await storage.messages.accept_messages(first_items)
+    new_item = make_message(two.id, idempotency_key="k-2", request_hash="a")
+    again = await storage.messages.accept_messages([*reversed(first_items), new_item])
+    accepted = [result for result in [*first, *again] if isinstance(result, Accepted)]
+    assert len(accepted) == 7
+    first_ids = {result.message_id for result in accepted[:3]}
+    for earlier, replay in zip(accepted[:3], reversed(accepted[3:6]), strict=True):
+        assert replay.replayed
+        assert (replay.message_id, replay.account_id) == (earlier.message_id, earlier.account_id)
+        assert (replay.status, replay.price_micros, replay.to_e164) == (
+            earlier.status,
+            earlier.price_micros,
+            earlier.to_e164,
+        )
+        assert replay.created_at == earlier.created_at
+        assert replay.created_at.tzinfo is not None
+    fresh = accepted[6]
+    assert not fresh.replayed
+    assert fresh.message_id not in first_ids
+
+
 async def test_insufficient_balance_refuses_only_the_item_that_does_not_fit(
     storage: SqlStorage, make_message: MakeMessage
 ) -> None:

@@ -159,6 +159,29 @@ def test_each_lookup_searches_an_index(large_database: Engine, lookup: str) -> N
     _assert_searched(_plans(large_database, LOOKUPS[lookup]))
 
 
+KEY_LOOKUP = "ix_messages_account_id_idempotency_key (account_id=? AND idempotency_key=?)"
+
+
+@pytest.mark.parametrize("statistics", ["a million messages", "none (a new database)"])
+def test_the_accept_looks_each_idempotency_key_up(tmp_path: Path, statistics: str) -> None:
+    """A search of the key index, key by key. ``SEARCH`` alone would also pass a walk over
+    every key of the account (``idempotency_key>?``): SQLite chose that walk when the lookup
+    stated the partial index's condition beside ``IN (json_each)``, 3.2 ms at 30,000 keys
+    and growing with the account."""
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    migrate_blocking(url)
+    if statistics == "none (a new database)":
+        engine = create_sqlite_engine(url)
+    else:
+        engine = with_statistics(url, MILLION_MESSAGE_STATISTICS)
+    try:
+        plans = _plans(engine, _owners)
+    finally:
+        engine.dispose()
+    assert any(KEY_LOOKUP in step for plan in plans for step in plan), plans
+    assert not any("idempotency_key>?" in step for plan in plans for step in plan), plans
+
+
 _UNCHECKED_WALK = "SCAN pending_receipts USING INDEX ix_pending_receipts_unchecked"
 
 
