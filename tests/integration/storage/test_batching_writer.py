@@ -289,3 +289,74 @@ async def test_a_bad_item_of_a_list_fails_alone(writer: BatchingWriter, database
     with pytest.raises(StorageError):
         await writer.run_list(insert_values, [6, 7, 8])
     assert await stored_values(database) == [6, 7, 8]
+
+
+# --- min_interval: a busy queue worker's writer spaces its flushes ---------------------------
+
+
+async def test_an_idle_writer_with_min_interval_flushes_at_once(database: Database) -> None:
+    writer = BatchingWriter(database, min_interval=30.0)
+    try:
+        await asyncio.wait_for(writer.run(insert_values, 1), timeout=5)
+        # The interval runs from the start of the last flush: long past, here.
+        writer._last_start -= 60.0
+        await asyncio.wait_for(writer.run(insert_values, 2), timeout=5)
+    finally:
+        await writer.close()
+    assert writer.statistics.flushes == 2
+
+
+async def test_items_after_a_flush_wait_for_the_interval_and_go_together(
+    database: Database,
+) -> None:
+    writer = BatchingWriter(database, min_interval=0.4, keep_flush_sizes=True)
+    loop = asyncio.get_running_loop()
+    try:
+        await writer.run(insert_values, 1)
+        first_started = writer._last_start
+        later = [writer.submit(insert_values, value) for value in (2, 3)]
+        await asyncio.sleep(0.05)
+        later.append(writer.submit(insert_values, 4))
+        assert await asyncio.gather(*later) == [4, 6, 8]
+        waited = loop.time() - first_started
+    finally:
+        await writer.close()
+    assert writer.statistics.flush_sizes == [1, 3]
+    assert waited >= 0.4
+    assert await stored_values(database) == [1, 2, 3, 4]
+
+
+async def test_eager_batch_items_waiting_end_the_interval(database: Database) -> None:
+    """A busy writer is not held back: enough items (a list counted by its items) flush at
+    once, well within the interval."""
+    writer = BatchingWriter(database, min_interval=30.0, eager_batch=4, keep_flush_sizes=True)
+    try:
+        await writer.run(insert_values, 1)
+        single = writer.submit(insert_values, 2)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not single.done()  # one item: it waits for company or the interval
+        listed = writer.run_list(insert_values, [3, 4, 5])
+        assert await asyncio.wait_for(asyncio.gather(single, listed), timeout=5) == [
+            4,
+            [6, 8, 10],
+        ]
+    finally:
+        await writer.close()
+    assert writer.statistics.flush_sizes == [1, 2]
+
+
+async def test_close_does_not_wait_out_the_interval(database: Database) -> None:
+    writer = BatchingWriter(database, min_interval=30.0)
+    await writer.run(insert_values, 1)
+    pending = writer.submit(insert_values, 2)
+    await asyncio.sleep(0.05)  # the writer is waiting out the interval
+    assert not pending.done()
+    await asyncio.wait_for(writer.close(), timeout=5)
+    assert await pending == 4
+    assert await stored_values(database) == [1, 2]
+
+
+def test_a_negative_interval_is_refused(database: Database) -> None:
+    with pytest.raises(ValueError, match="min_interval"):
+        BatchingWriter(database, min_interval=-1.0)

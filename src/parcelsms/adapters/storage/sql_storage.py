@@ -107,13 +107,15 @@ async def open_storage(
     clock: Callable[[], datetime] = utc_now,
     max_batch: int = 1000,
     max_delay: float = 0.0,
+    min_flush_interval: float = 0.0,
     receipt_early_window: timedelta = timedelta(seconds=5),
     receipt_failover: ReceiptFailoverPolicies | None = None,
 ) -> SqlStorage:
     """Migrate the database at ``url`` and open a storage on it.
 
     ``webhook_policy`` decides which status changes write which webhook outbox rows (the
-    storage writes them in the transaction of the change).
+    storage writes them in the transaction of the change). ``min_flush_interval``: the
+    writer's ``min_interval`` (:class:`~.engine.batching_writer.BatchingWriter`).
 
     Raises ``ConfigError`` for an unusable URL, ``StorageError`` when the database cannot
     be opened or migrated.
@@ -128,5 +130,7 @@ async def open_storage(
         clock=clock,
         receipt_failover=receipt_failover or ReceiptFailoverPolicies(),
     )
-    writer = BatchingWriter(database, max_batch=max_batch, max_delay=max_delay)
+    writer = BatchingWriter(
+        database, max_batch=max_batch, max_delay=max_delay, min_interval=min_flush_interval
+    )
     return SqlStorage(SqlRunner(context, database, writer))
