@@ -82,11 +82,15 @@ def pepper_source(settings: Settings, environ: Mapping[str, str]) -> str:
 
 QUEUE_WORKER_FLUSH_INTERVAL = 0.05
 """Seconds between the write transactions of a busy pipeline or webhook process (its writer's
-``min_interval``); an API process commits at once, its requests waiting. Measured on 2 cores
-with ``bench/throughput.py``, two pairs each against commits at once (2026-12-06): paced 1,000
-single sends/s, the pipeline's CPU per message 0.52 → 0.26-0.28 ms, the platform's 1.32-1.35
-→ 1.09-1.14 ms, request p50 7.5-9.0 → 5.0-6.7 ms, accept-to-final-webhook p50 208 → 263 ms;
-batches of 100, the platform's CPU per message 0.46-0.49 → 0.42-0.45 ms at the same rate."""
+``min_interval``); an API process commits at once, its requests waiting. A queue worker held up
+by its storage (no room left, or a backlog) hurries the writer (:mod:`..pipeline.claim_loop`);
+without that, the dispatcher's in-flight limit capped a backlog of batches at about 1,600
+messages/s. Measured on 2 cores (2026-12-06), pairs against commits at once: paced 1,000
+single sends/s (``bench/throughput.py``), the pipeline's CPU per message 0.52 → 0.26-0.28 ms,
+request p50 7.5-9.0 → 5.0-6.7 ms, accept-to-final-webhook p50 208 → 263 ms; with the neutral
+harness and its SMPP sink, single sends (50 connections) 1,600-2,160 → 1,980-2,180 msgs/s in
+three pairs of four (0.80-0.94 → 0.68-0.74 ms CPU per message), batches of 100 unchanged
+within the noise (four pairs, -4 % to +5 %)."""
 
 
 async def open_platform_storage(

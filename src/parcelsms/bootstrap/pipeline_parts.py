@@ -123,6 +123,7 @@ def build_webhook_delivery(
         storage.webhook_outbox,
         sender,
         next_delay=next_delay,
+        hurry=storage.writer.hurry,
         settings=WebhookDeliverySettings(
             lease_seconds=hooks.lease_seconds,
             endpoint_concurrency=hooks.endpoint_concurrency,
@@ -197,6 +198,7 @@ async def build_pipeline(
         ),
         health=health,
         ownership=ownership,
+        hurry=storage.writer.hurry,
     )
     listener = (
         wake_listener(dispatcher.wake)

@@ -13,6 +13,12 @@ result that arrived while the previous call ran). Its contract:
 * **Never twice.** An item is known by ``item_key``, its result by ``result_key`` (the same
   key). A claim that returns an item still in flight (its lease ran out while it was being
   worked) does not start it again.
+* **Hurry.** The storage writer of a busy queue worker spaces its transactions
+  (``BatchingWriter`` ``min_interval``); a loop that is held up by the storage must not wait
+  for that, or the spacing would cap the worker at ``max_in_flight`` items per two
+  intervals. So the loop calls ``hurry`` (when given) when it has no room to claim and waits
+  for its results to be recorded, and before a claim that follows a full one (a backlog:
+  more items are waiting for it).
 * **Waking.** With nothing claimable (``ready()`` false, or a claim that started nothing)
   the loop waits ``idle_poll_seconds`` or until :meth:`wake` is called.
 * **Failures.** ``work`` should return a result for every item. If it raises, the error is
@@ -71,8 +77,10 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         idle_poll_seconds: float,
         unrecorded: str,
         ready: Callable[[], bool] = _always_ready,
+        hurry: Callable[[], None] | None = None,
     ) -> None:
         self._name = name
+        self._hurry = hurry
         self._claim = claim
         self._work = work
         self._item_key = item_key
@@ -92,6 +100,7 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         self._running = False
         self._stopping = False
         self._claims_failing = False
+        self._backlog = False  # the last claim got all it asked for
 
     @property
     def in_flight(self) -> int:
@@ -112,6 +121,8 @@ class ClaimLoop(Generic[ItemT, ResultT]):
             while not self._stopping:
                 room = self._max_in_flight - len(self._held)
                 if room <= 0 or (room < self._min_claim and self._held):
+                    if self._hurry is not None:
+                        self._hurry()
                     self._slot_freed.clear()
                     await self._slot_freed.wait()
                     continue
@@ -119,11 +130,15 @@ class ClaimLoop(Generic[ItemT, ResultT]):
                     await self._idle()
                     continue
                 self._wake.clear()
+                asked = min(self._batch_size, room)
+                if self._backlog and self._hurry is not None:
+                    self._hurry()
                 try:
-                    items = await self._claim(min(self._batch_size, room))
+                    items = await self._claim(asked)
                 except StorageError as problem:
                     await self._claim_failed(problem)
                     continue
+                self._backlog = len(items) >= asked
                 if self._claims_failing:
                     self._claims_failing = False
                     _log.warning("%s: claims work again", self._name)

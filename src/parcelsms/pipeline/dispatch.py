@@ -137,6 +137,7 @@ class Dispatcher:
         clock: Callable[[], datetime] | None = None,
         health: ChannelHealthBoard | None = None,
         ownership: ChannelOwnership | None = None,
+        hurry: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self._ownership = ownership
@@ -168,6 +169,7 @@ class Dispatcher:
             idle_poll_seconds=settings.idle_poll_seconds,
             unrecorded="the messages stay claimed; recover_claims resolves them at the next start",
             ready=self._any_channel_available,
+            hurry=hurry,
         )
         self.sent = 0
 

@@ -99,6 +99,7 @@ class WebhookDeliveryWorker:
         settings: WebhookDeliverySettings | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        hurry: Callable[[], None] | None = None,
     ) -> None:
         self._outbox = outbox
         self._transport = transport
@@ -126,6 +127,7 @@ class WebhookDeliveryWorker:
             min_claim=min(settings.batch_size, settings.max_in_flight) // 2,
             idle_poll_seconds=settings.idle_poll_seconds,
             unrecorded="unrecorded rows are released at stop, else due when their lease ends",
+            hurry=hurry,
         )
         self.delivered = 0
         self.failed = 0

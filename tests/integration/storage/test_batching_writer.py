@@ -346,6 +346,25 @@ async def test_eager_batch_items_waiting_end_the_interval(database: Database) ->
     assert writer.statistics.flush_sizes == [1, 2]
 
 
+async def test_hurry_ends_the_wait_once(database: Database) -> None:
+    """A caller held up by the commit (a full queue worker) gets the next flush at once; the
+    flush after it is spaced again."""
+    writer = BatchingWriter(database, min_interval=30.0)
+    try:
+        await writer.run(insert_values, 1)
+        held = writer.submit(insert_values, 2)
+        await asyncio.sleep(0.05)
+        assert not held.done()
+        writer.hurry()
+        assert await asyncio.wait_for(held, timeout=5) == 4
+        spaced = writer.submit(insert_values, 3)
+        await asyncio.sleep(0.05)
+        assert not spaced.done()
+    finally:
+        await writer.close()
+    assert await spaced == 6
+
+
 async def test_close_does_not_wait_out_the_interval(database: Database) -> None:
     writer = BatchingWriter(database, min_interval=30.0)
     await writer.run(insert_values, 1)

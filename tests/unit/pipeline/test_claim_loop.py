@@ -65,6 +65,7 @@ def make_loop(
     min_claim: int = 5,
     idle_poll_seconds: float = 60.0,
     ready: Callable[[], bool] = lambda: True,
+    hurry: Callable[[], None] | None = None,
 ) -> ClaimLoop[int, str]:
     return ClaimLoop(
         name="test",
@@ -79,6 +80,7 @@ def make_loop(
         idle_poll_seconds=idle_poll_seconds,
         unrecorded="left to recovery",
         ready=ready,
+        hurry=hurry,
     )
 
 
@@ -346,3 +348,66 @@ async def test_claims_failing_while_the_database_is_away_are_retried_until_they_
     messages = [record.getMessage() for record in caplog.records]
     assert sum("claim failed" in message for message in messages) == 1
     assert sum("claims work again" in message for message in messages) == 1
+
+
+async def test_a_full_loop_hurries_the_storage_before_waiting_for_its_results() -> None:
+    """With no room left, what the loop waits for is the commit of its results: a storage
+    that spaces its commits must not hold that one back."""
+    queue = Queue(range(10))
+    queue.expected = 10
+    release = asyncio.Event()
+    hurried = asyncio.Event()
+    hurried_while_full: list[int] = []
+
+    async def held(item: int) -> str:
+        await release.wait()
+        return str(item)
+
+    def hurry() -> None:
+        hurried_while_full.append(queue.in_flight)
+        hurried.set()
+
+    loop = make_loop(queue, held, batch_size=10, max_in_flight=10, min_claim=5, hurry=hurry)
+    running = asyncio.create_task(loop.run())
+    async with asyncio.timeout(5):
+        await hurried.wait()
+    assert hurried_while_full[0] == 10  # every slot taken, nothing recorded yet
+    release.set()
+    async with asyncio.timeout(5):
+        await queue.all_recorded.wait()
+    await loop.stop(drain_seconds=5)
+    await running
+
+
+async def test_only_a_claim_after_a_full_one_hurries_the_storage() -> None:
+    """A claim that got all it asked for means a backlog: the next claim hurries. A claim
+    that got less (a quiet queue) lets the storage space its commits."""
+    queue = Queue(range(15))
+    queue.expected = 15
+    events: list[str] = []
+    claim = queue.claim
+    quiet_polls = asyncio.Event()
+
+    async def logged_claim(limit: int) -> list[int]:
+        items = await claim(limit)
+        events.append(f"claimed {len(items)}")
+        if events.count("claimed 0") >= 2:  # two quiet polls after the queue emptied
+            quiet_polls.set()
+        return items
+
+    queue.claim = logged_claim  # type: ignore[method-assign]
+    loop = make_loop(
+        queue,
+        batch_size=10,
+        max_in_flight=100,
+        min_claim=5,
+        idle_poll_seconds=0.05,
+        hurry=lambda: events.append("hurry"),
+    )
+    running = asyncio.create_task(loop.run())
+    async with asyncio.timeout(5):
+        await queue.all_recorded.wait()
+        await quiet_polls.wait()
+    await loop.stop(drain_seconds=5)
+    await running
+    assert events[:5] == ["claimed 10", "hurry", "claimed 5", "claimed 0", "claimed 0"]

@@ -29,8 +29,9 @@ committing a few items the moment the previous commit ends. Every transaction ha
 (the commit writes each page it changed, every table and index it touched), and fewer
 transactions also take the machine-wide write lock less often, so the API's transactions wait
 less. A writer that has been idle for ``min_interval`` flushes at once, as does one with
-``eager_batch`` items waiting, so the interval adds no delay to a quiet system and does not cap
-a busy one.
+``eager_batch`` items waiting, or one that a caller has asked to :meth:`~BatchingWriter.hurry`
+(a queue worker with no room left waits on the commit of its results), so the interval adds no
+delay to a quiet system and does not cap a busy one.
 
 A caller that is cancelled does not cancel its write: the item is committed or fails as if the
 caller were still waiting.
@@ -198,6 +199,7 @@ class BatchingWriter:
         # Items waiting, lists counted by their length (an estimate: a flush topping itself
         # up from its thread takes items without lowering it, which only flushes sooner).
         self._waiting = 0
+        self._hurried = False  # the next flush starts without waiting out min_interval
         self._last_start = -math.inf
         self._queue: list[_Pending[Any, Any]] = []
         self._wakeup = asyncio.Event()
@@ -230,6 +232,12 @@ class BatchingWriter:
         if self._waiting >= self._eager_batch:
             self._enough.set()
         return future
+
+    def hurry(self) -> None:
+        """Start the next flush without waiting out ``min_interval``: a caller is held up
+        until what it queued is committed (a queue worker with no room left)."""
+        self._hurried = True
+        self._enough.set()
 
     async def run(self, operation: BulkOperation[ItemT, ResultT], item: ItemT) -> ResultT:
         """Submit one item and await its result."""
@@ -298,6 +306,7 @@ class BatchingWriter:
                     await asyncio.sleep(0)
             waited_while_idle = False
             await self._space_flushes()
+            self._hurried = False
             self._last_start = asyncio.get_running_loop().time()
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
@@ -309,7 +318,7 @@ class BatchingWriter:
     async def _space_flushes(self) -> None:
         """Wait until ``min_interval`` after the last flush began, unless ``eager_batch``
         items are waiting already or arrive meanwhile (see the module)."""
-        if self._min_interval <= 0 or self._closing:
+        if self._min_interval <= 0 or self._closing or self._hurried:
             return
         left = self._last_start + self._min_interval - asyncio.get_running_loop().time()
         if left <= 0 or self._waiting >= self._eager_batch:
