@@ -70,6 +70,7 @@ class _Pending(Generic[ItemT, ResultT]):
     operation: BulkOperation[ItemT, ResultT]
     item: ItemT
     future: asyncio.Future[ResultT]
+    weight: int = 1  # items it stands for: a list queued by run_list counts its length
 
 
 @dataclass(slots=True)
@@ -223,7 +224,7 @@ class BatchingWriter:
         if self._closing:
             raise StorageError("the batching writer is closed")
         future: asyncio.Future[ResultT] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(operation, item, future))
+        self._queue.append(_Pending(operation, item, future, weight))
         if len(self._queue) == 1:
             self._wakeup.set()
         if len(self._queue) >= self._max_batch:
@@ -310,9 +311,7 @@ class BatchingWriter:
             self._last_start = asyncio.get_running_loop().time()
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
-            self._waiting = sum(
-                len(p.item) if isinstance(p.operation, _Flattened) else 1 for p in self._queue
-            )
+            self._waiting = sum(pending.weight for pending in self._queue)
             await self._flush(batch)
 
     async def _space_flushes(self) -> None:
