@@ -24,6 +24,13 @@ Prints, for the measured messages:
   counts its own writes with ``PARCELSMS_WRITE_STATS``, see
   ``adapters/storage/engine/write_statistics.py``).
 * on PostgreSQL, the server's own CPU per message (its processes, from /proc).
+* what held the queue workers (dispatcher, webhooks) back over the run: the share of its
+  time each spent awaiting its claim transactions (the storage), with every slot taken and
+  with nothing to claim, from ``/metrics`` (``parcelsms_worker_waiting_seconds_total``,
+  scraped before the load and after the last final webhook; the processes sample them every
+  ``SAMPLE_INTERVAL`` seconds into prometheus-client's multiprocess files). A wait is counted
+  when it ends, so one under way at the start of the window counts whole: the shares may add
+  up to a few per cent over 100.
 ``--db FILE`` starts from a copy of an existing database (say, one already holding 1M
 messages). Exits non-zero when a message is missing its final webhook.
 
@@ -45,6 +52,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -77,6 +85,10 @@ url = "{database_url}"
 [security]
 key_rate_limit = {key_rate}
 key_rate_burst = {key_burst}
+admin_token = "{admin_token}"
+
+[metrics]
+sample_interval = {sample_interval}
 
 [webhooks]
 allow_private_targets = true
@@ -133,6 +145,43 @@ FINAL = ("delivered", "undelivered", "expired", "rejected", "failed")
 
 
 REGIONS = ["ES", "US", "GB", "DE", "FR", "MX", "BR", "IT"]
+ADMIN_TOKEN = secrets.token_hex(24)  # the operator token of this run's /metrics scrapes
+SAMPLE_INTERVAL = 0.25
+WAITS = ("claim", "full", "idle")
+
+
+async def worker_waits(session: aiohttp.ClientSession, base: str) -> dict[tuple[str, str], float]:
+    """``parcelsms_worker_waiting_seconds_total`` by (worker, on), and the claimed items as
+    (worker, "claimed"), from ``/metrics`` (empty when it cannot be read)."""
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with session.get(f"{base}/metrics", headers=headers) as response:
+        if response.status != 200:
+            return {}
+        text = await response.text()
+    found: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        waited = re.match(
+            r'parcelsms_worker_waiting_seconds_total\{on="(\w+)",worker="(\w+)"\} (\S+)', line
+        )
+        if waited:
+            found[(waited.group(2), waited.group(1))] = float(waited.group(3))
+        claimed = re.match(r'parcelsms_worker_claimed_total\{worker="(\w+)"\} (\S+)', line)
+        if claimed:
+            found[(claimed.group(1), "claimed")] = float(claimed.group(2))
+    return found
+
+
+def wait_lines(
+    before: dict[tuple[str, str], float], after: dict[tuple[str, str], float], seconds: float
+) -> list[str]:
+    """One line per worker: the share of ``seconds`` it waited on each thing."""
+    lines = []
+    for worker in sorted({worker for worker, _ in after}):
+        waited = {on: after.get((worker, on), 0.0) - before.get((worker, on), 0.0) for on in WAITS}
+        shares = "  ".join(f"{on} {100 * waited[on] / seconds:3.0f} %" for on in WAITS)
+        claimed = after.get((worker, "claimed"), 0.0) - before.get((worker, "claimed"), 0.0)
+        lines.append(f"  {worker:<12} {shares}  (claimed {claimed:,.0f})")
+    return lines
 
 
 def channels_config(ports: list[int], window: int) -> str:
@@ -550,6 +599,8 @@ async def run(
             database_url=database_url,
             key_rate=args.key_rate,
             key_burst=max(1, int(args.key_rate)),
+            admin_token=ADMIN_TOKEN,
+            sample_interval=SAMPLE_INTERVAL,
         )
         + channels_config(ports, args.window)
     )
@@ -558,6 +609,8 @@ async def run(
     stats_dir = workdir / "write-stats"
     stats_dir.mkdir()
     env = dict(os.environ)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(workdir / "prometheus")
+    (workdir / "prometheus").mkdir()
     if not args.no_write_stats:
         env["PARCELSMS_WRITE_STATS"] = str(stats_dir)
     role = ["--role", "all"] if args.api_workers == 0 else []
@@ -624,6 +677,9 @@ async def run(
             )
     load = Load(base, key, recipients)
     connector = aiohttp.TCPConnector(limit=max(connections, 64) if args.paced else connections)
+    async with aiohttp.ClientSession() as scraper:
+        waits_before = await worker_waits(scraper, base)
+    await asyncio.sleep(SAMPLE_INTERVAL)  # the window starts with a sample (they are late)
     started = time.time()
     async with aiohttp.ClientSession(headers=load.headers, connector=connector) as session:
         if args.paced:
@@ -643,6 +699,10 @@ async def run(
             await asyncio.sleep(0.25)
     after = {pid: cpu_seconds(pid) for pid in tree}
     server_after = server_cpu_seconds(postmaster)
+    await asyncio.sleep(SAMPLE_INTERVAL)  # the last samples reach the files
+    async with aiohttp.ClientSession() as scraper:
+        waits_after = await worker_waits(scraper, base)
+    sampled_for = time.time() - started
     for profiler in profilers:
         profiler.send_signal(signal.SIGINT)
         await profiler.wait()
@@ -717,6 +777,9 @@ async def run(
     if lock_lines:
         print("write lock (machine-wide), during the whole run:")
         print("\n".join(lock_lines))
+    if waits_after:
+        print("queue workers, share of the run spent waiting on (claim: the storage):")
+        print("\n".join(wait_lines(waits_before, waits_after, sampled_for)))
     if args.paced:
         lag = last_final - (started + args.duration)
         print(f"last final webhook after the last scheduled request: {lag:.2f} s")

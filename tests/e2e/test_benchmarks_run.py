@@ -74,6 +74,7 @@ SMALL_RUNS: list[tuple[list[str], list[str]]] = [
             rf"end-to-end msgs/s: +{NUMBER}",
             rf"CPU ms per message \(all\): +{NUMBER}",
             rf"rows per message by table: +messages {NUMBER}",
+            rf"dispatcher +claim +{NUMBER} %  full +{NUMBER} %  idle +{NUMBER} %  \(claimed 300\)",
         ],
     ),
     (

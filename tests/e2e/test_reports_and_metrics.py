@@ -1,6 +1,7 @@
 """``parcelsms serve`` as a process: messages delivered through the embedded simulator show in
 the sender's report, and ``/metrics`` shows the SMPP session, the submit latency (through
-prometheus-client's multiprocess files) and the day's deliveries by country."""
+prometheus-client's multiprocess files), the queue workers of the pipeline and webhook
+processes and the day's deliveries by country."""
 
 from __future__ import annotations
 
@@ -116,7 +117,13 @@ async def test_delivered_messages_show_in_the_report_and_the_metrics(
             async def sampled() -> bool:
                 nonlocal scraped
                 scraped = (await operator.get("/metrics")).text
-                return bool(_values(scraped, "parcelsms_smpp_sessions_bound"))
+                claimed = _values(scraped, "parcelsms_worker_claimed_total")
+                waiting = _values(scraped, "parcelsms_worker_waiting_seconds_total")
+                return bool(
+                    _values(scraped, "parcelsms_smpp_sessions_bound")
+                    and claimed.get((("worker", "dispatcher"),), 0) >= 3
+                    and waiting.get((("on", "idle"), ("worker", "webhooks")), 0) > 0
+                )
 
             await _until(sampled)
 
@@ -128,6 +135,12 @@ async def test_delivered_messages_show_in_the_report_and_the_metrics(
         assert sum(submits.values()) >= 3
         bound = _values(scraped, "parcelsms_smpp_sessions_bound")
         assert sum(bound.values()) >= 1
+        # The dispatcher of the pipeline process, the worker of the webhooks process (idle:
+        # no endpoint is set), each sampled in its own process.
+        assert _values(scraped, "parcelsms_worker_claimed_total")[(("worker", "dispatcher"),)] >= 3
+        held = _values(scraped, "parcelsms_worker_in_flight")
+        assert (("stage", "working"), ("worker", "dispatcher")) in held
+        assert (("stage", "recording"), ("worker", "webhooks")) in held
         assert list((tmp_path / "prometheus").glob("*.db"))  # the multiprocess files
         assert serve.error_lines() == []
     finally:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.process.wake_socket import WakeSender
 from parcelsms.adapters.storage import SqlStorage, open_storage
 from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings
@@ -181,7 +182,19 @@ async def build_platform(
                 deliver_webhooks=role is Role.ALL or not webhooks_apart,
             )
         if role is Role.WEBHOOKS:
-            platform.webhooks = WebhookWorkers(*build_webhook_delivery(settings, storage))
+            sender, worker = build_webhook_delivery(settings, storage)
+            platform.webhooks = WebhookWorkers(
+                sender,
+                worker,
+                metrics_sampler=MetricsSampler(
+                    None,
+                    {},
+                    settings.metrics.sample_interval,
+                    workers={"webhooks": worker.claim_loop},
+                )
+                if settings.metrics.enabled
+                else None,
+            )
         if role.runs_api:
             if platform.pipeline is not None:
                 pipeline = platform.pipeline

@@ -221,7 +221,13 @@ async def build_pipeline(
         lease_keeper=lease_keeper(settings, storage, channels, ownership, dispatcher),
         silence_sweeper=silence_sweeper(channel_settings, storage.messages),
         metrics_sampler=MetricsSampler(
-            storage.writer.statistics, channels, settings.metrics.sample_interval
+            storage.writer.statistics,
+            channels,
+            settings.metrics.sample_interval,
+            workers={
+                "dispatcher": dispatcher.claim_loop,
+                **({"webhooks": webhooks.worker.claim_loop} if webhooks is not None else {}),
+            },
         )
         if settings.metrics.enabled
         else None,

@@ -49,11 +49,16 @@ class WebhookWorkers:
 
     sender: WebhookSender
     worker: WebhookDeliveryWorker
+    metrics_sampler: MetricsSampler | None = None
+    """A ``webhooks`` process's own (in the pipeline process, the pipeline's covers it)."""
     task: asyncio.Task[None] | None = None
+    sampling: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.sender.start()
         self.task = asyncio.create_task(self.worker.run(), name="webhooks")
+        if self.metrics_sampler is not None:
+            self.sampling = asyncio.create_task(self.metrics_sampler.run(), name="metrics")
 
     def wake(self) -> None:
         self.worker.wake()
@@ -61,11 +66,12 @@ class WebhookWorkers:
     async def stop(self) -> None:
         """Claim nothing more; wait for requests in flight and record their results."""
         await self.worker.stop()
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-            self.task = None
+        for task in (self.task, self.sampling):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self.task = self.sampling = None
 
     async def close(self) -> None:
         await self.stop()

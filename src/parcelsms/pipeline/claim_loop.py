@@ -29,6 +29,12 @@ result that arrived while the previous call ran). Its contract:
 * **The database away.** A claim that fails with a ``StorageError`` (a PostgreSQL failover
   or restart, a connection lost) is logged once and tried again every ``idle_poll_seconds``
   until one succeeds (logged too): the worker never ends on it.
+* **Statistics.** :attr:`ClaimLoop.statistics` counts the claims and where the loop's time
+  goes: awaiting its claims (``claim_seconds``: the storage; a failed claim's pause before
+  the next counts too), waiting for a free slot with
+  ``max_in_flight`` items in flight (``full_seconds``) and waiting for claimable items
+  (``idle_seconds``). With :attr:`~ClaimLoop.working` and :attr:`~ClaimLoop.recording` they
+  tell an operator what holds a worker back (``/metrics``, ``parcelsms_worker_*``).
 * **Stopping.** :meth:`stop` stops claiming; a claim already under way completes and its
   items are worked like the others; then it waits for the work in flight and the recording
   of its results, all within ``drain_seconds``. What is not recorded by then is left to the
@@ -44,6 +50,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from parcelsms.errors import StorageError
@@ -57,6 +64,19 @@ _log = logging.getLogger(__name__)
 
 def _always_ready() -> bool:
     return True
+
+
+@dataclass(slots=True)
+class ClaimLoopStatistics:
+    """What a :class:`ClaimLoop` counted since it was made (seconds of the event loop's
+    clock): its claims, the items they returned, and the time it spent awaiting claims,
+    with no free slot, and with nothing to claim."""
+
+    claims: int = 0
+    claimed: int = 0
+    claim_seconds: float = 0.0
+    full_seconds: float = 0.0
+    idle_seconds: float = 0.0
 
 
 class ClaimLoop(Generic[ItemT, ResultT]):
@@ -101,11 +121,22 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         self._stopping = False
         self._claims_failing = False
         self._backlog = False  # the last claim got all it asked for
+        self.statistics = ClaimLoopStatistics()
 
     @property
     def in_flight(self) -> int:
         """Items claimed and not yet recorded."""
         return len(self._held)
+
+    @property
+    def working(self) -> int:
+        """Items in flight whose work has not finished."""
+        return len(self._tasks)
+
+    @property
+    def recording(self) -> int:
+        """Items in flight whose work has finished: their results wait to be recorded."""
+        return len(self._held) - len(self._tasks)
 
     def held_keys(self) -> frozenset[Hashable]:
         """The keys of the items in flight (claimed, not yet recorded)."""
@@ -117,6 +148,8 @@ class ClaimLoop(Generic[ItemT, ResultT]):
 
     async def run(self) -> None:
         self._running = True
+        statistics = self.statistics
+        clock = asyncio.get_running_loop().time
         try:
             while not self._stopping:
                 room = self._max_in_flight - len(self._held)
@@ -124,7 +157,9 @@ class ClaimLoop(Generic[ItemT, ResultT]):
                     if self._hurry is not None:
                         self._hurry()
                     self._slot_freed.clear()
+                    started = clock()
                     await self._slot_freed.wait()
+                    statistics.full_seconds += clock() - started
                     continue
                 if not self._ready():
                     await self._idle()
@@ -133,11 +168,16 @@ class ClaimLoop(Generic[ItemT, ResultT]):
                 asked = min(self._batch_size, room)
                 if self._backlog and self._hurry is not None:
                     self._hurry()
+                started = clock()
                 try:
                     items = await self._claim(asked)
                 except StorageError as problem:
                     await self._claim_failed(problem)
                     continue
+                finally:
+                    statistics.claim_seconds += clock() - started
+                statistics.claims += 1
+                statistics.claimed += len(items)
                 self._backlog = len(items) >= asked
                 if self._claims_failing:
                     self._claims_failing = False
@@ -170,8 +210,11 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         await asyncio.sleep(self._idle_poll_seconds)
 
     async def _idle(self) -> None:
+        clock = asyncio.get_running_loop().time
+        started = clock()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self._idle_poll_seconds)
+        self.statistics.idle_seconds += clock() - started
 
     def _start(self, items: Sequence[ItemT]) -> int:
         """Start work on the claimed items not already in flight; how many started."""

@@ -173,6 +173,11 @@ class Dispatcher:
         )
         self.sent = 0
 
+    @property
+    def claim_loop(self) -> ClaimLoop[DispatchItem, SubmissionOutcome]:
+        """The loop that claims, sends and records (its statistics and what it holds)."""
+        return self._loop
+
     def wake(self) -> None:
         """New messages were queued: look now instead of at the next poll."""
         self._loop.wake()

@@ -132,6 +132,11 @@ class WebhookDeliveryWorker:
         self.delivered = 0
         self.failed = 0
 
+    @property
+    def claim_loop(self) -> ClaimLoop[WebhookDelivery, WebhookResult]:
+        """The loop that claims, sends and records (its statistics and what it holds)."""
+        return self._loop
+
     def wake(self) -> None:
         """New rows may be due: look now instead of at the next poll."""
         self._loop.wake()

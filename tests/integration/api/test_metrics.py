@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.storage.engine.batching_writer import WriterStatistics
+from parcelsms.pipeline.claim_loop import ClaimLoop
 
 from .conftest import build_api, client_for, close_api, shipped_body
 
@@ -75,6 +77,66 @@ def test_the_sampler_counts_writer_batches_and_items_once() -> None:
 
     assert REGISTRY.get_sample_value("parcelsms_writer_items_total") == before + 70
     assert REGISTRY.get_sample_value("parcelsms_writer_largest_batch") == 40
+
+
+async def test_the_sampler_shows_where_a_queue_worker_waits_and_what_it_holds() -> None:
+    """The loop's counters are added once per sample; its items are shown by stage."""
+    release = asyncio.Event()
+    all_working = asyncio.Event()
+    waiting = [1, 2, 3]
+    working: list[int] = []
+
+    async def claim(limit: int) -> list[int]:
+        items, waiting[:] = waiting[:limit], waiting[limit:]
+        return items
+
+    async def held(item: int) -> int:
+        working.append(item)
+        if len(working) == 3:
+            all_working.set()
+        await release.wait()
+        return item
+
+    async def record(results: list[int]) -> None:
+        await asyncio.sleep(0)
+
+    loop: ClaimLoop[int, int] = ClaimLoop(
+        name="sampled",
+        claim=claim,
+        work=held,
+        record=record,
+        item_key=int,
+        result_key=int,
+        batch_size=3,
+        max_in_flight=3,
+        min_claim=1,
+        idle_poll_seconds=60.0,
+        unrecorded="left to recovery",
+    )
+    sampler = MetricsSampler(None, {}, workers={"sampled": loop})
+    running = asyncio.create_task(loop.run())
+    async with asyncio.timeout(5):
+        await all_working.wait()
+    loop.statistics.claim_seconds += 2.5  # as if its claims had waited on a busy database
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, {"worker": "sampled", **labels}) or 0.0
+
+    before = value("parcelsms_worker_waiting_seconds_total", on="claim")
+    claimed = value("parcelsms_worker_claimed_total")
+    sampler.sample()
+    sampler.sample()  # nothing new: nothing added
+    assert value("parcelsms_worker_claimed_total") - claimed == 3
+    assert value("parcelsms_worker_waiting_seconds_total", on="claim") - before >= 2.5
+    assert value("parcelsms_worker_in_flight", stage="working") == 3
+    assert value("parcelsms_worker_in_flight", stage="recording") == 0
+
+    release.set()
+    await loop.stop(drain_seconds=5)
+    await running
+    sampler.sample()
+    assert value("parcelsms_worker_in_flight", stage="working") == 0
+    assert value("parcelsms_worker_waiting_seconds_total", on="full") > 0
 
 
 def test_instruments_of_another_process_show_in_multiprocess_mode(tmp_path: Path) -> None:

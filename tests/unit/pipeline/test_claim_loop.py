@@ -411,3 +411,88 @@ async def test_only_a_claim_after_a_full_one_hurries_the_storage() -> None:
     await loop.stop(drain_seconds=5)
     await running
     assert events[:5] == ["claimed 10", "hurry", "claimed 5", "claimed 0", "claimed 0"]
+
+
+async def test_the_loop_tells_items_being_worked_from_results_waiting_for_storage() -> None:
+    """``working`` counts items whose work runs, ``recording`` those whose results wait for
+    their commit; both together are what the loop holds."""
+    queue = Queue(range(6))
+    queue.expected = 6
+    release_work = asyncio.Event()
+    release_record = asyncio.Event()
+    record_called = asyncio.Event()
+    record = queue.record
+
+    async def held(item: int) -> str:
+        await release_work.wait()
+        return str(item)
+
+    async def slow_record(results: list[str]) -> None:
+        record_called.set()  # every item has finished: they were released together
+        await release_record.wait()
+        await record(results)
+
+    queue.record = slow_record  # type: ignore[method-assign]
+    loop = make_loop(queue, held, batch_size=6, max_in_flight=6, min_claim=3)
+    running = asyncio.create_task(loop.run())
+    async with asyncio.timeout(5):
+        await queue.claimed.wait()
+        await asyncio.sleep(0)
+    assert (loop.working, loop.recording) == (6, 0)
+
+    release_work.set()
+    async with asyncio.timeout(5):
+        await record_called.wait()
+    assert (loop.working, loop.recording, loop.in_flight) == (0, 6, 6)
+
+    release_record.set()
+    async with asyncio.timeout(5):
+        await queue.all_recorded.wait()
+    await loop.stop(drain_seconds=5)
+    await running
+    assert (loop.working, loop.recording) == (0, 0)
+
+
+async def test_the_loop_counts_its_claims_and_the_time_it_waits_on_each_thing() -> None:
+    """Claims and the items they returned; seconds awaiting claims (the storage), with
+    every slot taken, and with nothing to claim. Lower bounds: the event loop's clock."""
+    queue = Queue(range(4))
+    queue.expected = 4
+    claim = queue.claim
+    release_work = asyncio.Event()
+
+    found_nothing = asyncio.Event()
+
+    async def slow_claim(limit: int) -> list[int]:
+        await asyncio.sleep(0.05)
+        items = await claim(limit)
+        if not items:
+            found_nothing.set()
+        return items
+
+    async def held(item: int) -> str:
+        await release_work.wait()
+        return str(item)
+
+    queue.claim = slow_claim  # type: ignore[method-assign]
+    loop = make_loop(
+        queue, held, batch_size=4, max_in_flight=4, min_claim=2, idle_poll_seconds=0.02
+    )
+    statistics = loop.statistics
+    running = asyncio.create_task(loop.run())
+    async with asyncio.timeout(5):
+        await queue.claimed.wait()
+    await asyncio.sleep(0.1)  # every slot taken: the loop waits for one
+    release_work.set()
+    async with asyncio.timeout(5):
+        await queue.all_recorded.wait()
+        await found_nothing.wait()  # the queue is empty: a claim finds nothing, then idles
+    await asyncio.sleep(0.05)
+    await loop.stop(drain_seconds=5)
+    await running
+
+    assert statistics.claimed == 4
+    assert statistics.claims >= 3
+    assert statistics.claim_seconds >= 0.05 * statistics.claims
+    assert statistics.full_seconds >= 0.09
+    assert statistics.idle_seconds >= 0.02

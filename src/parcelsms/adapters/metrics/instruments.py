@@ -49,3 +49,21 @@ WRITER_LARGEST_BATCH: Final = Gauge(
     "The largest batch the storage writer committed since the process started.",
     multiprocess_mode="max",
 )
+WORKER_CLAIMED: Final = Counter(
+    "parcelsms_worker_claimed",
+    "Items a queue worker claimed (dispatcher: messages; webhooks: outbox rows).",
+    ["worker"],
+)
+WORKER_WAITING_SECONDS: Final = Counter(
+    "parcelsms_worker_waiting_seconds",
+    "Seconds a queue worker spent waiting, by what it waited on: claim (its claim "
+    "transactions: the storage), full (max in flight reached) or idle (nothing to claim).",
+    ["worker", "on"],
+)
+WORKER_IN_FLIGHT: Final = Gauge(
+    "parcelsms_worker_in_flight",
+    "Items a queue worker holds: working (being sent) or recording (results waiting for "
+    "their commit).",
+    ["worker", "stage"],
+    multiprocess_mode="livesum",
+)
