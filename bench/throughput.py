@@ -28,9 +28,8 @@ Prints, for the measured messages:
   time each spent awaiting its claim transactions (the storage), with every slot taken and
   with nothing to claim, from ``/metrics`` (``parcelsms_worker_waiting_seconds_total``,
   scraped before the load and after the last final webhook; the processes sample them every
-  ``SAMPLE_INTERVAL`` seconds into prometheus-client's multiprocess files). A wait is counted
-  when it ends, so one under way at the start of the window counts whole: the shares may add
-  up to a few per cent over 100.
+  ``SAMPLE_INTERVAL`` seconds into prometheus-client's multiprocess files, a wait under way
+  up to the moment of the sample). The rest of the time the worker was working.
 ``--db FILE`` starts from a copy of an existing database (say, one already holding 1M
 messages). Exits non-zero when a message is missing its final webhook.
 
@@ -679,7 +678,9 @@ async def run(
     connector = aiohttp.TCPConnector(limit=max(connections, 64) if args.paced else connections)
     async with aiohttp.ClientSession() as scraper:
         waits_before = await worker_waits(scraper, base)
-    await asyncio.sleep(SAMPLE_INTERVAL)  # the window starts with a sample (they are late)
+    # Both scrapes read samples up to SAMPLE_INTERVAL old: the time between the scrapes is
+    # the time between the samples they read, on average.
+    scraped_before = time.time()
     started = time.time()
     async with aiohttp.ClientSession(headers=load.headers, connector=connector) as session:
         if args.paced:
@@ -702,7 +703,7 @@ async def run(
     await asyncio.sleep(SAMPLE_INTERVAL)  # the last samples reach the files
     async with aiohttp.ClientSession() as scraper:
         waits_after = await worker_waits(scraper, base)
-    sampled_for = time.time() - started
+    sampled_for = time.time() - scraped_before
     for profiler in profilers:
         profiler.send_signal(signal.SIGINT)
         await profiler.wait()

@@ -31,10 +31,12 @@ result that arrived while the previous call ran). Its contract:
   until one succeeds (logged too): the worker never ends on it.
 * **Statistics.** :attr:`ClaimLoop.statistics` counts the claims and where the loop's time
   goes: awaiting its claims (``claim_seconds``: the storage; a failed claim's pause before
-  the next counts too), waiting for a free slot with
-  ``max_in_flight`` items in flight (``full_seconds``) and waiting for claimable items
-  (``idle_seconds``). With :attr:`~ClaimLoop.working` and :attr:`~ClaimLoop.recording` they
-  tell an operator what holds a worker back (``/metrics``, ``parcelsms_worker_*``).
+  the next counts too), waiting for a free slot with ``max_in_flight`` items in flight
+  (``full_seconds``) and waiting for claimable items (``idle_seconds``). A wait under way
+  counts up to the moment it is read, so a loop stuck on one thing (a claim held up by a
+  locked database) shows it while it lasts. With :attr:`~ClaimLoop.working` and
+  :attr:`~ClaimLoop.recording` they tell an operator what holds a worker back
+  (``/metrics``, ``parcelsms_worker_*``).
 * **Stopping.** :meth:`stop` stops claiming; a claim already under way completes and its
   items are worked like the others; then it waits for the work in flight and the recording
   of its results, all within ``drain_seconds``. What is not recorded by then is left to the
@@ -50,8 +52,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, Generic, Literal, TypeVar
 
 from parcelsms.errors import StorageError
 from parcelsms.pipeline.list_recorder import ListRecorder
@@ -77,6 +79,9 @@ class ClaimLoopStatistics:
     claim_seconds: float = 0.0
     full_seconds: float = 0.0
     idle_seconds: float = 0.0
+
+
+_Wait = Literal["claim_seconds", "full_seconds", "idle_seconds"]
 
 
 class ClaimLoop(Generic[ItemT, ResultT]):
@@ -121,7 +126,19 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         self._stopping = False
         self._claims_failing = False
         self._backlog = False  # the last claim got all it asked for
-        self.statistics = ClaimLoopStatistics()
+        self._counted = ClaimLoopStatistics()  # the waits that have ended
+        self._wait: tuple[_Wait, float] | None = None  # the wait under way, since when
+        self._clock: Callable[[], float] | None = None  # the event loop's, once running
+
+    @property
+    def statistics(self) -> ClaimLoopStatistics:
+        """What the loop counted so far, the wait under way included up to now."""
+        counted = replace(self._counted)
+        wait, clock = self._wait, self._clock
+        if wait is not None and clock is not None:
+            field, since = wait
+            setattr(counted, field, getattr(counted, field) + clock() - since)
+        return counted
 
     @property
     def in_flight(self) -> int:
@@ -148,8 +165,8 @@ class ClaimLoop(Generic[ItemT, ResultT]):
 
     async def run(self) -> None:
         self._running = True
-        statistics = self.statistics
-        clock = asyncio.get_running_loop().time
+        self._clock = asyncio.get_running_loop().time
+        counted = self._counted
         try:
             while not self._stopping:
                 room = self._max_in_flight - len(self._held)
@@ -157,9 +174,11 @@ class ClaimLoop(Generic[ItemT, ResultT]):
                     if self._hurry is not None:
                         self._hurry()
                     self._slot_freed.clear()
-                    started = clock()
-                    await self._slot_freed.wait()
-                    statistics.full_seconds += clock() - started
+                    self._begin_wait("full_seconds")
+                    try:
+                        await self._slot_freed.wait()
+                    finally:
+                        self._end_wait()
                     continue
                 if not self._ready():
                     await self._idle()
@@ -168,16 +187,16 @@ class ClaimLoop(Generic[ItemT, ResultT]):
                 asked = min(self._batch_size, room)
                 if self._backlog and self._hurry is not None:
                     self._hurry()
-                started = clock()
+                self._begin_wait("claim_seconds")
                 try:
                     items = await self._claim(asked)
                 except StorageError as problem:
                     await self._claim_failed(problem)
                     continue
                 finally:
-                    statistics.claim_seconds += clock() - started
-                statistics.claims += 1
-                statistics.claimed += len(items)
+                    self._end_wait()
+                counted.claims += 1
+                counted.claimed += len(items)
                 self._backlog = len(items) >= asked
                 if self._claims_failing:
                     self._claims_failing = False
@@ -210,11 +229,24 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         await asyncio.sleep(self._idle_poll_seconds)
 
     async def _idle(self) -> None:
-        clock = asyncio.get_running_loop().time
-        started = clock()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._idle_poll_seconds)
-        self.statistics.idle_seconds += clock() - started
+        self._begin_wait("idle_seconds")
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._idle_poll_seconds)
+        finally:
+            self._end_wait()
+
+    def _begin_wait(self, field: _Wait) -> None:
+        assert self._clock is not None  # set by run(), the only caller
+        self._wait = (field, self._clock())
+
+    def _end_wait(self) -> None:
+        wait, clock = self._wait, self._clock
+        if wait is None or clock is None:
+            return
+        field, since = wait
+        self._wait = None
+        setattr(self._counted, field, getattr(self._counted, field) + clock() - since)
 
     def _start(self, items: Sequence[ItemT]) -> int:
         """Start work on the claimed items not already in flight; how many started."""

@@ -478,7 +478,6 @@ async def test_the_loop_counts_its_claims_and_the_time_it_waits_on_each_thing() 
     loop = make_loop(
         queue, held, batch_size=4, max_in_flight=4, min_claim=2, idle_poll_seconds=0.02
     )
-    statistics = loop.statistics
     running = asyncio.create_task(loop.run())
     async with asyncio.timeout(5):
         await queue.claimed.wait()
@@ -491,8 +490,34 @@ async def test_the_loop_counts_its_claims_and_the_time_it_waits_on_each_thing() 
     await loop.stop(drain_seconds=5)
     await running
 
+    statistics = loop.statistics
     assert statistics.claimed == 4
     assert statistics.claims >= 3
     assert statistics.claim_seconds >= 0.05 * statistics.claims
     assert statistics.full_seconds >= 0.09
     assert statistics.idle_seconds >= 0.02
+
+
+async def test_a_wait_under_way_shows_while_it_lasts() -> None:
+    """A claim held up (a locked database) counts before it returns, and keeps counting."""
+    queue = Queue(range(3))
+    queue.expected = 3
+    queue.hold_claims = asyncio.Event()
+    loop = make_loop(queue)
+    running = asyncio.create_task(loop.run())
+    async with asyncio.timeout(5):
+        await queue.claimed.wait()  # the claim is made and held
+    await asyncio.sleep(0.1)
+    first = loop.statistics.claim_seconds
+    await asyncio.sleep(0.05)
+    second = loop.statistics.claim_seconds
+    assert loop.statistics.claims == 0  # not returned yet
+    assert 0.1 <= first < second
+
+    queue.hold_claims.set()
+    async with asyncio.timeout(5):
+        await queue.all_recorded.wait()
+    await loop.stop(drain_seconds=5)
+    await running
+    assert loop.statistics.claims >= 1
+    assert loop.statistics.claim_seconds >= second
