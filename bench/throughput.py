@@ -680,7 +680,6 @@ async def run(
         waits_before = await worker_waits(scraper, base)
     # Both scrapes read samples up to SAMPLE_INTERVAL old: the time between the scrapes is
     # the time between the samples they read, on average.
-    scraped_before = time.time()
     started = time.time()
     async with aiohttp.ClientSession(headers=load.headers, connector=connector) as session:
         if args.paced:
@@ -703,7 +702,7 @@ async def run(
     await asyncio.sleep(SAMPLE_INTERVAL)  # the last samples reach the files
     async with aiohttp.ClientSession() as scraper:
         waits_after = await worker_waits(scraper, base)
-    sampled_for = time.time() - scraped_before
+    sampled_for = time.time() - started
     for profiler in profilers:
         profiler.send_signal(signal.SIGINT)
         await profiler.wait()

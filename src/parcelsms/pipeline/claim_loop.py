@@ -51,7 +51,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
@@ -135,7 +135,7 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         """What the loop counted so far, the wait under way included up to now."""
         counted = replace(self._counted)
         wait, clock = self._wait, self._clock
-        if wait is not None and clock is not None:
+        if wait is not None and clock is not None:  # a wait is under way only while running
             field, since = wait
             setattr(counted, field, getattr(counted, field) + clock() - since)
         return counted
@@ -174,11 +174,8 @@ class ClaimLoop(Generic[ItemT, ResultT]):
                     if self._hurry is not None:
                         self._hurry()
                     self._slot_freed.clear()
-                    self._begin_wait("full_seconds")
-                    try:
+                    with self._waiting("full_seconds"):
                         await self._slot_freed.wait()
-                    finally:
-                        self._end_wait()
                     continue
                 if not self._ready():
                     await self._idle()
@@ -187,14 +184,12 @@ class ClaimLoop(Generic[ItemT, ResultT]):
                 asked = min(self._batch_size, room)
                 if self._backlog and self._hurry is not None:
                     self._hurry()
-                self._begin_wait("claim_seconds")
-                try:
-                    items = await self._claim(asked)
-                except StorageError as problem:
-                    await self._claim_failed(problem)
-                    continue
-                finally:
-                    self._end_wait()
+                with self._waiting("claim_seconds"):
+                    try:
+                        items = await self._claim(asked)
+                    except StorageError as problem:
+                        await self._claim_failed(problem)
+                        continue
                 counted.claims += 1
                 counted.claimed += len(items)
                 self._backlog = len(items) >= asked
@@ -229,24 +224,21 @@ class ClaimLoop(Generic[ItemT, ResultT]):
         await asyncio.sleep(self._idle_poll_seconds)
 
     async def _idle(self) -> None:
-        self._begin_wait("idle_seconds")
+        with self._waiting("idle_seconds"), contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._idle_poll_seconds)
+
+    @contextlib.contextmanager
+    def _waiting(self, field: _Wait) -> Iterator[None]:
+        """Count the time in the block as ``field`` (see :attr:`statistics`)."""
+        clock = self._clock
+        assert clock is not None  # set by run(), the only caller
+        since = clock()
+        self._wait = (field, since)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._idle_poll_seconds)
+            yield
         finally:
-            self._end_wait()
-
-    def _begin_wait(self, field: _Wait) -> None:
-        assert self._clock is not None  # set by run(), the only caller
-        self._wait = (field, self._clock())
-
-    def _end_wait(self) -> None:
-        wait, clock = self._wait, self._clock
-        if wait is None or clock is None:
-            return
-        field, since = wait
-        self._wait = None
-        setattr(self._counted, field, getattr(self._counted, field) + clock() - since)
+            self._wait = None
+            setattr(self._counted, field, getattr(self._counted, field) + clock() - since)
 
     def _start(self, items: Sequence[ItemT]) -> int:
         """Start work on the claimed items not already in flight; how many started."""

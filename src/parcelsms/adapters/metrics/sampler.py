@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from parcelsms.adapters.channels.smpp_channel import SmppChannel
@@ -67,7 +66,7 @@ class MetricsSampler:
         waiting.labels(name, "claim").inc(now.claim_seconds - counted.claim_seconds)
         waiting.labels(name, "full").inc(now.full_seconds - counted.full_seconds)
         waiting.labels(name, "idle").inc(now.idle_seconds - counted.idle_seconds)
-        self._counted[name] = replace(now)
+        self._counted[name] = now  # a copy: the loop's statistics are read afresh each time
         instruments.WORKER_IN_FLIGHT.labels(name, "working").set(loop.working)
         instruments.WORKER_IN_FLIGHT.labels(name, "recording").set(loop.recording)
 
