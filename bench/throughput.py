@@ -22,7 +22,9 @@ Prints, for the measured messages:
   falls behind shows it) and accept → final-webhook latency p50/p99;
 * rows and statements written per message, and the rows by table (each parcelsms process
   counts its own writes with ``PARCELSMS_WRITE_STATS``, see
-  ``adapters/storage/engine/write_statistics.py``).
+  ``adapters/storage/engine/write_statistics.py``), the machine-wide write lock's wait and
+  hold per process, and each process's writer transactions split by part (each bulk
+  operation, the deferred rows, the commit) in µs per message: where the held time goes.
 * on PostgreSQL, the server's own CPU per message (its processes, from /proc).
 * what held the queue workers (dispatcher, webhooks) back over the run: the share of its
   time each spent awaiting its claim transactions (the storage), with every slot taken and
@@ -452,12 +454,27 @@ class Load:
         await asyncio.gather(*tasks)
 
 
-def write_statistics(stats_dir: Path, roles: dict[int, str]) -> tuple[dict[str, int], list[str]]:
-    """The counts of every process summed, and a line per process on the write lock."""
+WriterParts = list[tuple[str, dict[str, int]]]
+"""Per process (its role), the microseconds its writer's transactions spent on each part."""
+
+
+def write_statistics(
+    stats_dir: Path, roles: dict[int, str]
+) -> tuple[dict[str, int], list[str], WriterParts]:
+    """The counts of every process summed, a line per process on the write lock, and the
+    time of each process's transactions by part (operation, deferred rows, commit)."""
     totals: dict[str, int] = {}
     lock_lines = []
+    writer_parts: WriterParts = []
     for path in sorted(stats_dir.glob("*.json")):
         counts = json.loads(path.read_text())
+        parts = {
+            name.partition(":")[2]: counts.pop(name)
+            for name in list(counts)
+            if name.startswith("writer_us:")
+        }
+        for name in [name for name in counts if name.startswith("writer_items:")]:
+            del counts[name]
         wait, held = counts.pop("lock_wait_us", 0), counts.pop("lock_held_us", 0)
         held_cpu = counts.pop("lock_held_cpu_us", 0)
         runnable = counts.pop("lock_held_runnable_us", 0)
@@ -472,9 +489,31 @@ def write_statistics(stats_dir: Path, roles: dict[int, str]) -> tuple[dict[str, 
                 f" {counts.get('statements', 0):,} statements;"
                 f" longest hold {longest / 1000:.1f} ms, {over_10ms:,} over 10 ms"
             )
+        if parts:
+            writer_parts.append((role, parts))
         for name, value in counts.items():
             totals[name] = totals.get(name, 0) + int(value)
-    return totals, lock_lines
+    return totals, lock_lines, writer_parts
+
+
+def writer_part_lines(writer_parts: WriterParts, messages: int, shown: int = 5) -> list[str]:
+    """A line per writing process: its transactions' µs per message sent, by part, the
+    largest first (the rest summed as ``other``); figures under half a µs, and processes
+    that spent under 1 µs, are left out."""
+    lines = []
+    for role, parts in sorted(writer_parts, key=lambda entry: -sum(entry[1].values())):
+        total = sum(parts.values()) / messages
+        if total < 1:
+            continue
+        ranked = sorted(parts.items(), key=lambda part: -part[1])
+        figures = [
+            f"{name} {us / messages:.0f}" for name, us in ranked[:shown] if us / messages >= 0.5
+        ]
+        rest = sum(us for _, us in ranked[shown:]) / messages
+        if rest >= 0.5:
+            figures.append(f"other {rest:.0f}")
+        lines.append(f"  {role:<12} {total:.0f} µs: " + ", ".join(figures))
+    return lines
 
 
 async def main() -> int:
@@ -715,7 +754,7 @@ async def run(
     for pid in tree:
         cpu_by_role[roles[pid]] = cpu_by_role.get(roles[pid], 0.0) + after[pid] - before[pid]
     cpu_total = sum(cpu_by_role.values())
-    writes, lock_lines = write_statistics(stats_dir, roles)
+    writes, lock_lines, writer_parts = write_statistics(stats_dir, roles)
     to_final = [finals[m] - at for m, at in load.accepted.items() if m in finals]
     workers_label = "role all" if args.api_workers == 0 else f"{args.api_workers or 'default'}"
     mode = f"paced {args.paced:g}/s" if args.paced else args.mode
@@ -777,6 +816,10 @@ async def run(
     if lock_lines:
         print("write lock (machine-wide), during the whole run:")
         print("\n".join(lock_lines))
+    part_lines = writer_part_lines(writer_parts, accepted) if accepted else []
+    if part_lines:
+        print("writer transactions, µs per message sent (the write lock is held for them):")
+        print("\n".join(part_lines))
     if waits_after:
         print("queue workers, share of the run spent waiting on (claim: the storage):")
         print("\n".join(wait_lines(waits_before, waits_after, sampled_for)))

@@ -75,6 +75,8 @@ SMALL_RUNS: list[tuple[list[str], list[str]]] = [
             rf"CPU ms per message \(all\): +{NUMBER}",
             rf"rows per message by table: +messages {NUMBER}",
             rf"dispatcher +claim +{NUMBER} %  full +{NUMBER} %  idle +{NUMBER} %  \(claimed 300\)",
+            rf"pipeline +{NUMBER} µs: .*SubmissionOperation {NUMBER}",
+            rf"api +{NUMBER} µs: AcceptOperation {NUMBER}",
         ],
     ),
     (

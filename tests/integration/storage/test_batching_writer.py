@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
@@ -13,9 +15,11 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.engine import write_statistics as write_statistics_module
 from parcelsms.adapters.storage.engine.backends import migration_engine, open_database
 from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
 from parcelsms.adapters.storage.engine.database import Database
+from parcelsms.adapters.storage.engine.deferred_writes import collector
 from parcelsms.adapters.storage.engine.sqlite_engine import database_file
 from parcelsms.domain.error_catalogue import error
 from parcelsms.errors import CatalogueError, StorageError
@@ -289,6 +293,75 @@ async def test_a_bad_item_of_a_list_fails_alone(writer: BatchingWriter, database
     with pytest.raises(StorageError):
         await writer.run_list(insert_values, [6, 7, 8])
     assert await stored_values(database) == [6, 7, 8]
+
+
+# --- benchmark statistics: where a transaction's time goes ---------------------------------
+
+
+class _SlowRows:
+    """Rows an operation leaves for the end of the transaction; writing them takes 30 ms."""
+
+    def write(self, connection: Connection) -> None:
+        time.sleep(0.03)
+
+
+class SlowInsert:
+    """A bulk operation that is an object (counted under its class): 30 ms, then inserts,
+    and leaves slow deferred rows."""
+
+    def __call__(self, connection: Connection, items: list[int]) -> Sequence[int]:
+        time.sleep(0.03)
+        collector(connection, _SlowRows)
+        return insert_values(connection, items)
+
+
+async def test_benchmark_statistics_split_a_transaction_by_part(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "stats"
+    directory.mkdir()
+    monkeypatch.setenv("PARCELSMS_WRITE_STATS", str(directory))
+    monkeypatch.setattr(write_statistics_module, "_statistics", None)
+    writer = BatchingWriter(database)
+    try:
+        await asyncio.gather(
+            writer.run_list(insert_values, [1, 2, 3]),
+            writer.run(insert_values, 4),
+            writer.run(SlowInsert(), 5),
+        )
+    finally:
+        await writer.close()
+    assert writer.statistics.flushes == 1
+    statistics = write_statistics_module.write_statistics()
+    assert statistics is not None
+    statistics.dump()
+    counts = json.loads((directory / f"{os.getpid()}.json").read_text())
+    # Items, not queue entries: the list of three counts three; the list's wrapper is
+    # counted under the operation it runs.
+    assert counts["writer_items:insert_values"] == 4
+    assert counts["writer_items:SlowInsert"] == 1
+    assert counts["writer_items:deferred rows"] == counts["writer_items:commit"] == 5
+    # Each part its own time: the operation's sleep is not the deferred rows', and neither
+    # is the commit's.
+    assert 30_000 <= counts["writer_us:SlowInsert"] < 60_000
+    assert 30_000 <= counts["writer_us:deferred rows"] < 60_000
+    assert counts["writer_us:insert_values"] < 30_000
+    assert 0 < counts["writer_us:commit"] < 30_000
+
+
+def test_operations_are_named_by_function_or_class() -> None:
+    class Operations:
+        def seed(self, connection: Connection, items: list[int]) -> Sequence[int]:
+            return items
+
+    class Wrapper:
+        operation = insert_values
+
+    name = write_statistics_module.operation_name
+    assert name(insert_values) == "insert_values"
+    assert name(Operations().seed).endswith("<locals>.Operations.seed")
+    assert name(SlowInsert()) == "SlowInsert"
+    assert name(Wrapper()) == "insert_values"
 
 
 # --- min_interval: a busy queue worker's writer spaces its flushes ---------------------------

@@ -11,7 +11,11 @@ the held time ``lock_held_cpu_us`` (the writer thread on a core) and ``lock_held
 (the writer thread ready to run, waiting for a core; Linux), ``lock_held_max_us`` (the
 longest hold) and ``lock_holds_over_10ms``. ``rows:<table>`` splits the rows
 by the table the statement wrote (the change count read at the next statement, so an
-``executemany`` row is charged to its own table).
+``executemany`` row is charged to its own table). ``writer_us:<part>`` and
+``writer_items:<part>`` split the time of the batching writer's transactions
+(:mod:`.batching_writer`) by what ran in them: each bulk operation under its name
+(:func:`operation_name`), then ``deferred rows`` (the rows the operations left for the end
+of the transaction: events, webhook outbox, report rollups) and ``commit``.
 ``bench/throughput.py`` sums the files of all processes and divides by the messages it sent.
 The trace costs about a microsecond per statement, so it is for measuring what is written,
 not how fast.
@@ -75,6 +79,11 @@ class WriteStatistics:
         """Add ``amount`` to the counter ``name`` (times: microseconds)."""
         self._counts[name] += amount
 
+    def time_part(self, part: str, seconds: float, items: int) -> None:
+        """Count ``seconds`` spent on ``part`` of a writer's transaction, for ``items`` items."""
+        self._counts["writer_us:" + part] += int(seconds * 1e6)
+        self._counts["writer_items:" + part] += items
+
     def longest(self, name: str, amount: int) -> None:
         """Keep ``amount`` in ``name`` when it is the largest so far."""
         if amount > self._counts[name]:
@@ -99,6 +108,17 @@ class WriteStatistics:
         counts["rows"] = rows
         path = self._directory / f"{os.getpid()}.json"
         path.write_text(json.dumps(counts))
+
+
+def operation_name(operation: object) -> str:
+    """The name a writer's bulk operation is counted under: a function's qualified name
+    (``PriceOperations.seed``), else the class of a callable object (``ReceiptOperation``).
+    A wrapper that runs another operation names it as its ``operation`` attribute."""
+    inner = getattr(operation, "operation", None)
+    if inner is not None:
+        return operation_name(inner)
+    name = getattr(operation, "__qualname__", None)
+    return name if isinstance(name, str) else type(operation).__qualname__
 
 
 _statistics: WriteStatistics | None = None
