@@ -818,7 +818,9 @@ async def run(
         print("\n".join(lock_lines))
     part_lines = writer_part_lines(writer_parts, accepted) if accepted else []
     if part_lines:
-        print("writer transactions, µs per message sent (the write lock is held for them):")
+        print(
+            "writer transactions, µs per message sent (on SQLite, the write lock is held for them):"
+        )
         print("\n".join(part_lines))
     if waits_after:
         print("queue workers, share of the run spent waiting on (claim: the storage):")
