@@ -468,13 +468,12 @@ def write_statistics(
     writer_parts: WriterParts = []
     for path in sorted(stats_dir.glob("*.json")):
         counts = json.loads(path.read_text())
-        parts = {
-            name.partition(":")[2]: counts.pop(name)
-            for name in list(counts)
-            if name.startswith("writer_us:")
-        }
-        for name in [name for name in counts if name.startswith("writer_items:")]:
-            del counts[name]
+        parts: dict[str, int] = {}  # writer_us:<part>; writer_items:<part> is not printed
+        for name in [name for name in counts if name.startswith("writer_")]:
+            kind, _, part = name.partition(":")
+            value = counts.pop(name)
+            if kind == "writer_us":
+                parts[part] = value
         wait, held = counts.pop("lock_wait_us", 0), counts.pop("lock_held_us", 0)
         held_cpu = counts.pop("lock_held_cpu_us", 0)
         runnable = counts.pop("lock_held_runnable_us", 0)
