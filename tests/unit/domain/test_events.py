@@ -103,3 +103,13 @@ def test_timestamps_are_utc_with_milliseconds() -> None:
     assert format_timestamp(datetime(2024, 1, 2, 3, 4, 5, 6_789, tzinfo=UTC)) == (
         "2024-01-02T03:04:05.006Z"
     )
+
+
+def test_timestamps_in_other_offsets_are_written_in_utc() -> None:
+    two_hours_east = timezone(timedelta(hours=2))
+    assert format_timestamp(datetime(2024, 1, 2, 1, 4, 5, 6_789, tzinfo=two_hours_east)) == (
+        "2024-01-01T23:04:05.006Z"
+    )
+    assert format_timestamp(datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(0)))) == (
+        "2024-01-02T03:04:05.000Z"
+    )

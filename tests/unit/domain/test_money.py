@@ -1,12 +1,15 @@
-"""Parsing amounts: one parser for every amount the API, the CLI and the configuration take."""
+"""Amounts: one parser for every amount the API, the CLI and the configuration take, and
+the plain decimal text every amount is written as."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parcelsms.domain.money import MAX_MICROS, parse_amount, parse_currency
+from parcelsms.domain.money import MAX_MICROS, format_micros, parse_amount, parse_currency
 from parcelsms.errors import CatalogueError
 
 
@@ -91,3 +94,31 @@ def test_other_currency_codes_are_refused_naming_the_field(code: str) -> None:
         parse_currency(code, "currency")
 
     assert (raised.value.code, raised.value.field) == ("invalid_request", "currency")
+
+
+@pytest.mark.parametrize(
+    ("micros", "text"),
+    [
+        (0, "0"),
+        (42_500, "0.0425"),
+        (1_000_000, "1"),
+        (1_500_000, "1.5"),
+        (1, "0.000001"),
+        (-42_500, "-0.0425"),
+        (-3_000_000, "-3"),
+        (123_456_789_012, "123456.789012"),
+    ],
+)
+def test_micros_are_written_as_plain_decimals_without_trailing_zeros(
+    micros: int, text: str
+) -> None:
+    assert format_micros(micros) == text
+
+
+@given(st.integers(min_value=-(10**21), max_value=10**21))
+def test_the_written_amount_is_exactly_the_amount(micros: int) -> None:
+    text = format_micros(micros)
+    assert Decimal(text) * 1_000_000 == micros
+    assert "e" not in text.lower()
+    if "." in text:
+        assert not text.endswith(("0", "."))

@@ -10,7 +10,8 @@ aiosqlite, where every statement is 3–4 hand-overs (cursor, execute, fetch, cl
 The writer connection is used by one caller at a time (the batching writer); reads run in
 their own transactions on the reader pool and, under WAL, never wait for the writer. With a
 ``write_lock`` (:mod:`.write_lock`), each write call holds it, so that the writers of several
-processes on one database take turns without polling.
+processes on one database take turns without polling. No garbage collection runs while a
+write call holds the turn (:mod:`.collection_pause`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from parcelsms.adapters.process.thread_scheduling import run_as_normal
 from parcelsms.adapters.storage.engine.checkpointer import Checkpointer
+from parcelsms.adapters.storage.engine.collection_pause import collections_held_back
 from parcelsms.adapters.storage.engine.write_lock import ProcessWriteLock
 
 T = TypeVar("T")
@@ -88,8 +90,9 @@ class ThreadedDatabase:
         if connection is None or connection.closed:
             connection = self._writer_connection = self._writer_engine.connect()
         if self._write_lock is None:
-            return work(connection)
-        with self._write_lock:
+            with collections_held_back():
+                return work(connection)
+        with self._write_lock, collections_held_back():
             return work(connection)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
