@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +63,7 @@ from parcelsms.domain.status import (
 )
 from parcelsms.domain.webhook_routing import route_event, status_event_types
 from parcelsms.pipeline.message_ports import ErrorDetail
-from parcelsms.pipeline.webhook_ports import WebhookEvent, WebhookPolicy
+from parcelsms.pipeline.webhook_ports import WebhookEvent
 
 _log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class Transitions:
         self._dirty: dict[str, MessageState] = {}
         self._events: list[tuple[str, str, datetime, dict[str, Any] | None]] = []
         self._ledger: list[ledger_moves.LedgerMove] = []
-        self._webhooks: list[tuple[MessageState, WebhookEvent]] = []
+        self._webhooks: list[StatusChange] = []
         self._webhook_statuses = context.webhook_policy.statuses
 
     def change(
@@ -156,8 +157,21 @@ class Transitions:
         self._events.append((state.id, status, at, detail))
         self._bill(state, status, at)
         if status in self._webhook_statuses:
-            event = self._webhook_event(state, status, previous, at, error)
-            self._webhooks.append((state, event))
+            # What its webhook would say, as of now; the event itself is made only if some
+            # destination wants it (TransitionRows.write).
+            self._webhooks.append(
+                StatusChange(
+                    state,
+                    status,
+                    MessageStatus(previous),
+                    at,
+                    error,
+                    state.last_error,
+                    tuple(state.flags),
+                    state.channel,
+                    state.route_index,
+                )
+            )
         return True
 
     def keep(self, state: MessageState) -> None:
@@ -201,38 +215,6 @@ class Transitions:
             return
         self._ledger.append(move)
 
-    def _webhook_event(
-        self,
-        state: MessageState,
-        status: MessageStatus,
-        previous: str,
-        at: datetime,
-        error: ErrorDetail | None,
-    ) -> WebhookEvent:
-        if error is None and status in FAILURE_STATUSES:
-            error = error_from_document(state.last_error)
-        return WebhookEvent(
-            event_id=new_id("evt"),
-            account_id=state.account_id,
-            message_id=state.id,
-            status=status,
-            previous_status=MessageStatus(previous),
-            at=at,
-            to_e164=state.to_e164,
-            country=state.country,
-            client_ref=state.client_ref,
-            segments=state.segments,
-            price_micros=state.price_micros,
-            currency=state.currency,
-            flags=tuple(state.flags),
-            channel=state.channel,
-            route=None
-            if state.channel is None
-            else route_label(state.channel, self._context.pepper),
-            attempt=state.route_index + 1,
-            error=error,
-        )
-
     def write(self, connection: Connection) -> None:
         """Write every collected change; the caller's transaction commits them together.
 
@@ -246,7 +228,7 @@ class Transitions:
             self._write_messages(connection)
         ledger_moves.write_ledger(connection, self._ledger)
         rows, later = collector(connection, TransitionRows)
-        rows.add(self._events, self._webhooks, self._context.webhook_policy)
+        rows.add(self._events, self._webhooks, self._context)
         if not later:
             rows.write(connection)
         self._dirty = {}
@@ -281,6 +263,48 @@ class Transitions:
                 connection.execute(statement, {"b_ids": given, **values})
 
 
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A status change that may make webhooks: the message and what its event would say,
+    taken at the change (later changes of the state in the transaction do not alter it)."""
+
+    state: MessageState
+    status: MessageStatus
+    previous: MessageStatus
+    at: datetime
+    error: ErrorDetail | None
+    last_error: dict[str, Any] | None
+    flags: tuple[str, ...]
+    channel: str | None
+    route_index: int
+
+    def event(self, pepper: bytes) -> WebhookEvent:
+        """The webhook event, with a new event id (made when a destination wants it)."""
+        state = self.state
+        error = self.error
+        if error is None and self.status in FAILURE_STATUSES:
+            error = error_from_document(self.last_error)
+        return WebhookEvent(
+            event_id=new_id("evt"),
+            account_id=state.account_id,
+            message_id=state.id,
+            status=self.status,
+            previous_status=self.previous,
+            at=self.at,
+            to_e164=state.to_e164,
+            country=state.country,
+            client_ref=state.client_ref,
+            segments=state.segments,
+            price_micros=state.price_micros,
+            currency=state.currency,
+            flags=self.flags,
+            channel=self.channel,
+            route=None if self.channel is None else route_label(self.channel, pepper),
+            attempt=self.route_index + 1,
+            error=error,
+        )
+
+
 _Event = tuple[str, str, datetime, dict[str, Any] | None]
 
 
@@ -298,17 +322,18 @@ class TransitionRows:
 
     def __init__(self) -> None:
         self._events: list[_Event] = []
-        self._webhooks: list[tuple[MessageState, WebhookEvent, WebhookPolicy]] = []
+        self._webhooks: list[tuple[StatusChange, StorageContext]] = []
 
     def add(
         self,
         events: list[_Event],
-        webhooks: list[tuple[MessageState, WebhookEvent]],
-        policy: WebhookPolicy,
+        webhooks: list[StatusChange],
+        context: StorageContext,
     ) -> None:
-        """Add one operation's events and webhooks (with the policy that builds them)."""
+        """Add one operation's events and the status changes that may make webhooks (with
+        the context whose policy builds their bodies)."""
         self._events.extend(events)
-        self._webhooks.extend((state, event, policy) for state, event in webhooks)
+        self._webhooks.extend((change, context) for change in webhooks)
 
     def write(self, connection: Connection) -> None:
         """Insert what was added, in the caller's transaction."""
@@ -320,24 +345,26 @@ class TransitionRows:
             return
         # One read per transaction: the endpoints and subscriptions of its accounts.
         subscriptions = read_subscriptions(
-            connection, (state.account_id for state, _, _ in webhooks)
+            connection, (change.state.account_id for change, _ in webhooks)
         )
         rows_to_insert = []
-        for state, event, policy in webhooks:
+        for change, context in webhooks:
+            state = change.state
             routes = route_event(
-                status_event_types(event.status),
+                status_event_types(change.status),
                 subscriptions.get(state.account_id, ()),
                 state.callback_url,
             )
             if not routes:
-                continue
+                continue  # no destination wants it: no event id, no body
+            event = change.event(context.pepper)
             rows_to_insert.extend(
                 outbox_rows(
                     routes,
                     event_id=event.event_id,
                     account_id=state.account_id,
                     message_id=state.id,
-                    payload=policy.payload(event),
+                    payload=context.webhook_policy.payload(event),
                     at=event.at,
                 )
             )
