@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
@@ -89,10 +90,7 @@ class ThreadedDatabase:
         connection = self._writer_connection
         if connection is None or connection.closed:
             connection = self._writer_connection = self._writer_engine.connect()
-        if self._write_lock is None:
-            with collections_held_back():
-                return work(connection)
-        with self._write_lock, collections_held_back():
+        with self._write_lock or nullcontext(), collections_held_back():
             return work(connection)
 
     async def read(self, work: Callable[[Connection], T]) -> T:

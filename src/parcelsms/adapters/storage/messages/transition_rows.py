@@ -163,7 +163,7 @@ class Transitions:
                 StatusChange(
                     state,
                     status,
-                    MessageStatus(previous),
+                    previous,
                     at,
                     error,
                     state.last_error,
@@ -270,7 +270,7 @@ class StatusChange:
 
     state: MessageState
     status: MessageStatus
-    previous: MessageStatus
+    previous: str
     at: datetime
     error: ErrorDetail | None
     last_error: dict[str, Any] | None
@@ -289,7 +289,7 @@ class StatusChange:
             account_id=state.account_id,
             message_id=state.id,
             status=self.status,
-            previous_status=self.previous,
+            previous_status=MessageStatus(self.previous),
             at=self.at,
             to_e164=state.to_e164,
             country=state.country,
