@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,17 @@ def _changes_stay_local_between_tests() -> Iterator[None]:
     changes again, so a cache test does not see another test's epoch move."""
     yield
     share_changes(None)
+
+
+@pytest.fixture(autouse=True)
+def _collector_left_on() -> Iterator[None]:
+    """A test that switches the garbage collector off must switch it on again: left off,
+    every later test of the session ran without it, and the cycles they leave behind (open
+    database files among them) piled up until a test ran out of file descriptors."""
+    yield
+    if not gc.isenabled():
+        gc.enable()
+        pytest.fail("the test left the garbage collector switched off")
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,13 @@ from parcelsms.adapters.storage.sql_storage import SqlStorage
 
 @pytest.fixture(autouse=True)
 def collector_on() -> Iterator[None]:
+    """Each test starts with the collector on; the next test finds it as this one did."""
     was_on = gc.isenabled()
     gc.enable()
     yield
-    if not was_on:
+    if was_on:
+        gc.enable()  # a test may have switched it off: every later test would run without it
+    else:
         gc.disable()
 
 
