@@ -24,7 +24,7 @@ from typing import Protocol
 
 from parcelsms.domain.error_catalogue import error
 from parcelsms.domain.magic_numbers import magic_outcome
-from parcelsms.pipeline.account_security_ports import AccountProfile
+from parcelsms.pipeline.account_security_ports import AccountProfile, AccountState
 from parcelsms.pipeline.send_guards import GuardContext
 from parcelsms.pipeline.ttl_cache import TtlCache
 
@@ -51,15 +51,15 @@ class VerificationGuard:
         self._store = store
         self._allow_magic_numbers = allow_magic_numbers
         # The account's state, kept only while it is "verified" (see the module).
-        self._verified: TtlCache[str, str | None] = TtlCache(cache_seconds, clock=clock)
+        self._verified: TtlCache[str, AccountState | None] = TtlCache(cache_seconds, clock=clock)
 
-    async def _state(self, account_id: str) -> str | None:
+    async def _state(self, account_id: str) -> AccountState | None:
         """The account's state (``None``: no such account), read once for concurrent misses."""
         return await self._verified.fetch(
             account_id, partial(self._read_state, account_id), keep=_is_verified
         )
 
-    async def _read_state(self, account_id: str) -> str | None:
+    async def _read_state(self, account_id: str) -> AccountState | None:
         profile = await self._store.get_account_profile(account_id)
         return None if profile is None else profile.state
 
@@ -112,5 +112,5 @@ class VerificationGuard:
         self._verified.forget(account_id)
 
 
-def _is_verified(state: str | None) -> bool:
+def _is_verified(state: AccountState | None) -> bool:
     return state == "verified"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Literal
 
 import pytest
 
 from parcelsms.domain.numbers import parse_recipient
 from parcelsms.errors import CatalogueError
-from parcelsms.pipeline.account_security_ports import Account, AccountProfile
+from parcelsms.pipeline.account_security_ports import Account, AccountProfile, Verification
 from parcelsms.pipeline.send_guards import GuardContext
 from parcelsms.pipeline.verification_guard import VerificationGuard
 
@@ -29,7 +30,9 @@ class Clock:
 class CountingStore:
     """Answers one account's profile; each read waits for ``release`` when one is set."""
 
-    def __init__(self, verification: str, status: str = "active") -> None:
+    def __init__(
+        self, verification: Verification, status: Literal["active", "suspended"] = "active"
+    ) -> None:
         self.verification = verification
         self.status = status
         self.reads = 0
@@ -44,7 +47,7 @@ class CountingStore:
         account = Account(
             id=_ACCOUNT,
             name="shop",
-            status=self.status,  # type: ignore[arg-type]  # the tests pass valid ones
+            status=self.status,
             currency="EUR",
             balance_micros=0,
             reserved_micros=0,
@@ -53,7 +56,7 @@ class CountingStore:
         return AccountProfile(
             account=account,
             kind="sender",
-            verification=self.verification,  # type: ignore[arg-type]
+            verification=self.verification,
             verified_at=None,
             review="none",
             review_reason=None,
