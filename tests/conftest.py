@@ -12,6 +12,29 @@ from parcelsms.adapters.storage.engine.migrate import migrate_blocking
 from parcelsms.pipeline.ttl_cache import share_changes
 
 
+def _time_allowed(item: pytest.Item) -> float:
+    """The seconds pytest-timeout allows ``item`` when that says it is long (a ``timeout``
+    marker above the ``timeout`` of pyproject.toml, or ``slow``: that default), else 0."""
+    default = float(item.config.getini("timeout") or 0)
+    timeout = item.get_closest_marker("timeout")
+    if timeout is not None and timeout.args and timeout.args[0] > default:
+        return float(timeout.args[0])
+    return default if item.get_closest_marker("slow") is not None else 0.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files that hold long tests run first, those allowed the most time first of all.
+
+    ``scripts/check`` hands whole files to two workers (pytest-xdist ``--dist loadfile``):
+    a two-minute file handed out last kept one worker busy alone at the end of the run,
+    where the short files could have filled the gaps. The order within a file is kept.
+    """
+    allowed: dict[object, float] = {}
+    for item in items:
+        allowed[item.path] = max(allowed.get(item.path, 0.0), _time_allowed(item))
+    items.sort(key=lambda item: -allowed[item.path])  # a stable sort
+
+
 @pytest.fixture(autouse=True)
 def _changes_stay_local_between_tests() -> Iterator[None]:
     """A test that builds an ``api`` or ``pipeline`` platform in this process shares its

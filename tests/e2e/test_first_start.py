@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import stat
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import aiohttp
@@ -35,7 +36,7 @@ def _config(tmp_path: Path, *, port: int = 0, database: str = "./parcelsms.db") 
 
 
 def _account_names(database: Path) -> list[str]:
-    with sqlite3.connect(database) as connection:
+    with closing(sqlite3.connect(database)) as connection:
         return [row[0] for row in connection.execute("SELECT name FROM accounts")]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,7 +92,7 @@ async def test_delivered_messages_show_in_the_report_and_the_metrics(
             async def folded_by_the_pipeline() -> bool:
                 # Read beside the platform, not through a report (a report folds itself):
                 # the pipeline's own round adds the pending changes to the tables.
-                with sqlite3.connect(tmp_path / "parcelsms.db") as database:
+                with closing(sqlite3.connect(tmp_path / "parcelsms.db")) as database:
                     (pending,) = database.execute("SELECT count(*) FROM report_pending").fetchone()
                     (delivered,) = database.execute(
                         "SELECT coalesce(sum(messages), 0) FROM report_rollups"

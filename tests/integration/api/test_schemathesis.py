@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 from demo_platform import DemoPlatform, demo_platform
 
-pytestmark = pytest.mark.slow
+# The whole bounded run is one test: about 2 min on the 2-core machine beside a second worker.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]
 
 SUITE = Path(__file__).parents[2] / "schemathesis"
 # The limits of a real installation would answer most generated sends with 429 after the

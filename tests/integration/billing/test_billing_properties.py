@@ -27,6 +27,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Coroutine
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -409,7 +410,7 @@ class BillingMachine(RuleBasedStateMachine):
     # --- the model -----------------------------------------------------------------------
 
     def _statuses(self) -> dict[str, str]:
-        with sqlite3.connect(self.path) as db:
+        with closing(sqlite3.connect(self.path)) as db:
             return dict(db.execute("SELECT id, status FROM messages").fetchall())
 
     def _refunded(self, status: str) -> bool:
@@ -447,7 +448,7 @@ class BillingMachine(RuleBasedStateMachine):
         if self.storage is None:
             return
         statuses = self._statuses()
-        with sqlite3.connect(self.path) as db:
+        with closing(sqlite3.connect(self.path)) as db:
             for index, account_id in enumerate(self.accounts):
                 balance, reserved = db.execute(
                     "SELECT balance_micros, reserved_micros FROM accounts WHERE id = ?",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ def _spec(clock: Clock, region: str, segments: int = 5, **extra: Any) -> Package
 
 
 def _ledger_kinds(path: Path, message_id: str) -> list[tuple[str, int, int, int]]:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         return db.execute(
             "SELECT kind, amount_micros, reserved_delta_micros, segments_delta FROM ledger "
             "WHERE message_id = ? ORDER BY id",
@@ -198,7 +199,7 @@ async def test_the_low_balance_alert_fires_once_per_crossing_and_rearms_above(
     assert first.items[0].data["available"] == "0.02"
     assert "below the alert threshold of 0.05 EUR" in first.items[0].body
     assert [item.data["available"] for item in second.items] == ["0.04", "0.02"]
-    with sqlite3.connect(database_path) as db:
+    with closing(sqlite3.connect(database_path)) as db:
         hooks = db.execute(
             "SELECT id, message_id, url, payload FROM webhook_outbox ORDER BY id"
         ).fetchall()

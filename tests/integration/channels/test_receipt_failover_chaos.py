@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def accepted_destinations(simulator: CarrierSimulator) -> Counter[str]:
 
 def final_webhooks(tmp_path: Path) -> Counter[str]:
     """How many final-status webhooks the outbox holds for each message."""
-    with sqlite3.connect(tmp_path / "parcelsms.db") as database:
+    with closing(sqlite3.connect(tmp_path / "parcelsms.db")) as database:
         rows = database.execute(
             "SELECT message_id, payload FROM webhook_outbox WHERE message_id IS NOT NULL"
         ).fetchall()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ async def test_database_is_in_wal_mode_after_migrating(database_url: str, tmp_pa
     if database_url.startswith("postgresql"):
         pytest.skip("journal modes are SQLite's")
     await migrate(database_url)
-    with sqlite3.connect(tmp_path / "parcelsms.db") as connection:
+    with closing(sqlite3.connect(tmp_path / "parcelsms.db")) as connection:
         (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
     assert mode == "wal"
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from receipt_records import receipt_record
@@ -152,6 +153,7 @@ async def _play(
     return statuses
 
 
+@pytest.mark.timeout(300)  # 80 histories: about 70 s on the 2-core machine beside a second worker
 @settings(
     max_examples=80,
     deadline=None,

@@ -8,6 +8,7 @@ import random
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def worker_for(storage: SqlStorage, *, timeout: float = 5.0, **settings: object)
 
 
 def statuses(path: Path) -> Counter[str]:
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         return Counter(
             status for (status,) in connection.execute("SELECT status FROM webhook_outbox")
         )

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -90,7 +91,7 @@ async def submitted_messages(storage: SqlStorage, receiver: Receiver, count: int
 
 
 def outbox_statuses(path: Path) -> Counter[str]:
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         return Counter(
             status for (status,) in connection.execute("SELECT status FROM webhook_outbox")
         )
