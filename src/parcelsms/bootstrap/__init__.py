@@ -18,13 +18,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.process.wake_socket import WakeSender
 from parcelsms.adapters.storage import SqlStorage, open_storage
 from parcelsms.adapters.storage.engine.sqlite_engine import SqliteSettings
-from parcelsms.bootstrap.api_parts import build_api
 from parcelsms.bootstrap.country_rules_wiring import load_settings_country_rules
-from parcelsms.bootstrap.pipeline_parts import build_pipeline, build_webhook_delivery
 from parcelsms.bootstrap.process_signals import (
     CrossProcessSignals,
     ListenerFactory,
@@ -147,6 +144,11 @@ async def build_platform(
     ``all`` process needs neither and uses none (several platforms may then share one test
     process). A ``pipeline`` with ``webhooks_apart`` leaves the outbox to a ``webhooks``
     process.
+
+    A role imports only its own parts (``api_parts``: the HTTP app and the console;
+    ``pipeline_parts``: channels, the dispatcher, the simulator): a process imports them from
+    scratch when it starts, and ``serve`` starts five, so each import left out of a role
+    shortens every start and every restart of a crashed process.
     """
     pepper = resolve_pepper(settings, environ)
     # Loaded and validated once: a bad operator copy stops the start with its key named.
@@ -174,6 +176,8 @@ async def build_platform(
             platform.release.append(signals.changes.close)
             listener = signals.listener
         if role.runs_pipeline:
+            from parcelsms.bootstrap.pipeline_parts import build_pipeline
+
             platform.pipeline = await build_pipeline(
                 settings,
                 storage,
@@ -182,6 +186,9 @@ async def build_platform(
                 deliver_webhooks=role is Role.ALL or not webhooks_apart,
             )
         if role is Role.WEBHOOKS:
+            from parcelsms.adapters.metrics.sampler import MetricsSampler
+            from parcelsms.bootstrap.webhook_parts import build_webhook_delivery
+
             sender, worker = build_webhook_delivery(settings, storage)
             platform.webhooks = WebhookWorkers(
                 sender,
@@ -196,6 +203,8 @@ async def build_platform(
                 else None,
             )
         if role.runs_api:
+            from parcelsms.bootstrap.api_parts import build_api
+
             if platform.pipeline is not None:
                 pipeline = platform.pipeline
                 assert pipeline.webhooks is not None  # one process: it delivers them too
@@ -223,7 +232,6 @@ __all__ = [
     "Role",
     "announce_change",
     "build_platform",
-    "build_webhook_delivery",
     "cross_process_signals",
     "open_platform_storage",
     "pepper_file",

@@ -3,14 +3,10 @@ correlator, the dispatcher and the webhook worker, for a ``pipeline`` or ``all``
 
 from __future__ import annotations
 
-import random
-
 from parcelsms.adapters.channels.smpp_channel import SmppChannel, SmppChannelSettings
 from parcelsms.adapters.metrics.sampler import MetricsSampler
 from parcelsms.adapters.process.wake_socket import WakeListener
 from parcelsms.adapters.storage import SqlStorage
-from parcelsms.adapters.webhooks.backoff import next_attempt_delay
-from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.bootstrap.channel_flow import (
     health_board,
     health_publisher,
@@ -22,6 +18,7 @@ from parcelsms.bootstrap.inbound_wiring import inbound_sink
 from parcelsms.bootstrap.process_signals import ListenerFactory
 from parcelsms.bootstrap.route_wiring import build_route_book
 from parcelsms.bootstrap.running_platform import PipelineWorkers, WebhookWorkers
+from parcelsms.bootstrap.webhook_parts import build_webhook_delivery
 from parcelsms.config import SIMULATOR_CHANNEL_NAME, Settings
 from parcelsms.config.tables import ChannelSettings
 from parcelsms.domain.country_rules import CountryRules
@@ -31,7 +28,6 @@ from parcelsms.domain.receipt_correlation import MessageIdFormat
 from parcelsms.pipeline.channel_port import Channel
 from parcelsms.pipeline.dispatch import Dispatcher, DispatchSettings
 from parcelsms.pipeline.receipts import ReceiptCorrelator, ReceiptSettings
-from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.protocol.smpp.client import SmppClientConfig
 from parcelsms.protocol.smpp.constants import BindType
 from parcelsms.protocol.smpp.session_events import SmppTimeouts
@@ -95,44 +91,6 @@ async def start_embedded_simulator(settings: Settings) -> tuple[CarrierSimulator
         tps=5000.0,
     )
     return simulator, channel
-
-
-def build_webhook_delivery(
-    settings: Settings, storage: SqlStorage
-) -> tuple[WebhookSender, WebhookDeliveryWorker]:
-    """The webhook sender and the delivery worker, from ``[webhooks]``.
-
-    Retries wait per :func:`~parcelsms.adapters.webhooks.backoff.next_attempt_delay` with
-    jitter from a random source of the process's own, so that webhooks that failed
-    together (a receiver's outage) do not all come back together.
-    """
-    hooks = settings.webhooks
-    sender = WebhookSender(
-        timeouts=WebhookTimeouts(total=hooks.timeout_seconds),
-        allow_private=hooks.allow_private_targets,
-        connections_per_host=hooks.endpoint_concurrency,
-    )
-    jitter = random.Random()  # spreads retries in time; nothing secret
-
-    def next_delay(attempt: int) -> float:
-        return next_attempt_delay(
-            attempt, base=hooks.retry_base_seconds, cap=hooks.retry_cap_seconds, jitter=jitter
-        )
-
-    worker = WebhookDeliveryWorker(
-        storage.webhook_outbox,
-        sender,
-        next_delay=next_delay,
-        hurry=storage.writer.hurry,
-        settings=WebhookDeliverySettings(
-            lease_seconds=hooks.lease_seconds,
-            endpoint_concurrency=hooks.endpoint_concurrency,
-            endpoint_max_in_flight=hooks.endpoint_max_in_flight,
-            retry_window=hooks.retry_window,
-            max_attempts=hooks.max_attempts,
-        ),
-    )
-    return sender, worker
 
 
 async def build_pipeline(

@@ -16,25 +16,27 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parcelsms.adapters.channels.smpp_channel import SmppChannel
-from parcelsms.adapters.metrics.sampler import MetricsSampler
-from parcelsms.adapters.process.signal_shapes import DoorbellListener
 from parcelsms.adapters.storage import SqlStorage
 from parcelsms.adapters.storage.reports.rollup_rows import FOLD_INTERVAL
-from parcelsms.adapters.webhooks.sender import WebhookSender
 from parcelsms.bootstrap.roles import Role
 from parcelsms.config import Settings
 from parcelsms.errors import StorageError
-from parcelsms.pipeline.accept import AcceptMessages
-from parcelsms.pipeline.channel_health import ChannelHealthPublisher
-from parcelsms.pipeline.channel_leases import LeaseKeeper
-from parcelsms.pipeline.dispatch import Dispatcher
-from parcelsms.pipeline.receipt_failover import SilentAttemptSweeper
-from parcelsms.pipeline.receipts import ReceiptCorrelator
-from parcelsms.pipeline.webhook_delivery import WebhookDeliveryWorker
-from parcelsms.simulator.carrier import CarrierSimulator
+
+if TYPE_CHECKING:  # a role imports only the parts it runs (bootstrap.build_platform)
+    from parcelsms.adapters.channels.smpp_channel import SmppChannel
+    from parcelsms.adapters.metrics.sampler import MetricsSampler
+    from parcelsms.adapters.process.signal_shapes import DoorbellListener
+    from parcelsms.adapters.webhooks.sender import WebhookSender
+    from parcelsms.pipeline.accept import AcceptMessages
+    from parcelsms.pipeline.channel_health import ChannelHealthPublisher
+    from parcelsms.pipeline.channel_leases import LeaseKeeper
+    from parcelsms.pipeline.dispatch import Dispatcher
+    from parcelsms.pipeline.receipt_failover import SilentAttemptSweeper
+    from parcelsms.pipeline.receipts import ReceiptCorrelator
+    from parcelsms.pipeline.webhook_delivery import WebhookDeliveryWorker
+    from parcelsms.simulator.carrier import CarrierSimulator
 
 _log = logging.getLogger("parcelsms")
 

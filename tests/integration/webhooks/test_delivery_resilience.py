@@ -22,7 +22,7 @@ from parcelsms.adapters.storage.sql_storage import SqlStorage, open_storage
 from parcelsms.adapters.webhooks.backoff import next_attempt_delay
 from parcelsms.adapters.webhooks.sender import WebhookSender, WebhookTimeouts
 from parcelsms.adapters.webhooks.signing import new_signing_secret
-from parcelsms.bootstrap import build_webhook_delivery
+from parcelsms.bootstrap.webhook_parts import build_webhook_delivery
 from parcelsms.config import load_config
 from parcelsms.pipeline.webhook_delivery import WebhookDeliverySettings, WebhookDeliveryWorker
 from parcelsms.pipeline.webhook_policy import StatusWebhookPolicy
