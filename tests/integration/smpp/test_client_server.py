@@ -299,6 +299,33 @@ async def test_requests_in_flight_when_the_connection_dies_are_unknown(
     assert kinds.count(SubmitOutcomeKind.NOT_SENT) == 3
 
 
+@pytest.mark.parametrize("turns", range(10))  # the race hit 5-7 turns on 2 cores
+async def test_a_client_closed_as_its_connection_drops_stops_at_once_and_leaves_no_session(
+    smsc: Smsc, make_client: MakeClient, turns: int
+) -> None:
+    """close() a few loop turns after the carrier dropped the connection, while the client
+    is connecting again: the cancellation close() sent was lost where the connect completed
+    at the same moment (Python 3.11's wait_for), the client bound a new session anyway, and
+    close() waited until the carrier's inactivity timer ended it (30 s here)."""
+    server, handler = smsc
+    client = await make_client(client_config(server.port))
+    assert await client.wait_bound(5)
+    handler.bound[0].abort()
+    async with asyncio.timeout(5):
+        while client.is_bound:  # noqa: ASYNC110 - the turn the client sees the loss matters
+            await asyncio.sleep(0)
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await client.close(drain_seconds=0.2)
+    assert loop.time() - started < 5
+    assert not client.is_bound
+    async with asyncio.timeout(5):  # the server sees every session it bound end
+        while handler.closed < len(handler.bound):  # noqa: ASYNC110 - its own callbacks
+            await asyncio.sleep(0.01)
+
+
 async def test_a_request_never_answered_times_out_as_unknown(
     smsc: Smsc, make_client: MakeClient
 ) -> None:

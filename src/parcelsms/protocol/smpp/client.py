@@ -184,6 +184,14 @@ class SmppClient:
                 self.last_error = f"{type(error).__name__}: {error}"
                 self._notify("connect_failed", self.last_error)
             else:
+                if self._stop_requested():
+                    # close() came while this bind was under way, and the cancellation it
+                    # sent may have been lost where an await completed at the same moment:
+                    # leave now, never holding a session until the carrier times it out.
+                    self._connection = None
+                    self._bound.clear()
+                    connection.close()
+                    return
                 self._consecutive_timeouts = 0
                 self._notify("bound", "")
                 await connection.closed
@@ -210,7 +218,10 @@ class SmppClient:
             config.host,
             config.port,
         )
-        transport, protocol = await asyncio.wait_for(connect, config.timeouts.bind or None)
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for drops a cancellation that
+        # arrives as the connection completes, and close() would then wait on a live session.
+        async with asyncio.timeout(config.timeouts.bind or None):
+            transport, protocol = await connect
         assert isinstance(protocol, SmppConnection)
         self.connects += 1
         try:
