@@ -33,6 +33,15 @@ less. A writer that has been idle for ``min_interval`` flushes at once, as does 
 (a queue worker with no room left waits on the commit of its results), so the interval adds no
 delay to a quiet system and does not cap a busy one.
 
+Within a transaction the operations run in the order their first items were queued, except
+that an operation may ask to come later: one whose class sets ``FLUSH_STAGE`` (an ``int``,
+``0`` when unset) runs after every operation of a lower stage. Delivery receipts use it
+(:class:`~parcelsms.adapters.storage.messages.receipt_rows.ReceiptOperation`): a busy pipeline
+often has a submission and its receipt in the same flush, and a receipt applied first finds no
+part, waits in ``pending_receipts`` and is applied again by the submission, where applied
+second it matches at once (single requests, 20,000 messages: 0.71 pending rows per message
+before, 0.02 after; the pipeline's transactions 707 → 653 µs per message).
+
 A caller that is cancelled does not cancel its write: the item is committed or fails as if the
 caller were still waiting.
 """
@@ -135,7 +144,7 @@ def _run_flush(
     try:
         with connection.begin():
             with writing_deferred(connection):
-                for operation, indexes in groups.items():
+                for operation, indexes in sorted(groups.items(), key=_stage_of_group):
                     started = time.perf_counter()
                     results = operation(connection, [batch[index].item for index in indexes])
                     if len(results) != len(indexes):
@@ -164,6 +173,21 @@ def _run_flush(
         )
         return [_run_one(connection, pending) for pending in batch], True
     return [outcome for outcome in outcomes if outcome is not None], False
+
+
+def flush_stage(operation: object) -> int:
+    """When ``operation`` runs in a transaction: its ``FLUSH_STAGE`` (lower first, ``0``
+    when it sets none); a wrapper that runs another operation (its ``operation``) takes that
+    one's stage."""
+    inner = getattr(operation, "operation", None)
+    if inner is not None:
+        return flush_stage(inner)
+    stage = getattr(operation, "FLUSH_STAGE", 0)
+    return stage if isinstance(stage, int) else 0
+
+
+def _stage_of_group(group: tuple[BulkOperation[Any, Any], list[int]]) -> int:
+    return flush_stage(group[0])
 
 
 class _Flattened(Generic[ItemT, ResultT]):
