@@ -23,6 +23,7 @@ from parcelsms.adapters.storage.reports.rollup_rows import FOLD_INTERVAL
 from parcelsms.bootstrap.roles import Role
 from parcelsms.config import Settings
 from parcelsms.errors import StorageError
+from parcelsms.task_cancellation import cancel_and_wait
 
 if TYPE_CHECKING:  # a role imports only the parts it runs (bootstrap.build_platform)
     from parcelsms.adapters.channels.smpp_channel import SmppChannel
@@ -70,9 +71,8 @@ class WebhookWorkers:
         await self.worker.stop()
         for task in (self.task, self.sampling):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                with contextlib.suppress(Exception):  # it ended with an error: stop all the same
+                    await cancel_and_wait(task)
         self.task = self.sampling = None
 
     async def close(self) -> None:
@@ -193,8 +193,8 @@ class PipelineWorkers:
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            with contextlib.suppress(Exception):  # it ended with an error: stop all the same
+                await cancel_and_wait(task)
         if self.lease_keeper is not None:
             # Unbind, then give the leases up: another node takes them without waiting.
             try:

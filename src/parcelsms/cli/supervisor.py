@@ -49,6 +49,7 @@ from parcelsms.bootstrap import open_platform_storage
 from parcelsms.cli.serve_announcement import Announcement, existing_accounts
 from parcelsms.config import Settings
 from parcelsms.pipeline.demo_seed import DemoSeed, seed_demo
+from parcelsms.task_cancellation import cancel_and_wait
 
 _log = logging.getLogger("parcelsms.serve")
 
@@ -187,8 +188,7 @@ class Supervisor:
         for watcher in watchers:
             watcher.cancel()
         for watcher in watchers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await cancel_and_wait(watcher)
 
     async def _keep_running(self, child: _Child) -> None:
         while not self._stopping:

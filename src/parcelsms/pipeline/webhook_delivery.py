@@ -30,7 +30,6 @@ still holds twice, even if the row's lease ran out meanwhile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ from typing import Protocol
 
 from parcelsms.pipeline.claim_loop import ClaimLoop
 from parcelsms.pipeline.webhook_ports import WebhookDelivery, WebhookOutbox, WebhookResult
+from parcelsms.task_cancellation import cancel_and_wait
 
 _log = logging.getLogger(__name__)
 
@@ -146,9 +146,7 @@ class WebhookDeliveryWorker:
         try:
             await self._loop.run()
         finally:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
+            await cancel_and_wait(renewal)
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
         """Stop claiming; rows waiting for their endpoint go back untried, requests in

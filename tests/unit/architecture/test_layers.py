@@ -2,8 +2,8 @@
 
 Layers, top to bottom: entry points (cli, api, console, simulator, testing) →
 bootstrap → pipeline → adapters → domain → protocol. A module may import its own layer and
-the layers below it, never above. ``errors`` and ``config`` are shared leaves (config may use
-domain).
+the layers below it, never above. ``errors``, ``task_cancellation`` and ``config`` are
+shared leaves (config may use domain; the other two use nothing of parcelsms).
 """
 
 from __future__ import annotations
@@ -48,6 +48,20 @@ FORBIDDEN = {
     "console": {"adapters", "api", "cli", "simulator", "bootstrap"},
     "simulator": {"adapters", "pipeline", "api", "cli", "console", "bootstrap", "domain"},
     "config": {"adapters", "pipeline", "api", "cli", "console", "simulator", "bootstrap"},
+    "task_cancellation": {
+        "protocol",
+        "domain",
+        "adapters",
+        "pipeline",
+        "api",
+        "cli",
+        "console",
+        "simulator",
+        "bootstrap",
+        "config",
+        "testing",
+        "errors",
+    },
 }
 
 

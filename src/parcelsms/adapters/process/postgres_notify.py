@@ -34,6 +34,8 @@ from typing import Any
 
 import psycopg
 
+from parcelsms.task_cancellation import cancel_and_wait
+
 WAKE_CHANNEL = "parcelsms_wake"
 CHANGES_CHANNEL = "parcelsms_changes"
 _RECONNECT_SECONDS = 1.0
@@ -230,6 +232,5 @@ class NotifyListener:
     async def wait_closed(self) -> None:
         """Return once a closed listener has released its connection."""
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None

@@ -59,6 +59,7 @@ from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.rate_limit import RateLimiter
 from parcelsms.protocol.smpp.session import Session, WindowFullError
 from parcelsms.protocol.smpp.session_events import Role, SmppTimeouts
+from parcelsms.task_cancellation import cancel_and_wait
 
 DeliverHandler = Callable[[Pdu], Awaitable[int | None]]
 
@@ -158,9 +159,7 @@ class SmppClient:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(connection.closed), 2.0)
         if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+            await cancel_and_wait(self._supervisor)
             self._supervisor = None
         for task in list(self._handler_tasks):
             with contextlib.suppress(Exception):
