@@ -36,22 +36,44 @@ def wake_address(database_path: Path) -> str | None:
 
 
 class WakeSender:
-    """Rings the pipeline's doorbell (see the module). Never blocks, never raises."""
+    """Rings the pipeline's doorbell (see the module). Never blocks, never raises.
+
+    Rings asked for during one turn of the event loop go out as one datagram, at the start
+    of the next turn: a group commit answers many requests at once, and each of them rang
+    (a system call each, about 20 µs on 2 cores, and as many wake-ups of the pipeline's
+    loop) where one ring says all there is to say — new messages are committed. Outside a
+    running event loop a ring goes out at once.
+    """
 
     def __init__(self, address: str | None) -> None:
         self._address = address
         self._socket: socket.socket | None = None
+        self._due = False  # a ring is scheduled for the next turn of the loop
         if address is not None:
             self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self._socket.setblocking(False)
 
     def ring(self) -> None:
+        if self._socket is None or self._due:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._send()
+            return
+        self._due = True
+        loop.call_soon(self._send)
+
+    def _send(self) -> None:
+        self._due = False
         if self._socket is None or self._address is None:
             return
         with contextlib.suppress(OSError):  # nobody listens, or the queue is full
             self._socket.sendto(b"", self._address)
 
     def close(self) -> None:
+        if self._due:
+            self._send()  # the last commits' ring goes out before the socket closes
         if self._socket is not None:
             self._socket.close()
             self._socket = None
