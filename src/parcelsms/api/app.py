@@ -151,6 +151,10 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
     return table
 
 
+HOT_PATHS = ("/v1/messages", "/v1/messages/batch")
+"""The paths routed first: nearly every request of a busy installation sends messages."""
+
+
 async def _to_console_home(request: Request) -> RedirectResponse:
     # The console lives under /console/; the API's router does not add trailing slashes.
     return RedirectResponse("/console/", status_code=307)
@@ -186,6 +190,7 @@ def create_app(services: ApiServices, *, console: ASGIApp | None = None) -> Star
         *starlette_routes(
             with_other_formats(table, services.max_body_bytes),
             authorize=authenticator.authorize_route,
+            first=HOT_PATHS,
         ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]

@@ -8,7 +8,7 @@ builds the Starlette routes from the table and :mod:`parcelsms.api.openapi` buil
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
@@ -122,13 +122,26 @@ def _authorized(route: ApiRoute, authorize: Authorize) -> Handler:
 
 
 def starlette_routes(
-    table: Sequence[ApiRoute], authorize: Authorize | None = None
+    table: Sequence[ApiRoute],
+    authorize: Authorize | None = None,
+    *,
+    first: Collection[str] = (),
 ) -> list[BaseRoute]:
     """One Starlette route per path, so a wrong method answers 405 with a complete ``Allow``.
 
     With ``authorize``, every authenticated route runs it before its handler; such a route
     without a ``scope`` is a ``ValueError`` (an unscoped route would be open to any key).
+
+    ``first`` names literal paths (no ``{parameters}``) whose routes come before the others,
+    which keep the table's order. Starlette tries the routes in order, so a request for a
+    path far down the table pays for a match of every route above it: the message endpoints
+    were fifteenth. A literal path matches only itself, so putting it first changes nothing
+    but the time; a path with parameters is refused, as it could take another route's URLs,
+    and so is a path the table does not have (a renamed route would drop out silently).
     """
+    templated = [path for path in first if "{" in path]
+    if templated:
+        raise ValueError(f"only literal paths can go first, not {templated}")
     by_path: dict[str, dict[str, Handler]] = {}
     for route in table:
         handlers = by_path.setdefault(route.path, {})
@@ -140,7 +153,11 @@ def starlette_routes(
                 raise ValueError(f"{route.method} {route.path} declares no API-key scope")
             handler = _authorized(route, authorize)
         handlers[route.method] = handler
+    unknown = [path for path in first if path not in by_path]
+    if unknown:
+        raise ValueError(f"no route to put first at {unknown}")
+    ordered = sorted(by_path.items(), key=lambda entry: entry[0] not in first)
     return [
         Route(path, endpoint=_path_endpoint(handlers), methods=list(handlers))
-        for path, handlers in by_path.items()
+        for path, handlers in ordered
     ]

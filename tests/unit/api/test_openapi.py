@@ -112,6 +112,24 @@ def test_one_starlette_route_per_path_carries_every_method() -> None:
     assert by_path["/things/{id}"].methods == {"GET", "HEAD"}
 
 
+def test_paths_named_first_are_routed_first_and_the_rest_keep_their_order() -> None:
+    paths = [route.path for route in starlette_routes(TABLE) if isinstance(route, Route)]
+    hot = paths[-1]
+    reordered = starlette_routes(TABLE, first=[hot])
+
+    assert [route.path for route in reordered if isinstance(route, Route)] == [
+        hot,
+        *paths[:-1],
+    ]
+
+
+def test_a_path_with_parameters_or_without_a_route_cannot_go_first() -> None:
+    with pytest.raises(ValueError, match="literal"):
+        starlette_routes(TABLE, first=["/things/{id}"])
+    with pytest.raises(ValueError, match="no route"):
+        starlette_routes(TABLE, first=["/thing"])
+
+
 def test_the_same_operation_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="twice"):
         starlette_routes([TABLE[0], TABLE[0]])
