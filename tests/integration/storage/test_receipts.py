@@ -393,6 +393,23 @@ async def test_receipts_wait_for_the_channel_reading_and_are_placed_once_it_is_l
     assert detail.message.status == "delivered"
 
 
+async def test_a_receipt_queued_before_the_reading_it_waits_for_is_placed_in_the_same_flush(
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any
+) -> None:
+    """The order things happened: the receipts that taught a channel its reading are queued
+    before the reading, and must be stored before the reading keys the waiting ones."""
+    message_id = await dispatched(storage, enqueue, clock, shop, "1a")
+    waiting, _ = await asyncio.gather(
+        storage.receipts.apply_receipts([receipt("26", "delivered", clock(), reading=None)]),
+        storage.receipts.record_channel_reading("alpha", Reading.HEX_TO_DECIMAL, clock()),
+    )
+    assert waiting.pending == 1
+    await storage.receipts.sweep_pending_receipts(clock(), timedelta(hours=72))
+    detail = await storage.message_queries.get_message(shop, message_id)
+    assert detail is not None
+    assert detail.message.status == "delivered"
+
+
 def outbox_payloads(path: str | Path) -> list[dict[str, Any]]:
     with peek(path) as connection:
         rows = connection.execute("SELECT payload FROM webhook_outbox ORDER BY created_at, id")

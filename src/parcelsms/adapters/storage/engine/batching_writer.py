@@ -33,14 +33,18 @@ less. A writer that has been idle for ``min_interval`` flushes at once, as does 
 (a queue worker with no room left waits on the commit of its results), so the interval adds no
 delay to a quiet system and does not cap a busy one.
 
-Within a transaction the operations run in the order their first items were queued, except
-that an operation may ask to come later: one whose class sets ``FLUSH_STAGE`` (an ``int``,
-``0`` when unset) runs after every operation of a lower stage. Delivery receipts use it
-(:class:`~parcelsms.adapters.storage.messages.receipt_rows.ReceiptOperation`): a busy pipeline
-often has a submission and its receipt in the same flush, and a receipt applied first finds no
-part, waits in ``pending_receipts`` and is applied again by the submission, where applied
-second it matches at once (single requests, 20,000 messages: 0.71 pending rows per message
-before, 0.01 after; the pipeline's transactions 707 → 648 µs per message).
+Within a transaction the operations run in the order their first items were queued, which
+is the order in which things happened (a channel learns its id reading from receipts queued
+before the reading is). An operation may still ask to come earlier or later: one whose class
+sets ``FLUSH_STAGE`` (an ``int``, ``0`` when unset) runs before every operation of a higher
+stage; within a stage, queue order holds. Submissions use it
+(:class:`~parcelsms.adapters.storage.messages.dispatch_rows.SubmissionOperation`, stage
+``-1``): a busy pipeline often has a submission and its delivery receipt in the same flush,
+and a receipt applied first found no part, waited in ``pending_receipts`` and was applied
+again by the submission; applied second it matches at once (single requests, 20,000
+messages: 0.71 pending rows per message before, 0.01–0.02 after; the pipeline's
+transactions 707 → 636–648 µs per message). Moving an operation is safe only when nothing
+queued before it depends on running first.
 
 A caller that is cancelled does not cancel its write: the item is committed or fails as if the
 caller were still waiting.

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 from sqlalchemy import bindparam, delete, func, select, update
@@ -251,10 +251,6 @@ def _pending_rows_from_sqlite(
 
 class ReceiptOperation:
     """The bulk function behind :meth:`MessageStore.apply_receipts`."""
-
-    FLUSH_STAGE: ClassVar[int] = 1
-    """After the submissions of the same transaction, so that a receipt finds a part
-    recorded alongside it (:mod:`~parcelsms.adapters.storage.engine.batching_writer`)."""
 
     def __init__(self, context: StorageContext) -> None:
         self._context = context
