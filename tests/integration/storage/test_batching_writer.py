@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.engine import write_statistics as write_statistics_module
 from parcelsms.adapters.storage.engine.backends import migration_engine, open_database
-from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter, flush_stage
+from parcelsms.adapters.storage.engine.batching_writer import BatchingWriter
 from parcelsms.adapters.storage.engine.database import Database
 from parcelsms.adapters.storage.engine.deferred_writes import collector
 from parcelsms.adapters.storage.engine.sqlite_engine import database_file
@@ -362,42 +362,6 @@ def test_operations_are_named_by_function_or_class() -> None:
     assert name(Operations().seed).endswith("<locals>.Operations.seed")
     assert name(SlowInsert()) == "SlowInsert"
     assert name(Wrapper()) == "insert_values"
-
-
-class RecordingOperation:
-    """Notes the order its instances run in; ``FLUSH_STAGE`` as given."""
-
-    def __init__(self, name: str, ran: list[str], stage: int | None = None) -> None:
-        self.name = name
-        self.ran = ran
-        if stage is not None:
-            self.FLUSH_STAGE = stage
-
-    def __call__(self, connection: Connection, items: list[int]) -> Sequence[int]:
-        self.ran.append(self.name)
-        return items
-
-
-async def test_a_later_flush_stage_runs_after_the_operations_queued_before_it_in_the_flush(
-    writer: BatchingWriter,
-) -> None:
-    ran: list[str] = []
-    late = RecordingOperation("late", ran, stage=1)
-    first = RecordingOperation("first", ran)
-    second = RecordingOperation("second", ran, stage=0)
-    # Queued late first, and a list of it (run through its wrapper) too.
-    await asyncio.gather(
-        writer.run(late, 1),
-        writer.run_list(late, [2, 3]),
-        writer.run(first, 4),
-        writer.run(second, 5),
-    )
-    assert writer.statistics.flushes == 1
-    # Stage 0 in the order queued; the wrapper of late's list keeps late's stage.
-    assert ran[:2] == ["first", "second"]
-    assert sorted(ran[2:]) == ["late", "late"]
-    assert flush_stage(late) == 1
-    assert flush_stage(first) == 0
 
 
 # --- min_interval: a busy queue worker's writer spaces its flushes ---------------------------

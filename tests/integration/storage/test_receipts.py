@@ -110,24 +110,6 @@ async def test_a_receipt_before_its_submission_is_kept_and_applied_later(
     assert count_rows(database_url, "pending_receipts") == 0
 
 
-async def test_a_receipt_queued_with_its_submission_matches_it_in_the_same_transaction(
-    storage: SqlStorage, shop: str, enqueue: Any, clock: Any, database_url: str
-) -> None:
-    (message_id,) = await enqueue(storage, shop)
-    await storage.messages.claim_for_dispatch("worker", 10, clock())
-    # The receipt is queued first, as when a busy writer has both waiting.
-    counts, recorded = await asyncio.gather(
-        storage.receipts.apply_receipts([receipt("c7", "delivered", clock())]),
-        storage.messages.record_submissions([submission(message_id, "c7")]),
-    )
-    assert recorded == [True]
-    assert counts == ReceiptCounts(matched=1, duplicates=0, pending=0)
-    detail = await storage.message_queries.get_message(shop, message_id)
-    assert detail is not None
-    assert [event.status for event in detail.events] == ["queued", "submitted", "delivered"]
-    assert count_rows(database_url, "pending_receipts") == 0
-
-
 async def test_a_duplicate_receipt_changes_nothing(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any, database_url: str
 ) -> None:

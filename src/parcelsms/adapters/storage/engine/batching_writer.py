@@ -34,17 +34,12 @@ less. A writer that has been idle for ``min_interval`` flushes at once, as does 
 delay to a quiet system and does not cap a busy one.
 
 Within a transaction the operations run in the order their first items were queued, which
-is the order in which things happened (a channel learns its id reading from receipts queued
-before the reading is). An operation may still ask to come earlier or later: one whose class
-sets ``FLUSH_STAGE`` (an ``int``, ``0`` when unset) runs before every operation of a higher
-stage; within a stage, queue order holds. Submissions use it
-(:class:`~parcelsms.adapters.storage.messages.dispatch_rows.SubmissionOperation`, stage
-``-1``): a busy pipeline often has a submission and its delivery receipt in the same flush,
-and a receipt applied first found no part, waited in ``pending_receipts`` and was applied
-again by the submission; applied second it matches at once (single requests, 20,000
-messages: 0.71 pending rows per message before, 0.01–0.02 after; the pipeline's
-transactions 707 → 636–648 µs per message). Moving an operation is safe only when nothing
-queued before it depends on running first.
+is the order things happened in, and the pipeline relies on it. A channel that learns its id
+reading keys the receipts already waiting; receipts queued before the reading must be stored
+first. A claim queued before the results of the messages in flight must not see them
+released, or it claims a message its loop still holds and skips it (the message then waits
+for claim recovery). Running submissions first, to spare receipts that arrive with their
+submission a stay in ``pending_receipts``, broke the second (tried 2026-12-07).
 
 A caller that is cancelled does not cancel its write: the item is committed or fails as if the
 caller were still waiting.
@@ -148,7 +143,7 @@ def _run_flush(
     try:
         with connection.begin():
             with writing_deferred(connection):
-                for operation, indexes in sorted(groups.items(), key=_stage_of_group):
+                for operation, indexes in groups.items():
                     started = time.perf_counter()
                     results = operation(connection, [batch[index].item for index in indexes])
                     if len(results) != len(indexes):
@@ -177,21 +172,6 @@ def _run_flush(
         )
         return [_run_one(connection, pending) for pending in batch], True
     return [outcome for outcome in outcomes if outcome is not None], False
-
-
-def flush_stage(operation: object) -> int:
-    """When ``operation`` runs in a transaction: its ``FLUSH_STAGE`` (lower first, ``0``
-    when it sets none); a wrapper that runs another operation (its ``operation``) takes that
-    one's stage."""
-    inner = getattr(operation, "operation", None)
-    if inner is not None:
-        return flush_stage(inner)
-    stage = getattr(operation, "FLUSH_STAGE", 0)
-    return stage if isinstance(stage, int) else 0
-
-
-def _stage_of_group(group: tuple[BulkOperation[Any, Any], list[int]]) -> int:
-    return flush_stage(group[0])
 
 
 class _Flattened(Generic[ItemT, ResultT]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 from sqlalchemy import (
@@ -246,13 +246,6 @@ def _dispatch_item(row: Any) -> DispatchItem:
 
 class SubmissionOperation:
     """Applies submission outcomes; then the receipts that were waiting for the new parts."""
-
-    FLUSH_STAGE: ClassVar[int] = -1
-    """Before the other operations of its transaction, so that a receipt written alongside
-    finds its part recorded (:mod:`~parcelsms.adapters.storage.engine.batching_writer`). Only
-    the submissions move: the rest keep the order they were queued in, which a channel's
-    learned id reading relies on (the receipts queued before it must be stored before it
-    keys the waiting ones)."""
 
     def __init__(self, context: StorageContext, receipts: ReceiptOperation) -> None:
         self._context = context
