@@ -11,9 +11,9 @@ a shutdown bounded by a deadline then outlives it.
 
 :func:`cancel_and_wait` tells them apart with the caller's ``Task.cancelling()`` count
 (Python 3.11): a ``CancelledError`` raised while the count rose belongs to the caller and is
-raised again; one raised with the count unchanged is the task's own and ends the wait. No
-library in the project's dependencies does this (``asyncio`` has no such function before
-Python 3.12's ``TaskGroup`` internals, which are private).
+raised again; one raised with the count unchanged is the task's own and ends the wait.
+Written here because neither ``asyncio`` nor the project's dependencies have a public
+function for it.
 
 A shared leaf like :mod:`parcelsms.errors`: every layer may use it, and it imports nothing of
 parcelsms.
