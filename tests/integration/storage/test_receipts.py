@@ -110,6 +110,54 @@ async def test_a_receipt_before_its_submission_is_kept_and_applied_later(
     assert count_rows(database_url, "pending_receipts") == 0
 
 
+def count_pending_inserts(path: str | Path) -> None:
+    """From now on count, in ``pending_inserts``, every row inserted into
+    ``pending_receipts`` (even one deleted again in the same transaction)."""
+    with peek(path) as connection:
+        connection.execute("CREATE TABLE pending_inserts (receipt_id BIGINT)")
+        if connection.is_postgres:
+            connection.execute(
+                "CREATE FUNCTION note_pending_insert() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN INSERT INTO pending_inserts VALUES (NEW.id); RETURN NEW; END $$"
+            )
+            connection.execute(
+                "CREATE TRIGGER note_pending_insert AFTER INSERT ON pending_receipts "
+                "FOR EACH ROW EXECUTE FUNCTION note_pending_insert()"
+            )
+        else:
+            connection.execute(
+                "CREATE TRIGGER note_pending_insert AFTER INSERT ON pending_receipts "
+                "BEGIN INSERT INTO pending_inserts VALUES (NEW.id); END"
+            )
+
+
+async def test_a_receipt_overtaking_its_submission_in_one_flush_is_never_stored(
+    storage: SqlStorage, shop: str, enqueue: Any, clock: Any, database_url: str
+) -> None:
+    """The usual race under load: the receipt reaches the writer's queue just before the
+    response of its submission, and one transaction runs both, the receipt first. The
+    submission places it in memory; nothing is written to ``pending_receipts``, while a
+    receipt of the same flush that names another id is stored as usual."""
+    (message_id,) = await enqueue(storage, shop)
+    await storage.messages.claim_for_dispatch("worker", 10, clock())
+    count_pending_inserts(database_url)
+    counts, applied = await asyncio.gather(
+        storage.receipts.apply_receipts(
+            [receipt("c9", "delivered", clock()), receipt("c404", "delivered", clock())]
+        ),
+        storage.messages.record_submissions([submission(message_id, "c9")]),
+    )
+    assert counts == ReceiptCounts(matched=0, duplicates=0, pending=2)  # when looked at
+    assert applied == [True]
+    detail = await storage.message_queries.get_message(shop, message_id)
+    assert detail is not None
+    assert [event.status for event in detail.events] == ["queued", "submitted", "delivered"]
+    assert count_rows(database_url, "pending_inserts") == 1
+    with peek(database_url) as connection:
+        rows = connection.execute("SELECT carrier_id FROM pending_receipts").fetchall()
+    assert [row[0] for row in rows] == ["c404"]
+
+
 async def test_a_duplicate_receipt_changes_nothing(
     storage: SqlStorage, shop: str, enqueue: Any, clock: Any, database_url: str
 ) -> None:

@@ -15,7 +15,10 @@ as before. Code that must see the sums written mid-transaction (a rollup rebuild
 
 The same goes for rows that no operation of the transaction reads back: the event rows and
 webhooks of status changes (:class:`~..messages.transition_rows.TransitionRows`), one insert
-each per transaction instead of one per operation.
+each per transaction instead of one per operation. And for rows that a later operation of
+the transaction may make unnecessary: a receipt whose submission is not recorded yet is held
+(:class:`~..messages.receipt_rows.HeldReceipts`); the transaction's submissions take it from
+the collector (:func:`existing`), and only what is left is stored as pending.
 """
 
 from __future__ import annotations
@@ -48,6 +51,15 @@ def deferred(connection: Connection, kind: Callable[[], CollectorT]) -> Collecto
     if collector is None:
         collector = scope[kind] = kind()
     return collector  # type: ignore[return-value]  # made by ``kind``
+
+
+def existing(connection: Connection, kind: Callable[[], CollectorT]) -> CollectorT | None:
+    """This transaction's collector made by ``kind`` if an operation has used one, without
+    making it: for a step that only takes from what others collected."""
+    scope: dict[object, DeferredWrite] | None = connection.info.get(_SCOPE)
+    if scope is None:
+        return None
+    return scope.get(kind)  # type: ignore[return-value]  # made by ``kind``
 
 
 def collector(connection: Connection, kind: Callable[[], CollectorT]) -> tuple[CollectorT, bool]:

@@ -11,7 +11,9 @@ decision and writes it in the caller's transaction:
   when a part with its key is recorded (:meth:`ReceiptOperation.apply_for_parts`), when
   the early window closes and when the channel's format is learned (both in
   :mod:`.pending_receipt_rows`). After the pending time-to-live it moves to
-  ``unmatched_receipts`` for the operator.
+  ``unmatched_receipts`` for the operator. Within the batching writer's transaction, one
+  with a key is first held in memory (:class:`HeldReceipts`): a submission recorded later
+  in the same transaction takes it from there, and only what is left is stored.
 
 A part's first final receipt wins; a later one for a final part is a duplicate and changes
 nothing. When every part of a ``submitted`` message is final the message becomes final as
@@ -34,6 +36,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.conditions import in_json_array, pair_in
+from parcelsms.adapters.storage.engine.deferred_writes import collector, existing
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
 from parcelsms.adapters.storage.engine.query_results import run_query
@@ -249,8 +252,61 @@ def _pending_rows_from_sqlite(
     return rows
 
 
+class HeldReceipts:
+    """The receipts of one transaction that found no part, held until its commit.
+
+    A receipt often reaches the writer while the response of its submission still waits in
+    the writer's queue: the carrier reports delivery within tens of milliseconds of
+    answering the submit, and the pipeline's writer gathers up to 50 ms of work into one
+    transaction, running its operations in the order they were first queued. Stored as
+    pending, such a receipt cost an insert, then a select and a delete when its submission
+    was recorded a moment later in the same transaction (about 0.7 per message under
+    single-request load, ``bench/throughput.py --mode single``). Held here, the
+    transaction's submissions take it in memory (:meth:`ReceiptOperation.apply_for_parts`),
+    at the same point of the transaction where they used to read it back. What no
+    submission took is stored as pending when the transaction's deferred rows are written
+    (:mod:`..engine.deferred_writes`), before the commit.
+
+    Only receipts with a key are held. One still waiting for its channel's id reading must
+    be a ``pending_receipts`` row when a reading queued after it keys the waiting rows
+    (:class:`.pending_receipt_rows.ReadingOperation`).
+    """
+
+    def __init__(self) -> None:
+        self._receipts: list[ReceiptRecord] = []
+
+    def hold(self, receipts: Iterable[ReceiptRecord]) -> None:
+        """Hold ``receipts`` (with their keys) until a part is recorded or the commit."""
+        self._receipts.extend(receipts)
+
+    def take(self, pairs: set[tuple[str, str]]) -> list[ReceiptRecord]:
+        """Remove and return the held receipts whose ``(channel, key)`` is in ``pairs``,
+        in the order they were held."""
+        taken: list[ReceiptRecord] = []
+        kept: list[ReceiptRecord] = []
+        for receipt in self._receipts:
+            if (receipt.channel, receipt.match) in pairs:
+                taken.append(receipt)
+            else:
+                kept.append(receipt)
+        if taken:
+            self._receipts = kept
+        return taken
+
+    def write(self, connection: Connection) -> None:
+        """Store what is still held as pending receipts."""
+        if self._receipts:
+            _store_pending(connection, self._receipts)
+            self._receipts = []
+
+
 class ReceiptOperation:
-    """The bulk function behind :meth:`MessageStore.apply_receipts`."""
+    """The bulk function behind :meth:`MessageStore.apply_receipts`.
+
+    A receipt it cannot place yet is counted ``pending`` even when a submission recorded
+    later in the same transaction places it (:class:`HeldReceipts`): as before, when such a
+    receipt was stored and read back within that transaction.
+    """
 
     def __init__(self, context: StorageContext) -> None:
         self._context = context
@@ -266,13 +322,15 @@ class ReceiptOperation:
             if outcome == "pending"
         ]
         if waiting:
-            _store_pending(connection, waiting)
+            _keep_waiting(connection, waiting)
         return outcomes
 
     def apply_for_parts(self, connection: Connection, parts: Sequence[NewPart]) -> int:
-        """Look again at the pending receipts that may name one of the just recorded parts.
+        """Look again at the waiting receipts that may name one of the just recorded parts:
+        the stored ones (oldest first), then those this transaction holds.
 
-        Returns how many of them were applied or found to be duplicates (they are deleted).
+        Returns how many of them were applied or found to be duplicates (the stored ones are
+        deleted, the held ones let go; the others keep waiting).
         """
         if not parts:
             return 0
@@ -287,7 +345,19 @@ class ReceiptOperation:
                 .where(pair_in(pending_receipts.c.channel, pending_receipts.c.match_key, pairs))
                 .order_by(pending_receipts.c.id),
             ).all()
-        return self.resolve_rows(connection, rows, mark_checked=False)
+        done = self.resolve_rows(connection, rows, mark_checked=False)
+        held = existing(connection, HeldReceipts)
+        taken = [] if held is None else held.take(pairs)
+        if held is None or not taken:
+            return done
+        outcomes = self._apply(connection, taken)
+        still = [
+            receipt
+            for receipt, outcome in zip(taken, outcomes, strict=True)
+            if outcome == "pending"
+        ]
+        held.hold(still)  # say, a receipt of a final part within the early window
+        return done + len(taken) - len(still)
 
     def resolve_rows(
         self, connection: Connection, rows: Sequence[Any], *, mark_checked: bool
@@ -467,6 +537,20 @@ def _choose(parts: list[_Part], receipt: ReceiptRecord, now_us: int, window_us: 
 def _pending_record(row: Any) -> ReceiptRecord:
     record = msgspec.convert(row.payload, ReceiptRecord)
     return msgspec.structs.replace(record, match=row.match_key, responded_at_us=row.responded_at_us)
+
+
+def _keep_waiting(connection: Connection, waiting: list[ReceiptRecord]) -> None:
+    """Hold the keyed receipts in the transaction (:class:`HeldReceipts`), when a batching
+    writer runs it; store the others, and every one outside such a transaction, now."""
+    keyed = [receipt for receipt in waiting if receipt.match is not None]
+    if keyed:
+        held, later = collector(connection, HeldReceipts)
+        if later:
+            held.hold(keyed)
+            if len(keyed) == len(waiting):
+                return
+            waiting = [receipt for receipt in waiting if receipt.match is None]
+    _store_pending(connection, waiting)
 
 
 def _store_pending(connection: Connection, receipts: list[ReceiptRecord]) -> None:
