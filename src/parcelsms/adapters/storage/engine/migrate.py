@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-HEAD_REVISION: Final = "0022"
+HEAD_REVISION: Final = "0023"
 """The newest revision in ``migrations/versions``: bump it with every new migration (a test
 compares it with Alembic's head)."""
 

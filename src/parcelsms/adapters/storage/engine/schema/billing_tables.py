@@ -20,12 +20,23 @@ from sqlalchemy import (
     text,
 )
 
+from parcelsms.adapters.storage.engine.schema.checks import one_of
 from parcelsms.adapters.storage.engine.schema.column_types import (
     ID,
     UtcDateTime,
     json_column,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
+
+LEDGER_KINDS = (
+    "topup",
+    "reserve",
+    "settle",
+    "refund",
+    "package_grant",
+    "package_use",
+    "package_refund",
+)
 
 ledger = Table(
     "ledger",
@@ -42,11 +53,8 @@ ledger = Table(
     # refund, - use); 0 for money rows.
     Column("package_id", String(ID), ForeignKey("packages.id")),
     Column("segments_delta", Integer, nullable=False, server_default=text("0")),
-    CheckConstraint(
-        "kind IN ('topup', 'reserve', 'settle', 'refund', 'package_grant', 'package_use', "
-        "'package_refund')",
-        name="kind",
-    ),
+    # Comparisons, not IN: written twice for every message (checks.py, migration 0023).
+    CheckConstraint(one_of("kind", LEDGER_KINDS), name="kind"),
     Index(None, "account_id", "id"),
     # One reserve, one settle, one refund at most per message (NULL message ids, i.e.
     # top-ups, are distinct).

@@ -22,6 +22,7 @@ from sqlalchemy import (
     true,
 )
 
+from parcelsms.adapters.storage.engine.schema.checks import one_of
 from parcelsms.adapters.storage.engine.schema.column_types import (
     ID,
     AutoIncrementId,
@@ -29,6 +30,19 @@ from parcelsms.adapters.storage.engine.schema.column_types import (
     json_column,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
+
+MESSAGE_STATUSES = (
+    "scheduled",
+    "queued",
+    "submitted",
+    "delivered",
+    "undelivered",
+    "expired",
+    "rejected",
+    "failed",
+    "canceled",
+)
+BILLING_STATES = ("reserved", "settled", "refunded")
 
 messages = Table(
     "messages",
@@ -69,12 +83,9 @@ messages = Table(
     Column("submitted_at", UtcDateTime),
     Column("final_at", UtcDateTime),
     Column("last_error", json_column()),
-    CheckConstraint(
-        "status IN ('scheduled', 'queued', 'submitted', 'delivered', 'undelivered', "
-        "'expired', 'rejected', 'failed', 'canceled')",
-        name="status",
-    ),
-    CheckConstraint("billing IN ('reserved', 'settled', 'refunded')", name="billing"),
+    # Comparisons, not IN: this row is written for every message (checks.py, migration 0023).
+    CheckConstraint(one_of("status", MESSAGE_STATUSES), name="status"),
+    CheckConstraint(one_of("billing", BILLING_STATES), name="billing"),
     # Claiming seeks (queued, unclaimed) and reads in due order; recovery seeks (queued,
     # claimed by someone); expiry seeks submitted messages past their validity. Both indexes
     # hold only the messages in that status (partial, migration 0012): a message leaves

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
 )
 
+from parcelsms.adapters.storage.engine.schema.checks import one_of
 from parcelsms.adapters.storage.engine.schema.column_types import (
     ID,
     UtcDateTime,
@@ -45,6 +46,8 @@ webhook_endpoints = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+OUTBOX_STATUSES = ("pending", "delivered", "dead")
+
 webhook_outbox = Table(
     "webhook_outbox",
     metadata,
@@ -69,7 +72,8 @@ webhook_outbox = Table(
     # The retry window runs from here: created_at, or the moment of a redelivery request.
     Column("retry_from", UtcDateTime),
     Column("delivered_at", UtcDateTime),
-    CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
+    # Comparisons, not IN: written for every webhook (checks.py, migration 0023).
+    CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "account_id", "id"),
     Index(None, "endpoint_id", "created_at"),
