@@ -27,16 +27,7 @@ from parcelsms.adapters.storage.engine.schema.column_types import (
     json_column,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
-
-LEDGER_KINDS = (
-    "topup",
-    "reserve",
-    "settle",
-    "refund",
-    "package_grant",
-    "package_use",
-    "package_refund",
-)
+from parcelsms.pipeline.billing_ports import LEDGER_KINDS  # a new kind needs a migration
 
 ledger = Table(
     "ledger",

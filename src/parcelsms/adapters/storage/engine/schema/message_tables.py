@@ -30,18 +30,10 @@ from parcelsms.adapters.storage.engine.schema.column_types import (
     json_column,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
+from parcelsms.domain.status import MessageStatus
 
-MESSAGE_STATUSES = (
-    "scheduled",
-    "queued",
-    "submitted",
-    "delivered",
-    "undelivered",
-    "expired",
-    "rejected",
-    "failed",
-    "canceled",
-)
+# A value added here needs a migration of the checks (test_write_checks.py fails until then).
+MESSAGE_STATUSES = tuple(status.value for status in MessageStatus)
 BILLING_STATES = ("reserved", "settled", "refunded")
 
 messages = Table(

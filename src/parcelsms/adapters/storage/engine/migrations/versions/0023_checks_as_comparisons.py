@@ -30,7 +30,8 @@ down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (table, constraint, column, values), as the tables declare them at this revision.
+# (table, constraint, column, values) as the tables declared them at this revision: copied, not
+# imported, so that the migration keeps describing this revision when the lists change later.
 _CHECKS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     (
         "messages",
