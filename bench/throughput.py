@@ -23,8 +23,9 @@ Prints, for the measured messages:
 * rows and statements written per message, and the rows by table (each parcelsms process
   counts its own writes with ``PARCELSMS_WRITE_STATS``, see
   ``adapters/storage/engine/write_statistics.py``), the machine-wide write lock's wait and
-  hold per process, and each process's writer transactions split by part (each bulk
-  operation, the deferred rows, the commit) in µs per message: where the held time goes.
+  hold per process and its hold in all as a share of the run (near 100 %: the lock bounds
+  it), and each process's writer transactions split by part (each bulk operation, the
+  deferred rows, the commit) in µs per message: where the held time goes.
 * on PostgreSQL, the server's own CPU per message (its processes, from /proc).
 * what held the queue workers (dispatcher, webhooks) back over the run: the share of its
   time each spent awaiting its claim transactions (the storage), with every slot taken and
@@ -460,11 +461,13 @@ WriterParts = list[tuple[str, dict[str, int]]]
 
 def write_statistics(
     stats_dir: Path, roles: dict[int, str]
-) -> tuple[dict[str, int], list[str], WriterParts]:
-    """The counts of every process summed, a line per process on the write lock, and the
-    time of each process's transactions by part (operation, deferred rows, commit)."""
+) -> tuple[dict[str, int], list[str], WriterParts, float]:
+    """The counts of every process summed, a line per process on the write lock, the time
+    of each process's transactions by part (operation, deferred rows, commit), and the
+    seconds the lock was held in all (over each process's whole life)."""
     totals: dict[str, int] = {}
     lock_lines = []
+    held_in_all = 0
     writer_parts: WriterParts = []
     for path in sorted(stats_dir.glob("*.json")):
         counts = json.loads(path.read_text())
@@ -480,6 +483,7 @@ def write_statistics(
         longest = counts.pop("lock_held_max_us", 0)
         over_10ms = counts.pop("lock_holds_over_10ms", 0)
         role = roles.get(int(path.stem), "?")
+        held_in_all += held
         if wait or held:
             lock_lines.append(
                 f"  {role:<12} waited {wait / 1e6:.1f} s, held {held / 1e6:.1f} s"
@@ -492,7 +496,7 @@ def write_statistics(
             writer_parts.append((role, parts))
         for name, value in counts.items():
             totals[name] = totals.get(name, 0) + int(value)
-    return totals, lock_lines, writer_parts
+    return totals, lock_lines, writer_parts, held_in_all / 1e6
 
 
 def writer_part_lines(writer_parts: WriterParts, messages: int, shown: int = 5) -> list[str]:
@@ -753,7 +757,7 @@ async def run(
     for pid in tree:
         cpu_by_role[roles[pid]] = cpu_by_role.get(roles[pid], 0.0) + after[pid] - before[pid]
     cpu_total = sum(cpu_by_role.values())
-    writes, lock_lines, writer_parts = write_statistics(stats_dir, roles)
+    writes, lock_lines, writer_parts, lock_held = write_statistics(stats_dir, roles)
     to_final = [finals[m] - at for m, at in load.accepted.items() if m in finals]
     workers_label = "role all" if args.api_workers == 0 else f"{args.api_workers or 'default'}"
     mode = f"paced {args.paced:g}/s" if args.paced else args.mode
@@ -815,6 +819,14 @@ async def run(
     if lock_lines:
         print("write lock (machine-wide), during the whole run:")
         print("\n".join(lock_lines))
+        window = last_final - started
+        if window > 0:
+            # On SQLite one writer at a time: a share near 100 % means the lock is what
+            # bounds the run. Holds outside the window count too, so it is an upper bound.
+            print(
+                f"  all          held {lock_held:.1f} s, {100 * lock_held / window:.0f} % of the"
+                f" {window:.1f} s from the first request to the last final webhook (at most)"
+            )
     part_lines = writer_part_lines(writer_parts, accepted) if accepted else []
     if part_lines:
         print(

@@ -77,6 +77,7 @@ SMALL_RUNS: list[tuple[list[str], list[str]]] = [
             rf"dispatcher +claim +{NUMBER} %  full +{NUMBER} %  idle +{NUMBER} %  \(claimed 300\)",
             rf"pipeline +{NUMBER} µs: .*SubmissionOperation {NUMBER}",
             rf"api +{NUMBER} µs: AcceptOperation {NUMBER}",
+            rf"all +held {NUMBER} s, {NUMBER} % of the {NUMBER} s from the first request",
         ],
     ),
     (
