@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.conditions import in_json_array, pair_in
-from parcelsms.adapters.storage.engine.deferred_writes import collector, existing
+from parcelsms.adapters.storage.engine.deferred_writes import deferred, existing
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
 from parcelsms.adapters.storage.engine.query_results import run_query
@@ -347,7 +347,7 @@ class ReceiptOperation:
             ).all()
         done = self.resolve_rows(connection, rows, mark_checked=False)
         held = existing(connection, HeldReceipts)
-        taken = [] if held is None else held.take(pairs)
+        taken = held.take(pairs) if held is not None else []
         if held is None or not taken:
             return done
         outcomes = self._apply(connection, taken)
@@ -542,15 +542,12 @@ def _pending_record(row: Any) -> ReceiptRecord:
 def _keep_waiting(connection: Connection, waiting: list[ReceiptRecord]) -> None:
     """Hold the keyed receipts in the transaction (:class:`HeldReceipts`), when a batching
     writer runs it; store the others, and every one outside such a transaction, now."""
-    keyed = [receipt for receipt in waiting if receipt.match is not None]
-    if keyed:
-        held, later = collector(connection, HeldReceipts)
-        if later:
-            held.hold(keyed)
-            if len(keyed) == len(waiting):
-                return
-            waiting = [receipt for receipt in waiting if receipt.match is None]
-    _store_pending(connection, waiting)
+    held = deferred(connection, HeldReceipts)
+    if held is not None:
+        held.hold(receipt for receipt in waiting if receipt.match is not None)
+        waiting = [receipt for receipt in waiting if receipt.match is None]
+    if waiting:
+        _store_pending(connection, waiting)
 
 
 def _store_pending(connection: Connection, receipts: list[ReceiptRecord]) -> None:

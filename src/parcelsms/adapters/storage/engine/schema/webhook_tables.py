@@ -6,6 +6,8 @@ Declared on the one :data:`~.metadata.metadata`; migrations create exactly these
 
 from __future__ import annotations
 
+from typing import get_args
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -25,6 +27,7 @@ from parcelsms.adapters.storage.engine.schema.column_types import (
     json_column,
 )
 from parcelsms.adapters.storage.engine.schema.metadata import metadata
+from parcelsms.pipeline.webhook_ports import DeliveryStatus
 
 webhook_endpoints = Table(
     "webhook_endpoints",
@@ -46,7 +49,7 @@ webhook_endpoints = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
-OUTBOX_STATUSES = ("pending", "delivered", "dead")
+OUTBOX_STATUSES: tuple[str, ...] = get_args(DeliveryStatus)  # a new one needs a migration
 
 webhook_outbox = Table(
     "webhook_outbox",
