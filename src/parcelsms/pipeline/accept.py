@@ -28,6 +28,7 @@ from parcelsms.domain.routing import RouteTable
 from parcelsms.domain.sender_selection import canonical_sender_id
 from parcelsms.errors import CatalogueError
 from parcelsms.pipeline.compose import (
+    ComposeMemo,
     ComposeSettings,
     MessageComposer,
     PriceSource,
@@ -238,10 +239,11 @@ class AcceptMessages:
         results: list[Accepted | CatalogueError | None] = [None] * len(requests)
         composed: list[tuple[int, NewMessage, GuardContext]] = []
         labels = range(len(requests)) if indexes is None else indexes
+        memo = ComposeMemo()
         for index, (request, label) in enumerate(zip(requests, labels, strict=True)):
             try:
                 new, context = await self._prepare(
-                    account_id, currency, request, field_prefix=f"messages[{label}]."
+                    account_id, currency, request, field_prefix=f"messages[{label}].", memo=memo
                 )
             except CatalogueError as problem:
                 results[index] = problem
@@ -312,9 +314,16 @@ class AcceptMessages:
             raise
 
     async def _prepare(
-        self, account_id: str, currency: str, request: SendRequest, *, field_prefix: str
+        self,
+        account_id: str,
+        currency: str,
+        request: SendRequest,
+        *,
+        field_prefix: str,
+        memo: ComposeMemo | None = None,
     ) -> tuple[NewMessage, GuardContext]:
-        """The message to store and what the guards are told (guards not yet run)."""
+        """The message to store and what the guards are told (guards not yet run); ``memo``
+        is shared by the messages of one batch."""
         settings = self._settings
         draft = await self._composer.compose(
             account_id,
@@ -325,6 +334,7 @@ class AcceptMessages:
             sender_id=request.sender_id,
             smart_encoding=request.smart_encoding,
             field_prefix=field_prefix,
+            memo=memo,
         )
         recipient, info, body = draft.recipient, draft.info, draft.body
         client_ref = request.client_ref

@@ -175,19 +175,21 @@ async def test_each_language_variant_is_reviewed_on_its_own(
     assert english["language"] == "en"
 
 
+BODIES = {
+    "en": "Parcel {tracking_number} ships on {eta}.",
+    "de": "Paket {tracking_number} wird am {eta} versandt.",
+    "fr": "Colis {tracking_number} expédié le {eta}.",
+    "pt-BR": "Pacote {tracking_number} enviado em {eta}.",
+    "ja": "荷物{tracking_number}は{eta}に発送されます。",
+    "zh-Hans": "包裹{tracking_number}将于{eta}发货。",
+    "ar": "سيتم شحن الطرد {tracking_number} في {eta}.",
+}
+
+
 async def test_the_variant_follows_explicit_language_then_country_then_default(
     platform: Platform, error_of: Any
 ) -> None:
-    bodies = {
-        "en": "Parcel {tracking_number} ships on {eta}.",
-        "de": "Paket {tracking_number} wird am {eta} versandt.",
-        "fr": "Colis {tracking_number} expédié le {eta}.",
-        "pt-BR": "Pacote {tracking_number} enviado em {eta}.",
-        "ja": "荷物{tracking_number}は{eta}に発送されます。",
-        "zh-Hans": "包裹{tracking_number}将于{eta}发货。",
-        "ar": "سيتم شحن الطرد {tracking_number} في {eta}.",
-    }
-    for language, body in bodies.items():
+    for language, body in BODIES.items():
         await platform.approved_template(
             name="shipped", language=language, body=body, variables=VARIABLES
         )
@@ -296,3 +298,54 @@ async def test_the_admin_api_needs_the_operator_token(platform: Platform, error_
         await platform.admin.get("/admin/v1/templates?status=nope"), 400, "invalid_filter", "status"
     )
     assert (await platform.admin.get("/admin/v1/templates?status=approved")).status_code == 200
+
+
+async def test_in_a_batch_each_recipients_country_picks_its_own_variant(platform: Platform) -> None:
+    # The items of a batch share what they look up (template, account, routes): the variant
+    # chosen for one country must not be reused for another, nor one recipient's date for
+    # the next one's country.
+    for language, body in BODIES.items():
+        await platform.approved_template(
+            name="shipped", language=language, body=body, variables=VARIABLES
+        )
+    countries = ["DE", "JP", "DE", "KR", "FR", "xx", "JP", "BR"]
+    items = [
+        {"to": NUMBERS.get(country, "+4412"), "params": PARAMS, "client_ref": f"{i}"}
+        for i, country in enumerate(countries)
+    ]
+
+    response = await platform.shop.post(
+        "/v1/messages/batch", json={"template": "shipped", "messages": items}
+    )
+
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [result["status"] for result in results].count("rejected") == 1
+    assert results[5]["error"]["field"] == "messages[5].to"
+    texts = []
+    for result in results:
+        if result["status"] == "accepted":
+            detail = await platform.shop.get(f"/v1/messages/{result['message']['id']}")
+            texts.append(detail.json()["body"])
+    alone = [
+        await body_of(platform, await send(platform, NUMBERS[country]))
+        for country in countries
+        if country in NUMBERS
+    ]
+    assert texts == alone
+    assert texts[:4] == [
+        "Paket LX123456789CN wird am 15. Juni 2025 versandt.",
+        "荷物LX123456789CNは2025年6月15日に発送されます。",
+        "Paket LX123456789CN wird am 15. Juni 2025 versandt.",
+        "Parcel LX123456789CN ships on Jun 15, 2025.",
+    ]
+
+    explicit = await platform.shop.post(
+        "/v1/messages/batch",
+        json={"template": "shipped", "language": "fr", "messages": items[:2]},
+    )
+    french = [
+        (await platform.shop.get(f"/v1/messages/{r['message']['id']}")).json()["body"]
+        for r in explicit.json()["results"]
+    ]
+    assert french == ["Colis LX123456789CN expédié le 15 juin 2025."] * 2
