@@ -19,6 +19,15 @@ listed module is imported, compares the stamp with the sources on disk: when the
 ``PARCELSMS_PURE_PYTHON=1`` asks for it), every listed module is imported from its ``.py``.
 It is all or nothing: the modules of one build call each other directly in C, so a mix of
 fresh sources and stale compiled neighbours would still run the old code.
+
+A dataclass of a compiled module keeps the ``__init__`` that the ``dataclasses`` module
+writes at import time, and that one is interpreted: 1.6–4 µs to make a receipt or a ledger
+move on the 2-core test machine, against 0.1 µs for an ``__init__`` written in the class and
+compiled with it. It is also where a compiled writer thread gives up the GIL to the event
+loop while it holds the write lock. So the dataclasses made for every message
+(``@dataclass(init=False, ...)``) write their ``__init__`` out, field by field; eq, hash,
+repr and frozenness stay the dataclass's. ``tests/unit/test_written_out_inits.py`` checks
+that each one sets every field, with the dataclass's defaults.
 """
 
 from __future__ import annotations
@@ -59,6 +68,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "parcelsms.protocol.text.segments",
     "parcelsms.protocol.text.ucs2",
     "parcelsms.adapters.channels.smpp_channel",
+    "parcelsms.pipeline.channel_port",
     "parcelsms.pipeline.receipts",
     "parcelsms.pipeline.dispatch",
     "parcelsms.pipeline.webhook_payload",

@@ -168,7 +168,7 @@ class IdFormatLearner:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class Candidate:
     """A stored part a receipt could belong to: when its response came, and whether its
     status is already final."""
@@ -176,12 +176,28 @@ class Candidate:
     responded_at_us: int
     final: bool
 
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        responded_at_us: int,
+        final: bool,
+    ) -> None:
+        object.__setattr__(self, "responded_at_us", responded_at_us)
+        object.__setattr__(self, "final", final)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(init=False, frozen=True, slots=True)
 class Apply:
     """Apply the receipt to ``candidates[index]``."""
 
     index: int
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        index: int,
+    ) -> None:
+        object.__setattr__(self, "index", index)
 
 
 @dataclass(frozen=True, slots=True)

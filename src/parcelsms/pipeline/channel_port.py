@@ -49,7 +49,7 @@ class ReceiptSink(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class OutboundSms:
     """One message to hand to a carrier (the channel splits and encodes ``body`` itself)."""
 
@@ -59,8 +59,23 @@ class OutboundSms:
     body: str
     country: str = ""  # ISO code of the destination, for the channel's health figures
 
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        message_id: str,
+        to_e164: str,
+        sender_id: str | None,
+        body: str,
+        country: str = "",
+    ) -> None:
+        object.__setattr__(self, "message_id", message_id)
+        object.__setattr__(self, "to_e164", to_e164)
+        object.__setattr__(self, "sender_id", sender_id)
+        object.__setattr__(self, "body", body)
+        object.__setattr__(self, "country", country)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(init=False, frozen=True, slots=True)
 class ChannelResult:
     """One attempt's result. ``parts``: the accepted parts, recorded by the dispatcher as is."""
 
@@ -70,6 +85,23 @@ class ChannelResult:
     status_code: int | None = None  # the carrier's code, for the message history
     partial: bool = False  # ACCEPTED although some later part was refused
     latency_seconds: float | None = None  # the slowest part's answer, when answered
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        kind: SendResultKind,
+        parts: tuple[SubmittedPart, ...] = (),
+        detail: str = "",
+        status_code: int | None = None,
+        partial: bool = False,
+        latency_seconds: float | None = None,
+    ) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "detail", detail)
+        object.__setattr__(self, "status_code", status_code)
+        object.__setattr__(self, "partial", partial)
+        object.__setattr__(self, "latency_seconds", latency_seconds)
 
 
 class Channel(Protocol):

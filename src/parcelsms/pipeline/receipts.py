@@ -60,11 +60,22 @@ class ReceiptSettings:
     sweep_seconds: float = 1.0
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(init=False, slots=True, eq=False)
 class _Response:
     at_us: int
     key: str
     final: bool = False
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        at_us: int,
+        key: str,
+        final: bool = False,
+    ) -> None:
+        self.at_us = at_us
+        self.key = key
+        self.final = final
 
 
 @dataclass(slots=True)

@@ -85,7 +85,7 @@ class SubmitOutcomeKind(Enum):
     NOT_SENT = "not_sent"  # never left this process (not bound, closing)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class SubmitOutcome:
     """The result of one submit attempt, as the channel layer sees it."""
 
@@ -96,6 +96,25 @@ class SubmitOutcome:
     reason: str = ""
     response: Pdu | None = None
     latency: float = 0.0  # seconds from the request on the wire to its answer
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        kind: SubmitOutcomeKind,
+        message_id: str = "",
+        command_status: int = 0,
+        status_class: StatusClass = StatusClass.OK,
+        reason: str = "",
+        response: Pdu | None = None,
+        latency: float = 0.0,
+    ) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "message_id", message_id)
+        object.__setattr__(self, "command_status", command_status)
+        object.__setattr__(self, "status_class", status_class)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "response", response)
+        object.__setattr__(self, "latency", latency)
 
     @property
     def accepted(self) -> bool:

@@ -146,7 +146,7 @@ _MAX_ERROR_HEX_DIGITS = 16
 _NETWORK_ERROR_LENGTH = 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class Receipt:
     """One delivery receipt, TLVs and text merged (TLVs win).
 
@@ -173,6 +173,37 @@ class Receipt:
     text: str | None
     raw: str
     intermediate: bool = False
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        message_id: str | None,
+        state: ReceiptState,
+        stat: str | None,
+        err: str | None,
+        error_code: int | None,
+        network_error: tuple[int, int] | None,
+        submit_date: datetime | None,
+        done_date: datetime | None,
+        submitted: int | None,
+        delivered: int | None,
+        text: str | None,
+        raw: str,
+        intermediate: bool = False,
+    ) -> None:
+        object.__setattr__(self, "message_id", message_id)
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "stat", stat)
+        object.__setattr__(self, "err", err)
+        object.__setattr__(self, "error_code", error_code)
+        object.__setattr__(self, "network_error", network_error)
+        object.__setattr__(self, "submit_date", submit_date)
+        object.__setattr__(self, "done_date", done_date)
+        object.__setattr__(self, "submitted", submitted)
+        object.__setattr__(self, "delivered", delivered)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "raw", raw)
+        object.__setattr__(self, "intermediate", intermediate)
 
 
 def state_from_message_state(message_state: int) -> ReceiptState | None:

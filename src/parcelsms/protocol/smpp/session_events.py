@@ -38,14 +38,21 @@ class SmppTimeouts:
     bind: float = 10.0  # an ESME must be bound this soon after connecting
 
 
-@dataclass(slots=True)
+@dataclass(init=False, slots=True)
 class RequestReceived:
     """The peer sent a request the application must answer (or deliberately not)."""
 
     pdu: Pdu
 
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        pdu: Pdu,
+    ) -> None:
+        self.pdu = pdu
 
-@dataclass(slots=True)
+
+@dataclass(init=False, slots=True)
 class ResponseReceived:
     """A response (or generic_nack) matched to the request it answers.
 
@@ -57,6 +64,17 @@ class ResponseReceived:
     pdu: Pdu
     request: Pdu
     error: ProtocolError | None = None
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        pdu: Pdu,
+        request: Pdu,
+        error: ProtocolError | None = None,
+    ) -> None:
+        self.pdu = pdu
+        self.request = request
+        self.error = error
 
 
 @dataclass(slots=True)

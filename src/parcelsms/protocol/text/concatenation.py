@@ -65,7 +65,7 @@ class ConcatenationMethod(StrEnum):
     PAYLOAD = "payload"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class SubmitPart:
     """One ``submit_sm`` worth of a text.
 
@@ -86,6 +86,23 @@ class SubmitPart:
     sar: tuple[int, int, int] | None
     text: str
     message_payload: bytes | None = None
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        short_message: bytes,
+        data_coding: int,
+        esm_class_udhi: bool,
+        sar: tuple[int, int, int] | None,
+        text: str,
+        message_payload: bytes | None = None,
+    ) -> None:
+        object.__setattr__(self, "short_message", short_message)
+        object.__setattr__(self, "data_coding", data_coding)
+        object.__setattr__(self, "esm_class_udhi", esm_class_udhi)
+        object.__setattr__(self, "sar", sar)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "message_payload", message_payload)
 
 
 def part_limit(method: ConcatenationMethod, encoding: Encoding) -> int:

@@ -88,7 +88,7 @@ class NonGsmCharacter(NamedTuple):
     position: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class SegmentInfo:
     """How a text is encoded and split into SMS segments.
 
@@ -103,6 +103,23 @@ class SegmentInfo:
     segment_count: int
     segments: tuple[str, ...]
     segment_units: tuple[int, ...]
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        text: str,
+        encoding: Encoding,
+        units: int,
+        segment_count: int,
+        segments: tuple[str, ...],
+        segment_units: tuple[int, ...],
+    ) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "encoding", encoding)
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "segment_count", segment_count)
+        object.__setattr__(self, "segments", segments)
+        object.__setattr__(self, "segment_units", segment_units)
 
     @property
     def non_gsm7_characters(self) -> tuple[NonGsmCharacter, ...]:

@@ -90,12 +90,21 @@ _NOTIFIED_UPDATE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class Funding:
     """How one message is paid: ``price_micros`` from the balance, or ``package_id``'s segments."""
 
     price_micros: int
     package_id: str | None = None
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        price_micros: int,
+        package_id: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "price_micros", price_micros)
+        object.__setattr__(self, "package_id", package_id)
 
 
 @dataclass(slots=True)

@@ -27,7 +27,7 @@ LedgerKind = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class LedgerMove:
     """One ledger row: ``amount`` moves the available balance, ``reserved_delta`` the reserve,
     ``segments_delta`` the segments of ``package_id``."""
@@ -41,6 +41,29 @@ class LedgerMove:
     note: str | None = None
     package_id: str | None = None
     segments_delta: int = 0
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        account_id: str,
+        message_id: str | None,
+        kind: LedgerKind,
+        amount_micros: int,
+        reserved_delta_micros: int,
+        at: datetime,
+        note: str | None = None,
+        package_id: str | None = None,
+        segments_delta: int = 0,
+    ) -> None:
+        object.__setattr__(self, "account_id", account_id)
+        object.__setattr__(self, "message_id", message_id)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "amount_micros", amount_micros)
+        object.__setattr__(self, "reserved_delta_micros", reserved_delta_micros)
+        object.__setattr__(self, "at", at)
+        object.__setattr__(self, "note", note)
+        object.__setattr__(self, "package_id", package_id)
+        object.__setattr__(self, "segments_delta", segments_delta)
 
 
 def reserve(account_id: str, message_id: str, price: int, at: datetime) -> LedgerMove:

@@ -49,7 +49,7 @@ _STATE_COLUMNS = (
 )
 
 
-@dataclass(slots=True)
+@dataclass(init=False, slots=True)
 class MessageState:
     """The columns of a message row that status changes read, and the changes to write.
 
@@ -80,6 +80,53 @@ class MessageState:
     # the rollups are moved along with a change (rollup_rows.count_state_changes).
     counted_as: tuple[str, str | None, str]
     changes: dict[str, Any] = field(default_factory=dict)
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        id: str,
+        account_id: str,
+        status: str,
+        billing: str,
+        price_micros: int,
+        package_id: str | None,
+        currency: str,
+        flags: list[str],
+        callback_url: str | None,
+        client_ref: str | None,
+        to_e164: str,
+        country: str,
+        segments: int,
+        channel: str | None,
+        route_index: int,
+        claim_token: str | None,
+        last_error: dict[str, Any] | None,
+        template_id: str | None,
+        created_at: datetime,
+        counted_as: tuple[str, str | None, str],
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.account_id = account_id
+        self.status = status
+        self.billing = billing
+        self.price_micros = price_micros
+        self.package_id = package_id
+        self.currency = currency
+        self.flags = flags
+        self.callback_url = callback_url
+        self.client_ref = client_ref
+        self.to_e164 = to_e164
+        self.country = country
+        self.segments = segments
+        self.channel = channel
+        self.route_index = route_index
+        self.claim_token = claim_token
+        self.last_error = last_error
+        self.template_id = template_id
+        self.created_at = created_at
+        self.counted_as = counted_as
+        self.changes = {} if changes is None else changes
 
     @property
     def is_final(self) -> bool:

@@ -72,7 +72,7 @@ _log = logging.getLogger(__name__)
 ReceiptOutcome = Literal["matched", "duplicate", "pending"]
 
 
-@dataclass(slots=True)
+@dataclass(init=False, slots=True)
 class _Part:
     message_id: str
     part_no: int
@@ -86,6 +86,35 @@ class _Part:
     done_at: datetime | None
     parts_of_message: int
     changed: bool = False
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        message_id: str,
+        part_no: int,
+        channel: str,
+        key: str,
+        responded_at_us: int,
+        status: str,
+        stat: str | None,
+        err: str | None,
+        receipt_raw: str | None,
+        done_at: datetime | None,
+        parts_of_message: int,
+        changed: bool = False,
+    ) -> None:
+        self.message_id = message_id
+        self.part_no = part_no
+        self.channel = channel
+        self.key = key
+        self.responded_at_us = responded_at_us
+        self.status = status
+        self.stat = stat
+        self.err = err
+        self.receipt_raw = receipt_raw
+        self.done_at = done_at
+        self.parts_of_message = parts_of_message
+        self.changed = changed
 
     @property
     def is_final(self) -> bool:
@@ -139,12 +168,21 @@ PENDING_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class NewPart:
     """A part just recorded: where pending receipts may be waiting for it."""
 
     channel: str
     key: str
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        channel: str,
+        key: str,
+    ) -> None:
+        object.__setattr__(self, "channel", channel)
+        object.__setattr__(self, "key", key)
 
 
 def _candidate_index(

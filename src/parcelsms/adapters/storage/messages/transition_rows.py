@@ -263,7 +263,7 @@ class Transitions:
                 connection.execute(statement, {"b_ids": given, **values})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class StatusChange:
     """A status change that may make webhooks: the message and what its event would say,
     taken at the change (later changes of the state in the transaction do not alter it)."""
@@ -277,6 +277,29 @@ class StatusChange:
     flags: tuple[str, ...]
     channel: str | None
     route_index: int
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        state: MessageState,
+        status: MessageStatus,
+        previous: str,
+        at: datetime,
+        error: ErrorDetail | None,
+        last_error: dict[str, Any] | None,
+        flags: tuple[str, ...],
+        channel: str | None,
+        route_index: int,
+    ) -> None:
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "previous", previous)
+        object.__setattr__(self, "at", at)
+        object.__setattr__(self, "error", error)
+        object.__setattr__(self, "last_error", last_error)
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "channel", channel)
+        object.__setattr__(self, "route_index", route_index)
 
     def event(self, pepper: bytes) -> WebhookEvent:
         """The webhook event, with a new event id (made when a destination wants it)."""
