@@ -82,6 +82,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "parcelsms.adapters.storage.messages.message_state_rows",
     "parcelsms.adapters.storage.messages.pending_receipt_rows",
     "parcelsms.adapters.storage.messages.receipt_failover_rows",
+    "parcelsms.adapters.storage.messages.held_receipt_rows",
     "parcelsms.adapters.storage.messages.receipt_rows",
     "parcelsms.adapters.storage.messages.recent_send_rows",
     "parcelsms.adapters.storage.messages.message_stores",

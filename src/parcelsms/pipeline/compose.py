@@ -232,7 +232,11 @@ class MessageComposer:
             table, conditions = memo.routes
         if not table.candidates(country):  # before the template: the usual order
             raise _unsupported(country, f"{field_prefix}to")
-        variants, parsed_by_id = await self._template_variants(account_id, template, memo)
+        found = memo.variants.get((account_id, template))
+        if found is None:
+            found = await self._template_variants(account_id, template)
+            memo.variants[(account_id, template)] = found
+        variants, parsed_by_id = found
         chosen_key = (account_id, template, language, country)
         chosen = memo.chosen.get(chosen_key)
         if chosen is None:
@@ -379,16 +383,7 @@ class MessageComposer:
             field=f"{field_prefix}language",
         )
 
-    async def _template_variants(
-        self, account_id: str, reference: str, memo: ComposeMemo
-    ) -> _Variants:
-        key = (account_id, reference)
-        found = memo.variants.get(key)
-        if found is None:
-            found = memo.variants[key] = await self._cached_variants(account_id, reference)
-        return found
-
-    async def _cached_variants(self, account_id: str, reference: str) -> _Variants:
+    async def _template_variants(self, account_id: str, reference: str) -> _Variants:
         async def load() -> _Variants:
             variants = await self._content.find_template_variants(account_id, reference)
             if variants is None:

@@ -17,7 +17,7 @@ The same goes for rows that no operation of the transaction reads back: the even
 webhooks of status changes (:class:`~..messages.transition_rows.TransitionRows`), one insert
 each per transaction instead of one per operation. And for rows that a later operation of
 the transaction may make unnecessary: a receipt whose submission is not recorded yet is held
-(:class:`~..messages.receipt_rows.HeldReceipts`); the transaction's submissions take it from
+(:class:`~..messages.held_receipt_rows.HeldReceipts`); the transaction's submissions take it from
 the collector (:func:`existing`), and only what is left is stored as pending.
 """
 

@@ -12,8 +12,9 @@ decision and writes it in the caller's transaction:
   the early window closes and when the channel's format is learned (both in
   :mod:`.pending_receipt_rows`). After the pending time-to-live it moves to
   ``unmatched_receipts`` for the operator. Within the batching writer's transaction, one
-  with a key is first held in memory (:class:`HeldReceipts`): a submission recorded later
-  in the same transaction takes it from there, and only what is left is stored.
+  with a key is first held in memory (:class:`.held_receipt_rows.HeldReceipts`): a
+  submission recorded later in the same transaction takes it from there, and only what is
+  left is stored.
 
 A part's first final receipt wins; a later one for a final part is a duplicate and changes
 nothing. When every part of a ``submitted`` message is final the message becomes final as
@@ -36,13 +37,14 @@ from sqlalchemy.engine import Connection
 
 from parcelsms.adapters.storage.context import StorageContext
 from parcelsms.adapters.storage.engine.conditions import in_json_array, pair_in
-from parcelsms.adapters.storage.engine.deferred_writes import deferred, existing
+from parcelsms.adapters.storage.engine.deferred_writes import existing
 from parcelsms.adapters.storage.engine.driver_queries import SqliteDriverQuery
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate
 from parcelsms.adapters.storage.engine.query_results import run_query
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime, sqlite_datetime
 from parcelsms.adapters.storage.engine.schema.message_tables import message_parts
 from parcelsms.adapters.storage.engine.schema.receipt_tables import pending_receipts
+from parcelsms.adapters.storage.messages.held_receipt_rows import HeldReceipts, keep_waiting
 from parcelsms.adapters.storage.messages.message_state_rows import MessageState, load_states
 from parcelsms.adapters.storage.messages.receipt_failover_rows import (
     FailedAttempt,
@@ -290,60 +292,12 @@ def _pending_rows_from_sqlite(
     return rows
 
 
-class HeldReceipts:
-    """The receipts of one transaction that found no part, held until its commit.
-
-    A receipt often reaches the writer while the response of its submission still waits in
-    the writer's queue: the carrier reports delivery within tens of milliseconds of
-    answering the submit, and the pipeline's writer gathers up to 50 ms of work into one
-    transaction, running its operations in the order they were first queued. Stored as
-    pending, such a receipt cost an insert, then a select and a delete when its submission
-    was recorded a moment later in the same transaction (about 0.7 per message under
-    single-request load, ``bench/throughput.py --mode single``). Held here, the
-    transaction's submissions take it in memory (:meth:`ReceiptOperation.apply_for_parts`),
-    at the same point of the transaction where they used to read it back. What no
-    submission took is stored as pending when the transaction's deferred rows are written
-    (:mod:`..engine.deferred_writes`), before the commit.
-
-    Only receipts with a key are held. One still waiting for its channel's id reading must
-    be a ``pending_receipts`` row when a reading queued after it keys the waiting rows
-    (:class:`.pending_receipt_rows.ReadingOperation`).
-    """
-
-    def __init__(self) -> None:
-        self._receipts: list[ReceiptRecord] = []
-
-    def hold(self, receipts: Iterable[ReceiptRecord]) -> None:
-        """Hold ``receipts`` (with their keys) until a part is recorded or the commit."""
-        self._receipts.extend(receipts)
-
-    def take(self, pairs: set[tuple[str, str]]) -> list[ReceiptRecord]:
-        """Remove and return the held receipts whose ``(channel, key)`` is in ``pairs``,
-        in the order they were held."""
-        taken: list[ReceiptRecord] = []
-        kept: list[ReceiptRecord] = []
-        for receipt in self._receipts:
-            if (receipt.channel, receipt.match) in pairs:
-                taken.append(receipt)
-            else:
-                kept.append(receipt)
-        if taken:
-            self._receipts = kept
-        return taken
-
-    def write(self, connection: Connection) -> None:
-        """Store what is still held as pending receipts."""
-        if self._receipts:
-            _store_pending(connection, self._receipts)
-            self._receipts = []
-
-
 class ReceiptOperation:
     """The bulk function behind :meth:`MessageStore.apply_receipts`.
 
     A receipt it cannot place yet is counted ``pending`` even when a submission recorded
-    later in the same transaction places it (:class:`HeldReceipts`): as before, when such a
-    receipt was stored and read back within that transaction.
+    later in the same transaction places it (:class:`.held_receipt_rows.HeldReceipts`): as
+    before, when such a receipt was stored and read back within that transaction.
     """
 
     def __init__(self, context: StorageContext) -> None:
@@ -360,7 +314,7 @@ class ReceiptOperation:
             if outcome == "pending"
         ]
         if waiting:
-            _keep_waiting(connection, waiting)
+            keep_waiting(connection, waiting)
         return outcomes
 
     def apply_for_parts(self, connection: Connection, parts: Sequence[NewPart]) -> int:
@@ -575,33 +529,3 @@ def _choose(parts: list[_Part], receipt: ReceiptRecord, now_us: int, window_us: 
 def _pending_record(row: Any) -> ReceiptRecord:
     record = msgspec.convert(row.payload, ReceiptRecord)
     return msgspec.structs.replace(record, match=row.match_key, responded_at_us=row.responded_at_us)
-
-
-def _keep_waiting(connection: Connection, waiting: list[ReceiptRecord]) -> None:
-    """Hold the keyed receipts in the transaction (:class:`HeldReceipts`), when a batching
-    writer runs it; store the others, and every one outside such a transaction, now."""
-    held = deferred(connection, HeldReceipts)
-    if held is not None:
-        held.hold(receipt for receipt in waiting if receipt.match is not None)
-        waiting = [receipt for receipt in waiting if receipt.match is None]
-    if waiting:
-        _store_pending(connection, waiting)
-
-
-def _store_pending(connection: Connection, receipts: list[ReceiptRecord]) -> None:
-    connection.execute(
-        pending_receipts.insert(),
-        [
-            {
-                "channel": receipt.channel,
-                "carrier_id": receipt.carrier_id,
-                "match_key": receipt.match,
-                "responded_at_us": receipt.responded_at_us,
-                "received_at": receipt.received_at,
-                "received_at_us": receipt.received_at_us,
-                "checked": False,
-                "payload": msgspec.to_builtins(receipt),
-            }
-            for receipt in receipts
-        ],
-    )
