@@ -3,7 +3,8 @@
 :func:`parse_recipient` accepts the forms senders copy out of order systems and
 spreadsheets (``+44 7911 123456``, ``0044 7911 123456``, ``(+86) 138-0013-8000``,
 ``+1 (415) 555-2671``, dots, no-break spaces, Unicode dashes, a ``tel:`` prefix) and checks
-the number with Google's libphonenumber metadata (the ``phonenumbers`` package).
+the number with Google's libphonenumber metadata (the ``phonenumbers`` package; the common
+case read and typed by :mod:`~parcelsms.domain.number_plans`, with the library's answers).
 
 There is no default country: parcelsms sends across borders, so a national number such as
 ``07911 123456`` is ambiguous and refused with a message saying how to write it.
@@ -32,13 +33,12 @@ from typing import Final
 import phonenumbers
 from phonenumbers import (
     NumberParseException,
-    PhoneMetadata,
     PhoneNumberType,
     ValidationResult,
-    phonenumberutil,
 )
 
 from parcelsms.domain.error_catalogue import error
+from parcelsms.domain.number_plans import read_international, region_and_type
 from parcelsms.errors import CatalogueError
 
 MAX_INPUT_LENGTH: Final = 64
@@ -122,14 +122,16 @@ _Refusal = tuple[str, str]  # (catalogue code, message)
 def _verdict(digits: str) -> Recipient | _Refusal:
     """The :class:`Recipient` of international ``digits``, or why they are refused: the same
     for any field (the caller names it), so both are remembered."""
-    try:
-        number = phonenumbers.parse("+" + digits, None)
-    except NumberParseException as exc:
-        return ("invalid_number", _parse_failure_message(exc))
+    number = read_international(digits)
+    if number is None:
+        try:
+            number = phonenumbers.parse("+" + digits, None)
+        except NumberParseException as exc:
+            return ("invalid_number", _parse_failure_message(exc))
     calling_code = number.country_code or 0  # always set after a successful parse
     # The type is UNKNOWN exactly when is_valid_number() is False; asking it alone saves a
     # second pass over the country's number patterns (a third of the time).
-    region, number_type = _region_and_type(number)
+    region, number_type = region_and_type(number)
     if number_type == PhoneNumberType.UNKNOWN:
         return ("invalid_number", _invalid_reason(number, calling_code))
     if region not in KNOWN_REGIONS:
@@ -151,31 +153,6 @@ def _verdict(digits: str) -> Recipient | _Refusal:
         country_calling_code=calling_code,
         number_type=accepted,
     )
-
-
-_type_for_metadata = getattr(phonenumberutil, "_number_type_helper", None)
-
-
-def _region_and_type(number: phonenumbers.PhoneNumber) -> tuple[str | None, int]:
-    """``region_code_for_number`` and ``number_type`` of ``number``, the region found once.
-
-    ``number_type`` finds the region itself, then checks the number against that region's
-    patterns. For a calling code that several regions share (+1: 25 of them, +44, +7, +47
-    ...) finding the region means checking the number against each region in turn, so
-    asking both public functions did that search twice: a third of the time to check a
-    North American or British number. The library's own step after the search (the type
-    against one region's metadata) is not public; without it (a future release that renames
-    it) both public functions are asked, as before. ``tests/unit/domain/test_numbers.py``
-    compares the two ways over every region's example numbers.
-    """
-    region = phonenumbers.region_code_for_number(number)
-    if _type_for_metadata is None or region is None or number.country_code is None:
-        return region, phonenumbers.number_type(number)
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region)
-    if metadata is None:
-        return region, PhoneNumberType.UNKNOWN
-    national = phonenumbers.national_significant_number(number)
-    return region, int(_type_for_metadata(national, metadata))
 
 
 def _international_digits(raw: str, field: str) -> str:

@@ -36,6 +36,7 @@ from typing import Final, Literal
 import phonenumbers
 from phonenumbers import carrier as phone_carriers
 
+from parcelsms.domain.number_plans import parse_e164
 from parcelsms.domain.numbers import KNOWN_REGIONS
 
 ANY_COUNTRY: Final = "*"
@@ -123,7 +124,7 @@ def carrier_of(e164: str) -> str:
     reads as the original one.
     """
     try:
-        number = phonenumbers.parse(e164, None)
+        number = parse_e164(e164)
     except phonenumbers.NumberParseException:
         return ""
     return str(phone_carriers.name_for_number(number, "en"))

@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal, Protocol
 
-import phonenumbers
 from phonenumbers import timezone as phone_time_zones
 
 from parcelsms.domain.country_rules import CountryRule, CountryRules
@@ -50,6 +49,7 @@ from parcelsms.domain.languages import (
     choose_language,
     packaged_country_languages,
 )
+from parcelsms.domain.number_plans import parse_e164
 from parcelsms.domain.numbers import Recipient, parse_recipient
 from parcelsms.domain.pricing import PriceList
 from parcelsms.domain.route_plans import NO_CONDITIONS, ChannelConditions, route
@@ -413,7 +413,7 @@ def recipient_time_zone(e164: str, country_zone: str | None) -> str:
     """
     zones = [
         zone
-        for zone in phone_time_zones.time_zones_for_number(phonenumbers.parse(e164))
+        for zone in phone_time_zones.time_zones_for_number(parse_e164(e164))
         if zone != "Etc/Unknown"
     ]
     if len(zones) == 1:

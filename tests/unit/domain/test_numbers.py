@@ -11,7 +11,6 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from parcelsms.domain.numbers import (
     DIGITS_CACHE_SIZE,
     KNOWN_REGIONS,
-    _region_and_type,
     _verdict,
     mask_number,
     parse_recipient,
@@ -245,33 +244,3 @@ def test_spellings_of_one_number_share_the_remembered_verdict() -> None:
 
 def test_the_remembered_verdicts_are_bounded() -> None:
     assert _verdict.cache_info().maxsize == DIGITS_CACHE_SIZE
-
-
-def _example_numbers() -> list[phonenumbers.PhoneNumber]:
-    """Every region's example number of every type, and each with its last digit changed
-    (often a number of another type, or an invalid one): the numbers the metadata names."""
-    found: list[phonenumbers.PhoneNumber] = []
-    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
-        for kind in PhoneNumberType.values():
-            example = phonenumbers.example_number_for_type(region, kind)
-            if example is None:
-                continue
-            found.append(example)
-            national = str(example.national_number)
-            changed = national[:-1] + str((int(national[-1]) + 1) % 10)
-            found.append(phonenumbers.parse(f"+{example.country_code}{changed}", None))
-    return found
-
-
-def test_region_and_type_found_together_agree_with_the_public_functions() -> None:
-    numbers = _example_numbers()
-    shared = [
-        n
-        for n in numbers
-        if len(phonenumbers.region_codes_for_country_code(n.country_code or 0)) > 1
-    ]
-    assert len(numbers) > 2000
-    assert len(shared) > 300  # the search among the regions of one calling code is exercised
-    for number in numbers:
-        expected = (phonenumbers.region_code_for_number(number), phonenumbers.number_type(number))
-        assert _region_and_type(number) == expected, number
