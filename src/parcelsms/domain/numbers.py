@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from dataclasses import dataclass
 from typing import Final
 
+import msgspec
 import phonenumbers
 from phonenumbers import (
     NumberParseException,
@@ -75,8 +75,7 @@ _SEPARATORS: Final = (
 _COMPACT_TABLE: Final = {ord(c): None for c in _SEPARATORS} | {ord("\uff0b"): ord("+")}
 
 
-@dataclass(frozen=True, slots=True)
-class Recipient:
+class Recipient(msgspec.Struct, frozen=True):
     """A valid mobile number.
 
     ``e164`` is ``+`` and digits (``+447911123456``); ``country`` the ISO 3166 alpha-2 code

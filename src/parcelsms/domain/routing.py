@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal
 
+import msgspec
 import phonenumbers
 from phonenumbers import carrier as phone_carriers
 
@@ -104,8 +105,7 @@ class Route:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class MessageFacts:
+class MessageFacts(msgspec.Struct, frozen=True):
     """What routing knows of a message. ``key`` spreads ``weighted`` plans (the same key
     always gets the same plan); the accept step passes the recipient's number."""
 

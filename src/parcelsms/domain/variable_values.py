@@ -51,6 +51,7 @@ from functools import lru_cache
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency, get_currency_precision, is_currency
@@ -86,8 +87,7 @@ class DeclaredVariable(Protocol):
     def max_length(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RecipientLocale:
+class RecipientLocale(msgspec.Struct, frozen=True):
     """Where the message is read: the variant's language, the recipient's country and zone,
     and the account's link domains."""
 

@@ -13,7 +13,7 @@ the balance no longer covers, never affects another item.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -45,13 +45,12 @@ MAX_BATCH = 1000
 MAX_CLIENT_REF = 128
 
 
-@dataclass(frozen=True, slots=True)
-class SendRequest:
+class SendRequest(msgspec.Struct, frozen=True):
     """One message as a sender asked for it (already JSON-decoded, not yet validated)."""
 
     to: str
     template: str
-    params: Mapping[str, object] = field(default_factory=dict)
+    params: Mapping[str, object] = msgspec.field(default_factory=dict)
     language: str | None = None
     sender_id: str | None = None
     client_ref: str | None = None
@@ -297,7 +296,7 @@ class AcceptMessages:
                 for guard in self._guards:
                     guard.released(context)
                 continue
-            charged = replace(context, charged_micros=result.price_micros)
+            charged = msgspec.structs.replace(context, charged_micros=result.price_micros)
             for guard in self._guards:
                 guard.accepted(charged)
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal, Protocol
 
+import msgspec
 from phonenumbers import timezone as phone_time_zones
 
 from parcelsms.domain.country_rules import CountryRule, CountryRules
@@ -104,8 +105,7 @@ class ComposeSettings:
     country_languages: CountryLanguages = field(default_factory=packaged_country_languages)
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
+class Draft(msgspec.Struct, frozen=True):
     """What a message would be: everything but its storage."""
 
     recipient: Recipient

@@ -15,14 +15,14 @@ was an idempotent replay of a message stored before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from parcelsms.domain.numbers import Recipient
 
 
-@dataclass(frozen=True, slots=True)
-class GuardContext:
+class GuardContext(msgspec.Struct, frozen=True):
     """What a guard knows about the message being accepted."""
 
     account_id: str
