@@ -5,6 +5,7 @@ field set, and a frozen one still frozen."""
 from __future__ import annotations
 
 import ast
+import collections.abc
 import dataclasses
 import enum
 import sys
@@ -21,6 +22,7 @@ from parcelsms.adapters.storage.messages.ledger_rows import LedgerMove
 from parcelsms.adapters.storage.messages.message_state_rows import MessageState
 from parcelsms.adapters.storage.messages.receipt_rows import NewPart, _Part
 from parcelsms.adapters.storage.messages.transition_rows import StatusChange
+from parcelsms.domain.events import MessageStatusChanged
 from parcelsms.domain.receipt_correlation import Apply, Candidate
 from parcelsms.errors import ProtocolError
 from parcelsms.pipeline.channel_port import ChannelResult, OutboundSms
@@ -28,6 +30,7 @@ from parcelsms.pipeline.receipts import _Response
 from parcelsms.protocol.smpp.outcome import SubmitOutcome
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.receipt import Receipt
+from parcelsms.protocol.smpp.session import _Outstanding
 from parcelsms.protocol.smpp.session_events import RequestReceived, ResponseReceived
 from parcelsms.protocol.text.concatenation import SubmitPart
 from parcelsms.protocol.text.segments import SegmentInfo
@@ -50,6 +53,8 @@ WRITTEN_OUT: list[type[Any]] = [
     NewPart,
     Candidate,
     Apply,
+    MessageStatusChanged,
+    _Outstanding,
 ]
 
 
@@ -67,7 +72,7 @@ def _value(hint: Any, index: int) -> Any:
         return tuple(_value(argument, index + i) for i, argument in enumerate(arguments))
     if origin is list:
         return [_value(arguments[0], index)]
-    if origin is dict:
+    if origin in (dict, collections.abc.Mapping):
         return {f"key-{index}": index}
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         members = list(hint)
@@ -150,6 +155,11 @@ def _default(field: dataclasses.Field[Any]) -> Any:
     return dataclasses.MISSING
 
 
+def _makes_new_values(field: dataclasses.Field[Any]) -> bool:
+    factory = field.default_factory
+    return factory is not dataclasses.MISSING and factory() != factory()
+
+
 @pytest.mark.parametrize("cls", WRITTEN_OUT, ids=lambda cls: cls.__name__)
 def test_the_parameters_are_the_fields_in_order_with_their_defaults(cls: type[Any]) -> None:
     fields = dataclasses.fields(cls)
@@ -180,9 +190,18 @@ def test_every_field_is_set_from_its_argument_or_its_default(cls: type[Any]) -> 
 
     required = {f.name: given[f.name] for f in fields if _default(f) is dataclasses.MISSING}
     defaulted = cls(**required)
+    again = cls(**required)
     for field in fields:
-        expected = given[field.name] if field.name in required else _default(field)
-        assert getattr(defaulted, field.name) == expected, field.name
+        made_value = getattr(defaulted, field.name)
+        if field.name in required:
+            assert made_value == given[field.name], field.name
+        elif _makes_new_values(field):
+            # A factory of fresh values (an event id): a fresh one each time, of its kind.
+            expected = _default(field)
+            assert type(made_value) is type(expected), field.name
+            assert made_value != getattr(again, field.name), field.name
+        else:
+            assert made_value == _default(field), field.name
 
 
 @pytest.mark.parametrize("cls", WRITTEN_OUT, ids=lambda cls: cls.__name__)

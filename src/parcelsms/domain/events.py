@@ -47,7 +47,7 @@ from parcelsms.domain.status import FAILURE_STATUSES, MessageStatus
 WEBHOOK_EVENT_TYPE: Final = "message.status_changed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, frozen=True, slots=True)
 class MessageStatusChanged:
     """A message moved from ``previous_status`` to ``status`` at ``at`` (aware datetime).
 
@@ -65,9 +65,26 @@ class MessageStatusChanged:
     detail: Mapping[str, object] = field(default_factory=dict)
     event_id: str = field(default_factory=lambda: new_id("evt"))
 
-    def __post_init__(self) -> None:
-        if self.at.tzinfo is None or self.at.utcoffset() is None:
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(
+        self,
+        message_id: str,
+        account_id: str,
+        status: MessageStatus,
+        previous_status: MessageStatus | None,
+        at: datetime,
+        detail: Mapping[str, object] | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError("event times must be timezone-aware")
+        object.__setattr__(self, "message_id", message_id)
+        object.__setattr__(self, "account_id", account_id)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "previous_status", previous_status)
+        object.__setattr__(self, "at", at)
+        object.__setattr__(self, "detail", {} if detail is None else detail)
+        object.__setattr__(self, "event_id", new_id("evt") if event_id is None else event_id)
 
 
 class WebhookMessageFields(TypedDict):

@@ -82,10 +82,15 @@ class WindowFullError(Exception):
     """The window of outstanding requests is full. Callers wait for a slot first."""
 
 
-@dataclass
+@dataclass(init=False)
 class _Outstanding:
     pdu: Pdu
     deadline: float
+
+    # Written out, not the dataclass's: compiled (parcelsms.compiled_modules).
+    def __init__(self, pdu: Pdu, deadline: float) -> None:
+        self.pdu = pdu
+        self.deadline = deadline
 
 
 @dataclass
