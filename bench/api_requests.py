@@ -15,7 +15,10 @@ library, no socket: what is measured is the application's own work.
 Prints, per request and per message, the CPU time of the event-loop thread (routing,
 authentication, decoding, composing, answering: what the API process spends per request
 before and after the database) and of the database writer thread (the accept transaction,
-under the machine-wide write lock), read from ``/proc`` for each thread. ``--profile DIR``
+under the machine-wide write lock), read from ``/proc`` for each thread, and the part of a
+single request's event-loop CPU that is the request's rather than its message's (a single
+request less a batched message: routing, authentication, body, answer, waiting for the
+commit). ``--profile DIR``
 writes a cProfile of the event-loop thread for each kind of request (``single.prof``,
 ``batch.prof``; the writer thread is not in them).
 """
@@ -158,7 +161,8 @@ async def _measure(
     messages: int,
     concurrency: int,
     profiler: cProfile.Profile | None,
-) -> None:
+) -> float:
+    """Print the figures of one kind of request; return its event-loop µs per message."""
     loop_thread = threading.get_native_id()
     writers = _writer_threads()
     loop_before = _thread_cpu(loop_thread)
@@ -185,6 +189,7 @@ async def _measure(
         f"  writer       {writer_cpu * 1e6 / requests:8.0f} µs/request"
         f" {writer_cpu * 1e6 / messages:8.0f} µs/message"
     )
+    return loop_cpu * 1e6 / messages
 
 
 async def run(args: argparse.Namespace, directory: Path) -> None:
@@ -236,7 +241,7 @@ async def run(args: argparse.Namespace, directory: Path) -> None:
         profiles: dict[str, cProfile.Profile] = {}
         if args.profile is not None:
             profiles = {"single": cProfile.Profile(), "batch": cProfile.Profile()}
-        await _measure(
+        single = await _measure(
             "single",
             caller,
             "/v1/messages",
@@ -258,7 +263,7 @@ async def run(args: argparse.Namespace, directory: Path) -> None:
             )
             for start in range(0, batched, args.batch)
         ]
-        await _measure(
+        per_message = await _measure(
             f"batch of {args.batch}",
             caller,
             "/v1/messages/batch",
@@ -266,6 +271,12 @@ async def run(args: argparse.Namespace, directory: Path) -> None:
             len(batches) * args.batch,
             max(1, args.concurrency // 10),
             profiles.get("batch"),
+        )
+        # What a request costs besides its message: routing, authentication, the body, the
+        # answer, the wait for its commit (a batch shares them among its messages).
+        print(
+            f"per request, besides its message (event loop): {single - per_message:8.0f} µs"
+            f" ({single - per_message:.0f} of {single:.0f} µs of a single request)"
         )
         for name, profile in profiles.items():
             args.profile.mkdir(parents=True, exist_ok=True)

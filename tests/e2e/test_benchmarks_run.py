@@ -33,6 +33,7 @@ SMALL_RUNS: list[tuple[list[str], list[str]]] = [
             rf"single: 200 requests, 200 messages in {NUMBER} s",
             rf"batch of 10: 20 requests, 200 messages in {NUMBER} s",
             rf"writer +{NUMBER} µs/request +{NUMBER} µs/message",
+            rf"per request, besides its message \(event loop\): +-?{NUMBER} µs",
             r"answers by status: \{202: [0-9]+, 200: 20\}",
         ],
     ),
