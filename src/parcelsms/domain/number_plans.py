@@ -181,22 +181,13 @@ def read_international(digits: str) -> PhoneNumber | None:
     return number
 
 
-def national_significant_number(number: PhoneNumber) -> str:
-    """The national number's digits, its leading zeros included."""
-    national = str(number.national_number)
-    if number.italian_leading_zero:
-        zeros = number.number_of_leading_zeros
-        return "0" * (1 if zeros is None else zeros) + national
-    return national
-
-
 def region_and_type(number: PhoneNumber) -> tuple[str | None, int]:
     """``region_code_for_number`` and ``number_type`` of ``number``, typed once."""
     calling_code = number.country_code or 0
     regions = COUNTRY_CODE_TO_REGION_CODE.get(calling_code)
     if regions is None:
         return None, int(PhoneNumberType.UNKNOWN)
-    national = national_significant_number(number)
+    national = phonenumbers.national_significant_number(number)
     if len(regions) == 1:
         numbering = plan(calling_code, regions[0])
         if numbering is None:

@@ -38,7 +38,7 @@ from phonenumbers import (
 )
 
 from parcelsms.domain.error_catalogue import error
-from parcelsms.domain.number_plans import read_international, region_and_type
+from parcelsms.domain.number_plans import parse_e164, region_and_type
 from parcelsms.errors import CatalogueError
 
 MAX_INPUT_LENGTH: Final = 64
@@ -121,12 +121,10 @@ _Refusal = tuple[str, str]  # (catalogue code, message)
 def _verdict(digits: str) -> Recipient | _Refusal:
     """The :class:`Recipient` of international ``digits``, or why they are refused: the same
     for any field (the caller names it), so both are remembered."""
-    number = read_international(digits)
-    if number is None:
-        try:
-            number = phonenumbers.parse("+" + digits, None)
-        except NumberParseException as exc:
-            return ("invalid_number", _parse_failure_message(exc))
+    try:
+        number = parse_e164("+" + digits)
+    except NumberParseException as exc:
+        return ("invalid_number", _parse_failure_message(exc))
     calling_code = number.country_code or 0  # always set after a successful parse
     # The type is UNKNOWN exactly when is_valid_number() is False; asking it alone saves a
     # second pass over the country's number patterns (a third of the time).
