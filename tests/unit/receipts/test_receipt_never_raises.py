@@ -36,6 +36,13 @@ def _assert_is_receipt(receipt: object) -> None:
     assert isinstance(receipt, Receipt)
     assert isinstance(receipt.state, ReceiptState)
     assert isinstance(receipt.raw, str)
+    # The fields read only when asked for must not raise either.
+    for name in ("submit_date", "done_date"):
+        assert isinstance(getattr(receipt, name), datetime | None)
+    for name in ("submitted", "delivered", "error_code"):
+        assert isinstance(getattr(receipt, name), int | None)
+    assert isinstance(receipt.text, str | None)
+    assert isinstance(receipt.network_error, tuple | None)
 
 
 @given(st.binary(max_size=300))
