@@ -35,6 +35,7 @@ import signal
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from parcelsms.protocol.smpp.client import SmppClient, SmppClientConfig
@@ -54,6 +55,8 @@ class Results:
     latencies: list[float] = field(default_factory=list)
     receipt_ids: set[str] = field(default_factory=set)
     receipts: int = 0
+    batches: int = 0
+    client_cpu: float = 0.0
     first_submit: float = 0.0
     last_response: float = 0.0
     last_receipt: float = 0.0
@@ -90,6 +93,12 @@ def parse_arguments() -> argparse.Namespace:
         "starting one; its counters are then not shown",
     )
     parser.add_argument("--no-uvloop", action="store_true", help="plain asyncio on both sides")
+    parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="hand each deliver_sm to its own handler call (on_deliver), not those read "
+        "together to one (on_deliver_batch, as the platform's channels do)",
+    )
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of this process")
     return parser.parse_args()
 
@@ -148,6 +157,12 @@ async def run(arguments: argparse.Namespace) -> int:
         if results.receipts >= count:
             all_receipts.set()
 
+    async def on_deliver_batch(pdus: Sequence[Pdu]) -> list[int | Exception | None]:
+        results.batches += 1
+        for pdu in pdus:
+            await on_deliver(pdu)
+        return [None] * len(pdus)
+
     clients = [
         SmppClient(
             SmppClientConfig(
@@ -158,7 +173,8 @@ async def run(arguments: argparse.Namespace) -> int:
                 window=arguments.window,
                 timeouts=SmppTimeouts(response=30.0, inactivity=300.0),
             ),
-            on_deliver,
+            on_deliver if arguments.one_by_one else None,
+            on_deliver_batch=None if arguments.one_by_one else on_deliver_batch,
         )
         for index in range(arguments.binds)
     ]
@@ -198,11 +214,13 @@ async def run(arguments: argparse.Namespace) -> int:
                 results.not_accepted[reason] = results.not_accepted.get(reason, 0) + 1
 
     results.first_submit = time.perf_counter()
+    cpu_start = time.process_time()
     await asyncio.gather(
         *(submitter(client) for client in clients for _ in range(arguments.window))
     )
     with contextlib.suppress(TimeoutError):  # missing receipts are reported below
         await asyncio.wait_for(all_receipts.wait(), arguments.receipt_timeout)
+    results.client_cpu = time.process_time() - cpu_start
     for client in clients:
         await client.close()
     if process is not None:
@@ -232,6 +250,12 @@ def report(
     print(
         f"submit latency     p50 {quantiles[49] * 1000:.2f} ms, p99 {quantiles[98] * 1000:.2f} ms"
     )
+    print(
+        f"client CPU         {results.client_cpu / count * 1e6:.1f} µs per message "
+        f"(submit and receipt; this process)"
+    )
+    if results.batches:
+        print(f"receipts per call  {results.receipts / results.batches:.1f} (on_deliver_batch)")
     print(f"wall time          {wall:.2f} s (simulator start to stop)")
     if simulator_stats:
         print(f"simulator          {json.dumps(simulator_stats[0], separators=(',', ':'))}")

@@ -322,6 +322,12 @@ def server_cpu_seconds(postmaster: int | None) -> float | None:
     )
 
 
+def _py_spy() -> str:
+    """py-spy from PATH, else the one installed beside this interpreter (the project's venv)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return shutil.which("py-spy") or str(beside)
+
+
 def role_of(pid: int) -> str:
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -701,7 +707,7 @@ async def run(
         for pid in tree:
             profilers.append(
                 await asyncio.create_subprocess_exec(
-                    "py-spy",
+                    _py_spy(),
                     "record",
                     "-p",
                     str(pid),

@@ -47,7 +47,13 @@ SMALL_RUNS: list[tuple[list[str], list[str]]] = [
     ),
     (
         ["smpp_roundtrip.py", "--count", "500"],
-        [rf"submit latency +p50 {NUMBER} ms", r'"submits_accepted":500', r'"receipts_acked":500'],
+        [
+            rf"submit latency +p50 {NUMBER} ms",
+            rf"client CPU +{NUMBER} µs per message",
+            rf"receipts per call +{NUMBER} \(on_deliver_batch\)",
+            r'"submits_accepted":500',
+            r'"receipts_acked":500',
+        ],
     ),
     (
         ["storage_accept.py", "--messages", "500"],

@@ -19,12 +19,14 @@ The contract, for every implementation (SMPP today, HTTP carriers later):
   ``responded`` as soon as the response is read — before ``send`` returns and before any
   later PDU of that connection is handled — and carry the returned wire time in the
   part's ``responded_at_us``. It MUST stamp each receipt with ``wire_time()`` when the
-  receipt is read, and hand it to ``received``; it SHOULD acknowledge the receipt to the
-  carrier only after ``received`` returned, so a receipt not stored is sent again.
+  receipt is read, and hand it to ``received`` (or several read in a row, in their order,
+  to ``received_many``); it SHOULD acknowledge the receipt to the carrier only after that
+  returned, so a receipt not stored is sent again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +48,10 @@ class ReceiptSink(Protocol):
 
     async def received(self, receipt: ReceiptRecord) -> None:
         """A receipt was read (stamped with :meth:`wire_time`)."""
+        ...
+
+    async def received_many(self, receipts: Sequence[ReceiptRecord]) -> None:
+        """Receipts read one after another, in that order (each stamped when read)."""
         ...
 
 

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from parcelsms.protocol.smpp.client import DeliverHandler, SmppClient, SmppClientConfig
+from parcelsms.protocol.smpp.client import (
+    DeliverBatchHandler,
+    DeliverHandler,
+    SmppClient,
+    SmppClientConfig,
+)
 from parcelsms.protocol.smpp.constants import BindType
 from parcelsms.protocol.smpp.pdu import Pdu
 from parcelsms.protocol.smpp.server import ServerConnection, SmppServer
@@ -90,6 +95,12 @@ class ScriptedSmsc:
         self.closed += 1
 
 
+def send_in_one_write(connection: ServerConnection, *pdus: Pdu) -> list[asyncio.Future[Pdu]]:
+    """Queue requests (deliver_sm) on the server's connection now, without waiting for the
+    window: everything queued in one pass of the loop leaves in one TCP write."""
+    return [connection.connection.send_request(pdu) for pdu in pdus]
+
+
 @pytest.fixture
 async def smsc() -> AsyncIterator[tuple[SmppServer, ScriptedSmsc]]:
     handler = ScriptedSmsc()
@@ -121,9 +132,11 @@ async def make_client() -> AsyncIterator[Callable[..., asyncio.Future[SmppClient
     clients: list[SmppClient] = []
 
     async def start(
-        config: SmppClientConfig, on_deliver: DeliverHandler | None = None
+        config: SmppClientConfig,
+        on_deliver: DeliverHandler | None = None,
+        on_deliver_batch: DeliverBatchHandler | None = None,
     ) -> SmppClient:
-        client = SmppClient(config, on_deliver)
+        client = SmppClient(config, on_deliver, on_deliver_batch=on_deliver_batch)
         clients.append(client)
         await client.start()
         return client

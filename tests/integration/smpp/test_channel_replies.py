@@ -5,6 +5,7 @@ handed on as incomplete after the reassembly timeout, never dropped."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 
@@ -31,6 +32,9 @@ class NoReceipts:
         return 0
 
     async def received(self, receipt: ReceiptRecord) -> None:
+        raise AssertionError("no receipt expected")
+
+    async def received_many(self, receipts: Sequence[ReceiptRecord]) -> None:
         raise AssertionError("no receipt expected")
 
 

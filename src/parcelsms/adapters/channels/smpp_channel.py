@@ -98,7 +98,11 @@ class SmppChannel:
         self._inbound_sink = inbound_sink
         self._clock = clock or (lambda: datetime.now(UTC))
         self.clients = [
-            SmppClient(config, self._on_deliver, on_state=self._state_logger(index))
+            SmppClient(
+                config,
+                on_state=self._state_logger(index),
+                on_deliver_batch=self._on_deliver_many,
+            )
             for index, config in enumerate(settings.sessions)
         ]
         self._round_robin = itertools.cycle(range(len(self.clients)))
@@ -292,18 +296,55 @@ class SmppChannel:
 
     # ---- receiving -----------------------------------------------------------------
 
+    async def _on_deliver_many(self, pdus: Sequence[Pdu]) -> list[int | Exception | None]:
+        """deliver_sm / data_sm read together (:class:`SmppClient`): the receipts stamped in
+        the order they were read and stored with one call; replies one by one after them.
+        Every receipt among them fails together, each reply alone."""
+        results: list[int | Exception | None] = [None] * len(pdus)
+        receipts: list[ReceiptRecord] = []
+        receipt_indexes: list[int] = []
+        replies: list[int] = []
+        for index, pdu in enumerate(pdus):
+            esm_class = pdu.int_field("esm_class")
+            if _is_receipt(pdu, esm_class):
+                try:
+                    record = self._receipt_record(pdu, esm_class)
+                except Exception as error:  # an unreadable receipt fails alone
+                    results[index] = error
+                    continue
+                if record is not None:
+                    receipts.append(record)
+                    receipt_indexes.append(index)
+            else:
+                replies.append(index)
+        if receipts:
+            try:
+                await self._receipt_sink.received_many(receipts)
+            except Exception as error:
+                for index in receipt_indexes:
+                    results[index] = error
+        for index in replies:
+            pdu = pdus[index]
+            try:
+                await self._on_reply(pdu, pdu.int_field("esm_class"))
+            except Exception as error:
+                results[index] = error
+        return results
+
     async def _on_deliver(self, pdu: Pdu) -> int | None:
+        """One deliver_sm / data_sm on its own (what :meth:`_on_deliver_many` does for one)."""
         esm_class = pdu.int_field("esm_class")
-        message_type = esm_class & EsmClass.TYPE_MASK
-        if message_type in (EsmClass.DELIVERY_RECEIPT, EsmClass.INTERMEDIATE_NOTIFICATION) or (
-            pdu.tlv_raw("receipted_message_id") is not None
-        ):
-            await self._on_receipt(pdu, esm_class)
+        if _is_receipt(pdu, esm_class):
+            record = self._receipt_record(pdu, esm_class)
+            if record is not None:
+                await self._receipt_sink.received(record)
         else:
             await self._on_reply(pdu, esm_class)
         return None
 
-    async def _on_receipt(self, pdu: Pdu, esm_class: int) -> None:
+    def _receipt_record(self, pdu: Pdu, esm_class: int) -> ReceiptRecord | None:
+        """The receipt in ``pdu``, stamped now on the wire clock; ``None`` (logged) when it
+        names no message id."""
         received_at_us = self._receipt_sink.wire_time()
         receipted = pdu.tlv("receipted_message_id")
         state_value = pdu.tlv("message_state")
@@ -317,22 +358,20 @@ class SmppChannel:
         )
         if receipt.message_id is None:
             _log.warning("receipt without a message id", extra={"channel": self.name})
-            return
+            return None
         final = None if receipt.intermediate else status_for_receipt_state(receipt.state)
         self.receipts += 1
         if final is not None and self._health is not None:
             self._record_receipt(receipt.message_id, final is MessageStatus.DELIVERED)
-        await self._receipt_sink.received(
-            ReceiptRecord(
-                channel=self.name,
-                carrier_id=receipt.message_id,
-                state=final,
-                stat=receipt.stat,
-                err=receipt.err,
-                raw=receipt.raw[:500],
-                received_at=self._clock(),
-                received_at_us=received_at_us,
-            )
+        return ReceiptRecord(
+            channel=self.name,
+            carrier_id=receipt.message_id,
+            state=final,
+            stat=receipt.stat,
+            err=receipt.err,
+            raw=receipt.raw[:500],
+            received_at=self._clock(),
+            received_at_us=received_at_us,
         )
 
     def _record_receipt(self, carrier_id: str, delivered: bool) -> None:
@@ -384,6 +423,14 @@ class SmppChannel:
                 received_at=self._clock(),
             )
         )
+
+
+def _is_receipt(pdu: Pdu, esm_class: int) -> bool:
+    """A delivery receipt or intermediate notification, not a handset's reply."""
+    message_type = esm_class & EsmClass.TYPE_MASK
+    return message_type in (EsmClass.DELIVERY_RECEIPT, EsmClass.INTERMEDIATE_NOTIFICATION) or (
+        pdu.tlv_raw("receipted_message_id") is not None
+    )
 
 
 def _international(source: str) -> str:

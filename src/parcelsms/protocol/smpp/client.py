@@ -23,6 +23,15 @@ Contract of :class:`SmppClient`:
   returns: with its status (``None`` = OK), or ``ESME_RX_T_APPN`` (temporary error, the SMSC
   redelivers later) when it raises — a receipt the platform could not store is never
   acknowledged as received.
+* With ``on_deliver_batch`` instead, the deliver_sm / data_sm read one after another with no
+  response between them are handed over together (:class:`_DeliverBatch`): one task and one
+  call for a burst of receipts rather than one each. The handler returns one result per PDU,
+  in order, each answered as above (an exception in its place: ``ESME_RX_T_APPN``; the
+  handler raising: all of them). A batch ends at a response read after its first PDU: the
+  handler runs when the loop gets to it, after what the responses before it started and
+  before what those after it start, as a task per PDU did, so a channel that stamps
+  responses and receipts in that order (:mod:`parcelsms.pipeline.receipts`) sees them in
+  their order on the wire.
 * ``await close()`` unbinds gracefully (waiting briefly for in-flight responses first).
 """
 
@@ -31,8 +40,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from parcelsms.errors import (
     BindRejectedError,
@@ -62,6 +72,20 @@ from parcelsms.protocol.smpp.session_events import Role, SmppTimeouts
 from parcelsms.task_cancellation import cancel_and_wait
 
 DeliverHandler = Callable[[Pdu], Awaitable[int | None]]
+DeliverBatchHandler = Callable[[Sequence[Pdu]], Awaitable[Sequence[int | Exception | None]]]
+"""Answers deliver_sm / data_sm read together: one result per PDU, in order (a status,
+``None`` = OK, or the exception that kept it from being handled)."""
+
+
+class _DeliverBatch:
+    """deliver_sm / data_sm of one connection read since the last response: handled together."""
+
+    __slots__ = ("connection", "pdus", "responses")
+
+    def __init__(self, connection: SmppConnection) -> None:
+        self.connection = connection
+        self.pdus: list[Pdu] = []
+        self.responses = connection.responses_received
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +120,12 @@ class SmppClient:
         on_deliver: DeliverHandler | None = None,
         *,
         on_state: Callable[[str, str], None] | None = None,
+        on_deliver_batch: DeliverBatchHandler | None = None,
     ) -> None:
         self.config = config
         self._on_deliver = on_deliver
+        self._on_deliver_batch = on_deliver_batch
+        self._open_batch: _DeliverBatch | None = None
         self._on_state = on_state
         self._connection: SmppConnection | None = None
         self._bound = asyncio.Event()
@@ -365,12 +392,47 @@ class SmppClient:
             return  # we bind on our own schedule; an outbind changes nothing
         if pdu.command_id == CommandId.ALERT_NOTIFICATION:
             return  # no response defined; nothing to do for a notification sender
+        if self._on_deliver_batch is not None:
+            batch = self._open_batch
+            if (
+                batch is None
+                or batch.connection is not connection
+                or batch.responses != connection.responses_received
+            ):
+                batch = self._open_batch = _DeliverBatch(connection)
+                self._start_handler(self._run_batch(batch))
+            batch.pdus.append(pdu)
+            return
         if self._on_deliver is None:
             connection.respond(pdu)
             return
-        task = asyncio.create_task(self._run_handler(connection, pdu))
+        self._start_handler(self._run_handler(connection, pdu))
+
+    def _start_handler(self, handler: Coroutine[Any, Any, None]) -> None:
+        # Created now, in the order the PDUs were read: its first step runs in that order
+        # among the other callbacks the read scheduled (see the module docstring).
+        task = asyncio.create_task(handler)
         self._handler_tasks.add(task)
         task.add_done_callback(self._handler_tasks.discard)
+
+    async def _run_batch(self, batch: _DeliverBatch) -> None:
+        assert self._on_deliver_batch is not None
+        if self._open_batch is batch:
+            self._open_batch = None  # what is read from now on goes in the next batch
+        pdus = batch.pdus
+        connection = batch.connection
+        try:
+            results = await self._on_deliver_batch(pdus)
+            if len(results) != len(pdus):
+                raise ValueError(f"{len(results)} results for {len(pdus)} PDUs")
+        except Exception as error:  # the handler's failure must become SMPP answers
+            results = [error] * len(pdus)
+        for pdu, result in zip(pdus, results, strict=True):
+            if isinstance(result, Exception):
+                self.last_error = f"deliver handler failed: {type(result).__name__}: {result}"
+                connection.respond(pdu, CommandStatus.ESME_RX_T_APPN)
+            else:
+                connection.respond(pdu, result or 0)
 
     async def _run_handler(self, connection: SmppConnection, pdu: Pdu) -> None:
         assert self._on_deliver is not None

@@ -55,6 +55,8 @@ class SmppConnection(asyncio.Protocol):
         self.closed: asyncio.Future[None] = self._loop.create_future()
         self.peername: Any = None
         self._abort_reason: Exception | None = None
+        # Responses read so far: an owner tells by it whether one came between two requests.
+        self.responses_received = 0
         # Sees every event the session reports, before they are handled (tests and protocol
         # traces: the session's methods cannot be wrapped once the module is compiled).
         self.observer: Callable[[Event], None] | None = None
@@ -78,6 +80,7 @@ class SmppConnection(asyncio.Protocol):
                 self.observer(event)
         for event in events:
             if isinstance(event, ResponseReceived):
+                self.responses_received += 1
                 future = self._futures.pop(event.request.sequence_number, None)
                 if future is not None and not future.done():
                     if event.error is not None:

@@ -148,7 +148,8 @@ class SqlReceiptStore:
         self._reading = ReadingOperation(self._receipts)
 
     async def apply_receipts(self, receipts: Sequence[ReceiptRecord]) -> ReceiptCounts:
-        outcomes = await self._writer.run_many(self._receipts, receipts)
+        # One queue entry for the receipts a channel read together (one for a lone one).
+        outcomes = await self._writer.run_list(self._receipts, receipts)
         return ReceiptCounts(
             matched=outcomes.count("matched"),
             duplicates=outcomes.count("duplicate"),
