@@ -20,7 +20,7 @@ import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from parcelsms.adapters.metrics.instruments import SUBMIT_LATENCY
@@ -281,10 +281,11 @@ class SmppChannel:
             for index, (outcome, responded_at_us) in enumerate(outcomes)
             if outcome.kind is SubmitOutcomeKind.ACCEPTED
         )
-        result = _result(accepted, [outcome for outcome, _ in outcomes])
-        if answered:
-            return replace(result, latency_seconds=max(answered))
-        return result
+        return _result(
+            accepted,
+            [outcome for outcome, _ in outcomes],
+            max(answered) if answered else None,
+        )
 
     def _source(self, sender_id: str | None) -> tuple[str, int, int]:
         sender = sender_id or self._settings.default_sender_id or ""
@@ -439,10 +440,14 @@ def _international(source: str) -> str:
 
 
 def _result(
-    accepted: tuple[SubmittedPart, ...], outcomes: Sequence[SubmitOutcome]
+    accepted: tuple[SubmittedPart, ...],
+    outcomes: Sequence[SubmitOutcome],
+    latency_seconds: float | None,
 ) -> ChannelResult:
     if len(accepted) == len(outcomes):
-        return ChannelResult(SendResultKind.ACCEPTED, tuple(accepted))
+        return ChannelResult(
+            SendResultKind.ACCEPTED, tuple(accepted), latency_seconds=latency_seconds
+        )
     refused = [outcome for outcome in outcomes if outcome.kind is not SubmitOutcomeKind.ACCEPTED]
     kinds = [_result_kind(outcome) for outcome in refused]
     worst = min(kinds, key=_SEVERITY.index)
@@ -456,8 +461,9 @@ def _result(
             detail=f"{len(refused)} of {len(outcomes)} parts refused: {detail}",
             status_code=status,
             partial=True,
+            latency_seconds=latency_seconds,
         )
-    return ChannelResult(worst, detail=detail, status_code=status)
+    return ChannelResult(worst, detail=detail, status_code=status, latency_seconds=latency_seconds)
 
 
 def _result_kind(outcome: SubmitOutcome) -> SendResultKind:

@@ -132,6 +132,8 @@ class SmppClient:
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
         self._handler_tasks: set[asyncio.Task[None]] = set()
+        # Kept: asyncio.get_running_loop() costs a getpid() system call on Python 3.11.
+        self._loop = asyncio.get_running_loop()
         self.limiter = RateLimiter(config.tps, burst=max(1.0, (config.tps or 1) / 50))
         # The window: every request future resolves (response, timeout or connection loss),
         # and each releases its slot, so the count stays right across reconnects.
@@ -320,7 +322,7 @@ class SmppClient:
                 future = connection.send_request(pdu)
             except (WindowFullError, NotBoundError) as error:
                 return SubmitOutcome(SubmitOutcomeKind.NOT_SENT, reason=str(error))
-            sent_at = asyncio.get_running_loop().time()
+            sent_at = self._loop.time()
             try:
                 response = await future
             except ResponseTimeoutError as error:
@@ -335,7 +337,7 @@ class SmppClient:
                     SubmitOutcomeKind.UNKNOWN, reason=f"unreadable response: {error}"
                 )
         self._consecutive_timeouts = 0
-        latency = asyncio.get_running_loop().time() - sent_at
+        latency = self._loop.time() - sent_at
         status = response.command_status
         if status == 0 and response.command_id != CommandId.GENERIC_NACK:
             self.limiter.succeeded()

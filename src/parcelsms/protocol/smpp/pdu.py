@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
+from typing import Final
 
 from parcelsms.errors import ProtocolError
 from parcelsms.protocol.smpp.constants import (
@@ -31,18 +32,21 @@ from parcelsms.protocol.smpp.tables import (
 )
 
 FieldValue = int | str | bytes
-HEADER = struct.Struct(">IIII")
-HEADER_SIZE = 16
-_TLV_HEAD = struct.Struct(">HH")
-_U16 = struct.Struct(">H")
-_U32 = struct.Struct(">I")
+HEADER: Final = struct.Struct(">IIII")
+HEADER_SIZE: Final = 16
+_TLV_HEAD: Final = struct.Struct(">HH")
+_U16: Final = struct.Struct(">H")
+_U32: Final = struct.Struct(">I")
 
-_INT1, _INT2, _INT4 = FieldKind.INT1, FieldKind.INT2, FieldKind.INT4
-_CSTRING, _OCTETS = FieldKind.CSTRING, FieldKind.OCTETS
+_INT1: Final = FieldKind.INT1
+_INT2: Final = FieldKind.INT2
+_INT4: Final = FieldKind.INT4
+_CSTRING: Final = FieldKind.CSTRING
+_OCTETS: Final = FieldKind.OCTETS
 
 # Pre-flattened layouts: (name, kind, size, length_field) tuples are faster to walk in the
 # hot decode loop than attribute lookups on dataclasses.
-_FLAT = {
+_FLAT: Final = {
     command_id: (
         tuple((f.name, f.kind, f.size, f.length_field) for f in layout.fields),
         layout.has_tlvs,
@@ -170,7 +174,9 @@ def encode(pdu: Pdu) -> bytes:
     """Encode a PDU to wire bytes (header included). ``sm_length`` is computed."""
     command_id = pdu.command_id
     flat = _FLAT.get(command_id)
-    parts: list[bytes] = []
+    # One buffer, the header's 16 octets reserved and filled in last: no small bytes object
+    # per field (an integer field is one octet appended).
+    out = bytearray(HEADER_SIZE)
     if flat is not None:
         fields, _has_tlvs, body_optional = flat
         values = pdu.fields
@@ -184,37 +190,34 @@ def encode(pdu: Pdu) -> bytes:
                     if b"\x00" in raw:
                         # A NUL would end the field early and shift every later field.
                         raise ValueError(f"{name} contains a NUL octet")
-                    parts.append(raw)
-                    parts.append(b"\x00")
+                    out += raw
+                    out.append(0)
                 elif kind is _INT1:
                     if name == "sm_length":
                         short_message = values.get("short_message", b"")
-                        parts.append(bytes((len(short_message),)))  # type: ignore[arg-type]
+                        out.append(len(short_message))  # type: ignore[arg-type]
                     else:
-                        parts.append(bytes((int(values.get(name, 0)),)))
+                        out.append(int(values.get(name, 0)))
                 elif kind is _OCTETS:
                     raw_octets = values.get(name, b"")
                     if not isinstance(raw_octets, bytes):
                         raise TypeError(f"{name} takes bytes")
                     if len(raw_octets) > size:
                         raise ValueError(f"{name} is longer than {size} octets")
-                    parts.append(raw_octets)
+                    out += raw_octets
                 elif kind is _INT2:
-                    parts.append(_U16.pack(int(values.get(name, 0))))
+                    out += _U16.pack(int(values.get(name, 0)))
                 else:
-                    parts.append(_U32.pack(int(values.get(name, 0))))
+                    out += _U32.pack(int(values.get(name, 0)))
     else:
         raw_body = pdu.fields.get("body", b"")
         if isinstance(raw_body, bytes):
-            parts.append(raw_body)
+            out += raw_body
     for tag, raw in pdu.tlvs:
-        parts.append(_TLV_HEAD.pack(tag, len(raw)))
-        parts.append(raw)
-    body = b"".join(parts)
-    return (
-        HEADER.pack(HEADER_SIZE + len(body), command_id, pdu.command_status, pdu.sequence_number)
-        + body
-    )
+        out += _TLV_HEAD.pack(tag, len(raw))
+        out += raw
+    HEADER.pack_into(out, 0, len(out), command_id, pdu.command_status, pdu.sequence_number)
+    return bytes(out)
 
 
 def decode_body(command_id: int, command_status: int, sequence_number: int, body: bytes) -> Pdu:

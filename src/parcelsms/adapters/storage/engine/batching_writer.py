@@ -248,7 +248,9 @@ class BatchingWriter:
         self._top_up_lock = threading.Lock()
         self._flush_abandoned = False
         self._write_statistics = write_statistics()
-        self._task = asyncio.create_task(self._run(), name="parcelsms-batching-writer")
+        # Kept: asyncio.get_running_loop() costs a getpid() system call on Python 3.11.
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="parcelsms-batching-writer")
 
     def submit(
         self, operation: BulkOperation[ItemT, ResultT], item: ItemT, *, weight: int = 1
@@ -259,7 +261,7 @@ class BatchingWriter:
         """
         if self._closing:
             raise StorageError("the batching writer is closed")
-        future: asyncio.Future[ResultT] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[ResultT] = self._loop.create_future()
         self._queue.append(_Pending(operation, item, future, weight))
         if len(self._queue) == 1:
             self._wakeup.set()
@@ -344,7 +346,7 @@ class BatchingWriter:
             waited_while_idle = False
             await self._space_flushes()
             self._hurried = False
-            self._last_start = asyncio.get_running_loop().time()
+            self._last_start = self._loop.time()
             batch = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
             self._waiting = sum(pending.weight for pending in self._queue)
@@ -355,7 +357,7 @@ class BatchingWriter:
         items are waiting already or arrive meanwhile (see the module)."""
         if self._min_interval <= 0 or self._closing or self._hurried:
             return
-        left = self._last_start + self._min_interval - asyncio.get_running_loop().time()
+        left = self._last_start + self._min_interval - self._loop.time()
         if left <= 0 or self._waiting >= self._eager_batch:
             return
         self._enough.clear()
