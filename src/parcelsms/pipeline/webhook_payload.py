@@ -11,8 +11,7 @@ import msgspec
 
 from parcelsms.domain.country_rules import CountryRules
 from parcelsms.domain.delivery_confidence import delivery_confidence
-from parcelsms.domain.events import MessageStatusChanged, webhook_payload
-from parcelsms.domain.status import MessageStatus
+from parcelsms.domain.events import status_webhook_body
 from parcelsms.pipeline.compose import packaged_country_rules
 from parcelsms.pipeline.message_ports import FLAG_DUPLICATE_POSSIBLE, FLAG_NO_RECEIPT
 from parcelsms.pipeline.webhook_ports import WebhookEvent
@@ -25,22 +24,18 @@ def build_webhook_payload(event: WebhookEvent, country_rules: CountryRules | Non
 
     ``country_rules`` say whose receipts are handset-level (``delivery_confidence``); the
     packaged rules when ``None`` (the composition root passes the operator's)."""
-    detail: dict[str, object] = {}
+    detail: dict[str, object] | None = None
     if event.error is not None:
         detail = {"stat": event.error.stat, "err": event.error.err, "detail": event.error.detail}
         if event.error.reason is not None:
             detail["reason"] = event.error.reason
-    change = MessageStatusChanged(
-        message_id=event.message_id,
-        account_id=event.account_id,
-        status=MessageStatus(event.status),
-        previous_status=event.previous_status,
-        at=event.at,
-        detail=detail,
-        event_id=event.event_id,
-    )
-    body = webhook_payload(
-        change,
+    body = status_webhook_body(
+        event.event_id,
+        event.message_id,
+        event.status,
+        event.previous_status,
+        event.at,
+        detail,
         {
             "to": event.to_e164,
             "client_ref": event.client_ref,

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parcelsms.domain.events import (
     MessageStatusChanged,
@@ -113,3 +115,20 @@ def test_timestamps_in_other_offsets_are_written_in_utc() -> None:
     assert format_timestamp(datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(0)))) == (
         "2024-01-02T03:04:05.000Z"
     )
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+    )
+    | st.datetimes(
+        min_value=datetime(2, 1, 1),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.builds(
+            timezone, st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23))
+        ),
+    )
+)
+def test_timestamps_read_as_isoformat_would_write_them(moment: datetime) -> None:
+    expected = moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
+    assert format_timestamp(moment) == expected
