@@ -50,40 +50,40 @@ def reply_pdu(text: str) -> Pdu:
     )
 
 
-async def _bound_channel(port: int, receipts: RecordingReceipts, replies: list[str]) -> SmppChannel:
+async def _answers(
+    smsc: Smsc, receipts: RecordingReceipts, replies: list[str], pdus: list[Pdu]
+) -> list[int]:
+    """Bind a channel to the test SMSC, send ``pdus`` to it in one write, and return how it
+    answered each."""
+    server, handler = smsc
+
     async def inbound(message: InboundMessage) -> None:
         if message.text == "boom":
             raise RuntimeError("reply not stored")
         replies.append(message.text)
 
     channel = SmppChannel(
-        SmppChannelSettings(name="sim", sessions=[client_config(port)]), receipts, inbound
+        SmppChannelSettings(name="sim", sessions=[client_config(server.port)]), receipts, inbound
     )
     await channel.start()
-    assert await channel.wait_bound(5.0)
-    return channel
-
-
-async def test_receipts_of_one_read_go_to_storage_in_one_call_and_a_bad_reply_fails_alone(
-    smsc: Smsc,
-) -> None:
-    server, handler = smsc
-    receipts = RecordingReceipts()
-    replies: list[str] = []
-    channel = await _bound_channel(server.port, receipts, replies)
     try:
-        pdus = [receipt_pdu("A"), reply_pdu("hello"), reply_pdu("boom"), receipt_pdu("B")]
+        assert await channel.wait_bound(5.0)
         responses = await asyncio.wait_for(
             asyncio.gather(*send_in_one_write(handler.bound[0], *pdus)), 5
         )
     finally:
         await channel.close()
-    assert [response.command_status for response in responses] == [
-        0,
-        0,
-        CommandStatus.ESME_RX_T_APPN,
-        0,
-    ]
+    return [response.command_status for response in responses]
+
+
+async def test_receipts_of_one_read_go_to_storage_in_one_call_and_a_bad_reply_fails_alone(
+    smsc: Smsc,
+) -> None:
+    receipts = RecordingReceipts()
+    replies: list[str] = []
+    pdus = [receipt_pdu("A"), reply_pdu("hello"), reply_pdu("boom"), receipt_pdu("B")]
+    answers = await _answers(smsc, receipts, replies, pdus)
+    assert answers == [0, 0, CommandStatus.ESME_RX_T_APPN, 0]
     assert [[record.carrier_id for record in call] for call in receipts.calls] == [["A", "B"]]
     ((first, second),) = receipts.calls
     assert first.received_at_us < second.received_at_us  # stamped in the order read
@@ -93,19 +93,8 @@ async def test_receipts_of_one_read_go_to_storage_in_one_call_and_a_bad_reply_fa
 async def test_receipts_that_cannot_be_stored_are_refused_and_replies_of_the_read_kept(
     smsc: Smsc,
 ) -> None:
-    server, handler = smsc
     replies: list[str] = []
-    channel = await _bound_channel(server.port, RecordingReceipts(fail=True), replies)
-    try:
-        pdus = [receipt_pdu("A"), reply_pdu("hello"), receipt_pdu("B")]
-        responses = await asyncio.wait_for(
-            asyncio.gather(*send_in_one_write(handler.bound[0], *pdus)), 5
-        )
-    finally:
-        await channel.close()
-    assert [response.command_status for response in responses] == [
-        CommandStatus.ESME_RX_T_APPN,
-        0,
-        CommandStatus.ESME_RX_T_APPN,
-    ]
+    pdus = [receipt_pdu("A"), reply_pdu("hello"), receipt_pdu("B")]
+    answers = await _answers(smsc, RecordingReceipts(fail=True), replies, pdus)
+    assert answers == [CommandStatus.ESME_RX_T_APPN, 0, CommandStatus.ESME_RX_T_APPN]
     assert replies == ["hello"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -23,26 +24,32 @@ def test_every_status_change_but_back_to_the_queue_makes_a_webhook(status: Messa
     assert (status in POLICY.statuses) is (status != MessageStatus.QUEUED)
 
 
+def _event(**changes: Any) -> WebhookEvent:
+    values: dict[str, Any] = {
+        "event_id": "evt_1",
+        "account_id": "acc_1",
+        "message_id": "msg_1",
+        "status": MessageStatus.DELIVERED,
+        "previous_status": MessageStatus.SUBMITTED,
+        "at": datetime(2030, 1, 1, tzinfo=UTC),
+        "to_e164": "+447911123456",
+        "country": "GB",
+        "client_ref": None,
+        "segments": 1,
+        "price_micros": 40_000,
+        "currency": "EUR",
+        "flags": (),
+        "channel": None,
+        "route": None,
+        "attempt": 1,
+        "error": None,
+    }
+    values.update(changes)
+    return WebhookEvent(**values)
+
+
 def test_the_body_is_the_platforms_payload_by_default() -> None:
-    event = WebhookEvent(
-        event_id="evt_1",
-        account_id="acc_1",
-        message_id="msg_1",
-        status=MessageStatus.DELIVERED,
-        previous_status=MessageStatus.SUBMITTED,
-        at=datetime(2030, 1, 1, tzinfo=UTC),
-        to_e164="+447911123456",
-        country="GB",
-        client_ref=None,
-        segments=1,
-        price_micros=40_000,
-        currency="EUR",
-        flags=(),
-        channel=None,
-        route=None,
-        attempt=1,
-        error=None,
-    )
+    event = _event()
     assert POLICY.payload(event) == build_webhook_payload(event)
 
 
@@ -57,23 +64,13 @@ def test_the_stored_body_says_what_the_domain_event_says(
     """Storage builds bodies from the event's values (no MessageStatusChanged under the
     write lock): the same keys and values as the domain's body for that event."""
     at = datetime(2030, 1, 1, 12, 0, 3, 250_000, tzinfo=timezone(timedelta(hours=2)))
-    event = WebhookEvent(
-        event_id="evt_1",
-        account_id="acc_1",
-        message_id="msg_1",
+    event = _event(
         status=status,
-        previous_status=MessageStatus.SUBMITTED,
         at=at,
-        to_e164="+447911123456",
-        country="GB",
         client_ref="order-7",
         segments=2,
-        price_micros=40_000,
-        currency="EUR",
-        flags=(),
         channel="sim",
         route="rt_1",
-        attempt=1,
         error=error,
     )
     detail = (
