@@ -10,9 +10,12 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from parcelsms.adapters.storage.engine.bulk_statements import MULTI_ROW_SIZES
 from parcelsms.adapters.storage.engine.keyed_updates import KeyedUpdate, Source
 from parcelsms.adapters.storage.engine.schema.column_types import UtcDateTime
+from parcelsms.adapters.storage.messages.receipt_rows import _PART_UPDATE
 from parcelsms.adapters.storage.sql_storage import SqlStorage
+from parcelsms.adapters.storage.webhooks.webhook_rows import _RESULT_UPDATE
 
 _metadata = MetaData()
 probe = Table(
@@ -121,6 +124,19 @@ def test_sqlite_gets_one_statement_per_chunk_and_other_dialects_one_per_row() ->
     assert chunked.after == (1, "frozen")
     assert chunked.before == ()
     assert UPDATE._compile(postgresql.dialect()) is None
+
+
+@pytest.mark.parametrize("update", [UPDATE, _PART_UPDATE, _RESULT_UPDATE])
+def test_every_size_is_the_statement_sqlalchemy_compiles_for_it(update: KeyedUpdate) -> None:
+    """The sizes above two are cut from the texts for one row and two: each must be exactly
+    what SQLAlchemy compiles for that many rows, constants included."""
+    dialect = sqlite.dialect()
+    chunked = update._compile(dialect)
+    assert chunked is not None
+    for size in MULTI_ROW_SIZES:
+        text, before, after = update._compiled(size, dialect)
+        assert chunked.statements[size] == text, size
+        assert (chunked.before, chunked.after) == (before, after)
 
 
 def test_a_builder_that_binds_no_row_value_is_refused() -> None:
