@@ -213,7 +213,7 @@ class ReceiptCorrelator:
 
     async def received(self, receipt: ReceiptRecord) -> None:
         """Place a receipt as far as the memory can, then hand it to storage."""
-        await self._store.apply_receipts([self.place(receipt)])
+        await self.received_many([receipt])
 
     async def received_many(self, receipts: Sequence[ReceiptRecord]) -> None:
         """:meth:`received` for receipts read in a row: placed in order, stored together."""

@@ -332,17 +332,6 @@ class SmppChannel:
                 results[index] = error
         return results
 
-    async def _on_deliver(self, pdu: Pdu) -> int | None:
-        """One deliver_sm / data_sm on its own (what :meth:`_on_deliver_many` does for one)."""
-        esm_class = pdu.int_field("esm_class")
-        if _is_receipt(pdu, esm_class):
-            record = self._receipt_record(pdu, esm_class)
-            if record is not None:
-                await self._receipt_sink.received(record)
-        else:
-            await self._on_reply(pdu, esm_class)
-        return None
-
     def _receipt_record(self, pdu: Pdu, esm_class: int) -> ReceiptRecord | None:
         """The receipt in ``pdu``, stamped now on the wire clock; ``None`` (logged) when it
         names no message id."""

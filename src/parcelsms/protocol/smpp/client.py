@@ -423,6 +423,7 @@ class SmppClient:
             self._open_batch = None  # what is read from now on goes in the next batch
         pdus = batch.pdus
         connection = batch.connection
+        results: Sequence[int | Exception | None]
         try:
             results = await self._on_deliver_batch(pdus)
             if len(results) != len(pdus):
@@ -430,18 +431,22 @@ class SmppClient:
         except Exception as error:  # the handler's failure must become SMPP answers
             results = [error] * len(pdus)
         for pdu, result in zip(pdus, results, strict=True):
-            if isinstance(result, Exception):
-                self.last_error = f"deliver handler failed: {type(result).__name__}: {result}"
-                connection.respond(pdu, CommandStatus.ESME_RX_T_APPN)
-            else:
-                connection.respond(pdu, result or 0)
+            self._answer(connection, pdu, result)
 
     async def _run_handler(self, connection: SmppConnection, pdu: Pdu) -> None:
         assert self._on_deliver is not None
+        result: int | Exception | None
         try:
-            status = await self._on_deliver(pdu)
+            result = await self._on_deliver(pdu)
         except Exception as error:  # the handler's failure must become an SMPP answer
-            self.last_error = f"deliver handler failed: {type(error).__name__}: {error}"
+            result = error
+        self._answer(connection, pdu, result)
+
+    def _answer(self, connection: SmppConnection, pdu: Pdu, result: int | Exception | None) -> None:
+        """Acknowledge a deliver_sm with the handler's status (``None``: OK); one it could
+        not handle with ``ESME_RX_T_APPN``, so that the SMSC sends it again later."""
+        if isinstance(result, Exception):
+            self.last_error = f"deliver handler failed: {type(result).__name__}: {result}"
             connection.respond(pdu, CommandStatus.ESME_RX_T_APPN)
-            return
-        connection.respond(pdu, status or 0)
+        else:
+            connection.respond(pdu, result or 0)

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
+
+from parcelsms.domain.utc_text import utc_text
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -64,20 +65,8 @@ def sqlite_text(value: datetime | None) -> str | None:
     code that binds values on the driver's cursor); a naive one raises ``ValueError``."""
     if value is None:
         return None
-    if value.tzinfo is not UTC:  # already UTC: the usual case, no copy
-        value = _aware(value).astimezone(UTC)
-    # The text ``isoformat(" ", "microseconds")`` of the naive UTC time, cut from msgspec's
-    # RFC 3339 ``"YYYY-MM-DDTHH:MM:SS[.ffffff]Z"``: 1.0 against 4.4 µs, for every timestamp
-    # of every row written (tests/integration/storage/test_column_types.py holds the two to
-    # the same text for any time).
-    encoded = _encode_json(value)
-    if len(encoded) > _WITHOUT_FRACTION:
-        return (encoded[1:11] + b" " + encoded[12:27]).decode("ascii")
-    return (encoded[1:11] + b" " + encoded[12:20] + b".000000").decode("ascii")
-
-
-_encode_json = msgspec.json.Encoder().encode
-_WITHOUT_FRACTION = len(b'"2024-01-02T03:04:05Z"')
+    text = utc_text(_aware(value))  # isoformat's text, in a quarter of the time
+    return (text[:10] + b" " + text[11:]).decode("ascii")
 
 
 def sqlite_datetime(value: str | None) -> datetime | None:
