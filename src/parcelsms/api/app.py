@@ -4,7 +4,8 @@ Routes come from one table (:mod:`parcelsms.api.route_table`) that also feeds
 ``/openapi.json``; each resource of :mod:`parcelsms.api.resources` contributes its entries.
 Requests and responses are msgspec Structs declared beside their resource's handlers.
 Errors of any kind answer with a catalogued error body (:mod:`parcelsms.api.error_responses`);
-every response carries ``X-Request-Id``.
+every response carries ``X-Request-Id``. ``POST`` on :data:`HOT_PATHS` skips Starlette's
+middleware and router (:mod:`parcelsms.api.hot_lane`), with the same answers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -25,7 +25,12 @@ from starlette.types import ASGIApp
 from parcelsms.api.admin_audit import with_audit_fallback
 from parcelsms.api.authentication import Authenticator, token_matcher
 from parcelsms.api.content_negotiation import with_other_formats
-from parcelsms.api.error_responses import RequestContextMiddleware, handle_exception
+from parcelsms.api.error_responses import (
+    HANDLED_EXCEPTIONS,
+    RequestContextMiddleware,
+    handle_exception,
+)
+from parcelsms.api.hot_lane import ApiApplication
 from parcelsms.api.resources.account import AccountEndpoints
 from parcelsms.api.resources.admin_accounts.endpoints import AdminAccountEndpoints
 from parcelsms.api.resources.admin_channels import AdminChannelEndpoints
@@ -56,10 +61,9 @@ from parcelsms.api.resources.webhooks import (
     WebhookEndpointResource,
     WebhookEndpoints,
 )
-from parcelsms.api.route_table import ApiRoute, starlette_routes
+from parcelsms.api.route_table import ApiRoute, handlers_by_path, starlette_routes
 from parcelsms.api.services import ApiServices
 from parcelsms.domain.api_keys import ADMIN_SCOPE
-from parcelsms.errors import CatalogueError, StorageError
 
 STATIC_DIRECTORY = Path(__file__).parent / "static"
 
@@ -152,7 +156,9 @@ def route_table(services: ApiServices, authenticator: Authenticator) -> list[Api
 
 
 HOT_PATHS = ("/v1/messages", "/v1/messages/batch")
-"""The paths routed first: nearly every request of a busy installation sends messages."""
+"""Nearly every request of a busy installation sends messages: ``POST`` on these paths takes
+the short way (:mod:`parcelsms.api.hot_lane`), and their routes come first for the other
+methods."""
 
 
 async def _to_console_home(request: Request) -> RedirectResponse:
@@ -186,25 +192,21 @@ def create_app(services: ApiServices, *, console: ASGIApp | None = None) -> Star
         yield
         await authenticator.drain()
 
+    served = with_other_formats(table, services.max_body_bytes)
+    handlers = handlers_by_path(served, authenticator.authorize_route)
     routes = [
-        *starlette_routes(
-            with_other_formats(table, services.max_body_bytes),
-            authorize=authenticator.authorize_route,
-            first=HOT_PATHS,
-        ),
+        *starlette_routes(served, authorize=authenticator.authorize_route, first=HOT_PATHS),
         Mount("/static", app=StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
     if console is not None:
         routes.append(Route("/console", _to_console_home, methods=["GET"]))
         routes.append(Mount("/console", app=console, name="console"))
-    app = Starlette(
+    app = ApiApplication(
+        hot_lane={path: handlers[path]["POST"] for path in HOT_PATHS},
+        on_exception=handle_exception,
         routes=routes,
         middleware=[Middleware(RequestContextMiddleware)],
-        exception_handlers={
-            CatalogueError: handle_exception,
-            HTTPException: handle_exception,
-            StorageError: handle_exception,
-        },
+        exception_handlers=dict.fromkeys(HANDLED_EXCEPTIONS, handle_exception),
         lifespan=lifespan,
     )
     # An API answers a trailing slash with 404 rather than a redirect; the redirect also

@@ -142,6 +142,22 @@ def starlette_routes(
     templated = [path for path in first if "{" in path]
     if templated:
         raise ValueError(f"only literal paths can go first, not {templated}")
+    by_path = handlers_by_path(table, authorize)
+    unknown = [path for path in first if path not in by_path]
+    if unknown:
+        raise ValueError(f"no route to put first at {unknown}")
+    ordered = sorted(by_path.items(), key=lambda entry: entry[0] not in first)
+    return [
+        Route(path, endpoint=_path_endpoint(handlers), methods=list(handlers))
+        for path, handlers in ordered
+    ]
+
+
+def handlers_by_path(
+    table: Sequence[ApiRoute], authorize: Authorize | None = None
+) -> dict[str, dict[str, Handler]]:
+    """Each path's handlers by method, as the routes run them: with ``authorize``, an
+    authenticated route's handler runs it first (see :func:`starlette_routes`)."""
     by_path: dict[str, dict[str, Handler]] = {}
     for route in table:
         handlers = by_path.setdefault(route.path, {})
@@ -153,11 +169,4 @@ def starlette_routes(
                 raise ValueError(f"{route.method} {route.path} declares no API-key scope")
             handler = _authorized(route, authorize)
         handlers[route.method] = handler
-    unknown = [path for path in first if path not in by_path]
-    if unknown:
-        raise ValueError(f"no route to put first at {unknown}")
-    ordered = sorted(by_path.items(), key=lambda entry: entry[0] not in first)
-    return [
-        Route(path, endpoint=_path_endpoint(handlers), methods=list(handlers))
-        for path, handlers in ordered
-    ]
+    return by_path
