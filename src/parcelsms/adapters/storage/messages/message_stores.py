@@ -78,8 +78,17 @@ class SqlMessageStore:
 
     async def accept_messages(self, items: Sequence[NewMessage]) -> list[Accepted | CatalogueError]:
         """See the port. An item the database failed to store answers ``service_unavailable``."""
-        futures = [self._writer.submit(self._accept, item) for item in items]
-        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        outcomes: list[Accepted | CatalogueError | BaseException]
+        if len(items) == 1:
+            # A single send: its future awaited as it is, where a gather of one would add
+            # about 10 µs of CPU and a turn of the event loop to every request.
+            try:
+                outcomes = [await self._writer.submit(self._accept, items[0])]
+            except Exception as problem:  # each outcome is judged below, as gather returns them
+                outcomes = [problem]
+        else:
+            futures = [self._writer.submit(self._accept, item) for item in items]
+            outcomes = list(await asyncio.gather(*futures, return_exceptions=True))
         results: list[Accepted | CatalogueError] = []
         for outcome in outcomes:
             if isinstance(outcome, Accepted | CatalogueError):
