@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -25,11 +26,7 @@ from starlette.types import ASGIApp
 from parcelsms.api.admin_audit import with_audit_fallback
 from parcelsms.api.authentication import Authenticator, token_matcher
 from parcelsms.api.content_negotiation import with_other_formats
-from parcelsms.api.error_responses import (
-    HANDLED_EXCEPTIONS,
-    RequestContextMiddleware,
-    handle_exception,
-)
+from parcelsms.api.error_responses import RequestContextMiddleware, handle_exception
 from parcelsms.api.hot_lane import ApiApplication
 from parcelsms.api.resources.account import AccountEndpoints
 from parcelsms.api.resources.admin_accounts.endpoints import AdminAccountEndpoints
@@ -64,6 +61,7 @@ from parcelsms.api.resources.webhooks import (
 from parcelsms.api.route_table import ApiRoute, handlers_by_path, starlette_routes
 from parcelsms.api.services import ApiServices
 from parcelsms.domain.api_keys import ADMIN_SCOPE
+from parcelsms.errors import CatalogueError, StorageError
 
 STATIC_DIRECTORY = Path(__file__).parent / "static"
 
@@ -203,10 +201,13 @@ def create_app(services: ApiServices, *, console: ASGIApp | None = None) -> Star
         routes.append(Mount("/console", app=console, name="console"))
     app = ApiApplication(
         hot_lane={path: handlers[path]["POST"] for path in HOT_PATHS},
-        on_exception=handle_exception,
         routes=routes,
         middleware=[Middleware(RequestContextMiddleware)],
-        exception_handlers=dict.fromkeys(HANDLED_EXCEPTIONS, handle_exception),
+        exception_handlers={
+            CatalogueError: handle_exception,
+            HTTPException: handle_exception,
+            StorageError: handle_exception,
+        },
         lifespan=lifespan,
     )
     # An API answers a trailing slash with 404 rather than a redirect; the redirect also

@@ -148,11 +148,6 @@ def request_id_of(request: Request) -> str:
     return "unknown"
 
 
-HANDLED_EXCEPTIONS: tuple[type[Exception], ...] = (CatalogueError, HTTPException, StorageError)
-"""The exceptions :func:`handle_exception` answers; any other one is an ``internal_error``
-(:class:`RequestContextMiddleware`)."""
-
-
 async def handle_exception(request: Request, problem: Exception) -> Response:
     """The API's one exception handler (registered for every handled exception type)."""
     answer = response_format(request.scope)
